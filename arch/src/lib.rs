@@ -1,0 +1,122 @@
+//! The per-architecture layer of grt.
+//!
+//! One module per architecture (`x86_64.rs`, `aarch64.rs`) with the same interface; the rest
+//! of the runtime (`runtime-core`) is written against that interface only and never names an
+//! architecture. The interface:
+//!
+//! | item | what it is |
+//! |---|---|
+//! | [`Context`], [`grt_context_switch`], `init_context`, `parked_frame_pointer` | the saved context: a stack pointer to a switch frame laid out by `asm/<arch>/context.S` |
+//! | `syscall0` .. `syscall6` | raw system calls (`asm!`) |
+//! | [`grt_clone`], [`CloneFlags::NEW_THREAD`] | raw thread creation (`asm/<arch>/thread.S`) |
+//! | `getg`/`setg`, `getm`/`setm`, `set_thread_pointer`, `TLS_*` | the current g and m, through the initial-exec TLS object `grt_tls` that assembly reads too |
+//! | [`read_frame_record`], [`return_address_slot`] | one frame-pointer step: saved fp and return address at a frame pointer |
+//! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time |
+//! | [`grt_sigreturn`] | the signal restorer, byte-identical to glibc's |
+//! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
+
+#![no_std]
+
+use core::ffi::c_void;
+
+pub mod flags;
+pub use flags::{CloneFlags, MapFlags, ProtFlags, SaFlags};
+
+#[cfg(target_arch = "x86_64")]
+#[path = "x86_64.rs"]
+mod imp;
+
+#[cfg(target_arch = "aarch64")]
+#[path = "aarch64.rs"]
+mod imp;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("grt supports x86_64 and aarch64 only");
+
+pub use imp::*;
+
+/// Linux syscall numbers of the target architecture.
+pub use linux_raw_sys::general as nr;
+
+/// A parked execution context: the stack pointer of its switch frame (see the diagram at the top
+/// of `asm/<arch>/context.S`). `#[repr(C)]` and the same as C's `struct grt_context`.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct Context {
+    pub sp: usize,
+}
+
+/// The entry function of a new context (C ABI).
+pub type EntryFn = unsafe extern "C" fn(arg: *mut c_void);
+
+extern "C" {
+    /// Saves the callee-saved state of the running code in a switch frame on its own stack,
+    /// stores that stack pointer in `from`, and resumes the context parked in `to`.
+    /// Returns when something switches back to `from`.
+    pub fn grt_context_switch(from: *mut Context, to: *const Context);
+    /// First code of a new context: calls `fn(arg)`, then `grt_context_exit(link)`.
+    pub fn grt_context_entry();
+    /// Signal restorer (`rt_sigreturn`), for `sa_restorer`.
+    pub fn grt_sigreturn();
+    /// Raw `clone`: the child runs `f(arg)` on `stack` (16-byte aligned top) and exits the
+    /// thread when `f` returns. Returns the child's tid, or -errno, in the parent.
+    pub fn grt_clone(
+        flags: usize,
+        stack: *mut u8,
+        ptid: *mut i32,
+        ctid: *mut i32,
+        tls: *mut u8,
+        f: EntryFn,
+        arg: *mut c_void,
+    ) -> isize;
+}
+
+/// One frame record of a frame-pointer chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameRecord {
+    /// The caller's frame pointer (0 ends the chain).
+    pub fp: usize,
+    /// The return address into the caller.
+    pub ret: usize,
+}
+
+/// Reads the frame record at `fp`.
+///
+/// # Safety
+/// `fp .. fp + 16` must be readable; the caller checks it against the bounds of the stack.
+#[inline(always)]
+pub unsafe fn read_frame_record(fp: usize) -> FrameRecord {
+    // SAFETY: the caller guarantees the 16 bytes at fp are readable.
+    unsafe {
+        FrameRecord {
+            fp: core::ptr::read_volatile((fp + FRAME_SAVED_FP_OFF) as *const usize),
+            ret: core::ptr::read_volatile((fp + FRAME_RET_OFF) as *const usize),
+        }
+    }
+}
+
+/// Address of the slot that holds the return address of the frame whose record is at `fp`.
+/// This is the slot a stack barrier overwrites.
+#[inline(always)]
+pub const fn return_address_slot(fp: usize) -> usize {
+    fp + FRAME_RET_OFF
+}
+
+/// Size of a frame record in bytes (saved fp + return address).
+pub const FRAME_RECORD_SIZE: usize = 16;
+
+/// Where the frame record of a parked context's switch frame lies, given its saved sp.
+/// Walking from there yields the code that called `grt_context_switch` first.
+#[inline(always)]
+pub const fn parked_frame_pointer(ctx_sp: usize) -> usize {
+    ctx_sp + SWITCH_FRAME_RECORD_OFF
+}
+
+/// Byte offset of `si_addr` in `siginfo_t` (both architectures: 3 ints, padding, then the
+/// union whose first member for SIGSEGV/SIGBUS is the fault address).
+pub const SIGINFO_ADDR_OFF: usize = 16;
+/// Byte offset of `si_code` in `siginfo_t`.
+pub const SIGINFO_CODE_OFF: usize = 8;
+
+#[cfg(test)]
+mod tests;

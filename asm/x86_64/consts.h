@@ -1,0 +1,42 @@
+/*
+ * Layout constants shared by the x86_64 assembly and the Rust side.
+ *
+ * This header is the single source of truth: arch/build.rs reads every `#define NAME value`
+ * line here and emits the same constants into Rust, where `arch/src/x86_64.rs` asserts at
+ * compile time that its mirror structs agree. Change a number here and both sides follow.
+ */
+#ifndef GRT_X86_64_CONSTS_H
+#define GRT_X86_64_CONSTS_H
+
+/* Switch frame pushed by grt_context_switch below the caller's return address (bytes). */
+#define SWITCH_CTL_OFF      0   /* MXCSR (low 4 bytes) and x87 control word (next 2 bytes) */
+#define SWITCH_R15_OFF      8
+#define SWITCH_R14_OFF      16
+#define SWITCH_R13_OFF      24
+#define SWITCH_R12_OFF      32
+#define SWITCH_RBX_OFF      40
+#define SWITCH_RBP_OFF      48  /* frame record: saved rbp here ...        */
+#define SWITCH_RET_OFF      56  /* ... and the return address right above  */
+#define SWITCH_FRAME_SIZE   56  /* bytes below the return address          */
+
+/* Which saved registers carry the entry arguments of a new context into grt_context_entry. */
+#define ENTRY_FN_OFF        SWITCH_R12_OFF
+#define ENTRY_ARG_OFF       SWITCH_R13_OFF
+#define ENTRY_LINK_OFF      SWITCH_R14_OFF
+
+/* Bits of the 8-byte control slot that are callee-saved per the psABI: MXCSR bits 6..15
+   (DAZ, exception masks, rounding, FZ; bits 0..5 are sticky status flags) and the whole
+   16-bit x87 control word at bit 32. */
+#define SWITCH_CTL_MASK     0x0000ffff0000ffc0
+
+/* struct grt_tls (the thread's current g and m), an initial-exec TLS object. */
+#define TLS_G_OFF           0
+#define TLS_M_OFF           8
+#define TLS_SIZE            16
+
+/* rt_sigreturn syscall number (for the signal restorer). */
+#define NR_RT_SIGRETURN     15
+#define NR_CLONE            56
+#define NR_EXIT             60
+
+#endif

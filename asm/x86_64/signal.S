@@ -1,0 +1,24 @@
+/*
+ * x86_64 signal restorer, installed as sa_restorer of every handler grt installs
+ * (the kernel refuses to deliver a signal without one on x86_64: "x86-64 should always
+ * use SA_RESTORER"). The kernel pushes its address as the handler's return address.
+ *
+ * The bytes must be exactly `48 c7 c0 0f 00 00 00 0f 05` (mov $15, %rax; syscall), the
+ * sequence of glibc's __restore_rt that libgcc's unwinder and gdb match to recognise a signal
+ * frame; that is also why it carries no CFI of its own (libgcc only falls back to the pattern
+ * match when no FDE covers the pc). The leading nop keeps pc-1 inside the symbol as glibc does.
+ */
+#include "consts.h"
+
+        .text
+        .p2align 4
+        nop
+        .globl  grt_sigreturn
+        .type   grt_sigreturn, @function
+grt_sigreturn:
+        .byte   0x48, 0xc7, 0xc0, NR_RT_SIGRETURN, 0x00, 0x00, 0x00   /* mov $15, %rax */
+        .byte   0x0f, 0x05                                             /* syscall       */
+        ud2
+        .size   grt_sigreturn, . - grt_sigreturn
+
+        .section .note.GNU-stack,"",@progbits

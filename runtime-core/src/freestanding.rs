@@ -1,0 +1,154 @@
+//! The freestanding build: process start without libc, and TLS blocks for grt's threads.
+//!
+//! `_start` (asm/<arch>/start.S) calls [`grt_start_c`] with the initial stack pointer. It
+//! finds argc/argv/envp/auxv, gives the main thread a TLS block laid out as the ELF TLS ABI
+//! of the architecture wants (variant II below %fs on x86_64, variant I above TPIDR_EL0 on
+//! aarch64), so that initial-exec TLS such as `grt_tls` works exactly as under glibc, then
+//! calls the program's `main(argc, argv, envp)` and exits with its result.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use grt_arch::{self as arch, MapFlags, ProtFlags};
+
+use crate::{auxv, sys};
+
+const PT_TLS: u32 = 7;
+const PT_PHDR: u32 = 6;
+
+/// An ELF64 program header.
+#[repr(C)]
+struct Phdr {
+    p_type: u32,
+    p_flags: u32,
+    p_offset: u64,
+    p_vaddr: u64,
+    p_paddr: u64,
+    p_filesz: u64,
+    p_memsz: u64,
+    p_align: u64,
+}
+
+/// The program's TLS segment: initialisation image and sizes.
+#[derive(Clone, Copy, Default)]
+struct TlsSegment {
+    image: usize,
+    filesz: usize,
+    memsz: usize,
+    align: usize,
+}
+
+static ENVIRON: AtomicUsize = AtomicUsize::new(0);
+
+fn tls_segment() -> TlsSegment {
+    let a = auxv::get();
+    let phdrs = a.phdr as *const Phdr;
+    let mut bias = 0usize;
+    let mut seg = TlsSegment { align: 16, ..Default::default() };
+    for i in 0..a.phnum {
+        // SAFETY: AT_PHDR/AT_PHNUM describe the loaded program headers.
+        let ph = unsafe { &*phdrs.add(i) };
+        if ph.p_type == PT_PHDR {
+            bias = a.phdr.wrapping_sub(ph.p_vaddr as usize);
+        }
+    }
+    for i in 0..a.phnum {
+        // SAFETY: as above.
+        let ph = unsafe { &*phdrs.add(i) };
+        if ph.p_type == PT_TLS {
+            seg = TlsSegment {
+                image: bias.wrapping_add(ph.p_vaddr as usize),
+                filesz: ph.p_filesz as usize,
+                memsz: ph.p_memsz as usize,
+                align: (ph.p_align as usize).max(16),
+            };
+        }
+    }
+    seg
+}
+
+/// A thread's TLS block and thread control block, in one mapping.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TlsBlock {
+    pub tp: usize,
+    base: usize,
+    len: usize,
+}
+
+impl TlsBlock {
+    /// Maps and initialises a TLS block; `tp` is the value for the thread pointer.
+    pub fn new() -> Option<TlsBlock> {
+        let seg = tls_segment();
+        let page = auxv::page_size();
+        let tls_len = (seg.memsz + seg.align - 1) & !(seg.align - 1);
+        let len = (tls_len + arch::TLS_TCB_SIZE + 2 * seg.align + page - 1) & !(page - 1);
+        let base = sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+        let (tp, image_at) = if arch::TLS_ABOVE_TP {
+            // Variant I: tp -> TCB, the block starts at tp + TCB size rounded to the alignment.
+            let tp = (base + seg.align - 1) & !(seg.align - 1);
+            (tp, tp + ((arch::TLS_TCB_SIZE + seg.align - 1) & !(seg.align - 1)))
+        } else {
+            // Variant II: the block ends at tp; tp -> TCB whose first word points to itself.
+            let tp = (base + tls_len + seg.align - 1) & !(seg.align - 1);
+            (tp, tp - tls_len)
+        };
+        // SAFETY: the image is the loaded .tdata; the destination is our fresh mapping (the
+        // .tbss part is already zero).
+        unsafe {
+            core::ptr::copy_nonoverlapping(seg.image as *const u8, image_at as *mut u8, seg.filesz);
+            if !arch::TLS_ABOVE_TP {
+                (tp as *mut usize).write(tp);
+            }
+        }
+        Some(TlsBlock { tp, base, len })
+    }
+
+    /// Unmaps the block.
+    ///
+    /// # Safety
+    /// No thread may still use it.
+    pub unsafe fn free(&self) {
+        if self.len != 0 {
+            // SAFETY: per the contract.
+            unsafe { sys::munmap(self.base, self.len).ok() };
+        }
+    }
+}
+
+extern "C" {
+    fn main(argc: i32, argv: *const *const u8, envp: *const *const u8) -> i32;
+}
+
+/// Entered from `_start` with the kernel's initial stack pointer.
+///
+/// # Safety
+/// Only `_start` calls it, once.
+#[no_mangle]
+pub unsafe extern "C" fn grt_start_c(sp: *const usize) -> ! {
+    // SAFETY: the kernel's initial stack: argc, argv[argc], NULL, envp..., NULL, auxv...
+    unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const u8;
+        let envp = argv.add(argc + 1);
+        let mut p = envp;
+        while !(*p).is_null() {
+            p = p.add(1);
+        }
+        auxv::init_from_ptr(p.add(1) as *const usize);
+        ENVIRON.store(envp as usize, Ordering::Relaxed);
+        let Some(tls) = TlsBlock::new() else {
+            crate::printerr!("fatal error: cannot map the main thread's TLS block\n");
+            sys::exit_group(2)
+        };
+        if arch::set_thread_pointer(tls.tp) < 0 {
+            crate::printerr!("fatal error: cannot set the thread pointer\n");
+            sys::exit_group(2)
+        }
+        let code = main(argc as i32, argv, envp);
+        sys::exit_group(code)
+    }
+}
+
+/// The environment `_start` found (NULL-terminated array of `NAME=value`).
+pub fn environ() -> *const *const u8 {
+    ENVIRON.load(Ordering::Relaxed) as *const *const u8
+}

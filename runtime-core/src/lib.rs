@@ -1,0 +1,35 @@
+//! grt: a goroutine runtime kernel for C programs (`libgrt.a`, `include/grt.h`).
+//!
+//! See ARCHITECTURE.md at the repository root for the map of the code. In short:
+//! `grt-arch` (arch/ + asm/) is everything that differs between x86_64 and aarch64; this crate
+//! holds the architecture-free runtime and the C API.
+//!
+//! `no_std` always, except in host unit tests.
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod auxv;
+pub mod capi;
+pub mod context;
+pub mod errors;
+pub mod fatal;
+pub mod maps;
+pub mod print;
+pub mod signals;
+pub mod stack;
+pub mod stackreg;
+pub mod sys;
+pub mod thread;
+pub mod traceback;
+
+#[cfg(feature = "freestanding")]
+pub mod freestanding;
+
+pub use grt_arch as arch;
+
+/// A Rust panic inside grt is a runtime bug: report it as a fatal error (never unwind into C).
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    fatal::throw(format_args!("grt internal error: {}", info))
+}

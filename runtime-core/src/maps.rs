@@ -1,0 +1,114 @@
+//! `/proc/self/maps` lookups without allocation (usable from signal handlers): which mapping
+//! holds an address, and which file and offset a code address comes from, so that fatal
+//! stack dumps print `binary+0xoffset` that `addr2line -e binary 0xoffset` resolves.
+
+use crate::sys;
+
+/// One line of /proc/self/maps, with its path copied into a fixed buffer.
+pub struct Mapping {
+    pub start: usize,
+    pub end: usize,
+    pub offset: usize,
+    pub readable: bool,
+    path: [u8; 160],
+    path_len: usize,
+}
+
+impl Mapping {
+    pub fn path(&self) -> &str {
+        core::str::from_utf8(&self.path[..self.path_len]).unwrap_or("?")
+    }
+}
+
+fn parse_hex(s: &[u8]) -> Option<usize> {
+    if s.is_empty() || s.len() > 16 {
+        return None;
+    }
+    s.iter().try_fold(0usize, |acc, &c| {
+        let d = (c as char).to_digit(16)?;
+        Some(acc << 4 | d as usize)
+    })
+}
+
+/// Parses `start-end perms offset dev inode [path]`.
+pub fn parse_line(line: &[u8]) -> Option<Mapping> {
+    let mut fields = line.split(|&c| c == b' ').filter(|f| !f.is_empty());
+    let range = fields.next()?;
+    let dash = range.iter().position(|&c| c == b'-')?;
+    let (start, end) = (parse_hex(&range[..dash])?, parse_hex(&range[dash + 1..])?);
+    let perms = fields.next()?;
+    let offset = parse_hex(fields.next()?)?;
+    let _dev = fields.next()?;
+    let _inode = fields.next()?;
+    let mut m = Mapping { start, end, offset, readable: perms.first() == Some(&b'r'), path: [0; 160], path_len: 0 };
+    // The path is the rest of the line after the inode; it may contain spaces.
+    if let Some(first) = fields.next() {
+        let at = first.as_ptr() as usize - line.as_ptr() as usize;
+        let rest = &line[at..];
+        let n = rest.len().min(m.path.len());
+        m.path[..n].copy_from_slice(&rest[..n]);
+        m.path_len = n;
+    }
+    Some(m)
+}
+
+/// The mapping that contains `addr`, read from /proc/self/maps a page at a time.
+pub fn find(addr: usize) -> Option<Mapping> {
+    let fd = sys::open_readonly(b"/proc/self/maps\0").ok()?;
+    let mut buf = [0u8; 4096];
+    let mut have = 0;
+    let mut found = None;
+    // Bounded: at most 64 Ki reads of the file.
+    'outer: for _ in 0..65536 {
+        let n = match sys::read(fd, &mut buf[have..]) {
+            Ok(0) | Err(_) => {
+                if have > 0 {
+                    found = parse_line(&buf[..have]).filter(|m| m.start <= addr && addr < m.end);
+                }
+                break;
+            }
+            Ok(n) => n,
+        };
+        have += n;
+        let mut consumed = 0;
+        while let Some(nl) = buf[consumed..have].iter().position(|&c| c == b'\n') {
+            if let Some(m) = parse_line(&buf[consumed..consumed + nl]) {
+                if m.start <= addr && addr < m.end {
+                    found = Some(m);
+                    break 'outer;
+                }
+            }
+            consumed += nl + 1;
+        }
+        buf.copy_within(consumed..have, 0);
+        have -= consumed;
+        if have == buf.len() {
+            break; // a line longer than the buffer: give up rather than loop
+        }
+    }
+    sys::close(fd);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_line_with_a_path_with_spaces() {
+        let m = parse_line(b"55d0c0a00000-55d0c0a21000 r-xp 00002000 fd:01 123 /opt/my prog").unwrap();
+        assert_eq!((m.start, m.end, m.offset, m.readable), (0x55d0c0a00000, 0x55d0c0a21000, 0x2000, true));
+        assert_eq!(m.path(), "/opt/my prog");
+        let anon = parse_line(b"7ffd1000-7ffd2000 ---p 00000000 00:00 0").unwrap();
+        assert_eq!((anon.path(), anon.readable), ("", false));
+        assert!(parse_line(b"garbage").is_none());
+    }
+
+    #[test]
+    fn finds_our_own_code() {
+        let pc = finds_our_own_code as *const () as usize;
+        let m = find(pc).expect("the test binary's text is mapped");
+        assert!(m.start <= pc && pc < m.end && m.readable);
+        assert!(m.path().contains("grt"), "{}", m.path());
+    }
+}

@@ -1,0 +1,164 @@
+//! Typed system calls over `grt_arch::syscallN`. No libc: both builds of grt talk to the
+//! kernel directly, so the same code runs inside signal handlers and without libc.
+
+use core::sync::atomic::AtomicU32;
+
+use grt_arch::{self as arch, nr, MapFlags, ProtFlags};
+
+/// A kernel error number (positive, as in errno.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+pub const EINTR: Errno = Errno(4);
+pub const EAGAIN: Errno = Errno(11);
+pub const ENOMEM: Errno = Errno(12);
+pub const EINVAL: Errno = Errno(22);
+pub const ETIMEDOUT: Errno = Errno(110);
+
+pub type Result<T> = core::result::Result<T, Errno>;
+
+#[inline(always)]
+fn check(r: isize) -> Result<usize> {
+    if (-4095..0).contains(&r) {
+        Err(Errno(-r as i32))
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// write(2): may write fewer bytes than asked.
+pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
+    // SAFETY: the buffer is a valid slice for its length.
+    check(unsafe { arch::syscall3(nr::__NR_write, fd as usize, buf.as_ptr() as usize, buf.len()) })
+}
+
+/// Writes all of `buf`, retrying on EINTR and short writes (at most 64 tries: bounded, so
+/// it is safe in a signal handler).
+pub fn write_all(fd: i32, mut buf: &[u8]) {
+    for _ in 0..64 {
+        if buf.is_empty() {
+            return;
+        }
+        match write(fd, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// read(2).
+pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the buffer is a valid, writable slice for its length.
+    check(unsafe { arch::syscall3(nr::__NR_read, fd as usize, buf.as_mut_ptr() as usize, buf.len()) })
+}
+
+/// openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC). `path` must end with a NUL byte.
+pub fn open_readonly(path: &[u8]) -> Result<i32> {
+    const AT_FDCWD: isize = -100;
+    const O_CLOEXEC: usize = 0o2000000;
+    if path.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    // SAFETY: the path is NUL-terminated and lives across the call.
+    check(unsafe { arch::syscall4(nr::__NR_openat, AT_FDCWD as usize, path.as_ptr() as usize, O_CLOEXEC, 0) })
+        .map(|fd| fd as i32)
+}
+
+/// close(2).
+pub fn close(fd: i32) {
+    // SAFETY: closing a descriptor we opened.
+    unsafe { arch::syscall1(nr::__NR_close, fd as usize) };
+}
+
+/// Anonymous private mapping of `len` bytes.
+pub fn mmap_anon(len: usize, prot: ProtFlags, extra: MapFlags) -> Result<usize> {
+    let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | extra;
+    // SAFETY: a new anonymous mapping at an address of the kernel's choice touches nothing else.
+    check(unsafe {
+        arch::syscall6(nr::__NR_mmap, 0, len, prot.bits(), flags.bits(), usize::MAX, 0)
+    })
+}
+
+/// munmap(2).
+///
+/// # Safety
+/// Nothing may use the range afterwards.
+pub unsafe fn munmap(addr: usize, len: usize) -> Result<()> {
+    // SAFETY: the caller owns the range.
+    check(unsafe { arch::syscall2(nr::__NR_munmap, addr, len) }).map(drop)
+}
+
+/// mprotect(2).
+///
+/// # Safety
+/// The caller owns the range and nothing relies on its old protection.
+pub unsafe fn mprotect(addr: usize, len: usize, prot: ProtFlags) -> Result<()> {
+    // SAFETY: the caller owns the range.
+    check(unsafe { arch::syscall3(nr::__NR_mprotect, addr, len, prot.bits()) }).map(drop)
+}
+
+/// Ends the process.
+pub fn exit_group(code: i32) -> ! {
+    loop {
+        // SAFETY: exit_group does not return.
+        unsafe { arch::syscall1(nr::__NR_exit_group, code as usize) };
+    }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { arch::syscall0(nr::__NR_getpid) as i32 }
+}
+
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { arch::syscall0(nr::__NR_gettid) as i32 }
+}
+
+/// Sends `sig` to thread `tid` of process `pid`.
+pub fn tgkill(pid: i32, tid: i32, sig: i32) -> Result<()> {
+    // SAFETY: plain integers.
+    check(unsafe { arch::syscall3(nr::__NR_tgkill, pid as usize, tid as usize, sig as usize) }).map(drop)
+}
+
+pub fn sched_yield() {
+    // SAFETY: no arguments.
+    unsafe { arch::syscall0(nr::__NR_sched_yield) };
+}
+
+/// The kernel's `struct timespec`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+pub const CLOCK_MONOTONIC: usize = 1;
+
+/// Nanoseconds of `clock`.
+pub fn clock_ns(clock: usize) -> u64 {
+    let mut ts = Timespec::default();
+    // SAFETY: ts is a valid out-parameter.
+    unsafe { arch::syscall2(nr::__NR_clock_gettime, clock, &mut ts as *mut Timespec as usize) };
+    ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
+}
+
+const FUTEX_WAIT: usize = 0;
+const FUTEX_WAKE: usize = 1;
+
+/// Sleeps while `*word == val` (shared futex: the kernel's CHILD_CLEARTID wake is not private).
+pub fn futex_wait(word: &AtomicU32, val: u32) -> Result<()> {
+    // SAFETY: word is a live 4-byte aligned atomic.
+    check(unsafe {
+        arch::syscall4(nr::__NR_futex, word.as_ptr() as usize, FUTEX_WAIT, val as usize, 0)
+    })
+    .map(drop)
+}
+
+/// Wakes up to `n` waiters on `word`.
+pub fn futex_wake(word: &AtomicU32, n: u32) {
+    // SAFETY: word is a live 4-byte aligned atomic.
+    unsafe { arch::syscall3(nr::__NR_futex, word.as_ptr() as usize, FUTEX_WAKE, n as usize) };
+}
