@@ -70,7 +70,9 @@ grt_context_switch:
         ldp     x29, x30, [sp, #SWITCH_FP_OFF]
         add     sp, sp, #SWITCH_FRAME_SIZE
         .cfi_def_cfa_offset 0
-        ret
+        /* Resume with a plain indirect branch, not `ret`: the `bl` that entered this switch was
+           made by the *other* context, so `ret` would always miss the return-address stack. */
+        br      x30
         .cfi_endproc
         .size   grt_context_switch, . - grt_context_switch
 

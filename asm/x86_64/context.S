@@ -99,9 +99,17 @@ grt_context_switch:
         .cfi_adjust_cfa_offset -8
         pop     rbp
         .cfi_adjust_cfa_offset -8
-        ret
+        /* Resume with an indirect jump, not `ret`: the `call` that entered this switch was made
+           by the *other* context, so a `ret` would always miss the return-stack predictor
+           (about 20 cycles a switch). The indirect jump is predicted from branch history,
+           which a steady ping-pong makes regular. */
+        pop     rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register rip, rcx
+        jmp     rcx
 2:
-        .cfi_adjust_cfa_offset 56
+        .cfi_adjust_cfa_offset 64
+        .cfi_offset rip, -8
         ldmxcsr [rsp + SWITCH_CTL_OFF]
         fldcw   [rsp + SWITCH_CTL_OFF + 4]
         jmp     1b

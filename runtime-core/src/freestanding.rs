@@ -38,6 +38,7 @@ struct TlsSegment {
 }
 
 static ENVIRON: AtomicUsize = AtomicUsize::new(0);
+static AUXV_PTR: AtomicUsize = AtomicUsize::new(0);
 
 fn tls_segment() -> TlsSegment {
     let a = auxv::get();
@@ -134,6 +135,7 @@ pub unsafe extern "C" fn grt_start_c(sp: *const usize) -> ! {
             p = p.add(1);
         }
         auxv::init_from_ptr(p.add(1) as *const usize);
+        AUXV_PTR.store(p.add(1) as usize, Ordering::Relaxed);
         ENVIRON.store(envp as usize, Ordering::Relaxed);
         let Some(tls) = TlsBlock::new() else {
             crate::printerr!("fatal error: cannot map the main thread's TLS block\n");
@@ -151,4 +153,26 @@ pub unsafe extern "C" fn grt_start_c(sp: *const usize) -> ! {
 /// The environment `_start` found (NULL-terminated array of `NAME=value`).
 pub fn environ() -> *const *const u8 {
     ENVIRON.load(Ordering::Relaxed) as *const *const u8
+}
+
+/// `getauxval(3)` for the freestanding build: compiler-builtins' aarch64 CPU-feature probes
+/// call it (glibc supplies it in the libc build). Returns 0 for a key that is not there.
+#[no_mangle]
+pub extern "C" fn getauxval(key: usize) -> usize {
+    let p = AUXV_PTR.load(Ordering::Relaxed) as *const usize;
+    if p.is_null() {
+        return 0;
+    }
+    // Bounded: the kernel's auxv has a few dozen entries; stop at AT_NULL or 512 pairs.
+    for i in 0..512 {
+        // SAFETY: the array _start found, terminated by AT_NULL (key 0).
+        let (k, v) = unsafe { (*p.add(2 * i), *p.add(2 * i + 1)) };
+        if k == 0 {
+            break;
+        }
+        if k == key {
+            return v;
+        }
+    }
+    0
 }

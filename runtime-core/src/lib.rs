@@ -33,3 +33,12 @@ pub use grt_arch as arch;
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     fatal::throw(format_args!("grt internal error: {}", info))
 }
+
+/// The precompiled `core` carries a reference to the unwinding personality routine even when
+/// everything is built with `panic = "abort"`. grt never unwinds, so it is never called; this
+/// definition only satisfies the linker of a C program (which has no Rust std to supply it).
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn rust_eh_personality() {
+    signals::abort()
+}

@@ -1,0 +1,394 @@
+//! The test suites, the benchmark and the demo.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::setup::{self, AARCH64_TRIPLE};
+use crate::util::{output, run, run_captured};
+
+/// How integration binaries are run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// x86_64 natively, aarch64 under qemu-aarch64.
+    Native,
+    /// Both under QEMU user mode.
+    Qemu,
+}
+
+/// One target architecture.
+pub struct Arch {
+    pub name: &'static str,
+    pub triple: &'static str,
+    pub cc: &'static str,
+    pub cflags: &'static [&'static str],
+}
+
+pub const ARCHES: [Arch; 2] = [
+    Arch { name: "x86_64", triple: "x86_64-unknown-linux-gnu", cc: "gcc", cflags: &[] },
+    // Return addresses are read and rewritten by grt: no pointer authentication.
+    Arch { name: "aarch64", triple: AARCH64_TRIPLE, cc: "aarch64-linux-gnu-gcc", cflags: &["-mbranch-protection=none"] },
+];
+
+/// Where Debian's aarch64 cross libc lives, for qemu-aarch64 -L (dynamic test binaries).
+const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+impl Arch {
+    /// The command prefix that runs a binary of this architecture.
+    fn runner(&self, mode: Mode) -> Vec<String> {
+        match (self.name, mode) {
+            ("x86_64", Mode::Native) => vec![],
+            ("x86_64", Mode::Qemu) => vec!["qemu-x86_64".into()],
+            _ => vec!["qemu-aarch64".into(), "-L".into(), AARCH64_SYSROOT.into()],
+        }
+    }
+}
+
+/// The two builds of libgrt.a.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    Libc,
+    Freestanding,
+}
+
+impl Build {
+    fn name(self) -> &'static str {
+        match self {
+            Build::Libc => "libc",
+            Build::Freestanding => "freestanding",
+        }
+    }
+    fn profile(self) -> &'static str {
+        match self {
+            Build::Libc => "release",
+            Build::Freestanding => "freestanding",
+        }
+    }
+}
+
+pub fn lib_path(arch: &Arch, build: Build) -> PathBuf {
+    PathBuf::from("target").join(arch.triple).join(build.profile()).join("libgrt.a")
+}
+
+fn build_lib(arch: &Arch, build: Build) -> bool {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "-q", "-p", "grt-runtime-core", "--target", arch.triple, "--profile", build.profile()]);
+    if build == Build::Freestanding {
+        cmd.args(["--features", "freestanding"]);
+    }
+    run(&mut cmd)
+}
+
+/// Flags every C file of ours is compiled with: frame pointers everywhere (gcc 12 omits them
+/// at -O2, and leaf frames even with -fno-omit-frame-pointer).
+const COMMON_CFLAGS: &[&str] =
+    &["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-omit-frame-pointer", "-mno-omit-leaf-frame-pointer", "-Iinclude"];
+
+/// Compiles `srcs` into `out`, linked with libgrt.a of the given build.
+pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> bool {
+    let mut cmd = Command::new(arch.cc);
+    cmd.args(COMMON_CFLAGS).args(arch.cflags);
+    if build == Build::Freestanding {
+        cmd.args(["-ffreestanding", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie", "-no-pie"])
+            .args(["-T", "linker/freestanding.ld"]);
+    }
+    cmd.args(srcs).arg(lib_path(arch, build));
+    match build {
+        Build::Libc => cmd.arg("-lpthread"),
+        Build::Freestanding => cmd.arg("-lgcc"),
+    };
+    cmd.arg("-o").arg(out);
+    run(&mut cmd)
+}
+
+/// What a test file says about itself in its first comment:
+/// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted`.
+#[derive(Default, Debug)]
+struct Expect {
+    exit: Option<i32>,
+    signal: Option<i32>,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    hosted_only: bool,
+}
+
+fn parse_expect(src: &str) -> Option<Expect> {
+    let line = src.lines().find(|l| l.contains("grt-test:"))?;
+    let mut rest = &line[line.find("grt-test:")? + 9..];
+    let mut e = Expect::default();
+    loop {
+        rest = rest.trim_start();
+        let Some(eq) = rest.find('=') else { break };
+        let key = rest[..eq].trim();
+        rest = &rest[eq + 1..];
+        let value;
+        if let Some(r) = rest.strip_prefix('"') {
+            let end = r.find('"')?;
+            value = r[..end].to_string();
+            rest = &r[end + 1..];
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            value = rest[..end].to_string();
+            rest = &rest[end..];
+        }
+        match key {
+            "exit" => e.exit = value.parse().ok(),
+            "signal" => e.signal = value.parse().ok(),
+            "stdout" => e.stdout.push(value),
+            "stderr" => e.stderr.push(value),
+            "builds" => e.hosted_only = value == "hosted",
+            _ => return None,
+        }
+    }
+    (e.exit.is_some() != e.signal.is_some()).then_some(e)
+}
+
+/// Counts of one run of the suites.
+#[derive(Default)]
+pub struct Tally {
+    passed: usize,
+    failed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, ok: bool, why: &str) {
+        if ok {
+            self.passed += 1;
+            println!("PASS {name}");
+        } else {
+            self.failed += 1;
+            println!("FAIL {name}: {why}");
+            self.failures.push(name.to_string());
+        }
+    }
+}
+
+/// Host unit tests (cargo test) for one architecture; adds cargo's own counts.
+fn unit_tests(arch: &Arch, mode: Mode, t: &mut Tally) {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["test", "-q", "-p", "grt-arch", "-p", "grt-runtime-core", "--target", arch.triple]);
+    let runner = arch.runner(mode);
+    if !runner.is_empty() {
+        let var = format!("CARGO_TARGET_{}_RUNNER", arch.triple.to_uppercase().replace('-', "_"));
+        cmd.env(var, runner.join(" "));
+    }
+    eprintln!("$ {}", crate::util::show(&cmd));
+    let out = cmd.output().expect("cargo test");
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    let mut any = false;
+    for line in text.lines().filter(|l| l.starts_with("test result:")) {
+        any = true;
+        let num = |word: &str| -> usize {
+            line.split(';')
+                .find(|p| p.contains(word))
+                .and_then(|p| p.split_whitespace().rev().nth(1).and_then(|n| n.parse().ok()))
+                .unwrap_or(0)
+        };
+        t.passed += num("passed");
+        t.failed += num("failed");
+    }
+    if !out.status.success() || !any {
+        t.record(&format!("unit tests [{}]", arch.name), false, "cargo test failed");
+    }
+}
+
+/// Symbols libgrt.a exports for its own assembly and start-up, not for C programs.
+const INTERNAL_SYMBOLS: &[&str] = &[
+    "grt_context_entry", // first frame of a new context (asm); C tests check return addresses against it
+    "grt_context_exit",  // called by grt_context_entry when an entry function returns
+    "grt_sigreturn",     // signal restorer
+    "grt_clone",         // raw clone (asm)
+    "grt_tls",           // the per-thread g/m slots (TLS object)
+    "grt_start_c",       // freestanding process start
+];
+
+/// Every `grt_*` function in grt.h is defined in libgrt.a, and every exported `grt_*` symbol
+/// is declared in grt.h or listed as internal.
+fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
+    let header = fs::read_to_string("include/grt.h").map_err(|e| e.to_string())?;
+    let mut declared = BTreeSet::new();
+    for line in header.lines().map(str::trim) {
+        if line.starts_with("/*") || line.starts_with('*') || line.starts_with("#") || line.starts_with("typedef") {
+            continue;
+        }
+        if let Some(p) = line.find("grt_") {
+            let name: String = line[p..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if line[p + name.len()..].trim_start().starts_with('(') {
+                declared.insert(name);
+            }
+        }
+    }
+    let nm = output(Command::new("nm").args(["--defined-only", "-g"]).arg(lib_path(arch, build))).ok_or("nm failed")?;
+    let mut defined = BTreeSet::new();
+    for line in nm.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 3 && f[2].starts_with("grt_") && f[1] != "U" {
+            defined.insert(f[2].to_string());
+        }
+    }
+    let missing: Vec<_> = declared.iter().filter(|d| !defined.contains(*d)).collect();
+    let undeclared: Vec<_> = defined.iter().filter(|d| !declared.contains(*d) && !INTERNAL_SYMBOLS.contains(&d.as_str())).collect();
+    if declared.is_empty() {
+        return Err("no declarations found in grt.h".into());
+    }
+    if !missing.is_empty() || !undeclared.is_empty() {
+        return Err(format!("declared in grt.h but not exported: {missing:?}; exported but not in grt.h: {undeclared:?}"));
+    }
+    Ok(())
+}
+
+fn c_tests() -> Vec<PathBuf> {
+    let filter = std::env::var("GRT_TEST_FILTER").unwrap_or_default();
+    let mut v: Vec<PathBuf> = fs::read_dir("tests/c")
+        .expect("tests/c")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .filter(|p| p.file_stem().unwrap().to_string_lossy().contains(&filter))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Builds and runs one C test; returns (ok, why).
+fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, String) {
+    let text = fs::read_to_string(src).unwrap();
+    let Some(expect) = parse_expect(&text) else {
+        return (false, "no valid `grt-test:` line".into());
+    };
+    let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+    let dir = PathBuf::from("target/ctests").join(arch.name).join(build.name());
+    fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join(&stem);
+    let mut srcs = vec![src.to_path_buf()];
+    let helper = PathBuf::from(format!("tests/c/{stem}_{}.S", arch.name));
+    if helper.exists() {
+        srcs.push(helper);
+    }
+    if !compile_c(arch, build, &srcs, &exe) {
+        return (false, "does not compile".into());
+    }
+    let mut argv = arch.runner(mode);
+    argv.push(exe.to_string_lossy().into_owned());
+    let out = match run_captured(&argv, Duration::from_secs(300)) {
+        Ok(o) => o,
+        Err(e) => return (false, format!("cannot run: {e}")),
+    };
+    let mut why = Vec::new();
+    if out.timed_out {
+        why.push("timed out".to_string());
+    }
+    if expect.exit.is_some() && out.code != expect.exit {
+        why.push(format!("exit {:?} signal {:?}, expected exit {:?}", out.code, out.signal, expect.exit.unwrap()));
+    }
+    if expect.signal.is_some() && out.signal != expect.signal {
+        why.push(format!("exit {:?} signal {:?}, expected signal {:?}", out.code, out.signal, expect.signal.unwrap()));
+    }
+    for s in &expect.stdout {
+        if !out.stdout.contains(s.as_str()) {
+            why.push(format!("stdout lacks {s:?}"));
+        }
+    }
+    for s in &expect.stderr {
+        if !out.stderr.contains(s.as_str()) {
+            why.push(format!("stderr lacks {s:?}"));
+        }
+    }
+    if why.is_empty() {
+        (true, String::new())
+    } else {
+        let tail: Vec<&str> = out.stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+        (false, format!("{}\n--- stdout:\n{}--- stderr (last lines):\n{}", why.join("; "), out.stdout, tail.join("\n")))
+    }
+}
+
+pub fn run_all(mode: Mode) -> bool {
+    if !setup::ensure() {
+        println!("0 passed, 1 failed");
+        return false;
+    }
+    let mut t = Tally::default();
+    if mode == Mode::Native {
+        for arch in &ARCHES {
+            unit_tests(arch, mode, &mut t);
+        }
+    }
+    for arch in &ARCHES {
+        for build in [Build::Libc, Build::Freestanding] {
+            let label = format!("libgrt.a [{} {}]", arch.name, build.name());
+            if !build_lib(arch, build) {
+                t.record(&format!("build {label}"), false, "cargo build failed");
+                continue;
+            }
+            match header_check(arch, build) {
+                Ok(()) => t.record(&format!("grt.h matches exports of {label}"), true, ""),
+                Err(e) => t.record(&format!("grt.h matches exports of {label}"), false, &e),
+            }
+            for src in c_tests() {
+                let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+                let hosted_only = fs::read_to_string(&src).ok().and_then(|s| parse_expect(&s)).is_some_and(|e| e.hosted_only);
+                if build == Build::Freestanding && hosted_only {
+                    continue;
+                }
+                let (ok, why) = run_c_test(arch, build, mode, &src);
+                let how = match (arch.name, mode) {
+                    ("x86_64", Mode::Native) => "native",
+                    _ => "qemu",
+                };
+                t.record(&format!("{stem} [{} {} {how}]", arch.name, build.name()), ok, &why);
+            }
+        }
+    }
+    if !t.failures.is_empty() {
+        println!("\nfailed:");
+        for f in &t.failures {
+            println!("  {f}");
+        }
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    t.failed == 0
+}
+
+/// `cargo xtask bench`: the bench binary (tests/bench) natively, and under qemu-aarch64 for
+/// the record (emulated figures say nothing about hardware speed; only ratios are printed).
+pub fn bench() -> bool {
+    if !setup::ensure() {
+        return false;
+    }
+    let mut ok = true;
+    for arch in &ARCHES {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["build", "-q", "--release", "-p", "grt-bench", "--target", arch.triple]);
+        if !run(&mut cmd) {
+            return false;
+        }
+        let exe = PathBuf::from("target").join(arch.triple).join("release/grt-bench");
+        let mut argv = arch.runner(Mode::Native);
+        let label = if argv.is_empty() { "native" } else { "under qemu-aarch64 (emulated)" };
+        println!("\n== {} {label}", arch.name);
+        argv.push(exe.to_string_lossy().into_owned());
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]);
+        ok &= run(&mut c);
+    }
+    ok
+}
+
+/// `cargo xtask demo`: build libgrt.a for this machine and run examples/context_demo.c.
+pub fn demo() -> bool {
+    let arch = &ARCHES[0];
+    if !build_lib(arch, Build::Libc) {
+        return false;
+    }
+    fs::create_dir_all("target/examples").unwrap();
+    let exe = PathBuf::from("target/examples/context_demo");
+    if !compile_c(arch, Build::Libc, &[PathBuf::from("examples/context_demo.c")], &exe) {
+        return false;
+    }
+    println!();
+    run(&mut Command::new(&exe))
+}

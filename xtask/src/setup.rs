@@ -1,0 +1,45 @@
+//! Installs what a fresh machine lacks for the aarch64 half of the work, or says exactly how.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{have, output, run};
+
+pub const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
+const APT_PACKAGES: &[&str] = &["qemu-user", "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"];
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
+/// Makes sure the aarch64 Rust target, the cross gcc + libc and qemu-user are there.
+pub fn ensure() -> bool {
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == AARCH64_TRIPLE) {
+        eprintln!("xtask: installing the Rust target {AARCH64_TRIPLE} (rustup target add)");
+        if !run(Command::new("rustup").args(["target", "add", AARCH64_TRIPLE])) {
+            eprintln!("xtask: could not add the target; run: rustup target add {AARCH64_TRIPLE}");
+            return false;
+        }
+    }
+    let missing = !have("aarch64-linux-gnu-gcc", "--version")
+        || !have("qemu-aarch64", "--version")
+        || !have("qemu-x86_64", "--version")
+        || !Path::new("/usr/aarch64-linux-gnu/lib/crt1.o").exists();
+    if missing {
+        let list = APT_PACKAGES.join(" ");
+        if !is_root() {
+            eprintln!("xtask: missing qemu-user and/or the aarch64 cross toolchain; run as root:");
+            eprintln!("  apt-get update && apt-get install -y {list}");
+            return false;
+        }
+        eprintln!("xtask: installing {list} (apt-get)");
+        let ok = run(Command::new("apt-get").args(["update", "-q"]))
+            && run(Command::new("apt-get").args(["install", "-y", "-q"]).args(APT_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"));
+        if !ok {
+            eprintln!("xtask: apt-get failed; run: apt-get update && apt-get install -y {list}");
+            return false;
+        }
+    }
+    true
+}
