@@ -64,7 +64,12 @@ pub const INITIAL_FRAME_SIZE: usize = SWITCH_FRAME_SIZE;
 /// # Safety
 /// `top` must be 16-byte aligned, and `top - INITIAL_FRAME_SIZE .. top` writable memory of a
 /// stack nothing else uses.
-pub unsafe fn init_context(top: usize, f: EntryFn, arg: *mut c_void, link: *const Context) -> Context {
+pub unsafe fn init_context(
+    top: usize,
+    f: EntryFn,
+    arg: *mut c_void,
+    link: *const Context,
+) -> Context {
     debug_assert!(top % 16 == 0);
     let sp = top - INITIAL_FRAME_SIZE;
     let mut x19_x28 = [0u64; 10];

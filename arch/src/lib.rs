@@ -12,7 +12,7 @@
 //! | `getg`/`setg`, `getm`/`setm`, `set_thread_pointer`, `TLS_*` | the current g and m, through the initial-exec TLS object `grt_tls` that assembly reads too |
 //! | [`read_frame_record`], [`return_address_slot`] | one frame-pointer step: saved fp and return address at a frame pointer |
 //! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time |
-//! | [`grt_sigreturn`] | the signal restorer, byte-identical to glibc's |
+//! | [`grt_sigreturn`], [`grt_sigtramp`] | the signal restorer (byte-identical to glibc's) and the handler trampoline |
 //! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
 
 #![no_std]
@@ -58,6 +58,9 @@ extern "C" {
     pub fn grt_context_entry();
     /// Signal restorer (`rt_sigreturn`), for `sa_restorer`.
     pub fn grt_sigreturn();
+    /// The handler grt installs for every signal it handles: aligns the stack and calls
+    /// `grt_sighandler(sig, info, uc)`, which runtime-core defines.
+    pub fn grt_sigtramp(sig: i32, info: *mut c_void, uc: *mut c_void);
     /// Raw `clone`: the child runs `f(arg)` on `stack` (16-byte aligned top) and exits the
     /// thread when `f` returns. Returns the child's tid, or -errno, in the parent.
     pub fn grt_clone(

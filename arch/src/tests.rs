@@ -28,7 +28,11 @@ unsafe extern "C" fn pong_entry(arg: *mut c_void) {
 fn switch_ping_pong_on_the_real_assembly() {
     let mut stack = vec![0u128; 4096]; // 64 KiB, 16-byte aligned
     let top = stack.as_mut_ptr() as usize + stack.len() * 16;
-    let mut p = std::boxed::Box::new(Pong { main: Context::default(), co: Context::default(), log: Vec::new() });
+    let mut p = std::boxed::Box::new(Pong {
+        main: Context::default(),
+        co: Context::default(),
+        log: Vec::new(),
+    });
     let pp: *mut Pong = &mut *p;
     // SAFETY: the stack is ours, aligned, and outlives the coroutine.
     unsafe {
@@ -47,13 +51,19 @@ fn initial_frame_is_a_clean_end_of_chain() {
     let top = stack.as_mut_ptr() as usize + stack.len() * 16;
     // SAFETY: the stack is ours and aligned.
     let ctx = unsafe { init_context(top, pong_entry, core::ptr::null_mut(), core::ptr::null()) };
-    assert!(ctx.sp % 16 == 0, "a parked context's sp stays 16-byte aligned");
+    assert!(
+        ctx.sp % 16 == 0,
+        "a parked context's sp stays 16-byte aligned"
+    );
     assert_eq!(top - ctx.sp, INITIAL_FRAME_SIZE);
     // SAFETY: the record lies inside the stack we just wrote.
     let rec = unsafe { read_frame_record(parked_frame_pointer(ctx.sp)) };
     assert_eq!(rec.fp, 0, "the chain ends above the entry function");
     assert_eq!(rec.ret, grt_context_entry as *const () as usize);
-    assert_eq!(return_address_slot(parked_frame_pointer(ctx.sp)), parked_frame_pointer(ctx.sp) + 8);
+    assert_eq!(
+        return_address_slot(parked_frame_pointer(ctx.sp)),
+        parked_frame_pointer(ctx.sp) + 8
+    );
 }
 
 #[test]
@@ -108,3 +118,7 @@ fn cputicks_advance() {
 extern "C" fn grt_context_exit(_link: *const Context) -> ! {
     std::process::abort()
 }
+
+/// runtime-core supplies this in real builds (called by grt_sigtramp).
+#[no_mangle]
+extern "C" fn grt_sighandler(_sig: i32, _info: *mut c_void, _uc: *mut c_void) {}

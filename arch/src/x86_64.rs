@@ -85,7 +85,12 @@ pub fn current_control_words() -> u64 {
 /// # Safety
 /// `top` must be 16-byte aligned, and `top - INITIAL_FRAME_SIZE .. top` writable memory of a
 /// stack nothing else uses.
-pub unsafe fn init_context(top: usize, f: EntryFn, arg: *mut c_void, link: *const Context) -> Context {
+pub unsafe fn init_context(
+    top: usize,
+    f: EntryFn,
+    arg: *mut c_void,
+    link: *const Context,
+) -> Context {
     debug_assert!(top % 16 == 0);
     let sp = top - INITIAL_FRAME_SIZE;
     let frame = SwitchFrame {

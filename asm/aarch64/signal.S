@@ -20,4 +20,30 @@ grt_sigreturn:
         udf     #16
         .size   grt_sigreturn, . - grt_sigreturn
 
+
+/*
+ * void grt_sigtramp(int sig [x0], siginfo_t *info [x1], void *uc [x2])
+ *
+ * The handler grt gives the kernel for every signal it installs: a frame record, then
+ * grt_sigtramp -> grt_sighandler (Rust). Same shape as on x86_64 (where it also realigns sp);
+ * on aarch64 the hardware already enforces sp alignment.
+ */
+        .text
+        .globl  grt_sigtramp
+        .type   grt_sigtramp, %function
+        .p2align 4
+grt_sigtramp:
+        .cfi_startproc
+        stp     x29, x30, [sp, #-16]!
+        .cfi_def_cfa_offset 16
+        .cfi_offset x29, -16
+        .cfi_offset x30, -8
+        mov     x29, sp
+        bl      grt_sighandler
+        ldp     x29, x30, [sp], #16
+        .cfi_def_cfa_offset 0
+        ret
+        .cfi_endproc
+        .size   grt_sigtramp, . - grt_sigtramp
+
         .section .note.GNU-stack,"",%progbits

@@ -21,4 +21,34 @@ grt_sigreturn:
         ud2
         .size   grt_sigreturn, . - grt_sigreturn
 
+
+/*
+ * void grt_sigtramp(int sig [rdi], siginfo_t *info [rsi], void *uc [rdx])
+ *
+ * The handler grt gives the kernel for every signal it installs. It forces the ABI's 16-byte
+ * stack alignment before calling grt_sighandler (Rust): emulators such as qemu-x86_64 7.x can
+ * build the signal frame 8 bytes off, and compiled code then faults on aligned SSE moves.
+ * rbp is set up as a frame record so walkers see the handler's frame.
+ */
+        .intel_syntax noprefix
+        .text
+        .globl  grt_sigtramp
+        .type   grt_sigtramp, @function
+        .p2align 4
+grt_sigtramp:
+        .cfi_startproc
+        push    rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        mov     rbp, rsp
+        .cfi_def_cfa_register rbp
+        and     rsp, -16
+        call    grt_sighandler
+        mov     rsp, rbp
+        pop     rbp
+        .cfi_def_cfa rsp, 8
+        ret
+        .cfi_endproc
+        .size   grt_sigtramp, . - grt_sigtramp
+
         .section .note.GNU-stack,"",@progbits

@@ -72,7 +72,8 @@ fn read_proc_self_auxv() -> Auxv {
     let mut len = 0;
     if let Ok(fd) = sys::open_readonly(b"/proc/self/auxv\0") {
         // SAFETY: viewing the usize buffer as bytes for read(2).
-        let bytes = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u8, 128 * 8) };
+        let bytes =
+            unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u8, 128 * 8) };
         while len < bytes.len() {
             match sys::read(fd, &mut bytes[len..]) {
                 Ok(0) => break,

@@ -24,7 +24,11 @@ pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
     }
     if let Err(e) = init() {
-        return report(GRT_ESYS, F, format_args!("cannot install the fault handlers: errno {}", e.0));
+        return report(
+            GRT_ESYS,
+            F,
+            format_args!("cannot install the fault handlers: errno {}", e.0),
+        );
     }
     match stack::alloc(size) {
         Ok(s) => {
@@ -35,15 +39,32 @@ pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
         Err(StackError::TooSmall(n)) => report(
             GRT_EINVAL,
             F,
-            format_args!("size {} is below the minimum of {} bytes (0 selects the default, {})", n, stack::MIN_STACK_SIZE, stack::DEFAULT_STACK_SIZE),
+            format_args!(
+                "size {} is below the minimum of {} bytes (0 selects the default, {})",
+                n,
+                stack::MIN_STACK_SIZE,
+                stack::DEFAULT_STACK_SIZE
+            ),
         ),
         Err(StackError::TooLarge(n)) => report(
             GRT_EINVAL,
             F,
-            format_args!("size {} is above the maximum of {} bytes (a negative size passed as size_t?)", n, stack::MAX_STACK_SIZE),
+            format_args!(
+                "size {} is above the maximum of {} bytes (a negative size passed as size_t?)",
+                n,
+                stack::MAX_STACK_SIZE
+            ),
         ),
-        Err(StackError::NoMemory(e)) => report(GRT_ENOMEM, F, format_args!("cannot map {} bytes: errno {}", size, e.0)),
-        Err(StackError::RegistryFull) => report(GRT_ENOMEM, F, format_args!("more than {} live stacks", crate::stackreg::CAPACITY)),
+        Err(StackError::NoMemory(e)) => report(
+            GRT_ENOMEM,
+            F,
+            format_args!("cannot map {} bytes: errno {}", size, e.0),
+        ),
+        Err(StackError::RegistryFull) => report(
+            GRT_ENOMEM,
+            F,
+            format_args!("more than {} live stacks", crate::stackreg::CAPACITY),
+        ),
         Err(StackError::NotAStack) => report(GRT_EINVAL, F, format_args!("internal error")),
     }
 }
@@ -65,7 +86,11 @@ pub unsafe extern "C" fn grt_stack_free(s: *mut Stack) -> i32 {
             unsafe { s.write(Stack::default()) };
             GRT_OK
         }
-        Err(_) => report(GRT_EINVAL, F, format_args!("not a stack from grt_stack_alloc, or already freed")),
+        Err(_) => report(
+            GRT_EINVAL,
+            F,
+            format_args!("not a stack from grt_stack_alloc, or already freed"),
+        ),
     }
 }
 
@@ -91,7 +116,11 @@ pub unsafe extern "C" fn grt_context_make(
     // The thread that makes contexts runs them (the usual case): give it an alternate signal
     // stack so a stack overflow can still be reported.
     if let Err(e) = init().and_then(|_| signals::ensure_altstack().map(core::mem::forget)) {
-        return report(GRT_ESYS, F, format_args!("cannot set up signal handling: errno {}", e.0));
+        return report(
+            GRT_ESYS,
+            F,
+            format_args!("cannot set up signal handling: errno {}", e.0),
+        );
     }
     // SAFETY: stack is non-NULL; make() checks it is a live grt stack.
     match unsafe { context::make(&*stack, f, arg, link) } {
@@ -100,9 +129,11 @@ pub unsafe extern "C" fn grt_context_make(
             unsafe { ctx.write(c) };
             GRT_OK
         }
-        Err(context::MakeError::NotAStack) => {
-            report(GRT_EINVAL, F, format_args!("stack was not made by grt_stack_alloc, or was freed"))
-        }
+        Err(context::MakeError::NotAStack) => report(
+            GRT_EINVAL,
+            F,
+            format_args!("stack was not made by grt_stack_alloc, or was freed"),
+        ),
     }
 }
 
@@ -111,7 +142,11 @@ pub type ThreadHandle = *mut thread::Thread;
 
 /// `int grt_thread_start(grt_thread **out, void (*fn)(void *), void *arg)`
 #[no_mangle]
-pub unsafe extern "C" fn grt_thread_start(out: *mut ThreadHandle, f: Option<EntryFn>, arg: *mut c_void) -> i32 {
+pub unsafe extern "C" fn grt_thread_start(
+    out: *mut ThreadHandle,
+    f: Option<EntryFn>,
+    arg: *mut c_void,
+) -> i32 {
     const F: &str = "grt_thread_start";
     if out.is_null() {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
@@ -120,7 +155,11 @@ pub unsafe extern "C" fn grt_thread_start(out: *mut ThreadHandle, f: Option<Entr
         return report(GRT_EINVAL, F, format_args!("fn is NULL"));
     };
     if let Err(e) = init() {
-        return report(GRT_ESYS, F, format_args!("cannot install the fault handlers: errno {}", e.0));
+        return report(
+            GRT_ESYS,
+            F,
+            format_args!("cannot install the fault handlers: errno {}", e.0),
+        );
     }
     match thread::start(f, arg) {
         Ok(t) => {
@@ -128,7 +167,15 @@ pub unsafe extern "C" fn grt_thread_start(out: *mut ThreadHandle, f: Option<Entr
             unsafe { out.write(t) };
             GRT_OK
         }
-        Err(e) => report(if e == sys::ENOMEM { GRT_ENOMEM } else { GRT_ESYS }, F, format_args!("cannot start a thread: errno {}", e.0)),
+        Err(e) => report(
+            if e == sys::ENOMEM {
+                GRT_ENOMEM
+            } else {
+                GRT_ESYS
+            },
+            F,
+            format_args!("cannot start a thread: errno {}", e.0),
+        ),
     }
 }
 

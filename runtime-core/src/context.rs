@@ -18,7 +18,12 @@ pub enum MakeError {
 ///
 /// # Safety
 /// Nothing else may run on or be parked on `stack` while this context lives.
-pub unsafe fn make(stack: &Stack, f: EntryFn, arg: *mut c_void, link: *const Context) -> Result<Context, MakeError> {
+pub unsafe fn make(
+    stack: &Stack,
+    f: EntryFn,
+    arg: *mut c_void,
+    link: *const Context,
+) -> Result<Context, MakeError> {
     if !stack.is_live() {
         return Err(MakeError::NotAStack);
     }

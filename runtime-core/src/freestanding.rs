@@ -44,7 +44,10 @@ fn tls_segment() -> TlsSegment {
     let a = auxv::get();
     let phdrs = a.phdr as *const Phdr;
     let mut bias = 0usize;
-    let mut seg = TlsSegment { align: 16, ..Default::default() };
+    let mut seg = TlsSegment {
+        align: 16,
+        ..Default::default()
+    };
     for i in 0..a.phnum {
         // SAFETY: AT_PHDR/AT_PHNUM describe the loaded program headers.
         let ph = unsafe { &*phdrs.add(i) };
@@ -82,11 +85,15 @@ impl TlsBlock {
         let page = auxv::page_size();
         let tls_len = (seg.memsz + seg.align - 1) & !(seg.align - 1);
         let len = (tls_len + arch::TLS_TCB_SIZE + 2 * seg.align + page - 1) & !(page - 1);
-        let base = sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+        let base =
+            sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
         let (tp, image_at) = if arch::TLS_ABOVE_TP {
             // Variant I: tp -> TCB, the block starts at tp + TCB size rounded to the alignment.
             let tp = (base + seg.align - 1) & !(seg.align - 1);
-            (tp, tp + ((arch::TLS_TCB_SIZE + seg.align - 1) & !(seg.align - 1)))
+            (
+                tp,
+                tp + ((arch::TLS_TCB_SIZE + seg.align - 1) & !(seg.align - 1)),
+            )
         } else {
             // Variant II: the block ends at tp; tp -> TCB whose first word points to itself.
             let tp = (base + tls_len + seg.align - 1) & !(seg.align - 1);

@@ -40,7 +40,14 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
     let offset = parse_hex(fields.next()?)?;
     let _dev = fields.next()?;
     let _inode = fields.next()?;
-    let mut m = Mapping { start, end, offset, readable: perms.first() == Some(&b'r'), path: [0; 160], path_len: 0 };
+    let mut m = Mapping {
+        start,
+        end,
+        offset,
+        readable: perms.first() == Some(&b'r'),
+        path: [0; 160],
+        path_len: 0,
+    };
     // The path is the rest of the line after the inode; it may contain spaces.
     if let Some(first) = fields.next() {
         let at = first.as_ptr() as usize - line.as_ptr() as usize;
@@ -96,8 +103,12 @@ mod tests {
 
     #[test]
     fn parses_a_line_with_a_path_with_spaces() {
-        let m = parse_line(b"55d0c0a00000-55d0c0a21000 r-xp 00002000 fd:01 123 /opt/my prog").unwrap();
-        assert_eq!((m.start, m.end, m.offset, m.readable), (0x55d0c0a00000, 0x55d0c0a21000, 0x2000, true));
+        let m =
+            parse_line(b"55d0c0a00000-55d0c0a21000 r-xp 00002000 fd:01 123 /opt/my prog").unwrap();
+        assert_eq!(
+            (m.start, m.end, m.offset, m.readable),
+            (0x55d0c0a00000, 0x55d0c0a21000, 0x2000, true)
+        );
         assert_eq!(m.path(), "/opt/my prog");
         let anon = parse_line(b"7ffd1000-7ffd2000 ---p 00000000 00:00 0").unwrap();
         assert_eq!((anon.path(), anon.readable), ("", false));

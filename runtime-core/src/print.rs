@@ -14,7 +14,11 @@ pub struct FdWriter {
 
 impl FdWriter {
     pub const fn new(fd: i32) -> Self {
-        FdWriter { fd, len: 0, buf: [0; 512] }
+        FdWriter {
+            fd,
+            len: 0,
+            buf: [0; 512],
+        }
     }
 
     pub fn flush(&mut self) {

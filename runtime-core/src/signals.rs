@@ -66,12 +66,35 @@ static PREV: [Prev; NSIG] = [const {
     }
 }; NSIG];
 static INSTALL_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+/// grt's handler per signal, called by `grt_sighandler` (0: none, forward).
+static HANDLERS: [AtomicUsize; NSIG] = [const { AtomicUsize::new(0) }; NSIG];
+
+/// Called by `grt_sigtramp` (asm/<arch>/signal.S) for every signal grt installed.
+#[no_mangle]
+unsafe extern "C" fn grt_sighandler(sig: i32, info: *mut c_void, uc: *mut c_void) {
+    let h = HANDLERS
+        .get(sig as usize)
+        .map_or(0, |h| h.load(Ordering::Acquire));
+    if h == 0 {
+        // SAFETY: our handler's own arguments.
+        unsafe { forward(sig, info, uc) };
+        return;
+    }
+    // SAFETY: only Handler values are stored in HANDLERS.
+    let f: Handler = unsafe { core::mem::transmute::<usize, Handler>(h) };
+    // SAFETY: the handler was installed for this signal.
+    unsafe { f(sig, info, uc) };
+}
 
 /// Raw `rt_sigaction`.
 ///
 /// # Safety
 /// `new` must describe a handler that is safe to run for `sig`.
-pub unsafe fn rt_sigaction(sig: i32, new: Option<&KernelSigaction>, old: Option<&mut KernelSigaction>) -> sys::Result<()> {
+pub unsafe fn rt_sigaction(
+    sig: i32,
+    new: Option<&KernelSigaction>,
+    old: Option<&mut KernelSigaction>,
+) -> sys::Result<()> {
     let new = new.map_or(0, |n| n as *const _ as usize);
     let old = old.map_or(0, |o| o as *mut _ as usize);
     // SAFETY: pointers are valid or 0; the size is the kernel's sigset size (8).
@@ -98,8 +121,9 @@ pub fn install(sig: i32, h: Handler) -> sys::Result<()> {
     p.restorer.store(old.restorer, Ordering::Relaxed);
     p.mask.store(old.mask as usize, Ordering::Relaxed);
     p.installed.store(true, Ordering::Release);
+    HANDLERS[sig as usize].store(h as usize, Ordering::Release);
     let act = KernelSigaction {
-        handler: h as usize,
+        handler: arch::grt_sigtramp as *const () as usize,
         flags: (SaFlags::SIGINFO | SaFlags::ONSTACK | SaFlags::RESTART | SaFlags::RESTORER).bits(),
         restorer: arch::grt_sigreturn as *const () as usize,
         mask: 0,
@@ -133,7 +157,10 @@ fn prev_action(sig: i32) -> KernelSigaction {
 }
 
 fn set_default(sig: i32) {
-    let dfl = KernelSigaction { handler: SIG_DFL, ..Default::default() };
+    let dfl = KernelSigaction {
+        handler: SIG_DFL,
+        ..Default::default()
+    };
     // SAFETY: the default action is always valid.
     let _ = unsafe { rt_sigaction(sig, Some(&dfl), None) };
 }
@@ -181,7 +208,8 @@ pub unsafe fn forward(sig: i32, info: *mut c_void, uc: *mut c_void) {
         }
         h => {
             // SAFETY: the program installed this one-argument handler for this signal.
-            let f: unsafe extern "C" fn(i32) = unsafe { core::mem::transmute::<usize, unsafe extern "C" fn(i32)>(h) };
+            let f: unsafe extern "C" fn(i32) =
+                unsafe { core::mem::transmute::<usize, unsafe extern "C" fn(i32)>(h) };
             unsafe { f(sig) };
         }
     }
@@ -193,7 +221,15 @@ pub fn abort() -> ! {
     set_default(SIGABRT);
     let set: u64 = 1 << (SIGABRT - 1);
     // SAFETY: unblocking one signal in this thread's mask.
-    unsafe { arch::syscall4(nr::__NR_rt_sigprocmask, SIG_UNBLOCK, &set as *const u64 as usize, 0, 8) };
+    unsafe {
+        arch::syscall4(
+            nr::__NR_rt_sigprocmask,
+            SIG_UNBLOCK,
+            &set as *const u64 as usize,
+            0,
+            8,
+        )
+    };
     let _ = sys::tgkill(sys::getpid(), sys::gettid(), SIGABRT);
     sys::exit_group(134)
 }
@@ -209,7 +245,10 @@ const HANDLER_HEADROOM: usize = 48 * 1024;
 /// whichever is larger, plus room for grt's handlers.
 pub fn altstack_size() -> usize {
     let page = auxv::page_size();
-    let n = arch::SIGSTKSZ.max(auxv::get().minsigstksz).max(arch::MINSIGSTKSZ) + HANDLER_HEADROOM;
+    let n = arch::SIGSTKSZ
+        .max(auxv::get().minsigstksz)
+        .max(arch::MINSIGSTKSZ)
+        + HANDLER_HEADROOM;
     (n + page - 1) & !(page - 1)
 }
 
@@ -224,7 +263,11 @@ pub struct AltStack {
 /// enough. Returns the stack grt made, which the thread must release with [`drop_altstack`]
 /// before it exits (or never, for threads grt does not own).
 pub fn ensure_altstack() -> sys::Result<Option<AltStack>> {
-    let mut old = arch::StackT { ss_sp: 0, ss_flags: 0, ss_size: 0 };
+    let mut old = arch::StackT {
+        ss_sp: 0,
+        ss_flags: 0,
+        ss_size: 0,
+    };
     // SAFETY: querying into a valid out-parameter.
     let r = unsafe { arch::syscall2(nr::__NR_sigaltstack, 0, &mut old as *mut _ as usize) };
     if r < 0 {
@@ -238,7 +281,11 @@ pub fn ensure_altstack() -> sys::Result<Option<AltStack>> {
     let base = sys::mmap_anon(size + page, ProtFlags::NONE, MapFlags::NORESERVE)?;
     // SAFETY: our fresh mapping; the lowest page stays a guard.
     unsafe { sys::mprotect(base + page, size, ProtFlags::READ | ProtFlags::WRITE)? };
-    let new = arch::StackT { ss_sp: base + page, ss_flags: 0, ss_size: size };
+    let new = arch::StackT {
+        ss_sp: base + page,
+        ss_flags: 0,
+        ss_size: size,
+    };
     // SAFETY: the stack is valid and stays mapped until drop_altstack.
     let r = unsafe { arch::syscall2(nr::__NR_sigaltstack, &new as *const _ as usize, 0) };
     if r < 0 {
@@ -246,12 +293,19 @@ pub fn ensure_altstack() -> sys::Result<Option<AltStack>> {
         unsafe { sys::munmap(base, size + page).ok() };
         return Err(sys::Errno(-r as i32));
     }
-    Ok(Some(AltStack { base, len: size + page }))
+    Ok(Some(AltStack {
+        base,
+        len: size + page,
+    }))
 }
 
 /// Disables and unmaps an alternate signal stack made by [`ensure_altstack`] on this thread.
 pub fn drop_altstack(a: AltStack) {
-    let off = arch::StackT { ss_sp: 0, ss_flags: SS_DISABLE, ss_size: 0 };
+    let off = arch::StackT {
+        ss_sp: 0,
+        ss_flags: SS_DISABLE,
+        ss_size: 0,
+    };
     // SAFETY: disabling this thread's alternate stack; not running on it (we are in ordinary code).
     unsafe {
         arch::syscall2(nr::__NR_sigaltstack, &off as *const _ as usize, 0);

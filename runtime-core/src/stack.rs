@@ -50,7 +50,11 @@ pub enum StackError {
 
 impl Stack {
     fn guard(&self) -> Guard {
-        Guard { lo: self.lo.wrapping_sub(self.guard_size), len: self.guard_size, stack_len: self.hi.wrapping_sub(self.lo) }
+        Guard {
+            lo: self.lo.wrapping_sub(self.guard_size),
+            len: self.guard_size,
+            stack_len: self.hi.wrapping_sub(self.lo),
+        }
     }
 
     /// Was this stack made by [`alloc`] and not freed since?
@@ -77,15 +81,25 @@ pub fn alloc(size: usize) -> Result<Stack, StackError> {
     let guard = GUARD_SIZE.max(page);
     let total = size + guard;
     // Reserve everything inaccessible, then open up the part above the guard.
-    let base = sys::mmap_anon(total, ProtFlags::NONE, MapFlags::NORESERVE | MapFlags::STACK)
-        .map_err(StackError::NoMemory)?;
+    let base = sys::mmap_anon(
+        total,
+        ProtFlags::NONE,
+        MapFlags::NORESERVE | MapFlags::STACK,
+    )
+    .map_err(StackError::NoMemory)?;
     // SAFETY: the range is the mapping we just made.
-    if let Err(e) = unsafe { sys::mprotect(base + guard, size, ProtFlags::READ | ProtFlags::WRITE) } {
+    if let Err(e) = unsafe { sys::mprotect(base + guard, size, ProtFlags::READ | ProtFlags::WRITE) }
+    {
         // SAFETY: still ours, unused.
         unsafe { sys::munmap(base, total).ok() };
         return Err(StackError::NoMemory(e));
     }
-    let mut s = Stack { lo: base + guard, hi: base + total, guard_size: guard, id: 0 };
+    let mut s = Stack {
+        lo: base + guard,
+        hi: base + total,
+        guard_size: guard,
+        id: 0,
+    };
     match stackreg::register(s.guard()) {
         Some(id) => s.id = id,
         None => {
@@ -120,7 +134,10 @@ mod tests {
         assert_eq!(s.size() % auxv::page_size(), 0);
         assert!(s.size() > MIN_STACK_SIZE);
         assert!(s.is_live());
-        assert_eq!(stackreg::find(s.lo - 8).map(|g| g.lo), Some(s.lo - s.guard_size));
+        assert_eq!(
+            stackreg::find(s.lo - 8).map(|g| g.lo),
+            Some(s.lo - s.guard_size)
+        );
         assert_eq!(stackreg::find(s.lo), None, "the usable stack is not guard");
         // The top is writable.
         // SAFETY: the top word of the fresh stack is ours.
@@ -134,6 +151,13 @@ mod tests {
     fn sizes_out_of_range_are_refused() {
         assert_eq!(alloc(100), Err(StackError::TooSmall(100)));
         assert_eq!(alloc(usize::MAX), Err(StackError::TooLarge(usize::MAX)));
-        assert_eq!(alloc(0).map(|s| { let n = s.size(); unsafe { free(&s).unwrap() }; n }), Ok(DEFAULT_STACK_SIZE));
+        assert_eq!(
+            alloc(0).map(|s| {
+                let n = s.size();
+                unsafe { free(&s).unwrap() };
+                n
+            }),
+            Ok(DEFAULT_STACK_SIZE)
+        );
     }
 }

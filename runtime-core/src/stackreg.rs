@@ -28,7 +28,8 @@ const FIRST_SHIFT: usize = STACK_BITS + GUARD_BITS;
 
 type Chunk = [AtomicUsize; CHUNK_SLOTS];
 
-static CHUNKS: [AtomicPtr<Chunk>; MAX_CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CHUNKS];
+static CHUNKS: [AtomicPtr<Chunk>; MAX_CHUNKS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CHUNKS];
 /// Where the next search for a free slot starts (a hint only).
 static HINT: AtomicUsize = AtomicUsize::new(0);
 
@@ -50,8 +51,13 @@ impl Guard {
 
 fn pack(g: Guard) -> Option<usize> {
     let mask = (1 << PAGE_SHIFT) - 1;
-    let (first, pages, stack) = (g.lo >> PAGE_SHIFT, g.len >> PAGE_SHIFT, g.stack_len >> PAGE_SHIFT);
-    let fits = first >> (64 - FIRST_SHIFT) == 0 && pages >> GUARD_BITS == 0 && stack >> STACK_BITS == 0;
+    let (first, pages, stack) = (
+        g.lo >> PAGE_SHIFT,
+        g.len >> PAGE_SHIFT,
+        g.stack_len >> PAGE_SHIFT,
+    );
+    let fits =
+        first >> (64 - FIRST_SHIFT) == 0 && pages >> GUARD_BITS == 0 && stack >> STACK_BITS == 0;
     if (g.lo | g.len | g.stack_len) & mask != 0 || pages == 0 || stack == 0 || !fits {
         return None;
     }
@@ -76,8 +82,14 @@ fn chunk(i: usize, create: bool) -> Option<&'static Chunk> {
         return None;
     }
     let bytes = core::mem::size_of::<Chunk>();
-    let mem = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()? as *mut Chunk;
-    match CHUNKS[i].compare_exchange(core::ptr::null_mut(), mem, Ordering::AcqRel, Ordering::Acquire) {
+    let mem = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?
+        as *mut Chunk;
+    match CHUNKS[i].compare_exchange(
+        core::ptr::null_mut(),
+        mem,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
         // SAFETY: we just published it; zeroed memory is a valid array of AtomicUsize(0).
         Ok(_) => Some(unsafe { &*mem }),
         Err(other) => {
@@ -99,7 +111,9 @@ pub fn register(g: Guard) -> Option<usize> {
         let c = chunk(i / CHUNK_SLOTS, true)?;
         let slot = &c[i % CHUNK_SLOTS];
         if slot.load(Ordering::Relaxed) == 0
-            && slot.compare_exchange(0, w, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+            && slot
+                .compare_exchange(0, w, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
         {
             HINT.store(i + 1, Ordering::Relaxed);
             return Some(i);
@@ -113,7 +127,9 @@ pub fn unregister(slot: usize, g: Guard) -> bool {
     let (Some(w), Some(c)) = (pack(g), chunk(slot / CHUNK_SLOTS, false)) else {
         return false;
     };
-    let ok = c[slot % CHUNK_SLOTS].compare_exchange(w, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+    let ok = c[slot % CHUNK_SLOTS]
+        .compare_exchange(w, 0, Ordering::AcqRel, Ordering::Relaxed)
+        .is_ok();
     if ok {
         HINT.store(slot, Ordering::Relaxed);
     }
@@ -123,7 +139,8 @@ pub fn unregister(slot: usize, g: Guard) -> bool {
 /// Is `g` registered in `slot`? (Validates handles passed in from C.)
 pub fn holds(slot: usize, g: Guard) -> bool {
     match (pack(g), slot < CAPACITY) {
-        (Some(w), true) => chunk(slot / CHUNK_SLOTS, false).is_some_and(|c| c[slot % CHUNK_SLOTS].load(Ordering::Acquire) == w),
+        (Some(w), true) => chunk(slot / CHUNK_SLOTS, false)
+            .is_some_and(|c| c[slot % CHUNK_SLOTS].load(Ordering::Acquire) == w),
         _ => false,
     }
 }
@@ -156,7 +173,11 @@ mod tests {
 
     #[test]
     fn register_find_unregister() {
-        let g = Guard { lo: 0x7000_0000_0000, len: 0x10000, stack_len: 0x40000 };
+        let g = Guard {
+            lo: 0x7000_0000_0000,
+            len: 0x10000,
+            stack_len: 0x40000,
+        };
         assert_eq!(g.stack_bounds(), (0x7000_0001_0000, 0x7000_0005_0000));
         let slot = register(g).unwrap();
         assert!(holds(slot, g));
@@ -170,8 +191,29 @@ mod tests {
 
     #[test]
     fn unaligned_or_empty_guards_are_refused() {
-        assert_eq!(register(Guard { lo: 0x1001, len: 4096, stack_len: 4096 }), None);
-        assert_eq!(register(Guard { lo: 0x1000, len: 0, stack_len: 4096 }), None);
-        assert_eq!(register(Guard { lo: 0x1000, len: 4096, stack_len: 8 << 30 }), None);
+        assert_eq!(
+            register(Guard {
+                lo: 0x1001,
+                len: 4096,
+                stack_len: 4096
+            }),
+            None
+        );
+        assert_eq!(
+            register(Guard {
+                lo: 0x1000,
+                len: 0,
+                stack_len: 4096
+            }),
+            None
+        );
+        assert_eq!(
+            register(Guard {
+                lo: 0x1000,
+                len: 4096,
+                stack_len: 8 << 30
+            }),
+            None
+        );
     }
 }

@@ -29,7 +29,14 @@ fn check(r: isize) -> Result<usize> {
 /// write(2): may write fewer bytes than asked.
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
     // SAFETY: the buffer is a valid slice for its length.
-    check(unsafe { arch::syscall3(nr::__NR_write, fd as usize, buf.as_ptr() as usize, buf.len()) })
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_write,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    })
 }
 
 /// Writes all of `buf`, retrying on EINTR and short writes (at most 64 tries: bounded, so
@@ -50,7 +57,14 @@ pub fn write_all(fd: i32, mut buf: &[u8]) {
 /// read(2).
 pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: the buffer is a valid, writable slice for its length.
-    check(unsafe { arch::syscall3(nr::__NR_read, fd as usize, buf.as_mut_ptr() as usize, buf.len()) })
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_read,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })
 }
 
 /// openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC). `path` must end with a NUL byte.
@@ -61,8 +75,16 @@ pub fn open_readonly(path: &[u8]) -> Result<i32> {
         return Err(EINVAL);
     }
     // SAFETY: the path is NUL-terminated and lives across the call.
-    check(unsafe { arch::syscall4(nr::__NR_openat, AT_FDCWD as usize, path.as_ptr() as usize, O_CLOEXEC, 0) })
-        .map(|fd| fd as i32)
+    check(unsafe {
+        arch::syscall4(
+            nr::__NR_openat,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            O_CLOEXEC,
+            0,
+        )
+    })
+    .map(|fd| fd as i32)
 }
 
 /// close(2).
@@ -76,7 +98,15 @@ pub fn mmap_anon(len: usize, prot: ProtFlags, extra: MapFlags) -> Result<usize> 
     let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | extra;
     // SAFETY: a new anonymous mapping at an address of the kernel's choice touches nothing else.
     check(unsafe {
-        arch::syscall6(nr::__NR_mmap, 0, len, prot.bits(), flags.bits(), usize::MAX, 0)
+        arch::syscall6(
+            nr::__NR_mmap,
+            0,
+            len,
+            prot.bits(),
+            flags.bits(),
+            usize::MAX,
+            0,
+        )
     })
 }
 
@@ -119,7 +149,8 @@ pub fn gettid() -> i32 {
 /// Sends `sig` to thread `tid` of process `pid`.
 pub fn tgkill(pid: i32, tid: i32, sig: i32) -> Result<()> {
     // SAFETY: plain integers.
-    check(unsafe { arch::syscall3(nr::__NR_tgkill, pid as usize, tid as usize, sig as usize) }).map(drop)
+    check(unsafe { arch::syscall3(nr::__NR_tgkill, pid as usize, tid as usize, sig as usize) })
+        .map(drop)
 }
 
 pub fn sched_yield() {
@@ -141,7 +172,13 @@ pub const CLOCK_MONOTONIC: usize = 1;
 pub fn clock_ns(clock: usize) -> u64 {
     let mut ts = Timespec::default();
     // SAFETY: ts is a valid out-parameter.
-    unsafe { arch::syscall2(nr::__NR_clock_gettime, clock, &mut ts as *mut Timespec as usize) };
+    unsafe {
+        arch::syscall2(
+            nr::__NR_clock_gettime,
+            clock,
+            &mut ts as *mut Timespec as usize,
+        )
+    };
     ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
 }
 
@@ -152,7 +189,13 @@ const FUTEX_WAKE: usize = 1;
 pub fn futex_wait(word: &AtomicU32, val: u32) -> Result<()> {
     // SAFETY: word is a live 4-byte aligned atomic.
     check(unsafe {
-        arch::syscall4(nr::__NR_futex, word.as_ptr() as usize, FUTEX_WAIT, val as usize, 0)
+        arch::syscall4(
+            nr::__NR_futex,
+            word.as_ptr() as usize,
+            FUTEX_WAIT,
+            val as usize,
+            0,
+        )
     })
     .map(drop)
 }
@@ -160,5 +203,12 @@ pub fn futex_wait(word: &AtomicU32, val: u32) -> Result<()> {
 /// Wakes up to `n` waiters on `word`.
 pub fn futex_wake(word: &AtomicU32, n: u32) {
     // SAFETY: word is a live 4-byte aligned atomic.
-    unsafe { arch::syscall3(nr::__NR_futex, word.as_ptr() as usize, FUTEX_WAKE, n as usize) };
+    unsafe {
+        arch::syscall3(
+            nr::__NR_futex,
+            word.as_ptr() as usize,
+            FUTEX_WAKE,
+            n as usize,
+        )
+    };
 }

@@ -32,7 +32,10 @@ unsafe extern "C" fn thread_main(t: *mut c_void) {
     let t = t as *mut Thread;
     let alt = match signals::ensure_altstack() {
         Ok(a) => a,
-        Err(e) => crate::throw!("cannot make an alternate signal stack for a new thread: errno {}", e.0),
+        Err(e) => crate::throw!(
+            "cannot make an alternate signal stack for a new thread: errno {}",
+            e.0
+        ),
     };
     // SAFETY: the record stays mapped until join, which waits for this thread to end.
     unsafe { ((*t).f)((*t).arg) };
@@ -43,7 +46,11 @@ unsafe extern "C" fn thread_main(t: *mut c_void) {
 
 /// Starts a thread running `f(arg)`.
 pub fn start(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> sys::Result<*mut Thread> {
-    let mem = sys::mmap_anon(RECORD_SIZE, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty())?;
+    let mem = sys::mmap_anon(
+        RECORD_SIZE,
+        ProtFlags::READ | ProtFlags::WRITE,
+        MapFlags::empty(),
+    )?;
     let t = mem as *mut Thread;
     // SAFETY: fresh, zeroed, page-sized mapping; fields written before the thread starts.
     unsafe {
@@ -78,7 +85,12 @@ mod imp {
     use super::*;
 
     extern "C" {
-        fn pthread_create(t: *mut usize, attr: *const c_void, f: extern "C" fn(*mut c_void) -> *mut c_void, arg: *mut c_void) -> i32;
+        fn pthread_create(
+            t: *mut usize,
+            attr: *const c_void,
+            f: extern "C" fn(*mut c_void) -> *mut c_void,
+            arg: *mut c_void,
+        ) -> i32;
         fn pthread_join(t: usize, ret: *mut *mut c_void) -> i32;
     }
 
@@ -90,7 +102,14 @@ mod imp {
 
     pub(super) unsafe fn spawn(t: *mut Thread) -> sys::Result<()> {
         // SAFETY: t is valid; pthread_create writes the pthread_t into it.
-        let r = unsafe { pthread_create(core::ptr::addr_of_mut!((*t).pthread), core::ptr::null(), trampoline, t as *mut c_void) };
+        let r = unsafe {
+            pthread_create(
+                core::ptr::addr_of_mut!((*t).pthread),
+                core::ptr::null(),
+                trampoline,
+                t as *mut c_void,
+            )
+        };
         if r != 0 {
             return Err(sys::Errno(r));
         }
@@ -135,7 +154,15 @@ mod imp {
         let tid = unsafe { core::ptr::addr_of_mut!((*t).tid) } as *mut i32;
         // SAFETY: a fresh stack and TLS block owned by the child; tid stays mapped until join.
         let r = unsafe {
-            arch::grt_clone(CloneFlags::NEW_THREAD.bits(), stk.hi as *mut u8, tid, tid, tls.tp as *mut u8, thread_main, t as *mut c_void)
+            arch::grt_clone(
+                CloneFlags::NEW_THREAD.bits(),
+                stk.hi as *mut u8,
+                tid,
+                tid,
+                tls.tp as *mut u8,
+                thread_main,
+                t as *mut c_void,
+            )
         };
         if r < 0 {
             // SAFETY: no child exists.

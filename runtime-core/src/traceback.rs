@@ -24,7 +24,14 @@ pub fn step(fp: usize, lo: usize, hi: usize) -> Option<arch::FrameRecord> {
 
 /// Walks from (pc, fp) within `[lo, hi)`, calling `f(pc)` for each frame, at most `max`.
 /// Returns how many frames were visited.
-pub fn walk(pc: usize, mut fp: usize, lo: usize, hi: usize, max: usize, mut f: impl FnMut(usize)) -> usize {
+pub fn walk(
+    pc: usize,
+    mut fp: usize,
+    lo: usize,
+    hi: usize,
+    max: usize,
+    mut f: impl FnMut(usize),
+) -> usize {
     let mut n = 0;
     if pc != 0 && n < max {
         f(pc);
@@ -49,7 +56,13 @@ pub fn walk(pc: usize, mut fp: usize, lo: usize, hi: usize, max: usize, mut f: i
 pub fn print_pc(i: usize, pc: usize) {
     match maps::find(pc) {
         Some(m) if !m.path().is_empty() => {
-            printerr!("  #{:<2} {:#x} {}+{:#x}\n", i, pc, m.path(), pc - m.start + m.offset)
+            printerr!(
+                "  #{:<2} {:#x} {}+{:#x}\n",
+                i,
+                pc,
+                m.path(),
+                pc - m.start + m.offset
+            )
         }
         _ => printerr!("  #{:<2} {:#x} ?\n", i, pc),
     }
@@ -77,7 +90,11 @@ mod tests {
     fn chain(words: &mut [usize], links: &[(usize, usize, usize)]) -> usize {
         let base = words.as_ptr() as usize;
         for &(at, next, ret) in links {
-            words[at] = if next == usize::MAX { 0 } else { base + next * 8 };
+            words[at] = if next == usize::MAX {
+                0
+            } else {
+                base + next * 8
+            };
             words[at + 1] = ret;
         }
         base
@@ -86,7 +103,10 @@ mod tests {
     #[test]
     fn walks_a_chain_to_its_end() {
         let mut w = [0usize; 32];
-        let base = chain(&mut w, &[(2, 8, 0x100), (8, 20, 0x200), (20, usize::MAX, 0x300)]);
+        let base = chain(
+            &mut w,
+            &[(2, 8, 0x100), (8, 20, 0x200), (20, usize::MAX, 0x300)],
+        );
         let mut pcs = Vec::new();
         let n = walk(0x10, base + 16, base, base + 256, 64, |p| pcs.push(p));
         assert_eq!(pcs, [0x10, 0x100, 0x200, 0x300]);
@@ -121,7 +141,11 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Mix plausible in-stack pointers with garbage.
-                *v = if x % 3 == 0 { base + (x as usize % 4096) } else { x as usize ^ i };
+                *v = if x % 3 == 0 {
+                    base + (x as usize % 4096)
+                } else {
+                    x as usize ^ i
+                };
             }
             let start = base + ((round * 8) % 4096);
             let n = walk(1, start, base, base + 4096, 64, |_| {});

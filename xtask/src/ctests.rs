@@ -27,9 +27,19 @@ pub struct Arch {
 }
 
 pub const ARCHES: [Arch; 2] = [
-    Arch { name: "x86_64", triple: "x86_64-unknown-linux-gnu", cc: "gcc", cflags: &[] },
+    Arch {
+        name: "x86_64",
+        triple: "x86_64-unknown-linux-gnu",
+        cc: "gcc",
+        cflags: &[],
+    },
     // Return addresses are read and rewritten by grt: no pointer authentication.
-    Arch { name: "aarch64", triple: AARCH64_TRIPLE, cc: "aarch64-linux-gnu-gcc", cflags: &["-mbranch-protection=none"] },
+    Arch {
+        name: "aarch64",
+        triple: AARCH64_TRIPLE,
+        cc: "aarch64-linux-gnu-gcc",
+        cflags: &["-mbranch-protection=none"],
+    },
 ];
 
 /// Where Debian's aarch64 cross libc lives, for qemu-aarch64 -L (dynamic test binaries).
@@ -69,12 +79,24 @@ impl Build {
 }
 
 pub fn lib_path(arch: &Arch, build: Build) -> PathBuf {
-    PathBuf::from("target").join(arch.triple).join(build.profile()).join("libgrt.a")
+    PathBuf::from("target")
+        .join(arch.triple)
+        .join(build.profile())
+        .join("libgrt.a")
 }
 
 fn build_lib(arch: &Arch, build: Build) -> bool {
     let mut cmd = Command::new("cargo");
-    cmd.args(["build", "-q", "-p", "grt-runtime-core", "--target", arch.triple, "--profile", build.profile()]);
+    cmd.args([
+        "build",
+        "-q",
+        "-p",
+        "grt-runtime-core",
+        "--target",
+        arch.triple,
+        "--profile",
+        build.profile(),
+    ]);
     if build == Build::Freestanding {
         cmd.args(["--features", "freestanding"]);
     }
@@ -83,16 +105,31 @@ fn build_lib(arch: &Arch, build: Build) -> bool {
 
 /// Flags every C file of ours is compiled with: frame pointers everywhere (gcc 12 omits them
 /// at -O2, and leaf frames even with -fno-omit-frame-pointer).
-const COMMON_CFLAGS: &[&str] =
-    &["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-omit-frame-pointer", "-mno-omit-leaf-frame-pointer", "-Iinclude"];
+const COMMON_CFLAGS: &[&str] = &[
+    "-O2",
+    "-g",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-fno-omit-frame-pointer",
+    "-mno-omit-leaf-frame-pointer",
+    "-Iinclude",
+];
 
 /// Compiles `srcs` into `out`, linked with libgrt.a of the given build.
 pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> bool {
     let mut cmd = Command::new(arch.cc);
     cmd.args(COMMON_CFLAGS).args(arch.cflags);
     if build == Build::Freestanding {
-        cmd.args(["-ffreestanding", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie", "-no-pie"])
-            .args(["-T", "linker/freestanding.ld"]);
+        cmd.args([
+            "-ffreestanding",
+            "-nostdlib",
+            "-static",
+            "-fno-stack-protector",
+            "-fno-pie",
+            "-no-pie",
+        ])
+        .args(["-T", "linker/freestanding.ld"]);
     }
     cmd.args(srcs).arg(lib_path(arch, build));
     match build {
@@ -169,10 +206,22 @@ impl Tally {
 /// Host unit tests (cargo test) for one architecture; adds cargo's own counts.
 fn unit_tests(arch: &Arch, mode: Mode, t: &mut Tally) {
     let mut cmd = Command::new("cargo");
-    cmd.args(["test", "-q", "-p", "grt-arch", "-p", "grt-runtime-core", "--target", arch.triple]);
+    cmd.args([
+        "test",
+        "-q",
+        "-p",
+        "grt-arch",
+        "-p",
+        "grt-runtime-core",
+        "--target",
+        arch.triple,
+    ]);
     let runner = arch.runner(mode);
     if !runner.is_empty() {
-        let var = format!("CARGO_TARGET_{}_RUNNER", arch.triple.to_uppercase().replace('-', "_"));
+        let var = format!(
+            "CARGO_TARGET_{}_RUNNER",
+            arch.triple.to_uppercase().replace('-', "_")
+        );
         cmd.env(var, runner.join(" "));
     }
     eprintln!("$ {}", crate::util::show(&cmd));
@@ -186,14 +235,23 @@ fn unit_tests(arch: &Arch, mode: Mode, t: &mut Tally) {
         let num = |word: &str| -> usize {
             line.split(';')
                 .find(|p| p.contains(word))
-                .and_then(|p| p.split_whitespace().rev().nth(1).and_then(|n| n.parse().ok()))
+                .and_then(|p| {
+                    p.split_whitespace()
+                        .rev()
+                        .nth(1)
+                        .and_then(|n| n.parse().ok())
+                })
                 .unwrap_or(0)
         };
         t.passed += num("passed");
         t.failed += num("failed");
     }
     if !out.status.success() || !any {
-        t.record(&format!("unit tests [{}]", arch.name), false, "cargo test failed");
+        t.record(
+            &format!("unit tests [{}]", arch.name),
+            false,
+            "cargo test failed",
+        );
     }
 }
 
@@ -202,6 +260,8 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_context_entry", // first frame of a new context (asm); C tests check return addresses against it
     "grt_context_exit",  // called by grt_context_entry when an entry function returns
     "grt_sigreturn",     // signal restorer
+    "grt_sigtramp",      // signal handler trampoline (asm)
+    "grt_sighandler",    // Rust side of grt_sigtramp
     "grt_clone",         // raw clone (asm)
     "grt_tls",           // the per-thread g/m slots (TLS object)
     "grt_start_c",       // freestanding process start
@@ -213,17 +273,29 @@ fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
     let header = fs::read_to_string("include/grt.h").map_err(|e| e.to_string())?;
     let mut declared = BTreeSet::new();
     for line in header.lines().map(str::trim) {
-        if line.starts_with("/*") || line.starts_with('*') || line.starts_with("#") || line.starts_with("typedef") {
+        if line.starts_with("/*")
+            || line.starts_with('*')
+            || line.starts_with("#")
+            || line.starts_with("typedef")
+        {
             continue;
         }
         if let Some(p) = line.find("grt_") {
-            let name: String = line[p..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = line[p..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if line[p + name.len()..].trim_start().starts_with('(') {
                 declared.insert(name);
             }
         }
     }
-    let nm = output(Command::new("nm").args(["--defined-only", "-g"]).arg(lib_path(arch, build))).ok_or("nm failed")?;
+    let nm = output(
+        Command::new("nm")
+            .args(["--defined-only", "-g"])
+            .arg(lib_path(arch, build)),
+    )
+    .ok_or("nm failed")?;
     let mut defined = BTreeSet::new();
     for line in nm.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -232,7 +304,10 @@ fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
         }
     }
     let missing: Vec<_> = declared.iter().filter(|d| !defined.contains(*d)).collect();
-    let undeclared: Vec<_> = defined.iter().filter(|d| !declared.contains(*d) && !INTERNAL_SYMBOLS.contains(&d.as_str())).collect();
+    let undeclared: Vec<_> = defined
+        .iter()
+        .filter(|d| !declared.contains(*d) && !INTERNAL_SYMBOLS.contains(&d.as_str()))
+        .collect();
     if declared.is_empty() {
         return Err("no declarations found in grt.h".into());
     }
@@ -261,7 +336,9 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
         return (false, "no valid `grt-test:` line".into());
     };
     let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-    let dir = PathBuf::from("target/ctests").join(arch.name).join(build.name());
+    let dir = PathBuf::from("target/ctests")
+        .join(arch.name)
+        .join(build.name());
     fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(&stem);
     let mut srcs = vec![src.to_path_buf()];
@@ -283,10 +360,20 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
         why.push("timed out".to_string());
     }
     if expect.exit.is_some() && out.code != expect.exit {
-        why.push(format!("exit {:?} signal {:?}, expected exit {:?}", out.code, out.signal, expect.exit.unwrap()));
+        why.push(format!(
+            "exit {:?} signal {:?}, expected exit {:?}",
+            out.code,
+            out.signal,
+            expect.exit.unwrap()
+        ));
     }
     if expect.signal.is_some() && out.signal != expect.signal {
-        why.push(format!("exit {:?} signal {:?}, expected signal {:?}", out.code, out.signal, expect.signal.unwrap()));
+        why.push(format!(
+            "exit {:?} signal {:?}, expected signal {:?}",
+            out.code,
+            out.signal,
+            expect.signal.unwrap()
+        ));
     }
     for s in &expect.stdout {
         if !out.stdout.contains(s.as_str()) {
@@ -301,8 +388,24 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     if why.is_empty() {
         (true, String::new())
     } else {
-        let tail: Vec<&str> = out.stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
-        (false, format!("{}\n--- stdout:\n{}--- stderr (last lines):\n{}", why.join("; "), out.stdout, tail.join("\n")))
+        let tail: Vec<&str> = out
+            .stderr
+            .lines()
+            .rev()
+            .take(15)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        (
+            false,
+            format!(
+                "{}\n--- stdout:\n{}--- stderr (last lines):\n{}",
+                why.join("; "),
+                out.stdout,
+                tail.join("\n")
+            ),
+        )
     }
 }
 
@@ -330,7 +433,10 @@ pub fn run_all(mode: Mode) -> bool {
             }
             for src in c_tests() {
                 let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-                let hosted_only = fs::read_to_string(&src).ok().and_then(|s| parse_expect(&s)).is_some_and(|e| e.hosted_only);
+                let hosted_only = fs::read_to_string(&src)
+                    .ok()
+                    .and_then(|s| parse_expect(&s))
+                    .is_some_and(|e| e.hosted_only);
                 if build == Build::Freestanding && hosted_only {
                     continue;
                 }
@@ -339,7 +445,11 @@ pub fn run_all(mode: Mode) -> bool {
                     ("x86_64", Mode::Native) => "native",
                     _ => "qemu",
                 };
-                t.record(&format!("{stem} [{} {} {how}]", arch.name, build.name()), ok, &why);
+                t.record(
+                    &format!("{stem} [{} {} {how}]", arch.name, build.name()),
+                    ok,
+                    &why,
+                );
             }
         }
     }
@@ -362,13 +472,27 @@ pub fn bench() -> bool {
     let mut ok = true;
     for arch in &ARCHES {
         let mut cmd = Command::new("cargo");
-        cmd.args(["build", "-q", "--release", "-p", "grt-bench", "--target", arch.triple]);
+        cmd.args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "grt-bench",
+            "--target",
+            arch.triple,
+        ]);
         if !run(&mut cmd) {
             return false;
         }
-        let exe = PathBuf::from("target").join(arch.triple).join("release/grt-bench");
+        let exe = PathBuf::from("target")
+            .join(arch.triple)
+            .join("release/grt-bench");
         let mut argv = arch.runner(Mode::Native);
-        let label = if argv.is_empty() { "native" } else { "under qemu-aarch64 (emulated)" };
+        let label = if argv.is_empty() {
+            "native"
+        } else {
+            "under qemu-aarch64 (emulated)"
+        };
         println!("\n== {} {label}", arch.name);
         argv.push(exe.to_string_lossy().into_owned());
         let mut c = Command::new(&argv[0]);
@@ -386,7 +510,12 @@ pub fn demo() -> bool {
     }
     fs::create_dir_all("target/examples").unwrap();
     let exe = PathBuf::from("target/examples/context_demo");
-    if !compile_c(arch, Build::Libc, &[PathBuf::from("examples/context_demo.c")], &exe) {
+    if !compile_c(
+        arch,
+        Build::Libc,
+        &[PathBuf::from("examples/context_demo.c")],
+        &exe,
+    ) {
         return false;
     }
     println!();

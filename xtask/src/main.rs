@@ -26,7 +26,9 @@ fn usage() -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = args.first() else { return usage() };
+    let Some(cmd) = args.first() else {
+        return usage();
+    };
     let root = util::repo_root();
     std::env::set_current_dir(&root).expect("cd to the repository root");
     let ok = match cmd.as_str() {

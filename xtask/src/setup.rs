@@ -6,7 +6,11 @@ use std::process::Command;
 use crate::util::{have, output, run};
 
 pub const AARCH64_TRIPLE: &str = "aarch64-unknown-linux-gnu";
-const APT_PACKAGES: &[&str] = &["qemu-user", "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"];
+const APT_PACKAGES: &[&str] = &[
+    "qemu-user",
+    "gcc-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
+];
 
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
@@ -14,7 +18,8 @@ fn is_root() -> bool {
 
 /// Makes sure the aarch64 Rust target, the cross gcc + libc and qemu-user are there.
 pub fn ensure() -> bool {
-    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let targets =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !targets.lines().any(|l| l.trim() == AARCH64_TRIPLE) {
         eprintln!("xtask: installing the Rust target {AARCH64_TRIPLE} (rustup target add)");
         if !run(Command::new("rustup").args(["target", "add", AARCH64_TRIPLE])) {
@@ -35,7 +40,10 @@ pub fn ensure() -> bool {
         }
         eprintln!("xtask: installing {list} (apt-get)");
         let ok = run(Command::new("apt-get").args(["update", "-q"]))
-            && run(Command::new("apt-get").args(["install", "-y", "-q"]).args(APT_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"));
+            && run(Command::new("apt-get")
+                .args(["install", "-y", "-q"])
+                .args(APT_PACKAGES)
+                .env("DEBIAN_FRONTEND", "noninteractive"));
         if !ok {
             eprintln!("xtask: apt-get failed; run: apt-get update && apt-get install -y {list}");
             return false;

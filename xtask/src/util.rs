@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.parent().expect("xtask/ sits in the repository root").to_path_buf()
+    here.parent()
+        .expect("xtask/ sits in the repository root")
+        .to_path_buf()
 }
 
 /// Runs a command, echoing it; true on success.
@@ -25,7 +27,9 @@ pub fn run(cmd: &mut Command) -> bool {
 /// Runs a command and returns its stdout if it succeeded.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub fn show(cmd: &Command) -> String {
@@ -38,7 +42,12 @@ pub fn show(cmd: &Command) -> String {
 }
 
 pub fn have(program: &str, arg: &str) -> bool {
-    Command::new(program).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// What a finished (or killed) child did.
@@ -90,5 +99,11 @@ pub fn run_captured(argv: &[String], timeout: Duration) -> std::io::Result<Outco
     };
     let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
     let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
-    Ok(Outcome { code: status.code(), signal: status.signal(), stdout, stderr, timed_out })
+    Ok(Outcome {
+        code: status.code(),
+        signal: status.signal(),
+        stdout,
+        stderr,
+        timed_out,
+    })
 }

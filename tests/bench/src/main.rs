@@ -53,7 +53,10 @@ fn main() {
     // 64 KiB, 16-byte aligned, like corosensei's default stack it is touched only at the top.
     let mut stack = vec![0u128; 4096];
     let top = stack.as_mut_ptr() as usize + stack.len() * 16;
-    let mut pair = Box::new(Pair { main: Context::default(), co: Context::default() });
+    let mut pair = Box::new(Pair {
+        main: Context::default(),
+        co: Context::default(),
+    });
     let p: *mut Pair = &mut *pair;
     // SAFETY: the stack is given to this coroutine alone and outlives it.
     pair.co = unsafe { init_context(top, grt_co, p as *mut c_void, std::ptr::null()) };
@@ -74,7 +77,10 @@ fn main() {
     println!("context switch, resume + yield pair (median of {RUNS} runs of {PAIRS} pairs):");
     println!("  grt         {g:8.2} ns/pair");
     println!("  corosensei  {c:8.2} ns/pair");
-    println!("  ratio grt/corosensei = {:.3} (goal <= 1.0 on x86_64 natively)", g / c);
+    println!(
+        "  ratio grt/corosensei = {:.3} (goal <= 1.0 on x86_64 natively)",
+        g / c
+    );
     // Dropping a suspended corosensei coroutine unwinds its stack, which panic=abort forbids.
     std::mem::forget(coro);
 }
@@ -84,3 +90,7 @@ fn main() {
 extern "C" fn grt_context_exit(_link: *const Context) -> ! {
     std::process::abort()
 }
+
+/// grt-arch's signal trampoline calls this; the bench installs no handlers.
+#[no_mangle]
+extern "C" fn grt_sighandler(_sig: i32, _info: *mut c_void, _uc: *mut c_void) {}
