@@ -1,6 +1,8 @@
-/*
- * cargo xtask demo: a producer and a consumer context hand values back and forth through
- * grt_context_switch, each on its own grt stack, and say what they did.
+/* grt-test: exit=0 stdout="main: switching to the producer" stdout="consumer: got 9" stdout="main: back in main after" stdout="main: it returned -22" stderr="grt: grt_stack_alloc:"
+ *
+ * The context layer under the goroutines: a producer and a consumer context hand values
+ * back and forth through grt_context_switch, each on its own grt stack, and say what they
+ * did.
  */
 #include <grt.h>
 #include <stdio.h>

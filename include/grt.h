@@ -25,6 +25,12 @@ extern "C" {
 #define GRT_ENOMEM (-12) /* out of memory or address space */
 #define GRT_EINVAL (-22) /* bad argument: NULL, size out of range, handle grt did not make */
 #define GRT_ESYS    (-5) /* a system call failed; the message names the errno */
+#define GRT_EAGAIN (-11) /* a non-blocking operation would have blocked */
+#define GRT_EBUSY  (-16) /* the object is in use (a channel with waiters, a locked mutex) */
+#define GRT_ETIMEDOUT (-110) /* the other side did not answer in time */
+#define GRT_ENOTINIT (-1000) /* the scheduler is not running: call grt_main first */
+#define GRT_ENOTG    (-1001) /* called from a thread that is not running a goroutine */
+#define GRT_ECLOSED  (-1002) /* the channel is closed */
 
 /* Text for an error code. */
 const char *grt_strerror(int code);
@@ -79,6 +85,141 @@ typedef struct grt_thread grt_thread;
 
 int grt_thread_start(grt_thread **out, void (*fn)(void *), void *arg);
 int grt_thread_join(grt_thread *thread);
+
+/* ---- Goroutines -----------------------------------------------------------------------------
+ * grt_main starts the scheduler: GRTMAXPROCS (environment; default: the CPUs this process may
+ * use) OS threads ("Ms") run goroutines. fn(arg) runs as the main goroutine; grt_main returns
+ * GRT_OK when it returns. As in Go, other goroutines are not waited for: the program is
+ * expected to exit soon after. grt_main may run once per process.
+ *
+ * Goroutine bodies are C functions on their own stacks (GRT_STACK_DEFAULT unless given), and
+ * may call libc freely in the libc build. A goroutine that blocks the OS thread (a read(2), a
+ * long computation in a library) should say so with grt_entersyscall/grt_exitsyscall or run
+ * it through grt_cgocall, so that its M's other goroutines move to another M.
+ *
+ * Every call below that may park the caller must come from a goroutine: from any other
+ * thread it returns GRT_ENOTG (GRT_ENOTINIT before grt_main).
+ *
+ * When every goroutine is blocked and nothing can wake any of them, the program ends with
+ * "fatal error: all goroutines are asleep - deadlock!" and the stack of each goroutine.
+ */
+int grt_main(void (*fn)(void *), void *arg);
+/* Starts fn(arg) as a new goroutine. */
+int grt_go(void (*fn)(void *), void *arg);
+/* The same with a stack of at least stack_size bytes (GRT_STACK_MIN..GRT_STACK_MAX; 0 is
+ * the default). */
+int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
+/* Lets other goroutines run; the caller stays runnable. */
+int grt_yield(void);
+/* Parks the calling goroutine for at least ns nanoseconds (ns <= 0: same as grt_yield). */
+int grt_sleep_ns(int64_t ns);
+/* The calling goroutine's id (1 is the main goroutine), or 0 on a thread with none. */
+uint64_t grt_goid(void);
+/* Number of Ms running goroutines at once (GRTMAXPROCS), or 0 before grt_main. */
+int grt_maxprocs(void);
+
+/* ---- Blocking system calls and foreign code -------------------------------------------------
+ * grt_entersyscall marks the calling goroutine as being in a system call: from then on its M
+ * may block, and its queued goroutines are handed to another M if it does. Call
+ * grt_exitsyscall right after; in between call nothing from grt. The goroutine's stack above
+ * the caller of grt_entersyscall is frozen and may be read by the runtime meanwhile.
+ */
+int grt_entersyscall(void);
+int grt_exitsyscall(void);
+/* Runs fn(arg) on the M's system stack with the goroutine in the syscall state (so the same
+ * hand-off applies); returns when fn does. fn must not call grt functions that park. From a
+ * thread that is not running a goroutine, fn(arg) is just called. */
+int grt_cgocall(void (*fn)(void *), void *arg);
+
+/* ---- Channels ------------------------------------------------------------------------------
+ * Go's channels: elements of elem_size bytes (0 is allowed), copied in and out; capacity 0
+ * makes an unbuffered channel (a send waits for a receiver).
+ */
+typedef struct grt_chan grt_chan;
+
+int grt_chan_make(grt_chan **out, size_t elem_size, size_t capacity);
+/* Sends *elem (elem may be NULL when elem_size is 0). GRT_ECLOSED if the channel is closed. */
+int grt_chan_send(grt_chan *ch, const void *elem);
+/* Receives into *elem (NULL: discard). GRT_OK, or GRT_ECLOSED when the channel is closed and
+ * drained (then *elem is zeroed). */
+int grt_chan_recv(grt_chan *ch, void *elem);
+/* Closes the channel: waiting receivers get GRT_ECLOSED, waiting senders too. Closing twice
+ * is GRT_ECLOSED. */
+int grt_chan_close(grt_chan *ch);
+/* Frees a channel nobody waits on (GRT_EBUSY otherwise). */
+int grt_chan_free(grt_chan *ch);
+/* Elements buffered now. */
+size_t grt_chan_len(grt_chan *ch);
+
+#define GRT_SEND 1
+#define GRT_RECV 2
+typedef struct grt_select_case {
+    grt_chan *chan; /* NULL: this case is never ready (as a nil channel in Go) */
+    int dir;        /* GRT_SEND or GRT_RECV */
+    int ok;         /* out: 1 a value moved, 0 the channel was closed */
+    void *elem;     /* GRT_SEND: the value to send; GRT_RECV: where to store (or NULL) */
+} grt_select_case;
+/* Waits until one of the cases can proceed, performs it and returns its index (a uniformly
+ * random one among several ready). With block == 0 returns GRT_EAGAIN instead of waiting.
+ * A send case on a closed channel is chosen with ok = 0. */
+int grt_select(grt_select_case *cases, size_t ncases, int block);
+
+/* ---- Mutex and wait group (park goroutines, never OS threads) ------------------------------ */
+typedef struct grt_mutex {
+    uint32_t state;
+    uint32_t reserved;
+} grt_mutex;
+#define GRT_MUTEX_INIT {0, 0}
+
+int grt_mutex_lock(grt_mutex *mu);
+/* GRT_OK if taken, GRT_EBUSY if it was locked. */
+int grt_mutex_trylock(grt_mutex *mu);
+/* Unlocking a mutex that is not locked is a fatal error, as in Go. */
+int grt_mutex_unlock(grt_mutex *mu);
+
+typedef struct grt_waitgroup {
+    int64_t count;
+    uint32_t seq;
+    uint32_t reserved;
+} grt_waitgroup;
+#define GRT_WAITGROUP_INIT {0, 0, 0}
+
+/* Adds delta (may be negative) to the counter; a negative counter is a fatal error. */
+int grt_wg_add(grt_waitgroup *wg, int64_t delta);
+int grt_wg_done(grt_waitgroup *wg);
+/* Parks until the counter is zero. */
+int grt_wg_wait(grt_waitgroup *wg);
+
+/* ---- Looking at other goroutines (debuggers, tests, the collector to come) -----------------
+ * grt_suspend stops goroutine goid where it is: a goroutine on a CPU is stopped by a signal to
+ * its M (SIGURG), which records the interrupted registers; a parked or runnable one is kept
+ * from running; one in a system call or grt_cgocall keeps its M running while its own stack
+ * stays frozen. *out gets where its stack is. grt_resume lets it go. Callable from any thread
+ * (including one that is not an M), but not on the goroutine itself. While a goroutine is
+ * suspended, whatever would change its state waits until grt_resume: a goroutine that wakes
+ * it (a channel send to it, say) and its own return from a system call. So do not wake a
+ * goroutine you suspended from the goroutine that will resume it.
+ */
+typedef struct grt_gregs {
+    uintptr_t pc; /* where it runs (or will resume) */
+    uintptr_t sp; /* its stack pointer (syscallsp in a system call) */
+    uintptr_t fp; /* frame pointer: start of its frame-pointer chain */
+    uintptr_t lr; /* aarch64: link register when stopped by the signal; else 0 */
+    int state;    /* GRT_GSTATE_* below, at the moment it was stopped */
+    int on_signal;/* 1 if the registers come from the signal's ucontext */
+} grt_gregs;
+#define GRT_GSTATE_RUNNABLE 1
+#define GRT_GSTATE_RUNNING  2
+#define GRT_GSTATE_SYSCALL  3
+#define GRT_GSTATE_WAITING  4
+
+int grt_suspend(uint64_t goid, grt_gregs *out);
+int grt_resume(uint64_t goid);
+/* Return addresses of goroutine goid's stack, innermost first, from its frame-pointer chain:
+ * at most max of them; returns how many (or a negative error). The goroutine is suspended
+ * for the walk. In a system call or grt_cgocall the walk starts at syscallpc/syscallsp, so
+ * the first entry is the return address into the caller of grt_entersyscall/grt_cgocall. */
+int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
 
 /* ---- Small system helpers (usable without libc) ---------------------------------------- */
 

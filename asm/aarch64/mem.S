@@ -1,5 +1,5 @@
 /*
- * memcpy, memmove, memset, memcmp and bcmp for the freestanding build, where no libc
+ * memcpy, memmove, memset, memcmp, bcmp and strlen for the freestanding build, where no libc
  * provides them and Rust's core (and gcc) emit calls to them. Word-at-a-time loops with a
  * byte tail: small and obviously correct; the libc build uses libc's tuned versions.
  */
@@ -75,5 +75,19 @@ bcmp:
 2:      ret
         .size   memcmp, . - memcmp
         .size   bcmp, . - bcmp
+
+/* size_t strlen(const char *s): compilers turn byte-counting loops into calls to it. */
+        .globl  strlen
+        .type   strlen, %function
+        .p2align 4
+strlen:
+        mov     x1, x0
+1:      ldrb    w2, [x1]
+        cbz     w2, 2f
+        add     x1, x1, #1
+        b       1b
+2:      sub     x0, x1, x0
+        ret
+        .size   strlen, . - strlen
 
         .section .note.GNU-stack,"",%progbits

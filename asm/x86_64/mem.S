@@ -1,5 +1,5 @@
 /*
- * memcpy, memmove, memset, memcmp and bcmp for the freestanding build, where no libc
+ * memcpy, memmove, memset, memcmp, bcmp and strlen for the freestanding build, where no libc
  * provides them and Rust's core (and gcc) emit calls to them. String instructions are
  * short and fast enough here (ERMSB on current cores); the libc build uses libc's.
  */
@@ -73,5 +73,21 @@ bcmp:
         ret
         .size   memcmp, . - memcmp
         .size   bcmp, . - bcmp
+
+/* size_t strlen(const char *s): compilers turn byte-counting loops into calls to it. */
+        .globl  strlen
+        .type   strlen, @function
+        .p2align 4
+strlen:
+        mov     rax, rdi
+1:
+        cmp     byte ptr [rax], 0
+        je      2f
+        inc     rax
+        jmp     1b
+2:
+        sub     rax, rdi
+        ret
+        .size   strlen, . - strlen
 
         .section .note.GNU-stack,"",@progbits

@@ -10,16 +10,28 @@
 
 pub mod auxv;
 pub mod capi;
+pub mod capi_go;
+pub mod chan;
 pub mod context;
+pub mod env;
 pub mod errors;
 pub mod fatal;
+pub mod lock;
 pub mod maps;
 pub mod print;
+pub mod proc;
+pub mod rtalloc;
+pub mod runtime2;
+pub mod sema;
 pub mod signals;
 pub mod stack;
 pub mod stackreg;
+pub mod stkbar;
+pub mod suspend;
+pub mod sync;
 pub mod sys;
 pub mod thread;
+pub mod time;
 pub mod traceback;
 
 #[cfg(feature = "freestanding")]

@@ -44,6 +44,11 @@ const _: () = {
     assert!(size_of::<KernelSigaction>() == 32);
 };
 
+/// Signals blocked while any grt handler runs: the suspend signal (SIGURG), so a goroutine
+/// is never suspended in the middle of another grt handler, where its registers would be
+/// the handler's rather than its own.
+const HANDLER_MASK: u64 = 1 << (23 - 1);
+
 /// A three-argument (SA_SIGINFO) handler.
 pub type Handler = unsafe extern "C" fn(sig: i32, info: *mut c_void, uc: *mut c_void);
 
@@ -126,7 +131,7 @@ pub fn install(sig: i32, h: Handler) -> sys::Result<()> {
         handler: arch::grt_sigtramp as *const () as usize,
         flags: (SaFlags::SIGINFO | SaFlags::ONSTACK | SaFlags::RESTART | SaFlags::RESTORER).bits(),
         restorer: arch::grt_sigreturn as *const () as usize,
-        mask: 0,
+        mask: HANDLER_MASK,
     };
     // SAFETY: grt's handlers are written to run in any thread at any time.
     unsafe { rt_sigaction(sig, Some(&act), None) }
@@ -297,6 +302,18 @@ pub fn ensure_altstack() -> sys::Result<Option<AltStack>> {
         base,
         len: size + page,
     }))
+}
+
+/// The calling thread's alternate signal stack `[lo, hi)`, if it has one.
+pub fn current_altstack() -> Option<(usize, usize)> {
+    let mut cur = arch::StackT {
+        ss_sp: 0,
+        ss_flags: 0,
+        ss_size: 0,
+    };
+    // SAFETY: querying into a valid out-parameter.
+    let r = unsafe { arch::syscall2(nr::__NR_sigaltstack, 0, &mut cur as *mut _ as usize) };
+    (r == 0 && cur.ss_flags & SS_DISABLE == 0).then_some((cur.ss_sp, cur.ss_sp + cur.ss_size))
 }
 
 /// Disables and unmaps an alternate signal stack made by [`ensure_altstack`] on this thread.

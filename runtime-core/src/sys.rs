@@ -182,8 +182,30 @@ pub fn clock_ns(clock: usize) -> u64 {
     ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
 }
 
+/// CLOCK_MONOTONIC in nanoseconds, as cheaply as this build can: glibc's `clock_gettime`
+/// goes through the vDSO (tens of ns, async-signal-safe); the freestanding build makes the
+/// system call.
+#[inline]
+pub fn nanotime() -> u64 {
+    #[cfg(all(not(feature = "freestanding"), not(test)))]
+    {
+        extern "C" {
+            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+        }
+        let mut ts = Timespec::default();
+        // SAFETY: ts is a valid out-parameter; glibc's clock_gettime is async-signal-safe.
+        unsafe { clock_gettime(CLOCK_MONOTONIC as i32, &mut ts) };
+        ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
+    }
+    #[cfg(any(feature = "freestanding", test))]
+    {
+        clock_ns(CLOCK_MONOTONIC)
+    }
+}
+
 const FUTEX_WAIT: usize = 0;
 const FUTEX_WAKE: usize = 1;
+const FUTEX_PRIVATE_FLAG: usize = 128;
 
 /// Sleeps while `*word == val` (shared futex: the kernel's CHILD_CLEARTID wake is not private).
 pub fn futex_wait(word: &AtomicU32, val: u32) -> Result<()> {
@@ -211,4 +233,68 @@ pub fn futex_wake(word: &AtomicU32, n: u32) {
             n as usize,
         )
     };
+}
+
+/// Sleeps while `*word == val`, for at most `ns` nanoseconds (`None`: no limit). A private
+/// futex: for words only this process's threads wait on (locks, notes). May return early
+/// (EINTR, EAGAIN, ETIMEDOUT, or a spurious wake); callers re-check their condition.
+pub fn futex_wait_private(word: &AtomicU32, val: u32, ns: Option<u64>) -> Result<()> {
+    let ts = ns.map(|n| Timespec {
+        sec: (n / 1_000_000_000) as i64,
+        nsec: (n % 1_000_000_000) as i64,
+    });
+    let tsp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
+    // SAFETY: word is a live 4-byte aligned atomic; tsp is 0 or a valid relative timeout.
+    check(unsafe {
+        arch::syscall4(
+            nr::__NR_futex,
+            word.as_ptr() as usize,
+            FUTEX_WAIT | FUTEX_PRIVATE_FLAG,
+            val as usize,
+            tsp,
+        )
+    })
+    .map(drop)
+}
+
+/// Wakes up to `n` waiters of a private futex word.
+pub fn futex_wake_private(word: &AtomicU32, n: u32) {
+    // SAFETY: word is a live 4-byte aligned atomic.
+    unsafe {
+        arch::syscall3(
+            nr::__NR_futex,
+            word.as_ptr() as usize,
+            FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
+            n as usize,
+        )
+    };
+}
+
+/// Sleeps for `ns` nanoseconds (relative; an interrupted sleep just returns early).
+pub fn nanosleep(ns: u64) {
+    let ts = Timespec {
+        sec: (ns / 1_000_000_000) as i64,
+        nsec: (ns % 1_000_000_000) as i64,
+    };
+    // SAFETY: ts is valid; no remainder wanted.
+    unsafe { arch::syscall2(nr::__NR_nanosleep, &ts as *const Timespec as usize, 0) };
+}
+
+/// Number of CPUs this thread may run on (sched_getaffinity), at least 1.
+pub fn ncpu() -> usize {
+    let mut mask = [0u64; 16]; // 1024 CPUs
+    // SAFETY: mask is a valid out-buffer of the size passed.
+    let r = unsafe {
+        arch::syscall3(
+            nr::__NR_sched_getaffinity,
+            0,
+            core::mem::size_of_val(&mask),
+            mask.as_mut_ptr() as usize,
+        )
+    };
+    if r <= 0 {
+        return 1;
+    }
+    let words = (r as usize / 8).min(mask.len());
+    (mask[..words].iter().map(|w| w.count_ones() as usize).sum::<usize>()).max(1)
 }

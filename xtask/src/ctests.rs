@@ -141,7 +141,8 @@ pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> boo
 }
 
 /// What a test file says about itself in its first comment:
-/// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted`.
+/// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted  env="NAME=VALUE"`
+/// (stdout, stderr and env may repeat; env sets a variable for the run, e.g. GRTMAXPROCS).
 #[derive(Default, Debug)]
 struct Expect {
     exit: Option<i32>,
@@ -149,6 +150,7 @@ struct Expect {
     stdout: Vec<String>,
     stderr: Vec<String>,
     hosted_only: bool,
+    env: Vec<(String, String)>,
 }
 
 fn parse_expect(src: &str) -> Option<Expect> {
@@ -176,6 +178,13 @@ fn parse_expect(src: &str) -> Option<Expect> {
             "stdout" => e.stdout.push(value),
             "stderr" => e.stderr.push(value),
             "builds" => e.hosted_only = value == "hosted",
+            "env" => {
+                let (name, val) = value.split_once('=')?;
+                if name.is_empty() {
+                    return None;
+                }
+                e.env.push((name.to_string(), val.to_string()));
+            }
             _ => return None,
         }
     }
@@ -262,6 +271,9 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_sigreturn",     // signal restorer
     "grt_sigtramp",      // signal handler trampoline (asm)
     "grt_sighandler",    // Rust side of grt_sigtramp
+    "grt_entersyscall_impl", // Rust side of grt_entersyscall (asm passes the caller's registers)
+    "grt_cgocall_enter", // Rust halves of grt_cgocall (asm switches stacks between them)
+    "grt_cgocall_exit",
     "grt_clone",         // raw clone (asm)
     "grt_tls",           // the per-thread g/m slots (TLS object)
     "grt_start_c",       // freestanding process start
@@ -317,10 +329,11 @@ fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
     Ok(())
 }
 
-fn c_tests() -> Vec<PathBuf> {
+/// The `.c` files of `dir` (tests/c or examples) whose name contains GRT_TEST_FILTER.
+fn c_files(dir: &str) -> Vec<PathBuf> {
     let filter = std::env::var("GRT_TEST_FILTER").unwrap_or_default();
-    let mut v: Vec<PathBuf> = fs::read_dir("tests/c")
-        .expect("tests/c")
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .expect(dir)
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
         .filter(|p| p.file_stem().unwrap().to_string_lossy().contains(&filter))
@@ -329,27 +342,37 @@ fn c_tests() -> Vec<PathBuf> {
     v
 }
 
-/// Builds and runs one C test; returns (ok, why).
+/// Builds and runs one C test (tests/c/*.c or examples/*.c); returns (ok, why).
 fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, String) {
     let text = fs::read_to_string(src).unwrap();
     let Some(expect) = parse_expect(&text) else {
         return (false, "no valid `grt-test:` line".into());
     };
     let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-    let dir = PathBuf::from("target/ctests")
+    let mut dir = PathBuf::from("target/ctests")
         .join(arch.name)
         .join(build.name());
+    if src.starts_with("examples") {
+        dir = dir.join("examples"); // examples/select.c and tests/c/select.c both exist
+    }
     fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(&stem);
     let mut srcs = vec![src.to_path_buf()];
-    let helper = PathBuf::from(format!("tests/c/{stem}_{}.S", arch.name));
+    let helper = src.with_file_name(format!("{stem}_{}.S", arch.name));
     if helper.exists() {
         srcs.push(helper);
     }
     if !compile_c(arch, build, &srcs, &exe) {
         return (false, "does not compile".into());
     }
-    let mut argv = arch.runner(mode);
+    // `env NAME=VALUE ... [qemu-aarch64 -L ...] exe`: qemu user mode hands its own
+    // environment to the guest, so the variables reach the test under QEMU too.
+    let mut argv = Vec::new();
+    if !expect.env.is_empty() {
+        argv.push("env".to_string());
+        argv.extend(expect.env.iter().map(|(k, v)| format!("{k}={v}")));
+    }
+    argv.extend(arch.runner(mode));
     argv.push(exe.to_string_lossy().into_owned());
     let out = match run_captured(&argv, Duration::from_secs(300)) {
         Ok(o) => o,
@@ -431,7 +454,11 @@ pub fn run_all(mode: Mode) -> bool {
                 Ok(()) => t.record(&format!("grt.h matches exports of {label}"), true, ""),
                 Err(e) => t.record(&format!("grt.h matches exports of {label}"), false, &e),
             }
-            for src in c_tests() {
+            let how = match (arch.name, mode) {
+                ("x86_64", Mode::Native) => "native",
+                _ => "qemu",
+            };
+            for src in c_files("tests/c") {
                 let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
                 let hosted_only = fs::read_to_string(&src)
                     .ok()
@@ -441,15 +468,23 @@ pub fn run_all(mode: Mode) -> bool {
                     continue;
                 }
                 let (ok, why) = run_c_test(arch, build, mode, &src);
-                let how = match (arch.name, mode) {
-                    ("x86_64", Mode::Native) => "native",
-                    _ => "qemu",
-                };
                 t.record(
                     &format!("{stem} [{} {} {how}]", arch.name, build.name()),
                     ok,
                     &why,
                 );
+            }
+            // The examples are ordinary libc programs: libc build only.
+            if build == Build::Libc {
+                for src in c_files("examples") {
+                    let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+                    let (ok, why) = run_c_test(arch, build, mode, &src);
+                    t.record(
+                        &format!("examples/{stem} [{} {} {how}]", arch.name, build.name()),
+                        ok,
+                        &why,
+                    );
+                }
             }
         }
     }
@@ -502,20 +537,16 @@ pub fn bench() -> bool {
     ok
 }
 
-/// `cargo xtask demo`: build libgrt.a for this machine and run examples/context_demo.c.
+/// `cargo xtask demo`: build libgrt.a for this machine and run examples/demo.c (goroutines,
+/// channels and a blocking system call together).
 pub fn demo() -> bool {
     let arch = &ARCHES[0];
     if !build_lib(arch, Build::Libc) {
         return false;
     }
     fs::create_dir_all("target/examples").unwrap();
-    let exe = PathBuf::from("target/examples/context_demo");
-    if !compile_c(
-        arch,
-        Build::Libc,
-        &[PathBuf::from("examples/context_demo.c")],
-        &exe,
-    ) {
+    let exe = PathBuf::from("target/examples/demo");
+    if !compile_c(arch, Build::Libc, &[PathBuf::from("examples/demo.c")], &exe) {
         return false;
     }
     println!();

@@ -12,7 +12,7 @@ const APT_PACKAGES: &[&str] = &[
     "libc6-dev-arm64-cross",
 ];
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
 }
 

@@ -1,0 +1,226 @@
+//! The runtime's own OS-thread locks and one-shot wakeups, on futexes (Go's `lock_futex.go`).
+//!
+//! [`Lock`] guards scheduler state (the global run queue, idle lists, timers, channels). It
+//! spins briefly, then sleeps in the kernel, so a holder that is descheduled does not make
+//! every other M burn its time slice. It must never be taken inside a signal handler: the
+//! interrupted thread may hold it.
+//!
+//! [`Note`] is Go's `note`: one thread sleeps until another wakes it, exactly once per
+//! [`Note::clear`]. An M parks on its note when it has nothing to run.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use grt_arch as arch;
+
+use crate::sys;
+
+const UNLOCKED: u32 = 0;
+const LOCKED: u32 = 1;
+/// Locked, and at least one thread may be asleep in the kernel waiting for it.
+const SLEEPING: u32 = 2;
+
+/// Active spins (with a pause) before yielding the CPU, when there is more than one CPU.
+const ACTIVE_SPIN: u32 = 4;
+/// Pause instructions per active spin.
+const ACTIVE_SPIN_CNT: u32 = 30;
+/// sched_yield rounds before sleeping in the kernel.
+const PASSIVE_SPIN: u32 = 1;
+
+pub struct Lock {
+    key: AtomicU32,
+}
+
+impl Lock {
+    pub const fn new() -> Lock {
+        Lock {
+            key: AtomicU32::new(UNLOCKED),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) {
+        // Fast path: uncontended.
+        if self
+            .key
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        self.lock_slow();
+    }
+
+    #[cold]
+    fn lock_slow(&self) {
+        // Once we have seen contention we must leave SLEEPING behind when we take the lock,
+        // since other threads may be asleep waiting for it.
+        let mut wait = self.key.swap(LOCKED, Ordering::Acquire);
+        if wait == UNLOCKED {
+            return;
+        }
+        let spin = if crate::proc::ncpu() > 1 { ACTIVE_SPIN } else { 0 };
+        loop {
+            for _ in 0..spin {
+                if self.try_take(wait) {
+                    return;
+                }
+                for _ in 0..ACTIVE_SPIN_CNT {
+                    arch::cpu_relax();
+                }
+            }
+            for _ in 0..PASSIVE_SPIN {
+                if self.try_take(wait) {
+                    return;
+                }
+                sys::sched_yield();
+            }
+            // Sleep: mark the lock as having sleepers.
+            if self.key.swap(SLEEPING, Ordering::Acquire) == UNLOCKED {
+                return;
+            }
+            wait = SLEEPING;
+            let _ = sys::futex_wait_private(&self.key, SLEEPING, None);
+        }
+    }
+
+    fn try_take(&self, wait: u32) -> bool {
+        while self.key.load(Ordering::Relaxed) == UNLOCKED {
+            if self
+                .key
+                .compare_exchange(UNLOCKED, wait, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    #[inline]
+    pub fn unlock(&self) {
+        match self.key.swap(UNLOCKED, Ordering::Release) {
+            LOCKED => {}
+            SLEEPING => sys::futex_wake_private(&self.key, 1),
+            _ => crate::throw!("unlock of an unlocked runtime lock"),
+        }
+    }
+
+    /// Runs `f` with the lock held.
+    #[inline]
+    pub fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.lock();
+        let r = f();
+        self.unlock();
+        r
+    }
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Lock::new()
+    }
+}
+
+/// A one-shot wakeup between OS threads.
+pub struct Note {
+    key: AtomicU32,
+}
+
+impl Note {
+    pub const fn new() -> Note {
+        Note {
+            key: AtomicU32::new(0),
+        }
+    }
+
+    /// Re-arms the note. Only when nobody sleeps on it and no wakeup is in flight.
+    pub fn clear(&self) {
+        self.key.store(0, Ordering::Relaxed);
+    }
+
+    pub fn wakeup(&self) {
+        if self.key.swap(1, Ordering::Release) != 0 {
+            crate::throw!("notewakeup: double wakeup");
+        }
+        sys::futex_wake_private(&self.key, 1);
+    }
+
+    /// Sleeps until [`Note::wakeup`].
+    pub fn sleep(&self) {
+        while self.key.load(Ordering::Acquire) == 0 {
+            let _ = sys::futex_wait_private(&self.key, 0, None);
+        }
+    }
+
+    /// Sleeps until woken or until `ns` nanoseconds have passed; true if woken.
+    pub fn sleep_timeout(&self, ns: u64) -> bool {
+        let deadline = sys::nanotime().saturating_add(ns);
+        loop {
+            if self.key.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            let now = sys::nanotime();
+            if now >= deadline {
+                return false;
+            }
+            let _ = sys::futex_wait_private(&self.key, 0, Some(deadline - now));
+        }
+    }
+
+    pub fn is_woken(&self) -> bool {
+        self.key.load(Ordering::Acquire) != 0
+    }
+}
+
+impl Default for Note {
+    fn default() -> Self {
+        Note::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn lock_excludes() {
+        struct Shared {
+            l: Lock,
+            n: core::cell::UnsafeCell<u64>,
+        }
+        unsafe impl Sync for Shared {}
+        let s = Arc::new(Shared {
+            l: Lock::new(),
+            n: core::cell::UnsafeCell::new(0),
+        });
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        // SAFETY: guarded by the lock.
+                        s.l.with(|| unsafe { *s.n.get() += 1 });
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(unsafe { *s.n.get() }, 80_000);
+    }
+
+    #[test]
+    fn note_wakes_and_times_out() {
+        let n = Arc::new(Note::new());
+        assert!(!n.sleep_timeout(1_000_000));
+        let n2 = n.clone();
+        let h = std::thread::spawn(move || n2.wakeup());
+        n.sleep();
+        h.join().unwrap();
+        assert!(n.is_woken());
+        n.clear();
+        assert!(!n.is_woken());
+    }
+}

@@ -1,0 +1,420 @@
+//! The scheduler's data structures: G (a goroutine), M (an OS thread), P (the right to run
+//! goroutines, with a run queue), named and numbered as in Go's `runtime2.go`.
+//!
+//! Who may touch what:
+//! - `G.atomicstatus` only by CAS ([`casgstatus`], [`castogscanstatus`],
+//!   [`casfrom_gscanstatus`]). Whoever sets the scan bit owns the goroutine's stack until it
+//!   clears it; the goroutine itself cannot change state meanwhile (it waits in
+//!   `casgstatus`).
+//! - `G.sched`, `syscallsp/pc/bp`: written by the goroutine's own M; read by others only
+//!   while they hold the scan bit (the goroutine is then parked, runnable or in a syscall and
+//!   cannot move).
+//! - `G.stack_lock` guards the goroutine's stack barriers (the GC issue): the GC spins on it,
+//!   a signal handler only try-locks it. `stkbar` / `stkbar_pos` / `stkbar_len` under it.
+//! - M and P fields belong to the M that owns them, except where marked atomic.
+//! - G, M and P structs are never freed (walkers and the suspend signal may look at any of
+//!   them at any time); dead Gs are reused.
+
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use grt_arch::{self as arch, Context};
+
+use crate::lock::Note;
+use crate::stack::Stack;
+
+// ---- G status (Go's values) ------------------------------------------------------------------
+
+/// Just allocated, not initialised.
+pub const GIDLE: u32 = 0;
+/// On a run queue, not running.
+pub const GRUNNABLE: u32 = 1;
+/// Running on an M (which has a P).
+pub const GRUNNING: u32 = 2;
+/// In a system call or `grt_cgocall`: not running goroutine code; its stack above
+/// `syscallsp` is frozen. Its M may have lost its P.
+pub const GSYSCALL: u32 = 3;
+/// Parked (channel, mutex, sleep, ...), not on a run queue.
+pub const GWAITING: u32 = 4;
+/// Finished, on a free list (or never used).
+pub const GDEAD: u32 = 6;
+/// OR'd into one of the above by whoever takes ownership of the stack (suspend, GC scan).
+pub const GSCAN: u32 = 0x1000;
+
+pub fn status_name(s: u32) -> &'static str {
+    match s & !GSCAN {
+        GIDLE => "idle",
+        GRUNNABLE => "runnable",
+        GRUNNING => "running",
+        GSYSCALL => "syscall",
+        GWAITING => "waiting",
+        GDEAD => "dead",
+        _ => "???",
+    }
+}
+
+/// Why a goroutine is waiting (printed in deadlock reports, as Go's waitReason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WaitReason {
+    Zero,
+    ChanReceive,
+    ChanSend,
+    Select,
+    SelectNoCases,
+    Sleep,
+    SyncMutexLock,
+    SyncWaitGroupWait,
+}
+
+impl WaitReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitReason::Zero => "waiting",
+            WaitReason::ChanReceive => "chan receive",
+            WaitReason::ChanSend => "chan send",
+            WaitReason::Select => "select",
+            WaitReason::SelectNoCases => "select (no cases)",
+            WaitReason::Sleep => "sleep",
+            WaitReason::SyncMutexLock => "sync.Mutex.Lock",
+            WaitReason::SyncWaitGroupWait => "sync.WaitGroup.Wait",
+        }
+    }
+}
+
+/// What kind of stack a G stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum GKind {
+    /// A goroutine.
+    User,
+    /// An M's system stack (scheduler, grt_cgocall).
+    G0,
+    /// An M's alternate signal stack.
+    Gsignal,
+}
+
+/// The usable stack `[lo, hi)`. `hi` is below the stack-barrier array (see [`G::stkbar`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GStack {
+    pub lo: usize,
+    pub hi: usize,
+}
+
+/// One stack barrier: the return-address slot it overwrote and the value that was there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stkbar {
+    pub saved_lr_ptr: usize,
+    pub saved_lr_val: usize,
+}
+
+/// A goroutine. Offsets used from assembly are in asm/common/goffsets.h and checked below.
+#[repr(C)]
+pub struct G {
+    pub stack: GStack,
+    /// Saved context while not running (a stack pointer; the rest is on the stack).
+    pub sched: Context,
+    /// In GSYSCALL: the caller's sp, pc and frame pointer at grt_entersyscall/grt_cgocall.
+    pub syscallsp: usize,
+    pub syscallpc: usize,
+    pub syscallbp: usize,
+    /// Stack barriers: array of `stkbar_cap` entries reserved at the top of the stack
+    /// mapping (so installing barriers never allocates); `stkbar_len` are installed,
+    /// `stkbar_pos` is the first not yet hit.
+    pub stkbar: *mut Stkbar,
+    pub stkbar_len: usize,
+    pub stkbar_cap: usize,
+    pub stkbar_pos: usize,
+    pub atomicstatus: AtomicU32,
+    /// Guards the stack barriers against the profiler's walk (the seeds): 0 free, 1 held.
+    pub stack_lock: AtomicU32,
+    /// The M running this G (null when not running).
+    pub m: AtomicPtr<M>,
+    pub goid: AtomicU64,
+    /// Next G on a run queue or free list.
+    pub schedlink: *mut G,
+    /// Next G in the list of all Gs (never unlinked).
+    pub alllink: *mut G,
+    pub kind: GKind,
+    pub waitreason: WaitReason,
+    /// Set by whoever wakes the G from a channel operation: the sudog that won.
+    pub param: *mut Sudog,
+    /// select: 1 once a case has won (CAS by the waker).
+    pub select_done: AtomicU32,
+    /// select: this G's sudogs, in lock order.
+    pub waiting: *mut Sudog,
+    /// Entry function and argument.
+    pub startfn: Option<unsafe extern "C" fn(*mut core::ffi::c_void)>,
+    pub startarg: *mut core::ffi::c_void,
+    /// The mapping that holds the stack (guard, stack, barrier array), or an empty Stack for
+    /// a G whose stack was freed (it gets a new one when reused) or that does not own one.
+    pub stk: Stack,
+    /// Sleep deadline (CLOCK_MONOTONIC ns) while on the timer heap.
+    pub when: u64,
+    /// The suspend (grt_suspend) that holds the scan bit, if any: 1 held, 0 not.
+    pub suspended: AtomicU32,
+}
+
+// SAFETY: G is shared between threads under the rules in the module comment.
+unsafe impl Sync for G {}
+
+const _: () = {
+    use core::mem::offset_of;
+    use grt_arch::asm_consts as c;
+    assert!(offset_of!(G, stack) + offset_of!(GStack, lo) == c::G_STACK_LO_OFF);
+    assert!(offset_of!(G, stack) + offset_of!(GStack, hi) == c::G_STACK_HI_OFF);
+    assert!(offset_of!(G, sched) == c::G_SCHED_SP_OFF);
+    assert!(offset_of!(G, syscallsp) == c::G_SYSCALLSP_OFF);
+    assert!(offset_of!(G, syscallpc) == c::G_SYSCALLPC_OFF);
+    assert!(offset_of!(G, syscallbp) == c::G_SYSCALLBP_OFF);
+    assert!(offset_of!(G, stkbar) == c::G_STKBAR_OFF);
+    assert!(offset_of!(G, stkbar_len) == c::G_STKBAR_LEN_OFF);
+    assert!(offset_of!(G, stkbar_pos) == c::G_STKBAR_POS_OFF);
+    assert!(offset_of!(G, atomicstatus) == c::G_ATOMICSTATUS_OFF);
+    assert!(offset_of!(G, stack_lock) == c::G_STACK_LOCK_OFF);
+    assert!(core::mem::size_of::<Stkbar>() == c::STKBAR_SIZE);
+    assert!(offset_of!(Stkbar, saved_lr_ptr) == c::STKBAR_SAVED_LR_PTR_OFF);
+    assert!(offset_of!(Stkbar, saved_lr_val) == c::STKBAR_SAVED_LR_VAL_OFF);
+    assert!(offset_of!(M, g0) == c::M_G0_OFF);
+    assert!(offset_of!(M, curg) == c::M_CURG_OFF);
+};
+
+impl G {
+    pub fn status(&self) -> u32 {
+        self.atomicstatus.load(Ordering::Acquire)
+    }
+
+    pub fn goid(&self) -> u64 {
+        self.goid.load(Ordering::Relaxed)
+    }
+}
+
+// ---- status transitions (Go's casgstatus family) ---------------------------------------------
+
+/// Moves `gp` from `old` to `new` (neither with the scan bit). If someone holds the scan bit,
+/// waits for them to drop it: a goroutine cannot change state while its stack is owned.
+pub fn casgstatus(gp: &G, old: u32, new: u32) {
+    if old & GSCAN != 0 || new & GSCAN != 0 || old == new {
+        crate::throw!(
+            "casgstatus: bad transition {:#x} -> {:#x} (goroutine {})",
+            old,
+            new,
+            gp.goid()
+        );
+    }
+    let mut tries = 0u32;
+    loop {
+        match gp
+            .atomicstatus
+            .compare_exchange(old, new, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return,
+            Err(cur) if cur == old | GSCAN => {
+                // Owned by a scanner/suspender: wait for it, politely.
+                tries += 1;
+                if tries < 64 {
+                    arch::cpu_relax();
+                } else {
+                    crate::sys::sched_yield();
+                }
+            }
+            Err(cur) => crate::throw!(
+                "casgstatus: goroutine {} is {} ({:#x}), expected {} -> {}",
+                gp.goid(),
+                status_name(cur),
+                cur,
+                status_name(old),
+                status_name(new)
+            ),
+        }
+    }
+}
+
+/// Takes ownership of `gp`'s stack: `old` -> `old | GSCAN`. False if its status is not `old`.
+pub fn castogscanstatus(gp: &G, old: u32) -> bool {
+    match old {
+        GRUNNABLE | GRUNNING | GSYSCALL | GWAITING => gp
+            .atomicstatus
+            .compare_exchange(old, old | GSCAN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok(),
+        _ => crate::throw!("castogscanstatus: bad old status {:#x}", old),
+    }
+}
+
+/// Gives the stack back: `old | GSCAN` -> `old`.
+pub fn casfrom_gscanstatus(gp: &G, oldscan: u32, new: u32) {
+    if oldscan & GSCAN == 0
+        || oldscan & !GSCAN != new
+        || gp
+            .atomicstatus
+            .compare_exchange(oldscan, new, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+    {
+        crate::throw!(
+            "casfrom_Gscanstatus: goroutine {} is {:#x}, expected {:#x} -> {:#x}",
+            gp.goid(),
+            gp.status(),
+            oldscan,
+            new
+        );
+    }
+}
+
+// ---- M ---------------------------------------------------------------------------------------
+
+/// What a goroutine asked its M's g0 to do after switching to it (Go's mcall argument).
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    None,
+    /// grt_yield: back on a run queue.
+    Yield,
+    /// Park: status -> waiting, then call `unlockf(gp, arg)`; if it returns false, resume.
+    Park {
+        unlockf: fn(*mut G, usize) -> bool,
+        arg: usize,
+    },
+    /// The goroutine's function returned.
+    Exit,
+    /// exitsyscall found no P: queue the goroutine and stop this M.
+    ExitSyscall,
+}
+
+/// Suspend handshake states (`M::suspend_state`), see suspend.rs.
+pub const SUSPEND_IDLE: u32 = 0;
+pub const SUSPEND_REQUESTED: u32 = 1;
+pub const SUSPEND_STOPPED: u32 = 2;
+pub const SUSPEND_RESUMING: u32 = 3;
+
+/// Registers recorded by the suspend signal handler.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SigRegs {
+    pub pc: usize,
+    pub sp: usize,
+    pub fp: usize,
+    pub lr: usize,
+}
+
+#[repr(C)]
+pub struct M {
+    /// The system stack: the scheduler runs here, and grt_cgocall's function.
+    pub g0: *mut G,
+    /// The goroutine running on this M (null on g0 between goroutines).
+    pub curg: AtomicPtr<G>,
+    /// The alternate signal stack.
+    pub gsignal: *mut G,
+    pub id: i64,
+    /// Kernel thread id, for tgkill.
+    pub procid: AtomicU32,
+    /// Calls into grt_cgocall.
+    pub ncgo: u64,
+    /// Attached P (null when idle or in a syscall).
+    pub p: *mut P,
+    /// P to attach when woken.
+    pub nextp: *mut P,
+    /// P held before a syscall.
+    pub oldp: *mut P,
+    /// Looking for work (counted in `sched.nmspinning`).
+    pub spinning: bool,
+    /// Where an idle M sleeps.
+    pub park: Note,
+    /// Next M on the idle list / all-M list.
+    pub schedlink: *mut M,
+    pub alllink: *mut M,
+    pub action: Action,
+    /// The pending `mcall` G (set with `action`).
+    pub actiong: *mut G,
+    /// fastrand state.
+    pub fastrand: u64,
+    /// Suspend handshake (SUSPEND_*), futex word.
+    pub suspend_state: AtomicU32,
+    pub suspend_regs: SigRegs,
+    /// Sleeping in `stopm` with a deadline for the earliest timer.
+    pub timer_sleeper: bool,
+    /// In grt_cgocall's function (on g0).
+    pub incgo: AtomicBool,
+}
+
+// SAFETY: shared between threads under the rules in the module comment.
+unsafe impl Sync for M {}
+
+// ---- P ---------------------------------------------------------------------------------------
+
+pub const PIDLE: u32 = 0;
+pub const PRUNNING: u32 = 1;
+pub const PSYSCALL: u32 = 2;
+
+/// Capacity of a P's local run queue.
+pub const RUNQ_SIZE: usize = 256;
+/// Dead Gs a P keeps for reuse before moving half of them to the global list.
+pub const GFREE_LOCAL_MAX: u32 = 64;
+
+#[repr(C)]
+pub struct P {
+    pub id: usize,
+    pub status: AtomicU32,
+    pub link: *mut P,
+    pub m: *mut M,
+    /// Bumped on every schedule, and on every syscall entry (sysmon watches it).
+    pub schedtick: u32,
+    pub syscalltick: AtomicU32,
+    /// Lock-free ring (Go's runq): the owner puts at the tail, anyone steals from the head.
+    pub runqhead: AtomicU32,
+    pub runqtail: AtomicU32,
+    pub runq: [AtomicPtr<G>; RUNQ_SIZE],
+    /// The G to run next, ahead of the queue (a woken receiver, a new goroutine).
+    pub runnext: AtomicPtr<G>,
+    /// Consecutive goroutines taken from `runnext` (see proc.rs, RUNNEXT_STREAK_MAX).
+    pub runnext_streak: u32,
+    /// Dead Gs of the default stack size, for reuse.
+    pub gfree: *mut G,
+    pub gfreecnt: u32,
+    /// sysmon's view: last syscalltick seen and when.
+    pub sysmon_tick: u32,
+    pub sysmon_when: u64,
+}
+
+// SAFETY: shared between threads under the rules in the module comment.
+unsafe impl Sync for P {}
+
+// ---- sudog -----------------------------------------------------------------------------------
+
+/// A G waiting on a channel (Go's sudog). Lives on the waiting G's stack (send/recv) or in
+/// select's scratch block, for exactly as long as the G waits.
+#[repr(C)]
+pub struct Sudog {
+    pub g: *mut G,
+    pub next: *mut Sudog,
+    pub prev: *mut Sudog,
+    /// Where the value comes from (send) or goes to (recv); may be null.
+    pub elem: *mut u8,
+    pub c: *mut crate::chan::Hchan,
+    pub is_select: bool,
+    /// True if woken by a value transfer, false if by close.
+    pub success: bool,
+    /// Next sudog of the same select (G.waiting list).
+    pub waitlink: *mut Sudog,
+    /// select: the case index this sudog stands for.
+    pub casei: u16,
+}
+
+impl Sudog {
+    pub const fn new() -> Sudog {
+        Sudog {
+            g: core::ptr::null_mut(),
+            next: core::ptr::null_mut(),
+            prev: core::ptr::null_mut(),
+            elem: core::ptr::null_mut(),
+            c: core::ptr::null_mut(),
+            is_select: false,
+            success: false,
+            waitlink: core::ptr::null_mut(),
+            casei: 0,
+        }
+    }
+}
+
+// ---- counters readable anywhere ----------------------------------------------------------
+
+/// Goroutines not dead (created and not yet exited).
+pub static NGOROUTINES: AtomicI64 = AtomicI64::new(0);

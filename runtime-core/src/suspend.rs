@@ -1,0 +1,341 @@
+//! Stopping a goroutine from outside: what the collector's stack scan and stop-the-world
+//! need, and what `grt_suspend` / `grt_resume` / `grt_traceback` offer C.
+//!
+//! # Protocol
+//!
+//! The suspender first takes the goroutine's stack by setting the scan bit with a CAS on its
+//! status (`castogscanstatus`). That alone stops a goroutine that is runnable, waiting or in
+//! a syscall: it cannot be scheduled, woken into running, or return from its syscall into
+//! goroutine code until the bit is cleared (every transition waits in `casgstatus`). A
+//! goroutine in GSYSCALL keeps its M running C code below `syscallsp`; its stack above that
+//! point is frozen, which is all a scan needs.
+//!
+//! A running goroutine (GRUNNING | GSCAN) is still executing, so its M is stopped the way
+//! bdwgc stops C threads: the suspender sets the M's `suspend_state` to REQUESTED and sends
+//! SIGURG to the M's thread (tgkill). The handler, on the M's alternate signal stack, records
+//! the interrupted pc/sp/fp/lr, publishes STOPPED, and sleeps on the futex until the state
+//! becomes RESUMING; then it stores IDLE and returns. The resumer waits for IDLE before
+//! clearing the scan bit, so the next suspension of that M starts from a clean state.
+//!
+//! The handler blocks, by design: the wait *is* the suspension. It is a futex sleep per
+//! wakeup, never a spin, it touches only its own M, allocates nothing and takes no lock. It
+//! claims only SIGURG sent by this process with tgkill while its M has a request pending;
+//! any other SIGURG goes to the program's own handler.
+//!
+//! While a goroutine is GRUNNING, its M may be on g0 between switches (about to run it, or
+//! just parked it). Then the interrupted sp is not on the goroutine's stack and the
+//! goroutine's own saved context (`g.sched`) is the truth: that is what is reported.
+
+use core::ffi::c_void;
+use core::sync::atomic::Ordering;
+
+use grt_arch as arch;
+
+use crate::errors::{report, GRT_EINVAL, GRT_ETIMEDOUT};
+use crate::proc;
+use crate::runtime2::*;
+use crate::{signals, sys, traceback};
+
+/// The suspend signal (Go uses it for preemption too; ignored by default).
+pub const SIGURG: i32 = 23;
+/// si_code of a signal sent by tkill/tgkill.
+const SI_TKILL: i32 = -6;
+/// Offset of si_pid in siginfo (kill-style signals), both architectures.
+const SIGINFO_PID_OFF: usize = 16;
+/// How long a suspender waits for an M to answer the signal, or for another owner of the
+/// goroutine's stack to let go.
+const SUSPEND_TIMEOUT_NS: u64 = 5_000_000_000;
+
+/// What C's `grt_gregs` holds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GRegs {
+    pub pc: usize,
+    pub sp: usize,
+    pub fp: usize,
+    pub lr: usize,
+    pub state: i32,
+    pub on_signal: i32,
+}
+
+pub fn install() -> sys::Result<()> {
+    signals::install(SIGURG, suspend_handler)
+}
+
+unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_void) {
+    let m = proc::getm();
+    // SAFETY: info is the kernel's siginfo for this signal.
+    let (code, pid) = unsafe {
+        let b = info as *const u8;
+        (
+            *(b.add(arch::SIGINFO_CODE_OFF) as *const i32),
+            *(b.add(SIGINFO_PID_OFF) as *const i32),
+        )
+    };
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    let ours = !m.is_null()
+        && code == SI_TKILL
+        && pid == sys::getpid()
+        && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
+    if !ours {
+        // SAFETY: our handler's own arguments.
+        unsafe { signals::forward(sig, info, uc) };
+        return;
+    }
+    // SAFETY: uc is the handler's ucontext; m is this thread's M, and suspend_regs is read by
+    // the suspender only after it sees STOPPED (release/acquire).
+    unsafe {
+        let regs = SigRegs {
+            pc: arch::uc_pc(uc),
+            sp: arch::uc_sp(uc),
+            fp: arch::uc_fp(uc),
+            lr: arch::uc_lr(uc).unwrap_or(0),
+        };
+        core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
+        let st = &(*m).suspend_state;
+        st.store(SUSPEND_STOPPED, Ordering::Release);
+        sys::futex_wake_private(st, u32::MAX);
+        // The suspension itself: sleep until the resumer says so (one futex sleep per wake).
+        while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
+            let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+        }
+        st.store(SUSPEND_IDLE, Ordering::Release);
+        sys::futex_wake_private(st, u32::MAX);
+    }
+}
+
+fn c_state(s: u32) -> i32 {
+    match s & !GSCAN {
+        GRUNNABLE => 1,
+        GRUNNING => 2,
+        GSYSCALL => 3,
+        GWAITING => 4,
+        _ => 0,
+    }
+}
+
+/// The saved context of a goroutine that is not on a CPU.
+fn parked_regs(g: &G) -> GRegs {
+    let fp = arch::parked_frame_pointer(g.sched.sp);
+    let pc = traceback::step(fp, g.stack.lo, g.stack.hi).map_or(0, |r| r.ret);
+    GRegs {
+        pc,
+        sp: g.sched.sp,
+        fp,
+        lr: 0,
+        state: 0,
+        on_signal: 0,
+    }
+}
+
+fn syscall_regs(g: &G) -> GRegs {
+    GRegs {
+        pc: g.syscallpc,
+        sp: g.syscallsp,
+        fp: g.syscallbp,
+        lr: 0,
+        state: 0,
+        on_signal: 0,
+    }
+}
+
+/// Stops the M running `g` (whose scan bit we hold) and reads where it is.
+fn stop_running(g: &G) -> Result<GRegs, ()> {
+    let mp = g.m.load(Ordering::Acquire);
+    // SAFETY: a GRUNNING G has its M set, and the scan bit keeps it there; Ms are never freed.
+    let m = unsafe { &*mp };
+    let st = &m.suspend_state;
+    // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds.
+    if st
+        .compare_exchange(SUSPEND_IDLE, SUSPEND_REQUESTED, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return Err(());
+    }
+    let tid = m.procid.load(Ordering::Acquire) as i32;
+    if sys::tgkill(sys::getpid(), tid, SIGURG).is_err() {
+        st.store(SUSPEND_IDLE, Ordering::Release);
+        return Err(());
+    }
+    let deadline = sys::nanotime() + SUSPEND_TIMEOUT_NS;
+    loop {
+        match st.load(Ordering::Acquire) {
+            SUSPEND_STOPPED => break,
+            SUSPEND_REQUESTED => {
+                let now = sys::nanotime();
+                if now >= deadline {
+                    // The thread never answered (SIGURG blocked?). Withdraw the request,
+                    // unless the handler took it just now.
+                    if st
+                        .compare_exchange(
+                            SUSPEND_REQUESTED,
+                            SUSPEND_IDLE,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        )
+                        .is_ok()
+                    {
+                        return Err(());
+                    }
+                    continue;
+                }
+                let _ = sys::futex_wait_private(st, SUSPEND_REQUESTED, Some((deadline - now).min(10_000_000)));
+            }
+            s => crate::throw!("suspend: M {} in unexpected suspend state {}", m.id, s),
+        }
+    }
+    let r = m.suspend_regs;
+    if r.sp >= g.stack.lo && r.sp < g.stack.hi {
+        Ok(GRegs {
+            pc: r.pc,
+            sp: r.sp,
+            fp: r.fp,
+            lr: r.lr,
+            state: 0,
+            on_signal: 1,
+        })
+    } else {
+        Ok(parked_regs(g))
+    }
+}
+
+/// `grt_suspend`.
+pub fn suspend(goid: u64) -> Result<GRegs, i32> {
+    const F: &str = "grt_suspend";
+    let me = proc::getg();
+    // SAFETY: null or a live G.
+    if let Some(me) = unsafe { me.as_ref() } {
+        if me.kind == GKind::User && me.goid() == goid {
+            return Err(report(GRT_EINVAL, F, format_args!("a goroutine cannot suspend itself")));
+        }
+    }
+    let Some(g) = proc::findg(goid) else {
+        return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
+    };
+    let deadline = sys::nanotime() + SUSPEND_TIMEOUT_NS;
+    loop {
+        let s = g.status();
+        match s {
+            GRUNNABLE | GWAITING | GSYSCALL => {
+                if !castogscanstatus(g, s) {
+                    continue;
+                }
+                if g.goid() != goid {
+                    // The G died and was reused between the lookup and the CAS.
+                    casfrom_gscanstatus(g, s | GSCAN, s);
+                    return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
+                }
+                g.suspended.store(1, Ordering::Release);
+                let mut r = if s == GSYSCALL { syscall_regs(g) } else { parked_regs(g) };
+                r.state = c_state(s);
+                return Ok(r);
+            }
+            GRUNNING => {
+                if !castogscanstatus(g, GRUNNING) {
+                    continue;
+                }
+                if g.goid() != goid {
+                    casfrom_gscanstatus(g, GRUNNING | GSCAN, GRUNNING);
+                    return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
+                }
+                match stop_running(g) {
+                    Ok(mut r) => {
+                        g.suspended.store(1, Ordering::Release);
+                        r.state = c_state(GRUNNING);
+                        return Ok(r);
+                    }
+                    Err(()) => {
+                        casfrom_gscanstatus(g, GRUNNING | GSCAN, GRUNNING);
+                        return Err(report(
+                            GRT_ETIMEDOUT,
+                            F,
+                            format_args!(
+                                "the thread running goroutine {} did not stop (is SIGURG blocked there?)",
+                                goid
+                            ),
+                        ));
+                    }
+                }
+            }
+            s if s & !GSCAN == GDEAD || s == GIDLE => {
+                return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)))
+            }
+            _ => {
+                // Someone else owns the stack (another suspender; the collector).
+                if sys::nanotime() > deadline {
+                    return Err(report(
+                        GRT_ETIMEDOUT,
+                        F,
+                        format_args!("goroutine {} stayed owned by another suspender", goid),
+                    ));
+                }
+                sys::sched_yield();
+            }
+        }
+    }
+}
+
+/// `grt_resume`.
+pub fn resume(goid: u64) -> Result<(), i32> {
+    const F: &str = "grt_resume";
+    let Some(g) = proc::findg(goid) else {
+        return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
+    };
+    let s = g.status();
+    if s & GSCAN == 0
+        || g
+            .suspended
+            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+    {
+        return Err(report(
+            GRT_EINVAL,
+            F,
+            format_args!("goroutine {} is not suspended by grt_suspend", goid),
+        ));
+    }
+    if s == GRUNNING | GSCAN {
+        // SAFETY: as in stop_running: the M is fixed while we hold the scan bit.
+        let m = unsafe { &*g.m.load(Ordering::Acquire) };
+        let st = &m.suspend_state;
+        st.store(SUSPEND_RESUMING, Ordering::Release);
+        sys::futex_wake_private(st, u32::MAX);
+        // Bounded by the handler's next wakeup: it stores IDLE right after.
+        while st.load(Ordering::Acquire) != SUSPEND_IDLE {
+            let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
+        }
+    }
+    casfrom_gscanstatus(g, s, s & !GSCAN);
+    Ok(())
+}
+
+/// `grt_traceback`: return addresses of goroutine `goid`, innermost first.
+pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
+    let max = pcs.len();
+    let me = proc::getg();
+    // SAFETY: null or a live G.
+    if let Some(me) = unsafe { me.as_ref() } {
+        if me.kind == GKind::User && me.goid() == goid {
+            let mut n = 0;
+            traceback::walk(0, arch::frame_pointer(), me.stack.lo, me.stack.hi, max, |pc| {
+                pcs[n] = pc;
+                n += 1;
+            });
+            return Ok(n);
+        }
+    }
+    let r = suspend(goid)?;
+    let g = proc::findg(goid).expect("a suspended goroutine cannot exit");
+    let mut n = 0;
+    let (pc, fp) = if r.state == c_state(GSYSCALL) || r.on_signal == 1 {
+        (r.pc, r.fp)
+    } else {
+        (0, r.fp)
+    };
+    traceback::walk(pc, fp, g.stack.lo, g.stack.hi, max, |pc| {
+        pcs[n] = pc;
+        n += 1;
+    });
+    resume(goid)?;
+    Ok(n)
+}
