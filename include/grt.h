@@ -195,10 +195,11 @@ int grt_wg_wait(grt_waitgroup *wg);
  * its M (SIGURG), which records the interrupted registers; a parked or runnable one is kept
  * from running; one in a system call or grt_cgocall keeps its M running while its own stack
  * stays frozen. *out gets where its stack is. grt_resume lets it go. Callable from any thread
- * (including one that is not an M), but not on the goroutine itself. While a goroutine is
- * suspended, whatever would change its state waits until grt_resume: a goroutine that wakes
- * it (a channel send to it, say) and its own return from a system call. So do not wake a
- * goroutine you suspended from the goroutine that will resume it.
+ * (including one that is not an M), but not on the goroutine itself. A suspended goroutine
+ * does not run until grt_resume: waking it (a channel send to it, say) completes for the
+ * waker, and the goroutine becomes runnable at grt_resume; if it was in a system call, its
+ * thread waits at grt_exitsyscall. Threads stopped by the signal may hold grt's internal
+ * locks, so keep suspensions of running goroutines short.
  */
 typedef struct grt_gregs {
     uintptr_t pc; /* where it runs (or will resume) */

@@ -324,8 +324,9 @@ pub fn send(c: &mut Hchan, ep: *const u8, block: bool) -> Result<(), ChanError> 
 pub fn recv(c: &mut Hchan, ep: *mut u8, block: bool) -> Result<bool, ChanError> {
     c.lock.lock();
     if c.closed && c.qcount == 0 {
+        let n = c.elemsize;
         c.lock.unlock();
-        copy_elem(ep, ptr::null(), c.elemsize);
+        copy_elem(ep, ptr::null(), n);
         return Ok(false);
     }
     let sg = c.sendq.dequeue();
@@ -606,8 +607,9 @@ unsafe fn selectgo(
                 return Ok(i);
             }
             if c.closed {
+                let n = c.elemsize;
                 selunlock(cases, lockorder);
-                copy_elem(elem, ptr::null(), c.elemsize);
+                copy_elem(elem, ptr::null(), n);
                 cases[i].ok = 0;
                 return Ok(i);
             }

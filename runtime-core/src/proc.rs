@@ -50,7 +50,7 @@ use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_ENOTG, GRT_ENOTINIT, GRT
 use crate::lock::{Lock, Note};
 use crate::runtime2::*;
 use crate::stack::{self, Stack};
-use crate::{env, printerr, rtalloc, signals, stkbar, sys, thread, time, traceback};
+use crate::{env, printerr, rtalloc, signals, stkbar, suspend, sys, thread, time, traceback};
 
 /// Largest GRTMAXPROCS accepted.
 pub const MAX_PROCS: usize = 256;
@@ -62,6 +62,8 @@ const GFREE_GLOBAL_STACKS: usize = 1024;
 /// sysmon's tick: starts at 20 µs, doubles after 50 idle ticks, up to 10 ms.
 const SYSMON_MIN_DELAY_NS: u64 = 20_000;
 const SYSMON_MAX_DELAY_NS: u64 = 10_000_000;
+/// sysmon's longest tick while goroutines sleep (it backs up the timer sleeper).
+const SYSMON_TIMER_DELAY_NS: u64 = 1_000_000;
 /// Every this many schedules a P takes from the global queue before its own.
 const GLOBAL_RUNQ_CHECK: u32 = 61;
 /// Goroutines run from `runnext` in a row (they inherit the time slice) before the head of
@@ -95,6 +97,8 @@ struct Sched {
     runqtail: *mut G,
     /// Idle M sleeping until the earliest timer (null: none).
     timer_sleeper: *mut M,
+    /// sysmon is handing off a retaken P (counts as a running M for checkdead).
+    nmsys_busy: i32,
     sleep_until: u64,
     allm: *mut M,
 }
@@ -108,6 +112,7 @@ static mut SCHED: Sched = Sched {
     runqhead: null_mut(),
     runqtail: null_mut(),
     timer_sleeper: null_mut(),
+    nmsys_busy: 0,
     sleep_until: 0,
     allm: null_mut(),
 };
@@ -182,6 +187,19 @@ fn setg(gp: *mut G) {
 
 /// The calling goroutine, or the C API error for a caller that is not one.
 pub fn current_user_g(func: &str) -> Result<&'static G, i32> {
+    let g = current_user_g_any(func)?;
+    if g.status() & !GSCAN == GSYSCALL {
+        return Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("called between grt_entersyscall and grt_exitsyscall"),
+        ));
+    }
+    Ok(g)
+}
+
+/// The calling goroutine whatever its state (grt_exitsyscall).
+pub fn current_user_g_any(func: &str) -> Result<&'static G, i32> {
     let gp = getg();
     // SAFETY: the TLS slot holds null or a live G (Gs are never freed).
     match unsafe { gp.as_ref() } {
@@ -681,6 +699,10 @@ fn releasep(m: &mut M) -> &'static mut P {
 
 /// Work appeared: make sure some M will look for it, if a P is idle and none is looking.
 pub fn wakep() {
+    // Store-load fence: our caller just queued work (a plain release store); an M that is
+    // giving up decrements NMSPINNING (a locked RMW) and then re-reads the queues. Without
+    // this fence both could read the other's old value and the work would sit unseen.
+    core::sync::atomic::fence(Ordering::SeqCst);
     if NPIDLE.load(Ordering::Acquire) == 0 {
         return;
     }
@@ -820,14 +842,20 @@ pub fn wake_timer_sleeper(when: u64) {
     let s = sched();
     let sl = s.timer_sleeper;
     if !sl.is_null() {
-        if when < s.sleep_until && mremove(sl) {
+        if when >= s.sleep_until {
+            SCHED_LOCK.unlock();
+            return;
+        }
+        if mremove(sl) {
             s.timer_sleeper = null_mut();
             SCHED_LOCK.unlock();
             // SAFETY: taken off the idle list under the lock: ours to wake, with no P.
             unsafe { (*sl).park.wakeup() };
             return;
         }
+        // The sleeper is already being woken for other work: get another M to watch.
         SCHED_LOCK.unlock();
+        wakep();
         return;
     }
     SCHED_LOCK.unlock();
@@ -939,30 +967,33 @@ fn schedule() -> ! {
         if m.spinning {
             resetspinning(m);
         }
-        let mut next = Some((gp, inherit));
-        while let Some((gp, inherit)) = next {
-            execute(m, gp, inherit);
-            next = after_mcall(m);
+        let _ = inherit;
+        let mut next = Some(gp);
+        while let Some(gp) = next {
+            next = if execute(m, gp) { after_mcall(m) } else { None };
         }
     }
 }
 
-/// Runs `gp` on this M until it comes back through mcall.
-fn execute(m: &mut M, gp: *mut G, inherit: bool) {
+/// Runs `gp` on this M until it comes back through mcall. False if `gp` could not run
+/// because grt_suspend holds it: then it is set aside, and grt_resume queues it again.
+fn execute(m: &mut M, gp: *mut G) -> bool {
     // SAFETY: gp came off a run queue: runnable, owned by us now.
     let g = unsafe { &mut *gp };
     m.curg.store(gp, Ordering::Release);
     g.m.store(m, Ordering::Release);
-    casgstatus(g, GRUNNABLE, GRUNNING);
-    if !inherit {
-        // SAFETY: the M holds its P.
-        unsafe { (*m.p).schedtick = (*m.p).schedtick.wrapping_add(1) };
+    if !suspend::start_running(g) {
+        dropg(m, g);
+        return false;
     }
+    // SAFETY: the M holds its P.
+    unsafe { (*m.p).schedtick = (*m.p).schedtick.wrapping_add(1) };
     setg(gp);
     // SAFETY: g0's context is saved here; gp's was saved by its last switch (or made by
     // newproc) and nothing else runs on its stack.
     unsafe { arch::grt_context_switch(&mut (*m.g0).sched, &g.sched) };
     setg(m.g0);
+    true
 }
 
 fn dropg(m: &mut M, g: &G) {
@@ -971,7 +1002,7 @@ fn dropg(m: &mut M, g: &G) {
 }
 
 /// On g0, after the running G switched back: do what it asked. Returns a G to run at once.
-fn after_mcall(m: &mut M) -> Option<(*mut G, bool)> {
+fn after_mcall(m: &mut M) -> Option<*mut G> {
     let action = core::mem::replace(&mut m.action, Action::None);
     let gp = core::mem::replace(&mut m.actiong, null_mut());
     // SAFETY: the G that called mcall; it is not running anywhere now.
@@ -990,7 +1021,7 @@ fn after_mcall(m: &mut M) -> Option<(*mut G, bool)> {
             dropg(m, g);
             if !unlockf(gp, arg) {
                 casgstatus(g, GWAITING, GRUNNABLE);
-                return Some((gp, true));
+                return Some(gp);
             }
             None
         }
@@ -1227,13 +1258,23 @@ pub fn goready(gp: *mut G) {
 /// queue (to keep the order of a batch of wakeups).
 pub fn ready(gp: *mut G, next: bool) {
     // SAFETY: gp is a parked G the caller just took off a wait queue.
-    casgstatus(unsafe { &*gp }, GWAITING, GRUNNABLE);
+    if !suspend::make_runnable(unsafe { &*gp }) {
+        return; // grt_suspend holds it; grt_resume makes it runnable
+    }
     let m = mp();
     if m.p.is_null() {
         crate::throw!("goready without a P");
     }
     // SAFETY: the M holds its P.
     runqput(unsafe { &*m.p }, gp, next);
+    wakep();
+}
+
+/// Queues a runnable G from any thread (grt_resume of a G that was set aside).
+pub fn ready_global(gp: *mut G) {
+    SCHED_LOCK.lock();
+    globrunqput(gp);
+    SCHED_LOCK.unlock();
     wakep();
 }
 
@@ -1366,7 +1407,7 @@ extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize) -> i32 {
         Ok(g) => g,
         Err(e) => return e,
     };
-    if g.status() != GRUNNING {
+    if g.status() & !GSCAN != GRUNNING {
         return report(
             GRT_EINVAL,
             "grt_entersyscall",
@@ -1404,6 +1445,8 @@ fn exitsyscallfast(m: &mut M, oldp: *mut P) -> bool {
 }
 
 fn exitsyscall_common(g: &G) {
+    // If grt_suspend holds us, wait for grt_resume before taking a P (not while holding one).
+    suspend::wait_unsuspended(g);
     let m = mp();
     let oldp = core::mem::replace(&mut m.oldp, null_mut());
     if exitsyscallfast(m, oldp) {
@@ -1422,7 +1465,7 @@ fn exitsyscall_common(g: &G) {
 }
 
 /// On g0: a G came back from a syscall and no P was free.
-fn exitsyscall0(m: &mut M, g: &mut G) -> Option<(*mut G, bool)> {
+fn exitsyscall0(m: &mut M, g: &mut G) -> Option<*mut G> {
     casgstatus(g, GSYSCALL, GRUNNABLE);
     dropg(m, g);
     SCHED_LOCK.lock();
@@ -1433,7 +1476,7 @@ fn exitsyscall0(m: &mut M, g: &mut G) -> Option<(*mut G, bool)> {
     SCHED_LOCK.unlock();
     if !pp.is_null() {
         acquirep(m, pp);
-        return Some((g, false));
+        return Some(g);
     }
     stopm(m);
     None
@@ -1441,7 +1484,7 @@ fn exitsyscall0(m: &mut M, g: &mut G) -> Option<(*mut G, bool)> {
 
 /// `grt_exitsyscall`.
 pub fn exitsyscall() -> i32 {
-    let g = match current_user_g("grt_exitsyscall") {
+    let g = match current_user_g_any("grt_exitsyscall") {
         Ok(g) => g,
         Err(e) => return e,
     };
@@ -1505,6 +1548,9 @@ unsafe extern "C" fn sysmon(_: *mut c_void) {
         } else if idle > 50 {
             delay = (delay * 2).min(SYSMON_MAX_DELAY_NS);
         }
+        if time::pending() {
+            delay = delay.min(SYSMON_TIMER_DELAY_NS);
+        }
         sys::nanosleep(delay);
         let now = sys::nanotime();
         if retake(now) > 0 {
@@ -1543,6 +1589,12 @@ fn retake(now: u64) -> u32 {
         {
             continue;
         }
+        // While sysmon holds a retaken P it counts as a running M: otherwise the syscall's
+        // own M, coming back to find neither its P nor an idle one, could go idle and make
+        // checkdead see every M idle with a goroutine queued (Go's incidlelocked(-1)).
+        SCHED_LOCK.lock();
+        sched().nmsys_busy += 1;
+        SCHED_LOCK.unlock();
         if p
             .status
             .compare_exchange(PSYSCALL, PIDLE, Ordering::AcqRel, Ordering::Relaxed)
@@ -1552,6 +1604,9 @@ fn retake(now: u64) -> u32 {
             p.syscalltick.fetch_add(1, Ordering::Relaxed);
             handoffp(pp);
         }
+        SCHED_LOCK.lock();
+        sched().nmsys_busy -= 1;
+        SCHED_LOCK.unlock();
     }
     n
 }
@@ -1564,7 +1619,7 @@ fn checkdead() {
         return;
     }
     let s = sched();
-    let run = s.mcount - s.nmidle;
+    let run = s.mcount + s.nmsys_busy - s.nmidle;
     if run > 0 {
         return;
     }
@@ -1576,6 +1631,10 @@ fn checkdead() {
     }
     if NGOROUTINES.load(Ordering::Acquire) <= 0 {
         return;
+    }
+    // Every M idle while something is runnable is a scheduler bug, not the program's deadlock.
+    if RUNQSIZE.load(Ordering::Acquire) != 0 || (0..gomaxprocs()).any(|i| !runqempty(allp(i))) {
+        crate::throw!("checkdead: every M is idle but a goroutine is runnable");
     }
     printerr!("fatal error: all goroutines are asleep - deadlock!\n");
     print_goroutines();

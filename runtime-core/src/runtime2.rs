@@ -152,7 +152,7 @@ pub struct G {
     pub stk: Stack,
     /// Sleep deadline (CLOCK_MONOTONIC ns) while on the timer heap.
     pub when: u64,
-    /// The suspend (grt_suspend) that holds the scan bit, if any: 1 held, 0 not.
+    /// Whether grt_suspend holds the scan bit: SUSPENDED_NONE / _YES / _HELD.
     pub suspended: AtomicU32,
 }
 
@@ -280,11 +280,20 @@ pub enum Action {
     ExitSyscall,
 }
 
+/// `G::suspended`: not suspended by grt_suspend (maybe scanned by someone else, briefly).
+pub const SUSPENDED_NONE: u32 = 0;
+/// Suspended by grt_suspend.
+pub const SUSPENDED_YES: u32 = 1;
+/// Suspended, and the scheduler set aside a transition to runnable for grt_resume to finish.
+pub const SUSPENDED_HELD: u32 = 2;
+
 /// Suspend handshake states (`M::suspend_state`), see suspend.rs.
 pub const SUSPEND_IDLE: u32 = 0;
 pub const SUSPEND_REQUESTED: u32 = 1;
 pub const SUSPEND_STOPPED: u32 = 2;
 pub const SUSPEND_RESUMING: u32 = 3;
+/// The handler took the request and is recording the registers.
+pub const SUSPEND_CLAIMED: u32 = 4;
 
 /// Registers recorded by the suspend signal handler.
 #[derive(Clone, Copy, Debug, Default)]

@@ -21,8 +21,8 @@ pub const SIGABRT: i32 = 6;
 pub const SIGSEGV: i32 = 11;
 const NSIG: usize = 65;
 
-const SIG_DFL: usize = 0;
-const SIG_IGN: usize = 1;
+pub const SIG_DFL: usize = 0;
+pub const SIG_IGN: usize = 1;
 const SIG_UNBLOCK: usize = 1;
 const SS_DISABLE: i32 = 2;
 
@@ -151,7 +151,7 @@ pub fn uninstall(sig: i32) -> sys::Result<()> {
     Ok(())
 }
 
-fn prev_action(sig: i32) -> KernelSigaction {
+pub fn prev_action(sig: i32) -> KernelSigaction {
     let p = &PREV[sig as usize];
     KernelSigaction {
         handler: p.handler.load(Ordering::Acquire),

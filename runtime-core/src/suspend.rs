@@ -32,6 +32,7 @@ use core::sync::atomic::Ordering;
 use grt_arch as arch;
 
 use crate::errors::{report, GRT_EINVAL, GRT_ETIMEDOUT};
+use crate::lock::Lock;
 use crate::proc;
 use crate::runtime2::*;
 use crate::{signals, sys, traceback};
@@ -45,6 +46,8 @@ const SIGINFO_PID_OFF: usize = 16;
 /// How long a suspender waits for an M to answer the signal, or for another owner of the
 /// goroutine's stack to let go.
 const SUSPEND_TIMEOUT_NS: u64 = 5_000_000_000;
+
+static SUSPEND_LOCK: Lock = Lock::new();
 
 /// What C's `grt_gregs` holds.
 #[repr(C)]
@@ -77,9 +80,28 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
         && code == SI_TKILL
         && pid == sys::getpid()
         && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
+    // Take the request: a suspender that gave up (timed out) has put IDLE back, and then
+    // this late signal must not stop the thread.
+    // SAFETY: as above.
+    let ours = ours
+        && unsafe {
+            (*m).suspend_state
+                .compare_exchange(
+                    SUSPEND_REQUESTED,
+                    SUSPEND_CLAIMED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+        };
     if !ours {
-        // SAFETY: our handler's own arguments.
-        unsafe { signals::forward(sig, info, uc) };
+        // Not a suspension. A SIGURG whose previous action is the default (ignore) or
+        // ignore is dropped here: `forward` would re-arm SIG_DFL and so uninstall us.
+        let prev = signals::prev_action(sig).handler;
+        if prev != signals::SIG_DFL && prev != signals::SIG_IGN {
+            // SAFETY: our handler's own arguments.
+            unsafe { signals::forward(sig, info, uc) };
+        }
         return;
     }
     // SAFETY: uc is the handler's ucontext; m is this thread's M, and suspend_regs is read by
@@ -93,6 +115,7 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
         };
         core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
         let st = &(*m).suspend_state;
+        // Publish the registers: the suspender reads them after it sees STOPPED.
         st.store(SUSPEND_STOPPED, Ordering::Release);
         sys::futex_wake_private(st, u32::MAX);
         // The suspension itself: sleep until the resumer says so (one futex sleep per wake).
@@ -161,6 +184,9 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
     loop {
         match st.load(Ordering::Acquire) {
             SUSPEND_STOPPED => break,
+            SUSPEND_CLAIMED => {
+                let _ = sys::futex_wait_private(st, SUSPEND_CLAIMED, Some(1_000_000));
+            }
             SUSPEND_REQUESTED => {
                 let now = sys::nanotime();
                 if now >= deadline {
@@ -225,7 +251,7 @@ pub fn suspend(goid: u64) -> Result<GRegs, i32> {
                     casfrom_gscanstatus(g, s | GSCAN, s);
                     return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
                 }
-                g.suspended.store(1, Ordering::Release);
+                g.suspended.store(SUSPENDED_YES, Ordering::Release);
                 let mut r = if s == GSYSCALL { syscall_regs(g) } else { parked_regs(g) };
                 r.state = c_state(s);
                 return Ok(r);
@@ -238,9 +264,22 @@ pub fn suspend(goid: u64) -> Result<GRegs, i32> {
                     casfrom_gscanstatus(g, GRUNNING | GSCAN, GRUNNING);
                     return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
                 }
-                match stop_running(g) {
+                if g.m.load(Ordering::Acquire) == proc::getm() {
+                    casfrom_gscanstatus(g, GRUNNING | GSCAN, GRUNNING);
+                    return Err(report(
+                        GRT_EINVAL,
+                        F,
+                        format_args!("goroutine {} runs on the calling thread", goid),
+                    ));
+                }
+                // One handshake at a time: two goroutines stopping each other's Ms at once
+                // would leave both stopped, with nobody to resume them.
+                SUSPEND_LOCK.lock();
+                let r = stop_running(g);
+                SUSPEND_LOCK.unlock();
+                match r {
                     Ok(mut r) => {
-                        g.suspended.store(1, Ordering::Release);
+                        g.suspended.store(SUSPENDED_YES, Ordering::Release);
                         r.state = c_state(GRUNNING);
                         return Ok(r);
                     }
@@ -282,12 +321,12 @@ pub fn resume(goid: u64) -> Result<(), i32> {
         return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
     };
     let s = g.status();
-    if s & GSCAN == 0
-        || g
-            .suspended
-            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-    {
+    let held = if s & GSCAN != 0 {
+        g.suspended.swap(SUSPENDED_NONE, Ordering::AcqRel)
+    } else {
+        SUSPENDED_NONE
+    };
+    if held == SUSPENDED_NONE {
         return Err(report(
             GRT_EINVAL,
             F,
@@ -306,7 +345,97 @@ pub fn resume(goid: u64) -> Result<(), i32> {
         }
     }
     casfrom_gscanstatus(g, s, s & !GSCAN);
+    if held == SUSPENDED_HELD {
+        // Someone made it runnable (or picked it to run) while we held it: finish that.
+        if s & !GSCAN == GWAITING {
+            casgstatus(g, GWAITING, GRUNNABLE);
+        }
+        proc::ready_global(g as *const G as *mut G);
+    }
     Ok(())
+}
+
+/// Marks a suspended G whose owner (grt_suspend) is not the GC as held; false if no such
+/// owner (a short-lived owner: just wait for it).
+fn hold(g: &G) -> bool {
+    g.suspended
+        .compare_exchange(SUSPENDED_YES, SUSPENDED_HELD, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
+fn backoff(tries: &mut u32) {
+    *tries += 1;
+    if *tries < 64 {
+        arch::cpu_relax();
+    } else {
+        sys::sched_yield();
+    }
+}
+
+/// The scheduler is about to run `g` (runnable): GRUNNABLE -> GRUNNING, unless grt_suspend
+/// holds it; then it is set aside (false) and grt_resume queues it again. An M never waits
+/// for a user's grt_resume while holding a P.
+pub fn start_running(g: &G) -> bool {
+    let mut tries = 0;
+    loop {
+        match g
+            .atomicstatus
+            .compare_exchange(GRUNNABLE, GRUNNING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return true,
+            Err(s) if s == GRUNNABLE | GSCAN => {
+                if hold(g) {
+                    return false;
+                }
+                backoff(&mut tries);
+            }
+            Err(s) => crate::throw!(
+                "execute: goroutine {} is {} ({:#x}), not runnable",
+                g.goid(),
+                status_name(s),
+                s
+            ),
+        }
+    }
+}
+
+/// A waker makes `g` (waiting) runnable: GWAITING -> GRUNNABLE, unless grt_suspend holds it;
+/// then (false) grt_resume does it.
+pub fn make_runnable(g: &G) -> bool {
+    let mut tries = 0;
+    loop {
+        match g
+            .atomicstatus
+            .compare_exchange(GWAITING, GRUNNABLE, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return true,
+            Err(s) if s == GWAITING | GSCAN => {
+                if hold(g) {
+                    return false;
+                }
+                backoff(&mut tries);
+            }
+            Err(s) => crate::throw!(
+                "goready: goroutine {} is {} ({:#x}), not waiting",
+                g.goid(),
+                status_name(s),
+                s
+            ),
+        }
+    }
+}
+
+/// Before a G back from a syscall takes a P: wait while someone holds its stack.
+pub fn wait_unsuspended(g: &G) {
+    let mut tries = 0u32;
+    while g.status() == GSYSCALL | GSCAN {
+        tries += 1;
+        if tries < 64 {
+            sys::sched_yield();
+        } else {
+            sys::nanosleep(50_000);
+        }
+    }
 }
 
 /// `grt_traceback`: return addresses of goroutine `goid`, innermost first.
