@@ -52,7 +52,11 @@ fn go(func: &str, f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
     on_goroutine!(func);
     match proc::newproc(f, arg, size) {
         GRT_OK => GRT_OK,
-        e => report(e, func, format_args!("cannot make a goroutine: out of memory")),
+        e => report(
+            e,
+            func,
+            format_args!("cannot make a goroutine: out of memory"),
+        ),
     }
 }
 
@@ -126,7 +130,10 @@ fn chan_arg(func: &str, c: *mut Hchan) -> Result<&'static mut Hchan, i32> {
         Err(report(
             GRT_EINVAL,
             func,
-            format_args!("{:p} is not a live channel (freed, or not from grt_chan_make)", c),
+            format_args!(
+                "{:p} is not a live channel (freed, or not from grt_chan_make)",
+                c
+            ),
         ))
     }
 }
@@ -147,12 +154,19 @@ pub unsafe extern "C" fn grt_chan_make(out: *mut *mut Hchan, elem: usize, cap: u
         Err(chan::MakeError::ElemTooLarge) => report(
             GRT_EINVAL,
             F,
-            format_args!("element size {} is above {} bytes", elem, chan::MAX_ELEM_SIZE),
+            format_args!(
+                "element size {} is above {} bytes",
+                elem,
+                chan::MAX_ELEM_SIZE
+            ),
         ),
         Err(chan::MakeError::BufTooLarge) => report(
             GRT_EINVAL,
             F,
-            format_args!("buffer of {} x {} bytes is too large (a negative size?)", cap, elem),
+            format_args!(
+                "buffer of {} x {} bytes is too large (a negative size?)",
+                cap, elem
+            ),
         ),
         Err(chan::MakeError::NoMemory) => report(GRT_ENOMEM, F, format_args!("out of memory")),
     }
@@ -208,7 +222,11 @@ pub extern "C" fn grt_chan_close(c: *mut Hchan) -> i32 {
     on_goroutine!(F);
     match chan::close(c) {
         Ok(()) => GRT_OK,
-        Err(_) => report(GRT_ECLOSED, F, format_args!("the channel is already closed")),
+        Err(_) => report(
+            GRT_ECLOSED,
+            F,
+            format_args!("the channel is already closed"),
+        ),
     }
 }
 
@@ -246,7 +264,11 @@ pub extern "C" fn grt_chan_len(c: *mut Hchan) -> usize {
 pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32) -> i32 {
     const F: &str = "grt_select";
     if cases.is_null() && n > 0 {
-        return report(GRT_EINVAL, F, format_args!("cases is NULL and ncases is {}", n));
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("cases is NULL and ncases is {}", n),
+        );
     }
     if n > chan::MAX_SELECT_CASES {
         return report(
@@ -276,7 +298,11 @@ pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32
                     return report(
                         GRT_EINVAL,
                         F,
-                        format_args!("case {}: sending from a NULL elem ({}-byte elements)", i, ch.elem_size()),
+                        format_args!(
+                            "case {}: sending from a NULL elem ({}-byte elements)",
+                            i,
+                            ch.elem_size()
+                        ),
                     )
                 }
                 Ok(_) => {}
@@ -295,7 +321,11 @@ pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32
 
 fn mutex_arg(func: &str, mu: *mut Mutex) -> Result<&'static Mutex, i32> {
     if mu.is_null() || mu as usize % 4 != 0 {
-        return Err(report(GRT_EINVAL, func, format_args!("mutex is NULL or misaligned")));
+        return Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("mutex is NULL or misaligned"),
+        ));
     }
     // SAFETY: a grt_mutex per the API.
     Ok(unsafe { &*mu })
@@ -339,7 +369,11 @@ pub extern "C" fn grt_mutex_unlock(mu: *mut Mutex) -> i32 {
 
 fn wg_arg(func: &str, wg: *mut WaitGroup) -> Result<&'static WaitGroup, i32> {
     if wg.is_null() || wg as usize % 8 != 0 {
-        return Err(report(GRT_EINVAL, func, format_args!("wait group is NULL or misaligned")));
+        return Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("wait group is NULL or misaligned"),
+        ));
     }
     // SAFETY: a grt_waitgroup per the API.
     Ok(unsafe { &*wg })
@@ -434,7 +468,11 @@ pub extern "C" fn grt_resume(goid: u64) -> i32 {
 pub unsafe extern "C" fn grt_traceback(goid: u64, pcs: *mut usize, max: i32) -> i32 {
     const F: &str = "grt_traceback";
     if pcs.is_null() || max < 0 {
-        return report(GRT_EINVAL, F, format_args!("pcs is NULL or max is negative"));
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("pcs is NULL or max is negative"),
+        );
     }
     if let Err(e) = started(F) {
         return e;

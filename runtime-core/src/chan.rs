@@ -108,8 +108,7 @@ impl WaitQ {
             if s.is_select {
                 // SAFETY: the sudog's G is live.
                 let g = unsafe { &*s.g };
-                if g
-                    .select_done
+                if g.select_done
                     .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
                     .is_err()
                 {
@@ -293,9 +292,7 @@ pub fn send(c: &mut Hchan, ep: *const u8, block: bool) -> Result<(), ChanError> 
         return Ok(());
     }
     if c.qcount < c.dataqsiz {
-        copy_elem(slot(c, c.sendx), ep, c.elemsize);
-        c.sendx = (c.sendx + 1) % c.dataqsiz;
-        c.qcount += 1;
+        buf_put(c, ep);
         c.lock.unlock();
         return Ok(());
     }
@@ -303,17 +300,8 @@ pub fn send(c: &mut Hchan, ep: *const u8, block: bool) -> Result<(), ChanError> 
         c.lock.unlock();
         return Err(ChanError::WouldBlock);
     }
-    let gp = proc::getg();
-    let mut mysg = Sudog::new();
-    mysg.g = gp;
-    mysg.elem = ep as *mut u8;
-    mysg.c = c;
-    // SAFETY: the running G.
-    unsafe { (*gp).param = null_mut() };
-    c.sendq.enqueue(&mut mysg);
-    proc::gopark(unlock_chan, c as *mut Hchan as usize, WaitReason::ChanSend);
     // Woken by a receiver (success) or by close.
-    if mysg.success {
+    if wait(c, DIR_SEND, ep as *mut u8) {
         Ok(())
     } else {
         Err(ChanError::Closed)
@@ -338,10 +326,7 @@ pub fn recv(c: &mut Hchan, ep: *mut u8, block: bool) -> Result<bool, ChanError> 
         return Ok(true);
     }
     if c.qcount > 0 {
-        copy_elem(ep, slot(c, c.recvx), c.elemsize);
-        copy_elem(slot(c, c.recvx), ptr::null(), c.elemsize);
-        c.recvx = (c.recvx + 1) % c.dataqsiz;
-        c.qcount -= 1;
+        buf_take(c, ep);
         c.lock.unlock();
         return Ok(true);
     }
@@ -349,6 +334,13 @@ pub fn recv(c: &mut Hchan, ep: *mut u8, block: bool) -> Result<bool, ChanError> 
         c.lock.unlock();
         return Err(ChanError::WouldBlock);
     }
+    // A sender copied into ep (success), or close zeroed it.
+    Ok(wait(c, DIR_RECV, ep))
+}
+
+/// Parks the running goroutine on `c`'s queue for `dir` (c.lock held; released by the
+/// park). Returns the sudog's outcome: true if a value moved, false if the channel closed.
+fn wait(c: &mut Hchan, dir: i32, ep: *mut u8) -> bool {
     let gp = proc::getg();
     let mut mysg = Sudog::new();
     mysg.g = gp;
@@ -356,10 +348,30 @@ pub fn recv(c: &mut Hchan, ep: *mut u8, block: bool) -> Result<bool, ChanError> 
     mysg.c = c;
     // SAFETY: the running G.
     unsafe { (*gp).param = null_mut() };
-    c.recvq.enqueue(&mut mysg);
-    proc::gopark(unlock_chan, c as *mut Hchan as usize, WaitReason::ChanReceive);
-    // A sender copied into ep (success), or close zeroed it.
-    Ok(mysg.success)
+    let reason = if dir == DIR_SEND {
+        c.sendq.enqueue(&mut mysg);
+        WaitReason::ChanSend
+    } else {
+        c.recvq.enqueue(&mut mysg);
+        WaitReason::ChanReceive
+    };
+    proc::gopark(unlock_chan, c as *mut Hchan as usize, reason);
+    mysg.success
+}
+
+/// Appends `*ep` to the buffer (not full; c.lock held).
+fn buf_put(c: &mut Hchan, ep: *const u8) {
+    copy_elem(slot(c, c.sendx), ep, c.elemsize);
+    c.sendx = (c.sendx + 1) % c.dataqsiz;
+    c.qcount += 1;
+}
+
+/// Takes the head of the buffer into `ep` (not empty; c.lock held).
+fn buf_take(c: &mut Hchan, ep: *mut u8) {
+    copy_elem(ep, slot(c, c.recvx), c.elemsize);
+    copy_elem(slot(c, c.recvx), ptr::null(), c.elemsize);
+    c.recvx = (c.recvx + 1) % c.dataqsiz;
+    c.qcount -= 1;
 }
 
 /// A sender waits (so the buffer, if any, is full): take the value for `ep`.
@@ -563,7 +575,10 @@ unsafe fn selectgo(
     lockorder.copy_from_slice(pollorder);
     for i in 1..norder {
         let mut j = i;
-        while j > 0 && (cases[lockorder[j - 1] as usize].chan as usize) > (cases[lockorder[j] as usize].chan as usize) {
+        while j > 0
+            && (cases[lockorder[j - 1] as usize].chan as usize)
+                > (cases[lockorder[j] as usize].chan as usize)
+        {
             lockorder.swap(j - 1, j);
             j -= 1;
         }
@@ -598,10 +613,7 @@ unsafe fn selectgo(
                 return Ok(i);
             }
             if c.qcount > 0 {
-                copy_elem(elem, slot(c, c.recvx), c.elemsize);
-                copy_elem(slot(c, c.recvx), ptr::null(), c.elemsize);
-                c.recvx = (c.recvx + 1) % c.dataqsiz;
-                c.qcount -= 1;
+                buf_take(c, elem);
                 selunlock(cases, lockorder);
                 cases[i].ok = 1;
                 return Ok(i);
@@ -630,9 +642,7 @@ unsafe fn selectgo(
                 return Ok(i);
             }
             if c.qcount < c.dataqsiz {
-                copy_elem(slot(c, c.sendx), elem, c.elemsize);
-                c.sendx = (c.sendx + 1) % c.dataqsiz;
-                c.qcount += 1;
+                buf_put(c, elem);
                 selunlock(cases, lockorder);
                 cases[i].ok = 1;
                 return Ok(i);
@@ -678,7 +688,11 @@ unsafe fn selectgo(
         }
     }
     let args = ParkArgs { cases, lockorder };
-    proc::gopark(selparkcommit, &args as *const ParkArgs<'_> as usize, WaitReason::Select);
+    proc::gopark(
+        selparkcommit,
+        &args as *const ParkArgs<'_> as usize,
+        WaitReason::Select,
+    );
 
     // Pass 3: woken by the winner's channel; unlink the other sudogs.
     sellock(cases, lockorder);

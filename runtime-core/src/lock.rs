@@ -58,7 +58,11 @@ impl Lock {
         if wait == UNLOCKED {
             return;
         }
-        let spin = if crate::proc::ncpu() > 1 { ACTIVE_SPIN } else { 0 };
+        let spin = if crate::proc::ncpu() > 1 {
+            ACTIVE_SPIN
+        } else {
+            0
+        };
         loop {
             for _ in 0..spin {
                 if self.try_take(wait) {

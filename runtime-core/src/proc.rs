@@ -1074,7 +1074,8 @@ fn findrunnable(m: &mut M) -> (*mut G, bool) {
         }
         let procs = gomaxprocs() as i32;
         if m.spinning
-            || 2 * NMSPINNING.load(Ordering::Acquire) < procs - NPIDLE.load(Ordering::Acquire) as i32
+            || 2 * NMSPINNING.load(Ordering::Acquire)
+                < procs - NPIDLE.load(Ordering::Acquire) as i32
         {
             if !m.spinning {
                 m.spinning = true;
@@ -1198,7 +1199,11 @@ fn newproc1(
     size: usize,
     pp: *mut P,
 ) -> Result<*mut G, i32> {
-    let size = round_page(if size == 0 { stack::DEFAULT_STACK_SIZE } else { size });
+    let size = round_page(if size == 0 {
+        stack::DEFAULT_STACK_SIZE
+    } else {
+        size
+    });
     let mut gp = if size == default_stack_size() && !pp.is_null() {
         // SAFETY: the caller's own P.
         gfget(unsafe { &mut *pp })
@@ -1226,9 +1231,12 @@ fn newproc1(
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
     // SAFETY: the stack is live and unused.
-    g.sched = unsafe { arch::init_context(g.stack.hi, goroutine_main, gp as *mut c_void, ptr::null()) };
-    g.goid
-        .store(GOIDGEN.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
+    g.sched =
+        unsafe { arch::init_context(g.stack.hi, goroutine_main, gp as *mut c_void, ptr::null()) };
+    g.goid.store(
+        GOIDGEN.fetch_add(1, Ordering::Relaxed) + 1,
+        Ordering::Relaxed,
+    );
     NGOROUTINES.fetch_add(1, Ordering::AcqRel);
     casgstatus(g, GDEAD, GRUNNABLE);
     Ok(gp)
@@ -1317,7 +1325,11 @@ fn schedinit() -> Result<(), i32> {
     for i in 0..procs {
         let pp = rtalloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
         if pp.is_null() {
-            return Err(report(GRT_ENOMEM, F, format_args!("out of memory for the Ps")));
+            return Err(report(
+                GRT_ENOMEM,
+                F,
+                format_args!("out of memory for the Ps"),
+            ));
         }
         // SAFETY: fresh zeroed memory is a valid idle P.
         unsafe { (*pp).id = i };
@@ -1354,7 +1366,12 @@ pub fn main(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> i32 {
         return report(GRT_EINVAL, F, format_args!("called from a goroutine"));
     }
     if STATE
-        .compare_exchange(STATE_NONE, STATE_RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(
+            STATE_NONE,
+            STATE_RUNNING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
         .is_err()
     {
         return report(
@@ -1422,8 +1439,7 @@ fn exitsyscallfast(m: &mut M, oldp: *mut P) -> bool {
     // SAFETY: oldp is this M's P from before the syscall (Ps are never freed).
     if let Some(p) = unsafe { oldp.as_ref() } {
         if p.status.load(Ordering::Acquire) == PSYSCALL
-            && p
-                .status
+            && p.status
                 .compare_exchange(PSYSCALL, PIDLE, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
         {
@@ -1595,8 +1611,7 @@ fn retake(now: u64) -> u32 {
         SCHED_LOCK.lock();
         sched().nmsys_busy += 1;
         SCHED_LOCK.unlock();
-        if p
-            .status
+        if p.status
             .compare_exchange(PSYSCALL, PIDLE, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
         {
@@ -1624,7 +1639,11 @@ fn checkdead() {
         return;
     }
     if run < 0 {
-        crate::throw!("checkdead: inconsistent M counts: {} Ms, {} idle", s.mcount, s.nmidle);
+        crate::throw!(
+            "checkdead: inconsistent M counts: {} Ms, {} idle",
+            s.mcount,
+            s.nmidle
+        );
     }
     if time::pending() {
         return; // a sleeper will wake

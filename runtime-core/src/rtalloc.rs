@@ -34,8 +34,8 @@ impl Bump {
         let start = (self.next + align - 1) & !(align - 1);
         if start.checked_add(size)? > self.end || self.next == 0 {
             let len = CHUNK_SIZE.max(size + align);
-            let base = sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty())
-                .ok()?;
+            let base =
+                sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
             self.next = base;
             self.end = base + len;
             let start = (self.next + align - 1) & !(align - 1);
@@ -144,7 +144,9 @@ mod tests {
         unsafe { free(a, 100) };
         let b = alloc(120);
         assert_eq!(a, b, "same class reuses the block");
-        assert!(unsafe { core::slice::from_raw_parts(b, 128) }.iter().all(|&x| x == 0));
+        assert!(unsafe { core::slice::from_raw_parts(b, 128) }
+            .iter()
+            .all(|&x| x == 0));
         unsafe { free(b, 120) };
         let big = alloc(1 << 20);
         assert!(!big.is_null());

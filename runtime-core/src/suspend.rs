@@ -170,7 +170,12 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
     let st = &m.suspend_state;
     // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds.
     if st
-        .compare_exchange(SUSPEND_IDLE, SUSPEND_REQUESTED, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(
+            SUSPEND_IDLE,
+            SUSPEND_REQUESTED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
         .is_err()
     {
         return Err(());
@@ -205,7 +210,11 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
                     }
                     continue;
                 }
-                let _ = sys::futex_wait_private(st, SUSPEND_REQUESTED, Some((deadline - now).min(10_000_000)));
+                let _ = sys::futex_wait_private(
+                    st,
+                    SUSPEND_REQUESTED,
+                    Some((deadline - now).min(10_000_000)),
+                );
             }
             s => crate::throw!("suspend: M {} in unexpected suspend state {}", m.id, s),
         }
@@ -232,7 +241,11 @@ pub fn suspend(goid: u64) -> Result<GRegs, i32> {
     // SAFETY: null or a live G.
     if let Some(me) = unsafe { me.as_ref() } {
         if me.kind == GKind::User && me.goid() == goid {
-            return Err(report(GRT_EINVAL, F, format_args!("a goroutine cannot suspend itself")));
+            return Err(report(
+                GRT_EINVAL,
+                F,
+                format_args!("a goroutine cannot suspend itself"),
+            ));
         }
     }
     let Some(g) = proc::findg(goid) else {
@@ -252,7 +265,11 @@ pub fn suspend(goid: u64) -> Result<GRegs, i32> {
                     return Err(report(GRT_EINVAL, F, format_args!("no goroutine {}", goid)));
                 }
                 g.suspended.store(SUSPENDED_YES, Ordering::Release);
-                let mut r = if s == GSYSCALL { syscall_regs(g) } else { parked_regs(g) };
+                let mut r = if s == GSYSCALL {
+                    syscall_regs(g)
+                } else {
+                    parked_regs(g)
+                };
                 r.state = c_state(s);
                 return Ok(r);
             }
@@ -359,7 +376,12 @@ pub fn resume(goid: u64) -> Result<(), i32> {
 /// owner (a short-lived owner: just wait for it).
 fn hold(g: &G) -> bool {
     g.suspended
-        .compare_exchange(SUSPENDED_YES, SUSPENDED_HELD, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(
+            SUSPENDED_YES,
+            SUSPENDED_HELD,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
         .is_ok()
 }
 
@@ -376,50 +398,38 @@ fn backoff(tries: &mut u32) {
 /// holds it; then it is set aside (false) and grt_resume queues it again. An M never waits
 /// for a user's grt_resume while holding a P.
 pub fn start_running(g: &G) -> bool {
-    let mut tries = 0;
-    loop {
-        match g
-            .atomicstatus
-            .compare_exchange(GRUNNABLE, GRUNNING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => return true,
-            Err(s) if s == GRUNNABLE | GSCAN => {
-                if hold(g) {
-                    return false;
-                }
-                backoff(&mut tries);
-            }
-            Err(s) => crate::throw!(
-                "execute: goroutine {} is {} ({:#x}), not runnable",
-                g.goid(),
-                status_name(s),
-                s
-            ),
-        }
-    }
+    cas_unless_held(g, GRUNNABLE, GRUNNING)
 }
 
 /// A waker makes `g` (waiting) runnable: GWAITING -> GRUNNABLE, unless grt_suspend holds it;
 /// then (false) grt_resume does it.
 pub fn make_runnable(g: &G) -> bool {
+    cas_unless_held(g, GWAITING, GRUNNABLE)
+}
+
+/// `old` -> `new`, or false if grt_suspend owns the stack (the G is then marked held). A
+/// short-lived owner (no grt_suspend) is waited for.
+fn cas_unless_held(g: &G, old: u32, new: u32) -> bool {
     let mut tries = 0;
     loop {
         match g
             .atomicstatus
-            .compare_exchange(GWAITING, GRUNNABLE, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(old, new, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => return true,
-            Err(s) if s == GWAITING | GSCAN => {
+            Err(s) if s == old | GSCAN => {
                 if hold(g) {
                     return false;
                 }
                 backoff(&mut tries);
             }
             Err(s) => crate::throw!(
-                "goready: goroutine {} is {} ({:#x}), not waiting",
+                "goroutine {} is {} ({:#x}), expected {} -> {}",
                 g.goid(),
                 status_name(s),
-                s
+                s,
+                status_name(old),
+                status_name(new)
             ),
         }
     }
@@ -446,10 +456,17 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
     if let Some(me) = unsafe { me.as_ref() } {
         if me.kind == GKind::User && me.goid() == goid {
             let mut n = 0;
-            traceback::walk(0, arch::frame_pointer(), me.stack.lo, me.stack.hi, max, |pc| {
-                pcs[n] = pc;
-                n += 1;
-            });
+            traceback::walk(
+                0,
+                arch::frame_pointer(),
+                me.stack.lo,
+                me.stack.hi,
+                max,
+                |pc| {
+                    pcs[n] = pc;
+                    n += 1;
+                },
+            );
             return Ok(n);
         }
     }

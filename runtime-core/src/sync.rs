@@ -80,7 +80,10 @@ pub struct WaitGroup {
 
 impl WaitGroup {
     pub fn add(&self, delta: i64) {
-        let v = self.count.fetch_add(delta, Ordering::AcqRel).wrapping_add(delta);
+        let v = self
+            .count
+            .fetch_add(delta, Ordering::AcqRel)
+            .wrapping_add(delta);
         if v < 0 {
             crate::throw!("sync: negative WaitGroup counter");
         }

@@ -283,7 +283,7 @@ pub fn nanosleep(ns: u64) {
 /// Number of CPUs this thread may run on (sched_getaffinity), at least 1.
 pub fn ncpu() -> usize {
     let mut mask = [0u64; 16]; // 1024 CPUs
-    // SAFETY: mask is a valid out-buffer of the size passed.
+                               // SAFETY: mask is a valid out-buffer of the size passed.
     let r = unsafe {
         arch::syscall3(
             nr::__NR_sched_getaffinity,
@@ -296,5 +296,9 @@ pub fn ncpu() -> usize {
         return 1;
     }
     let words = (r as usize / 8).min(mask.len());
-    (mask[..words].iter().map(|w| w.count_ones() as usize).sum::<usize>()).max(1)
+    (mask[..words]
+        .iter()
+        .map(|w| w.count_ones() as usize)
+        .sum::<usize>())
+    .max(1)
 }

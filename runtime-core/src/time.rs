@@ -48,7 +48,10 @@ impl Heap {
             // SAFETY: both buffers hold at least len entries.
             unsafe {
                 ptr::copy_nonoverlapping(self.buf, nbuf, self.len);
-                rtalloc::free(self.buf as *mut u8, self.cap * core::mem::size_of::<*mut G>());
+                rtalloc::free(
+                    self.buf as *mut u8,
+                    self.cap * core::mem::size_of::<*mut G>(),
+                );
             }
             self.buf = nbuf;
             self.cap = ncap;

@@ -274,9 +274,9 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_entersyscall_impl", // Rust side of grt_entersyscall (asm passes the caller's registers)
     "grt_cgocall_enter", // Rust halves of grt_cgocall (asm switches stacks between them)
     "grt_cgocall_exit",
-    "grt_clone",         // raw clone (asm)
-    "grt_tls",           // the per-thread g/m slots (TLS object)
-    "grt_start_c",       // freestanding process start
+    "grt_clone",   // raw clone (asm)
+    "grt_tls",     // the per-thread g/m slots (TLS object)
+    "grt_start_c", // freestanding process start
 ];
 
 /// Every `grt_*` function in grt.h is defined in libgrt.a, and every exported `grt_*` symbol
