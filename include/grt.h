@@ -222,6 +222,51 @@ int grt_resume(uint64_t goid);
  * the first entry is the return address into the caller of grt_entersyscall/grt_cgocall. */
 int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
 
+/* ---- CPU profiler ------------------------------------------------------------------------ */
+
+/*
+ * SIGPROF sampling of CPU time, by frame pointers (build your code with
+ * -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer, and -mbranch-protection=none on
+ * aarch64). Every M (goroutine thread) gets its own CPU-time timer
+ * (timer_create(CLOCK_THREAD_CPUTIME_ID)); where that is unavailable, setitimer(ITIMER_PROF).
+ * A sample records the interrupted goroutine's stack (from where it entered grt_cgocall or a
+ * system call when it is in one), its goroutine id, thread and time.
+ *
+ * grt_prof_start(hz, path): start sampling at hz samples per CPU-second per thread
+ * (1..GRT_PROF_MAX_HZ; the kernel's tick, often 250 Hz, caps what a thread really gets).
+ * path is created (truncated) at once, so a bad path fails here. Works before grt_main too.
+ * GRT_EINVAL: bad hz or NULL path; GRT_EBUSY: already profiling; GRT_ESYS: cannot create
+ * the file, install the handler or make a timer (message on stderr).
+ *
+ * grt_prof_stop(): stop, then write the profile to path: gzip-compressed profile.proto
+ * (sample types samples/count and cpu/nanoseconds, mappings from /proc/self/maps), read by
+ * `go tool pprof BINARY path` and by `cargo xtask flamegraph path BINARY`. Puts back the
+ * SIGPROF action the program had. GRT_EINVAL when not profiling; GRT_ESYS when writing
+ * fails.
+ *
+ * Without code changes: GRTPROF=path (and GRTPROFHZ=n, default 100) in the environment
+ * profiles from grt_main to the end of the program (grt_main's return or exit()).
+ *
+ * The program's own SIGPROF handler, installed before grt_prof_start, keeps getting the
+ * SIGPROF signals that are not grt's (its own timers, its own threads).
+ */
+#define GRT_PROF_MAX_HZ 10000
+int grt_prof_start(int hz, const char *path);
+int grt_prof_stop(void);
+
+typedef struct grt_prof_stats {
+    uint64_t samples;    /* samples recorded (with a stack or a pseudo-stack) */
+    uint64_t lost;       /* samples dropped because the buffer was full */
+    uint64_t pseudo;     /* of samples: recorded as a pseudo-stack (grt.System, ...) */
+    uint64_t forwarded;  /* SIGPROFs handed to the program's own handler */
+    int hz;              /* the rate asked for */
+    int per_thread;      /* 1: a timer per thread; 0: the setitimer fallback */
+    int running;         /* 1 between grt_prof_start and grt_prof_stop */
+    int reserved;
+} grt_prof_stats;
+/* Counters of the current profile, or of the last one once stopped. */
+int grt_prof_read_stats(grt_prof_stats *out);
+
 /* ---- Small system helpers (usable without libc) ---------------------------------------- */
 
 /* write(2) through a raw syscall: bytes written, or -errno. */

@@ -11,6 +11,7 @@
 //! | [`grt_clone`], [`CloneFlags::NEW_THREAD`] | raw thread creation (`asm/<arch>/thread.S`) |
 //! | `getg`/`setg`, `getm`/`setm`, `set_thread_pointer`, `TLS_*` | the current g and m, through the initial-exec TLS object `grt_tls` that assembly reads too |
 //! | [`read_frame_record`], [`return_address_slot`] | one frame-pointer step: saved fp and return address at a frame pointer |
+//! | `frameless_return`, [`RetLoc`] | the first step from a signal: where a function that has no frame record at pc keeps its return address |
 //! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time |
 //! | [`grt_sigreturn`], [`grt_sigtramp`] | the signal restorer (byte-identical to glibc's) and the handler trampoline |
 //! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
@@ -115,11 +116,57 @@ pub const fn parked_frame_pointer(ctx_sp: usize) -> usize {
     ctx_sp + SWITCH_FRAME_RECORD_OFF
 }
 
+/// Where an interrupted function keeps its return address while it has no frame record
+/// (see `frameless_return`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetLoc {
+    /// In the link register, unless the link register points into `[func_lo, pc]`.
+    Lr { func_lo: usize },
+    /// On the stack, this many bytes above the interrupted sp.
+    Stack(usize),
+    /// On the stack there, if that word is a return address from a direct call to a function
+    /// that has no frame prologue and that contains pc (a frameless leaf).
+    StackIfCall(usize),
+}
+
 /// Byte offset of `si_addr` in `siginfo_t` (both architectures: 3 ints, padding, then the
 /// union whose first member for SIGSEGV/SIGBUS is the fault address).
 pub const SIGINFO_ADDR_OFF: usize = 16;
 /// Byte offset of `si_code` in `siginfo_t`.
 pub const SIGINFO_CODE_OFF: usize = 8;
+/// Byte offset of `si_value` (`sigval`) in `siginfo_t` for POSIX timer signals (after
+/// `si_tid` and `si_overrun`), both architectures.
+pub const SIGINFO_TIMER_VALUE_OFF: usize = 24;
+
+/// The kernel's `struct sigevent` for `timer_create` (64 bytes on both architectures).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SigEvent {
+    /// Handed back in `si_value`.
+    pub value: usize,
+    pub signo: i32,
+    pub notify: i32,
+    /// With `SIGEV_THREAD_ID`: the thread that gets the signal.
+    pub tid: i32,
+    pub pad: [i32; 11],
+}
+
+/// The kernel's `struct itimerspec` (for `timer_settime`) and `struct itimerval` (for
+/// `setitimer`, the same shape in microseconds).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ITimerSpec {
+    pub interval_sec: i64,
+    pub interval_sub: i64,
+    pub value_sec: i64,
+    pub value_sub: i64,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<SigEvent>() == 64);
+    assert!(core::mem::offset_of!(SigEvent, tid) == 16);
+    assert!(core::mem::size_of::<ITimerSpec>() == 32);
+};
 
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,14 @@ fn signal_name(sig: i32) -> &'static str {
 /// `uc` must be the ucontext of the handler that caught the fault.
 pub unsafe fn stack_overflow(sig: i32, addr: usize, g: Guard, uc: *mut c_void) -> ! {
     // SAFETY: uc is the kernel's ucontext for this signal.
-    let (pc, sp, fp) = unsafe { (arch::uc_pc(uc), arch::uc_sp(uc), arch::uc_fp(uc)) };
+    let (pc, sp, fp, lr) = unsafe {
+        (
+            arch::uc_pc(uc),
+            arch::uc_sp(uc),
+            arch::uc_fp(uc),
+            arch::uc_lr(uc),
+        )
+    };
     let (lo, hi) = g.stack_bounds();
     printerr!(
         "fatal error: goroutine stack overflow\n\n[{} addr={:#x} pc={:#x} sp={:#x}]\n\
@@ -37,7 +44,7 @@ pub unsafe fn stack_overflow(sig: i32, addr: usize, g: Guard, uc: *mut c_void) -
         g.lo,
         lo
     );
-    traceback::print(pc, fp, lo, hi);
+    traceback::print_from(pc, sp, fp, lr, lo, hi, traceback::TRACE_FROM_SIGNAL);
     signals::abort()
 }
 

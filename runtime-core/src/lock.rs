@@ -50,6 +50,14 @@ impl Lock {
         self.lock_slow();
     }
 
+    /// Takes the lock if it is free; never waits.
+    #[inline]
+    pub fn try_lock(&self) -> bool {
+        self.key
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
     #[cold]
     fn lock_slow(&self) {
         // Once we have seen contention we must leave SLEEPING behind when we take the lock,

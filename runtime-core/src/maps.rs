@@ -4,13 +4,18 @@
 
 use crate::sys;
 
+/// Longest path kept from a line of /proc/self/maps, in bytes (longer ones are cut).
+pub const PATH_BYTES: usize = 512;
+
 /// One line of /proc/self/maps, with its path copied into a fixed buffer.
+#[derive(Clone)]
 pub struct Mapping {
     pub start: usize,
     pub end: usize,
     pub offset: usize,
     pub readable: bool,
-    path: [u8; 160],
+    pub executable: bool,
+    path: [u8; PATH_BYTES],
     path_len: usize,
 }
 
@@ -45,7 +50,8 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
         end,
         offset,
         readable: perms.first() == Some(&b'r'),
-        path: [0; 160],
+        executable: perms.get(2) == Some(&b'x'),
+        path: [0; PATH_BYTES],
         path_len: 0,
     };
     // The path is the rest of the line after the inode; it may contain spaces.
@@ -59,18 +65,20 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
     Some(m)
 }
 
-/// The mapping that contains `addr`, read from /proc/self/maps a page at a time.
-pub fn find(addr: usize) -> Option<Mapping> {
-    let fd = sys::open_readonly(b"/proc/self/maps\0").ok()?;
+/// Calls `f` for each line of /proc/self/maps, read a page at a time, until `f` returns
+/// false. False if the file could not be read.
+pub fn for_each(mut f: impl FnMut(&Mapping) -> bool) -> bool {
+    let Ok(fd) = sys::open_readonly(b"/proc/self/maps\0") else {
+        return false;
+    };
     let mut buf = [0u8; 4096];
     let mut have = 0;
-    let mut found = None;
     // Bounded: at most 64 Ki reads of the file.
     'outer: for _ in 0..65536 {
         let n = match sys::read(fd, &mut buf[have..]) {
             Ok(0) | Err(_) => {
-                if have > 0 {
-                    found = parse_line(&buf[..have]).filter(|m| m.start <= addr && addr < m.end);
+                if let Some(m) = (have > 0).then(|| parse_line(&buf[..have])).flatten() {
+                    f(&m);
                 }
                 break;
             }
@@ -80,8 +88,7 @@ pub fn find(addr: usize) -> Option<Mapping> {
         let mut consumed = 0;
         while let Some(nl) = buf[consumed..have].iter().position(|&c| c == b'\n') {
             if let Some(m) = parse_line(&buf[consumed..consumed + nl]) {
-                if m.start <= addr && addr < m.end {
-                    found = Some(m);
+                if !f(&m) {
                     break 'outer;
                 }
             }
@@ -94,6 +101,19 @@ pub fn find(addr: usize) -> Option<Mapping> {
         }
     }
     sys::close(fd);
+    true
+}
+
+/// The mapping that contains `addr`.
+pub fn find(addr: usize) -> Option<Mapping> {
+    let mut found = None;
+    for_each(|m| {
+        if m.start <= addr && addr < m.end {
+            found = Some(m.clone());
+            return false;
+        }
+        true
+    });
     found
 }
 

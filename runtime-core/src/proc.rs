@@ -254,6 +254,20 @@ pub fn for_each_g(mut f: impl FnMut(&'static G) -> bool) {
 }
 
 /// The live goroutine with id `goid`.
+/// Calls `f` for every M (under the scheduler lock: `f` must not take it).
+pub fn for_each_m(mut f: impl FnMut(&mut M)) {
+    SCHED_LOCK.lock();
+    let mut m = sched().allm;
+    while !m.is_null() {
+        // SAFETY: Ms are never freed; the fields f touches are its own business (cpuprof
+        // touches only the profiler's fields, under its own lock).
+        let mr = unsafe { &mut *m };
+        f(mr);
+        m = mr.alllink;
+    }
+    SCHED_LOCK.unlock();
+}
+
 pub fn findg(goid: u64) -> Option<&'static G> {
     let mut found = None;
     for_each_g(|g| {
@@ -921,6 +935,7 @@ unsafe extern "C" fn mstart(arg: *mut c_void) {
     let mr = unsafe { &mut *m };
     mr.procid.store(sys::gettid() as u32, Ordering::Release);
     arch::setm(m as usize);
+    crate::cpuprof::mstart_hook(mr);
     if let Some((lo, hi)) = signals::current_altstack() {
         // SAFETY: gsignal belongs to this M.
         unsafe { (*mr.gsignal).stack = GStack { lo, hi } };
@@ -1349,6 +1364,7 @@ fn schedinit() -> Result<(), i32> {
             format_args!("cannot install signal handlers: errno {}", e.0),
         ));
     }
+    crate::cpuprof::start_from_env();
     if let Err(e) = thread::start(sysmon, null_mut()) {
         return Err(report(
             GRT_ESYS,
@@ -1392,6 +1408,7 @@ pub fn main(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> i32 {
     SCHED_LOCK.unlock();
     wakep();
     MAIN_DONE.sleep();
+    crate::cpuprof::stop_from_env();
     GRT_OK
 }
 
@@ -1578,6 +1595,7 @@ unsafe extern "C" fn sysmon(_: *mut c_void) {
         if time::expired(now) && NMSPINNING.load(Ordering::Acquire) == 0 {
             wakep();
         }
+        crate::cpuprof::collect(now);
     }
 }
 

@@ -62,6 +62,8 @@ static mut HEAP: Heap = Heap {
 
 /// Zeroed memory that is never freed; null if the system is out of memory.
 pub fn persistentalloc(size: usize, align: usize) -> *mut u8 {
+    #[cfg(feature = "testhooks")]
+    crate::testhooks::on_alloc();
     PERSISTENT_LOCK.lock();
     // SAFETY: PERSISTENT is only touched with PERSISTENT_LOCK held.
     let r = unsafe { (*ptr::addr_of_mut!(PERSISTENT)).take(size, align.max(16)) };
@@ -81,6 +83,8 @@ fn class_of(size: usize) -> Option<usize> {
 /// `size` zeroed bytes, 16-byte aligned; null if out of memory. Free with [`free`] and the
 /// same size.
 pub fn alloc(size: usize) -> *mut u8 {
+    #[cfg(feature = "testhooks")]
+    crate::testhooks::on_alloc();
     let Some(c) = class_of(size) else {
         let page = crate::auxv::page_size();
         let Some(len) = size.checked_add(page - 1).map(|n| n & !(page - 1)) else {
@@ -105,6 +109,20 @@ pub fn alloc(size: usize) -> *mut u8 {
     };
     HEAP_LOCK.unlock();
     p as *mut u8
+}
+
+/// The test-only build's deliberately wrong allocation from a signal handler
+/// (`GRTDEBUG=profalloc=1`): counted like any allocation, but it only try-locks the heap, so
+/// the test that catches it fails with a message instead of deadlocking on a lock the
+/// interrupted thread holds.
+#[cfg(feature = "testhooks")]
+pub fn alloc_from_handler_for_tests(size: usize) {
+    crate::testhooks::on_alloc();
+    if !HEAP_LOCK.try_lock() {
+        return;
+    }
+    HEAP_LOCK.unlock();
+    let _ = size;
 }
 
 /// Returns a block from [`alloc`].

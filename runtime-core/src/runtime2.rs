@@ -342,6 +342,11 @@ pub struct M {
     pub timer_sleeper: bool,
     /// In grt_cgocall's function (on g0).
     pub incgo: AtomicBool,
+    /// The profiler's CPU-time timer for this thread (cpuprof.rs; under its lock).
+    pub prof_timer: i32,
+    pub prof_armed: bool,
+    /// Set while this thread runs the SIGPROF handler (read by the test-only build).
+    pub in_sigprof: AtomicBool,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.

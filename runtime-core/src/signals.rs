@@ -47,7 +47,9 @@ const _: () = {
 /// Signals blocked while any grt handler runs: the suspend signal (SIGURG), so a goroutine
 /// is never suspended in the middle of another grt handler, where its registers would be
 /// the handler's rather than its own.
-const HANDLER_MASK: u64 = 1 << (23 - 1);
+/// And SIGPROF, so that no profiling sample is taken inside another grt handler (the suspend
+/// handler, which sleeps, or a fatal-error dump).
+const HANDLER_MASK: u64 = 1 << (23 - 1) | 1 << (27 - 1);
 
 /// A three-argument (SA_SIGINFO) handler.
 pub type Handler = unsafe extern "C" fn(sig: i32, info: *mut c_void, uc: *mut c_void);
@@ -162,12 +164,20 @@ pub fn prev_action(sig: i32) -> KernelSigaction {
 }
 
 fn set_default(sig: i32) {
-    let dfl = KernelSigaction {
-        handler: SIG_DFL,
-        ..Default::default()
+    set_action(sig, SIG_DFL);
+}
+
+/// Sets `SIG_DFL` or `SIG_IGN` for `sig` (with grt's restorer).
+pub fn set_action(sig: i32, handler: usize) {
+    debug_assert!(handler == SIG_DFL || handler == SIG_IGN);
+    let act = KernelSigaction {
+        handler,
+        flags: SaFlags::RESTORER.bits(),
+        restorer: arch::grt_sigreturn as *const () as usize,
+        mask: 0,
     };
-    // SAFETY: the default action is always valid.
-    let _ = unsafe { rt_sigaction(sig, Some(&dfl), None) };
+    // SAFETY: the default and ignore actions are always valid.
+    let _ = unsafe { rt_sigaction(sig, Some(&act), None) };
 }
 
 /// Was this signal sent by the kernel because of the faulting instruction (si_code > 0)?

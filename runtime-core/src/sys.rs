@@ -302,3 +302,125 @@ pub fn ncpu() -> usize {
         .sum::<usize>())
     .max(1)
 }
+
+// ---- files, for the profiler's output ---------------------------------------------------------
+
+/// openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644). `path` must end
+/// with a NUL byte.
+pub fn create_file(path: &[u8]) -> Result<i32> {
+    const AT_FDCWD: isize = -100;
+    const O_WRONLY: usize = 0o1;
+    const O_CREAT: usize = 0o100;
+    const O_TRUNC: usize = 0o1000;
+    const O_CLOEXEC: usize = 0o2000000;
+    if path.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    // SAFETY: the path is NUL-terminated and lives across the call.
+    check(unsafe {
+        arch::syscall4(
+            nr::__NR_openat,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+            0o644,
+        )
+    })
+    .map(|fd| fd as i32)
+}
+
+/// Writes all of `buf` (retrying short writes and EINTR), or says why it could not.
+pub fn write_fully(fd: i32, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(0) => return Err(Errno(5)), // EIO: no progress
+            Ok(n) => buf = &buf[n..],
+            Err(EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// readlinkat(AT_FDCWD, path, buf): the length of the target. `path` must end with NUL.
+pub fn readlink(path: &[u8], buf: &mut [u8]) -> Result<usize> {
+    const AT_FDCWD: isize = -100;
+    if path.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    // SAFETY: the path is NUL-terminated; buf is writable for its length.
+    check(unsafe {
+        arch::syscall4(
+            nr::__NR_readlinkat,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })
+}
+
+// ---- timers, for the profiler ---------------------------------------------------------------
+
+pub const CLOCK_REALTIME: usize = 0;
+/// `SIGEV_THREAD_ID`: deliver the timer's signal to one thread.
+pub const SIGEV_THREAD_ID: i32 = 4;
+pub const ITIMER_PROF: usize = 2;
+
+/// The CPU-time clock of thread `tid` (what glibc's pthread_getcpuclockid computes:
+/// `MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)`).
+pub fn thread_cpu_clock(tid: i32) -> i32 {
+    const CPUCLOCK_PERTHREAD: i32 = 4;
+    const CPUCLOCK_SCHED: i32 = 2;
+    (!tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED
+}
+
+/// timer_create(clock, ev): the timer id.
+pub fn timer_create(clock: i32, ev: &arch::SigEvent) -> Result<i32> {
+    let mut id: i32 = 0;
+    // SAFETY: ev and id are valid for the call.
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_timer_create,
+            clock as isize as usize,
+            ev as *const arch::SigEvent as usize,
+            &mut id as *mut i32 as usize,
+        )
+    })?;
+    Ok(id)
+}
+
+/// timer_settime(id, 0, spec) (relative; nanoseconds in the `_sub` fields).
+pub fn timer_settime(id: i32, spec: &arch::ITimerSpec) -> Result<()> {
+    // SAFETY: spec is valid for the call; no old value asked for.
+    check(unsafe {
+        arch::syscall4(
+            nr::__NR_timer_settime,
+            id as usize,
+            0,
+            spec as *const arch::ITimerSpec as usize,
+            0,
+        )
+    })
+    .map(|_| ())
+}
+
+/// timer_delete(id).
+pub fn timer_delete(id: i32) -> Result<()> {
+    // SAFETY: deleting a timer we created.
+    check(unsafe { arch::syscall1(nr::__NR_timer_delete, id as usize) }).map(|_| ())
+}
+
+/// setitimer(which, spec) (microseconds in the `_sub` fields).
+pub fn setitimer(which: usize, spec: &arch::ITimerSpec) -> Result<()> {
+    // SAFETY: spec is valid for the call; no old value asked for.
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_setitimer,
+            which,
+            spec as *const arch::ITimerSpec as usize,
+            0,
+        )
+    })
+    .map(|_| ())
+}

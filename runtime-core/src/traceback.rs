@@ -1,19 +1,43 @@
-//! Printing a frame-pointer stack trace for fatal errors.
+//! gentraceback: the one frame-pointer walker, used by the profiler's signal handler, by
+//! `grt_traceback`, and by fatal-error stack dumps (and by the GC's stack scan to come).
 //!
-//! A bounded, checked walk: every frame pointer must lie inside the stack being walked, be
-//! 8-byte aligned, leave room for its record, and strictly increase; at most `MAX_FRAMES`.
-//! It therefore never faults, whatever the stack holds. (The profiler's `gentraceback` will
-//! generalise this walk with stack jumps and barrier handling.)
+//! # Algorithm
+//!
+//! A walk starts from a pc and a frame pointer on a stack whose bounds `[lo, hi)` the caller
+//! knows (a goroutine's stack, an M's system stack). Each step reads the frame record at fp
+//! through the architecture's `read_frame_record` (saved fp, return address) and moves to the
+//! saved fp. The record is read only if fp is 8-byte aligned and the whole record lies inside
+//! `[lo, hi)`; the walk ends when the saved fp is 0 (the bottom of a grt stack: every context
+//! starts with fp 0), when it does not strictly increase (a loop, or garbage), when a return
+//! address is 0, or after `max` frames. So it never faults and always ends, whatever the
+//! stack holds.
+//!
+//! From a signal ([`TRACE_FROM_SIGNAL`]) the interrupted function may not have its own frame
+//! record yet (in its prologue), any more (at its `ret`), or at all (a frameless leaf, libc's
+//! assembly). Then fp is still its caller's and a plain walk would skip the caller. The
+//! architecture's `frameless_return` reads the code at pc (which must be known code, see
+//! codemap.rs) and says where the return address is: in the link register (aarch64) or at a
+//! fixed offset from sp (x86_64). That caller is added unless it is what the fp chain gives
+//! next anyway.
+//!
+//! Jumping between stacks (signal or system stack to the goroutine's, `syscallpc`) is the
+//! caller's business: sigprof.rs walks each stack with its own bounds.
+//!
+//! Stack barriers (the GC issue) will make this walk substitute `saved_lr_val` wherever it
+//! meets the barrier trampoline's address.
 
 use grt_arch as arch;
 
-use crate::{maps, printerr};
+use crate::{codemap, maps, printerr};
 
 /// At most this many frames are printed.
 pub const MAX_FRAMES: usize = 64;
 
+/// `pc`, `sp`, `fp` and `lr` are an interrupted thread's registers (from a ucontext).
+pub const TRACE_FROM_SIGNAL: u32 = 1;
+
 /// The next frame pointer and return address after `fp`, if `fp` is a valid record inside
-/// `[lo, hi)` (and the chain continues, i.e. the next fp is not 0).
+/// `[lo, hi)`.
 pub fn step(fp: usize, lo: usize, hi: usize) -> Option<arch::FrameRecord> {
     if fp % 8 != 0 || fp < lo || fp > hi.saturating_sub(arch::FRAME_RECORD_SIZE) {
         return None;
@@ -22,13 +46,78 @@ pub fn step(fp: usize, lo: usize, hi: usize) -> Option<arch::FrameRecord> {
     Some(unsafe { arch::read_frame_record(fp) })
 }
 
-/// Walks from (pc, fp) within `[lo, hi)`, calling `f(pc)` for each frame, at most `max`.
-/// Returns how many frames were visited.
-pub fn walk(
+/// The word at `addr` if it lies inside `[lo, hi)` and is aligned.
+fn stack_word(addr: usize, lo: usize, hi: usize) -> Option<usize> {
+    if addr % 8 != 0 || addr < lo || addr > hi.saturating_sub(8) {
+        return None;
+    }
+    // SAFETY: inside the mapped stack [lo, hi).
+    Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
+}
+
+/// Largest frameless function the walker believes in, in bytes (a leaf's size).
+const MAX_FRAMELESS_FN: usize = 64 * 1024;
+
+/// Is `ret` a return address from a direct call to a function that contains `pc` and opens
+/// no frame (so `pc` runs in a frameless leaf called from there)?
+fn called_frameless(ret: usize, pc: usize) -> bool {
+    let Some(site) = ret.checked_sub(arch::CALL_INSN_LEN) else {
+        return false;
+    };
+    if !codemap::contains(site, arch::CALL_INSN_LEN) {
+        return false;
+    }
+    // SAFETY: the call instruction lies in known code.
+    let Some(f) = (unsafe { arch::direct_call_target(ret) }) else {
+        return false;
+    };
+    // SAFETY (opens_frame): f .. f + 8 lies in known code (checked first).
+    f <= pc
+        && pc - f < MAX_FRAMELESS_FN
+        && codemap::contains(f, 8)
+        && !unsafe { arch::opens_frame(f) }
+}
+
+/// The caller of an interrupted function that has no frame record at pc (see the module
+/// comment), if there is one and the fp chain would not give it next anyway.
+fn frameless_caller(
     pc: usize,
-    mut fp: usize,
+    sp: usize,
+    fp: usize,
+    lr: Option<usize>,
     lo: usize,
     hi: usize,
+) -> Option<usize> {
+    let (code_lo, code_hi) = codemap::find(pc)?;
+    if pc.checked_add(4)? > code_hi {
+        return None;
+    }
+    // SAFETY: [code_lo, pc + 4) lies inside one known, readable code mapping.
+    let ret = match unsafe { arch::frameless_return(pc, code_lo) }? {
+        arch::RetLoc::Lr { func_lo } => lr.filter(|&l| !(func_lo..=pc).contains(&l))?,
+        arch::RetLoc::Stack(off) => stack_word(sp.checked_add(off)?, lo, hi)?,
+        arch::RetLoc::StackIfCall(off) => {
+            let v = stack_word(sp.checked_add(off)?, lo, hi)?;
+            if !called_frameless(v, pc) {
+                return None;
+            }
+            v
+        }
+    };
+    let next = step(fp, lo, hi).map(|r| r.ret);
+    (ret != 0 && Some(ret) != next && codemap::find(ret).is_some()).then_some(ret)
+}
+
+/// Walks from (pc, sp, fp[, lr]) within `[lo, hi)`, calling `f` for each frame: `pc` first
+/// (when not 0), then return addresses, at most `max`. Returns how many frames were visited.
+pub fn gentraceback(
+    pc: usize,
+    sp: usize,
+    mut fp: usize,
+    lr: Option<usize>,
+    lo: usize,
+    hi: usize,
+    flags: u32,
     max: usize,
     mut f: impl FnMut(usize),
 ) -> usize {
@@ -36,6 +125,12 @@ pub fn walk(
     if pc != 0 && n < max {
         f(pc);
         n += 1;
+        if flags & TRACE_FROM_SIGNAL != 0 && n < max {
+            if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi) {
+                f(ret);
+                n += 1;
+            }
+        }
     }
     while n < max {
         let Some(rec) = step(fp, lo, hi) else { break };
@@ -50,6 +145,11 @@ pub fn walk(
         fp = rec.fp;
     }
     n
+}
+
+/// A walk from a return address (or a pc) and a frame pointer, with no signal context.
+pub fn walk(pc: usize, fp: usize, lo: usize, hi: usize, max: usize, f: impl FnMut(usize)) -> usize {
+    gentraceback(pc, 0, fp, None, lo, hi, 0, max, f)
 }
 
 /// Prints one frame: `  #n 0xPC binary+0xOFFSET`.
@@ -70,8 +170,21 @@ pub fn print_pc(i: usize, pc: usize) {
 
 /// Prints the stack from (pc, fp) within `[lo, hi)`.
 pub fn print(pc: usize, fp: usize, lo: usize, hi: usize) {
+    print_from(pc, 0, fp, None, lo, hi, 0)
+}
+
+/// Prints the stack from an interrupted thread's registers (see [`gentraceback`]).
+pub fn print_from(
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    lr: Option<usize>,
+    lo: usize,
+    hi: usize,
+    flags: u32,
+) {
     let mut i = 0;
-    let n = walk(pc, fp, lo, hi, MAX_FRAMES, |pc| {
+    let n = gentraceback(pc, sp, fp, lr, lo, hi, flags, MAX_FRAMES, |pc| {
         print_pc(i, pc);
         i += 1;
     });

@@ -131,7 +131,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Makes sure `go` is there: Debian's golang-go when running as root.
-fn ensure_go() -> bool {
+pub(crate) fn ensure_go() -> bool {
     if have("go", "version") {
         return true;
     }
@@ -141,16 +141,7 @@ fn ensure_go() -> bool {
         eprintln!("  apt-get update && apt-get install -y golang-go");
         return false;
     }
-    eprintln!("xtask: installing golang-go (apt-get)");
-    let ok = run(Command::new("apt-get").args(["update", "-q"]))
-        && run(Command::new("apt-get")
-            .args(["install", "-y", "-q", "golang-go"])
-            .env("DEBIAN_FRONTEND", "noninteractive"));
-    if !ok || !have("go", "version") {
-        eprintln!("xtask: apt-get failed; run: apt-get update && apt-get install -y golang-go");
-        return false;
-    }
-    true
+    setup::apt_install(&["golang-go"]) && have("go", "version")
 }
 
 /// Builds libgrt.a (libc build, release, host), sched_bench.c against it and sched.go.

@@ -56,11 +56,14 @@ impl Arch {
     }
 }
 
-/// The two builds of libgrt.a.
+/// The two builds of libgrt.a, and the test-only one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Build {
     Libc,
     Freestanding,
+    /// The libc build with the `testhooks` feature (test knobs, `grt_test_*`); only the tests
+    /// that ask for it (`builds=testhooks`) use it.
+    Testhooks,
 }
 
 impl Build {
@@ -68,12 +71,14 @@ impl Build {
         match self {
             Build::Libc => "libc",
             Build::Freestanding => "freestanding",
+            Build::Testhooks => "testhooks",
         }
     }
     fn profile(self) -> &'static str {
         match self {
             Build::Libc => "release",
             Build::Freestanding => "freestanding",
+            Build::Testhooks => "testhooks",
         }
     }
 }
@@ -85,7 +90,7 @@ pub fn lib_path(arch: &Arch, build: Build) -> PathBuf {
         .join("libgrt.a")
 }
 
-fn build_lib(arch: &Arch, build: Build) -> bool {
+pub(crate) fn build_lib(arch: &Arch, build: Build) -> bool {
     let mut cmd = Command::new("cargo");
     cmd.args([
         "build",
@@ -97,9 +102,11 @@ fn build_lib(arch: &Arch, build: Build) -> bool {
         "--profile",
         build.profile(),
     ]);
-    if build == Build::Freestanding {
-        cmd.args(["--features", "freestanding"]);
-    }
+    match build {
+        Build::Freestanding => cmd.args(["--features", "freestanding"]),
+        Build::Testhooks => cmd.args(["--features", "testhooks"]),
+        Build::Libc => &mut cmd,
+    };
     run(&mut cmd)
 }
 
@@ -118,6 +125,17 @@ const COMMON_CFLAGS: &[&str] = &[
 
 /// Compiles `srcs` into `out`, linked with libgrt.a of the given build.
 pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> bool {
+    compile_c_with(arch, build, srcs, out, &[])
+}
+
+/// The same with `extra` arguments after libgrt.a (-D..., -l...).
+pub fn compile_c_with(
+    arch: &Arch,
+    build: Build,
+    srcs: &[PathBuf],
+    out: &Path,
+    extra: &[&str],
+) -> bool {
     let mut cmd = Command::new(arch.cc);
     cmd.args(COMMON_CFLAGS).args(arch.cflags);
     if build == Build::Freestanding {
@@ -131,9 +149,9 @@ pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> boo
         ])
         .args(["-T", "linker/freestanding.ld"]);
     }
-    cmd.args(srcs).arg(lib_path(arch, build));
+    cmd.args(srcs).arg(lib_path(arch, build)).args(extra);
     match build {
-        Build::Libc => cmd.arg("-lpthread"),
+        Build::Libc | Build::Testhooks => cmd.arg("-lpthread"),
         Build::Freestanding => cmd.arg("-lgcc"),
     };
     cmd.arg("-o").arg(out);
@@ -141,8 +159,12 @@ pub fn compile_c(arch: &Arch, build: Build, srcs: &[PathBuf], out: &Path) -> boo
 }
 
 /// What a test file says about itself in its first comment:
-/// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted  env="NAME=VALUE"`
+/// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted|testhooks
+/// env="NAME=VALUE"  profile=CHECK`
 /// (stdout, stderr and env may repeat; env sets a variable for the run, e.g. GRTMAXPROCS).
+/// `profile=CHECK`: the run gets a profile path in `GRT_TEST_PROFILE` (and in place of
+/// `@PROFILE@` in env values); after a successful run the profile must pass the check of that
+/// name in profchecks.rs.
 #[derive(Default, Debug)]
 struct Expect {
     exit: Option<i32>,
@@ -150,7 +172,9 @@ struct Expect {
     stdout: Vec<String>,
     stderr: Vec<String>,
     hosted_only: bool,
+    testhooks_only: bool,
     env: Vec<(String, String)>,
+    profile: Option<String>,
 }
 
 fn parse_expect(src: &str) -> Option<Expect> {
@@ -177,7 +201,11 @@ fn parse_expect(src: &str) -> Option<Expect> {
             "signal" => e.signal = value.parse().ok(),
             "stdout" => e.stdout.push(value),
             "stderr" => e.stderr.push(value),
-            "builds" => e.hosted_only = value == "hosted",
+            "builds" => {
+                e.hosted_only = value == "hosted";
+                e.testhooks_only = value == "testhooks";
+            }
+            "profile" => e.profile = Some(value),
             "env" => {
                 let (name, val) = value.split_once('=')?;
                 if name.is_empty() {
@@ -203,7 +231,11 @@ impl Tally {
     fn record(&mut self, name: &str, ok: bool, why: &str) {
         if ok {
             self.passed += 1;
-            println!("PASS {name}");
+            if why.is_empty() {
+                println!("PASS {name}");
+            } else {
+                println!("PASS {name}: {why}");
+            }
         } else {
             self.failed += 1;
             println!("FAIL {name}: {why}");
@@ -368,9 +400,19 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     // `env NAME=VALUE ... [qemu-aarch64 -L ...] exe`: qemu user mode hands its own
     // environment to the guest, so the variables reach the test under QEMU too.
     let mut argv = Vec::new();
-    if !expect.env.is_empty() {
+    let profile = dir.join(format!("{stem}.pprof"));
+    let mut env: Vec<String> = expect
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace("@PROFILE@", &profile.to_string_lossy())))
+        .collect();
+    if expect.profile.is_some() {
+        let _ = fs::remove_file(&profile);
+        env.push(format!("GRT_TEST_PROFILE={}", profile.display()));
+    }
+    if !env.is_empty() {
         argv.push("env".to_string());
-        argv.extend(expect.env.iter().map(|(k, v)| format!("{k}={v}")));
+        argv.extend(env);
     }
     argv.extend(arch.runner(mode));
     argv.push(exe.to_string_lossy().into_owned());
@@ -408,8 +450,15 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
             why.push(format!("stderr lacks {s:?}"));
         }
     }
+    let mut note = String::new();
+    if let (Some(check), true) = (&expect.profile, why.is_empty()) {
+        match crate::profchecks::check(check, &profile, &exe, &out.stdout) {
+            Ok(summary) => note = summary,
+            Err(e) => why.push(format!("profile check {check:?}: {e}")),
+        }
+    }
     if why.is_empty() {
-        (true, String::new())
+        (true, note)
     } else {
         let tail: Vec<&str> = out
             .stderr
@@ -444,15 +493,18 @@ pub fn run_all(mode: Mode) -> bool {
         }
     }
     for arch in &ARCHES {
-        for build in [Build::Libc, Build::Freestanding] {
+        for build in [Build::Libc, Build::Freestanding, Build::Testhooks] {
             let label = format!("libgrt.a [{} {}]", arch.name, build.name());
             if !build_lib(arch, build) {
                 t.record(&format!("build {label}"), false, "cargo build failed");
                 continue;
             }
-            match header_check(arch, build) {
-                Ok(()) => t.record(&format!("grt.h matches exports of {label}"), true, ""),
-                Err(e) => t.record(&format!("grt.h matches exports of {label}"), false, &e),
+            // The test-only build exports grt_test_* on purpose.
+            if build != Build::Testhooks {
+                match header_check(arch, build) {
+                    Ok(()) => t.record(&format!("grt.h matches exports of {label}"), true, ""),
+                    Err(e) => t.record(&format!("grt.h matches exports of {label}"), false, &e),
+                }
             }
             let how = match (arch.name, mode) {
                 ("x86_64", Mode::Native) => "native",
@@ -460,11 +512,12 @@ pub fn run_all(mode: Mode) -> bool {
             };
             for src in c_files("tests/c") {
                 let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-                let hosted_only = fs::read_to_string(&src)
-                    .ok()
-                    .and_then(|s| parse_expect(&s))
-                    .is_some_and(|e| e.hosted_only);
-                if build == Build::Freestanding && hosted_only {
+                let expect = fs::read_to_string(&src).ok().and_then(|s| parse_expect(&s));
+                let hosted_only = expect.as_ref().is_some_and(|e| e.hosted_only);
+                let testhooks_only = expect.as_ref().is_some_and(|e| e.testhooks_only);
+                if (build == Build::Freestanding && hosted_only)
+                    || (build == Build::Testhooks) != testhooks_only
+                {
                     continue;
                 }
                 let (ok, why) = run_c_test(arch, build, mode, &src);

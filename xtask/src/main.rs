@@ -11,20 +11,31 @@
 //!                scheduler against Go (goroutine create, channel ping-pong, yield; x86_64
 //!                natively only), see bench.rs.
 //! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read).
+//! - `flamegraph PROFILE BINARY [-o OUT.svg]`
+//!                a CPU profile grt wrote (gzipped pprof) of BINARY, symbolized on the host:
+//!                folded stacks in PROFILE.folded and a flame graph in OUT.svg (default
+//!                PROFILE.svg), see flamegraph.rs.
 //!
 //! On a fresh machine these set up what is missing (the aarch64 Rust target; qemu-user and
 //! the aarch64 cross gcc/libc, and golang-go for `bench`, from Debian's packages when running
 //! as root).
 
 mod bench;
+mod bench_prof;
 mod ctests;
+mod flamegraph;
+mod pprof;
+mod profchecks;
 mod setup;
+mod symbolize;
 mod util;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!("usage: cargo xtask <test | qemu-test | bench | demo>");
+    eprintln!("       cargo xtask flamegraph PROFILE BINARY [-o OUT.svg]");
     eprintln!("  env GRT_TEST_FILTER=substr   run only the C tests whose name contains substr");
     ExitCode::from(2)
 }
@@ -34,18 +45,25 @@ fn main() -> ExitCode {
     let Some(cmd) = args.first() else {
         return usage();
     };
+    // Paths on the command line are relative to where cargo was run, not the repository root.
+    let cwd = std::env::current_dir().unwrap_or_default();
     let root = util::repo_root();
     std::env::set_current_dir(&root).expect("cd to the repository root");
     let ok = match cmd.as_str() {
         "test" => ctests::run_all(ctests::Mode::Native),
         "qemu-test" => ctests::run_all(ctests::Mode::Qemu),
         "bench" => {
-            // Both parts run even if the first fails.
+            // All parts run even if one fails.
             let switch = ctests::bench();
             let sched = bench::sched();
-            switch && sched
+            let prof = bench_prof::prof();
+            switch && sched && prof
         }
         "demo" => ctests::demo(),
+        "flamegraph" => match flamegraph_args(&args[1..], &cwd) {
+            Some((profile, binary, out)) => flamegraph::run(&profile, &binary, out.as_deref()),
+            None => return usage(),
+        },
         "-h" | "--help" | "help" => return usage(),
         other => {
             eprintln!("xtask: unknown command {other:?}");
@@ -57,4 +75,20 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `PROFILE BINARY [-o OUT.svg]`, made absolute against `cwd`.
+fn flamegraph_args(args: &[String], cwd: &Path) -> Option<(PathBuf, PathBuf, Option<PathBuf>)> {
+    let mut paths = Vec::new();
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-o" | "--output" => out = Some(cwd.join(it.next()?)),
+            _ if a.starts_with('-') => return None,
+            _ => paths.push(cwd.join(a)),
+        }
+    }
+    let [profile, binary] = <[PathBuf; 2]>::try_from(paths).ok()?;
+    Some((profile, binary, out))
 }

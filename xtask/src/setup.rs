@@ -38,16 +38,25 @@ pub fn ensure() -> bool {
             eprintln!("  apt-get update && apt-get install -y {list}");
             return false;
         }
-        eprintln!("xtask: installing {list} (apt-get)");
-        let ok = run(Command::new("apt-get").args(["update", "-q"]))
-            && run(Command::new("apt-get")
-                .args(["install", "-y", "-q"])
-                .args(APT_PACKAGES)
-                .env("DEBIAN_FRONTEND", "noninteractive"));
-        if !ok {
-            eprintln!("xtask: apt-get failed; run: apt-get update && apt-get install -y {list}");
+        if !apt_install(APT_PACKAGES) {
             return false;
         }
     }
     true
+}
+
+/// `apt-get update` then `apt-get install -y packages` (the caller checked we are root).
+/// On failure says what to run by hand.
+pub(crate) fn apt_install(packages: &[&str]) -> bool {
+    let list = packages.join(" ");
+    eprintln!("xtask: installing {list} (apt-get)");
+    let ok = run(Command::new("apt-get").args(["update", "-q"]))
+        && run(Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"));
+    if !ok {
+        eprintln!("xtask: apt-get failed; run: apt-get update && apt-get install -y {list}");
+    }
+    ok
 }

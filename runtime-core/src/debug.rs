@@ -1,0 +1,91 @@
+//! `GRTDEBUG`: comma-separated `name=value` knobs, as Go's `GODEBUG` (Go's names where the
+//! knob is Go's).
+//!
+//! Read once, in ordinary code (the first [`get`]); signal handlers only read the parsed
+//! values that were in force when the code that arms them started. Unknown names are reported
+//! once on stderr and otherwise ignored, so a typo is visible.
+//!
+//! | knob | what it does |
+//! |---|---|
+//! | `profsetitimer=1` | the profiler uses process-wide `setitimer(ITIMER_PROF)` instead of a timer per thread |
+//! | `profalloc=1` | test-only build (`testhooks`): the SIGPROF handler allocates, so the test that proves it does not can be seen to fail |
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{env, printerr};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Knobs {
+    pub profsetitimer: bool,
+    pub profalloc: bool,
+}
+
+const UNREAD: u32 = 0;
+const READING: u32 = 1;
+const READ: u32 = 2;
+
+static STATE: AtomicU32 = AtomicU32::new(UNREAD);
+static mut KNOBS: Knobs = Knobs {
+    profsetitimer: false,
+    profalloc: false,
+};
+
+/// Knobs only the test-only build honours.
+const TEST_ONLY: &[&str] = &["profalloc"];
+
+fn parse(s: &[u8]) -> Knobs {
+    let mut k = Knobs::default();
+    for item in s.split(|&c| c == b',').filter(|i| !i.is_empty()) {
+        let (name, value) = match item.iter().position(|&c| c == b'=') {
+            Some(eq) => (&item[..eq], &item[eq + 1..]),
+            None => (item, &b""[..]),
+        };
+        let on = value == b"1";
+        let name = core::str::from_utf8(name).unwrap_or("?");
+        if TEST_ONLY.contains(&name) && !cfg!(feature = "testhooks") {
+            printerr!(
+                "grt: GRTDEBUG: {} works only in the test build of grt; ignored\n",
+                name
+            );
+            continue;
+        }
+        match name {
+            "profsetitimer" => k.profsetitimer = on,
+            "profalloc" => k.profalloc = on,
+            _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
+        }
+    }
+    k
+}
+
+/// The knobs (parsing `GRTDEBUG` the first time). Not for signal handlers.
+pub fn get() -> Knobs {
+    loop {
+        match STATE.compare_exchange(UNREAD, READING, Ordering::Acquire, Ordering::Acquire) {
+            Ok(_) => {
+                let k = parse(env::get("GRTDEBUG").unwrap_or(b""));
+                // SAFETY: we hold READING: the only writer; readers wait for READ.
+                unsafe { KNOBS = k };
+                STATE.store(READ, Ordering::Release);
+                return k;
+            }
+            Err(READ) => {
+                // SAFETY: written once before READ was published.
+                return unsafe { KNOBS };
+            }
+            Err(_) => core::hint::spin_loop(), // another thread is parsing (microseconds)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn parses_knobs() {
+        assert!(parse(b"profsetitimer=1").profsetitimer);
+        assert!(!parse(b"profsetitimer=0,other=1").profsetitimer);
+        assert!(!parse(b"").profsetitimer);
+    }
+}

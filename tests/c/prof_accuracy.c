@@ -1,0 +1,65 @@
+/* grt-test: exit=0 stdout="PASS" env="GRTMAXPROCS=2" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=accuracy
+ *
+ * Profiler accuracy. Two goroutines on two Ms (GRTMAXPROCS=2) each run
+ * prof_main -> worker -> { leaf70, leaf30 }, where every round of worker spends 7 units of the
+ * same work in leaf70 and 3 in leaf30, for a fixed wall time. The whole run is profiled with
+ * GRTPROF (so this runs in the freestanding build too) at 1000 Hz; the check in
+ * xtask/src/profchecks.rs symbolizes the profile against this binary and wants 70 +- 5 % of
+ * the leaf samples in leaf70, every sample in a leaf or in worker to carry the chain
+ * prof_main -> worker -> leaf, and `go tool pprof -top` to read the file.
+ */
+#include "check.h"
+
+#define RUN_NS 1500000000ull /* each worker's wall time */
+#define UNIT 20000           /* iterations of the work loop in one unit (~20-40 us native) */
+
+static volatile uint64_t sink;
+static grt_waitgroup wg = GRT_WAITGROUP_INIT;
+
+/* One unit of work per n: the same loop in both leaves, so CPU time is proportional to n. */
+#define WORK(n)                                                  \
+    do {                                                         \
+        uint64_t x = sink;                                       \
+        for (long i = 0; i < (long)(n) * UNIT; i++)              \
+            x = x * 6364136223846793005ull + 1442695040888963407ull; \
+        sink = x;                                                \
+    } while (0)
+
+__attribute__((noinline)) void leaf70(int n) { WORK(n); }
+__attribute__((noinline)) void leaf30(int n) { WORK(n); }
+
+__attribute__((noinline)) void worker(uint64_t deadline) {
+    while (grt_nanotime() < deadline) {
+        leaf70(7);
+        leaf30(3);
+    }
+}
+
+__attribute__((noinline)) void prof_main(void *arg) {
+    worker(*(uint64_t *)arg);
+    grt_wg_done(&wg);
+}
+
+static void gomain(void *arg) {
+    (void)arg;
+    static uint64_t deadline;
+    deadline = grt_nanotime() + RUN_NS;
+    grt_wg_add(&wg, 2);
+    CHECK(grt_go(prof_main, &deadline) == GRT_OK);
+    CHECK(grt_go(prof_main, &deadline) == GRT_OK);
+    grt_wg_wait(&wg);
+    grt_prof_stats st;
+    CHECK(grt_prof_read_stats(&st) == GRT_OK);
+    CHECK(st.running == 1 && st.hz == 1000 && st.per_thread == 1);
+    CHECK(st.samples > 0);
+    t_puts(1, "samples ");
+    t_putu(1, st.samples, 10);
+    t_puts(1, " lost ");
+    t_putu(1, st.lost, 10);
+    t_puts(1, "\nPASS\n");
+}
+
+int main(void) {
+    CHECK(grt_main(gomain, 0) == GRT_OK);
+    return 0;
+}
