@@ -1,6 +1,6 @@
 /* grt-test: exit=0 env="GRTMAXPROCS=1" stdout="reader: blocking in read(2) on an empty pipe" stdout="main: all 4 results in: 1^2 + ... + 100000^2 = 333338333350000 (right)" stdout="main: the reader is still blocked; writing into the pipe" stdout="reader: read(2) returned 7 bytes: wake up" stdout="main: done"
  *
- * cargo xtask demo: goroutines, channels and a blocking system call together.
+ * cargo xtask demo: goroutines, channels and a blocking system call together, profiled.
  *
  * A reader goroutine blocks in read(2) on an empty pipe (inside grt_entersyscall/
  * grt_exitsyscall, so its thread may block). Meanwhile four worker goroutines each add up
@@ -8,6 +8,10 @@
  * goroutine collects them, then writes into the pipe, and the reader wakes up. Even with
  * GRTMAXPROCS=1 (one thread running goroutines) the workers are not held up by the
  * blocked reader: its thread hands the goroutines over to another one.
+ *
+ * Each square is worked out the slow way (square_slowly: a few thousand multiply-adds that
+ * come back to i*i) so that the workers burn enough CPU for a profile: `cargo xtask demo` runs
+ * this with GRTPROF=target/examples/demo.pprof GRTPROFHZ=1000 and then draws the flame graph.
  */
 #include <grt.h>
 #include <inttypes.h>
@@ -45,12 +49,24 @@ static void reader(void *arg) {
     grt_chan_send(reader_done, &ms);
 }
 
+#define SLOW 8000 /* multiply-adds per square */
+
+static volatile uint64_t hash_sink; /* keeps the hash from being optimised away */
+
+/* i*i, after SLOW rounds of a hash whose result only goes to hash_sink. */
+__attribute__((noinline)) static uint64_t square_slowly(uint64_t i) {
+    uint64_t h = i;
+    for (int k = 0; k < SLOW; k++) h = h * 6364136223846793005ull + 1442695040888963407ull;
+    hash_sink = h;
+    return i * i;
+}
+
 static void worker(void *arg) {
     int w = (int)(intptr_t)arg;
     struct result r = {w, 0, grt_goid()};
     uint64_t lo = (uint64_t)w * (N / WORKERS) + 1, hi = lo + N / WORKERS - 1;
     for (uint64_t i = lo; i <= hi; i++) {
-        r.sum += i * i;
+        r.sum += square_slowly(i);
         if (i % 5000 == 0) grt_yield(); /* be nice to the others */
     }
     grt_chan_send(results, &r); /* waits until main takes it */

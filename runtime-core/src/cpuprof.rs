@@ -265,12 +265,8 @@ fn ensure_buffer() -> bool {
             Err(_) => unsafe { ProfBuf::new(core::ptr::null_mut(), 0) },
         }
     });
-    !core::ptr::eq(b, &EMPTY) && ProfBuf::bytes(BUFFER_SLOTS) > 0 && buffer_slots_ok(b)
-}
-
-fn buffer_slots_ok(b: &ProfBuf) -> bool {
-    // A buffer made with zero slots (mmap failed) drops everything.
-    b.claim().map(drop).is_some() || b.lost() == 0
+    // A buffer made with zero slots (mmap failed) would drop everything.
+    b.capacity() > 0
 }
 
 /// `grt_prof_start`.

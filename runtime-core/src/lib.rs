@@ -6,7 +6,7 @@
 //!
 //! `no_std` always, except in host unit tests.
 
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "fuzzing")), no_std)]
 
 pub mod auxv;
 pub mod capi;
@@ -50,7 +50,7 @@ pub mod freestanding;
 pub use grt_arch as arch;
 
 /// A Rust panic inside grt is a runtime bug: report it as a fatal error (never unwind into C).
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "fuzzing")))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     fatal::throw(format_args!("grt internal error: {}", info))
@@ -59,7 +59,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 /// The precompiled `core` carries a reference to the unwinding personality routine even when
 /// everything is built with `panic = "abort"`. grt never unwinds, so it is never called; this
 /// definition only satisfies the linker of a C program (which has no Rust std to supply it).
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "fuzzing")))]
 #[no_mangle]
 extern "C" fn rust_eh_personality() {
     signals::abort()

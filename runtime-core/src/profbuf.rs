@@ -171,6 +171,11 @@ impl ProfBuf {
         None
     }
 
+    /// Slots in the buffer.
+    pub fn capacity(&self) -> usize {
+        self.nslots
+    }
+
     /// Samples dropped because no slot was free.
     pub fn lost(&self) -> u64 {
         self.lost.load(Ordering::Relaxed)

@@ -152,6 +152,39 @@ pub fn walk(pc: usize, fp: usize, lo: usize, hi: usize, max: usize, f: impl FnMu
     gentraceback(pc, 0, fp, None, lo, hi, 0, max, f)
 }
 
+/// Walks a stack made of arbitrary words, as the fuzz target (fuzz/) and the unit tests do:
+/// `words` is the stack (its own memory: the bounds), `seed` picks the registers: fp and sp
+/// anywhere in or around it, pc and lr either real code addresses of this binary (so the
+/// signal step reads real instructions) or garbage. Returns the frames seen; never faults.
+pub fn walk_arbitrary(words: &[usize], seed: u64, out: &mut [usize]) -> usize {
+    let lo = words.as_ptr() as usize;
+    let hi = lo + core::mem::size_of_val(words);
+    let mut x = seed | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as usize
+    };
+    let near = |v: usize| lo.wrapping_sub(64).wrapping_add(v % (hi - lo + 128));
+    let code = walk_arbitrary as *const () as usize;
+    let mut pick_code = |v: usize| match v % 4 {
+        0 => code.wrapping_add(v % 4096) & !3,
+        1 => code.wrapping_sub(v % 4096) & !3,
+        2 => v,
+        _ => 0,
+    };
+    let (fp, sp) = (near(next()), near(next()));
+    let (pc, lr) = (pick_code(next()), pick_code(next()));
+    let max = out.len();
+    let mut n = 0;
+    gentraceback(pc, sp, fp, Some(lr), lo, hi, TRACE_FROM_SIGNAL, max, |f| {
+        out[n] = f;
+        n += 1;
+    });
+    n
+}
+
 /// Prints one frame: `  #n 0xPC binary+0xOFFSET`.
 pub fn print_pc(i: usize, pc: usize) {
     match maps::find(pc) {
@@ -263,6 +296,33 @@ mod tests {
             let start = base + ((round * 8) % 4096);
             let n = walk(1, start, base, base + 4096, 64, |_| {});
             assert!(n <= 64);
+        }
+    }
+
+    #[test]
+    fn signal_walks_never_fault_on_random_stacks_and_code() {
+        // The signal step reads instructions at pc and around return addresses: with the code
+        // map in place, random pcs and lrs near real code exercise it.
+        crate::codemap::snapshot();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut words = std::vec![0usize; 1024];
+        let base = words.as_ptr() as usize;
+        let code = signal_walks_never_fault_on_random_stacks_and_code as *const () as usize;
+        let mut out = [0usize; MAX_FRAMES];
+        for round in 0..5000u64 {
+            for v in words.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *v = match x % 5 {
+                    0 => base + (x as usize >> 8) % 8192, // in-stack pointers
+                    1 => code.wrapping_add((x as usize >> 8) % 8192), // code addresses
+                    2 => 0,
+                    _ => x as usize,
+                };
+            }
+            let n = walk_arbitrary(&words, round.wrapping_mul(0x9e37_79b9) ^ x, &mut out);
+            assert!(n <= MAX_FRAMES);
         }
     }
 }

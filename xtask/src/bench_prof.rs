@@ -12,7 +12,10 @@
 //! gperftools 100, grt 1000, gperftools 1000, so that all of them see the same machine noise
 //! (the machine is shared). Figures, each the median over the rounds:
 //! - overhead: the profiled run's wall time over the unprofiled run's of the same round (and
-//!   the same for process CPU time). Goals for grt: <= 1.01 at 100 Hz, <= 1.03 at 1000 Hz.
+//!   the same for process CPU time). Goals for grt: <= 1.01 at 100 Hz, <= 1.03 at 1000 Hz,
+//!   judged on both: on a shared 2-core machine the wall time of a 2-thread workload moves
+//!   by tens of percent with the neighbours' load, the CPU time (which also carries the
+//!   kernel's signal work) by well under one.
 //! - handler cost: the program wraps whichever SIGPROF handler the profiler installed and
 //!   times each call (median per run, then median over runs). The kernel's share of a
 //!   signal (delivery, sigreturn) is not in it; it is in the overhead.
@@ -452,9 +455,14 @@ pub fn prof() -> bool {
             .map(|i| summarize(&results[i], base))
     };
     let floor = median(base.iter().map(|s| s.clock_floor_ns).collect());
+    let walls: Vec<f64> = base.iter().map(|s| s.wall_ns / 1e6).collect();
+    let (lo, hi) = walls
+        .iter()
+        .fold((f64::MAX, 0.0_f64), |(lo, hi), &w| (lo.min(w), hi.max(w)));
     println!(
-        "\n  unprofiled: wall {:.0} ms, CPU {:.0} ms (medians of {RUNS} runs, x86_64 native)",
-        median(base.iter().map(|s| s.wall_ns / 1e6).collect()),
+        "\n  unprofiled: wall {:.0} ms (runs from {lo:.0} to {hi:.0}: the machine's noise), \
+         CPU {:.0} ms; medians of {RUNS} runs, x86_64 native",
+        median(walls.clone()),
         median(base.iter().map(|s| s.cpu_ns / 1e6).collect()),
     );
     let mut max_grt_rate: f64 = 0.0;
@@ -462,8 +470,9 @@ pub fn prof() -> bool {
         let g = get(Side::Grt, *hz).expect("grt configuration");
         let p = get(Side::Gperf, *hz);
         max_grt_rate = max_grt_rate.max(g.rate);
+        let head = format!("at {hz} Hz");
         println!(
-            "\n  at {hz} Hz{:>33}{:>14}{:>16}",
+            "\n  {head:<32}{:>10}{:>14}{:>16}",
             "grt", "gperftools", "grt/gperftools"
         );
         let row = |name: &str, gv: f64, pv: Option<f64>, prec: usize, note: String| {
@@ -471,24 +480,22 @@ pub fn prof() -> bool {
             let rcol = pv.map_or("no peer".to_string(), |v| format!("{:.3}", gv / v));
             println!("  {name:<32}{gv:>10.prec$}{pcol:>14}{rcol:>16}  {note}");
         };
-        let verdict = if g.wall_ratio <= goal {
-            "met"
-        } else {
-            "NOT met"
-        };
+        // Judged on both: wall time is what the goal is about, CPU time is what a shared
+        // machine's noise disturbs least (the kernel's signal work is charged to it too).
+        let verdict = |r: f64| if r <= goal { "met" } else { "NOT met" };
         row(
             "overhead: wall / unprofiled",
             g.wall_ratio,
             p.as_ref().map(|p| p.wall_ratio),
             3,
-            format!("goal grt <= {goal}: {verdict}"),
+            format!("goal grt <= {goal}: {}", verdict(g.wall_ratio)),
         );
         row(
             "overhead: CPU / unprofiled",
             g.cpu_ratio,
             p.as_ref().map(|p| p.cpu_ratio),
             3,
-            String::new(),
+            format!("goal grt <= {goal}: {}", verdict(g.cpu_ratio)),
         );
         row(
             "handler ns per sample, median",

@@ -257,6 +257,10 @@ fn unit_tests(arch: &Arch, mode: Mode, t: &mut Tally) {
         "--target",
         arch.triple,
     ]);
+    if arch.name == "x86_64" {
+        // The host tools' own tests (profile decoding, symbolization, flame graphs).
+        cmd.args(["-p", "xtask"]);
+    }
     let runner = arch.runner(mode);
     if !runner.is_empty() {
         let var = format!(
@@ -602,6 +606,25 @@ pub fn demo() -> bool {
     if !compile_c(arch, Build::Libc, &[PathBuf::from("examples/demo.c")], &exe) {
         return false;
     }
+    // The whole run is profiled (GRTPROF), then drawn as a flame graph.
+    let profile = PathBuf::from("target/examples/demo.pprof");
+    let _ = fs::remove_file(&profile);
     println!();
-    run(&mut Command::new(&exe))
+    let ran = run(Command::new(&exe)
+        .env("GRTPROF", &profile)
+        .env("GRTPROFHZ", "1000"));
+    if !ran {
+        return false;
+    }
+    println!(
+        "\nCPU profile of the run (GRTPROF=..., 1000 Hz): {}",
+        profile.display()
+    );
+    let ok = crate::flamegraph::run(&profile, &exe, None);
+    println!(
+        "read it with: go tool pprof -top {} {}",
+        exe.display(),
+        profile.display()
+    );
+    ok
 }

@@ -35,8 +35,9 @@
  *   prof mode=M hz=N procs=P wall_ns=.. cpu_ns=.. signals=.. handler_median_ns=..
  *        handler_p90_ns=.. samples=.. lost=.. forwarded=.. per_thread=.. itimer_us=..
  *        clock_floor_ns=.. result=<hex>
- * samples: grt_prof_read_stats().samples, or libprofiler's samples_gathered; lost and forwarded
- * are grt's (-1 for libprofiler); per_thread: grt's stats, 0 for libprofiler (setitimer);
+ * samples: grt_prof_read_stats().samples, or libprofiler's samples_gathered; lost and
+ * forwarded are grt's (-1 for libprofiler); per_thread: grt's stats, 0 for libprofiler
+ * (setitimer);
  * itimer_us: the ITIMER_PROF interval seen during the workload (0: none armed);
  * clock_floor_ns: median of two back-to-back clock reads, included in every handler figure.
  */
@@ -232,10 +233,10 @@ static void main_goroutine(void *arg) {
     if (r->mode == GRT) {
         unwrap_handler();
         CHECK(grt_prof_stop());
-        struct grt_prof_stats st;
+        grt_prof_stats st;
         CHECK(grt_prof_read_stats(&st));
         if (st.hz != r->hz)
-            die("grt_prof_stats: hz is not the rate asked for");
+            die("grt_prof_read_stats: hz is not the rate asked for");
         r->samples = (long long)st.samples;
         r->lost = (long long)st.lost;
         r->forwarded = (long long)st.forwarded;
