@@ -1,4 +1,4 @@
-//! The executable mappings of the process, snapshotted from /proc/self/maps in ordinary code
+//! The code mappings of the process (see `Mapping::may_hold_code`), snapshotted from /proc/self/maps in ordinary code
 //! so that a signal handler can ask "is this address code?" without a system call.
 //!
 //! The profiler takes a snapshot when it starts. The handler uses it to decide whether an
@@ -31,7 +31,7 @@ pub fn snapshot() {
     // SAFETY: no reader runs (module comment); we are the only writer.
     let t = unsafe { &mut *TABLE.0.get() };
     maps::for_each(|m| {
-        if m.executable && m.readable && n < MAX_RANGES {
+        if m.may_hold_code() && n < MAX_RANGES {
             t[n] = (m.start, m.end);
             n += 1;
         }

@@ -14,12 +14,21 @@ pub struct Mapping {
     pub end: usize,
     pub offset: usize,
     pub readable: bool,
+    pub writable: bool,
     pub executable: bool,
     path: [u8; PATH_BYTES],
     path_len: usize,
 }
 
 impl Mapping {
+    /// Whether the mapping may hold code: executable, or a read-only mapping of a file.
+    /// (qemu-user 7.2 shows an x86_64 guest's text as `r--p`: the exec bit is not reliable
+    /// there, so read-only file mappings count as code too. They are safe to read either way.)
+    pub fn may_hold_code(&self) -> bool {
+        let p = &self.path[..self.path_len];
+        self.readable && (self.executable || (!self.writable && !p.is_empty() && p[0] != b'['))
+    }
+
     pub fn path(&self) -> &str {
         core::str::from_utf8(&self.path[..self.path_len]).unwrap_or("?")
     }
@@ -50,6 +59,7 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
         end,
         offset,
         readable: perms.first() == Some(&b'r'),
+        writable: perms.get(1) == Some(&b'w'),
         executable: perms.get(2) == Some(&b'x'),
         path: [0; PATH_BYTES],
         path_len: 0,

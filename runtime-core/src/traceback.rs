@@ -168,7 +168,7 @@ pub fn walk_arbitrary(words: &[usize], seed: u64, out: &mut [usize]) -> usize {
     };
     let near = |v: usize| lo.wrapping_sub(64).wrapping_add(v % (hi - lo + 128));
     let code = walk_arbitrary as *const () as usize;
-    let mut pick_code = |v: usize| match v % 4 {
+    let pick_code = |v: usize| match v % 4 {
         0 => code.wrapping_add(v % 4096) & !3,
         1 => code.wrapping_sub(v % 4096) & !3,
         2 => v,
