@@ -234,15 +234,19 @@ int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
  *
  * grt_prof_start(hz, path): start sampling at hz samples per CPU-second per thread
  * (1..GRT_PROF_MAX_HZ; the kernel's tick, often 250 Hz, caps what a thread really gets).
- * path is created (truncated) at once, so a bad path fails here. Works before grt_main too.
- * GRT_EINVAL: bad hz or NULL path; GRT_EBUSY: already profiling; GRT_ESYS: cannot create
- * the file, install the handler or make a timer (message on stderr).
+ * path is created (truncated) at once, so a bad path fails here. It may be called before
+ * grt_main: goroutine threads arm their timers as they start. With per-thread timers only
+ * goroutine threads (Ms) are sampled; other threads (grt_main's caller, the program's own)
+ * are not. GRT_EINVAL: bad hz or NULL/empty path; GRT_EBUSY: already profiling, or (setitimer
+ * fallback) the program's own ITIMER_PROF is armed; GRT_ESYS: cannot create the file,
+ * install the handler or arm a timer (message on stderr).
  *
  * grt_prof_stop(): stop, then write the profile to path: gzip-compressed profile.proto
  * (sample types samples/count and cpu/nanoseconds, mappings from /proc/self/maps), read by
  * `go tool pprof BINARY path` and by `cargo xtask flamegraph path BINARY`. Puts back the
- * SIGPROF action the program had. GRT_EINVAL when not profiling; GRT_ESYS when writing
- * fails.
+ * SIGPROF action the program had (unless the program installed another one meanwhile).
+ * GRT_EINVAL when not profiling; GRT_ESYS when writing fails. A profile still running at
+ * exit() or grt_exit is stopped and written then.
  *
  * Without code changes: GRTPROF=path (and GRTPROFHZ=n, default 100) in the environment
  * profiles from grt_main to the end of the program (grt_main's return or exit()).

@@ -290,80 +290,58 @@ pub fn frame_pointer() -> usize {
 
 // ---------------------------------------------------------------------------------------------
 // The first step of a traceback from a signal: a function that has no frame record (yet, or
-// any more).
+// any more). Pure functions over code bytes the caller has read safely.
 
+/// How far back from pc the scan looks for the frame set-up, in instructions.
+const FRAMELESS_SCAN_INSNS: usize = 256;
+/// Bytes of code before pc that [`frameless_return`] looks at.
+pub const FRAMELESS_SCAN_BYTES: usize = 4 * FRAMELESS_SCAN_INSNS;
 /// Bytes of the call instruction that ends just before a return address: `bl`.
 pub const CALL_INSN_LEN: usize = 4;
-
-/// The target of the direct call (`bl imm26`) that returns to `ret`, if that is what precedes
-/// it.
-///
-/// # Safety
-/// `ret - CALL_INSN_LEN .. ret` must be readable code.
-#[inline]
-pub unsafe fn direct_call_target(ret: usize) -> Option<usize> {
-    // SAFETY: the caller guarantees the four bytes before ret are mapped code.
-    let i = unsafe { core::ptr::read_unaligned((ret - 4) as *const u32) };
-    if i & 0xfc00_0000 != 0x9400_0000 {
-        return None;
-    }
-    let imm = ((i << 6) as i32 >> 6) as isize * 4; // sign-extended imm26, in bytes
-    Some((ret - 4).wrapping_add(imm as usize))
-}
-
-/// Whether the function at `f` opens with a frame record. Not needed on aarch64 (the link
-/// register is checked instead, see [`frameless_return`]); true, so that a stack word is
-/// never taken for a return address here.
-///
-/// # Safety
-/// None needed; unsafe for the same signature as on x86_64.
-#[inline]
-pub unsafe fn opens_frame(_f: usize) -> bool {
-    true
-}
 
 /// `ret` (x30).
 const INSN_RET: u32 = 0xd65f_03c0;
 /// `mov x29, sp` is `add x29, sp, #0`: any `add x29, sp, #imm` establishes the frame record.
 const INSN_ADD_X29_SP_MASK: u32 = 0xffc0_03ff;
 const INSN_ADD_X29_SP: u32 = 0x9100_03fd;
-/// Function starts the compiler may emit: `bti c`, `paciasp`; and `udf #0` / zero padding.
+/// Function starts the compiler may emit: `bti c`, `paciasp`.
 const INSN_BTI_C: u32 = 0xd503_245f;
 const INSN_PACIASP: u32 = 0xd503_233f;
-/// How far back from pc the scan looks for the frame set-up, in instructions.
-const FRAMELESS_SCAN_INSNS: usize = 256;
 
 /// Where the return address of the interrupted function is, when it has not stored its frame
 /// record yet, has already restored it, or never makes one (a leaf built without a frame, or
-/// hand-written code such as libc's syscall wrappers); `None` when its record is in place (then
-/// the fp chain is right as it is) or when the code does not say.
+/// hand-written code); `None` when its record is in place or the code does not say. `code`
+/// holds the bytes `[pc + 4 - code.len(), pc + 4)` (at least the 4 at pc; up to
+/// [`FRAMELESS_SCAN_BYTES`] before it).
 ///
 /// On aarch64 such a function's return address is still in the link register (x30), and fp
 /// (x29) is still its caller's, so a walk from fp alone would skip the caller. The frame
-/// record is established by `add x29, sp, #imm` (`mov x29, sp`), after `stp x29, x30, ...`.
-/// Scanning back from pc: meeting that instruction first means the record is in place; meeting
-/// the end of the previous function (`ret`), a function start (`bti c`, `paciasp`) or padding
-/// first means this function has no record at pc, so x30 holds its return address. At a `ret`
-/// the record has been popped. `Lr { func_lo }` gives where the scan stopped: an x30 pointing
-/// into `[func_lo, pc]` is a return address into this very function (it called something that
-/// returned), not its caller, and the caller must not use it.
+/// record is established by `add x29, sp, #imm` (`mov x29, sp`). Scanning back from pc:
+/// meeting that instruction first means the record is in place; meeting the end of the
+/// previous function (`ret`, or `udf #0` padding) or a function start (`bti c`, `paciasp`)
+/// first means this function has no record at pc. At a `ret` the record has been popped.
 ///
-/// # Safety
-/// `[code_lo, pc + 4)` must be readable code (the caller checks it against the known code
-/// mappings); pc must be 4-byte aligned.
-#[inline]
-pub unsafe fn frameless_return(pc: usize, code_lo: usize) -> Option<crate::RetLoc> {
-    // SAFETY: the caller guarantees [code_lo, pc + 4) is mapped code.
-    let insn = |a: usize| unsafe { core::ptr::read_volatile(a as *const u32) };
-    if pc % 4 != 0 || pc < code_lo {
+/// x30 is only a candidate: `Lr { min_target }` asks the caller to accept it only if the
+/// instruction before it is a `bl` whose target lies in `[min_target, pc]`, i.e. the call
+/// that entered this very function. That rejects x30 left over from an earlier call made by a
+/// function that does have its record (code after a mid-function `ret`, for one).
+pub fn frameless_return(code: &[u8], pc: usize) -> Option<crate::RetLoc> {
+    if pc % 4 != 0 || code.len() < 4 {
         return None;
     }
+    let base = pc + 4 - code.len();
+    let insn = |a: usize| {
+        let o = a - base;
+        u32::from_le_bytes([code[o], code[o + 1], code[o + 2], code[o + 3]])
+    };
     if insn(pc) == INSN_RET {
-        return Some(crate::RetLoc::Lr { func_lo: pc });
+        return Some(crate::RetLoc::Lr {
+            min_target: pc.saturating_sub(crate::MAX_FRAMELESS_FN),
+        });
     }
     let mut a = pc;
     for _ in 0..FRAMELESS_SCAN_INSNS {
-        if a < code_lo + 4 {
+        if a < base + 4 {
             return None;
         }
         a -= 4;
@@ -372,11 +350,28 @@ pub unsafe fn frameless_return(pc: usize, code_lo: usize) -> Option<crate::RetLo
             return None;
         }
         if i == INSN_RET || i == 0 {
-            return Some(crate::RetLoc::Lr { func_lo: a + 4 });
+            return Some(crate::RetLoc::Lr { min_target: a + 4 });
         }
         if i == INSN_BTI_C || i == INSN_PACIASP {
-            return Some(crate::RetLoc::Lr { func_lo: a });
+            return Some(crate::RetLoc::Lr { min_target: a });
         }
     }
     None
+}
+
+/// The target of the direct call (`bl imm26`) in `call` (the [`CALL_INSN_LEN`] bytes before
+/// the return address `ret`), if it is one.
+pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usize> {
+    let i = u32::from_le_bytes(*call);
+    if i & 0xfc00_0000 != 0x9400_0000 {
+        return None;
+    }
+    let imm = ((i << 6) as i32 >> 6) as isize * 4; // sign-extended imm26, in bytes
+    Some((ret - 4).wrapping_add(imm as usize))
+}
+
+/// Whether a function opens with a frame record. Not needed on aarch64 (x30 is checked
+/// instead, see [`frameless_return`]), which never asks for it.
+pub fn opens_frame(_entry: &[u8; 8]) -> bool {
+    true
 }

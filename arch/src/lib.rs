@@ -117,17 +117,23 @@ pub const fn parked_frame_pointer(ctx_sp: usize) -> usize {
 }
 
 /// Where an interrupted function keeps its return address while it has no frame record
-/// (see `frameless_return`).
+/// (see `frameless_return`). Each is a candidate, to be accepted only if the instruction
+/// before it is a direct call whose target fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RetLoc {
-    /// In the link register, unless the link register points into `[func_lo, pc]`.
-    Lr { func_lo: usize },
-    /// On the stack, this many bytes above the interrupted sp.
-    Stack(usize),
-    /// On the stack there, if that word is a return address from a direct call to a function
-    /// that has no frame prologue and that contains pc (a frameless leaf).
-    StackIfCall(usize),
+    /// In the link register; the call must target `[min_target, pc]`.
+    Lr { min_target: usize },
+    /// At `[sp + off]`; the call must target `[pc - max_back, pc]`, and with
+    /// `frameless_only` a function that opens no frame record.
+    Stack {
+        off: usize,
+        max_back: usize,
+        frameless_only: bool,
+    },
 }
+
+/// Largest function the first-step heuristics believe in, in bytes.
+pub const MAX_FRAMELESS_FN: usize = 64 * 1024;
 
 /// Byte offset of `si_addr` in `siginfo_t` (both architectures: 3 ints, padding, then the
 /// union whose first member for SIGSEGV/SIGBUS is the fault address).

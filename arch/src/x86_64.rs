@@ -325,59 +325,57 @@ pub fn frame_pointer() -> usize {
 
 // ---------------------------------------------------------------------------------------------
 // The first step of a traceback from a signal: a function that has no frame record (yet, or
-// any more).
+// any more). Pure functions over code bytes the caller has read safely.
+
+/// Bytes of code before pc that [`frameless_return`] looks at (none on x86_64).
+pub const FRAMELESS_SCAN_BYTES: usize = 0;
+/// Bytes of the call instruction that ends just before a return address: `call rel32`.
+pub const CALL_INSN_LEN: usize = 5;
+/// Largest distance from a function's entry to pc at the instructions of its prologue.
+const PROLOGUE_BYTES: usize = 8;
 
 /// Where the return address of the interrupted function is, when it has not pushed its frame
-/// record yet or has already popped it; `None` when its own record is in place (then the fp
-/// chain is right as it is) or when the code does not say.
+/// record yet or has already popped it; `None` when the code says its own record is in place.
+/// `code` holds the bytes `[pc + 4 - code.len(), pc + 4)` (at least the 4 at pc).
 ///
 /// x86_64 with frame pointers: `[endbr64;] push rbp; mov rbp, rsp` opens a function and
 /// `pop rbp; ret` (or `leave; ret`) closes it. At the entry (`endbr64` or `push rbp`) and at
 /// `ret` the return address is at `[rsp]`; after `push rbp`, at `mov rbp, rsp`, at
 /// `[rsp + 8]`. Anywhere else, the function may be a leaf that never made a frame (gcc omits
 /// it in leaves that do not touch the stack, even with -mno-omit-leaf-frame-pointer): then
-/// `[rsp]` is its return address if it is one at all, which the caller checks
-/// ([`RetLoc::StackIfCall`](crate::RetLoc::StackIfCall)).
-///
-/// # Safety
-/// `pc .. pc + 4` must be readable (the caller checks pc against the known code mappings).
-#[inline]
-pub unsafe fn frameless_return(pc: usize, _code_lo: usize) -> Option<crate::RetLoc> {
-    // SAFETY: the caller guarantees the four bytes at pc are mapped code.
-    let b = unsafe { core::ptr::read_unaligned(pc as *const [u8; 4]) };
+/// `[rsp]` may be its return address. Every answer is a candidate the caller checks against
+/// the call instruction before it ([`RetLoc::Stack`](crate::RetLoc::Stack)).
+pub fn frameless_return(code: &[u8], pc: usize) -> Option<crate::RetLoc> {
+    let _ = pc;
+    let at = code.len().checked_sub(4)?;
+    let b = &code[at..];
+    let stack = |off, max_back, frameless_only| {
+        Some(crate::RetLoc::Stack {
+            off,
+            max_back,
+            frameless_only,
+        })
+    };
     match b {
-        [0x55, ..] | [0xc3, ..] | [0xf3, 0x0f, 0x1e, 0xfa] => Some(crate::RetLoc::Stack(0)),
-        [0x48, 0x89, 0xe5, _] => Some(crate::RetLoc::Stack(8)),
-        _ => Some(crate::RetLoc::StackIfCall(0)),
+        [0x55, ..] | [0xf3, 0x0f, 0x1e, 0xfa] => stack(0, PROLOGUE_BYTES, false),
+        [0x48, 0x89, 0xe5, _] => stack(8, PROLOGUE_BYTES, false),
+        [0xc3, ..] => stack(0, crate::MAX_FRAMELESS_FN, false),
+        _ => stack(0, crate::MAX_FRAMELESS_FN, true),
     }
 }
 
-/// Bytes of the call instruction that ends just before a return address: `call rel32`.
-pub const CALL_INSN_LEN: usize = 5;
-
-/// The target of the direct call (`e8 rel32`) that returns to `ret`, if that is what precedes
-/// it.
-///
-/// # Safety
-/// `ret - CALL_INSN_LEN .. ret` must be readable code.
-#[inline]
-pub unsafe fn direct_call_target(ret: usize) -> Option<usize> {
-    // SAFETY: the caller guarantees the five bytes before ret are mapped code.
-    let b = unsafe { core::ptr::read_unaligned((ret - 5) as *const [u8; 5]) };
-    (b[0] == 0xe8)
-        .then(|| ret.wrapping_add(i32::from_le_bytes([b[1], b[2], b[3], b[4]]) as isize as usize))
+/// The target of the direct call (`e8 rel32`) in `call` (the [`CALL_INSN_LEN`] bytes before
+/// the return address `ret`), if it is one.
+pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usize> {
+    (call[0] == 0xe8).then(|| {
+        ret.wrapping_add(i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as isize as usize)
+    })
 }
 
-/// Whether the function at `f` opens with the frame-record prologue.
-///
-/// # Safety
-/// `f .. f + 8` must be readable code.
-#[inline]
-pub unsafe fn opens_frame(f: usize) -> bool {
-    // SAFETY: the caller guarantees the eight bytes at f are mapped code.
-    let b = unsafe { core::ptr::read_unaligned(f as *const [u8; 8]) };
+/// Whether a function whose first bytes are `entry` opens with the frame-record prologue.
+pub fn opens_frame(entry: &[u8; 8]) -> bool {
     matches!(
-        b,
+        entry,
         [0x55, 0x48, 0x89, 0xe5, ..] | [0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5]
     )
 }

@@ -211,10 +211,10 @@ pub unsafe extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize) -> i
 }
 
 /// `void grt_exit(int code)`: ends the process (exit_group), without running atexit handlers
-/// (a `GRTPROF` profile is written first).
+/// (a running CPU profile is written first).
 #[no_mangle]
 pub extern "C" fn grt_exit(code: i32) -> ! {
-    crate::cpuprof::stop_from_env();
+    crate::cpuprof::stop_at_exit();
     sys::exit_group(code)
 }
 

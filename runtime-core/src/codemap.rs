@@ -1,60 +1,175 @@
-//! The code mappings of the process (see `Mapping::may_hold_code`), snapshotted from /proc/self/maps in ordinary code
-//! so that a signal handler can ask "is this address code?" without a system call.
+//! The code mappings of the process, snapshotted in ordinary code so that a signal handler can
+//! ask "is this address code?" and read instructions without faulting.
+//!
+//! Two tables:
+//! - the main executable's code segments (its PT_LOAD + PF_X program headers, found through
+//!   `AT_PHDR`): mapped for the life of the process, so the handler reads them directly;
+//! - every executable mapping of /proc/self/maps (shared libraries, the vDSO): these may be
+//!   unmapped after the snapshot (dlclose), so the handler reads them only through
+//!   `process_vm_readv` on itself, which fails with EFAULT instead of faulting.
 //!
 //! The profiler takes a snapshot when it starts. The handler uses it to decide whether an
-//! interrupted pc is known code (else the sample's leaf is `grt.ExternalCode`) and how far back
-//! from pc the instructions may be read (`arch::frameless_return`). Code mapped later (dlopen)
-//! is simply not known until the next snapshot.
+//! interrupted pc is known code (else the sample's leaf is `grt.ExternalCode`) and, through
+//! [`read`], to look at the instructions around pc and return addresses
+//! (`arch::frameless_return`).
 //!
-//! Who touches what: [`snapshot`] writes the table, then publishes its length with a release
-//! store; it runs only while no handler reads the table (the profiler is stopped, with no
-//! handler in flight). Readers load the length with acquire and read that many entries.
+//! Who touches what: [`snapshot`] writes the tables, then publishes their lengths with release
+//! stores; it runs only while no handler reads them (the profiler is stopped, with no handler
+//! in flight). Readers load the lengths with acquire and read that many entries.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::maps;
+use crate::{maps, sys};
 
 /// Executable mappings kept; later ones are not known.
 pub const MAX_RANGES: usize = 512;
+/// Code segments of the main executable kept.
+const MAX_STABLE: usize = 16;
 
-struct Table(core::cell::UnsafeCell<[(usize, usize); MAX_RANGES]>);
-// SAFETY: written only while no reader runs (module comment), then published by LEN.
-unsafe impl Sync for Table {}
+struct Table<const N: usize>(core::cell::UnsafeCell<[(usize, usize); N]>);
+// SAFETY: written only while no reader runs (module comment), then published by a length.
+unsafe impl<const N: usize> Sync for Table<N> {}
 
-static TABLE: Table = Table(core::cell::UnsafeCell::new([(0, 0); MAX_RANGES]));
+static TABLE: Table<MAX_RANGES> = Table(core::cell::UnsafeCell::new([(0, 0); MAX_RANGES]));
 static LEN: AtomicUsize = AtomicUsize::new(0);
+static STABLE: Table<MAX_STABLE> = Table(core::cell::UnsafeCell::new([(0, 0); MAX_STABLE]));
+static STABLE_LEN: AtomicUsize = AtomicUsize::new(0);
 
-/// Re-reads the executable mappings. Ordinary code only, while no handler uses the table.
+/// ELF program header (`Elf64_Phdr`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Phdr {
+    p_type: u32,
+    p_flags: u32,
+    p_offset: u64,
+    p_vaddr: u64,
+    p_paddr: u64,
+    p_filesz: u64,
+    p_memsz: u64,
+    p_align: u64,
+}
+const PT_LOAD: u32 = 1;
+const PT_PHDR: u32 = 6;
+const PF_X: u32 = 1;
+
+/// The main executable's code segments as the kernel maps them, from its program headers
+/// (`AT_PHDR`): `[start, limit)` and file offset, page-rounded. Taken from the ELF rather than
+/// from /proc/self/maps because emulators do not always show them faithfully (qemu-user 7.2
+/// merges an x86_64 guest's segments into one `r--p` line), and pprof computes load
+/// addresses from the mapping of the text segment.
+pub fn main_exe_segments<E>(
+    mut f: impl FnMut(usize, usize, usize) -> Result<(), E>,
+) -> Result<bool, E> {
+    let a = crate::auxv::get();
+    if a.phdr == 0 || a.phnum == 0 || a.phnum > 256 {
+        return Ok(false);
+    }
+    // SAFETY: AT_PHDR points to the main executable's AT_PHNUM program headers, mapped for
+    // the life of the process.
+    let phdrs = unsafe { core::slice::from_raw_parts(a.phdr as *const Phdr, a.phnum) };
+    // The load bias: where PT_PHDR landed against where it says it is (0 without PT_PHDR:
+    // a static, non-PIE executable).
+    let bias = phdrs
+        .iter()
+        .find(|p| p.p_type == PT_PHDR)
+        .map_or(0, |p| a.phdr.wrapping_sub(p.p_vaddr as usize));
+    let page = a.pagesz;
+    let mut any = false;
+    for p in phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD && p.p_flags & PF_X != 0)
+    {
+        let start = bias.wrapping_add(p.p_vaddr as usize) & !(page - 1);
+        let end = (bias.wrapping_add((p.p_vaddr + p.p_memsz) as usize) + page - 1) & !(page - 1);
+        f(start, end, p.p_offset as usize & !(page - 1))?;
+        any = true;
+    }
+    Ok(any)
+}
+
+/// Re-reads the code mappings. Ordinary code only, while no handler uses the tables.
 pub fn snapshot() {
     LEN.store(0, Ordering::Release);
-    let mut n = 0;
+    STABLE_LEN.store(0, Ordering::Release);
     // SAFETY: no reader runs (module comment); we are the only writer.
-    let t = unsafe { &mut *TABLE.0.get() };
+    let (t, st) = unsafe { (&mut *TABLE.0.get(), &mut *STABLE.0.get()) };
+    let mut ns = 0;
+    let _ = main_exe_segments::<()>(|lo, hi, _| {
+        if ns < MAX_STABLE {
+            st[ns] = (lo, hi);
+            ns += 1;
+        }
+        Ok(())
+    });
+    st[..ns].sort_unstable();
+    let mut n = 0;
     maps::for_each(|m| {
-        if m.may_hold_code() && n < MAX_RANGES {
+        if m.executable && m.readable && n < MAX_RANGES {
             t[n] = (m.start, m.end);
             n += 1;
         }
         n < MAX_RANGES
     });
-    // /proc/self/maps is sorted by address; keep that as an invariant for the search.
     t[..n].sort_unstable();
+    STABLE_LEN.store(ns, Ordering::Release);
     LEN.store(n, Ordering::Release);
 }
 
-/// The executable, readable mapping `[lo, hi)` that holds `addr`. Async-signal-safe.
-pub fn find(addr: usize) -> Option<(usize, usize)> {
-    let n = LEN.load(Ordering::Acquire);
-    // SAFETY: the first n entries were published by the release store of LEN.
-    let t = unsafe { &(&*TABLE.0.get())[..n] };
-    // Binary search (no allocation, at most log2(MAX_RANGES) steps).
+fn find_in(t: &[(usize, usize)], addr: usize) -> Option<(usize, usize)> {
+    // Binary search (no allocation, at most log2(len) steps).
     let i = t.partition_point(|&(lo, _)| lo <= addr);
     (i > 0 && addr < t[i - 1].1).then(|| t[i - 1])
 }
 
-/// Whether `[addr, addr + len)` lies inside one known code mapping.
-pub fn contains(addr: usize, len: usize) -> bool {
-    find(addr).is_some_and(|(_, hi)| addr.checked_add(len).is_some_and(|e| e <= hi))
+fn stable() -> &'static [(usize, usize)] {
+    let n = STABLE_LEN.load(Ordering::Acquire);
+    // SAFETY: the first n entries were published by the release store of STABLE_LEN.
+    unsafe { &(&*STABLE.0.get())[..n] }
+}
+
+fn others() -> &'static [(usize, usize)] {
+    let n = LEN.load(Ordering::Acquire);
+    // SAFETY: the first n entries were published by the release store of LEN.
+    unsafe { &(&*TABLE.0.get())[..n] }
+}
+
+/// The known code range `[lo, hi)` that holds `addr`. Async-signal-safe.
+pub fn find(addr: usize) -> Option<(usize, usize)> {
+    find_in(stable(), addr).or_else(|| find_in(others(), addr))
+}
+
+/// Copies the code at `[addr, addr + buf.len())` into `buf`; false if any of it is not known
+/// code or cannot be read. Async-signal-safe: never faults.
+pub fn read(addr: usize, buf: &mut [u8]) -> bool {
+    let Some(end) = addr.checked_add(buf.len()) else {
+        return false;
+    };
+    if let Some((_, hi)) = find_in(stable(), addr) {
+        if end <= hi {
+            // SAFETY: the main executable's code segments stay mapped for the process's life.
+            unsafe {
+                core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len())
+            };
+            return true;
+        }
+    }
+    match find_in(others(), addr) {
+        Some((_, hi)) if end <= hi => sys::read_own_memory(addr, buf),
+        _ => false,
+    }
+}
+
+/// [`read`] into a fixed-size array.
+pub fn read_array<const N: usize>(addr: usize) -> Option<[u8; N]> {
+    let mut b = [0u8; N];
+    read(addr, &mut b).then_some(b)
+}
+
+#[cfg(test)]
+pub fn snapshot_for_tests() {
+    extern crate std;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(snapshot);
 }
 
 #[cfg(test)]
@@ -62,13 +177,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_our_own_code_and_not_the_stack() {
-        snapshot();
-        let pc = finds_our_own_code_and_not_the_stack as *const () as usize;
+    fn finds_and_reads_our_own_code_and_not_the_stack() {
+        snapshot_for_tests();
+        let pc = finds_and_reads_our_own_code_and_not_the_stack as *const () as usize;
         assert!(find(pc).is_some());
-        assert!(contains(pc, 4));
+        let direct: [u8; 16] = read_array(pc).expect("our code is readable");
+        // SAFETY: our own function's first bytes.
+        assert_eq!(direct, unsafe { *(pc as *const [u8; 16]) });
         let local = 0u64;
         assert!(find(&local as *const u64 as usize).is_none());
         assert!(find(0).is_none());
+        assert!(read_array::<4>(0).is_none());
     }
 }

@@ -87,6 +87,8 @@ struct State {
     start_wall: u64,
     /// Started by GRTPROF (stopped at grt_main's return or exit()).
     from_env: bool,
+    /// The process that started it (a fork()ed child does not write the parent's file).
+    pid: i32,
     stacks: StackTable,
     /// The last run's mode and rate, for grt_prof_read_stats after stop.
     last_mode: u32,
@@ -101,6 +103,7 @@ static mut STATE: State = State {
     start_mono: 0,
     start_wall: 0,
     from_env: false,
+    pid: 0,
     stacks: StackTable::new(),
     last_mode: MODE_OFF,
     rand: 0,
@@ -217,7 +220,8 @@ fn disarm_m(m: &mut M) {
     }
 }
 
-fn set_itimer(period_ns: u64) -> sys::Result<()> {
+/// Arms ITIMER_PROF; returns what was armed before.
+fn set_itimer(period_ns: u64) -> sys::Result<arch::ITimerSpec> {
     let us = period_ns / 1000;
     let spec = arch::ITimerSpec {
         interval_sec: (us / 1_000_000) as i64,
@@ -225,15 +229,15 @@ fn set_itimer(period_ns: u64) -> sys::Result<()> {
         value_sec: (us / 1_000_000) as i64,
         value_sub: (us % 1_000_000) as i64,
     };
-    sys::setitimer(sys::ITIMER_PROF, &spec)
+    sys::swap_itimer(sys::ITIMER_PROF, &spec)
 }
 
 /// Called by every new M on its own thread once its id and tid are set: arms its timer when
 /// a profile with per-thread timers is running.
 pub fn mstart_hook(m: &mut M) {
-    if MODE.load(Ordering::Acquire) != MODE_PER_THREAD {
-        return;
-    }
+    // Always under the lock (once per thread): checking MODE first without it could miss a
+    // start that read this M's tid as 0 (store-buffering: each side may see the other's old
+    // value).
     PROF.lock();
     if MODE.load(Ordering::Acquire) == MODE_PER_THREAD {
         if let Err(e) = arm_m(state(), m) {
@@ -250,33 +254,40 @@ pub fn mstart_hook(m: &mut M) {
 
 // ---- start / stop ----------------------------------------------------------------------------
 
+/// Maps the sample buffer the first time (a failure is retried at the next start).
 fn ensure_buffer() -> bool {
-    let b = BUFFER.call_once(|| {
-        let bytes = ProfBuf::bytes(BUFFER_SLOTS);
-        let mem = sys::mmap_anon(
-            bytes,
-            arch::ProtFlags::READ | arch::ProtFlags::WRITE,
-            arch::MapFlags::empty(),
-        );
-        match mem {
-            Ok(p) => {
-                // Touch every page now: a first write from the handler would be a page fault
-                // inside it (measured: 7-22 us instead of 0.5 us for one sample in seven).
-                let page = crate::auxv::page_size();
-                for off in (0..bytes).step_by(page) {
-                    // SAFETY: inside the fresh mapping; zero is what it holds already.
-                    unsafe { core::ptr::write_volatile((p + off) as *mut u8, 0) };
-                }
-                // SAFETY: fresh zeroed memory of the right size, never unmapped (profbuf.rs).
-                unsafe { ProfBuf::new(p as *mut u8, BUFFER_SLOTS) }
-            }
-            // SAFETY: zero slots: the memory is never touched.
-            Err(_) => unsafe { ProfBuf::new(core::ptr::null_mut(), 0) },
-        }
-    });
-    // A buffer made with zero slots (mmap failed) would drop everything.
-    b.capacity() > 0
+    if BUFFER.get().is_some() {
+        return true;
+    }
+    let bytes = ProfBuf::bytes(BUFFER_SLOTS);
+    let Ok(p) = sys::mmap_anon(
+        bytes,
+        arch::ProtFlags::READ | arch::ProtFlags::WRITE,
+        arch::MapFlags::empty(),
+    ) else {
+        return false;
+    };
+    // Touch every page now: a first write from the handler would be a page fault inside it
+    // (measured: 7-22 us instead of 0.5 us for one sample in seven).
+    let page = crate::auxv::page_size();
+    for off in (0..bytes).step_by(page) {
+        // SAFETY: inside the fresh mapping; zero is what it holds already.
+        unsafe { core::ptr::write_volatile((p + off) as *mut u8, 0) };
+    }
+    // SAFETY: fresh zeroed memory of the right size, never unmapped (profbuf.rs). Only
+    // start (under PROF) gets here, so this closure runs.
+    BUFFER.call_once(|| unsafe { ProfBuf::new(p as *mut u8, BUFFER_SLOTS) });
+    true
 }
+
+/// Signals blocked while the SIGPROF handler runs: every asynchronous one, so no other
+/// handler (which might longjmp away) runs on top of it while it holds a buffer slot and is
+/// counted in INFLIGHT. (Faults cannot be blocked, and the handler causes none.)
+const SIGPROF_HANDLER_MASK: u64 =
+    !(1 << (4 - 1) | 1 << (5 - 1) | 1 << (7 - 1) | 1 << (8 - 1) | 1 << (11 - 1) | 1 << (31 - 1));
+
+/// How long stop waits for handlers still running before it says so and goes on, in ns.
+const INFLIGHT_WAIT_NS: u64 = 1_000_000_000;
 
 /// `grt_prof_start`.
 pub fn start(hz: i64, path: &[u8], from_env: bool) -> i32 {
@@ -303,6 +314,9 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
         );
     }
     let st = state();
+    if !ensure_buffer() {
+        return report(GRT_ENOMEM, f, format_args!("cannot map the sample buffer"));
+    }
     let fd = match sys::create_file(path) {
         Ok(fd) => fd,
         Err(e) => {
@@ -314,10 +328,6 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
             );
         }
     };
-    if !ensure_buffer() {
-        sys::close(fd);
-        return report(GRT_ENOMEM, f, format_args!("cannot map the sample buffer"));
-    }
     // Anything left from an earlier run was drained by its stop.
     buffer().drain(|_| {});
     buffer().reset_lost();
@@ -327,6 +337,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
     st.hz = hz;
     st.period_ns = 1_000_000_000 / hz as u64;
     st.fd = fd;
+    st.pid = sys::getpid();
     st.from_env = from_env;
     st.stacks.clear();
     st.start_mono = sys::nanotime();
@@ -335,7 +346,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
     for c in [&SAMPLES, &PSEUDO, &FORWARDED, &DROPPED] {
         c.store(0, Ordering::Relaxed);
     }
-    if let Err(e) = signals::install(SIGPROF, sigprof_handler) {
+    if let Err(e) = signals::install_with_mask(SIGPROF, sigprof_handler, SIGPROF_HANDLER_MASK) {
         sys::close(fd);
         return report(
             GRT_ESYS,
@@ -361,26 +372,84 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
                 "grt: profiler: per-thread CPU timers unavailable (errno {}); using setitimer(ITIMER_PROF)\n",
                 e.0
             );
-            proc::for_each_m(disarm_m);
+            // Signals of the timers made so far must not be taken for setitimer's.
+            teardown(mode);
+            if let Err(e) =
+                signals::install_with_mask(SIGPROF, sigprof_handler, SIGPROF_HANDLER_MASK)
+            {
+                sys::close(fd);
+                return report(
+                    GRT_ESYS,
+                    f,
+                    format_args!("cannot install the SIGPROF handler: errno {}", e.0),
+                );
+            }
             mode = MODE_SETITIMER;
             MODE.store(mode, Ordering::SeqCst);
         }
     }
     if mode == MODE_SETITIMER {
-        if let Err(e) = set_itimer(st.period_ns) {
-            MODE.store(MODE_OFF, Ordering::SeqCst);
-            let _ = signals::uninstall(SIGPROF);
+        let err = match set_itimer(st.period_ns) {
+            Ok(old) if old.value_sec == 0 && old.value_sub == 0 => None,
+            // The program's own ITIMER_PROF is running: put it back, do not take it over.
+            Ok(old) => {
+                let _ = sys::setitimer(sys::ITIMER_PROF, &old);
+                Some((GRT_EBUSY, 0))
+            }
+            Err(e) => Some((GRT_ESYS, e.0)),
+        };
+        if let Some((code, errno)) = err {
+            teardown(mode);
             sys::close(fd);
-            return report(
-                GRT_ESYS,
-                f,
-                format_args!("cannot arm setitimer(ITIMER_PROF): errno {}", e.0),
-            );
+            return if code == GRT_EBUSY {
+                report(
+                    code,
+                    f,
+                    format_args!(
+                        "setitimer(ITIMER_PROF) is in use by the program; not taking it over"
+                    ),
+                )
+            } else {
+                report(
+                    code,
+                    f,
+                    format_args!("cannot arm setitimer(ITIMER_PROF): errno {}", errno),
+                )
+            };
         }
     }
     st.last_mode = mode;
     register_exit_hook();
     GRT_OK
+}
+
+/// Stops sampling and puts the program's SIGPROF action back: timers off, handlers still
+/// running waited for, pending SIGPROFs dropped (PROF held).
+fn teardown(mode: u32) {
+    MODE.store(MODE_OFF, Ordering::SeqCst);
+    if mode == MODE_PER_THREAD {
+        proc::for_each_m(disarm_m);
+    } else if mode == MODE_SETITIMER {
+        let _ = sys::setitimer(sys::ITIMER_PROF, &arch::ITimerSpec::default());
+    }
+    // Handlers already past their check finish their sample (they are short and bounded;
+    // every asynchronous signal is blocked while they run). Bounded anyway.
+    let t0 = sys::nanotime();
+    while INFLIGHT.load(Ordering::SeqCst) != 0 {
+        if sys::nanotime().saturating_sub(t0) > INFLIGHT_WAIT_NS {
+            printerr!("grt: profiler: a SIGPROF handler did not finish; going on without it\n");
+            break;
+        }
+        sys::sched_yield();
+    }
+    // A timer signal may still be pending on some thread. With the program's previous action
+    // being the default (terminate), it must not arrive after the restore: setting SIG_IGN
+    // discards pending instances process-wide (POSIX), then the old action goes back. Only
+    // if grt's handler is still the one installed (the program may have put its own since).
+    if signals::is_ours(SIGPROF) && signals::prev_action(SIGPROF).handler == signals::SIG_DFL {
+        signals::set_action(SIGPROF, signals::SIG_IGN);
+    }
+    let _ = signals::uninstall(SIGPROF);
 }
 
 /// Moves samples from the buffer to the table (PROF held).
@@ -397,14 +466,17 @@ fn collect_locked(st: &mut State) {
     LAST_COLLECT.store(sys::nanotime(), Ordering::Relaxed);
 }
 
-/// sysmon's periodic call: keep the buffer from filling up.
+/// sysmon's periodic call: keep the buffer from filling up. Never waits for the lock (a stop
+/// may be writing the file).
 pub fn collect(now: u64) {
     if MODE.load(Ordering::Relaxed) == MODE_OFF
         || now.saturating_sub(LAST_COLLECT.load(Ordering::Relaxed)) < COLLECT_PERIOD_NS
     {
         return;
     }
-    PROF.lock();
+    if !PROF.try_lock() {
+        return;
+    }
     if MODE.load(Ordering::Relaxed) != MODE_OFF {
         collect_locked(state());
     }
@@ -425,23 +497,15 @@ fn stop_locked(f: &str) -> i32 {
         return report(GRT_EINVAL, f, format_args!("the profiler is not running"));
     }
     let st = state();
-    MODE.store(MODE_OFF, Ordering::SeqCst);
-    if mode == MODE_PER_THREAD {
-        proc::for_each_m(disarm_m);
-    } else {
-        let _ = sys::setitimer(sys::ITIMER_PROF, &arch::ITimerSpec::default());
+    teardown(mode);
+    let fd = core::mem::replace(&mut st.fd, -1);
+    st.from_env = false;
+    if sys::getpid() != st.pid {
+        // A fork()ed child (it has no timers: they are not inherited): the profile is the
+        // parent's to write.
+        sys::close(fd);
+        return GRT_OK;
     }
-    // Handlers already past their check finish their sample (they are short and bounded).
-    while INFLIGHT.load(Ordering::SeqCst) != 0 {
-        sys::sched_yield();
-    }
-    // A timer signal may still be pending on some thread. With the program's previous action
-    // being the default (terminate), it must not arrive after the restore: setting SIG_IGN
-    // discards pending instances process-wide (POSIX), then the old action goes back.
-    if signals::prev_action(SIGPROF).handler == signals::SIG_DFL {
-        signals::set_action(SIGPROF, signals::SIG_IGN);
-    }
-    let _ = signals::uninstall(SIGPROF);
     collect_locked(st);
     let meta = Meta {
         period_ns: st.period_ns,
@@ -449,10 +513,8 @@ fn stop_locked(f: &str) -> i32 {
         duration_nanos: sys::nanotime().saturating_sub(st.start_mono),
         lost: buffer().lost(),
     };
-    let r = write_profile(st.fd, &st.stacks, &meta);
-    sys::close(st.fd);
-    st.fd = -1;
-    st.from_env = false;
+    let r = write_profile(fd, &st.stacks, &meta);
+    sys::close(fd);
     match r {
         Ok(()) => GRT_OK,
         Err(what) => report(
@@ -498,7 +560,8 @@ pub fn start_from_env() {
     }
 }
 
-/// At grt_main's return, grt_exit and exit(): ends a GRTPROF profile and writes it.
+/// At grt_main's return: ends a GRTPROF profile and writes it (a profile started with
+/// grt_prof_start goes on: the program may stop it later).
 pub fn stop_from_env() {
     if MODE.load(Ordering::Acquire) == MODE_OFF {
         return;
@@ -506,6 +569,18 @@ pub fn stop_from_env() {
     PROF.lock();
     if MODE.load(Ordering::Acquire) != MODE_OFF && state().from_env {
         let _ = stop_locked("GRTPROF");
+    }
+    PROF.unlock();
+}
+
+/// At exit() and grt_exit: a profile still running, however it was started, is written.
+pub fn stop_at_exit() {
+    if MODE.load(Ordering::Acquire) == MODE_OFF {
+        return;
+    }
+    PROF.lock();
+    if MODE.load(Ordering::Acquire) != MODE_OFF {
+        let _ = stop_locked("grt_prof_stop at exit");
     }
     PROF.unlock();
 }
@@ -518,7 +593,7 @@ fn register_exit_hook() {
         fn atexit(f: extern "C" fn()) -> i32;
     }
     extern "C" fn at_exit() {
-        stop_from_env();
+        stop_at_exit();
     }
     if !DONE.swap(true, Ordering::AcqRel) {
         // SAFETY: registering a plain function with libc.
@@ -527,7 +602,7 @@ fn register_exit_hook() {
 }
 #[cfg(any(feature = "freestanding", test))]
 fn register_exit_hook() {
-    // No libc exit(): grt_exit and grt_main's return call stop_from_env themselves.
+    // No libc exit(): grt_exit calls stop_at_exit itself.
 }
 
 // ---- C API -----------------------------------------------------------------------------------

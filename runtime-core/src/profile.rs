@@ -256,58 +256,6 @@ pub struct Meta {
     pub lost: u64,
 }
 
-/// ELF program header (`Elf64_Phdr`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Phdr {
-    p_type: u32,
-    p_flags: u32,
-    p_offset: u64,
-    p_vaddr: u64,
-    p_paddr: u64,
-    p_filesz: u64,
-    p_memsz: u64,
-    p_align: u64,
-}
-const PT_LOAD: u32 = 1;
-const PT_PHDR: u32 = 6;
-const PF_X: u32 = 1;
-
-/// The main executable's code segments as the kernel maps them, from its program headers
-/// (`AT_PHDR`): `[start, limit)` and file offset, page-rounded. Taken from the ELF rather than
-/// from /proc/self/maps because emulators do not always show them faithfully (qemu-user 7.2
-/// merges an x86_64 guest's segments into one `r--p` line), and pprof computes load
-/// addresses from the mapping of the text segment.
-fn main_exe_segments(
-    mut f: impl FnMut(usize, usize, usize) -> Result<(), NoMem>,
-) -> Result<bool, NoMem> {
-    let a = crate::auxv::get();
-    if a.phdr == 0 || a.phnum == 0 || a.phnum > 256 {
-        return Ok(false);
-    }
-    // SAFETY: AT_PHDR points to the main executable's AT_PHNUM program headers, mapped for
-    // the life of the process.
-    let phdrs = unsafe { core::slice::from_raw_parts(a.phdr as *const Phdr, a.phnum) };
-    // The load bias: where PT_PHDR landed against where it says it is (0 without PT_PHDR:
-    // a static, non-PIE executable).
-    let bias = phdrs
-        .iter()
-        .find(|p| p.p_type == PT_PHDR)
-        .map_or(0, |p| a.phdr.wrapping_sub(p.p_vaddr as usize));
-    let page = a.pagesz;
-    let mut any = false;
-    for p in phdrs
-        .iter()
-        .filter(|p| p.p_type == PT_LOAD && p.p_flags & PF_X != 0)
-    {
-        let start = bias.wrapping_add(p.p_vaddr as usize) & !(page - 1);
-        let end = (bias.wrapping_add((p.p_vaddr + p.p_memsz) as usize) + page - 1) & !(page - 1);
-        f(start, end, p.p_offset as usize & !(page - 1))?;
-        any = true;
-    }
-    Ok(any)
-}
-
 /// Reads the named code mappings, main executable first.
 fn read_mappings(strings: &mut Strings, maps_out: &mut RtVec<Map>) -> Result<(), NoMem> {
     let mut exe = [0u8; maps::PATH_BYTES];
@@ -316,7 +264,7 @@ fn read_mappings(strings: &mut Strings, maps_out: &mut RtVec<Map>) -> Result<(),
     let mut have_main = false;
     if !exe.is_empty() {
         let name = strings.id(exe)?;
-        have_main = main_exe_segments(|start, end, offset| {
+        have_main = crate::codemap::main_exe_segments(|start, end, offset| {
             maps_out.push(Map {
                 start,
                 end,

@@ -115,6 +115,11 @@ pub unsafe fn rt_sigaction(
 
 /// Installs `h` for `sig` (once; later calls do nothing) and remembers the previous action.
 pub fn install(sig: i32, h: Handler) -> sys::Result<()> {
+    install_with_mask(sig, h, HANDLER_MASK)
+}
+
+/// [`install`] with the signals to block while `h` runs (grt's own are always blocked too).
+pub fn install_with_mask(sig: i32, h: Handler, mask: u64) -> sys::Result<()> {
     let _g = INSTALL_LOCK.lock();
     let p = &PREV[sig as usize];
     if p.installed.load(Ordering::Relaxed) {
@@ -133,13 +138,22 @@ pub fn install(sig: i32, h: Handler) -> sys::Result<()> {
         handler: arch::grt_sigtramp as *const () as usize,
         flags: (SaFlags::SIGINFO | SaFlags::ONSTACK | SaFlags::RESTART | SaFlags::RESTORER).bits(),
         restorer: arch::grt_sigreturn as *const () as usize,
-        mask: HANDLER_MASK,
+        mask: mask | HANDLER_MASK,
     };
     // SAFETY: grt's handlers are written to run in any thread at any time.
     unsafe { rt_sigaction(sig, Some(&act), None) }
 }
 
-/// Puts back the action that was there before [`install`].
+/// Whether grt's trampoline is the handler installed for `sig` right now.
+pub fn is_ours(sig: i32) -> bool {
+    let mut cur = KernelSigaction::default();
+    // SAFETY: querying only.
+    unsafe { rt_sigaction(sig, None, Some(&mut cur)) }.is_ok()
+        && cur.handler == arch::grt_sigtramp as *const () as usize
+}
+
+/// Puts back the action that was there before [`install`] — unless the program has installed
+/// another one since (then that one stays).
 pub fn uninstall(sig: i32) -> sys::Result<()> {
     let _g = INSTALL_LOCK.lock();
     let p = &PREV[sig as usize];
@@ -147,8 +161,11 @@ pub fn uninstall(sig: i32) -> sys::Result<()> {
         return Ok(());
     }
     let act = prev_action(sig);
-    // SAFETY: restoring what the program had installed itself.
-    unsafe { rt_sigaction(sig, Some(&act), None)? };
+    // SAFETY: restoring what the program had installed itself, while ours is still in place
+    // (this is the only code that replaces grt's handler).
+    if is_ours(sig) {
+        unsafe { rt_sigaction(sig, Some(&act), None)? };
+    }
     p.installed.store(false, Ordering::Release);
     Ok(())
 }

@@ -39,7 +39,7 @@ use grt_arch as arch;
 use crate::cpuprof::{self, PC_EXTERNAL_CODE, PC_GC, PC_SYSTEM};
 use crate::profbuf::{Sample, MAX_STACK};
 use crate::runtime2::{G, GSCAN, GSYSCALL, M};
-use crate::traceback::{gentraceback, TRACE_FROM_SIGNAL};
+use crate::traceback::{gentraceback, MIN_CODE_ADDR, TRACE_FROM_SIGNAL};
 use crate::{codemap, proc, signals, stkbar, sys};
 
 pub const SIGPROF: i32 = 27;
@@ -127,6 +127,11 @@ unsafe fn record(uc: *mut c_void) {
     }
     if s.n == 0 {
         pseudo(s, pc, PC_SYSTEM);
+    }
+    if s.stack[0] < MIN_CODE_ADDR {
+        // pc 0 (a call through a null pointer) or in the first page: not code, and it would
+        // read as a pseudo-frame.
+        s.stack[0] = PC_EXTERNAL_CODE;
     }
     let pseudo = s.n == 2 && (s.stack[1] == PC_SYSTEM || s.stack[1] == PC_GC);
     w.publish();

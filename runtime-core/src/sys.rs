@@ -360,6 +360,37 @@ pub fn readlink(path: &[u8], buf: &mut [u8]) -> Result<usize> {
     })
 }
 
+/// Copies `[addr, addr + buf.len())` of this process's own memory with process_vm_readv:
+/// false (EFAULT, ENOSYS under some emulators, ...) instead of a fault when it is not mapped.
+pub fn read_own_memory(addr: usize, buf: &mut [u8]) -> bool {
+    #[repr(C)]
+    struct IoVec {
+        base: usize,
+        len: usize,
+    }
+    let local = IoVec {
+        base: buf.as_mut_ptr() as usize,
+        len: buf.len(),
+    };
+    let remote = IoVec {
+        base: addr,
+        len: buf.len(),
+    };
+    // SAFETY: the kernel checks the remote range; the local one is our buffer.
+    let r = unsafe {
+        arch::syscall6(
+            nr::__NR_process_vm_readv,
+            getpid() as usize,
+            &local as *const IoVec as usize,
+            1,
+            &remote as *const IoVec as usize,
+            1,
+            0,
+        )
+    };
+    r == buf.len() as isize
+}
+
 // ---- timers, for the profiler ---------------------------------------------------------------
 
 pub const CLOCK_REALTIME: usize = 0;
@@ -409,6 +440,21 @@ pub fn timer_settime(id: i32, spec: &arch::ITimerSpec) -> Result<()> {
 pub fn timer_delete(id: i32) -> Result<()> {
     // SAFETY: deleting a timer we created.
     check(unsafe { arch::syscall1(nr::__NR_timer_delete, id as usize) }).map(|_| ())
+}
+
+/// setitimer(which, spec), returning the timer that was armed before.
+pub fn swap_itimer(which: usize, spec: &arch::ITimerSpec) -> Result<arch::ITimerSpec> {
+    let mut old = arch::ITimerSpec::default();
+    // SAFETY: spec and old are valid for the call.
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_setitimer,
+            which,
+            spec as *const arch::ITimerSpec as usize,
+            &mut old as *mut arch::ITimerSpec as usize,
+        )
+    })?;
+    Ok(old)
 }
 
 /// setitimer(which, spec) (microseconds in the `_sub` fields).

@@ -36,6 +36,10 @@ pub const MAX_FRAMES: usize = 64;
 /// `pc`, `sp`, `fp` and `lr` are an interrupted thread's registers (from a ucontext).
 pub const TRACE_FROM_SIGNAL: u32 = 1;
 
+/// Return addresses below this are garbage (the first page is never mapped), and would clash
+/// with the profile's pseudo-frames.
+pub const MIN_CODE_ADDR: usize = 4096;
+
 /// The next frame pointer and return address after `fp`, if `fp` is a valid record inside
 /// `[lo, hi)`.
 pub fn step(fp: usize, lo: usize, hi: usize) -> Option<arch::FrameRecord> {
@@ -55,31 +59,17 @@ fn stack_word(addr: usize, lo: usize, hi: usize) -> Option<usize> {
     Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
 }
 
-/// Largest frameless function the walker believes in, in bytes (a leaf's size).
-const MAX_FRAMELESS_FN: usize = 64 * 1024;
-
-/// Is `ret` a return address from a direct call to a function that contains `pc` and opens
-/// no frame (so `pc` runs in a frameless leaf called from there)?
-fn called_frameless(ret: usize, pc: usize) -> bool {
-    let Some(site) = ret.checked_sub(arch::CALL_INSN_LEN) else {
-        return false;
-    };
-    if !codemap::contains(site, arch::CALL_INSN_LEN) {
-        return false;
-    }
-    // SAFETY: the call instruction lies in known code.
-    let Some(f) = (unsafe { arch::direct_call_target(ret) }) else {
-        return false;
-    };
-    // SAFETY (opens_frame): f .. f + 8 lies in known code (checked first).
-    f <= pc
-        && pc - f < MAX_FRAMELESS_FN
-        && codemap::contains(f, 8)
-        && !unsafe { arch::opens_frame(f) }
+/// The target of the direct call that returns to `ret`, read safely.
+fn call_target(ret: usize) -> Option<usize> {
+    let call =
+        codemap::read_array::<{ arch::CALL_INSN_LEN }>(ret.checked_sub(arch::CALL_INSN_LEN)?)?;
+    arch::direct_call_target(&call, ret)
 }
 
 /// The caller of an interrupted function that has no frame record at pc (see the module
-/// comment), if there is one and the fp chain would not give it next anyway.
+/// comment), if there is one and the fp chain would not give it next anyway. Every read of
+/// code goes through `codemap::read` (never faults); every candidate return address must
+/// come right after a direct call to the function that contains pc.
 fn frameless_caller(
     pc: usize,
     sp: usize,
@@ -88,24 +78,37 @@ fn frameless_caller(
     lo: usize,
     hi: usize,
 ) -> Option<usize> {
-    let (code_lo, code_hi) = codemap::find(pc)?;
-    if pc.checked_add(4)? > code_hi {
+    let (code_lo, _) = codemap::find(pc)?;
+    let start = pc.saturating_sub(arch::FRAMELESS_SCAN_BYTES).max(code_lo);
+    let mut buf = [0u8; arch::FRAMELESS_SCAN_BYTES + 4];
+    let code = &mut buf[..pc.checked_add(4)? - start];
+    if !codemap::read(start, code) {
         return None;
     }
-    // SAFETY: [code_lo, pc + 4) lies inside one known, readable code mapping.
-    let ret = match unsafe { arch::frameless_return(pc, code_lo) }? {
-        arch::RetLoc::Lr { func_lo } => lr.filter(|&l| !(func_lo..=pc).contains(&l))?,
-        arch::RetLoc::Stack(off) => stack_word(sp.checked_add(off)?, lo, hi)?,
-        arch::RetLoc::StackIfCall(off) => {
-            let v = stack_word(sp.checked_add(off)?, lo, hi)?;
-            if !called_frameless(v, pc) {
-                return None;
-            }
-            v
-        }
+    let (ret, min_target, frameless_only) = match arch::frameless_return(code, pc)? {
+        arch::RetLoc::Lr { min_target } => (lr?, min_target, false),
+        arch::RetLoc::Stack {
+            off,
+            max_back,
+            frameless_only,
+        } => (
+            stack_word(sp.checked_add(off)?, lo, hi)?,
+            pc.saturating_sub(max_back),
+            frameless_only,
+        ),
     };
+    if ret < MIN_CODE_ADDR || codemap::find(ret).is_none() {
+        return None;
+    }
+    let target = call_target(ret)?;
+    if target < min_target || target > pc {
+        return None;
+    }
+    if frameless_only && arch::opens_frame(&codemap::read_array::<8>(target)?) {
+        return None;
+    }
     let next = step(fp, lo, hi).map(|r| r.ret);
-    (ret != 0 && Some(ret) != next && codemap::find(ret).is_some()).then_some(ret)
+    (Some(ret) != next).then_some(ret)
 }
 
 /// Walks from (pc, sp, fp[, lr]) within `[lo, hi)`, calling `f` for each frame: `pc` first
@@ -134,7 +137,7 @@ pub fn gentraceback(
     }
     while n < max {
         let Some(rec) = step(fp, lo, hi) else { break };
-        if rec.ret == 0 {
+        if rec.ret < MIN_CODE_ADDR {
             break;
         }
         f(rec.ret);
@@ -251,11 +254,11 @@ mod tests {
         let mut w = [0usize; 32];
         let base = chain(
             &mut w,
-            &[(2, 8, 0x100), (8, 20, 0x200), (20, usize::MAX, 0x300)],
+            &[(2, 8, 0x1100), (8, 20, 0x1200), (20, usize::MAX, 0x1300)],
         );
         let mut pcs = Vec::new();
         let n = walk(0x10, base + 16, base, base + 256, 64, |p| pcs.push(p));
-        assert_eq!(pcs, [0x10, 0x100, 0x200, 0x300]);
+        assert_eq!(pcs, [0x10, 0x1100, 0x1200, 0x1300]);
         assert_eq!(n, 4);
     }
 
@@ -263,10 +266,10 @@ mod tests {
     fn stops_at_loops_bounds_and_misalignment() {
         let mut w = [0usize; 32];
         // A loop back down, an fp outside the bounds, a misaligned fp.
-        let base = chain(&mut w, &[(4, 2, 0x100), (2, 4, 0x200)]);
+        let base = chain(&mut w, &[(4, 2, 0x1100), (2, 4, 0x1200)]);
         let mut pcs = Vec::new();
         walk(0, base + 32, base, base + 256, 64, |p| pcs.push(p));
-        assert_eq!(pcs, [0x100], "the record pointing down ends the walk");
+        assert_eq!(pcs, [0x1100], "the record pointing down ends the walk");
         pcs.clear();
         walk(0, base + 250, base, base + 256, 64, |p| pcs.push(p));
         assert!(pcs.is_empty());
@@ -303,7 +306,7 @@ mod tests {
     fn signal_walks_never_fault_on_random_stacks_and_code() {
         // The signal step reads instructions at pc and around return addresses: with the code
         // map in place, random pcs and lrs near real code exercise it.
-        crate::codemap::snapshot();
+        crate::codemap::snapshot_for_tests();
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut words = std::vec![0usize; 1024];
         let base = words.as_ptr() as usize;
