@@ -2,20 +2,21 @@
  *
  * Profiler accuracy. Two goroutines on two Ms (GRTMAXPROCS=2) each run
  * prof_main -> worker -> { leaf70, leaf30 }, where every round of worker spends 7 units of the
- * same work in leaf70 and 3 in leaf30, for a fixed number of rounds (so a fixed CPU time, about
- * 2 s per worker natively, however busy the machine is: the timers count CPU time). The whole run is profiled with
- * GRTPROF (so this runs in the freestanding build too) at 1000 Hz; the check in
+ * same work in leaf70 and 3 in leaf30, for a fixed number of rounds (so a fixed CPU time,
+ * about 2.5 s per worker natively, however busy the machine is: the timers count CPU time).
+ * The whole run is profiled with GRTPROF (so this runs in the freestanding build too) at
+ * 1000 Hz (the kernel's tick makes that ~250 per thread-second); the check in
  * xtask/src/profchecks.rs symbolizes the profile against this binary and wants 70 +- 5 % of
  * the leaf samples in leaf70, every sample in a leaf or in worker to carry the chain
  * prof_main -> worker -> leaf, and `go tool pprof -top` to read the file.
  */
 #include "check.h"
 
-#define ROUNDS 7000 /* rounds of worker */
+#define ROUNDS 112000 /* rounds of worker, 8.5 of its k on average */
 #ifndef EXPECT_PER_THREAD
 #define EXPECT_PER_THREAD 1 /* prof_setitimer.c includes this file with 0 */
 #endif
-#define UNIT 20000   /* iterations of the work loop in one unit (~20-40 us native) */
+#define UNIT 240     /* iterations of the work loop in one unit (~0.3 us native) */
 
 static volatile uint64_t sink;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
@@ -32,10 +33,19 @@ static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 __attribute__((noinline)) void leaf70(int n) { WORK(n); }
 __attribute__((noinline)) void leaf30(int n) { WORK(n); }
 
+/* Each round does 7k units in leaf70 and 3k in leaf30 with k random in 1..16: CPU time stays
+ * 70:30, and rounds of random length keep the sampling (at the kernel's tick, a fixed period)
+ * from falling into step with them, which made consecutive samples correlated and the share
+ * wander by more than the sample count explains. */
 __attribute__((noinline)) void worker(int rounds) {
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&x;
     for (int r = 0; r < rounds; r++) {
-        leaf70(7);
-        leaf30(3);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int k = 1 + (int)(x % 16);
+        leaf70(7 * k);
+        leaf30(3 * k);
     }
 }
 

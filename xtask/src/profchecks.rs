@@ -5,6 +5,7 @@
 //! | check | what must hold |
 //! |---|---|
 //! | `accuracy` | tests/c/prof_accuracy.c: leaf70 : leaf30 = 70 : 30 within 5 points, every sample in them called from `worker` called from `prof_main`; `go tool pprof -top` reads the file |
+//! | `accuracy_fallback` | the same with 70 +- 10: tests/c/prof_setitimer.c, the process-wide setitimer fallback, whose signals go to whichever thread the kernel (or qemu) picks; under qemu-aarch64 it has come out a few points low (63-68 %) |
 //! | `syscall` | tests/c/prof_syscall.c: samples of C code under `grt_cgocall` continue `c_burn, grt_cgocall, cgo_caller, cgo_main`; samples in a system call made between grt_entersyscall and grt_exitsyscall continue `sys_caller, sys_main` after the leaf |
 //! | `any` | the file is a valid profile with samples |
 //! | `valid` | the file is a valid profile (maybe without samples) |
@@ -28,7 +29,8 @@ pub fn check(name: &str, profile: &Path, exe: &Path, _stdout: &str) -> Result<St
     }
     let stacks = symbolized_stacks(&p, exe)?;
     match name {
-        "accuracy" => accuracy(&stacks, profile, exe),
+        "accuracy" => accuracy(&stacks, profile, exe, 5.0),
+        "accuracy_fallback" => accuracy(&stacks, profile, exe, 10.0),
         "syscall" => syscall(&stacks),
         "any" => Ok(format!("{} samples", p.sample_count())),
         _ => Err(format!("no profile check named {name:?}")),
@@ -50,7 +52,7 @@ fn has_run(s: &[String], seq: &[&str]) -> bool {
         .any(|w| w.iter().zip(seq).all(|(a, b)| a == b))
 }
 
-fn accuracy(stacks: &Stacks, profile: &Path, exe: &Path) -> Result<String, String> {
+fn accuracy(stacks: &Stacks, profile: &Path, exe: &Path, tolerance: f64) -> Result<String, String> {
     let mut problems = Vec::new();
     for (s, n) in stacks {
         for (i, f) in s.iter().enumerate() {
@@ -83,9 +85,9 @@ fn accuracy(stacks: &Stacks, profile: &Path, exe: &Path) -> Result<String, Strin
         return Err(format!("too few samples in the leaves: {l70} + {l30}"));
     }
     let pct = 100.0 * l70 as f64 / both as f64;
-    if !(65.0..=75.0).contains(&pct) {
+    if !(70.0 - tolerance..=70.0 + tolerance).contains(&pct) {
         return Err(format!(
-            "leaf70 has {pct:.1}% of the leaf samples ({l70} of {both}); expected 70 +- 5"
+            "leaf70 has {pct:.1}% of the leaf samples ({l70} of {both}); expected 70 +- {tolerance}"
         ));
     }
     let pprof = go_pprof_top(profile, exe)?;
