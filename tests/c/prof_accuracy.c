@@ -1,8 +1,8 @@
 /* grt-test: exit=0 stdout="PASS" env="GRTMAXPROCS=2" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=accuracy
  *
  * Profiler accuracy. Two goroutines on two Ms (GRTMAXPROCS=2) each run
- * prof_main -> worker -> { leaf70, leaf30 }, where every round of worker spends 7 units of the
- * same work in leaf70 and 3 in leaf30, for a fixed number of rounds (so a fixed CPU time,
+ * prof_main -> worker -> { leaf70, leaf30 }, where every round of worker spends 7k units of the
+ * same work in leaf70 and 3k in leaf30, for a fixed number of rounds (so a fixed CPU time,
  * about 2.5 s per worker natively, however busy the machine is: the timers count CPU time).
  * The whole run is profiled with GRTPROF (so this runs in the freestanding build too) at
  * 1000 Hz (the kernel's tick makes that ~250 per thread-second); the check in

@@ -4,20 +4,25 @@
 //!                both architectures in both builds (libc, freestanding), the header check, and
 //!                every C test in tests/c/ built both ways for both architectures and run
 //!                (x86_64 natively, aarch64 under qemu-aarch64), and every examples/*.c
-//!                (libc build) run the same way. Ends with `N passed, N failed`.
+//!                (libc build) run the same way; tests marked `builds=testhooks` run against
+//!                the test-only build, and `profile=CHECK` tests have their profile checked
+//!                (profchecks.rs). Ends with `N passed, N failed`.
 //! - `qemu-test`  the same integration suites, every binary run under QEMU user mode
 //!                (qemu-x86_64 and qemu-aarch64).
 //! - `bench`      context switch: grt against corosensei in the same process; then the
 //!                scheduler against Go (goroutine create, channel ping-pong, yield; x86_64
-//!                natively only), see bench.rs.
-//! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read).
+//!                natively only), see bench.rs; then the CPU profiler against gperftools'
+//!                libprofiler (overhead, handler cost, delivered rate), see bench_prof.rs.
+//! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read)
+//!                under GRTPROF, then draws its flame graph (paths printed).
 //! - `flamegraph PROFILE BINARY [-o OUT.svg]`
 //!                a CPU profile grt wrote (gzipped pprof) of BINARY, symbolized on the host:
 //!                folded stacks in PROFILE.folded and a flame graph in OUT.svg (default
 //!                PROFILE.svg), see flamegraph.rs.
 //!
 //! On a fresh machine these set up what is missing (the aarch64 Rust target; qemu-user and
-//! the aarch64 cross gcc/libc, and golang-go for `bench`, from Debian's packages when running
+//! the aarch64 cross gcc/libc; golang-go for `bench` and for the profiler test that runs
+//! `go tool pprof`; libgoogle-perftools-dev for `bench`; from Debian's packages when running
 //! as root).
 
 mod bench;
