@@ -9,8 +9,9 @@
 //!                (profchecks.rs). Ends with `N passed, N failed`.
 //! - `qemu-test`  the same integration suites, every binary run under QEMU user mode
 //!                (qemu-x86_64 and qemu-aarch64).
-//! - `bench`      context switch: grt against corosensei in the same process; then the
-//!                scheduler against Go (goroutine create, channel ping-pong, yield; x86_64
+//! - `bench [switch|sched|prof]`
+//!                all three parts, or the one named. Context switch: grt against corosensei
+//!                in the same process; then the scheduler against Go (goroutine create, channel ping-pong, yield; x86_64
 //!                natively only), see bench.rs; then the CPU profiler against gperftools'
 //!                libprofiler (overhead, handler cost, delivered rate), see bench_prof.rs.
 //! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read)
@@ -39,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <test | qemu-test | bench | demo>");
+    eprintln!("usage: cargo xtask <test | qemu-test | bench [switch|sched|prof] | demo>");
     eprintln!("       cargo xtask flamegraph PROFILE BINARY [-o OUT.svg]");
     eprintln!("  env GRT_TEST_FILTER=substr   run only the C tests whose name contains substr");
     ExitCode::from(2)
@@ -58,10 +59,15 @@ fn main() -> ExitCode {
         "test" => ctests::run_all(ctests::Mode::Native),
         "qemu-test" => ctests::run_all(ctests::Mode::Qemu),
         "bench" => {
-            // All parts run even if one fails.
-            let switch = ctests::bench();
-            let sched = bench::sched();
-            let prof = bench_prof::prof();
+            // All parts (or the one named) run even if one fails.
+            let part = args.get(1).map(String::as_str);
+            let want = |name: &str| part.is_none() || part == Some(name);
+            if part.is_some_and(|p| !["switch", "sched", "prof"].contains(&p)) {
+                return usage();
+            }
+            let switch = !want("switch") || ctests::bench();
+            let sched = !want("sched") || bench::sched();
+            let prof = !want("prof") || bench_prof::prof();
             switch && sched && prof
         }
         "demo" => ctests::demo(),
