@@ -442,14 +442,13 @@ fn teardown(mode: u32) {
         }
         sys::sched_yield();
     }
-    // A timer signal may still be pending on some thread. With the program's previous action
-    // being the default (terminate), it must not arrive after the restore: setting SIG_IGN
-    // discards pending instances process-wide (POSIX), then the old action goes back. Only
-    // if grt's handler is still the one installed (the program may have put its own since).
-    if signals::is_ours(SIGPROF) && signals::prev_action(SIGPROF).handler == signals::SIG_DFL {
-        signals::set_action(SIGPROF, signals::SIG_IGN);
-    }
-    let _ = signals::uninstall(SIGPROF);
+    // A timer signal of grt's may still be pending on some thread (the kernel keeps a deleted
+    // timer's queued signal): after the restore it would reach the program's handler on an M,
+    // or with the default action end the process. So pending SIGPROFs are discarded first
+    // (SIG_IGN), then the old action goes back. (A SIGPROF of the program's own pending at this
+    // very moment is dropped with them.) Only if grt's handler is still the one installed:
+    // the program may have put its own since.
+    let _ = signals::flush_and_uninstall(SIGPROF);
 }
 
 /// Moves samples from the buffer to the table (PROF held).

@@ -22,6 +22,7 @@ pub mod fatal;
 pub mod gzip;
 pub mod lock;
 pub mod maps;
+pub mod mheap;
 pub mod print;
 pub mod proc;
 pub mod profbuf;

@@ -155,15 +155,27 @@ pub fn is_ours(sig: i32) -> bool {
 /// Puts back the action that was there before [`install`] — unless the program has installed
 /// another one since (then that one stays).
 pub fn uninstall(sig: i32) -> sys::Result<()> {
+    uninstall_inner(sig, false)
+}
+
+/// [`uninstall`], first discarding every pending instance of `sig` in the process (by setting
+/// `SIG_IGN`, which POSIX says discards them) so none reaches the restored action.
+pub fn flush_and_uninstall(sig: i32) -> sys::Result<()> {
+    uninstall_inner(sig, true)
+}
+
+fn uninstall_inner(sig: i32, flush: bool) -> sys::Result<()> {
     let _g = INSTALL_LOCK.lock();
     let p = &PREV[sig as usize];
     if !p.installed.load(Ordering::Relaxed) {
         return Ok(());
     }
     let act = prev_action(sig);
-    // SAFETY: restoring what the program had installed itself, while ours is still in place
-    // (this is the only code that replaces grt's handler).
     if is_ours(sig) {
+        if flush {
+            set_action(sig, SIG_IGN);
+        }
+        // SAFETY: restoring what the program had installed itself, in place of ours.
         unsafe { rt_sigaction(sig, Some(&act), None)? };
     }
     p.installed.store(false, Ordering::Release);

@@ -1,0 +1,606 @@
+//! The garbage-collected heap: size-classed spans in mmap'd chunks, large objects, mark bits,
+//! sweep. (The collector that drives it — roots, concurrent stack scanning, stack barriers —
+//! builds on this; see the GC issue.)
+//!
+//! # Layout
+//!
+//! Memory comes from the kernel in chunks of [`CHUNK_BYTES`] (or one chunk of its own for a
+//! very large object), each divided into pages of [`PAGE_BYTES`]. A span is a run of pages of
+//! one chunk holding objects of one size class (`nelems` of them, at most [`MAX_NELEMS`]),
+//! or one large object. Each chunk has a page table (page -> span) and a free-page bitmap, so
+//! any address is mapped to its object in O(log chunks): binary search of the sorted chunk
+//! table, then one index. That is the lookup conservative marking needs: every word that
+//! points anywhere into an allocated object (interior pointers too) finds the object.
+//!
+//! # Bits
+//!
+//! Per span, `alloc` bits (the object is allocated) and `mark` bits (reached in this cycle).
+//! Sweep keeps exactly the marked objects (`alloc = mark`), clears the mark bits, and gives
+//! back spans that hold nothing. Objects are zeroed when they are handed out, so a swept slot
+//! may keep its stale contents until reused.
+//!
+//! # Who touches what
+//!
+//! Everything here runs under [`HEAP_LOCK`] (an ordinary runtime lock, never taken in a
+//! signal handler): allocation, marking's lookups and bit sets, sweeping. Span and chunk
+//! metadata live in persistentalloc memory and are never freed (spans are recycled), so a
+//! stale pointer to metadata is never a use-after-free.
+
+use core::ptr::{self, null_mut};
+
+use grt_arch::{MapFlags, ProtFlags};
+
+use crate::lock::Lock;
+use crate::{rtalloc, sys};
+
+/// Heap page, in bytes.
+pub const PAGE_BYTES: usize = 8192;
+/// Memory mapped at a time for ordinary spans, in bytes.
+pub const CHUNK_BYTES: usize = 4 << 20;
+const PAGES_PER_CHUNK: usize = CHUNK_BYTES / PAGE_BYTES;
+/// Most objects a span holds (16-byte objects in one page).
+pub const MAX_NELEMS: usize = PAGE_BYTES / 16;
+const BITMAP_WORDS: usize = MAX_NELEMS / 64;
+/// Objects above this size are large: a span of their own.
+pub const MAX_SMALL: usize = 32 << 10;
+/// Largest object that still goes into an ordinary chunk; bigger ones get their own mapping.
+const MAX_IN_CHUNK: usize = CHUNK_BYTES / 2;
+/// Chunks the heap can have at once (4 MiB each: 16 GiB of ordinary spans).
+const MAX_CHUNKS: usize = 4096;
+
+/// Size classes in bytes: multiples of 16 up to 256, then four steps per doubling up to
+/// MAX_SMALL (at most 25 % internal waste).
+const CLASSES: [usize; NCLASSES] = {
+    let mut c = [0usize; NCLASSES];
+    let mut i = 0;
+    let mut size = 16;
+    while size <= 256 {
+        c[i] = size;
+        i += 1;
+        size += 16;
+    }
+    let mut base = 256;
+    while base < MAX_SMALL {
+        let step = base / 4;
+        let mut k = 1;
+        while k <= 4 {
+            c[i] = base + k * step;
+            i += 1;
+            k += 1;
+        }
+        base *= 2;
+    }
+    assert!(i == 16 + 4 * 7);
+    c
+};
+const NCLASSES: usize = 16 + 4 * 7;
+
+/// The size class of a small object of `n` bytes.
+fn class_of(n: usize) -> usize {
+    CLASSES[..NCLASSES].partition_point(|&c| c < n.max(1))
+}
+
+/// Pages of a span of class `c`: enough for at least 8 objects (1 page for the small ones).
+fn span_pages(c: usize) -> usize {
+    (CLASSES[c] * 8).div_ceil(PAGE_BYTES).max(1)
+}
+
+/// A run of pages: objects of one size, or one large object.
+#[repr(C)]
+pub struct Span {
+    pub base: usize,
+    pub npages: usize,
+    pub elemsize: usize,
+    pub nelems: usize,
+    /// Size class, or usize::MAX for a large object.
+    pub class: usize,
+    /// No pointers inside (grt_alloc_atomic): marking does not scan it.
+    pub noscan: bool,
+    /// Allocated objects, and the next index to try.
+    pub alloc: [u64; BITMAP_WORDS],
+    pub mark: [u64; BITMAP_WORDS],
+    pub nalloc: usize,
+    pub freeindex: usize,
+    /// In its class's list of spans with free slots.
+    pub in_partial: bool,
+    pub next: *mut Span,
+    /// The chunk it belongs to.
+    chunk: *mut Chunk,
+}
+
+struct Chunk {
+    base: usize,
+    npages: usize,
+    /// A chunk of one large object, unmapped when it dies.
+    dedicated: bool,
+    /// Page -> span (null: free page).
+    spans: *mut *mut Span,
+    /// Free pages.
+    free: [u64; PAGES_PER_CHUNK / 64],
+}
+
+struct Heap {
+    chunks: [*mut Chunk; MAX_CHUNKS],
+    nchunks: usize,
+    /// Per class (small, scanned / noscan): spans with free slots.
+    partial: [[*mut Span; NCLASSES]; 2],
+    /// Span structs to reuse.
+    spare: *mut Span,
+    stats: HeapStats,
+}
+
+/// Counters (under HEAP_LOCK).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeapStats {
+    /// Bytes in allocated objects (their size classes).
+    pub inuse: usize,
+    /// Bytes mapped for the heap.
+    pub mapped: usize,
+    /// Objects allocated since the start.
+    pub nmalloc: u64,
+    /// Objects freed by sweeps.
+    pub nfree: u64,
+}
+
+pub static HEAP_LOCK: Lock = Lock::new();
+static mut HEAP: Heap = Heap {
+    chunks: [null_mut(); MAX_CHUNKS],
+    nchunks: 0,
+    partial: [[null_mut(); NCLASSES]; 2],
+    spare: null_mut(),
+    stats: HeapStats {
+        inuse: 0,
+        mapped: 0,
+        nmalloc: 0,
+        nfree: 0,
+    },
+};
+
+/// The heap; only with HEAP_LOCK held.
+fn heap() -> &'static mut Heap {
+    // SAFETY: every caller holds HEAP_LOCK (the pub functions take it, or require it).
+    unsafe { &mut *ptr::addr_of_mut!(HEAP) }
+}
+
+fn bit(bits: &[u64; BITMAP_WORDS], i: usize) -> bool {
+    bits[i / 64] & 1 << (i % 64) != 0
+}
+
+fn set(bits: &mut [u64; BITMAP_WORDS], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+// ---- chunks and pages ------------------------------------------------------------------------
+
+fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
+    let h = heap();
+    if h.nchunks == MAX_CHUNKS {
+        return None;
+    }
+    let base = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+    let npages = bytes / PAGE_BYTES;
+    let c = rtalloc::persistentalloc(core::mem::size_of::<Chunk>(), 64) as *mut Chunk;
+    let spans = rtalloc::alloc(npages * core::mem::size_of::<*mut Span>()) as *mut *mut Span;
+    if c.is_null() || spans.is_null() {
+        // SAFETY: our fresh mapping.
+        unsafe { sys::munmap(base, bytes).ok() };
+        return None;
+    }
+    // SAFETY: fresh zeroed memory for the chunk header.
+    unsafe {
+        c.write(Chunk {
+            base,
+            npages,
+            dedicated,
+            spans,
+            free: [0; PAGES_PER_CHUNK / 64],
+        });
+        for p in 0..npages.min(PAGES_PER_CHUNK) {
+            (*c).free[p / 64] |= 1 << (p % 64);
+        }
+    }
+    // Keep the table sorted by base for the binary search.
+    let at = h.chunks[..h.nchunks].partition_point(|&k| {
+        // SAFETY: chunks in the table are live.
+        unsafe { (*k).base < base }
+    });
+    h.chunks.copy_within(at..h.nchunks, at + 1);
+    h.chunks[at] = c;
+    h.nchunks += 1;
+    h.stats.mapped += bytes;
+    Some(c)
+}
+
+/// Takes `n` contiguous free pages of an ordinary chunk (first fit), mapping a new chunk if
+/// none has room. Returns the chunk and the first page.
+fn take_pages(n: usize) -> Option<(*mut Chunk, usize)> {
+    let h = heap();
+    for i in 0..h.nchunks {
+        let c = h.chunks[i];
+        // SAFETY: live chunk, under HEAP_LOCK.
+        let cr = unsafe { &mut *c };
+        if cr.dedicated {
+            continue;
+        }
+        let mut run = 0;
+        for p in 0..PAGES_PER_CHUNK {
+            if cr.free[p / 64] & 1 << (p % 64) != 0 {
+                run += 1;
+                if run == n {
+                    let first = p + 1 - n;
+                    for q in first..=p {
+                        cr.free[q / 64] &= !(1 << (q % 64));
+                    }
+                    return Some((c, first));
+                }
+            } else {
+                run = 0;
+            }
+        }
+    }
+    let c = new_chunk(CHUNK_BYTES, false)?;
+    // SAFETY: the fresh chunk.
+    let cr = unsafe { &mut *c };
+    for q in 0..n {
+        cr.free[q / 64] &= !(1 << (q % 64));
+    }
+    Some((c, 0))
+}
+
+fn new_span_struct() -> Option<*mut Span> {
+    let h = heap();
+    if !h.spare.is_null() {
+        let s = h.spare;
+        // SAFETY: a spare span struct, ours.
+        h.spare = unsafe { (*s).next };
+        return Some(s);
+    }
+    let s = rtalloc::persistentalloc(core::mem::size_of::<Span>(), 64) as *mut Span;
+    (!s.is_null()).then_some(s)
+}
+
+/// A new span of `npages` for objects of `elemsize` (class, or usize::MAX for large).
+fn new_span(npages: usize, elemsize: usize, class: usize, noscan: bool) -> Option<*mut Span> {
+    let s = new_span_struct()?;
+    let bytes = npages * PAGE_BYTES;
+    let (chunk, first, base) = if bytes > MAX_IN_CHUNK {
+        let c = new_chunk(bytes, true)?;
+        // SAFETY: the fresh chunk.
+        (c, 0, unsafe { (*c).base })
+    } else {
+        let (c, first) = take_pages(npages)?;
+        // SAFETY: live chunk.
+        (c, first, unsafe { (*c).base } + first * PAGE_BYTES)
+    };
+    let nelems = if class == usize::MAX {
+        1
+    } else {
+        bytes / elemsize
+    };
+    // SAFETY: our span struct; chunk pages first..first+npages are ours.
+    unsafe {
+        s.write(Span {
+            base,
+            npages,
+            elemsize,
+            nelems,
+            class,
+            noscan,
+            alloc: [0; BITMAP_WORDS],
+            mark: [0; BITMAP_WORDS],
+            nalloc: 0,
+            freeindex: 0,
+            in_partial: false,
+            next: null_mut(),
+            chunk,
+        });
+        for p in first..first + npages {
+            *(*chunk).spans.add(p) = s;
+        }
+    }
+    Some(s)
+}
+
+/// Gives a span's pages back (its chunk's, or the whole mapping for a dedicated chunk).
+fn free_span(s: *mut Span) {
+    let h = heap();
+    // SAFETY: a live span under HEAP_LOCK, with no allocated object.
+    let sr = unsafe { &mut *s };
+    // SAFETY: its chunk is live.
+    let c = unsafe { &mut *sr.chunk };
+    let first = (sr.base - c.base) / PAGE_BYTES;
+    for p in first..first + sr.npages {
+        // SAFETY: page table entries of this span.
+        unsafe { *c.spans.add(p) = null_mut() };
+        if p < PAGES_PER_CHUNK {
+            c.free[p / 64] |= 1 << (p % 64);
+        }
+    }
+    if c.dedicated {
+        let bytes = c.npages * PAGE_BYTES;
+        // SAFETY: the object's own mapping; nothing points into it that we will follow
+        // (its pages are gone from the table first).
+        unsafe { sys::munmap(c.base, bytes).ok() };
+        h.stats.mapped -= bytes;
+        let at = h.chunks[..h.nchunks]
+            .iter()
+            .position(|&k| ptr::eq(k, c))
+            .expect("a dedicated chunk is in the table");
+        h.chunks.copy_within(at + 1..h.nchunks, at);
+        h.nchunks -= 1;
+        // SAFETY: the page-table array came from rtalloc::alloc with this size.
+        unsafe {
+            rtalloc::free(
+                c.spans as *mut u8,
+                c.npages * core::mem::size_of::<*mut Span>(),
+            )
+        };
+    } else {
+        // Zero the pages now, so that handing out objects from them later needs no clear.
+        // SAFETY: the span's pages, free now.
+        unsafe { ptr::write_bytes(sr.base as *mut u8, 0, sr.npages * PAGE_BYTES) };
+    }
+    sr.next = h.spare;
+    h.spare = s;
+}
+
+// ---- allocation ----------------------------------------------------------------------------
+
+/// `n` zeroed bytes of heap (`noscan`: marking will not look inside). Null when out of memory.
+/// HEAP_LOCK must be held.
+pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
+    let h = heap();
+    let p = if n > MAX_SMALL {
+        let Some(npages) = n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES) else {
+            return null_mut();
+        };
+        let Some(s) = new_span(npages, npages * PAGE_BYTES, usize::MAX, noscan) else {
+            return null_mut();
+        };
+        // SAFETY: our fresh span.
+        let sr = unsafe { &mut *s };
+        set(&mut sr.alloc, 0);
+        sr.nalloc = 1;
+        h.stats.inuse += sr.elemsize;
+        sr.base
+    } else {
+        let c = class_of(n);
+        let list = &mut h.partial[noscan as usize][c];
+        let mut s = *list;
+        if s.is_null() {
+            let Some(ns) = new_span(span_pages(c), CLASSES[c], c, noscan) else {
+                return null_mut();
+            };
+            s = ns;
+            // SAFETY: our fresh span.
+            unsafe { (*s).in_partial = true };
+            *list = s;
+        }
+        // SAFETY: a span with a free slot (the partial list holds no full span).
+        let sr = unsafe { &mut *s };
+        let mut i = sr.freeindex;
+        while bit(&sr.alloc, i) {
+            i += 1;
+        }
+        set(&mut sr.alloc, i);
+        sr.nalloc += 1;
+        sr.freeindex = i + 1;
+        if sr.nalloc == sr.nelems {
+            *list = sr.next;
+            sr.next = null_mut();
+            sr.in_partial = false;
+        }
+        h.stats.inuse += sr.elemsize;
+        let p = sr.base + i * sr.elemsize;
+        // The slot may hold what a dead object left (sweep does not clear).
+        // SAFETY: the object's bytes, ours now.
+        unsafe { ptr::write_bytes(p as *mut u8, 0, sr.elemsize) };
+        p
+    };
+    h.stats.nmalloc += 1;
+    p as *mut u8
+}
+
+// ---- lookup and marking --------------------------------------------------------------------
+
+/// The object that contains `addr` (interior pointers too), if it is allocated:
+/// (its span, its index). HEAP_LOCK must be held.
+pub fn find_object(addr: usize) -> Option<(*mut Span, usize)> {
+    let h = heap();
+    let i = h.chunks[..h.nchunks].partition_point(|&k| {
+        // SAFETY: live chunks under HEAP_LOCK.
+        unsafe { (*k).base <= addr }
+    });
+    if i == 0 {
+        return None;
+    }
+    // SAFETY: live chunk.
+    let c = unsafe { &*h.chunks[i - 1] };
+    let off = addr - c.base;
+    if off >= c.npages * PAGE_BYTES {
+        return None;
+    }
+    // SAFETY: page index inside the chunk's table.
+    let s = unsafe { *c.spans.add(off / PAGE_BYTES) };
+    if s.is_null() {
+        return None;
+    }
+    // SAFETY: a live span.
+    let sr = unsafe { &*s };
+    let idx = (addr - sr.base) / sr.elemsize;
+    (idx < sr.nelems && bit(&sr.alloc, idx)).then_some((s, idx))
+}
+
+/// Sets the mark bit of object `idx` of `s`; true if it was not marked yet.
+pub fn mark(s: *mut Span, idx: usize) -> bool {
+    // SAFETY: a live span under HEAP_LOCK.
+    let sr = unsafe { &mut *s };
+    if bit(&sr.mark, idx) {
+        return false;
+    }
+    set(&mut sr.mark, idx);
+    true
+}
+
+/// The bytes of object `idx` of `s`, and whether they may hold pointers.
+pub fn object(s: *mut Span, idx: usize) -> (usize, usize, bool) {
+    // SAFETY: a live span under HEAP_LOCK.
+    let sr = unsafe { &*s };
+    (sr.base + idx * sr.elemsize, sr.elemsize, !sr.noscan)
+}
+
+// ---- sweep ---------------------------------------------------------------------------------
+
+/// Keeps exactly the marked objects, clears the marks, gives back empty spans, and rebuilds
+/// the lists of spans with free slots. Returns the bytes freed. HEAP_LOCK must be held.
+pub fn sweep_locked() -> usize {
+    let h = heap();
+    h.partial = [[null_mut(); NCLASSES]; 2];
+    let mut freed = 0;
+    // Spans are reached through the page tables: each once, at its first page.
+    let mut ci = 0;
+    while ci < h.nchunks {
+        let c = h.chunks[ci];
+        // SAFETY: live chunk.
+        let npages = unsafe { (*c).npages };
+        let mut removed = false;
+        let mut p = 0;
+        while p < npages {
+            // SAFETY: page table entry.
+            let s = unsafe { *(*c).spans.add(p) };
+            if s.is_null() {
+                p += 1;
+                continue;
+            }
+            // SAFETY: live span.
+            let sr = unsafe { &mut *s };
+            p += sr.npages;
+            let mut live = 0;
+            for w in 0..BITMAP_WORDS {
+                let dead = sr.alloc[w] & !sr.mark[w];
+                freed += dead.count_ones() as usize * sr.elemsize;
+                h.stats.nfree += dead.count_ones() as u64;
+                sr.alloc[w] &= sr.mark[w];
+                sr.mark[w] = 0;
+                live += sr.alloc[w].count_ones() as usize;
+            }
+            sr.nalloc = live;
+            sr.freeindex = 0;
+            sr.in_partial = false;
+            sr.next = null_mut();
+            if live == 0 {
+                // SAFETY: dedicated chunks hold one span: freeing it removes the chunk.
+                let dedicated = unsafe { (*c).dedicated };
+                free_span(s);
+                if dedicated {
+                    removed = true;
+                    break;
+                }
+            } else if live < sr.nelems {
+                let list = &mut h.partial[sr.noscan as usize][sr.class];
+                sr.next = *list;
+                *list = s;
+                sr.in_partial = true;
+            }
+        }
+        if !removed {
+            ci += 1;
+        }
+    }
+    h.stats.inuse -= freed;
+    freed
+}
+
+/// A copy of the counters.
+pub fn stats_locked() -> HeapStats {
+    heap().stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    /// The heap is global: the tests take turns.
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn with_heap<R>(f: impl FnOnce() -> R) -> R {
+        let _t = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        HEAP_LOCK.lock();
+        let r = f();
+        HEAP_LOCK.unlock();
+        r
+    }
+
+    #[test]
+    fn classes_are_sorted_and_cover_small_sizes() {
+        assert!(CLASSES[..NCLASSES].windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(CLASSES[NCLASSES - 1], MAX_SMALL);
+        for n in [1, 16, 17, 255, 256, 257, 1000, 32767, 32768] {
+            let c = CLASSES[class_of(n)];
+            assert!(c >= n && c <= n.max(16) * 2, "{n} -> {c}");
+        }
+        for c in 0..NCLASSES {
+            assert!(span_pages(c) * PAGE_BYTES / CLASSES[c] <= MAX_NELEMS);
+        }
+    }
+
+    #[test]
+    fn allocates_zeroed_objects_found_by_interior_pointers() {
+        with_heap(|| {
+            for n in [1usize, 24, 100, 4000, 40_000, 3 << 20] {
+                let p = alloc_locked(n, false) as usize;
+                assert!(p != 0);
+                // SAFETY: n bytes of our object.
+                let bytes = unsafe { core::slice::from_raw_parts_mut(p as *mut u8, n) };
+                assert!(bytes.iter().all(|&b| b == 0));
+                bytes.fill(0xab);
+                let (s, i) = find_object(p + n - 1).expect("interior pointer");
+                assert_eq!(object(s, i).0, p);
+                assert!(
+                    find_object(p + object(s, i).1).map_or(true, |(s2, i2)| object(s2, i2).0 != p)
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn sweep_keeps_marked_and_reuses_the_rest_zeroed() {
+        with_heap(|| {
+            sweep_locked(); // start from a clean slate: nothing marked, everything freed
+            assert_eq!(stats_locked().inuse, 0);
+            let objs: Vec<usize> = (0..2000)
+                .map(|_| alloc_locked(48, false) as usize)
+                .collect();
+            for &p in &objs {
+                // SAFETY: 48 bytes of each object.
+                unsafe { ptr::write_bytes(p as *mut u8, 0xcd, 48) };
+            }
+            let big = alloc_locked(5 << 20, true) as usize;
+            for &p in objs.iter().step_by(2) {
+                let (s, i) = find_object(p).unwrap();
+                assert!(mark(s, i));
+                assert!(!mark(s, i), "marking twice says so");
+            }
+            let freed = sweep_locked();
+            assert!(freed >= 1000 * 48 + (5 << 20));
+            assert!(
+                find_object(big).is_none(),
+                "the large object's mapping is gone"
+            );
+            for (k, &p) in objs.iter().enumerate() {
+                assert_eq!(find_object(p).is_some(), k % 2 == 0);
+            }
+            let again = alloc_locked(40, false) as usize;
+            // SAFETY: 48 bytes of the (reused) slot.
+            assert!(
+                unsafe { core::slice::from_raw_parts(again as *const u8, 48) }
+                    .iter()
+                    .all(|&b| b == 0)
+            );
+            sweep_locked();
+            assert_eq!(stats_locked().inuse, 0, "nothing marked: everything freed");
+        });
+    }
+}
