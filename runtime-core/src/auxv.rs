@@ -88,6 +88,48 @@ fn read_proc_self_auxv() -> Auxv {
     Auxv::parse((0..words / 2).map(|i| (buf[2 * i], buf[2 * i + 1])))
 }
 
+/// An ELF64 program header (`Elf64_Phdr`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Phdr {
+    pub p_type: u32,
+    pub p_flags: u32,
+    pub p_offset: u64,
+    pub p_vaddr: u64,
+    pub p_paddr: u64,
+    pub p_filesz: u64,
+    pub p_memsz: u64,
+    pub p_align: u64,
+}
+
+pub const PT_LOAD: u32 = 1;
+pub const PT_PHDR: u32 = 6;
+pub const PT_TLS: u32 = 7;
+pub const PF_X: u32 = 1;
+/// More program headers than this is taken for a broken auxiliary vector.
+const MAX_PHNUM: usize = 256;
+
+/// The main executable's program headers (`AT_PHDR`, `AT_PHNUM`), mapped for the life of
+/// the process; empty if the auxiliary vector does not give them.
+pub fn program_headers() -> &'static [Phdr] {
+    let a = get();
+    if a.phdr == 0 || a.phnum == 0 || a.phnum > MAX_PHNUM {
+        return &[];
+    }
+    // SAFETY: AT_PHDR points to the main executable's AT_PHNUM program headers, which stay
+    // mapped as long as the process runs.
+    unsafe { core::slice::from_raw_parts(a.phdr as *const Phdr, a.phnum) }
+}
+
+/// The main executable's load bias: where its PT_PHDR landed against the address it names
+/// (0 without PT_PHDR: a static, non-PIE executable).
+pub fn load_bias() -> usize {
+    program_headers()
+        .iter()
+        .find(|p| p.p_type == PT_PHDR)
+        .map_or(0, |p| get().phdr.wrapping_sub(p.p_vaddr as usize))
+}
+
 /// The system page size in bytes.
 pub fn page_size() -> usize {
     get().pagesz

@@ -19,7 +19,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::{maps, sys};
+use crate::{auxv, maps, sys};
 
 /// Executable mappings kept; later ones are not known.
 pub const MAX_RANGES: usize = 512;
@@ -35,23 +35,6 @@ static LEN: AtomicUsize = AtomicUsize::new(0);
 static STABLE: Table<MAX_STABLE> = Table(core::cell::UnsafeCell::new([(0, 0); MAX_STABLE]));
 static STABLE_LEN: AtomicUsize = AtomicUsize::new(0);
 
-/// ELF program header (`Elf64_Phdr`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Phdr {
-    p_type: u32,
-    p_flags: u32,
-    p_offset: u64,
-    p_vaddr: u64,
-    p_paddr: u64,
-    p_filesz: u64,
-    p_memsz: u64,
-    p_align: u64,
-}
-const PT_LOAD: u32 = 1;
-const PT_PHDR: u32 = 6;
-const PF_X: u32 = 1;
-
 /// The main executable's code segments as the kernel maps them, from its program headers
 /// (`AT_PHDR`): `[start, limit)` and file offset, page-rounded. Taken from the ELF rather than
 /// from /proc/self/maps because emulators do not always show them faithfully (qemu-user 7.2
@@ -60,24 +43,12 @@ const PF_X: u32 = 1;
 pub fn main_exe_segments<E>(
     mut f: impl FnMut(usize, usize, usize) -> Result<(), E>,
 ) -> Result<bool, E> {
-    let a = crate::auxv::get();
-    if a.phdr == 0 || a.phnum == 0 || a.phnum > 256 {
-        return Ok(false);
-    }
-    // SAFETY: AT_PHDR points to the main executable's AT_PHNUM program headers, mapped for
-    // the life of the process.
-    let phdrs = unsafe { core::slice::from_raw_parts(a.phdr as *const Phdr, a.phnum) };
-    // The load bias: where PT_PHDR landed against where it says it is (0 without PT_PHDR:
-    // a static, non-PIE executable).
-    let bias = phdrs
-        .iter()
-        .find(|p| p.p_type == PT_PHDR)
-        .map_or(0, |p| a.phdr.wrapping_sub(p.p_vaddr as usize));
-    let page = a.pagesz;
+    let bias = auxv::load_bias();
+    let page = auxv::page_size();
     let mut any = false;
-    for p in phdrs
+    for p in auxv::program_headers()
         .iter()
-        .filter(|p| p.p_type == PT_LOAD && p.p_flags & PF_X != 0)
+        .filter(|p| p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_X != 0)
     {
         let start = bias.wrapping_add(p.p_vaddr as usize) & !(page - 1);
         let end = (bias.wrapping_add((p.p_vaddr + p.p_memsz) as usize) + page - 1) & !(page - 1);

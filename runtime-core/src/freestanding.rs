@@ -12,22 +12,6 @@ use grt_arch::{self as arch, MapFlags, ProtFlags};
 
 use crate::{auxv, sys};
 
-const PT_TLS: u32 = 7;
-const PT_PHDR: u32 = 6;
-
-/// An ELF64 program header.
-#[repr(C)]
-struct Phdr {
-    p_type: u32,
-    p_flags: u32,
-    p_offset: u64,
-    p_vaddr: u64,
-    p_paddr: u64,
-    p_filesz: u64,
-    p_memsz: u64,
-    p_align: u64,
-}
-
 /// The program's TLS segment: initialisation image and sizes.
 #[derive(Clone, Copy, Default)]
 struct TlsSegment {
@@ -41,33 +25,23 @@ static ENVIRON: AtomicUsize = AtomicUsize::new(0);
 static AUXV_PTR: AtomicUsize = AtomicUsize::new(0);
 
 fn tls_segment() -> TlsSegment {
-    let a = auxv::get();
-    let phdrs = a.phdr as *const Phdr;
-    let mut bias = 0usize;
-    let mut seg = TlsSegment {
-        align: 16,
-        ..Default::default()
-    };
-    for i in 0..a.phnum {
-        // SAFETY: AT_PHDR/AT_PHNUM describe the loaded program headers.
-        let ph = unsafe { &*phdrs.add(i) };
-        if ph.p_type == PT_PHDR {
-            bias = a.phdr.wrapping_sub(ph.p_vaddr as usize);
-        }
-    }
-    for i in 0..a.phnum {
-        // SAFETY: as above.
-        let ph = unsafe { &*phdrs.add(i) };
-        if ph.p_type == PT_TLS {
-            seg = TlsSegment {
+    let bias = auxv::load_bias();
+    auxv::program_headers()
+        .iter()
+        .filter(|ph| ph.p_type == auxv::PT_TLS)
+        .last()
+        .map_or(
+            TlsSegment {
+                align: 16,
+                ..Default::default()
+            },
+            |ph| TlsSegment {
                 image: bias.wrapping_add(ph.p_vaddr as usize),
                 filesz: ph.p_filesz as usize,
                 memsz: ph.p_memsz as usize,
                 align: (ph.p_align as usize).max(16),
-            };
-        }
-    }
-    seg
+            },
+        )
 }
 
 /// A thread's TLS block and thread control block, in one mapping.

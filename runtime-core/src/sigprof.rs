@@ -170,95 +170,54 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
                 // pc (libc's wrapper, the kernel's return point) has no frame we trust; the
                 // goroutine's own frames start at syscallpc.
                 s.push(pc);
-                walk_g(s, g, pc, |s| {
-                    gentraceback(
-                        g.syscallpc,
-                        g.syscallsp,
-                        g.syscallbp,
-                        None,
-                        g.stack.lo,
-                        g.stack.hi,
-                        0,
-                        MAX_STACK - 1,
-                        |f| {
-                            s.push(f);
-                        },
-                    );
-                });
+                walk_g(s, g, pc, |s| walk_syscall(s, g));
             } else {
-                walk_g(s, g, pc, |s| {
-                    gentraceback(
-                        pc,
-                        sp,
-                        fp,
-                        lr,
-                        g.stack.lo,
-                        g.stack.hi,
-                        TRACE_FROM_SIGNAL,
-                        MAX_STACK,
-                        |f| {
-                            s.push(f);
-                        },
-                    );
-                });
+                walk_g(s, g, pc, |s| walk_regs(s, g, pc, sp, fp, lr));
             }
             return;
         }
         if within(sp, g0) && in_syscall && m.incgo.load(Ordering::Acquire) {
             // grt_cgocall's function on the system stack: its C frames end where grt_cgocall
             // cleared the frame pointer; the goroutine's continue from syscallpc.
-            gentraceback(
-                pc,
-                sp,
-                fp,
-                lr,
-                g0.stack.lo,
-                g0.stack.hi,
-                TRACE_FROM_SIGNAL,
-                MAX_STACK,
-                |f| {
-                    s.push(f);
-                },
-            );
-            let room = MAX_STACK.saturating_sub(s.n as usize);
-            if room > 0 {
-                walk_g(s, g, pc, |s| {
-                    gentraceback(
-                        g.syscallpc,
-                        g.syscallsp,
-                        g.syscallbp,
-                        None,
-                        g.stack.lo,
-                        g.stack.hi,
-                        0,
-                        room,
-                        |f| {
-                            s.push(f);
-                        },
-                    );
-                });
-            }
+            walk_regs(s, g0, pc, sp, fp, lr);
+            walk_g(s, g, pc, |s| walk_syscall(s, g));
             return;
         }
     }
     if within(sp, g0) {
         // The scheduler (or grt_cgocall's function called from outside a goroutine): g0
         // stacks never carry barriers, so no lock.
-        gentraceback(
-            pc,
-            sp,
-            fp,
-            lr,
-            g0.stack.lo,
-            g0.stack.hi,
-            TRACE_FROM_SIGNAL,
-            MAX_STACK,
-            |f| {
-                s.push(f);
-            },
-        );
+        walk_regs(s, g0, pc, sp, fp, lr);
     }
     // Else: the signal stack, the thread's original stack: a pseudo-stack (left empty here).
+}
+
+/// Appends the frames from the interrupted registers, on `stack`'s bounds.
+fn walk_regs(s: &mut Sample, stack: &G, pc: usize, sp: usize, fp: usize, lr: Option<usize>) {
+    let room = MAX_STACK - s.n as usize;
+    let (lo, hi) = (stack.stack.lo, stack.stack.hi);
+    gentraceback(pc, sp, fp, lr, lo, hi, TRACE_FROM_SIGNAL, room, |f| {
+        s.push(f);
+    });
+}
+
+/// Appends `g`'s own frames from where it entered its system call or grt_cgocall.
+fn walk_syscall(s: &mut Sample, g: &G) {
+    let room = MAX_STACK - s.n as usize;
+    let (lo, hi) = (g.stack.lo, g.stack.hi);
+    gentraceback(
+        g.syscallpc,
+        g.syscallsp,
+        g.syscallbp,
+        None,
+        lo,
+        hi,
+        0,
+        room,
+        |f| {
+            s.push(f);
+        },
+    );
 }
 
 /// Walks `g`'s stack with `walk` while holding `g.stack_lock`; if the lock is held (the GC

@@ -67,10 +67,14 @@ pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
     })
 }
 
-/// openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC). `path` must end with a NUL byte.
-pub fn open_readonly(path: &[u8]) -> Result<i32> {
-    const AT_FDCWD: isize = -100;
-    const O_CLOEXEC: usize = 0o2000000;
+const AT_FDCWD: isize = -100;
+const O_WRONLY: usize = 0o1;
+const O_CREAT: usize = 0o100;
+const O_TRUNC: usize = 0o1000;
+const O_CLOEXEC: usize = 0o2000000;
+
+/// openat(AT_FDCWD, path, flags | O_CLOEXEC, mode). `path` must end with a NUL byte.
+fn openat(path: &[u8], flags: usize, mode: usize) -> Result<i32> {
     if path.last() != Some(&0) {
         return Err(EINVAL);
     }
@@ -80,11 +84,16 @@ pub fn open_readonly(path: &[u8]) -> Result<i32> {
             nr::__NR_openat,
             AT_FDCWD as usize,
             path.as_ptr() as usize,
-            O_CLOEXEC,
-            0,
+            flags | O_CLOEXEC,
+            mode,
         )
     })
     .map(|fd| fd as i32)
+}
+
+/// openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC). `path` must end with a NUL byte.
+pub fn open_readonly(path: &[u8]) -> Result<i32> {
+    openat(path, 0, 0)
 }
 
 /// close(2).
@@ -308,25 +317,7 @@ pub fn ncpu() -> usize {
 /// openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644). `path` must end
 /// with a NUL byte.
 pub fn create_file(path: &[u8]) -> Result<i32> {
-    const AT_FDCWD: isize = -100;
-    const O_WRONLY: usize = 0o1;
-    const O_CREAT: usize = 0o100;
-    const O_TRUNC: usize = 0o1000;
-    const O_CLOEXEC: usize = 0o2000000;
-    if path.last() != Some(&0) {
-        return Err(EINVAL);
-    }
-    // SAFETY: the path is NUL-terminated and lives across the call.
-    check(unsafe {
-        arch::syscall4(
-            nr::__NR_openat,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-            0o644,
-        )
-    })
-    .map(|fd| fd as i32)
+    openat(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
 }
 
 /// Writes all of `buf` (retrying short writes and EINTR), or says why it could not.
@@ -344,7 +335,6 @@ pub fn write_fully(fd: i32, mut buf: &[u8]) -> Result<()> {
 
 /// readlinkat(AT_FDCWD, path, buf): the length of the target. `path` must end with NUL.
 pub fn readlink(path: &[u8], buf: &mut [u8]) -> Result<usize> {
-    const AT_FDCWD: isize = -100;
     if path.last() != Some(&0) {
         return Err(EINVAL);
     }

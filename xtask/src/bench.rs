@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::ctests::{self, Build, ARCHES};
 use crate::setup;
-use crate::util::{have, output, run, run_captured};
+use crate::util::{have, output, run};
 
 /// Processes per benchmark and side.
 const RUNS: usize = 7;
@@ -88,32 +88,12 @@ fn run_one(exe: &Path, b: &Sched, procs: usize) -> Result<Sample, String> {
         b.name.to_string(),
         b.iters.to_string(),
     ];
-    let out = run_captured(&argv, TIMEOUT).map_err(|e| format!("cannot run: {e}"))?;
-    let tail = || {
-        let lines: Vec<&str> = out.stderr.lines().collect();
-        let from = lines.len().saturating_sub(15);
-        format!(
-            "\n--- stdout:\n{}--- stderr (last lines):\n{}",
-            out.stdout,
-            lines[from..].join("\n")
-        )
-    };
-    if out.timed_out {
-        return Err(format!("timed out after {} s{}", TIMEOUT.as_secs(), tail()));
-    }
-    if out.code != Some(0) {
-        return Err(format!(
-            "exit {:?} signal {:?}{}",
-            out.code,
-            out.signal,
-            tail()
-        ));
-    }
+    let out = crate::util::run_ok(&argv, TIMEOUT)?;
     let s = parse_sample(b.name, &out.stdout).ok_or_else(|| {
         format!(
             "no `{} procs=.. iters=.. ns_per_op=..` line{}",
             b.name,
-            tail()
+            out.tail()
         )
     })?;
     if s.procs != procs {

@@ -205,29 +205,9 @@ fn run_one(exe: &Path, c: &Config, dir: &Path) -> Result<Sample, String> {
         ITERS.to_string(),
         path.to_string_lossy().into_owned(),
     ]);
-    let out = crate::util::run_captured(&argv, TIMEOUT).map_err(|e| format!("cannot run: {e}"))?;
-    let tail = || {
-        let lines: Vec<&str> = out.stderr.lines().collect();
-        let from = lines.len().saturating_sub(15);
-        format!(
-            "\n--- stdout:\n{}--- stderr (last lines):\n{}",
-            out.stdout,
-            lines[from..].join("\n")
-        )
-    };
-    if out.timed_out {
-        return Err(format!("timed out after {} s{}", TIMEOUT.as_secs(), tail()));
-    }
-    if out.code != Some(0) {
-        return Err(format!(
-            "exit {:?} signal {:?}{}",
-            out.code,
-            out.signal,
-            tail()
-        ));
-    }
+    let out = crate::util::run_ok(&argv, TIMEOUT)?;
     let s = parse_sample(c, &out.stdout)
-        .ok_or_else(|| format!("no well-formed `prof mode=.. hz=..` line{}", tail()))?;
+        .ok_or_else(|| format!("no well-formed `prof mode=.. hz=..` line{}", out.tail()))?;
     if s.procs != PROCS {
         return Err(format!(
             "ran with {} procs, expected {PROCS} (GRTMAXPROCS ignored?)",
@@ -237,7 +217,7 @@ fn run_one(exe: &Path, c: &Config, dir: &Path) -> Result<Sample, String> {
     if c.side != Side::None && s.signals == 0.0 {
         return Err(format!(
             "no SIGPROF reached the profiler's handler{}",
-            tail()
+            out.tail()
         ));
     }
     check_profile(c, &path)?;

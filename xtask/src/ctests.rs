@@ -464,24 +464,7 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     if why.is_empty() {
         (true, note)
     } else {
-        let tail: Vec<&str> = out
-            .stderr
-            .lines()
-            .rev()
-            .take(15)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        (
-            false,
-            format!(
-                "{}\n--- stdout:\n{}--- stderr (last lines):\n{}",
-                why.join("; "),
-                out.stdout,
-                tail.join("\n")
-            ),
-        )
+        (false, format!("{}{}", why.join("; "), out.tail()))
     }
 }
 

@@ -107,3 +107,38 @@ pub fn run_captured(argv: &[String], timeout: Duration) -> std::io::Result<Outco
         timed_out,
     })
 }
+
+impl Outcome {
+    /// The output for an error message: stdout, and the last lines of stderr.
+    pub fn tail(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let from = lines.len().saturating_sub(15);
+        format!(
+            "\n--- stdout:\n{}--- stderr (last lines):\n{}",
+            self.stdout,
+            lines[from..].join("\n")
+        )
+    }
+}
+
+/// [`run_captured`] for a program that must exit 0 in time: its outcome, or why not (with
+/// its output).
+pub fn run_ok(argv: &[String], timeout: Duration) -> Result<Outcome, String> {
+    let out = run_captured(argv, timeout).map_err(|e| format!("cannot run: {e}"))?;
+    if out.timed_out {
+        return Err(format!(
+            "timed out after {} s{}",
+            timeout.as_secs(),
+            out.tail()
+        ));
+    }
+    if out.code != Some(0) {
+        return Err(format!(
+            "exit {:?} signal {:?}{}",
+            out.code,
+            out.signal,
+            out.tail()
+        ));
+    }
+    Ok(out)
+}

@@ -50,7 +50,8 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "grt.h"
+#define BENCH_NAME "prof_bench"
+#include "bench.h"
 
 #if GRT_BENCH_GPERFTOOLS
 #include <gperftools/profiler.h>
@@ -62,18 +63,6 @@ static void die(const char *what) {
     exit(1);
 }
 
-static void fail(const char *what, int code) {
-    fflush(stdout);
-    fprintf(stderr, "prof_bench: %s: %s (%d)\n", what, grt_strerror(code), code);
-    exit(1);
-}
-
-#define CHECK(call)                     \
-    do {                                \
-        int rc_ = (call);               \
-        if (rc_ != GRT_OK)              \
-            fail(#call, rc_);           \
-    } while (0)
 
 static uint64_t clock_ns(clockid_t clk) {
     struct timespec ts;

@@ -26,23 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grt.h"
+#define BENCH_NAME "sched_bench"
+#include "bench.h"
 
 #define BATCH 1000
 
-static void fail(const char *what, int code) {
-    fflush(stdout);
-    fprintf(stderr, "sched_bench: %s: %s (%d)\n", what, grt_strerror(code), code);
-    exit(1);
-}
-
-/* Calls a grt function that returns GRT_OK or an error code. */
-#define CHECK(call)                     \
-    do {                                \
-        int rc_ = (call);               \
-        if (rc_ != GRT_OK)              \
-            fail(#call, rc_);           \
-    } while (0)
 
 /* ---- create ---- */
 
