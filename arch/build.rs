@@ -15,9 +15,10 @@ fn main() {
         panic!("grt supports x86_64 and aarch64; no asm/{arch}/ folder");
     }
 
-    // Always: the switch, the signal restorer, TLS and clone. Freestanding only: the process
-    // entry and the mem* routines libc would otherwise supply.
-    let mut files = vec!["context.S", "signal.S", "thread.S", "syscall.S"];
+    // Always: the switch, the signal restorer, TLS and clone, the syscall entries and the
+    // stack-barrier trampoline. Freestanding only: the process entry and the mem* routines
+    // libc would otherwise supply.
+    let mut files = vec!["context.S", "signal.S", "thread.S", "syscall.S", "stkbar.S"];
     if freestanding {
         files.extend(["start.S", "mem.S"]);
     }

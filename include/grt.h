@@ -271,6 +271,90 @@ typedef struct grt_prof_stats {
 /* Counters of the current profile, or of the last one once stopped. */
 int grt_prof_read_stats(grt_prof_stats *out);
 
+/* ---- Garbage collector ------------------------------------------------------------------ */
+
+/*
+ * A conservative, mostly concurrent mark-sweep collector (Go 1.5-1.7's design).
+ *
+ * Memory: grt_alloc(n) returns n zeroed bytes that the collector scans for pointers;
+ * grt_alloc_atomic(n) returns n zeroed bytes it does not scan (strings, numbers). Nothing is freed by hand: an object lives while a pointer to it (or into it: interior
+ * pointers count) is reachable from a root. Out of memory is a fatal error.
+ *
+ * Roots: every goroutine's stack and its saved registers, the main program's data and bss,
+ * channel buffers, the argument given to grt_go/grt_main, and ranges registered with
+ * grt_add_roots. Not roots: the stacks of threads that are not goroutines (grt_main's caller,
+ * the program's own pthreads), memory from malloc, and shared libraries' data. Keep pointers
+ * that live there reachable some other way (grt_add_roots).
+ *
+ * Cycles run in the background: a stop-the-world pause to turn the write barrier on, a
+ * concurrent mark (goroutines keep running; each goroutine's stack is scanned while it is
+ * briefly stopped, and return-address stack barriers are installed in its frames), then a
+ * short stop-the-world mark termination that rescans only the stack frames that ran since
+ * their scan, then a sweep. A cycle starts when the heap has grown by GRTGC percent (default
+ * 100, as Go's GOGC; GRTGC=off: only grt_gc) since the last one.
+ *
+ * THE RULE (write barrier): while a cycle marks, a pointer stored into a heap object, or into
+ * a caller's stack frame through a pointer (an out-parameter), must go through GRT_STORE.
+ * Stores into your own locals and into globals need nothing. GRT_STORE costs one load and a
+ * predictable branch when no cycle is marking.
+ *
+ * During grt_entersyscall .. grt_exitsyscall (call both from the same function) and inside
+ * grt_cgocall's function, the goroutine's frozen frames and the callee-saved registers at
+ * the call are scanned; do not keep the only pointer to an object elsewhere (in the system
+ * stack's own frames) and do not store new pointers there.
+ *
+ * Tuning and debugging (GRTDEBUG, comma-separated): gcstackbarrieroff=1 (no stack barriers:
+ * mark termination rescans every stack in full), gcstackbarrierall=1 (a barrier in every
+ * frame), gctrace=1 (one line per cycle on stderr).
+ */
+/* n zeroed bytes, scanned for pointers. n == 0 gives a unique minimal object. */
+void *grt_alloc(size_t n);
+/* n zeroed bytes never scanned for pointers ("atomic" in bdwgc's sense). */
+void *grt_alloc_atomic(size_t n);
+/* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
+int grt_add_roots(void *lo, void *hi);
+/* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the
+ * goroutine waits like in a system call; from another thread, the thread waits.
+ * GRT_ENOTINIT before grt_main. */
+int grt_gc(void);
+
+struct grt_gc_stats {
+    uint64_t cycles;             /* completed cycles */
+    uint64_t heap_inuse;         /* bytes in allocated objects (size-class rounded) */
+    uint64_t heap_mapped;        /* bytes mapped for the heap */
+    uint64_t heap_goal;          /* heap_inuse at which the next cycle starts (0: GRTGC=off) */
+    uint64_t nmalloc;            /* objects allocated, total */
+    uint64_t nfree;              /* objects freed by sweeps, total */
+    uint64_t pause_total_ns;     /* all stop-the-world pauses, total */
+    uint64_t pause_max_ns;       /* the longest stop-the-world pause */
+    uint64_t last_markterm_ns;   /* the last mark termination's pause */
+    uint64_t last_rescan_ns;     /* of it: rescanning goroutine stacks */
+    uint64_t last_sweep_ns;      /* the last sweep (after the world restarted) */
+    uint64_t frames_scanned;     /* stack frames scanned concurrently, total */
+    uint64_t frames_rescanned;   /* stack frames rescanned in mark termination, total */
+    uint64_t last_frames_rescanned; /* of them, in the last cycle */
+    uint64_t barriers_installed; /* stack barriers installed, total */
+    uint64_t barriers_hit;       /* of them, hit (the frame returned through the trampoline) */
+};
+/* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
+int grt_gc_stats(struct grt_gc_stats *out);
+/* Before a longjmp (or any jump) from a goroutine's frames up to an outer frame whose stack
+ * pointer is sp (the address of a local of the function that called setjmp will do): removes
+ * the stack barriers in the frames the jump skips. GRT_EINVAL: sp not on the goroutine's
+ * stack; GRT_ENOTG: not on a goroutine. */
+int grt_gc_unwind(const void *sp);
+
+/* The write barrier (see THE RULE above). */
+extern volatile int grt_gc_wbenabled;
+void grt_gc_shade(const void *p);
+#define GRT_STORE(slot, value)                                                              \
+    do {                                                                                    \
+        __typeof__(*(slot)) grt_store_v_ = (value);                                         \
+        if (__builtin_expect(grt_gc_wbenabled, 0))                                          \
+            grt_gc_shade((const void *)grt_store_v_);                                       \
+        *(slot) = grt_store_v_;                                                             \
+    } while (0)
+
 /* ---- Small system helpers (usable without libc) ---------------------------------------- */
 
 /* write(2) through a raw syscall: bytes written, or -errno. */

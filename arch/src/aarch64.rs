@@ -250,6 +250,35 @@ pub unsafe fn uc_fp(uc: *const c_void) -> usize {
     // SAFETY: as uc_pc.
     unsafe { (*(uc as *const UContext)).uc_mcontext.regs[29] as usize }
 }
+/// Number of words from `regs[0]` to `pstate` in `struct sigcontext`: x0-x30, sp, pc, pstate.
+const UC_NGREGS: usize = 34;
+
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(offset_of!(SigContext, sp) == offset_of!(SigContext, regs) + 31 * 8);
+    assert!(offset_of!(SigContext, pc) == offset_of!(SigContext, regs) + 32 * 8);
+    assert!(
+        offset_of!(SigContext, pstate) + size_of::<u64>()
+            == offset_of!(SigContext, regs) + UC_NGREGS * 8
+    );
+};
+
+/// The general-purpose registers the kernel saved in the ucontext, for conservative scanning
+/// of an interrupted thread's registers: `regs[0..31]` (x0-x30), `sp`, `pc` and `pstate` of
+/// `struct sigcontext` (arch/arm64/include/uapi/asm/sigcontext.h), 34 consecutive words from
+/// `UC_MCONTEXT_OFF + 8` (after `fault_address`). Returns (first word, number of words).
+/// FP/SIMD registers (the fpsimd record in `__reserved`) are not included.
+///
+/// # Safety
+/// `uc` must be the ucontext the kernel passed to a signal handler, and stay valid while the
+/// words are read.
+#[inline(always)]
+pub unsafe fn uc_gregs(uc: *const c_void) -> (*const usize, usize) {
+    // SAFETY: the caller passes a kernel ucontext; the registers lie inside it.
+    let p = unsafe { core::ptr::addr_of!((*(uc as *const UContext)).uc_mcontext.regs) };
+    (p as *const usize, UC_NGREGS)
+}
+
 /// Interrupted link register (x30): the caller of a leaf function that saved no frame record.
 /// # Safety: as [`uc_pc`].
 #[inline(always)]
@@ -260,6 +289,11 @@ pub unsafe fn uc_lr(uc: *const c_void) -> Option<usize> {
 
 // ---------------------------------------------------------------------------------------------
 // Small facts.
+
+/// Bytes below the stack pointer that a function may use without moving it: AAPCS64 has no
+/// red zone (memory below sp may be clobbered at any time, by a signal for one), so none. The
+/// collector scans an interrupted thread's stack from `sp - RED_ZONE`.
+pub const RED_ZONE: usize = 0;
 
 /// `MINSIGSTKSZ` / `SIGSTKSZ` of the uapi headers; the runtime takes the larger of these and
 /// the kernel's `AT_MINSIGSTKSZ` (SVE/SME state does not fit the old constants).

@@ -285,6 +285,32 @@ pub unsafe fn uc_fp(uc: *const c_void) -> usize {
     // SAFETY: as uc_pc.
     unsafe { (*(uc as *const UContext)).uc_mcontext.rbp as usize }
 }
+/// Number of words in the general-register part of the mcontext: glibc's `NGREG` (`gregset_t`),
+/// r8 .. cr2 of `struct sigcontext`, i.e. everything before the `fpstate` pointer.
+const UC_NGREGS: usize = 23;
+
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(SigContext, r8) == 0);
+    assert!(offset_of!(SigContext, fpstate) == UC_NGREGS * 8);
+};
+
+/// The general-purpose registers the kernel saved in the ucontext, for conservative scanning
+/// of an interrupted thread's registers: the 23 words of glibc's `gregset_t` (`struct
+/// sigcontext` from r8 to cr2: r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags,
+/// the segment selectors, err, trapno, oldmask, cr2), starting at [`UC_MCONTEXT_OFF`].
+/// Returns (first word, number of words). Vector registers (fpstate) are not included.
+///
+/// # Safety
+/// `uc` must be the ucontext the kernel passed to a signal handler, and stay valid while the
+/// words are read.
+#[inline(always)]
+pub unsafe fn uc_gregs(uc: *const c_void) -> (*const usize, usize) {
+    // SAFETY: the caller passes a kernel ucontext; mcontext lies inside it.
+    let p = unsafe { core::ptr::addr_of!((*(uc as *const UContext)).uc_mcontext) };
+    (p as *const usize, UC_NGREGS)
+}
+
 /// Interrupted link register: x86_64 has none (a leaf's return address is at `[rsp]`, but
 /// only at instruction boundaries the walker cannot know), so this is always `None`.
 /// # Safety: as [`uc_pc`].
@@ -295,6 +321,11 @@ pub unsafe fn uc_lr(_uc: *const c_void) -> Option<usize> {
 
 // ---------------------------------------------------------------------------------------------
 // Small facts.
+
+/// Bytes below the stack pointer that a function may use without moving it (the psABI's red
+/// zone, 128 bytes): a leaf can keep pointers there. The collector scans an interrupted
+/// thread's stack from `sp - RED_ZONE`. (A signal handler's frame starts below it.)
+pub const RED_ZONE: usize = 128;
 
 /// `MINSIGSTKSZ` / `SIGSTKSZ` of the uapi headers; the runtime takes the larger of these and
 /// the kernel's `AT_MINSIGSTKSZ` (AVX-512 state does not fit the old constants).

@@ -1,36 +1,81 @@
 /*
  * aarch64 entry points that must see their caller's registers: grt_entersyscall records where
  * the goroutine's frozen stack begins, and grt_cgocall also moves the call onto the M's
- * system stack.
+ * system stack. Both hand Rust the caller's callee-saved registers too, which the collector
+ * scans as roots while the goroutine is in the system call (g->syscallregs).
  *
  * At the first instruction of a function called with `bl` (nothing is pushed):
  *      x30        return address  = the caller's pc after the call (syscallpc)
  *      sp         the caller's sp at the call (syscallsp): everything above is the caller's
  *      x29        the caller's frame pointer (syscallbp): the frame-pointer chain to walk
+ *      x19-x28    the caller's callee-saved registers: they may hold its only pointer to an
+ *                 object, and the code it calls (a system call, fn) keeps them all along
+ *
+ * The register block (NSYSCALLREGS words, copied into g->syscallregs by the Rust side, so it
+ * is on the stack only during the call to grt_entersyscall_impl / grt_cgocall_enter):
+ *
+ *      regs + 0 .. regs + 72   x19 .. x28   the caller's values, stored before anything here
+ *                                           changes them (grt_cgocall moves fn and arg into
+ *                                           x19 and x20 only afterwards)
+ *      regs + 80               arg          grt_cgocall's argument (its function may keep the
+ *                                           only pointer to it), 0 for grt_entersyscall
+ *      regs + 88               0
+ *
+ * grt_entersyscall's frame (a frame record, so walkers and debuggers see the call):
+ *
+ *      | caller's frames       | <- syscallsp
+ *      | saved x29, x30        | <- x29          frame record
+ *      | register block        | <- sp at `bl grt_entersyscall_impl` (16-byte aligned)
  *
  * grt_cgocall's frames, on the goroutine stack and then on the system stack (g0):
  *
  *   goroutine stack                          system stack (below g0's parked sp)
  *   | caller's frames       | <- syscallsp   +----------------------+ <- sp from grt_cgocall_enter
- *   | saved x19, x20        |  sp + 16       | goroutine sp         |  restored after fn
+ *   | saved x19, x20        |  x29 + 16      | goroutine sp         |  restored after fn
  *   | saved x29, x30        | <- x29, sp     | (padding)            |
- *                                            +----------------------+ <- sp at `blr fn`,
- *                                               x29 = 0: fn's frame chain ends here
+ *   | register block        |  only during   +----------------------+ <- sp at `blr fn`,
+ *                              the call to      x29 = 0: fn's frame chain ends here
+ *                              grt_cgocall_enter
  */
 #include "consts.h"
+#include "goffsets.h"
+
+#if NSYSCALLREGS != 12
+#error "the register blocks below are laid out for NSYSCALLREGS == 12"
+#endif
+#define REGS_SIZE       (NSYSCALLREGS * 8)      /* 96: a multiple of 16 keeps sp aligned */
 
         .text
 
-/* int grt_entersyscall(void): tail-calls grt_entersyscall_impl(pc, sp, fp). */
+/* int grt_entersyscall(void): returns grt_entersyscall_impl(pc, sp, fp, regs). */
         .globl  grt_entersyscall
         .type   grt_entersyscall, %function
         .p2align 4
 grt_entersyscall:
         .cfi_startproc
+        stp     x29, x30, [sp, #-16]!   /* frame record, so walkers and debuggers see us */
+        .cfi_def_cfa_offset 16
+        .cfi_offset x29, -16
+        .cfi_offset x30, -8
+        mov     x29, sp
+        sub     sp, sp, #REGS_SIZE
+        .cfi_adjust_cfa_offset REGS_SIZE
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     xzr, xzr, [sp, #80]     /* no arg */
         mov     x0, x30                 /* syscallpc */
-        mov     x1, sp                  /* syscallsp */
-        mov     x2, x29                 /* syscallbp */
-        b       grt_entersyscall_impl   /* x30 untouched: returns straight to our caller */
+        add     x1, x29, #16            /* syscallsp */
+        ldr     x2, [x29]               /* syscallbp */
+        mov     x3, sp                  /* regs */
+        bl      grt_entersyscall_impl
+        add     sp, sp, #REGS_SIZE
+        .cfi_adjust_cfa_offset -REGS_SIZE
+        ldp     x29, x30, [sp], #16
+        .cfi_def_cfa_offset 0
+        ret
         .cfi_endproc
         .size   grt_entersyscall, . - grt_entersyscall
 
@@ -48,13 +93,24 @@ grt_cgocall:
         stp     x19, x20, [sp, #16]     /* callee-saved; hold fn and arg across the calls */
         .cfi_offset x19, -16
         .cfi_offset x20, -8
+        sub     sp, sp, #REGS_SIZE      /* the register block: still the caller's values */
+        .cfi_adjust_cfa_offset REGS_SIZE
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     x1, xzr, [sp, #80]      /* arg */
         mov     x19, x0
         mov     x20, x1
         mov     x0, x30                 /* syscallpc */
-        add     x1, sp, #32             /* syscallsp */
+        add     x1, x29, #32            /* syscallsp */
         ldr     x2, [x29]               /* syscallbp */
         mov     x3, x19                 /* fn, checked there */
+        mov     x4, sp                  /* regs */
         bl      grt_cgocall_enter       /* -> system-stack sp, 0: call directly, 1: error */
+        add     sp, sp, #REGS_SIZE      /* copied into g->syscallregs: drop the block */
+        .cfi_adjust_cfa_offset -REGS_SIZE
         cmp     x0, #1
         b.eq    3f
         cbz     x0, 2f
@@ -82,4 +138,4 @@ grt_cgocall:
         .cfi_endproc
         .size   grt_cgocall, . - grt_cgocall
 
-        .section .note.GNU-stack,"",@progbits
+        .section .note.GNU-stack,"",%progbits

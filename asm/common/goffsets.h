@@ -18,6 +18,9 @@
 #define G_STKBAR_POS_OFF        72
 #define G_ATOMICSTATUS_OFF      80
 #define G_STACK_LOCK_OFF        84
+/* Callee-saved registers (and grt_cgocall's arg) at grt_entersyscall / grt_cgocall: GC roots. */
+#define G_SYSCALLREGS_OFF       88
+#define NSYSCALLREGS            12
 
 #define STKBAR_SIZE             16
 #define STKBAR_SAVED_LR_PTR_OFF 0

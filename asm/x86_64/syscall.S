@@ -1,12 +1,34 @@
 /*
  * x86_64 entry points that must see their caller's registers: grt_entersyscall records where
  * the goroutine's frozen stack begins, and grt_cgocall also moves the call onto the M's
- * system stack.
+ * system stack. Both hand Rust the caller's callee-saved registers too, which the collector
+ * scans as roots while the goroutine is in the system call (g->syscallregs).
  *
  * At the first instruction of a function called with `call`:
  *      [rsp]      return address  = the caller's pc after the call (syscallpc)
  *      rsp + 8    the caller's sp  at the call (syscallsp): everything above is the caller's
  *      rbp        the caller's frame pointer (syscallbp): the frame-pointer chain to walk
+ *      rbx, r12-r15  the caller's callee-saved registers: they may hold its only pointer to
+ *                 an object, and the code it calls (a system call, fn) keeps them all along
+ *
+ * The register block (NSYSCALLREGS words, copied into g->syscallregs by the Rust side, so it
+ * is on the stack only during the call to grt_entersyscall_impl / grt_cgocall_enter):
+ *
+ *      regs + 0   rbx   } the caller's values, stored before anything here changes them
+ *      regs + 8   r12   } (grt_cgocall moves fn and arg into rbx and r12 only afterwards)
+ *      regs + 16  r13   }
+ *      regs + 24  r14   }
+ *      regs + 32  r15   }
+ *      regs + 40  arg   grt_cgocall's argument (its function may keep the only pointer to
+ *                       it), 0 for grt_entersyscall
+ *      regs + 48 .. regs + 88   0 (the aarch64 block has 12 live words)
+ *
+ * grt_entersyscall's frame (a frame record, so walkers and debuggers see the call):
+ *
+ *      | caller's frames       | <- syscallsp
+ *      | return address        |  } frame record
+ *      | saved rbp             |  } <- rbp
+ *      | register block        | <- rsp at `call grt_entersyscall_impl` (16-byte aligned)
  *
  * grt_cgocall's frames, on the goroutine stack and then on the system stack (g0):
  *
@@ -16,22 +38,55 @@
  *   | saved rbp             | <- rbp         | (padding)            |
  *   | saved rbx (fn)        |                +----------------------+ <- rsp at `call fn`,
  *   | saved r12 (arg)       | <- rsp            rbp = 0: fn's frame chain ends here
+ *   | register block        |  only during the call to grt_cgocall_enter
  */
 #include "consts.h"
+#include "goffsets.h"
+
+#if NSYSCALLREGS != 12
+#error "the register blocks below are laid out for NSYSCALLREGS == 12"
+#endif
+#define REGS_SIZE       (NSYSCALLREGS * 8)      /* 96: a multiple of 16 keeps rsp aligned */
 
         .intel_syntax noprefix
         .text
 
-/* int grt_entersyscall(void): tail-calls grt_entersyscall_impl(pc, sp, fp). */
+/*
+ * int grt_entersyscall(void): returns grt_entersyscall_impl(pc, sp, fp, regs).
+ * rax is free to zero the block with (the return value comes back in it anyway).
+ */
         .globl  grt_entersyscall
         .type   grt_entersyscall, @function
         .p2align 4
 grt_entersyscall:
         .cfi_startproc
-        mov     rdi, [rsp]              /* syscallpc */
-        lea     rsi, [rsp + 8]          /* syscallsp */
-        mov     rdx, rbp                /* syscallbp */
-        jmp     grt_entersyscall_impl   /* returns straight to our caller */
+        push    rbp                     /* frame record, so walkers and debuggers see us */
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        mov     rbp, rsp
+        .cfi_def_cfa_register rbp
+        sub     rsp, REGS_SIZE          /* entry rsp = 8 mod 16; + rbp + block = 0 mod 16 */
+        mov     [rsp + 0], rbx
+        mov     [rsp + 8], r12
+        mov     [rsp + 16], r13
+        mov     [rsp + 24], r14
+        mov     [rsp + 32], r15
+        xor     eax, eax
+        mov     [rsp + 40], rax         /* no arg */
+        mov     [rsp + 48], rax
+        mov     [rsp + 56], rax
+        mov     [rsp + 64], rax
+        mov     [rsp + 72], rax
+        mov     [rsp + 80], rax
+        mov     [rsp + 88], rax
+        mov     rdi, [rbp + 8]          /* syscallpc */
+        lea     rsi, [rbp + 16]         /* syscallsp */
+        mov     rdx, [rbp]              /* syscallbp */
+        mov     rcx, rsp                /* regs */
+        call    grt_entersyscall_impl
+        leave
+        .cfi_def_cfa rsp, 8
+        ret
         .cfi_endproc
         .size   grt_entersyscall, . - grt_entersyscall
 
@@ -50,13 +105,29 @@ grt_cgocall:
         .cfi_offset rbx, -24
         push    r12                     /* callee-saved; holds arg; also realigns rsp to 16 */
         .cfi_offset r12, -32
+        sub     rsp, REGS_SIZE          /* the register block: still the caller's values */
+        mov     [rsp + 0], rbx
+        mov     [rsp + 8], r12
+        mov     [rsp + 16], r13
+        mov     [rsp + 24], r14
+        mov     [rsp + 32], r15
+        mov     [rsp + 40], rsi         /* arg */
+        xor     eax, eax
+        mov     [rsp + 48], rax
+        mov     [rsp + 56], rax
+        mov     [rsp + 64], rax
+        mov     [rsp + 72], rax
+        mov     [rsp + 80], rax
+        mov     [rsp + 88], rax
         mov     rbx, rdi
         mov     r12, rsi
         mov     rdi, [rbp + 8]          /* syscallpc */
         lea     rsi, [rbp + 16]         /* syscallsp */
         mov     rdx, [rbp]              /* syscallbp */
         mov     rcx, rbx                /* fn, checked there */
+        mov     r8, rsp                 /* regs */
         call    grt_cgocall_enter       /* -> system-stack sp, 0: call directly, 1: error */
+        add     rsp, REGS_SIZE          /* copied into g->syscallregs: drop the block */
         cmp     rax, 1
         je      3f
         test    rax, rax

@@ -106,6 +106,7 @@ pub const PT_LOAD: u32 = 1;
 pub const PT_PHDR: u32 = 6;
 pub const PT_TLS: u32 = 7;
 pub const PF_X: u32 = 1;
+pub const PF_W: u32 = 2;
 /// More program headers than this is taken for a broken auxiliary vector.
 const MAX_PHNUM: usize = 256;
 

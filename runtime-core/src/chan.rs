@@ -137,6 +137,30 @@ pub struct Hchan {
     recvx: usize,
     recvq: WaitQ,
     sendq: WaitQ,
+    /// The list of live channels (under ALLCHANS_LOCK): the collector scans their buffers.
+    allnext: *mut Hchan,
+    allprev: *mut Hchan,
+}
+
+/// Guards the list of live channels. Taken by make/free and by the collector (which takes
+/// it before stopping the world, so no stopped thread can hold it then).
+pub static ALLCHANS_LOCK: Lock = Lock::new();
+static mut ALLCHANS: *mut Hchan = null_mut();
+
+/// Calls `f(lo, hi)` for the buffer of every live channel. ALLCHANS_LOCK must be held.
+pub fn for_each_buffer_locked(mut f: impl FnMut(usize, usize)) {
+    // SAFETY: the list is under ALLCHANS_LOCK, which the caller holds; channels on it are live.
+    unsafe {
+        let mut c = *core::ptr::addr_of!(ALLCHANS);
+        while !c.is_null() {
+            let ch = &*c;
+            if !ch.buf.is_null() {
+                let lo = ch.buf as usize;
+                f(lo, lo + ch.elemsize * ch.dataqsiz);
+            }
+            c = ch.allnext;
+        }
+    }
 }
 
 /// Why an operation did not transfer a value.
@@ -191,8 +215,21 @@ pub fn make(elemsize: usize, cap: usize) -> Result<*mut Hchan, MakeError> {
             recvx: 0,
             recvq: WaitQ::new(),
             sendq: WaitQ::new(),
+            allnext: null_mut(),
+            allprev: null_mut(),
         })
     };
+    ALLCHANS_LOCK.lock();
+    // SAFETY: the list is under ALLCHANS_LOCK; c is new.
+    unsafe {
+        let head = &mut *core::ptr::addr_of_mut!(ALLCHANS);
+        (*c).allnext = *head;
+        if !head.is_null() {
+            (**head).allprev = c;
+        }
+        *head = c;
+    }
+    ALLCHANS_LOCK.unlock();
     Ok(c)
 }
 
@@ -221,6 +258,20 @@ pub unsafe fn free(c: *mut Hchan) -> bool {
     if busy {
         return false;
     }
+    ALLCHANS_LOCK.lock();
+    // SAFETY: the list is under ALLCHANS_LOCK; c is on it.
+    unsafe {
+        let head = &mut *core::ptr::addr_of_mut!(ALLCHANS);
+        if ch.allprev.is_null() {
+            *head = ch.allnext;
+        } else {
+            (*ch.allprev).allnext = ch.allnext;
+        }
+        if !ch.allnext.is_null() {
+            (*ch.allnext).allprev = ch.allprev;
+        }
+    }
+    ALLCHANS_LOCK.unlock();
     // SAFETY: the buffer and channel came from rtalloc with these sizes.
     unsafe {
         rtalloc::free(ch.buf, ch.elemsize * ch.dataqsiz);

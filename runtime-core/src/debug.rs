@@ -9,6 +9,10 @@
 //! |---|---|
 //! | `profsetitimer=1` | the profiler uses process-wide `setitimer(ITIMER_PROF)` instead of a timer per thread |
 //! | `profalloc=1` | test-only build (`testhooks`): the SIGPROF handler allocates, so the test that proves it does not can be seen to fail |
+//! | `gcstackbarrieroff=1` | no stack barriers: mark termination rescans every stack in full (Go's knob) |
+//! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
+//! | `gctrace=1` | one line per collection on stderr |
+//! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -18,6 +22,10 @@ use crate::{env, printerr};
 pub struct Knobs {
     pub profsetitimer: bool,
     pub profalloc: bool,
+    pub gcstackbarrieroff: bool,
+    pub gcstackbarrierall: bool,
+    pub gctrace: bool,
+    pub gcnostacklock: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -28,10 +36,14 @@ static STATE: AtomicU32 = AtomicU32::new(UNREAD);
 static mut KNOBS: Knobs = Knobs {
     profsetitimer: false,
     profalloc: false,
+    gcstackbarrieroff: false,
+    gcstackbarrierall: false,
+    gctrace: false,
+    gcnostacklock: false,
 };
 
 /// Knobs only the test-only build honours.
-const TEST_ONLY: &[&str] = &["profalloc"];
+const TEST_ONLY: &[&str] = &["profalloc", "gcnostacklock"];
 
 fn parse(s: &[u8]) -> Knobs {
     let mut k = Knobs::default();
@@ -52,6 +64,10 @@ fn parse(s: &[u8]) -> Knobs {
         match name {
             "profsetitimer" => k.profsetitimer = on,
             "profalloc" => k.profalloc = on,
+            "gcstackbarrieroff" => k.gcstackbarrieroff = on,
+            "gcstackbarrierall" => k.gcstackbarrierall = on,
+            "gctrace" => k.gctrace = on,
+            "gcnostacklock" => k.gcnostacklock = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

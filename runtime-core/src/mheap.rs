@@ -27,6 +27,7 @@
 //! stale pointer to metadata is never a use-after-free.
 
 use core::ptr::{self, null_mut};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use grt_arch::{MapFlags, ProtFlags};
 
@@ -126,6 +127,9 @@ struct Heap {
     partial: [[*mut Span; NCLASSES]; 2],
     /// Span structs to reuse.
     spare: *mut Span,
+    /// While the collector marks: new objects are born marked (black), so the cycle that is
+    /// running cannot free them.
+    alloc_black: bool,
     stats: HeapStats,
 }
 
@@ -143,11 +147,23 @@ pub struct HeapStats {
 }
 
 pub static HEAP_LOCK: Lock = Lock::new();
+/// Lowest and highest address the heap ever mapped: a word outside is not a heap pointer
+/// (the collector's cheap first test, read without the lock).
+pub static ARENA_LO: AtomicUsize = AtomicUsize::new(usize::MAX);
+pub static ARENA_HI: AtomicUsize = AtomicUsize::new(0);
+
+/// Is `w` inside the range the heap ever used? (Lock-free; a false positive is fine.)
+#[inline(always)]
+pub fn in_arena(w: usize) -> bool {
+    w >= ARENA_LO.load(Ordering::Relaxed) && w < ARENA_HI.load(Ordering::Relaxed)
+}
+
 static mut HEAP: Heap = Heap {
     chunks: [null_mut(); MAX_CHUNKS],
     nchunks: 0,
     partial: [[null_mut(); NCLASSES]; 2],
     spare: null_mut(),
+    alloc_black: false,
     stats: HeapStats {
         inuse: 0,
         mapped: 0,
@@ -208,6 +224,8 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
     h.chunks[at] = c;
     h.nchunks += 1;
     h.stats.mapped += bytes;
+    ARENA_LO.fetch_min(base, Ordering::Relaxed);
+    ARENA_HI.fetch_max(base + bytes, Ordering::Relaxed);
     Some(c)
 }
 
@@ -360,6 +378,9 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         // SAFETY: our fresh span.
         let sr = unsafe { &mut *s };
         set(&mut sr.alloc, 0);
+        if h.alloc_black {
+            set(&mut sr.mark, 0);
+        }
         sr.nalloc = 1;
         h.stats.inuse += sr.elemsize;
         sr.base
@@ -383,6 +404,9 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
             i += 1;
         }
         set(&mut sr.alloc, i);
+        if h.alloc_black {
+            set(&mut sr.mark, i);
+        }
         sr.nalloc += 1;
         sr.freeindex = i + 1;
         if sr.nalloc == sr.nelems {
@@ -509,6 +533,17 @@ pub fn sweep_locked() -> usize {
     }
     h.stats.inuse -= freed;
     freed
+}
+
+/// Whether new objects are born marked (while a cycle marks). HEAP_LOCK must be held.
+pub fn set_alloc_black_locked(on: bool) {
+    heap().alloc_black = on;
+}
+
+/// Bytes in allocated objects. HEAP_LOCK must be held.
+#[inline]
+pub fn inuse_locked() -> usize {
+    heap().stats.inuse
 }
 
 /// A copy of the counters.

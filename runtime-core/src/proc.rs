@@ -253,6 +253,19 @@ pub fn for_each_g(mut f: impl FnMut(&'static G) -> bool) {
     }
 }
 
+/// [`for_each_g`] with raw pointers, for owners that write to the G (the collector, under
+/// the G's scan bit or with the world stopped).
+pub fn for_each_gp(mut f: impl FnMut(*mut G) -> bool) {
+    let mut gp = ALLGS.load(Ordering::Acquire);
+    while !gp.is_null() {
+        if !f(gp) {
+            return;
+        }
+        // SAFETY: nodes are never freed; alllink is written before publication.
+        gp = unsafe { (*gp).alllink };
+    }
+}
+
 /// The live goroutine with id `goid`.
 /// Calls `f` for every M (under the scheduler lock: `f` must not take it).
 pub fn for_each_m(mut f: impl FnMut(&mut M)) {
@@ -305,11 +318,11 @@ fn new_g(kind: GKind) -> *mut G {
 
 /// Gives `gp` a stack of `size` bytes with its stack-barrier array reserved on top.
 fn stkbar_bytes(size: usize) -> usize {
-    (stkbar::max_stack_barriers(size) * core::mem::size_of::<Stkbar>() + 15) & !15
+    (stkbar::stack_barrier_cap(size) * core::mem::size_of::<Stkbar>() + 15) & !15
 }
 
 fn stackalloc(gp: &mut G, size: usize) -> bool {
-    let cap = stkbar::max_stack_barriers(size);
+    let cap = stkbar::stack_barrier_cap(size);
     let bar_bytes = stkbar_bytes(size);
     let Ok(stk) = stack::alloc(size + bar_bytes) else {
         return false;
@@ -922,8 +935,43 @@ fn newm(pp: *mut P, spinning: bool) {
     mr.alllink = sched().allm;
     sched().allm = m;
     SCHED_LOCK.unlock();
-    if let Err(e) = thread::start(mstart, m as *mut c_void) {
-        crate::throw!("newm: cannot start an OS thread: errno {}", e.0);
+    crate::stw::allm_add(m);
+    // The thread itself is made by the mstarter thread: a clone can block (under qemu-user,
+    // with every signal held off until the child runs), and an M blocked there could not be
+    // stopped by the collector's stop-the-world.
+    let mut head = MSTART_LIST.load(Ordering::Acquire);
+    loop {
+        mr.startlink = head;
+        match MSTART_LIST.compare_exchange_weak(head, m, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+    MSTART_WAKE.fetch_add(1, Ordering::Release);
+    sys::futex_wake_private(&MSTART_WAKE, 1);
+}
+
+/// Ms made by `newm` whose threads are yet to start (lock-free stack through `startlink`).
+static MSTART_LIST: AtomicPtr<M> = AtomicPtr::new(null_mut());
+/// Bumped for every push; the mstarter thread sleeps on it.
+static MSTART_WAKE: AtomicU32 = AtomicU32::new(0);
+
+/// The mstarter thread (not an M): starts the OS threads of new Ms.
+unsafe extern "C" fn mstarter(_: *mut c_void) {
+    loop {
+        let seen = MSTART_WAKE.load(Ordering::Acquire);
+        let mut m = MSTART_LIST.swap(null_mut(), Ordering::AcqRel);
+        while !m.is_null() {
+            // SAFETY: an M pushed by newm, not started yet: ours until its thread runs.
+            let next = unsafe { (*m).startlink };
+            if let Err(e) = thread::start(mstart, m as *mut c_void) {
+                crate::throw!("newm: cannot start an OS thread: errno {}", e.0);
+            }
+            m = next;
+        }
+        if MSTART_WAKE.load(Ordering::Acquire) == seen {
+            let _ = sys::futex_wait_private(&MSTART_WAKE, seen, None);
+        }
     }
 }
 
@@ -933,8 +981,11 @@ unsafe extern "C" fn mstart(arg: *mut c_void) {
     let m = arg as *mut M;
     // SAFETY: the M was made for this thread by newm.
     let mr = unsafe { &mut *m };
-    mr.procid.store(sys::gettid() as u32, Ordering::Release);
+    // TLS m first, so the suspend handler knows this thread from the moment the collector
+    // can see its procid; then wait out a stopped world this M was not part of.
     arch::setm(m as usize);
+    mr.procid.store(sys::gettid() as u32, Ordering::SeqCst);
+    crate::stw::mstart_check();
     crate::cpuprof::mstart_hook(mr);
     if let Some((lo, hi)) = signals::current_altstack() {
         // SAFETY: gsignal belongs to this M.
@@ -1196,9 +1247,12 @@ fn goexit0(m: &mut M, g: &mut G) {
     g.syscallsp = 0;
     g.syscallpc = 0;
     g.syscallbp = 0;
-    // A reused stack starts with no barriers.
+    // A reused stack starts with no barriers. Those not hit are in frames that will never
+    // return (the goroutine's entry); the stack is rewritten by its next context.
+    stkbar::gc_lock_stack_barriers(g);
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
+    stkbar::gc_unlock_stack_barriers(g);
     // SAFETY: the M holds its P.
     gfput(unsafe { &mut *m.p }, g);
     if main {
@@ -1336,6 +1390,8 @@ fn read_maxprocs() -> usize {
 
 fn schedinit() -> Result<(), i32> {
     const F: &str = "grt_main";
+    // The collector first: its knobs size every goroutine stack's barrier array.
+    crate::mgc::init()?;
     let procs = read_maxprocs();
     for i in 0..procs {
         let pp = rtalloc::persistentalloc(core::mem::size_of::<P>(), 64) as *mut P;
@@ -1365,6 +1421,13 @@ fn schedinit() -> Result<(), i32> {
         ));
     }
     crate::cpuprof::start_from_env();
+    if let Err(e) = thread::start(mstarter, null_mut()) {
+        return Err(report(
+            GRT_ESYS,
+            F,
+            format_args!("cannot start the thread that starts Ms: errno {}", e.0),
+        ));
+    }
     if let Err(e) = thread::start(sysmon, null_mut()) {
         return Err(report(
             GRT_ESYS,
@@ -1414,15 +1477,20 @@ pub fn main(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> i32 {
 
 // ---- system calls --------------------------------------------------------------------------
 
-fn entersyscall_common(g: &G, pc: usize, sp: usize, bp: usize) {
+fn entersyscall_common(g: &G, pc: usize, sp: usize, bp: usize, regs: *const usize) {
     let m = mp();
     // SAFETY: single writer (this goroutine); readers hold the scan bit, which they can only
-    // take after the CAS below publishes these.
+    // take after the CAS below publishes these. regs: NSYSCALLREGS words from the asm.
     unsafe {
         let gm = g as *const G as *mut G;
         (*gm).syscallsp = sp;
         (*gm).syscallpc = pc;
         (*gm).syscallbp = bp;
+        core::ptr::copy_nonoverlapping(
+            regs,
+            (*gm).syscallregs.as_mut_ptr(),
+            arch::asm_consts::NSYSCALLREGS,
+        );
     }
     casgstatus(g, GRUNNING, GSYSCALL);
     // SAFETY: the M holds its P until here.
@@ -1436,7 +1504,7 @@ fn entersyscall_common(g: &G, pc: usize, sp: usize, bp: usize) {
 
 /// `grt_entersyscall` (asm/<arch>/syscall.S passes the caller's pc, sp and fp).
 #[no_mangle]
-extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize) -> i32 {
+extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize, regs: *const usize) -> i32 {
     let g = match current_user_g("grt_entersyscall") {
         Ok(g) => g,
         Err(e) => return e,
@@ -1448,7 +1516,7 @@ extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize) -> i32 {
             format_args!("goroutine {} is already in a system call", g.goid()),
         );
     }
-    entersyscall_common(g, pc, sp, bp);
+    entersyscall_common(g, pc, sp, bp, regs);
     GRT_OK
 }
 
@@ -1535,7 +1603,13 @@ pub fn exitsyscall() -> i32 {
 /// First half of `grt_cgocall` (asm/<arch>/syscall.S): returns the system-stack sp to run
 /// `fn` on, 0 to call it in place (not on a goroutine), 1 for bad input.
 #[no_mangle]
-extern "C" fn grt_cgocall_enter(pc: usize, sp: usize, bp: usize, f: usize) -> usize {
+extern "C" fn grt_cgocall_enter(
+    pc: usize,
+    sp: usize,
+    bp: usize,
+    f: usize,
+    regs: *const usize,
+) -> usize {
     if f == 0 {
         report(GRT_EINVAL, "grt_cgocall", format_args!("fn is NULL"));
         return 1;
@@ -1550,7 +1624,7 @@ extern "C" fn grt_cgocall_enter(pc: usize, sp: usize, bp: usize, f: usize) -> us
     }
     let m = mp();
     m.ncgo += 1;
-    entersyscall_common(g, pc, sp, bp);
+    entersyscall_common(g, pc, sp, bp, regs);
     m.incgo.store(true, Ordering::Release);
     setg(m.g0);
     // Below g0's parked switch frame, with room for the x86_64 red zone, 16-byte aligned.
@@ -1694,9 +1768,9 @@ pub fn print_goroutines() {
         match st & !GSCAN {
             GWAITING | GRUNNABLE => {
                 let fp = arch::parked_frame_pointer(g.sched.sp);
-                traceback::print(0, fp, g.stack.lo, g.stack.hi);
+                traceback::print_g(0, g.sched.sp, fp, g);
             }
-            GSYSCALL => traceback::print(g.syscallpc, g.syscallbp, g.stack.lo, g.stack.hi),
+            GSYSCALL => traceback::print_g(g.syscallpc, g.syscallsp, g.syscallbp, g),
             _ => printerr!("  (running on another thread)\n"),
         }
         true

@@ -15,7 +15,9 @@
 //! - G, M and P structs are never freed (walkers and the suspend signal may look at any of
 //!   them at any time); dead Gs are reused.
 
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use grt_arch::{self as arch, Context};
 
@@ -129,6 +131,9 @@ pub struct G {
     pub atomicstatus: AtomicU32,
     /// Guards the stack barriers against the profiler's walk (the seeds): 0 free, 1 held.
     pub stack_lock: AtomicU32,
+    /// In GSYSCALL: the caller's callee-saved registers (and grt_cgocall's arg) at the call,
+    /// which the collector scans as roots (layout: arch::NSYSCALLREGS, asm/<arch>/syscall.S).
+    pub syscallregs: [usize; arch::asm_consts::NSYSCALLREGS],
     /// The M running this G (null when not running).
     pub m: AtomicPtr<M>,
     pub goid: AtomicU64,
@@ -173,6 +178,7 @@ const _: () = {
     assert!(offset_of!(G, stkbar_pos) == c::G_STKBAR_POS_OFF);
     assert!(offset_of!(G, atomicstatus) == c::G_ATOMICSTATUS_OFF);
     assert!(offset_of!(G, stack_lock) == c::G_STACK_LOCK_OFF);
+    assert!(offset_of!(G, syscallregs) == c::G_SYSCALLREGS_OFF);
     assert!(core::mem::size_of::<Stkbar>() == c::STKBAR_SIZE);
     assert!(offset_of!(Stkbar, saved_lr_ptr) == c::STKBAR_SAVED_LR_PTR_OFF);
     assert!(offset_of!(Stkbar, saved_lr_val) == c::STKBAR_SAVED_LR_VAL_OFF);
@@ -338,6 +344,15 @@ pub struct M {
     /// Suspend handshake (SUSPEND_*), futex word.
     pub suspend_state: AtomicU32,
     pub suspend_regs: SigRegs,
+    /// While stopped by the suspend signal: its ucontext (every register), else 0.
+    pub suspend_uc: AtomicUsize,
+    /// Next M in the lock-free list of all Ms (the collector walks it with the world stopped,
+    /// when the scheduler lock may be held by a stopped thread).
+    pub gclink: *mut M,
+    /// The collector stopped this M for stop-the-world (its own flag; see stw.rs).
+    pub stw_stopped: bool,
+    /// Next M whose thread the mstarter thread is to start (proc.rs).
+    pub startlink: *mut M,
     /// Sleeping in `stopm` with a deadline for the earliest timer.
     pub timer_sleeper: bool,
     /// In grt_cgocall's function (on g0).

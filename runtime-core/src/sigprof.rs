@@ -172,14 +172,14 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
                 s.push(pc);
                 walk_g(s, g, pc, |s| walk_syscall(s, g));
             } else {
-                walk_g(s, g, pc, |s| walk_regs(s, g, pc, sp, fp, lr));
+                walk_g(s, g, pc, |s| walk_regs(s, g, pc, sp, fp, lr, Some(g)));
             }
             return;
         }
         if within(sp, g0) && in_syscall && m.incgo.load(Ordering::Acquire) {
             // grt_cgocall's function on the system stack: its C frames end where grt_cgocall
             // cleared the frame pointer; the goroutine's continue from syscallpc.
-            walk_regs(s, g0, pc, sp, fp, lr);
+            walk_regs(s, g0, pc, sp, fp, lr, None);
             walk_g(s, g, pc, |s| walk_syscall(s, g));
             return;
         }
@@ -187,18 +187,38 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
     if within(sp, g0) {
         // The scheduler (or grt_cgocall's function called from outside a goroutine): g0
         // stacks never carry barriers, so no lock.
-        walk_regs(s, g0, pc, sp, fp, lr);
+        walk_regs(s, g0, pc, sp, fp, lr, None);
     }
     // Else: the signal stack, the thread's original stack: a pseudo-stack (left empty here).
 }
 
-/// Appends the frames from the interrupted registers, on `stack`'s bounds.
-fn walk_regs(s: &mut Sample, stack: &G, pc: usize, sp: usize, fp: usize, lr: Option<usize>) {
+/// Appends the frames from the interrupted registers, on `stack`'s bounds; `barriers`: the
+/// goroutine whose barriers the walk may meet (its stack lock held).
+fn walk_regs(
+    s: &mut Sample,
+    stack: &G,
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    lr: Option<usize>,
+    barriers: Option<&G>,
+) {
     let room = MAX_STACK - s.n as usize;
     let (lo, hi) = (stack.stack.lo, stack.stack.hi);
-    gentraceback(pc, sp, fp, lr, lo, hi, TRACE_FROM_SIGNAL, room, |f| {
-        s.push(f);
-    });
+    gentraceback(
+        pc,
+        sp,
+        fp,
+        lr,
+        lo,
+        hi,
+        TRACE_FROM_SIGNAL,
+        room,
+        barriers,
+        |f| {
+            s.push(f);
+        },
+    );
 }
 
 /// Appends `g`'s own frames from where it entered its system call or grt_cgocall.
@@ -214,6 +234,7 @@ fn walk_syscall(s: &mut Sample, g: &G) {
         hi,
         0,
         room,
+        Some(g),
         |f| {
             s.push(f);
         },

@@ -47,7 +47,8 @@ const SIGINFO_PID_OFF: usize = 16;
 /// goroutine's stack to let go.
 const SUSPEND_TIMEOUT_NS: u64 = 5_000_000_000;
 
-static SUSPEND_LOCK: Lock = Lock::new();
+/// One stop handshake at a time; the collector holds it while the world is stopped.
+pub(crate) static SUSPEND_LOCK: Lock = Lock::new();
 
 /// What C's `grt_gregs` holds.
 #[repr(C)]
@@ -114,6 +115,9 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
             lr: arch::uc_lr(uc).unwrap_or(0),
         };
         core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
+        // The collector scans every register of a stopped thread from here; the ucontext
+        // stays put on this handler's stack until the thread is resumed.
+        (*m).suspend_uc.store(uc as usize, Ordering::Relaxed);
         let st = &(*m).suspend_state;
         // Publish the registers: the suspender reads them after it sees STOPPED.
         st.store(SUSPEND_STOPPED, Ordering::Release);
@@ -122,6 +126,7 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
         while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
             let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
         }
+        (*m).suspend_uc.store(0, Ordering::Relaxed);
         st.store(SUSPEND_IDLE, Ordering::Release);
         sys::futex_wake_private(st, u32::MAX);
     }
@@ -162,13 +167,12 @@ fn syscall_regs(g: &G) -> GRegs {
     }
 }
 
-/// Stops the M running `g` (whose scan bit we hold) and reads where it is.
-fn stop_running(g: &G) -> Result<GRegs, ()> {
-    let mp = g.m.load(Ordering::Acquire);
-    // SAFETY: a GRUNNING G has its M set, and the scan bit keeps it there; Ms are never freed.
-    let m = unsafe { &*mp };
+/// Asks `m`'s thread to stop (SIGURG); false if it cannot be asked (a stop is already under
+/// way or held, or the signal cannot be sent). The caller holds SUSPEND_LOCK.
+pub(crate) fn request_stop(m: &M) -> bool {
     let st = &m.suspend_state;
-    // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds.
+    // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds
+    // unless the M is stopped right now (by grt_suspend).
     if st
         .compare_exchange(
             SUSPEND_IDLE,
@@ -178,17 +182,26 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
         )
         .is_err()
     {
-        return Err(());
+        return false;
     }
     let tid = m.procid.load(Ordering::Acquire) as i32;
     if sys::tgkill(sys::getpid(), tid, SIGURG).is_err() {
         st.store(SUSPEND_IDLE, Ordering::Release);
-        return Err(());
+        return false;
     }
-    let deadline = sys::nanotime() + SUSPEND_TIMEOUT_NS;
+    true
+}
+
+/// Waits until `m` (asked by [`request_stop`]) is stopped. False if it did not answer by
+/// `deadline` (the request is then withdrawn).
+pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
+    /// How long to wait for an answer before sending the signal again, in ns.
+    const RESEND_NS: u64 = 20_000_000;
+    let st = &m.suspend_state;
+    let mut resend_at = sys::nanotime() + RESEND_NS;
     loop {
         match st.load(Ordering::Acquire) {
-            SUSPEND_STOPPED => break,
+            SUSPEND_STOPPED => return true,
             SUSPEND_CLAIMED => {
                 let _ = sys::futex_wait_private(st, SUSPEND_CLAIMED, Some(1_000_000));
             }
@@ -206,20 +219,56 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
                         )
                         .is_ok()
                     {
-                        return Err(());
+                        return false;
                     }
                     continue;
+                }
+                if now >= resend_at {
+                    // Still not taken: send again. qemu-user has been seen to lose one (1 in
+                    // thousands of stops); a duplicate finds no request and is dropped.
+                    let tid = m.procid.load(Ordering::Acquire) as i32;
+                    let _ = sys::tgkill(sys::getpid(), tid, SIGURG);
+                    resend_at = now + RESEND_NS;
                 }
                 let _ = sys::futex_wait_private(
                     st,
                     SUSPEND_REQUESTED,
-                    Some((deadline - now).min(10_000_000)),
+                    Some((deadline - now).min(RESEND_NS)),
                 );
             }
             s => crate::throw!("suspend: M {} in unexpected suspend state {}", m.id, s),
         }
     }
-    let r = m.suspend_regs;
+}
+
+/// Lets a stopped `m` go, and waits until its handler is done with the handshake.
+pub(crate) fn resume_m(m: &M) {
+    let st = &m.suspend_state;
+    st.store(SUSPEND_RESUMING, Ordering::Release);
+    sys::futex_wake_private(st, u32::MAX);
+    // Bounded by the handler's next wakeup: it stores IDLE right after.
+    while st.load(Ordering::Acquire) != SUSPEND_IDLE {
+        let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
+    }
+}
+
+/// Stops `m` and returns its registers. SUSPEND_LOCK held.
+pub(crate) fn stop_m(m: &M) -> Result<SigRegs, ()> {
+    if !request_stop(m) {
+        return Err(());
+    }
+    if !wait_stopped(m, sys::nanotime() + SUSPEND_TIMEOUT_NS) {
+        return Err(());
+    }
+    Ok(m.suspend_regs)
+}
+
+/// Stops the M running `g` (whose scan bit we hold) and reads where it is.
+fn stop_running(g: &G) -> Result<GRegs, ()> {
+    let mp = g.m.load(Ordering::Acquire);
+    // SAFETY: a GRUNNING G has its M set, and the scan bit keeps it there; Ms are never freed.
+    let m = unsafe { &*mp };
+    let r = stop_m(m)?;
     if r.sp >= g.stack.lo && r.sp < g.stack.hi {
         Ok(GRegs {
             pc: r.pc,
@@ -353,13 +402,10 @@ pub fn resume(goid: u64) -> Result<(), i32> {
     if s == GRUNNING | GSCAN {
         // SAFETY: as in stop_running: the M is fixed while we hold the scan bit.
         let m = unsafe { &*g.m.load(Ordering::Acquire) };
-        let st = &m.suspend_state;
-        st.store(SUSPEND_RESUMING, Ordering::Release);
-        sys::futex_wake_private(st, u32::MAX);
-        // Bounded by the handler's next wakeup: it stores IDLE right after.
-        while st.load(Ordering::Acquire) != SUSPEND_IDLE {
-            let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
-        }
+        // Not while the collector has the world stopped (it counts this M as stopped).
+        SUSPEND_LOCK.lock();
+        resume_m(m);
+        SUSPEND_LOCK.unlock();
     }
     casfrom_gscanstatus(g, s, s & !GSCAN);
     if held == SUSPENDED_HELD {
@@ -456,17 +502,11 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
     if let Some(me) = unsafe { me.as_ref() } {
         if me.kind == GKind::User && me.goid() == goid {
             let mut n = 0;
-            traceback::walk(
-                0,
-                arch::frame_pointer(),
-                me.stack.lo,
-                me.stack.hi,
-                max,
-                |pc| {
-                    pcs[n] = pc;
-                    n += 1;
-                },
-            );
+            let fp = arch::frame_pointer();
+            traceback::walk_g(0, fp, fp, me, max, |pc| {
+                pcs[n] = pc;
+                n += 1;
+            });
             return Ok(n);
         }
     }
@@ -478,7 +518,7 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
     } else {
         (0, r.fp)
     };
-    traceback::walk(pc, fp, g.stack.lo, g.stack.hi, max, |pc| {
+    traceback::walk_g(pc, r.sp, fp, g, max, |pc| {
         pcs[n] = pc;
         n += 1;
     });

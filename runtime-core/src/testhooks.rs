@@ -5,7 +5,11 @@
 //!   test that wraps malloc can count allocations made from inside it;
 //! - `grt_test_sigprof_allocs()`: rtalloc calls made from inside the handler;
 //! - `GRTDEBUG=profalloc=1`: the handler allocates (and frees) one block per sample, to show
-//!   that the test above catches an allocating handler.
+//!   that the test above catches an allocating handler;
+//! - `grt_test_stkbar_install/_hits/_remove()`: stack barriers on the calling goroutine's own
+//!   frames, with the collector's code, so a test can return through the trampoline on
+//!   purpose (tests/c/gc_retvals.c);
+//! - `GRTDEBUG=gcnostacklock=1` (stkbar.rs): nobody takes `G.stack_lock`.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -47,4 +51,49 @@ pub extern "C" fn grt_test_in_sigprof() -> i32 {
 #[no_mangle]
 pub extern "C" fn grt_test_sigprof_allocs() -> u64 {
     SIGPROF_ALLOCS.load(Ordering::Relaxed)
+}
+
+fn own_g() -> Option<&'static mut crate::runtime2::G> {
+    proc::current_user_g("grt_test_stkbar").ok()?;
+    // SAFETY: our own G (checked above); its barriers change only under its stack lock,
+    // which the callers take.
+    Some(unsafe { &mut *proc::getg() })
+}
+
+/// Installs a barrier in the return slot of every frame of the calling goroutine from the
+/// caller's own record up (the goroutine's outermost record excepted), as many as its array
+/// holds, lowest first. Returns how many.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn grt_test_stkbar_install() -> i32 {
+    let Some(g) = own_g() else {
+        return crate::errors::GRT_ENOTG;
+    };
+    let fp = grt_arch::frame_pointer();
+    crate::stkbar::gc_lock_stack_barriers(g);
+    crate::stkbar::gc_remove_stack_barriers(g, fp);
+    // Our own record (the innermost) is skipped: the first barrier is the caller's return.
+    let r = crate::stkbar::gc_install_stack_barriers(g, fp, fp, true, true);
+    crate::stkbar::gc_unlock_stack_barriers(g);
+    r.barriers as i32
+}
+
+/// How many of the calling goroutine's barriers were hit.
+#[no_mangle]
+pub extern "C" fn grt_test_stkbar_hits() -> i32 {
+    own_g().map_or(crate::errors::GRT_ENOTG, |g| g.stkbar_pos as i32)
+}
+
+/// Removes the calling goroutine's barriers not yet hit; returns how many were left.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn grt_test_stkbar_remove() -> i32 {
+    let Some(g) = own_g() else {
+        return crate::errors::GRT_ENOTG;
+    };
+    crate::stkbar::gc_lock_stack_barriers(g);
+    let left = g.stkbar_len.saturating_sub(g.stkbar_pos);
+    crate::stkbar::gc_remove_stack_barriers(g, grt_arch::frame_pointer());
+    crate::stkbar::gc_unlock_stack_barriers(g);
+    left as i32
 }

@@ -23,11 +23,21 @@
 //! Jumping between stacks (signal or system stack to the goroutine's, `syscallpc`) is the
 //! caller's business: sigprof.rs walks each stack with its own bounds.
 //!
-//! Stack barriers (the GC issue) will make this walk substitute `saved_lr_val` wherever it
-//! meets the barrier trampoline's address.
+//! # Stack barriers
+//!
+//! Given the G whose stack it walks (whose stack lock the caller holds), the walk substitutes
+//! `saved_lr_val` for every return address that is the barrier trampoline's, in order,
+//! checking that each comes from the slot its entry names; a mismatch is Go's "missed stack
+//! barrier", a fatal error (it means someone changed the barriers under the walk: the race
+//! the seeds fixed). A walk that starts inside the trampoline itself (a profiling signal
+//! between a `ret` and the jump to the real caller) resolves where the trampoline is going
+//! (Go commit 3a2fc068). Without a G, a trampoline address ends the walk: no walk ever
+//! reports the trampoline as a frame.
 
 use grt_arch as arch;
 
+use crate::runtime2::G;
+use crate::stkbar::{self, Cursor};
 use crate::{codemap, maps, printerr};
 
 /// At most this many frames are printed.
@@ -77,6 +87,7 @@ fn frameless_caller(
     lr: Option<usize>,
     lo: usize,
     hi: usize,
+    cur: &mut Option<Cursor<'_>>,
 ) -> Option<usize> {
     let (code_lo, _) = codemap::find(pc)?;
     let start = pc.saturating_sub(arch::FRAMELESS_SCAN_BYTES).max(code_lo);
@@ -86,16 +97,26 @@ fn frameless_caller(
         return None;
     }
     let (ret, min_target, frameless_only) = match arch::frameless_return(code, pc)? {
-        arch::RetLoc::Lr { min_target } => (lr?, min_target, false),
+        arch::RetLoc::Lr { min_target } => {
+            // The epilogue may have loaded a barrier's slot into the link register already.
+            let ret = match lr? {
+                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve_popped()?,
+                r => r,
+            };
+            (ret, min_target, false)
+        }
         arch::RetLoc::Stack {
             off,
             max_back,
             frameless_only,
-        } => (
-            stack_word(sp.checked_add(off)?, lo, hi)?,
-            pc.saturating_sub(max_back),
-            frameless_only,
-        ),
+        } => {
+            let slot = sp.checked_add(off)?;
+            let ret = match stack_word(slot, lo, hi)? {
+                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve(slot, r).ok()?,
+                r => r,
+            };
+            (ret, pc.saturating_sub(max_back), frameless_only)
+        }
     };
     if ret < MIN_CODE_ADDR || codemap::find(ret).is_none() {
         return None;
@@ -107,12 +128,18 @@ fn frameless_caller(
     if frameless_only && arch::opens_frame(&codemap::read_array::<8>(target)?) {
         return None;
     }
-    let next = step(fp, lo, hi).map(|r| r.ret);
+    let next = step(fp, lo, hi).map(|r| match cur.as_ref() {
+        Some(c) => c.peek(arch::return_address_slot(fp), r.ret),
+        None => r.ret,
+    });
     (Some(ret) != next).then_some(ret)
 }
 
 /// Walks from (pc, sp, fp[, lr]) within `[lo, hi)`, calling `f` for each frame: `pc` first
 /// (when not 0), then return addresses, at most `max`. Returns how many frames were visited.
+/// `g`: the goroutine whose stack this is, when it may carry stack barriers (its stack lock
+/// held by the caller).
+#[allow(clippy::too_many_arguments)]
 pub fn gentraceback(
     pc: usize,
     sp: usize,
@@ -122,14 +149,31 @@ pub fn gentraceback(
     hi: usize,
     flags: u32,
     max: usize,
+    g: Option<&G>,
     mut f: impl FnMut(usize),
 ) -> usize {
+    // Barriers below the walk's start were popped; sp 0 (unknown) keeps them all.
+    let mut cur = g.map(|g| Cursor::new(g, sp));
     let mut n = 0;
+    let mut pc = pc;
+    let mut signal_step = flags & TRACE_FROM_SIGNAL != 0;
+    if pc != 0 && arch::in_stack_barrier(pc) {
+        // Between a return and the jump to the real caller: report the caller, whose frame
+        // pointer is already restored.
+        match (g, cur.as_mut().and_then(|c| c.in_trampoline(sp))) {
+            (_, Some(real)) => {
+                pc = real;
+                signal_step = false;
+            }
+            (Some(g), None) => stkbar::inconsistent_trampoline(g, sp),
+            (None, None) => return 0,
+        }
+    }
     if pc != 0 && n < max {
         f(pc);
         n += 1;
-        if flags & TRACE_FROM_SIGNAL != 0 && n < max {
-            if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi) {
+        if signal_step && n < max {
+            if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur) {
                 f(ret);
                 n += 1;
             }
@@ -137,10 +181,18 @@ pub fn gentraceback(
     }
     while n < max {
         let Some(rec) = step(fp, lo, hi) else { break };
-        if rec.ret < MIN_CODE_ADDR {
+        let ret = match cur.as_mut() {
+            Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret) {
+                Ok(r) => r,
+                Err(m) => stkbar::missed_stack_barrier(g.expect("a cursor has a G"), m),
+            },
+            None if rec.ret == stkbar::stack_barrier_pc() => break,
+            None => rec.ret,
+        };
+        if ret < MIN_CODE_ADDR {
             break;
         }
-        f(rec.ret);
+        f(ret);
         n += 1;
         if rec.fp <= fp {
             break; // 0 ends the chain; anything else not above fp is garbage
@@ -152,7 +204,46 @@ pub fn gentraceback(
 
 /// A walk from a return address (or a pc) and a frame pointer, with no signal context.
 pub fn walk(pc: usize, fp: usize, lo: usize, hi: usize, max: usize, f: impl FnMut(usize)) -> usize {
-    gentraceback(pc, 0, fp, None, lo, hi, 0, max, f)
+    gentraceback(pc, 0, fp, None, lo, hi, 0, max, None, f)
+}
+
+/// A walk of goroutine `g`'s stack from a return address (or pc), stack pointer and frame
+/// pointer, through its stack barriers. Takes `g`'s stack lock for the walk (never in a
+/// signal handler).
+pub fn walk_g(pc: usize, sp: usize, fp: usize, g: &G, max: usize, f: impl FnMut(usize)) -> usize {
+    stkbar::gc_lock_stack_barriers(g);
+    let n = gentraceback(pc, sp, fp, None, g.stack.lo, g.stack.hi, 0, max, Some(g), f);
+    stkbar::gc_unlock_stack_barriers(g);
+    n
+}
+
+/// Prints goroutine `g`'s stack (fatal errors): through its barriers if its stack lock is
+/// free, else up to the first barrier (the holder may be the thread that is failing).
+pub fn print_g(pc: usize, sp: usize, fp: usize, g: &G) {
+    let mut i = 0;
+    let locked = stkbar::gc_try_lock_stack_barriers(g);
+    let (lo, hi) = (g.stack.lo, g.stack.hi);
+    let n = gentraceback(
+        pc,
+        sp,
+        fp,
+        None,
+        lo,
+        hi,
+        0,
+        MAX_FRAMES,
+        locked.then_some(g),
+        |pc| {
+            print_pc(i, pc);
+            i += 1;
+        },
+    );
+    if locked {
+        stkbar::gc_unlock_stack_barriers(g);
+    }
+    if n == MAX_FRAMES {
+        printerr!("  ...more frames\n");
+    }
 }
 
 /// Walks a stack made of arbitrary words, as the fuzz target (fuzz/) and the unit tests do:
@@ -181,10 +272,21 @@ pub fn walk_arbitrary(words: &[usize], seed: u64, out: &mut [usize]) -> usize {
     let (pc, lr) = (pick_code(next()), pick_code(next()));
     let max = out.len();
     let mut n = 0;
-    gentraceback(pc, sp, fp, Some(lr), lo, hi, TRACE_FROM_SIGNAL, max, |f| {
-        out[n] = f;
-        n += 1;
-    });
+    gentraceback(
+        pc,
+        sp,
+        fp,
+        Some(lr),
+        lo,
+        hi,
+        TRACE_FROM_SIGNAL,
+        max,
+        None,
+        |f| {
+            out[n] = f;
+            n += 1;
+        },
+    );
     n
 }
 
@@ -220,7 +322,7 @@ pub fn print_from(
     flags: u32,
 ) {
     let mut i = 0;
-    let n = gentraceback(pc, sp, fp, lr, lo, hi, flags, MAX_FRAMES, |pc| {
+    let n = gentraceback(pc, sp, fp, lr, lo, hi, flags, MAX_FRAMES, None, |pc| {
         print_pc(i, pc);
         i += 1;
     });

@@ -310,9 +310,12 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_entersyscall_impl", // Rust side of grt_entersyscall (asm passes the caller's registers)
     "grt_cgocall_enter", // Rust halves of grt_cgocall (asm switches stacks between them)
     "grt_cgocall_exit",
-    "grt_clone",   // raw clone (asm)
-    "grt_tls",     // the per-thread g/m slots (TLS object)
-    "grt_start_c", // freestanding process start
+    "grt_clone",             // raw clone (asm)
+    "grt_tls",               // the per-thread g/m slots (TLS object)
+    "grt_start_c",           // freestanding process start
+    "grt_stack_barrier",     // the stack-barrier trampoline (asm): only its address is used
+    "grt_stack_barrier_end", // the end of its code, for "is this pc in the trampoline"
+    "grt_stack_barrier_bad", // its failure path's Rust side (a fatal error)
 ];
 
 /// Every `grt_*` function in grt.h is defined in libgrt.a, and every exported `grt_*` symbol
@@ -333,7 +336,8 @@ fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if line[p + name.len()..].trim_start().starts_with('(') {
+            let after = line[p + name.len()..].trim_start();
+            if after.starts_with('(') || (line.starts_with("extern ") && after.starts_with(';')) {
                 declared.insert(name);
             }
         }

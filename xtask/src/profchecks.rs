@@ -7,6 +7,7 @@
 //! | `accuracy` | tests/c/prof_accuracy.c: leaf70 : leaf30 = 70 : 30 within 5 points, every sample in them called from `worker` called from `prof_main`; `go tool pprof -top` reads the file |
 //! | `accuracy_fallback` | the same with 70 +- 10: tests/c/prof_setitimer.c, the process-wide setitimer fallback, whose signals go to whichever thread the kernel (or qemu) picks; under qemu-aarch64 it has come out a few points low (63-68 %) |
 //! | `syscall` | tests/c/prof_syscall.c: samples of C code under `grt_cgocall` continue `c_burn, grt_cgocall, cgo_caller, cgo_main`; samples in a system call made between grt_entersyscall and grt_exitsyscall continue `sys_caller, sys_main` after the leaf |
+//! | `stkbar` | tests/c/gc_race_*.c: no frame is the stack-barrier trampoline (`grt_stack_barrier`); inside the goroutine's recursion every `race_rec` is called from `race_rec` or `race_worker` (a stale barrier value would show a foreign caller); some samples walked the recursion |
 //! | `any` | the file is a valid profile with samples |
 //! | `valid` | the file is a valid profile (maybe without samples) |
 
@@ -32,6 +33,7 @@ pub fn check(name: &str, profile: &Path, exe: &Path, _stdout: &str) -> Result<St
         "accuracy" => accuracy(&stacks, profile, exe, 5.0),
         "accuracy_fallback" => accuracy(&stacks, profile, exe, 10.0),
         "syscall" => syscall(&stacks),
+        "stkbar" => stkbar(&stacks),
         "any" => Ok(format!("{} samples", p.sample_count())),
         _ => Err(format!("no profile check named {name:?}")),
     }
@@ -160,5 +162,54 @@ fn syscall(stacks: &Stacks) -> Result<String, String> {
     }
     Ok(format!(
         "{cgo} samples under grt_cgocall and {sys} in a system call, all with the goroutine's chain"
+    ))
+}
+
+/// The stack-barrier race tests' profile (see the table above).
+fn stkbar(stacks: &Stacks) -> Result<String, String> {
+    let mut problems = Vec::new();
+    let (mut walked, mut total) = (0i64, 0i64);
+    for (s, n) in stacks {
+        total += n;
+        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
+            problems.push(format!("trampoline in {n} x {}", show(s)));
+            continue;
+        }
+        // A pseudo-stack (the stack lock was held, or nothing to walk) names no caller.
+        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+            continue;
+        }
+        let mut in_rec = false;
+        for (i, f) in s.iter().enumerate() {
+            if f != "race_rec" {
+                continue;
+            }
+            in_rec = true;
+            // The walk is cut at 64 frames: the last frame may be a race_rec.
+            if let Some(caller) = s.get(i + 1) {
+                // A leaf sampled in its prologue or epilogue may lose its caller (the first
+                // step's heuristics never guess): the one missing frame allowed.
+                let lost_caller = i == 0 && caller.ends_with("goroutine_main");
+                if caller != "race_rec" && caller != "race_worker" && !lost_caller {
+                    problems.push(format!("race_rec called from {caller}: {n} x {}", show(s)));
+                    break;
+                }
+            }
+        }
+        if in_rec {
+            walked += n;
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(5);
+        return Err(problems.join(" | "));
+    }
+    if walked == 0 {
+        return Err(format!(
+            "none of the {total} samples walked the goroutine's recursion"
+        ));
+    }
+    Ok(format!(
+        "{total} samples, {walked} through the recursion, no trampoline, no foreign frame"
     ))
 }

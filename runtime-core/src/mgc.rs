@@ -1,0 +1,692 @@
+//! The garbage collector's cycle (Go 1.5–1.7's mgc.go, conservative and cut down), its
+//! pacing, and the C API (`grt_alloc`, `grt_gc`, `grt_gc_stats`, the write barrier).
+//!
+//! # A cycle
+//!
+//! Run by the collector's own thread (`gcworker`, not an M: stopping the world never stops
+//! it):
+//!
+//! 1. **Barrier on** (stop the world, short): the write barrier starts shading
+//!    (`grt_gc_wbenabled`), new objects are born marked. Stopping the world makes every
+//!    thread see the flag before any scan starts.
+//! 2. **Concurrent mark**: the program's data/bss, registered roots and channel buffers are
+//!    collected; then every goroutine is scanned in turn (`scang`): taken with the scan bit
+//!    (`castogscanstatus`) and its stack lock, a running one stopped by the suspend signal
+//!    for the length of its scan, one in a system call or `grt_cgocall` scanned while its
+//!    M keeps running (its stack above `syscallsp` is frozen). The scan installs stack
+//!    barriers (stkbar.rs). Grey objects are drained in batches under the heap lock.
+//! 3. **Mark termination** (stop the world): roots again, and every goroutine's stack from
+//!    its current sp up to its lowest barrier not hit (the whole stack if all were hit, or
+//!    with `gcstackbarrieroff`), the stopped threads' registers; drain to the end; remove all
+//!    barriers; barrier off.
+//! 4. **Sweep**, with the world running again but the heap lock still held from step 3, so
+//!    no object is allocated between the end of marking and the sweep.
+//!
+//! # Invariants
+//!
+//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, HEAP_LOCK. The collector takes all
+//!   four before stopping the world; nothing else takes a later one and then an earlier one.
+//! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
+//!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
+//!   cannot be had is rescanned in full and keeps its barriers until the next scan.
+//! - Dijkstra's insertion barrier plus black allocation plus the final rescan make marking
+//!   complete: a pointer that escapes the scans was either stored with `GRT_STORE` (shaded),
+//!   or lives in a frame that ran since its scan (below the lowest unhit barrier: rescanned),
+//!   in a register of a stopped thread (collected), or in data/bss/roots (rescanned).
+//!
+//! # Pacing
+//!
+//! A cycle starts when the heap in use reaches `heap_goal` = live heap after the last cycle ×
+//! (1 + GRTGC/100), at least [`MIN_HEAP_GOAL`]. An allocating goroutine that finds the heap
+//! at twice the goal while a cycle runs waits for that cycle (so a fast allocator cannot
+//! outrun the collector without bound).
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use grt_arch as arch;
+
+use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_ENOTINIT, GRT_ESYS, GRT_OK};
+use crate::lock::Lock;
+use crate::mgcmark::{self, StackTop};
+use crate::mheap::{self, HEAP_LOCK};
+use crate::runtime2::*;
+use crate::{auxv, chan, env, proc, stkbar, stw, suspend, sys, thread};
+
+/// The smallest heap goal, in bytes (below it cycles would only cost).
+pub const MIN_HEAP_GOAL: usize = 4 << 20;
+/// Scanning budget of one batch under the heap lock, in words.
+const DRAIN_BATCH_WORDS: usize = 16 * 1024;
+/// Registered root ranges at most.
+const MAX_ROOTS: usize = 1024;
+
+/// 1 while a cycle marks: C's GRT_STORE tests it (`volatile int` in grt.h).
+#[no_mangle]
+pub static grt_gc_wbenabled: AtomicI32 = AtomicI32::new(0);
+
+/// GRTGC: percent of growth that triggers a cycle; negative: off.
+static GC_PERCENT: AtomicI32 = AtomicI32::new(100);
+static HEAP_GOAL: AtomicUsize = AtomicUsize::new(MIN_HEAP_GOAL);
+/// Cycles asked for / completed (futex words).
+static WORK: AtomicU32 = AtomicU32::new(0);
+static DONE: AtomicU32 = AtomicU32::new(0);
+static RUNNING: AtomicBool = AtomicBool::new(false);
+static STARTED: AtomicBool = AtomicBool::new(false);
+static TRACE: AtomicBool = AtomicBool::new(false);
+
+static ROOTS_LOCK: Lock = Lock::new();
+static mut ROOTS: [(usize, usize); MAX_ROOTS] = [(0, 0); MAX_ROOTS];
+static mut NROOTS: usize = 0;
+
+/// Counters for grt_gc_stats (written by the collector thread, read by anyone).
+struct Stats {
+    cycles: AtomicU64,
+    pause_total_ns: AtomicU64,
+    pause_max_ns: AtomicU64,
+    last_markterm_ns: AtomicU64,
+    last_rescan_ns: AtomicU64,
+    last_sweep_ns: AtomicU64,
+    frames_scanned: AtomicU64,
+    frames_rescanned: AtomicU64,
+    last_frames_rescanned: AtomicU64,
+    barriers_installed: AtomicU64,
+    barriers_hit: AtomicU64,
+}
+
+static STATS: Stats = Stats {
+    cycles: AtomicU64::new(0),
+    pause_total_ns: AtomicU64::new(0),
+    pause_max_ns: AtomicU64::new(0),
+    last_markterm_ns: AtomicU64::new(0),
+    last_rescan_ns: AtomicU64::new(0),
+    last_sweep_ns: AtomicU64::new(0),
+    frames_scanned: AtomicU64::new(0),
+    frames_rescanned: AtomicU64::new(0),
+    last_frames_rescanned: AtomicU64::new(0),
+    barriers_installed: AtomicU64::new(0),
+    barriers_hit: AtomicU64::new(0),
+};
+
+/// What C's `grt_gc_stats` holds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GcStats {
+    pub cycles: u64,
+    pub heap_inuse: u64,
+    pub heap_mapped: u64,
+    pub heap_goal: u64,
+    pub nmalloc: u64,
+    pub nfree: u64,
+    pub pause_total_ns: u64,
+    pub pause_max_ns: u64,
+    pub last_markterm_ns: u64,
+    pub last_rescan_ns: u64,
+    pub last_sweep_ns: u64,
+    pub frames_scanned: u64,
+    pub frames_rescanned: u64,
+    pub last_frames_rescanned: u64,
+    pub barriers_installed: u64,
+    pub barriers_hit: u64,
+}
+
+// ---- start-up ----------------------------------------------------------------------------
+
+/// From schedinit, before the first goroutine: knobs, buffers, the collector thread.
+pub fn init() -> Result<(), i32> {
+    const F: &str = "grt_main";
+    stkbar::init_knobs();
+    TRACE.store(crate::debug::get().gctrace, Ordering::Relaxed);
+    match env::get("GRTGC") {
+        None => {}
+        Some(b"off") => GC_PERCENT.store(-1, Ordering::Relaxed),
+        Some(_) => match env::get_number("GRTGC") {
+            Some(Ok(n)) if n <= 100_000 => GC_PERCENT.store(n as i32, Ordering::Relaxed),
+            _ => {
+                crate::printerr!(
+                    "grt: GRTGC must be a percentage (0..100000) or \"off\"; using 100\n"
+                );
+            }
+        },
+    }
+    if !mgcmark::init() {
+        return Err(report(
+            GRT_ENOMEM,
+            F,
+            format_args!("no address space for the collector's mark buffers"),
+        ));
+    }
+    if let Err(e) = thread::start(gcworker, core::ptr::null_mut()) {
+        return Err(report(
+            GRT_ESYS,
+            F,
+            format_args!("cannot start the collector's thread: errno {}", e.0),
+        ));
+    }
+    STARTED.store(true, Ordering::Release);
+    Ok(())
+}
+
+unsafe extern "C" fn gcworker(_: *mut c_void) {
+    loop {
+        let done = DONE.load(Ordering::Acquire);
+        let work = WORK.load(Ordering::Acquire);
+        if work == done {
+            let _ = sys::futex_wait_private(&WORK, work, None);
+            continue;
+        }
+        RUNNING.store(true, Ordering::Release);
+        gc_cycle();
+        RUNNING.store(false, Ordering::Release);
+        DONE.store(done.wrapping_add(1), Ordering::Release);
+        sys::futex_wake_private(&DONE, u32::MAX);
+    }
+}
+
+/// Asks for cycle number `target` (cycles completed so far + n).
+fn request(target: u32) {
+    let mut w = WORK.load(Ordering::Acquire);
+    while (target.wrapping_sub(w) as i32) > 0 {
+        match WORK.compare_exchange(w, target, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                sys::futex_wake_private(&WORK, 1);
+                return;
+            }
+            Err(cur) => w = cur,
+        }
+    }
+}
+
+/// Blocks the calling thread until `DONE` reaches `target`.
+fn wait_done(target: u32) {
+    loop {
+        let d = DONE.load(Ordering::Acquire);
+        if (d.wrapping_sub(target) as i32) >= 0 {
+            return;
+        }
+        let _ = sys::futex_wait_private(&DONE, d, None);
+    }
+}
+
+extern "C" fn wait_done_c(arg: *mut c_void) {
+    wait_done(arg as usize as u32);
+}
+
+extern "C" {
+    /// asm/<arch>/syscall.S: runs `f(arg)` on the M's system stack with the goroutine in the
+    /// syscall state (scannable while it waits); calls it in place off goroutines.
+    fn grt_cgocall(f: extern "C" fn(*mut c_void), arg: *mut c_void) -> i32;
+}
+
+/// Waits for cycle `target` to complete, as a system call when on a goroutine (its P goes to
+/// other goroutines; the collector scans it meanwhile).
+fn wait_cycle(target: u32) {
+    // SAFETY: wait_done_c is a plain C-ABI function; grt_cgocall handles both the goroutine
+    // and the non-goroutine case.
+    unsafe { grt_cgocall(wait_done_c, target as usize as *mut c_void) };
+}
+
+// ---- allocation ----------------------------------------------------------------------------
+
+fn alloc(n: usize, noscan: bool) -> *mut c_void {
+    HEAP_LOCK.lock();
+    let p = mheap::alloc_locked(n.max(1), noscan);
+    let inuse = mheap::inuse_locked();
+    HEAP_LOCK.unlock();
+    if p.is_null() {
+        crate::throw!(
+            "out of memory: cannot allocate {} bytes (heap in use {} bytes)",
+            n,
+            inuse
+        );
+    }
+    let goal = HEAP_GOAL.load(Ordering::Relaxed);
+    if inuse >= goal && GC_PERCENT.load(Ordering::Relaxed) >= 0 && STARTED.load(Ordering::Acquire) {
+        let done = DONE.load(Ordering::Acquire);
+        if RUNNING.load(Ordering::Acquire) {
+            // Outrunning the collector: wait for the cycle under way.
+            if inuse >= goal.saturating_mul(2) && is_goroutine() {
+                wait_cycle(done.wrapping_add(1));
+            }
+        } else {
+            request(done.wrapping_add(1));
+        }
+    }
+    p as *mut c_void
+}
+
+fn is_goroutine() -> bool {
+    // SAFETY: null or a live G.
+    unsafe { proc::getg().as_ref() }.is_some_and(|g| g.kind == GKind::User)
+}
+
+/// `grt_alloc`.
+#[no_mangle]
+pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
+    alloc(n, false)
+}
+
+/// `grt_alloc_atomic`.
+#[no_mangle]
+pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
+    alloc(n, true)
+}
+
+/// `grt_add_roots`.
+#[no_mangle]
+pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
+    const F: &str = "grt_add_roots";
+    let (lo, hi) = (lo as usize, hi as usize);
+    if lo == 0 || hi == 0 {
+        return report(GRT_EINVAL, F, format_args!("NULL bound"));
+    }
+    if lo > hi {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("lo {:#x} is above hi {:#x}", lo, hi),
+        );
+    }
+    ROOTS_LOCK.lock();
+    // SAFETY: the table is under ROOTS_LOCK.
+    let r = unsafe {
+        let n = &mut *core::ptr::addr_of_mut!(NROOTS);
+        if *n == MAX_ROOTS {
+            Err(())
+        } else {
+            (*core::ptr::addr_of_mut!(ROOTS))[*n] = (lo, hi);
+            *n += 1;
+            Ok(())
+        }
+    };
+    ROOTS_LOCK.unlock();
+    match r {
+        Ok(()) => GRT_OK,
+        Err(()) => report(
+            GRT_ENOMEM,
+            F,
+            format_args!("too many root ranges (at most {})", MAX_ROOTS),
+        ),
+    }
+}
+
+/// `grt_gc`.
+#[no_mangle]
+pub extern "C" fn grt_gc() -> i32 {
+    if !STARTED.load(Ordering::Acquire) {
+        return report(
+            GRT_ENOTINIT,
+            "grt_gc",
+            format_args!("the collector starts with grt_main"),
+        );
+    }
+    // A full cycle that starts after this call: if one is under way, the one after it.
+    let done = DONE.load(Ordering::Acquire);
+    let target = if RUNNING.load(Ordering::Acquire) || WORK.load(Ordering::Acquire) != done {
+        done.wrapping_add(2)
+    } else {
+        done.wrapping_add(1)
+    };
+    request(target);
+    wait_cycle(target);
+    GRT_OK
+}
+
+/// `grt_gc_shade`: the write barrier's slow path.
+#[no_mangle]
+pub extern "C" fn grt_gc_shade(p: *const c_void) {
+    mgcmark::shade(p as usize);
+}
+
+/// `grt_gc_stats`.
+#[no_mangle]
+pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
+    if out.is_null() {
+        return report(GRT_EINVAL, "grt_gc_stats", format_args!("out is NULL"));
+    }
+    HEAP_LOCK.lock();
+    let h = mheap::stats_locked();
+    HEAP_LOCK.unlock();
+    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let s = GcStats {
+        cycles: l(&STATS.cycles),
+        heap_inuse: h.inuse as u64,
+        heap_mapped: h.mapped as u64,
+        heap_goal: if GC_PERCENT.load(Ordering::Relaxed) < 0 {
+            0
+        } else {
+            HEAP_GOAL.load(Ordering::Relaxed) as u64
+        },
+        nmalloc: h.nmalloc,
+        nfree: h.nfree,
+        pause_total_ns: l(&STATS.pause_total_ns),
+        pause_max_ns: l(&STATS.pause_max_ns),
+        last_markterm_ns: l(&STATS.last_markterm_ns),
+        last_rescan_ns: l(&STATS.last_rescan_ns),
+        last_sweep_ns: l(&STATS.last_sweep_ns),
+        frames_scanned: l(&STATS.frames_scanned),
+        frames_rescanned: l(&STATS.frames_rescanned),
+        last_frames_rescanned: l(&STATS.last_frames_rescanned),
+        barriers_installed: l(&STATS.barriers_installed),
+        barriers_hit: l(&STATS.barriers_hit),
+    };
+    // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
+    unsafe { out.write(s) };
+    GRT_OK
+}
+
+/// `grt_gc_unwind(sp)`: before a longjmp up the calling goroutine's stack to a frame whose
+/// stack pointer is `sp`: the barriers in the frames it skips are removed.
+#[no_mangle]
+pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
+    let g = match proc::current_user_g("grt_gc_unwind") {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let gm = proc::getg();
+    let sp = sp as usize;
+    if sp < g.stack.lo || sp > g.stack.hi {
+        return report(
+            GRT_EINVAL,
+            "grt_gc_unwind",
+            format_args!("{:#x} is not on the goroutine's stack", sp),
+        );
+    }
+    stkbar::gc_lock_stack_barriers(g);
+    // SAFETY: our own G, under its stack lock.
+    let n = stkbar::gc_unwind_barriers(unsafe { &mut *gm }, sp);
+    stkbar::gc_unlock_stack_barriers(g);
+    STATS.barriers_hit.fetch_add(n as u64, Ordering::Relaxed);
+    GRT_OK
+}
+
+// ---- the cycle ---------------------------------------------------------------------------
+
+fn world_lock() {
+    suspend::SUSPEND_LOCK.lock();
+    chan::ALLCHANS_LOCK.lock();
+    ROOTS_LOCK.lock();
+    HEAP_LOCK.lock();
+}
+
+/// Releases what [`world_lock`] took, but the heap lock.
+fn world_unlock_keep_heap() {
+    ROOTS_LOCK.unlock();
+    chan::ALLCHANS_LOCK.unlock();
+    suspend::SUSPEND_LOCK.unlock();
+}
+
+fn record_pause(ns: u64) {
+    STATS.pause_total_ns.fetch_add(ns, Ordering::Relaxed);
+    STATS.pause_max_ns.fetch_max(ns, Ordering::Relaxed);
+}
+
+/// Data and bss of the main executable, registered roots, channel buffers (ROOTS_LOCK and
+/// ALLCHANS_LOCK held).
+fn collect_roots_locked() {
+    let bias = auxv::load_bias();
+    for p in auxv::program_headers() {
+        if p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_W != 0 {
+            let lo = bias.wrapping_add(p.p_vaddr as usize);
+            mgcmark::collect_range(lo, lo + p.p_memsz as usize);
+        }
+    }
+    // SAFETY: the table is under ROOTS_LOCK, held.
+    let (roots, n) = unsafe { (&*core::ptr::addr_of!(ROOTS), *core::ptr::addr_of!(NROOTS)) };
+    for &(lo, hi) in &roots[..n] {
+        mgcmark::collect_range(lo, hi);
+    }
+    chan::for_each_buffer_locked(mgcmark::collect_range);
+}
+
+fn collect_roots() {
+    chan::ALLCHANS_LOCK.lock();
+    ROOTS_LOCK.lock();
+    collect_roots_locked();
+    ROOTS_LOCK.unlock();
+    chan::ALLCHANS_LOCK.unlock();
+}
+
+/// Marks the collected candidates and drains grey objects, in batches (concurrent phase).
+fn mark_some(all: bool) {
+    loop {
+        HEAP_LOCK.lock();
+        mgcmark::flush_candidates_locked();
+        let empty = mgcmark::drain_locked(DRAIN_BATCH_WORDS);
+        HEAP_LOCK.unlock();
+        if empty || !all {
+            return;
+        }
+    }
+}
+
+fn parked_top(gp: &G) -> StackTop {
+    StackTop {
+        sp: gp.sched.sp,
+        fp: arch::parked_frame_pointer(gp.sched.sp),
+        uc: 0,
+        in_trampoline: false,
+    }
+}
+
+fn syscall_top(gp: &G) -> StackTop {
+    StackTop {
+        sp: gp.syscallsp,
+        fp: gp.syscallbp,
+        uc: 0,
+        in_trampoline: false,
+    }
+}
+
+fn signal_top(m: &M, gp: &G) -> Option<StackTop> {
+    let r = m.suspend_regs;
+    (r.sp >= gp.stack.lo && r.sp < gp.stack.hi).then(|| StackTop {
+        sp: r.sp,
+        fp: r.fp,
+        uc: m.suspend_uc.load(Ordering::Relaxed),
+        in_trampoline: arch::in_stack_barrier(r.pc),
+    })
+}
+
+fn add_scan(n: mgcmark::ScanCounts) {
+    STATS
+        .frames_scanned
+        .fetch_add(n.frames as u64, Ordering::Relaxed);
+    STATS
+        .barriers_installed
+        .fetch_add(n.barriers as u64, Ordering::Relaxed);
+    STATS
+        .barriers_hit
+        .fetch_add(n.hits as u64, Ordering::Relaxed);
+}
+
+/// Go's scang: scans one goroutine's stack concurrently (see the module comment).
+fn scang(gp: &mut G) {
+    let mut tries = 0u32;
+    loop {
+        let s = gp.status();
+        match s {
+            GRUNNABLE | GWAITING | GSYSCALL => {
+                if !castogscanstatus(gp, s) {
+                    continue;
+                }
+                stkbar::gc_lock_stack_barriers(gp);
+                let top = if s == GSYSCALL && gp.syscallsp != 0 {
+                    syscall_top(gp)
+                } else {
+                    parked_top(gp)
+                };
+                add_scan(mgcmark::scanstack(gp, top));
+                stkbar::gc_unlock_stack_barriers(gp);
+                casfrom_gscanstatus(gp, s | GSCAN, s);
+                return;
+            }
+            GRUNNING => {
+                if !castogscanstatus(gp, GRUNNING) {
+                    continue;
+                }
+                // The lock before the stop: the goroutine may hold its own (grt_gc_unwind).
+                stkbar::gc_lock_stack_barriers(gp);
+                // SAFETY: a running G's M is set and fixed while we hold the scan bit.
+                let m = unsafe { &*gp.m.load(Ordering::Acquire) };
+                suspend::SUSPEND_LOCK.lock();
+                if suspend::stop_m(m).is_ok() {
+                    let top = signal_top(m, gp).unwrap_or_else(|| parked_top(gp));
+                    add_scan(mgcmark::scanstack(gp, top));
+                    suspend::resume_m(m);
+                }
+                // Else it did not stop in time: no scan now; mark termination rescans it
+                // in full (it has no barriers).
+                suspend::SUSPEND_LOCK.unlock();
+                stkbar::gc_unlock_stack_barriers(gp);
+                casfrom_gscanstatus(gp, GRUNNING | GSCAN, GRUNNING);
+                return;
+            }
+            s if s & !GSCAN == GDEAD || s == GIDLE => return,
+            _ => {
+                // Owned by someone else. grt_suspend may hold it for long: it is frozen,
+                // mark termination rescans it in full.
+                if gp.suspended.load(Ordering::Acquire) != SUSPENDED_NONE || tries > 1000 {
+                    return;
+                }
+                tries += 1;
+                sys::sched_yield();
+            }
+        }
+    }
+}
+
+/// Mark termination's rescan of every goroutine (world stopped). Returns frames rescanned.
+fn rescan_all() -> usize {
+    let mut frames = 0;
+    proc::for_each_gp(|gm| {
+        // SAFETY: the world is stopped: nothing else touches the G (Gs are never freed).
+        let gp = unsafe { &mut *gm };
+        let s = gp.status() & !GSCAN;
+        if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
+            return true;
+        }
+        // SAFETY: as above; a shared view for the helpers that only read.
+        let g = unsafe { &*gm };
+        // SAFETY: null or an M (never freed).
+        let m = unsafe { g.m.load(Ordering::Acquire).as_ref() };
+        let top = m
+            .filter(|m| stw::is_stopped(m))
+            .and_then(|m| signal_top(m, g))
+            .unwrap_or_else(|| {
+                if s == GSYSCALL && g.syscallsp != 0 {
+                    syscall_top(g)
+                } else {
+                    parked_top(g)
+                }
+            });
+        if stkbar::gc_try_lock_stack_barriers(g) {
+            let (f, hits) = mgcmark::rescanstack(gp, top);
+            stkbar::gc_unlock_stack_barriers(g);
+            frames += f;
+            STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
+        } else {
+            // A stopped thread holds it: everything, and the barriers stay for next time.
+            let lo = top.sp.saturating_sub(arch::RED_ZONE).max(g.stack.lo);
+            mgcmark::collect_range(lo, g.stack.hi);
+            // SAFETY: the stopped thread's ucontext.
+            unsafe { mgcmark::collect_ucontext(top.uc) };
+            mgcmark::collect_g_fields(g);
+        }
+        true
+    });
+    frames
+}
+
+fn gc_cycle() {
+    let t0 = sys::nanotime();
+    let before = {
+        HEAP_LOCK.lock();
+        let s = mheap::stats_locked();
+        HEAP_LOCK.unlock();
+        s
+    };
+
+    // 1. Barrier on.
+    world_lock();
+    let p0 = sys::nanotime();
+    stw::stop_the_world();
+    mheap::set_alloc_black_locked(true);
+    mgcmark::set_marking_locked(true);
+    grt_gc_wbenabled.store(1, Ordering::SeqCst);
+    stw::start_the_world();
+    let pause1 = sys::nanotime() - p0;
+    world_unlock_keep_heap();
+    HEAP_LOCK.unlock();
+    record_pause(pause1);
+
+    // 2. Concurrent mark.
+    collect_roots();
+    mark_some(true);
+    let mut gs: usize = 0;
+    proc::for_each_gp(|gm| {
+        // SAFETY: Gs are never freed; scang takes ownership of the G before touching it.
+        if unsafe { (*gm).kind } == GKind::User {
+            // SAFETY: as above.
+            scang(unsafe { &mut *gm });
+            mark_some(false);
+            gs += 1;
+        }
+        true
+    });
+    mark_some(true);
+
+    // 3. Mark termination.
+    world_lock();
+    let p1 = sys::nanotime();
+    stw::stop_the_world();
+    collect_roots_locked();
+    let r0 = sys::nanotime();
+    let frames = rescan_all();
+    let rescan_ns = sys::nanotime() - r0;
+    mgcmark::flush_candidates_locked();
+    mgcmark::drain_locked(usize::MAX);
+    grt_gc_wbenabled.store(0, Ordering::SeqCst);
+    mgcmark::set_marking_locked(false);
+    mheap::set_alloc_black_locked(false);
+    stw::start_the_world();
+    let pause2 = sys::nanotime() - p1;
+    world_unlock_keep_heap();
+    record_pause(pause2);
+    STATS.last_markterm_ns.store(pause2, Ordering::Relaxed);
+    STATS.last_rescan_ns.store(rescan_ns, Ordering::Relaxed);
+    STATS
+        .frames_rescanned
+        .fetch_add(frames as u64, Ordering::Relaxed);
+    STATS
+        .last_frames_rescanned
+        .store(frames as u64, Ordering::Relaxed);
+
+    // 4. Sweep (heap lock still held: nothing was allocated since marking ended).
+    let s0 = sys::nanotime();
+    let freed = mheap::sweep_locked();
+    let live = mheap::inuse_locked();
+    HEAP_LOCK.unlock();
+    let sweep_ns = sys::nanotime() - s0;
+    STATS.last_sweep_ns.store(sweep_ns, Ordering::Relaxed);
+    let pct = GC_PERCENT.load(Ordering::Relaxed).max(0) as usize;
+    let goal = (live + live / 100 * pct).max(MIN_HEAP_GOAL);
+    HEAP_GOAL.store(goal, Ordering::Relaxed);
+    let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
+    if TRACE.load(Ordering::Relaxed) {
+        crate::printerr!(
+            "gc {}: {} -> {} KiB live (goal {} KiB, freed {} KiB), {} goroutines, pauses {} + {} us (rescan {} us, {} frames), sweep {} us, total {} us\n",
+            n,
+            before.inuse / 1024,
+            live / 1024,
+            goal / 1024,
+            freed / 1024,
+            gs,
+            pause1 / 1000,
+            pause2 / 1000,
+            rescan_ns / 1000,
+            frames,
+            sweep_ns / 1000,
+            (sys::nanotime() - t0) / 1000
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! Marking (Go's mgcmark.go, made conservative): roots, goroutine stacks, grey objects, and
+//! the write barrier's shade.
+//!
+//! # Conservative marking
+//!
+//! Nothing tells grt which words are pointers, so every aligned word of a root, a stack or a
+//! scanned object is taken as one if it points into an allocated object (interior pointers
+//! too: `mheap::find_object`). A marked object that may hold pointers (not
+//! `grt_alloc_atomic`) is grey until its words are scanned.
+//!
+//! # Two steps, two owners
+//!
+//! 1. *Collecting* reads stacks and roots and keeps only words inside the heap's address
+//!    range ([`mheap::in_arena`], no lock) in the collector's candidate buffer. This is what
+//!    runs while a goroutine is stopped by a signal, or while the world is stopped: a stopped
+//!    thread may hold the heap lock, so collecting must not need it.
+//! 2. *Marking* (`HEAP_LOCK` held) turns candidates into marked objects and scans grey
+//!    objects, in bounded batches so allocating goroutines are not held up for long.
+//!
+//! Both buffers are reserved address space (mmap, MAP_NORESERVE) touched only as they grow:
+//! nothing here allocates from grt's allocators, so marking never waits on a lock a stopped
+//! thread holds. The candidate buffer belongs to the collector thread alone; the grey buffer
+//! is under `HEAP_LOCK` (the write barrier pushes to it too).
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use grt_arch::{self as arch, MapFlags, ProtFlags};
+
+use crate::mheap::{self, HEAP_LOCK};
+use crate::runtime2::{G, GSYSCALL};
+use crate::stkbar;
+
+/// Words each buffer can hold (reserved, not committed): 32 Mi words = 256 MiB of address
+/// space each.
+const BUF_WORDS: usize = 32 << 20;
+
+struct WordBuf {
+    base: *mut usize,
+    len: usize,
+}
+
+impl WordBuf {
+    const fn new() -> WordBuf {
+        WordBuf {
+            base: core::ptr::null_mut(),
+            len: 0,
+        }
+    }
+
+    fn reserve(&mut self) -> bool {
+        if !self.base.is_null() {
+            return true;
+        }
+        match crate::sys::mmap_anon(
+            BUF_WORDS * 8,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::NORESERVE,
+        ) {
+            Ok(p) => {
+                self.base = p as *mut usize;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, w: usize) {
+        if self.len == BUF_WORDS {
+            crate::throw!(
+                "garbage collector: mark buffer overflow ({} words)",
+                BUF_WORDS
+            );
+        }
+        // SAFETY: base is a reserved region of BUF_WORDS words; len < BUF_WORDS.
+        unsafe { self.base.add(self.len).write(w) };
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: below len: written by push.
+        Some(unsafe { self.base.add(self.len).read() })
+    }
+}
+
+/// Candidate pointers found by collecting (the collector thread's own).
+static mut CANDIDATES: WordBuf = WordBuf::new();
+/// Grey objects: (base, size) pairs (under HEAP_LOCK).
+static mut GREY: WordBuf = WordBuf::new();
+/// A cycle is marking: the write barrier shades (read under HEAP_LOCK by shade).
+static MARKING: AtomicBool = AtomicBool::new(false);
+
+/// Reserves the buffers (once, before the first cycle). False if the address space is not
+/// there.
+pub fn init() -> bool {
+    // SAFETY: called by the collector before any cycle; nobody else touches the buffers yet.
+    unsafe {
+        (*core::ptr::addr_of_mut!(CANDIDATES)).reserve()
+            && (*core::ptr::addr_of_mut!(GREY)).reserve()
+    }
+}
+
+fn candidates() -> &'static mut WordBuf {
+    // SAFETY: only the collector thread uses it.
+    unsafe { &mut *core::ptr::addr_of_mut!(CANDIDATES) }
+}
+
+fn grey() -> &'static mut WordBuf {
+    // SAFETY: the callers hold HEAP_LOCK.
+    unsafe { &mut *core::ptr::addr_of_mut!(GREY) }
+}
+
+/// Turns the write barrier's shading on or off (with HEAP_LOCK held, world stopped).
+pub fn set_marking_locked(on: bool) {
+    MARKING.store(on, Ordering::Release);
+}
+
+// ---- collecting (no lock) ---------------------------------------------------------------------
+
+/// Collects the aligned words of `[lo, hi)` that may point into the heap. The range must be
+/// readable (a stack, a root, data/bss).
+pub fn collect_range(lo: usize, hi: usize) {
+    let c = candidates();
+    let mut p = (lo + 7) & !7;
+    while p + 8 <= hi {
+        // SAFETY: inside [lo, hi), readable per the contract; volatile: the memory may be
+        // written concurrently (a running goroutine's globals).
+        let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+        if mheap::in_arena(w) {
+            c.push(w);
+        }
+        p += 8;
+    }
+}
+
+/// Collects single words (registers).
+pub fn collect_words(words: &[usize]) {
+    let c = candidates();
+    for &w in words {
+        if mheap::in_arena(w) {
+            c.push(w);
+        }
+    }
+}
+
+/// Collects the registers in a stopped thread's ucontext.
+///
+/// # Safety
+/// `uc` is the ucontext of a thread stopped in the suspend handler (valid until resumed).
+pub unsafe fn collect_ucontext(uc: usize) {
+    if uc == 0 {
+        return;
+    }
+    // SAFETY: per the contract.
+    let (p, n) = unsafe { arch::uc_gregs(uc as *const core::ffi::c_void) };
+    // SAFETY: n words of the saved register area.
+    collect_words(unsafe { core::slice::from_raw_parts(p, n) });
+}
+
+/// The G fields that hold pointers the program gave grt: the goroutine's argument, and in a
+/// system call the callee-saved registers it entered with.
+pub fn collect_g_fields(gp: &G) {
+    collect_words(&[gp.startarg as usize]);
+    if gp.status() & !crate::runtime2::GSCAN == GSYSCALL {
+        collect_words(&gp.syscallregs);
+    }
+}
+
+// ---- marking (HEAP_LOCK held) ---------------------------------------------------------------
+
+/// Marks the object `w` points into, if any, and queues it for scanning if it may hold
+/// pointers.
+#[inline]
+fn greyobject(w: usize) {
+    if !mheap::in_arena(w) {
+        return;
+    }
+    if let Some((s, i)) = mheap::find_object(w) {
+        if mheap::mark(s, i) {
+            let (base, size, scan) = mheap::object(s, i);
+            if scan {
+                let g = grey();
+                g.push(base);
+                g.push(size);
+            }
+        }
+    }
+}
+
+/// Marks what the collected candidates point to. HEAP_LOCK held.
+pub fn flush_candidates_locked() {
+    let c = candidates();
+    while let Some(w) = c.pop() {
+        greyobject(w);
+    }
+}
+
+/// Scans grey objects until none is left or about `budget` words were scanned. Returns true
+/// when no grey object is left. HEAP_LOCK held.
+pub fn drain_locked(budget: usize) -> bool {
+    let mut done = 0;
+    loop {
+        let g = grey();
+        let Some(size) = g.pop() else {
+            return true;
+        };
+        let base = g.pop().expect("grey entries come in pairs");
+        let mut p = base;
+        let end = base + size;
+        while p < end {
+            // SAFETY: inside an allocated heap object (marked, so not freed this cycle).
+            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+            greyobject(w);
+            p += 8;
+        }
+        done += size / 8;
+        if done >= budget {
+            return grey().len == 0;
+        }
+    }
+}
+
+/// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to
+/// and queue it. Any thread.
+pub fn shade(p: usize) {
+    if !mheap::in_arena(p) {
+        return;
+    }
+    HEAP_LOCK.lock();
+    if MARKING.load(Ordering::Acquire) {
+        greyobject(p);
+    }
+    HEAP_LOCK.unlock();
+}
+
+// ---- goroutine stacks ---------------------------------------------------------------------
+
+/// Where a stopped goroutine's stack starts: its stack pointer, its frame pointer, and the
+/// thread registers to scan with it (a ucontext) if it was stopped by the signal.
+#[derive(Clone, Copy, Debug)]
+pub struct StackTop {
+    pub sp: usize,
+    pub fp: usize,
+    pub uc: usize,
+    /// Stopped inside the barrier trampoline: install no barriers this time (its pending
+    /// `stkbar_pos` increment would land on the new list).
+    pub in_trampoline: bool,
+}
+
+/// Counts of one stack scan.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScanCounts {
+    pub frames: usize,
+    pub barriers: usize,
+    pub hits: usize,
+}
+
+/// Go's scanstack, for the concurrent scan: collects `gp`'s stack from `top`, removes its old
+/// barriers and installs new ones. The caller owns the stack (scan bit, goroutine stopped)
+/// and holds its stack lock.
+pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
+    let mut n = ScanCounts {
+        hits: stkbar::gc_remove_stack_barriers(gp, top.sp),
+        ..ScanCounts::default()
+    };
+    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
+    collect_range(lo, gp.stack.hi);
+    // SAFETY: top.uc is the ucontext of the stopped thread, if any.
+    unsafe { collect_ucontext(top.uc) };
+    collect_g_fields(gp);
+    let install = !stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) && !top.in_trampoline;
+    let r = stkbar::gc_install_stack_barriers(gp, top.sp, top.fp, install, false);
+    n.frames = r.frames;
+    n.barriers = r.barriers;
+    n
+}
+
+/// Mark termination's rescan of a stopped goroutine: from `top` up to the lowest barrier not
+/// hit ([`stkbar::rescan_limit`]), then removes the barriers. The world is stopped; the
+/// caller holds the stack lock. Returns (frames rescanned, barriers that had been hit).
+pub fn rescanstack(gp: &mut G, top: StackTop) -> (usize, usize) {
+    let limit = stkbar::rescan_limit(gp, top.sp).max(top.sp);
+    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
+    collect_range(lo, limit);
+    // SAFETY: as in scanstack.
+    unsafe { collect_ucontext(top.uc) };
+    collect_g_fields(gp);
+    // Frames rescanned: records from fp below the limit.
+    let mut frames = 0;
+    let mut fp = top.fp;
+    while frames < stkbar::MAX_SCAN_FRAMES && fp >= top.sp && fp < limit {
+        let Some(rec) = crate::traceback::step(fp, gp.stack.lo, gp.stack.hi) else {
+            break;
+        };
+        frames += 1;
+        if rec.fp <= fp {
+            break;
+        }
+        fp = rec.fp;
+    }
+    let hits = stkbar::gc_remove_stack_barriers(gp, top.sp);
+    (frames, hits)
+}

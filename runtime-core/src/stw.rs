@@ -1,0 +1,172 @@
+//! Stopping the world: every M halted at whatever instruction it was on, for the collector's
+//! two short pauses (turning the write barrier on, mark termination).
+//!
+//! # How
+//!
+//! grt cannot wait for goroutines to reach a safe point (C code in a tight loop never calls
+//! the runtime), so it stops threads as bdwgc does: the suspend signal (suspend.rs) to every
+//! M, each of which records its registers in its handler and sleeps there until resumed.
+//! The collector runs on a thread of its own (not an M), so it never stops itself.
+//!
+//! - [`WORLD_STOPPED`] is set first (SeqCst). An M is on the lock-free list `ALLM` from
+//!   `newm`; a thread that starts after the collector read the list checks the flag in
+//!   `mstart` (after it can receive the signal) and waits there, before running anything.
+//! - An M already stopped by `grt_suspend` counts as stopped (its registers are recorded);
+//!   it is left stopped at the restart. `grt_resume` takes SUSPEND_LOCK, which the
+//!   collector holds for the whole pause, so it cannot resume an M under the collector.
+//!
+//! # What a stopped thread may hold
+//!
+//! Anything: a stopped M may be inside the scheduler lock, the allocator's lock, a channel's
+//! lock. So while the world is stopped the collector touches only what it locked *before*
+//! stopping it ([`crate::mgc`]: SUSPEND_LOCK, the channel list, the roots table, the heap
+//! lock, in that order), lock-free lists (all Gs, all Ms) and the stopped threads' stacks.
+
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use crate::runtime2::{M, SUSPEND_STOPPED};
+use crate::{suspend, sys};
+
+/// 1 while the collector has (or is taking) the world stopped; a futex word.
+pub static WORLD_STOPPED: AtomicU32 = AtomicU32::new(0);
+/// Every M ever made, linked through `M::gclink` (lock-free: grows at the head only).
+static ALLM: AtomicPtr<M> = AtomicPtr::new(null_mut());
+/// How long an M may take to answer the stop signal before it is a fatal error.
+const STOP_TIMEOUT_NS: u64 = 10_000_000_000;
+
+/// Adds a new M to the list (newm, before its thread starts).
+pub fn allm_add(m: *mut M) {
+    let mut head = ALLM.load(Ordering::Acquire);
+    loop {
+        // SAFETY: m is new and not yet visible.
+        unsafe { (*m).gclink = head };
+        match ALLM.compare_exchange_weak(head, m, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(h) => head = h,
+        }
+    }
+}
+
+/// Calls `f` for every M (lock-free; safe with the world stopped).
+pub fn for_each_m(mut f: impl FnMut(&mut M)) {
+    let mut m = ALLM.load(Ordering::Acquire);
+    while !m.is_null() {
+        // SAFETY: Ms are never freed; gclink is written before publication. The fields the
+        // collector touches are its own (stw_stopped) or read-only while the M is stopped.
+        let mr = unsafe { &mut *m };
+        f(mr);
+        m = mr.gclink;
+    }
+}
+
+/// In `mstart`, once the thread can take the suspend signal: wait while the world is
+/// stopped (this M was not in the list the collector stopped).
+pub fn mstart_check() {
+    while WORLD_STOPPED.load(Ordering::SeqCst) != 0 {
+        let _ = sys::futex_wait_private(&WORLD_STOPPED, 1, None);
+    }
+}
+
+/// Stops every M. The caller holds SUSPEND_LOCK (and the collector's other world locks).
+pub fn stop_the_world() {
+    WORLD_STOPPED.store(1, Ordering::SeqCst);
+    let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
+    // Ask everyone first, then wait: the threads stop in parallel.
+    for_each_m(|m| {
+        m.stw_stopped = false;
+        if m.procid.load(Ordering::SeqCst) == 0 {
+            return; // not started: it will wait in mstart_check
+        }
+        if suspend::request_stop(m) {
+            m.stw_stopped = true;
+        } else if m.suspend_state.load(Ordering::Acquire) != SUSPEND_STOPPED {
+            crate::throw!(
+                "stop the world: cannot signal M {} (thread {})",
+                m.id,
+                m.procid.load(Ordering::Relaxed)
+            );
+        }
+        // else: stopped by grt_suspend; stays so.
+    });
+    for_each_m(|m| {
+        if m.stw_stopped && !suspend::wait_stopped(m, deadline) {
+            debug_m(m);
+            crate::throw!(
+                "stop the world: M {} (thread {}) did not stop (is SIGURG blocked on it?)",
+                m.id,
+                m.procid.load(Ordering::Relaxed)
+            );
+        }
+    });
+}
+
+/// Is `m` stopped right now (by the collector or by grt_suspend)? Only with the world stopped.
+pub fn is_stopped(m: &M) -> bool {
+    m.suspend_state.load(Ordering::Acquire) == SUSPEND_STOPPED
+}
+
+/// Resumes the Ms [`stop_the_world`] stopped and lets waiting new Ms go.
+pub fn start_the_world() {
+    for_each_m(|m| {
+        if m.stw_stopped {
+            m.stw_stopped = false;
+            suspend::resume_m(m);
+        }
+    });
+    WORLD_STOPPED.store(0, Ordering::SeqCst);
+    sys::futex_wake_private(&WORLD_STOPPED, u32::MAX);
+}
+
+/// What a thread that did not stop was doing (for the fatal error).
+fn debug_m(m: &M) {
+    // SAFETY: null or a G (never freed).
+    let curg = unsafe { m.curg.load(Ordering::Relaxed).as_ref() };
+    crate::printerr!(
+        "M {}: suspend state {}, in grt_cgocall {}, in the SIGPROF handler {}, goroutine {} ({})\n",
+        m.id,
+        m.suspend_state.load(Ordering::Relaxed),
+        m.incgo.load(Ordering::Relaxed),
+        m.in_sigprof.load(Ordering::Relaxed),
+        curg.map_or(0, |g| g.goid()),
+        curg.map_or("none", |g| crate::runtime2::status_name(g.status())),
+    );
+    // "/proc/self/task/<tid>/status\0", by hand (no allocation, no formatting buffer type).
+    let mut path = [0u8; 64];
+    let prefix = b"/proc/self/task/";
+    path[..prefix.len()].copy_from_slice(prefix);
+    let mut n = prefix.len();
+    let mut digits = [0u8; 10];
+    let mut tid = m.procid.load(Ordering::Relaxed);
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (tid % 10) as u8;
+        d += 1;
+        tid /= 10;
+        if tid == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        path[n] = digits[d];
+        n += 1;
+    }
+    let suffix = b"/status\0";
+    path[n..n + suffix.len()].copy_from_slice(suffix);
+    if let Ok(fd) = sys::open_readonly(&path[..n + suffix.len()]) {
+        let mut buf = [0u8; 2048];
+        if let Ok(n) = sys::read(fd, &mut buf) {
+            for line in buf[..n].split(|&c| c == b'\n') {
+                if line.starts_with(b"State")
+                    || line.starts_with(b"Sig")
+                    || line.starts_with(b"Shd")
+                {
+                    let _ = sys::write_fully(2, line);
+                    let _ = sys::write_fully(2, b"\n");
+                }
+            }
+        }
+        sys::close(fd);
+    }
+}

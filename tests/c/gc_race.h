@@ -1,0 +1,165 @@
+/*
+ * The stack_lock race tests (included by gc_race_*.c, each of which picks a RACE_MODE and
+ * states its expectations in its grt-test line). The races are the seeds' (golang/go#11863,
+ * #12528) and Go's TestStackBarrierProfiling:
+ *
+ *   RACE_SYSCALL  a goroutine deep in recursion sits in the syscall state
+ *                 (grt_entersyscall .. grt_exitsyscall) burning CPU on its own stack, so
+ *                 SIGPROF (per-thread CPU timers) hits its M and the handler walks its stack
+ *                 from syscallpc, while the collector, from its own thread, scans that stack
+ *                 and installs and removes barriers in it (#11863).
+ *   RACE_CGO      the same inside grt_cgocall: the C function burns CPU on the M's system
+ *                 stack, the handler walks the C frames and then the goroutine's from
+ *                 syscallpc (#12528).
+ *   RACE_DEEP     TestStackBarrierProfiling: several goroutines loop a recursion 1000 frames
+ *                 deep that allocates 1 KiB in every frame, with a barrier in every frame
+ *                 (GRTDEBUG=gcstackbarrierall=1), a collection always running (a goroutine
+ *                 calls grt_gc back to back), profiling at the highest rate. (Go's test set
+ *                 GOGC=1 instead; here that makes the workers wait for the collector in
+ *                 grt_alloc, in step with it, and its scans then find them allocating, never
+ *                 in C.) At the bottom of
+ *                 each recursion the goroutine calls into C through grt_cgocall for a moment:
+ *                 in grt, that is when the profiler walks a stack the collector may be
+ *                 changing (a running goroutine's stack is changed only while its thread is
+ *                 stopped, and a stopped thread takes no SIGPROF), so the test has teeth.
+ *
+ * The runs last GRT_STRESS_MS milliseconds (environment; default RACE_DEFAULT_MS), then print
+ * what they covered: samples, collections, barriers installed and hit. A crash, "missed stack
+ * barrier" (a fatal error in the walker), or a sample that names the trampoline or has a
+ * foreign frame in the recursion (the profile check `stkbar`, xtask/src/profchecks.rs) fails
+ * them. With the test-only GRTDEBUG=gcnostacklock=1 nobody takes G.stack_lock, and the
+ * *_teeth.c tests assert that the walker then reports the missed barrier.
+ */
+#include "check.h"
+
+#ifndef RACE_DEFAULT_MS
+#define RACE_DEFAULT_MS 1500
+#endif
+
+#define RACE_SYSCALL 1
+#define RACE_CGO 2
+#define RACE_DEEP 3
+
+#if RACE_MODE == RACE_DEEP
+#define DEPTH 1000
+#define NWORKERS 3
+#define BURN_NS 300000ULL
+#else
+#define DEPTH 200
+#define NWORKERS 1
+#define BURN_NS 300000ULL
+#endif
+
+static volatile int stop;
+static volatile unsigned long bursts;
+static grt_waitgroup wg = GRT_WAITGROUP_INIT;
+
+static long stress_ms(char **envp) {
+    static const char key[] = "GRT_STRESS_MS=";
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        int i = 0;
+        while (key[i] && e[i] == key[i]) i++;
+        if (key[i]) continue;
+        long v = 0;
+        for (e += i; *e >= '0' && *e <= '9'; e++) v = v * 10 + (*e - '0');
+        if (v > 0) return v;
+    }
+    return RACE_DEFAULT_MS;
+}
+
+/* CPU work for about BURN_NS (checks the clock every 4096 steps). */
+__attribute__((noinline)) static void burn(void *arg) {
+    (void)arg;
+    volatile unsigned long x = 0;
+    uint64_t t0 = grt_nanotime();
+    do {
+        for (int i = 0; i < 4096; i++) x += i ^ (x >> 3);
+    } while (grt_nanotime() - t0 < BURN_NS);
+}
+
+__attribute__((noinline)) static void race_bottom(void) {
+    for (int k = 0; k < 4 && !stop; k++) {
+#if RACE_MODE == RACE_SYSCALL
+        CHECK_EQ(grt_entersyscall(), GRT_OK);
+        burn(0);
+        CHECK_EQ(grt_exitsyscall(), GRT_OK);
+#else
+        CHECK_EQ(grt_cgocall(burn, 0), GRT_OK);
+#endif
+        bursts++;
+    }
+    /* grt does not preempt: let the goroutine that runs the collections have a P. */
+    CHECK_EQ(grt_yield(), GRT_OK);
+}
+
+/* One frame of the recursion: a real frame with a live local (and, in RACE_DEEP, 1 KiB of
+ * heap per frame, checked on the way back up). */
+__attribute__((noinline)) static long race_rec(int d) {
+    volatile long local[4] = {d, d + 1, d + 2, d + 3};
+#if RACE_MODE == RACE_DEEP
+    unsigned char *mine = grt_alloc(1024);
+    mine[0] = (unsigned char)d;
+    mine[1023] = (unsigned char)(d >> 3);
+#endif
+    long r;
+    if (d == 0)
+        race_bottom(), r = 0;
+    else
+        r = race_rec(d - 1) + 1;
+#if RACE_MODE == RACE_DEEP
+    CHECK(mine[0] == (unsigned char)d && mine[1023] == (unsigned char)(d >> 3));
+#endif
+    CHECK(local[0] == d && local[3] == d + 3);
+    return r;
+}
+
+static void race_worker(void *arg) {
+    (void)arg;
+    while (!stop) CHECK_EQ(race_rec(DEPTH), DEPTH);
+    CHECK_EQ(grt_wg_done(&wg), GRT_OK);
+}
+
+static long deadline_ms;
+
+static void race_main(void *arg) {
+    (void)arg;
+    CHECK_EQ(grt_wg_add(&wg, NWORKERS), GRT_OK);
+    for (int i = 0; i < NWORKERS; i++) CHECK_EQ(grt_go(race_worker, 0), GRT_OK);
+    uint64_t end = grt_nanotime() + (uint64_t)deadline_ms * 1000000ULL;
+    unsigned long gcs = 0;
+    while (grt_nanotime() < end) {
+        CHECK_EQ(grt_gc(), GRT_OK);
+        gcs++;
+    }
+    stop = 1;
+    CHECK_EQ(grt_wg_wait(&wg), GRT_OK);
+    struct grt_gc_stats s;
+    CHECK_EQ(grt_gc_stats(&s), GRT_OK);
+    grt_prof_stats p;
+    CHECK_EQ(grt_prof_read_stats(&p), GRT_OK);
+    t_puts(1, "covered: ");
+    t_putu(1, p.samples, 10);
+    t_puts(1, " samples (");
+    t_putu(1, p.pseudo, 10);
+    t_puts(1, " pseudo), ");
+    t_putu(1, s.cycles, 10);
+    t_puts(1, " collections (");
+    t_putu(1, gcs, 10);
+    t_puts(1, " asked), ");
+    t_putu(1, s.barriers_installed, 10);
+    t_puts(1, " barriers installed, ");
+    t_putu(1, s.barriers_hit, 10);
+    t_puts(1, " hit, ");
+    t_putu(1, bursts, 10);
+    t_puts(1, " bursts in C\n");
+    CHECK(s.cycles > 0 && s.barriers_installed > 0 && bursts > 0);
+    t_puts(1, "PASS\n");
+}
+
+int main(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)argv;
+    deadline_ms = stress_ms(envp);
+    return grt_main(race_main, 0);
+}

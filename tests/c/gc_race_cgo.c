@@ -1,0 +1,8 @@
+/* grt-test: exit=0 stdout="covered:" stdout="PASS" env="GRTMAXPROCS=2" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=10000" profile=stkbar
+ *
+ * golang/go#12528: SIGPROF walks a goroutine inside grt_cgocall (C frames on the system
+ * stack, then the goroutine's from syscallpc) while the collector scans and barriers its
+ * stack from another thread. See gc_race.h.
+ */
+#define RACE_MODE RACE_CGO
+#include "gc_race.h"

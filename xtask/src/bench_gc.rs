@@ -1,0 +1,640 @@
+//! `cargo xtask bench`, collector part: grt's garbage collector, on x86_64 natively only
+//! (under qemu-aarch64 the figures would be emulation's).
+//!
+//! Three programs in tests/bench/c/, each linked with libgrt.a (libc build); see their
+//! opening comments. Each process prints one `key=value` line, timed inside the program.
+//!
+//! - Allocation: gcbench.c, binary trees in the shape of the Ellis/Kovac/Boehm GCBench
+//!   (a stretch tree of depth 18, a long-lived tree of depth 16 and an array of 500000
+//!   doubles kept to the end, then trees of depth 4, 6, .., 16 built top-down and bottom-up
+//!   and dropped; 15.3 M nodes of two pointers and two ints), one source built three ways:
+//!   on grt (grt_alloc, GRT_STORE; GRTMAXPROCS=1, the collector's mark worker is a thread of
+//!   its own), on bdwgc (Debian's libgc-dev, installed here when running as root) and on
+//!   malloc with an explicit free of every dropped tree. bdwgc runs with its defaults, which
+//!   for a program that creates no thread means one marker (the allocating thread, the world
+//!   stopped; GC_MARKERS changes nothing there), so pinning GC_MARKERS=1 would change
+//!   nothing: the goal is judged against that. For the record bdwgc also runs with its
+//!   parallel markers started (GC_start_mark_threads, GC_MARKERS unset: one per CPU), as a
+//!   threaded program gets them. Goal: grt's time <= bdwgc's (defaults).
+//! - Rescan: gc_rescan_bench.c, one goroutine 10,000 frames deep that keeps running only its
+//!   top frames (allocating) while the main goroutine runs 30 grt_gc() back to back
+//!   (GRTMAXPROCS=2, GRTGC=off); per process the medians over the cycles of the frames mark
+//!   termination rescanned and the time it took. Run with stack barriers (the default) and
+//!   with GRTDEBUG=gcstackbarrieroff=1 (every stack that ran is rescanned in full). Goals:
+//!   with barriers >= 50x fewer frames and >= 20x less rescan time.
+//! - Pauses: gc_pause_bench.c, 1,000 goroutines 0 to 1,197 frames deep, nine in ten parked
+//!   (channel receive or grt_mutex), one in ten churning its top frames; 30 grt_gc() back to
+//!   back (GRTMAXPROCS=2, GRTGC=off); the longest stop-the-world pause and the median mark
+//!   termination, barriers on and off. No goal: the figures are printed side by side.
+//!
+//! Sides run alternately, one process each, RUNS rounds, so that all see the same machine
+//! noise (the machine is shared); a figure is the median over the rounds, a ratio the median
+//! of the rounds' ratios. Missing a goal is reported, not an error; a build or a run that
+//! fails (exit status, time-out, a damaged long-lived structure, no output line, GRTMAXPROCS
+//! or GRTDEBUG ignored) is. Without bdwgc only grt and malloc run, marked as having no peer.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::ctests::{self, Build, ARCHES};
+use crate::setup;
+
+/// Rounds (processes per side and benchmark).
+const RUNS: usize = 7;
+/// A process that takes longer than this is killed (a hung collector, a deadlock).
+const TIMEOUT: Duration = Duration::from_secs(120);
+const OUT_DIR: &str = "target/gc-bench";
+const GCBENCH_SRC: &str = "tests/bench/c/gcbench.c";
+const RESCAN_SRC: &str = "tests/bench/c/gc_rescan_bench.c";
+const PAUSE_SRC: &str = "tests/bench/c/gc_pause_bench.c";
+const BDWGC_HEADER: &str = "/usr/include/gc.h";
+const BDWGC_PACKAGE: &str = "libgc-dev";
+/// The knob that turns stack barriers off.
+const BARRIERS_OFF: &str = "GRTDEBUG=gcstackbarrieroff=1";
+
+/// Rescan benchmark: frames of the deep goroutine, cycles per process.
+const RESCAN_DEPTH: u32 = 10_000;
+const RESCAN_CYCLES: u32 = 30;
+/// Pause benchmark: goroutines, cycles per process.
+const PAUSE_GOROUTINES: u32 = 1_000;
+const PAUSE_CYCLES: u32 = 30;
+
+/// Goals: grt/bdwgc time at most this; with barriers at least this many times fewer frames
+/// rescanned and this many times less rescan time.
+const GOAL_ALLOC: f64 = 1.0;
+const GOAL_FRAMES: f64 = 50.0;
+const GOAL_RESCAN_TIME: f64 = 20.0;
+
+/// What one process printed: the `key=value` words of its line that starts with `tag`.
+struct Line {
+    kv: HashMap<String, String>,
+}
+
+impl Line {
+    fn parse(tag: &str, stdout: &str) -> Option<Line> {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(tag))?;
+        let kv: HashMap<String, String> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (kv.get("check").map(String::as_str) == Some("ok")).then_some(Line { kv })
+    }
+
+    fn num(&self, key: &str) -> Result<f64, String> {
+        self.kv
+            .get(key)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| format!("no number {key}= in the output line"))
+    }
+
+    fn text(&self, key: &str) -> &str {
+        self.kv.get(key).map_or("?", String::as_str)
+    }
+}
+
+/// Runs `exe args` under env(1) with `env` (`-u NAME` pairs first, then `NAME=VALUE`s) and
+/// returns its `tag` line.
+fn run_line(exe: &Path, env: &[&str], args: &[String], tag: &str) -> Result<Line, String> {
+    let mut argv = vec!["env".to_string()];
+    argv.extend(env.iter().map(|s| s.to_string()));
+    argv.push(exe.to_string_lossy().into_owned());
+    argv.extend(args.iter().cloned());
+    let out = crate::util::run_ok(&argv, TIMEOUT)?;
+    Line::parse(tag, &out.stdout)
+        .ok_or_else(|| format!("no well-formed `{tag} ... check=ok` line{}", out.tail()))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Medians of one key over a side's runs.
+fn med(runs: &[Line], key: &str) -> f64 {
+    median(
+        runs.iter()
+            .map(|l| l.num(key).unwrap_or(f64::NAN))
+            .collect(),
+    )
+}
+
+/// Median over the rounds of a/b for one key (the rounds are paired: same machine noise).
+fn ratio(a: &[Line], b: &[Line], key: &str) -> f64 {
+    median(
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.num(key).unwrap_or(f64::NAN) / y.num(key).unwrap_or(f64::NAN))
+            .collect(),
+    )
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// Makes sure bdwgc's header and library are there: Debian's libgc-dev when running as
+/// root. Err says why not.
+fn ensure_bdwgc() -> Result<(), String> {
+    if Path::new(BDWGC_HEADER).exists() {
+        return Ok(());
+    }
+    if !setup::is_root() {
+        return Err(format!(
+            "{BDWGC_PACKAGE} is not installed and this is not root; to compare, run as root: \
+             apt-get update && apt-get install -y {BDWGC_PACKAGE}"
+        ));
+    }
+    if !setup::apt_install(&[BDWGC_PACKAGE]) || !Path::new(BDWGC_HEADER).exists() {
+        return Err(format!("installing {BDWGC_PACKAGE} failed (see above)"));
+    }
+    Ok(())
+}
+
+/// The installed bdwgc version, from dpkg, or "?".
+fn bdwgc_version() -> String {
+    crate::util::output(Command::new("dpkg-query").args(["-W", "-f=${Version}", BDWGC_PACKAGE]))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The programs, built.
+struct Exes {
+    gcbench_grt: PathBuf,
+    gcbench_bdwgc: Option<PathBuf>,
+    gcbench_malloc: PathBuf,
+    rescan: PathBuf,
+    pause: PathBuf,
+}
+
+/// Builds libgrt.a (libc build, release, host) and the programs against it (gcbench.c three
+/// ways; the bdwgc and malloc builds use nothing of libgrt.a, so the linker takes nothing
+/// from it). Every C file gets the same flags (ctests::compile_c_with).
+fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
+    let arch = &ARCHES[0];
+    if !ctests::build_lib(arch, Build::Libc) {
+        eprintln!("xtask: building libgrt.a failed");
+        return None;
+    }
+    std::fs::create_dir_all(out_dir).ok()?;
+    let one = |src: &str, name: &str, extra: &[&str]| -> Option<PathBuf> {
+        let exe = out_dir.join(name);
+        if ctests::compile_c_with(arch, Build::Libc, &[PathBuf::from(src)], &exe, extra) {
+            Some(exe)
+        } else {
+            eprintln!("xtask: compiling {src} ({name}) failed");
+            None
+        }
+    };
+    Some(Exes {
+        gcbench_grt: one(GCBENCH_SRC, "gcbench_grt", &["-DGCB_GRT"])?,
+        gcbench_bdwgc: if bdwgc {
+            Some(one(GCBENCH_SRC, "gcbench_bdwgc", &["-DGCB_BDWGC", "-lgc"])?)
+        } else {
+            None
+        },
+        gcbench_malloc: one(GCBENCH_SRC, "gcbench_malloc", &["-DGCB_MALLOC"])?,
+        rescan: one(RESCAN_SRC, "gc_rescan_bench", &[])?,
+        pause: one(PAUSE_SRC, "gc_pause_bench", &[])?,
+    })
+}
+
+/// One side of a comparison: a program and its environment.
+struct Side<'a> {
+    label: &'static str,
+    exe: &'a Path,
+    env: Vec<&'static str>,
+}
+
+/// Runs the sides alternately RUNS rounds; prints each side's runs (the `show` key). On a
+/// failure: Err with the side's label (the runs so far are printed).
+fn rounds(
+    sides: &[Side],
+    args: &[String],
+    tag: &str,
+    check: &dyn Fn(&Side, &Line) -> Result<(), String>,
+    show: (&str, f64, &str),
+) -> Result<Vec<Vec<Line>>, String> {
+    let mut results: Vec<Vec<Line>> = sides.iter().map(|_| Vec::new()).collect();
+    let mut err = None;
+    'rounds: for _ in 0..RUNS {
+        for (i, s) in sides.iter().enumerate() {
+            match run_line(s.exe, &s.env, args, tag).and_then(|l| check(s, &l).map(|()| l)) {
+                Ok(l) => results[i].push(l),
+                Err(e) => {
+                    err = Some(format!("{}: {e}", s.label));
+                    break 'rounds;
+                }
+            }
+        }
+    }
+    let (key, scale, unit) = show;
+    for (s, v) in sides.iter().zip(&results) {
+        let list: Vec<String> = v
+            .iter()
+            .map(|l| format!("{:.1}", l.num(key).unwrap_or(f64::NAN) / scale))
+            .collect();
+        println!("  {:<28} {unit}: {}", s.label, list.join(" "));
+    }
+    match err {
+        Some(e) => Err(e),
+        None => Ok(results),
+    }
+}
+
+/// Allocation: gcbench on grt, bdwgc (defaults, and parallel markers) and malloc.
+fn alloc(exes: &Exes) -> bool {
+    println!(
+        "\n  -- allocation: GCBench-shaped binary trees (grt_alloc vs GC_MALLOC vs malloc/free)"
+    );
+    let mut sides = vec![Side {
+        label: "grt (GRTMAXPROCS=1)",
+        exe: &exes.gcbench_grt,
+        env: vec!["-u", "GRTGC", "-u", "GRTDEBUG", "GRTMAXPROCS=1"],
+    }];
+    if let Some(b) = &exes.gcbench_bdwgc {
+        sides.push(Side {
+            label: "bdwgc (defaults)",
+            exe: b,
+            env: vec!["-u", "GC_MARKERS", "-u", "GCB_BDWGC_PARALLEL"],
+        });
+        sides.push(Side {
+            label: "bdwgc (parallel markers)",
+            exe: b,
+            env: vec!["-u", "GC_MARKERS", "GCB_BDWGC_PARALLEL=1"],
+        });
+    }
+    sides.push(Side {
+        label: "malloc/free",
+        exe: &exes.gcbench_malloc,
+        env: vec![],
+    });
+    let check = |s: &Side, l: &Line| -> Result<(), String> {
+        if s.exe == exes.gcbench_grt.as_path() && l.num("procs")? != 1.0 {
+            return Err(format!(
+                "ran with procs={}, expected 1 (GRTMAXPROCS ignored?)",
+                l.text("procs")
+            ));
+        }
+        Ok(())
+    };
+    println!(
+        "  {RUNS} rounds of one process per side, in the order: {}",
+        sides.iter().map(|s| s.label).collect::<Vec<_>>().join(", ")
+    );
+    let results = match rounds(&sides, &[], "gcbench", &check, ("ms", 1.0, "ms")) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    // Every side did the same work.
+    let nodes = results[0][0].text("nodes").to_string();
+    if let Some((s, l)) = sides
+        .iter()
+        .zip(&results)
+        .flat_map(|(s, v)| v.iter().map(move |l| (s, l)))
+        .find(|(_, l)| l.text("nodes") != nodes)
+    {
+        println!(
+            "  FAILED {}: allocated {} nodes, grt {nodes}",
+            s.label,
+            l.text("nodes")
+        );
+        return false;
+    }
+
+    let grt = &results[0];
+    println!(
+        "\n  {:<28}{:>9}{:>10}{:>7}{:>12}{:>12}{:>9}{:>11}",
+        "median of the rounds",
+        "ms",
+        "grt/side",
+        "GCs",
+        "max pause",
+        "all pauses",
+        "markers",
+        "peak RSS"
+    );
+    for (s, v) in sides.iter().zip(&results) {
+        let gc = v[0].text("side") != "malloc";
+        let ms = |key: &str| {
+            if gc {
+                format!("{:.2} ms", med(v, key) / 1e6)
+            } else {
+                "-".into()
+            }
+        };
+        println!(
+            "  {:<28}{:>9.1}{:>10.3}{:>7}{:>12}{:>12}{:>9}{:>8.0} MiB",
+            s.label,
+            med(v, "ms"),
+            ratio(grt, v, "ms"),
+            if gc {
+                format!("{:.0}", med(v, "gcs"))
+            } else {
+                "-".into()
+            },
+            ms("pause_max_ns"),
+            ms("pause_total_ns"),
+            v.last().map_or("?", |l| l.text("markers")),
+            med(v, "maxrss_kb") / 1024.0,
+        );
+    }
+    if med(grt, "gcs") == 0.0 {
+        println!(
+            "  NOTE: grt ran no collection during the work: its figure is an allocator's only"
+        );
+    }
+    match sides.iter().position(|s| s.label == "bdwgc (defaults)") {
+        Some(i) => {
+            let r = ratio(grt, &results[i], "ms");
+            println!(
+                "  goal grt/bdwgc (defaults) time <= {GOAL_ALLOC:.1}: {r:.3}, {}",
+                verdict(r <= GOAL_ALLOC)
+            );
+        }
+        None => {
+            println!("  goal grt/bdwgc time <= {GOAL_ALLOC:.1}: no peer (bdwgc missing, see above)")
+        }
+    }
+    println!(
+        "  {nodes} nodes on every side. Pauses: grt's stop-the-world pauses; bdwgc's whole \
+         collections"
+    );
+    println!(
+        "  (it marks with the world stopped, sweeps lazily afterwards), GC_EVENT_START to \
+         GC_EVENT_END. Markers: threads"
+    );
+    println!(
+        "  that mark (grt: its background mark worker, concurrent with the program; bdwgc \
+         with the world stopped)."
+    );
+    true
+}
+
+/// The rescan and pause benchmarks' two sides: stack barriers on (default) and off.
+fn barrier_sides(exe: &Path) -> [Side<'_>; 2] {
+    [
+        Side {
+            label: "barriers on (default)",
+            exe,
+            env: vec!["-u", "GRTDEBUG", "GRTMAXPROCS=2", "GRTGC=off"],
+        },
+        Side {
+            label: "barriers off",
+            exe,
+            env: vec!["GRTMAXPROCS=2", "GRTGC=off", BARRIERS_OFF],
+        },
+    ]
+}
+
+/// Errors that make a barriers on/off comparison meaningless; notes for the rest.
+fn check_barrier_run(s: &Side, l: &Line) -> Result<(), String> {
+    if l.num("procs")? != 2.0 {
+        return Err(format!(
+            "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
+            l.text("procs")
+        ));
+    }
+    if s.env.contains(&BARRIERS_OFF) && l.num("barriers_installed")? != 0.0 {
+        return Err(format!(
+            "{} stack barriers installed under {BARRIERS_OFF} (the knob was ignored)",
+            l.text("barriers_installed")
+        ));
+    }
+    Ok(())
+}
+
+/// Rescan: one deep goroutine churning its top frames; frames and time rescanned.
+fn rescan(exes: &Exes) -> bool {
+    println!(
+        "\n  -- rescan: one goroutine {RESCAN_DEPTH} frames deep running only its top frames, \
+         {RESCAN_CYCLES} grt_gc() per process (GRTMAXPROCS=2, GRTGC=off)"
+    );
+    let sides = barrier_sides(&exes.rescan);
+    let args = [RESCAN_DEPTH.to_string(), RESCAN_CYCLES.to_string()];
+    let results = match rounds(
+        &sides,
+        &args,
+        "gc_rescan",
+        &check_barrier_run,
+        ("rescan_ns_median", 1e3, "rescan µs"),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let (on, off) = (&results[0], &results[1]);
+    println!(
+        "\n  {:<34}{:>14}{:>14}{:>10}",
+        "median of the rounds", "barriers on", "barriers off", "off/on"
+    );
+    let row = |name: &str, key: &str, scale: f64, prec: usize, note: String| {
+        let line = format!(
+            "  {name:<34}{:>14.prec$}{:>14.prec$}{:>10.1}  {note}",
+            med(on, key) / scale,
+            med(off, key) / scale,
+            ratio(off, on, key),
+        );
+        println!("{}", line.trim_end());
+    };
+    let fr = ratio(off, on, "frames_rescanned_median");
+    let tr = ratio(off, on, "rescan_ns_median");
+    row(
+        "frames rescanned per cycle",
+        "frames_rescanned_median",
+        1.0,
+        0,
+        format!(
+            "goal >= {GOAL_FRAMES}x fewer: {}",
+            verdict(fr >= GOAL_FRAMES)
+        ),
+    );
+    row(
+        "rescan µs per cycle",
+        "rescan_ns_median",
+        1e3,
+        1,
+        format!(
+            "goal >= {GOAL_RESCAN_TIME}x less: {}",
+            verdict(tr >= GOAL_RESCAN_TIME)
+        ),
+    );
+    row(
+        "mark termination µs per cycle",
+        "markterm_ns_median",
+        1e3,
+        1,
+        String::new(),
+    );
+    row("longest pause µs", "pause_max_ns", 1e3, 1, String::new());
+    println!(
+        "  barriers installed per process: {:.0} (hit: {:.0}); the median of each process is \
+         over its {RESCAN_CYCLES} cycles",
+        med(on, "barriers_installed"),
+        med(on, "barriers_hit")
+    );
+    if med(on, "barriers_installed") == 0.0 {
+        println!("  NOTE: no stack barrier was installed with barriers on");
+    }
+    for (s, v) in sides.iter().zip(&results) {
+        let least = v
+            .iter()
+            .map(|l| l.num("churned_cycles").unwrap_or(0.0))
+            .fold(f64::MAX, f64::min);
+        if least < f64::from(RESCAN_CYCLES) {
+            println!(
+                "  NOTE: {}: in some process the churn ran during only {least:.0} of \
+                 {RESCAN_CYCLES} cycles (a loaded machine?)",
+                s.label
+            );
+        }
+        if v.iter()
+            .any(|l| l.num("extra_cycles").unwrap_or(0.0) != 0.0)
+        {
+            println!(
+                "  NOTE: {}: cycles ran that were not asked for (GRTGC=off ignored?)",
+                s.label
+            );
+        }
+    }
+    true
+}
+
+/// Pauses: many goroutines of mixed depth, most parked.
+fn pauses(exes: &Exes) -> bool {
+    println!(
+        "\n  -- pauses: {PAUSE_GOROUTINES} goroutines 0..1197 frames deep, 9 in 10 parked, \
+         1 in 10 churning; {PAUSE_CYCLES} grt_gc() per process (GRTMAXPROCS=2, GRTGC=off)"
+    );
+    let sides = barrier_sides(&exes.pause);
+    let args = [PAUSE_GOROUTINES.to_string(), PAUSE_CYCLES.to_string()];
+    let results = match rounds(
+        &sides,
+        &args,
+        "gc_pause",
+        &check_barrier_run,
+        ("pause_max_ns", 1e3, "longest pause µs"),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let (on, off) = (&results[0], &results[1]);
+    println!(
+        "\n  {:<34}{:>14}{:>14}{:>10}",
+        "median of the rounds", "barriers on", "barriers off", "off/on"
+    );
+    for (name, key, scale, prec) in [
+        ("longest pause µs", "pause_max_ns", 1e3, 1),
+        ("mark termination µs, median", "markterm_ns_median", 1e3, 1),
+        ("mark termination µs, max", "markterm_ns_max", 1e3, 1),
+        (
+            "all pauses of a cycle µs, median",
+            "cycle_pause_median_ns",
+            1e3,
+            1,
+        ),
+        ("rescan µs, median", "rescan_ns_median", 1e3, 1),
+        (
+            "frames rescanned, median",
+            "frames_rescanned_median",
+            1.0,
+            0,
+        ),
+    ] {
+        println!(
+            "  {name:<34}{:>14.prec$}{:>14.prec$}{:>10.1}",
+            med(on, key) / scale,
+            med(off, key) / scale,
+            ratio(off, on, key),
+        );
+    }
+    println!(
+        "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0})",
+        med(on, "frames_scanned"),
+        med(on, "barriers_installed"),
+        med(on, "barriers_hit")
+    );
+    if [on, off].iter().any(|v| {
+        v.iter()
+            .any(|l| l.num("extra_cycles").unwrap_or(0.0) != 0.0)
+    }) {
+        println!("  NOTE: cycles ran that were not asked for (GRTGC=off ignored?)");
+    }
+    true
+}
+
+/// `cargo xtask bench`, collector part: builds, runs the three benchmarks, prints the tables.
+pub fn gc() -> bool {
+    println!("\n== garbage collector: allocation against bdwgc and malloc; stack barriers on/off");
+    if std::env::consts::ARCH != "x86_64" {
+        println!("  skipped: this benchmark runs on x86_64 hosts only (natively)");
+        return true;
+    }
+    let peer = ensure_bdwgc();
+    if let Err(why) = &peer {
+        eprintln!("xtask: the bdwgc side of the GC bench is SKIPPED: {why}");
+    }
+    let out_dir = std::env::current_dir()
+        .expect("current directory")
+        .join(OUT_DIR);
+    let Some(exes) = build(&out_dir, peer.is_ok()) else {
+        println!("  FAILED: could not build the benchmark programs (see above)");
+        return false;
+    };
+    println!(
+        "  x86_64 natively only (under qemu-aarch64 the figures would be emulation's); {}",
+        if peer.is_ok() {
+            format!("bdwgc {}", bdwgc_version())
+        } else {
+            "WITHOUT PEER: bdwgc is missing (see above)".into()
+        }
+    );
+    // All three run even if one fails.
+    let a = alloc(&exes);
+    let r = rescan(&exes);
+    let p = pauses(&exes);
+    a && r && p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_line() {
+        let out = "noise\ngcbench side=grt procs=1 ms=250.5 gcs=12 check=ok\n";
+        let l = Line::parse("gcbench", out).unwrap();
+        assert_eq!(l.num("ms").unwrap(), 250.5);
+        assert_eq!(l.text("side"), "grt");
+        assert!(l.num("nope").is_err());
+        assert!(Line::parse("gc_pause", out).is_none());
+        // A line without check=ok is not a result.
+        assert!(Line::parse("gcbench", "gcbench side=grt ms=1\n").is_none());
+    }
+
+    #[test]
+    fn medians_and_ratios() {
+        let l = |ms: &str| Line::parse("x", &format!("x ms={ms} check=ok")).unwrap();
+        let a = vec![l("10"), l("30"), l("20")];
+        let b = vec![l("5"), l("10"), l("20")];
+        assert_eq!(med(&a, "ms"), 20.0);
+        // Per round: 2, 3, 1.
+        assert_eq!(ratio(&a, &b, "ms"), 2.0);
+    }
+}
