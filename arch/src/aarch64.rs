@@ -313,6 +313,16 @@ pub fn cpu_relax() {
     core::hint::spin_loop();
 }
 
+/// Hints the CPU to bring the cache line at `addr` in for reading (the collector's marking
+/// prefetches objects before it scans them). Never faults, whatever `addr` is.
+#[inline(always)]
+pub fn prefetch(addr: usize) {
+    // SAFETY: prfm is a hint: it never faults and changes no architectural state.
+    unsafe {
+        core::arch::asm!("prfm pldl1keep, [{}]", in(reg) addr, options(nostack, readonly, preserves_flags))
+    };
+}
+
 /// The caller's frame pointer (x29), for walking the current stack.
 #[inline(always)]
 pub fn frame_pointer() -> usize {

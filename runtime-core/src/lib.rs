@@ -22,6 +22,7 @@ pub mod fatal;
 pub mod gzip;
 pub mod lock;
 pub mod maps;
+pub mod mcache;
 pub mod mgc;
 pub mod mgcmark;
 pub mod mheap;

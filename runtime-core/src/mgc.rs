@@ -24,8 +24,9 @@
 //!
 //! # Invariants
 //!
-//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, HEAP_LOCK. The collector takes all
-//!   four before stopping the world; nothing else takes a later one and then an earlier one.
+//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, HEAP_LOCK, MARK_LOCK. The collector
+//!   takes all five before stopping the world; nothing else takes a later one and then an
+//!   earlier one (marking needs only MARK_LOCK: lookups are lock-free, mark bits atomic).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
 //!   cannot be had is rescanned in full and keeps its barriers until the next scan.
@@ -51,7 +52,7 @@ use crate::lock::Lock;
 use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
-use crate::{auxv, chan, env, proc, stkbar, stw, suspend, sys, thread};
+use crate::{auxv, chan, env, mcache, proc, stkbar, stw, suspend, sys, thread};
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
 pub const MIN_HEAP_GOAL: usize = 4 << 20;
@@ -228,30 +229,56 @@ fn wait_cycle(target: u32) {
 // ---- allocation ----------------------------------------------------------------------------
 
 fn alloc(n: usize, noscan: bool) -> *mut c_void {
+    if n <= mheap::MAX_SMALL {
+        // SAFETY: the TLS m slot is null or this thread's own M.
+        if let Some(m) = unsafe { proc::getm().as_mut() } {
+            let p = mcache::alloc(m, mheap::class_of(n), noscan);
+            if p.is_null() {
+                out_of_memory(n);
+            }
+            return p as *mut c_void;
+        }
+    }
     HEAP_LOCK.lock();
     let p = mheap::alloc_locked(n.max(1), noscan);
     let inuse = mheap::inuse_locked();
     HEAP_LOCK.unlock();
     if p.is_null() {
-        crate::throw!(
-            "out of memory: cannot allocate {} bytes (heap in use {} bytes)",
-            n,
-            inuse
-        );
+        out_of_memory(n);
     }
-    let goal = HEAP_GOAL.load(Ordering::Relaxed);
-    if inuse >= goal && GC_PERCENT.load(Ordering::Relaxed) >= 0 && STARTED.load(Ordering::Acquire) {
-        let done = DONE.load(Ordering::Acquire);
-        if RUNNING.load(Ordering::Acquire) {
-            // Outrunning the collector: wait for the cycle under way.
-            if inuse >= goal.saturating_mul(2) && is_goroutine() {
-                wait_cycle(done.wrapping_add(1));
-            }
-        } else {
-            request(done.wrapping_add(1));
-        }
-    }
+    heap_grew(inuse);
     p as *mut c_void
+}
+
+#[cold]
+fn out_of_memory(n: usize) -> ! {
+    HEAP_LOCK.lock();
+    let s = mheap::stats_locked();
+    HEAP_LOCK.unlock();
+    crate::throw!(
+        "out of memory: cannot allocate {} bytes (heap in use {} bytes, mapped {} bytes)",
+        n,
+        s.inuse,
+        s.mapped
+    )
+}
+
+/// After the heap grew to `inuse` bytes (a cache refill or a locked allocation): start a
+/// cycle at the goal; at twice the goal with a cycle running, wait for it.
+pub fn heap_grew(inuse: usize) {
+    let goal = HEAP_GOAL.load(Ordering::Relaxed);
+    if inuse < goal || GC_PERCENT.load(Ordering::Relaxed) < 0 || !STARTED.load(Ordering::Acquire) {
+        return;
+    }
+    let done = DONE.load(Ordering::Acquire);
+    if RUNNING.load(Ordering::Acquire) {
+        // Outrunning the collector: wait for the cycle under way.
+        if inuse >= goal.saturating_mul(2) && is_goroutine() {
+            wait_cycle(done.wrapping_add(1));
+        }
+    } else {
+        request(done.wrapping_add(1));
+    }
 }
 
 fn is_goroutine() -> bool {
@@ -346,6 +373,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
     HEAP_LOCK.lock();
     let h = mheap::stats_locked();
     HEAP_LOCK.unlock();
+    let mut cached = 0;
+    stw::for_each_m(|m| cached += mcache::handed_out(m));
     let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let s = GcStats {
         cycles: l(&STATS.cycles),
@@ -356,7 +385,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         } else {
             HEAP_GOAL.load(Ordering::Relaxed) as u64
         },
-        nmalloc: h.nmalloc,
+        nmalloc: h.nmalloc + cached,
         nfree: h.nfree,
         pause_total_ns: l(&STATS.pause_total_ns),
         pause_max_ns: l(&STATS.pause_max_ns),
@@ -406,10 +435,12 @@ fn world_lock() {
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
     HEAP_LOCK.lock();
+    mgcmark::MARK_LOCK.lock();
 }
 
 /// Releases what [`world_lock`] took, but the heap lock.
 fn world_unlock_keep_heap() {
+    mgcmark::MARK_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
     suspend::SUSPEND_LOCK.unlock();
@@ -446,13 +477,14 @@ fn collect_roots() {
     chan::ALLCHANS_LOCK.unlock();
 }
 
-/// Marks the collected candidates and drains grey objects, in batches (concurrent phase).
+/// Marks the collected candidates and drains grey objects, in batches (concurrent phase: the
+/// heap lock is not needed, allocation goes on).
 fn mark_some(all: bool) {
     loop {
-        HEAP_LOCK.lock();
+        mgcmark::MARK_LOCK.lock();
         mgcmark::flush_candidates_locked();
         let empty = mgcmark::drain_locked(DRAIN_BATCH_WORDS);
-        HEAP_LOCK.unlock();
+        mgcmark::MARK_LOCK.unlock();
         if empty || !all {
             return;
         }
@@ -639,6 +671,11 @@ fn gc_cycle() {
     world_lock();
     let p1 = sys::nanotime();
     stw::stop_the_world();
+    // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
+    stw::for_each_m(|m| {
+        mcache::mark_runs_locked(m);
+        mcache::flush_wbuf_locked(m);
+    });
     collect_roots_locked();
     let r0 = sys::nanotime();
     let frames = rescan_all();

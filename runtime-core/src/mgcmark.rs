@@ -14,19 +14,22 @@
 //!    range ([`mheap::in_arena`], no lock) in the collector's candidate buffer. This is what
 //!    runs while a goroutine is stopped by a signal, or while the world is stopped: a stopped
 //!    thread may hold the heap lock, so collecting must not need it.
-//! 2. *Marking* (`HEAP_LOCK` held) turns candidates into marked objects and scans grey
-//!    objects, in bounded batches so allocating goroutines are not held up for long.
+//! 2. *Marking* ([`MARK_LOCK`] held) turns candidates into marked objects and scans grey
+//!    objects. It does not need the heap lock, so allocation goes on beside it: object
+//!    lookups are lock-free (`mheap::find_object`: a seqlock over the chunk table) and mark
+//!    bits are set atomically (allocation marks new objects under the heap lock meanwhile).
 //!
 //! Both buffers are reserved address space (mmap, MAP_NORESERVE) touched only as they grow:
 //! nothing here allocates from grt's allocators, so marking never waits on a lock a stopped
 //! thread holds. The candidate buffer belongs to the collector thread alone; the grey buffer
-//! is under `HEAP_LOCK` (the write barrier pushes to it too).
+//! is under `MARK_LOCK` (the write barrier pushes to it too).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use grt_arch::{self as arch, MapFlags, ProtFlags};
 
-use crate::mheap::{self, HEAP_LOCK};
+use crate::lock::Lock;
+use crate::mheap;
 use crate::runtime2::{G, GSYSCALL};
 use crate::stkbar;
 
@@ -88,11 +91,14 @@ impl WordBuf {
     }
 }
 
+/// Guards the grey buffer and marking (taken after HEAP_LOCK when both are needed).
+pub static MARK_LOCK: Lock = Lock::new();
+
 /// Candidate pointers found by collecting (the collector thread's own).
 static mut CANDIDATES: WordBuf = WordBuf::new();
-/// Grey objects: (base, size) pairs (under HEAP_LOCK).
+/// Grey objects: (base, size) pairs (under MARK_LOCK).
 static mut GREY: WordBuf = WordBuf::new();
-/// A cycle is marking: the write barrier shades (read under HEAP_LOCK by shade).
+/// A cycle is marking: the write barrier shades (read under MARK_LOCK by shade).
 static MARKING: AtomicBool = AtomicBool::new(false);
 
 /// Reserves the buffers (once, before the first cycle). False if the address space is not
@@ -111,11 +117,11 @@ fn candidates() -> &'static mut WordBuf {
 }
 
 fn grey() -> &'static mut WordBuf {
-    // SAFETY: the callers hold HEAP_LOCK.
+    // SAFETY: the callers hold MARK_LOCK.
     unsafe { &mut *core::ptr::addr_of_mut!(GREY) }
 }
 
-/// Turns the write barrier's shading on or off (with HEAP_LOCK held, world stopped).
+/// Turns the write barrier's shading on or off (with MARK_LOCK held, world stopped).
 pub fn set_marking_locked(on: bool) {
     MARKING.store(on, Ordering::Release);
 }
@@ -171,7 +177,7 @@ pub fn collect_g_fields(gp: &G) {
     }
 }
 
-// ---- marking (HEAP_LOCK held) ---------------------------------------------------------------
+// ---- marking (MARK_LOCK held) ---------------------------------------------------------------
 
 /// Marks the object `w` points into, if any, and queues it for scanning if it may hold
 /// pointers.
@@ -192,7 +198,7 @@ fn greyobject(w: usize) {
     }
 }
 
-/// Marks what the collected candidates point to. HEAP_LOCK held.
+/// Marks what the collected candidates point to. MARK_LOCK held.
 pub fn flush_candidates_locked() {
     let c = candidates();
     while let Some(w) = c.pop() {
@@ -200,16 +206,33 @@ pub fn flush_candidates_locked() {
     }
 }
 
+/// Objects in flight between their prefetch and their scan (bdwgc's trick: the grey stack is
+/// LIFO, so an object pushed now is popped at once; a small FIFO after the pop gives each
+/// prefetch the time of a few other objects' scans to land).
+const PREFETCH_DEPTH: usize = 16;
+
 /// Scans grey objects until none is left or about `budget` words were scanned. Returns true
-/// when no grey object is left. HEAP_LOCK held.
+/// when no grey object is left. MARK_LOCK held.
 pub fn drain_locked(budget: usize) -> bool {
+    let mut ring = [(0usize, 0usize); PREFETCH_DEPTH];
+    let (mut head, mut len) = (0usize, 0usize);
     let mut done = 0;
     loop {
-        let g = grey();
-        let Some(size) = g.pop() else {
+        // Fill the ring from the grey stack, prefetching each object as it enters.
+        while len < PREFETCH_DEPTH {
+            let g = grey();
+            let Some(size) = g.pop() else { break };
+            let base = g.pop().expect("grey entries come in pairs");
+            arch::prefetch(base);
+            ring[(head + len) % PREFETCH_DEPTH] = (base, size);
+            len += 1;
+        }
+        if len == 0 {
             return true;
-        };
-        let base = g.pop().expect("grey entries come in pairs");
+        }
+        let (base, size) = ring[head];
+        head = (head + 1) % PREFETCH_DEPTH;
+        len -= 1;
         let mut p = base;
         let end = base + size;
         while p < end {
@@ -220,22 +243,41 @@ pub fn drain_locked(budget: usize) -> bool {
         }
         done += size / 8;
         if done >= budget {
+            // Put what is in flight back for the next batch.
+            for k in 0..len {
+                let (b, sz) = ring[(head + k) % PREFETCH_DEPTH];
+                let g = grey();
+                g.push(b);
+                g.push(sz);
+            }
             return grey().len == 0;
         }
     }
 }
 
 /// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to
-/// and queue it. Any thread.
+/// and queue it: buffered on an M (mcache.rs), at once elsewhere.
 pub fn shade(p: usize) {
     if !mheap::in_arena(p) {
         return;
     }
-    HEAP_LOCK.lock();
-    if MARKING.load(Ordering::Acquire) {
-        greyobject(p);
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    if let Some(m) = unsafe { crate::proc::getm().as_mut() } {
+        crate::mcache::shade(m, p);
+        return;
     }
-    HEAP_LOCK.unlock();
+    MARK_LOCK.lock();
+    shade_many_locked(&[p]);
+    MARK_LOCK.unlock();
+}
+
+/// Marks and queues what `ptrs` point to, if a cycle marks (else drops them). MARK_LOCK held.
+pub fn shade_many_locked(ptrs: &[usize]) {
+    if MARKING.load(Ordering::Acquire) {
+        for &p in ptrs {
+            greyobject(p);
+        }
+    }
 }
 
 // ---- goroutine stacks ---------------------------------------------------------------------

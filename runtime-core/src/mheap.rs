@@ -27,7 +27,7 @@
 //! stale pointer to metadata is never a use-after-free.
 
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use grt_arch::{MapFlags, ProtFlags};
 
@@ -74,11 +74,23 @@ const CLASSES: [usize; NCLASSES] = {
     assert!(i == 16 + 4 * 7);
     c
 };
-const NCLASSES: usize = 16 + 4 * 7;
+/// Number of size classes.
+pub const NCLASSES: usize = 16 + 4 * 7;
 
-/// The size class of a small object of `n` bytes.
-fn class_of(n: usize) -> usize {
-    CLASSES[..NCLASSES].partition_point(|&c| c < n.max(1))
+/// The size class of a small object of `n` bytes (n <= MAX_SMALL).
+#[inline]
+pub fn class_of(n: usize) -> usize {
+    if n <= 256 {
+        // Multiples of 16 up to 256: classes 0..16.
+        return (n.max(1) + 15) / 16 - 1;
+    }
+    CLASSES[..NCLASSES].partition_point(|&c| c < n)
+}
+
+/// The object size of class `c`, in bytes.
+#[inline]
+pub fn class_size(c: usize) -> usize {
+    CLASSES[c]
 }
 
 /// Pages of a span of class `c`: enough for at least 8 objects (1 page for the small ones).
@@ -95,15 +107,22 @@ pub struct Span {
     pub nelems: usize,
     /// Size class, or usize::MAX for a large object.
     pub class: usize,
+    /// `offset * divmul >> 32` is `offset / elemsize` for every offset inside the span (Go's
+    /// divMagic: a multiply instead of a division on marking's hot path); 0 for large objects.
+    pub divmul: u64,
     /// No pointers inside (grt_alloc_atomic): marking does not scan it.
     pub noscan: bool,
-    /// Allocated objects, and the next index to try.
-    pub alloc: [u64; BITMAP_WORDS],
-    pub mark: [u64; BITMAP_WORDS],
+    /// Allocated objects, and the next index to try. Atomic words: the collector reads them
+    /// (and sets mark bits) without the heap lock while allocation sets them under it.
+    pub alloc: [AtomicU64; BITMAP_WORDS],
+    pub mark: [AtomicU64; BITMAP_WORDS],
     pub nalloc: usize,
     pub freeindex: usize,
     /// In its class's list of spans with free slots.
     pub in_partial: bool,
+    /// Free slots may hold a dead object's bytes (a sweep freed some): zero them when they
+    /// are handed out. A new span's pages are zero already.
+    pub needzero: bool,
     pub next: *mut Span,
     /// The chunk it belongs to.
     chunk: *mut Chunk,
@@ -152,6 +171,28 @@ pub static HEAP_LOCK: Lock = Lock::new();
 pub static ARENA_LO: AtomicUsize = AtomicUsize::new(usize::MAX);
 pub static ARENA_HI: AtomicUsize = AtomicUsize::new(0);
 
+/// Seqlock over the chunk table: odd while `new_chunk` or the sweep changes it. The
+/// collector looks objects up without the heap lock ([`find_object`]) and retries when it
+/// changed under it. Chunk headers are never freed, so a torn read is never a fault.
+static CHUNK_GEN: AtomicU64 = AtomicU64::new(0);
+
+fn chunks_changing() {
+    CHUNK_GEN.fetch_add(1, Ordering::AcqRel);
+}
+
+fn chunks_changed() {
+    CHUNK_GEN.fetch_add(1, Ordering::Release);
+}
+
+/// The page-table slot of page `p` of chunk `c`, as an atomic.
+///
+/// # Safety
+/// `c` is a live chunk and `p` one of its pages.
+unsafe fn page_slot<'a>(c: *const Chunk, p: usize) -> &'a AtomicPtr<Span> {
+    // SAFETY: per the contract; AtomicPtr has the layout of a pointer.
+    unsafe { &*((*c).spans.add(p) as *const AtomicPtr<Span>) }
+}
+
 /// Is `w` inside the range the heap ever used? (Lock-free; a false positive is fine.)
 #[inline(always)]
 pub fn in_arena(w: usize) -> bool {
@@ -178,13 +219,17 @@ fn heap() -> &'static mut Heap {
     unsafe { &mut *ptr::addr_of_mut!(HEAP) }
 }
 
-fn bit(bits: &[u64; BITMAP_WORDS], i: usize) -> bool {
-    bits[i / 64] & 1 << (i % 64) != 0
+#[inline(always)]
+fn bit(bits: &[AtomicU64; BITMAP_WORDS], i: usize) -> bool {
+    bits[i / 64].load(Ordering::Relaxed) & 1 << (i % 64) != 0
 }
 
-fn set(bits: &mut [u64; BITMAP_WORDS], i: usize) {
-    bits[i / 64] |= 1 << (i % 64);
+#[inline(always)]
+fn set(bits: &[AtomicU64; BITMAP_WORDS], i: usize) {
+    bits[i / 64].fetch_or(1 << (i % 64), Ordering::Relaxed);
 }
+
+const ZERO_BITS: [AtomicU64; BITMAP_WORDS] = [const { AtomicU64::new(0) }; BITMAP_WORDS];
 
 // ---- chunks and pages ------------------------------------------------------------------------
 
@@ -220,9 +265,11 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
         // SAFETY: chunks in the table are live.
         unsafe { (*k).base < base }
     });
+    chunks_changing();
     h.chunks.copy_within(at..h.nchunks, at + 1);
     h.chunks[at] = c;
     h.nchunks += 1;
+    chunks_changed();
     h.stats.mapped += bytes;
     ARENA_LO.fetch_min(base, Ordering::Relaxed);
     ARENA_HI.fetch_max(base + bytes, Ordering::Relaxed);
@@ -241,19 +288,29 @@ fn take_pages(n: usize) -> Option<(*mut Chunk, usize)> {
             continue;
         }
         let mut run = 0;
-        for p in 0..PAGES_PER_CHUNK {
-            if cr.free[p / 64] & 1 << (p % 64) != 0 {
-                run += 1;
-                if run == n {
-                    let first = p + 1 - n;
-                    for q in first..=p {
-                        cr.free[q / 64] &= !(1 << (q % 64));
-                    }
-                    return Some((c, first));
-                }
-            } else {
+        let mut p = 0;
+        while p < PAGES_PER_CHUNK {
+            let word = cr.free[p / 64] >> (p % 64);
+            if word == 0 {
+                // No free page in the rest of this bitmap word: skip it.
                 run = 0;
+                p = (p / 64 + 1) * 64;
+                continue;
             }
+            if word & 1 == 0 {
+                run = 0;
+                p += word.trailing_zeros() as usize;
+                continue;
+            }
+            run += 1;
+            if run == n {
+                let first = p + 1 - n;
+                for q in first..=p {
+                    cr.free[q / 64] &= !(1 << (q % 64));
+                }
+                return Some((c, first));
+            }
+            p += 1;
         }
     }
     let c = new_chunk(CHUNK_BYTES, false)?;
@@ -303,17 +360,24 @@ fn new_span(npages: usize, elemsize: usize, class: usize, noscan: bool) -> Optio
             elemsize,
             nelems,
             class,
+            divmul: if class == usize::MAX {
+                0
+            } else {
+                u32::MAX as u64 / elemsize as u64 + 1
+            },
             noscan,
-            alloc: [0; BITMAP_WORDS],
-            mark: [0; BITMAP_WORDS],
+            alloc: ZERO_BITS,
+            mark: ZERO_BITS,
             nalloc: 0,
             freeindex: 0,
             in_partial: false,
+            needzero: false,
             next: null_mut(),
             chunk,
         });
         for p in first..first + npages {
-            *(*chunk).spans.add(p) = s;
+            // Release: a lock-free lookup that sees the span sees it written.
+            page_slot(chunk, p).store(s, Ordering::Release);
         }
     }
     Some(s)
@@ -329,7 +393,7 @@ fn free_span(s: *mut Span) {
     let first = (sr.base - c.base) / PAGE_BYTES;
     for p in first..first + sr.npages {
         // SAFETY: page table entries of this span.
-        unsafe { *c.spans.add(p) = null_mut() };
+        unsafe { page_slot(c, p).store(null_mut(), Ordering::Release) };
         if p < PAGES_PER_CHUNK {
             c.free[p / 64] |= 1 << (p % 64);
         }
@@ -344,8 +408,10 @@ fn free_span(s: *mut Span) {
             .iter()
             .position(|&k| ptr::eq(k, c))
             .expect("a dedicated chunk is in the table");
+        chunks_changing();
         h.chunks.copy_within(at + 1..h.nchunks, at);
         h.nchunks -= 1;
+        chunks_changed();
         // SAFETY: the page-table array came from rtalloc::alloc with this size.
         unsafe {
             rtalloc::free(
@@ -377,9 +443,9 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         };
         // SAFETY: our fresh span.
         let sr = unsafe { &mut *s };
-        set(&mut sr.alloc, 0);
+        set(&sr.alloc, 0);
         if h.alloc_black {
-            set(&mut sr.mark, 0);
+            set(&sr.mark, 0);
         }
         sr.nalloc = 1;
         h.stats.inuse += sr.elemsize;
@@ -403,9 +469,9 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         while bit(&sr.alloc, i) {
             i += 1;
         }
-        set(&mut sr.alloc, i);
+        set(&sr.alloc, i);
         if h.alloc_black {
-            set(&mut sr.mark, i);
+            set(&sr.mark, i);
         }
         sr.nalloc += 1;
         sr.freeindex = i + 1;
@@ -425,45 +491,137 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
     p as *mut u8
 }
 
+/// Claims a run of up to `max` consecutive free slots of class `c` for an M's allocation
+/// cache (mcache.rs): they are allocated (and marked, while a cycle marks) as a whole, and
+/// zeroed. Returns the run's first and end addresses, or None when out of memory. Objects are
+/// counted in `nmalloc` when the cache hands them out, not here. HEAP_LOCK must be held.
+pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, usize)> {
+    let h = heap();
+    let list = &mut h.partial[noscan as usize][c];
+    let mut s = *list;
+    if s.is_null() {
+        s = new_span(span_pages(c), CLASSES[c], c, noscan)?;
+        // SAFETY: our fresh span.
+        unsafe { (*s).in_partial = true };
+        *list = s;
+    }
+    // SAFETY: a span with a free slot (the partial list holds no full span).
+    let sr = unsafe { &mut *s };
+    let mut i = sr.freeindex;
+    while bit(&sr.alloc, i) {
+        i += 1;
+    }
+    let first = i;
+    // Extend the run over free slots, a bitmap word at a time (one atomic OR per word).
+    let limit = sr.nelems.min(first + max);
+    while i < limit {
+        let (w, b) = (i / 64, i % 64);
+        let free = !sr.alloc[w].load(Ordering::Relaxed) >> b;
+        let n = (free.trailing_ones() as usize).min(64 - b).min(limit - i);
+        if n == 0 {
+            break;
+        }
+        let mask = if n == 64 { !0 } else { ((1u64 << n) - 1) << b };
+        sr.alloc[w].fetch_or(mask, Ordering::Relaxed);
+        if h.alloc_black {
+            sr.mark[w].fetch_or(mask, Ordering::Relaxed);
+        }
+        i += n;
+        if b + n < 64 {
+            break; // an allocated slot ends the run
+        }
+    }
+    let k = i - first;
+    sr.nalloc += k;
+    sr.freeindex = i;
+    if sr.nalloc == sr.nelems {
+        *list = sr.next;
+        sr.next = null_mut();
+        sr.in_partial = false;
+    }
+    h.stats.inuse += k * sr.elemsize;
+    let lo = sr.base + first * sr.elemsize;
+    let hi = lo + k * sr.elemsize;
+    if sr.needzero {
+        // SAFETY: the run's bytes, ours now.
+        unsafe { ptr::write_bytes(lo as *mut u8, 0, hi - lo) };
+    }
+    Some((lo, hi))
+}
+
+/// Counts objects handed out by the allocation caches.
+pub fn count_mallocs_locked(n: u64) {
+    heap().stats.nmalloc += n;
+}
+
 // ---- lookup and marking --------------------------------------------------------------------
 
 /// The object that contains `addr` (interior pointers too), if it is allocated:
-/// (its span, its index). HEAP_LOCK must be held.
+/// (its span, its index). Lock-free (the collector's lookups): a seqlock read of the chunk
+/// table; page-table slots and span headers are published with Release before use. An
+/// object allocated concurrently may be missed: it was allocated marked (black) anyway.
 pub fn find_object(addr: usize) -> Option<(*mut Span, usize)> {
-    let h = heap();
-    let i = h.chunks[..h.nchunks].partition_point(|&k| {
-        // SAFETY: live chunks under HEAP_LOCK.
-        unsafe { (*k).base <= addr }
-    });
-    if i == 0 {
-        return None;
+    loop {
+        let g1 = CHUNK_GEN.load(Ordering::Acquire);
+        if g1 & 1 == 1 {
+            core::hint::spin_loop();
+            continue;
+        }
+        let r = find_object_unsync(addr);
+        fence(Ordering::Acquire);
+        if CHUNK_GEN.load(Ordering::Relaxed) == g1 {
+            return r;
+        }
     }
-    // SAFETY: live chunk.
-    let c = unsafe { &*h.chunks[i - 1] };
-    let off = addr - c.base;
-    if off >= c.npages * PAGE_BYTES {
-        return None;
-    }
-    // SAFETY: page index inside the chunk's table.
-    let s = unsafe { *c.spans.add(off / PAGE_BYTES) };
-    if s.is_null() {
-        return None;
-    }
-    // SAFETY: a live span.
-    let sr = unsafe { &*s };
-    let idx = (addr - sr.base) / sr.elemsize;
-    (idx < sr.nelems && bit(&sr.alloc, idx)).then_some((s, idx))
 }
 
-/// Sets the mark bit of object `idx` of `s`; true if it was not marked yet.
+fn find_object_unsync(addr: usize) -> Option<(*mut Span, usize)> {
+    // SAFETY: racy reads of the table (validated by the caller's seqlock); every entry read
+    // is a chunk header, and headers are never freed.
+    unsafe {
+        let h = ptr::addr_of!(HEAP);
+        let n = ptr::read_volatile(ptr::addr_of!((*h).nchunks)).min(MAX_CHUNKS);
+        let chunks = ptr::addr_of!((*h).chunks) as *const *mut Chunk;
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let k = ptr::read_volatile(chunks.add(mid));
+            if (*k).base <= addr {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == 0 {
+            return None;
+        }
+        let c = ptr::read_volatile(chunks.add(lo - 1));
+        let off = addr - (*c).base;
+        if off >= (*c).npages * PAGE_BYTES {
+            return None;
+        }
+        let s = page_slot(c, off / PAGE_BYTES).load(Ordering::Acquire);
+        if s.is_null() {
+            return None;
+        }
+        let sr = &*s;
+        let idx = ((addr - sr.base) as u64 * sr.divmul >> 32) as usize;
+        (idx < sr.nelems && bit(&sr.alloc, idx)).then_some((s, idx))
+    }
+}
+
+/// Sets the mark bit of object `idx` of `s`; true if it was not marked yet. Any thread (the
+/// collector marks without the heap lock while allocation marks new objects under it).
+#[inline]
 pub fn mark(s: *mut Span, idx: usize) -> bool {
-    // SAFETY: a live span under HEAP_LOCK.
-    let sr = unsafe { &mut *s };
-    if bit(&sr.mark, idx) {
+    // SAFETY: spans are never freed (their structs are recycled only by sweep, which never
+    // runs while anyone marks).
+    let sr = unsafe { &*s };
+    let (w, b) = (idx / 64, 1u64 << (idx % 64));
+    if sr.mark[w].load(Ordering::Relaxed) & b != 0 {
         return false;
     }
-    set(&mut sr.mark, idx);
-    true
+    sr.mark[w].fetch_or(b, Ordering::Relaxed) & b == 0
 }
 
 /// The bytes of object `idx` of `s`, and whether they may hold pointers.
@@ -491,7 +649,7 @@ pub fn sweep_locked() -> usize {
         let mut p = 0;
         while p < npages {
             // SAFETY: page table entry.
-            let s = unsafe { *(*c).spans.add(p) };
+            let s = unsafe { page_slot(c, p).load(Ordering::Relaxed) };
             if s.is_null() {
                 p += 1;
                 continue;
@@ -501,12 +659,19 @@ pub fn sweep_locked() -> usize {
             p += sr.npages;
             let mut live = 0;
             for w in 0..BITMAP_WORDS {
-                let dead = sr.alloc[w] & !sr.mark[w];
+                let (a, mk) = (
+                    sr.alloc[w].load(Ordering::Relaxed),
+                    sr.mark[w].load(Ordering::Relaxed),
+                );
+                let dead = a & !mk;
+                if dead != 0 {
+                    sr.needzero = true;
+                }
                 freed += dead.count_ones() as usize * sr.elemsize;
                 h.stats.nfree += dead.count_ones() as u64;
-                sr.alloc[w] &= sr.mark[w];
-                sr.mark[w] = 0;
-                live += sr.alloc[w].count_ones() as usize;
+                sr.alloc[w].store(a & mk, Ordering::Relaxed);
+                sr.mark[w].store(0, Ordering::Relaxed);
+                live += (a & mk).count_ones() as usize;
             }
             sr.nalloc = live;
             sr.freeindex = 0;
@@ -566,6 +731,21 @@ mod tests {
         let r = f();
         HEAP_LOCK.unlock();
         r
+    }
+
+    #[test]
+    fn divmul_divides_exactly_inside_every_span() {
+        for c in 0..NCLASSES {
+            let size = CLASSES[c] as u64;
+            let m = u32::MAX as u64 / size + 1;
+            for off in 0..(span_pages(c) * PAGE_BYTES) as u64 {
+                assert_eq!(
+                    off * m >> 32,
+                    off / size,
+                    "class {c} size {size} offset {off}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -353,6 +353,8 @@ pub struct M {
     pub stw_stopped: bool,
     /// Next M whose thread the mstarter thread is to start (proc.rs).
     pub startlink: *mut M,
+    /// Allocation runs and the write-barrier buffer (mcache.rs).
+    pub mcache: crate::mcache::MCache,
     /// Sleeping in `stopm` with a deadline for the earliest timer.
     pub timer_sleeper: bool,
     /// In grt_cgocall's function (on g0).

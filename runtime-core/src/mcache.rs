@@ -1,0 +1,160 @@
+//! Per-M allocation caches and write-barrier buffers (Go's mcache and wbBuf, cut down), so
+//! that `grt_alloc` and `GRT_STORE` take the heap lock once per many objects instead of once
+//! per object.
+//!
+//! # Allocation
+//!
+//! For each size class (scanned and noscan), an M holds a *run*: consecutive slots of one span
+//! that the heap handed over as allocated (`mheap::claim_run_locked`, zeroed, marked when
+//! claimed during a cycle). `grt_alloc` on that M takes the next slot with no lock and no
+//! atomic. A run not yet handed out is invisible to the program, so the collector must keep
+//! it: mark termination marks every M's remaining run slots ([`mark_runs_locked`]), with the
+//! Ms stopped. An M stopped in the middle of taking a slot has the slot's address in a
+//! register (collected as a root) or still inside `[next, end)`.
+//!
+//! # Write barrier
+//!
+//! `grt_gc_shade(p)` on an M appends `p` to the M's buffer; a full buffer is marked under the
+//! mark lock in one go. Mark termination flushes every M's buffer (world stopped). An entry
+//! flushed twice, or left over from a finished cycle, only marks what it points to, which is
+//! conservative; when no cycle marks, flushing drops the entries.
+//!
+//! # Who touches what
+//!
+//! A cache and a buffer belong to their M's thread (the goroutine running there, or code on
+//! its g0); nothing in a signal handler uses them. The collector reads them only while the M
+//! is stopped.
+
+use crate::mgcmark;
+use crate::mheap::{self, HEAP_LOCK, NCLASSES};
+use crate::runtime2::M;
+
+/// Most objects claimed at once per class, and most bytes.
+const RUN_OBJECTS: usize = 512;
+const RUN_BYTES: usize = 32 << 10;
+/// Write-barrier buffer entries per M, and the fill at which a flush is first tried (without
+/// waiting for the mark lock, which the collector holds for its batches).
+pub const WBUF_LEN: usize = 4096;
+const WBUF_TRY: usize = 256;
+
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct Run {
+    start: usize,
+    next: usize,
+    end: usize,
+}
+
+#[repr(C)]
+pub struct MCache {
+    runs: [[Run; NCLASSES]; 2],
+    wbuf: [usize; WBUF_LEN],
+    wbuf_len: usize,
+}
+
+/// An object of class `c` from `m`'s cache, refilling it under the heap lock when empty.
+/// Null when the heap is out of memory.
+#[inline]
+pub fn alloc(m: &mut M, c: usize, noscan: bool) -> *mut u8 {
+    let r = &mut m.mcache.runs[noscan as usize][c];
+    if r.next < r.end {
+        let p = r.next;
+        r.next += mheap::class_size(c);
+        return p as *mut u8;
+    }
+    refill(r, c, noscan)
+}
+
+#[cold]
+fn refill(r: &mut Run, c: usize, noscan: bool) -> *mut u8 {
+    let size = mheap::class_size(c);
+    let max = (RUN_BYTES / size).clamp(1, RUN_OBJECTS);
+    HEAP_LOCK.lock();
+    // The run just used up was handed out in full.
+    mheap::count_mallocs_locked(((r.end - r.start) / size) as u64);
+    // The new run goes into the cache before the lock is dropped: from then on mark
+    // termination sees it (a run only in registers would be marked by its first slot only).
+    let p = match mheap::claim_run_locked(c, noscan, max) {
+        Some((lo, hi)) => {
+            *r = Run {
+                start: lo,
+                next: lo + size,
+                end: hi,
+            };
+            lo as *mut u8
+        }
+        None => {
+            *r = Run::default();
+            core::ptr::null_mut()
+        }
+    };
+    let inuse = mheap::inuse_locked();
+    HEAP_LOCK.unlock();
+    if !p.is_null() {
+        crate::mgc::heap_grew(inuse);
+    }
+    p
+}
+
+/// Objects handed out from `m`'s current runs (not yet in the heap's `nmalloc`). Racy reads
+/// of another M's cache: a statistic.
+pub fn handed_out(m: &M) -> u64 {
+    let mut n = 0;
+    for runs in m.mcache.runs.iter() {
+        for (c, r) in runs.iter().enumerate() {
+            if r.end > r.start {
+                n += ((r.next.min(r.end) - r.start) / mheap::class_size(c)) as u64;
+            }
+        }
+    }
+    n
+}
+
+/// Marks the slots of `m`'s runs not handed out yet (mark termination: world stopped, the
+/// heap and mark locks held). They are zero: nothing to scan.
+pub fn mark_runs_locked(m: &M) {
+    for runs in m.mcache.runs.iter() {
+        for (c, r) in runs.iter().enumerate() {
+            let size = mheap::class_size(c);
+            let mut p = r.next;
+            while p < r.end {
+                if let Some((s, i)) = mheap::find_object(p) {
+                    mheap::mark(s, i);
+                }
+                p += size;
+            }
+        }
+    }
+}
+
+/// The write barrier on an M: buffer `p`.
+#[inline]
+pub fn shade(m: &mut M, p: usize) {
+    let len = m.mcache.wbuf_len;
+    if len >= WBUF_TRY && (len % WBUF_TRY == 0 || len == WBUF_LEN) {
+        flush_wbuf(m, len == WBUF_LEN);
+    }
+    let c = &mut m.mcache;
+    c.wbuf[c.wbuf_len] = p;
+    c.wbuf_len += 1;
+}
+
+/// Flushes when the mark lock is free, or (`full`) waits for it.
+#[cold]
+fn flush_wbuf(m: &mut M, full: bool) {
+    if full {
+        mgcmark::MARK_LOCK.lock();
+    } else if !mgcmark::MARK_LOCK.try_lock() {
+        return;
+    }
+    flush_wbuf_locked(m);
+    mgcmark::MARK_LOCK.unlock();
+}
+
+/// Marks what `m`'s buffer points to (when a cycle marks) and empties it. MARK_LOCK held.
+pub fn flush_wbuf_locked(m: &mut M) {
+    let c = &mut m.mcache;
+    let n = c.wbuf_len.min(WBUF_LEN);
+    mgcmark::shade_many_locked(&c.wbuf[..n]);
+    c.wbuf_len = 0;
+}
