@@ -16,7 +16,9 @@
  *
  *      sp          C's sp at its `bl F`, where C expects to resume. The slot lies below it, at
  *                  a distance we cannot know (gcc places the record anywhere in the frame), so
- *                  the check is: slot < sp, and slot >= g->stack.lo
+ *                  the check is: slot < sp, slot >= g->stack.lo, and the next barrier
+ *                  (if any) is not below sp as well (that would mean a jump up the stack
+ *                  skipped it without grt_gc_unwind)
  *      x29         C's frame pointer; x19-x28, d8-d15 C's own values (callee-saved): untouched
  *      x30         &grt_stack_barrier: free scratch, like after any return
  *      x0-x7       integer/pointer results (up to a struct of 4 words in x0-x3)
@@ -114,6 +116,16 @@ grt_stack_barrier:
         cmp     x30, x17
         b.lo    grt_stack_barrier_fail          /* slot not on this stack */
         ldr     x17, [x16, #G_STKBAR_POS_OFF]
+        add     x17, x17, #1                    /* pos + 1 */
+        ldr     x30, [x16, #G_STKBAR_LEN_OFF]
+        cmp     x17, x30
+        b.hs    1f                              /* no barrier above this one */
+        ldr     x30, [x16, #G_STKBAR_OFF]
+        add     x30, x30, x17, lsl #4           /* &g->stkbar[pos + 1] */
+        ldr     x30, [x30, #STKBAR_SAVED_LR_PTR_OFF]
+        cmp     sp, x30
+        b.hi    grt_stack_barrier_fail          /* below sp too: a jump skipped barriers */
+1:      ldr     x17, [x16, #G_STKBAR_POS_OFF]
         ldr     x30, [x16, #G_STKBAR_OFF]
         add     x30, x30, x17, lsl #4           /* e again */
         ldr     x30, [x30, #STKBAR_SAVED_LR_VAL_OFF]
