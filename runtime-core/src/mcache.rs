@@ -131,7 +131,7 @@ pub fn mark_runs_locked(m: &M) {
 #[inline]
 pub fn shade(m: &mut M, p: usize) {
     let len = m.mcache.wbuf_len;
-    if len >= WBUF_TRY && (len % WBUF_TRY == 0 || len == WBUF_LEN) {
+    if len >= WBUF_TRY && (len.is_multiple_of(WBUF_TRY) || len == WBUF_LEN) {
         flush_wbuf(m, len == WBUF_LEN);
     }
     let c = &mut m.mcache;

@@ -82,7 +82,7 @@ pub const NCLASSES: usize = 16 + 4 * 7;
 pub fn class_of(n: usize) -> usize {
     if n <= 256 {
         // Multiples of 16 up to 256: classes 0..16.
-        return (n.max(1) + 15) / 16 - 1;
+        return n.max(1).div_ceil(16) - 1;
     }
     CLASSES[..NCLASSES].partition_point(|&c| c < n)
 }
@@ -605,7 +605,7 @@ fn find_object_unsync(addr: usize) -> Option<(*mut Span, usize)> {
             return None;
         }
         let sr = &*s;
-        let idx = ((addr - sr.base) as u64 * sr.divmul >> 32) as usize;
+        let idx = (((addr - sr.base) as u64 * sr.divmul) >> 32) as usize;
         (idx < sr.nelems && bit(&sr.alloc, idx)).then_some((s, idx))
     }
 }
