@@ -284,7 +284,8 @@ int grt_prof_read_stats(grt_prof_stats *out);
  * channel buffers, the argument given to grt_go/grt_main, and ranges registered with
  * grt_add_roots. Not roots: the stacks of threads that are not goroutines (grt_main's caller,
  * the program's own pthreads), memory from malloc, and shared libraries' data. Keep pointers
- * that live there reachable some other way (grt_add_roots).
+ * that live there reachable some other way (grt_add_roots). Of a goroutine stopped on a CPU,
+ * the general-purpose registers are scanned, not the SSE/NEON ones (as in bdwgc).
  *
  * Cycles run in the background: a stop-the-world pause to turn the write barrier on, a
  * concurrent mark (goroutines keep running; each goroutine's stack is scanned while it is

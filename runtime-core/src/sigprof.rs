@@ -128,20 +128,24 @@ unsafe fn record(uc: *mut c_void) {
     if s.n == 0 {
         pseudo(s, pc, PC_SYSTEM);
     }
-    if s.stack[0] < MIN_CODE_ADDR {
+    let pseudo = s.n == 2 && (s.stack[1] == PC_SYSTEM || s.stack[1] == PC_GC);
+    if s.stack[0] < MIN_CODE_ADDR && !(pseudo && s.stack[0] == PC_GC) {
         // pc 0 (a call through a null pointer) or in the first page: not code, and it would
         // read as a pseudo-frame.
         s.stack[0] = PC_EXTERNAL_CODE;
     }
-    let pseudo = s.n == 2 && (s.stack[1] == PC_SYSTEM || s.stack[1] == PC_GC);
     w.publish();
     cpuprof::count_sample(pseudo);
 }
 
-/// The leaf of a pseudo-stack: pc if it is known code.
+/// The leaf of a pseudo-stack: pc if it is known code. A pc inside the stack-barrier
+/// trampoline is never recorded (where it returns to is in the barrier list, which cannot be
+/// read without the stack lock): such a sample is `[grt.GC, grt.GC]`, barrier book-keeping.
 fn pseudo(s: &mut Sample, pc: usize, kind: usize) {
     s.n = 0;
-    s.push(if codemap::find(pc).is_some() {
+    s.push(if arch::in_stack_barrier(pc) {
+        PC_GC
+    } else if codemap::find(pc).is_some() {
         pc
     } else {
         PC_EXTERNAL_CODE

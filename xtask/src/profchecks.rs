@@ -20,7 +20,7 @@ use crate::symbolize::symbolized_stacks;
 type Stacks = Vec<(Vec<String>, i64)>;
 
 /// Runs check `name` on `profile` (taken of `exe`); a one-line summary, or what is wrong.
-pub fn check(name: &str, profile: &Path, exe: &Path, _stdout: &str) -> Result<String, String> {
+pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<String, String> {
     let p = Profile::read(profile)?;
     if name == "valid" {
         return Ok(format!("valid profile, {} samples", p.sample_count()));
@@ -33,7 +33,13 @@ pub fn check(name: &str, profile: &Path, exe: &Path, _stdout: &str) -> Result<St
         "accuracy" => accuracy(&stacks, profile, exe, 5.0),
         "accuracy_fallback" => accuracy(&stacks, profile, exe, 10.0),
         "syscall" => syscall(&stacks),
-        "stkbar" => stkbar(&stacks),
+        "stkbar" => stkbar(&stacks).map(|s| {
+            // The run's own account of what it covered (collections, barriers, bursts).
+            match stdout.lines().find(|l| l.starts_with("covered:")) {
+                Some(c) => format!("{s}; {c}"),
+                None => s,
+            }
+        }),
         "any" => Ok(format!("{} samples", p.sample_count())),
         _ => Err(format!("no profile check named {name:?}")),
     }
