@@ -91,7 +91,11 @@ mod tests {
         v
     }
 
+    // Spawning gzip from the aarch64 test binary runs fork under qemu-user while other test
+    // threads run, and qemu's child can deadlock before its exec (a clean-clone CI run hung
+    // here for 18 minutes). The encoder is the same code on both architectures: x86_64 tests it.
     #[test]
+    #[cfg_attr(target_arch = "aarch64", ignore = "fork under qemu-user can deadlock")]
     fn gunzip_reads_it_back() {
         for len in [0usize, 1, 1000, 65535, 65536, 200_000] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 300) as u8).collect();
