@@ -173,8 +173,20 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
                 // Blocked or busy in a system call made on the goroutine's stack: the code at
                 // pc (libc's wrapper, the kernel's return point) has no frame we trust; the
                 // goroutine's own frames start at syscallpc.
-                s.push(pc);
-                walk_g(s, g, pc, |s| walk_syscall(s, g));
+                walk_g(s, g, pc, |s| {
+                    // grt's own way out of grt_entersyscall / grt_cgocall's entry runs here
+                    // too, and may return through a barrier: resolve the trampoline (the
+                    // stack lock is held).
+                    let leaf = if arch::in_stack_barrier(pc) {
+                        stkbar::Cursor::new(g, sp).in_trampoline(sp)
+                    } else {
+                        Some(pc)
+                    };
+                    if let Some(leaf) = leaf {
+                        s.push(leaf);
+                    }
+                    walk_syscall(s, g)
+                });
             } else {
                 walk_g(s, g, pc, |s| walk_regs(s, g, pc, sp, fp, lr, Some(g)));
             }
