@@ -26,6 +26,8 @@
 
 #define COOKIE ((void *)0x5eed)
 static atomic_long own_timer, own_other_thread, own_tkill, segv_hits;
+/* The first SIGPROF the program's handler saw on another thread: its si_code and si_value. */
+static atomic_long stray_code, stray_value;
 static pid_t own_tid;
 static char *page;
 static long pagesz;
@@ -36,7 +38,10 @@ static void on_prof(int sig, siginfo_t *si, void *uc) {
     (void)sig;
     (void)uc;
     if (syscall(SYS_gettid) != own_tid) {
-        own_other_thread++;
+        if (own_other_thread++ == 0) {
+            stray_code = si->si_code;
+            stray_value = (long)si->si_value.sival_ptr;
+        }
         return;
     }
     if (si->si_code == SI_TIMER && si->si_value.sival_ptr == COOKIE) own_timer++;
@@ -111,6 +116,13 @@ static void gomain(void *arg) {
     CHECK(st.samples > 0);
     CHECK(st.forwarded >= (uint64_t)own_timer);
     CHECK(own_timer > 0);
+    if (own_other_thread != 0) {
+        t_puts(2, "stray SIGPROF on another thread: si_code ");
+        t_putu(2, (unsigned long long)stray_code, 16);
+        t_puts(2, " si_value ");
+        t_putu(2, (unsigned long long)stray_value, 16);
+        t_puts(2, "\n");
+    }
     CHECK(own_other_thread == 0);
     t_puts(1, "ok own SIGPROF timer\n");
     CHECK(segv_hits == 1);
