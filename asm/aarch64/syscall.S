@@ -45,6 +45,16 @@
 #endif
 #define REGS_SIZE       (NSYSCALLREGS * 8)      /* 96: a multiple of 16 keeps sp aligned */
 
+/* Fills the register block at [sp]: the caller's x19-x28, then `arg`, then a zero. */
+        .macro  STORE_SYSCALLREGS arg
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     \arg, xzr, [sp, #80]
+        .endm
+
         .text
 
 /* int grt_entersyscall(void): returns grt_entersyscall_impl(pc, sp, fp, regs). */
@@ -60,12 +70,7 @@ grt_entersyscall:
         mov     x29, sp
         sub     sp, sp, #REGS_SIZE
         .cfi_adjust_cfa_offset REGS_SIZE
-        stp     x19, x20, [sp, #0]
-        stp     x21, x22, [sp, #16]
-        stp     x23, x24, [sp, #32]
-        stp     x25, x26, [sp, #48]
-        stp     x27, x28, [sp, #64]
-        stp     xzr, xzr, [sp, #80]     /* no arg */
+        STORE_SYSCALLREGS xzr           /* no arg */
         mov     x0, x30                 /* syscallpc */
         add     x1, x29, #16            /* syscallsp */
         ldr     x2, [x29]               /* syscallbp */
@@ -95,12 +100,7 @@ grt_cgocall:
         .cfi_offset x20, -8
         sub     sp, sp, #REGS_SIZE      /* the register block: still the caller's values */
         .cfi_adjust_cfa_offset REGS_SIZE
-        stp     x19, x20, [sp, #0]
-        stp     x21, x22, [sp, #16]
-        stp     x23, x24, [sp, #32]
-        stp     x25, x26, [sp, #48]
-        stp     x27, x28, [sp, #64]
-        stp     x1, xzr, [sp, #80]      /* arg */
+        STORE_SYSCALLREGS x1            /* arg */
         mov     x19, x0
         mov     x20, x1
         mov     x0, x30                 /* syscallpc */

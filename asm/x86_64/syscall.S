@@ -48,6 +48,24 @@
 #endif
 #define REGS_SIZE       (NSYSCALLREGS * 8)      /* 96: a multiple of 16 keeps rsp aligned */
 
+/* Fills the register block at [rsp]: the caller's rbx, r12-r15, then `arg`, then zeros.
+ * Clobbers rax (the zeros). */
+        .macro  STORE_SYSCALLREGS arg
+        mov     [rsp + 0], rbx
+        mov     [rsp + 8], r12
+        mov     [rsp + 16], r13
+        mov     [rsp + 24], r14
+        mov     [rsp + 32], r15
+        mov     [rsp + 40], \arg
+        xor     eax, eax
+        mov     [rsp + 48], rax
+        mov     [rsp + 56], rax
+        mov     [rsp + 64], rax
+        mov     [rsp + 72], rax
+        mov     [rsp + 80], rax
+        mov     [rsp + 88], rax
+        .endm
+
         .intel_syntax noprefix
         .text
 
@@ -66,19 +84,8 @@ grt_entersyscall:
         mov     rbp, rsp
         .cfi_def_cfa_register rbp
         sub     rsp, REGS_SIZE          /* entry rsp = 8 mod 16; + rbp + block = 0 mod 16 */
-        mov     [rsp + 0], rbx
-        mov     [rsp + 8], r12
-        mov     [rsp + 16], r13
-        mov     [rsp + 24], r14
-        mov     [rsp + 32], r15
         xor     eax, eax
-        mov     [rsp + 40], rax         /* no arg */
-        mov     [rsp + 48], rax
-        mov     [rsp + 56], rax
-        mov     [rsp + 64], rax
-        mov     [rsp + 72], rax
-        mov     [rsp + 80], rax
-        mov     [rsp + 88], rax
+        STORE_SYSCALLREGS rax           /* no arg */
         mov     rdi, [rbp + 8]          /* syscallpc */
         lea     rsi, [rbp + 16]         /* syscallsp */
         mov     rdx, [rbp]              /* syscallbp */
@@ -106,19 +113,7 @@ grt_cgocall:
         push    r12                     /* callee-saved; holds arg; also realigns rsp to 16 */
         .cfi_offset r12, -32
         sub     rsp, REGS_SIZE          /* the register block: still the caller's values */
-        mov     [rsp + 0], rbx
-        mov     [rsp + 8], r12
-        mov     [rsp + 16], r13
-        mov     [rsp + 24], r14
-        mov     [rsp + 32], r15
-        mov     [rsp + 40], rsi         /* arg */
-        xor     eax, eax
-        mov     [rsp + 48], rax
-        mov     [rsp + 56], rax
-        mov     [rsp + 64], rax
-        mov     [rsp + 72], rax
-        mov     [rsp + 80], rax
-        mov     [rsp + 88], rax
+        STORE_SYSCALLREGS rsi           /* arg */
         mov     rbx, rdi
         mov     r12, rsi
         mov     rdi, [rbp + 8]          /* syscallpc */

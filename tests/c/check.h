@@ -8,6 +8,7 @@
 #define GRT_TEST_CHECK_H
 
 #include <grt.h>
+#include <stdint.h>
 
 static inline size_t t_strlen(const char *s) {
     size_t n = 0;
@@ -26,6 +27,35 @@ static inline void t_putu(int fd, unsigned long long v, int base) {
         v /= base;
     } while (v && i > 0);
     t_puts(fd, buf + i);
+}
+
+/* " key=value" on stdout (a test's record line). */
+static inline void t_put_kv(const char *k, uint64_t v) {
+    t_puts(1, " ");
+    t_puts(1, k);
+    t_puts(1, "=");
+    t_putu(1, v, 10);
+}
+
+/* The decimal value of NAME in main's envp (works without libc), or dflt when it is unset,
+ * empty or not a number. */
+static inline uint64_t t_env_u64(char **envp, const char *name, uint64_t dflt) {
+    size_t n = t_strlen(name);
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        size_t i = 0;
+        while (i < n && e[i] == name[i]) i++;
+        if (i < n || e[n] != '=') continue;
+        uint64_t v = 0;
+        const char *d = e + n + 1;
+        if (!*d) return dflt;
+        for (; *d; d++) {
+            if (*d < '0' || *d > '9') return dflt;
+            v = v * 10 + (uint64_t)(*d - '0');
+        }
+        return v;
+    }
+    return dflt;
 }
 
 #define T_STR2(x) #x

@@ -215,13 +215,6 @@ static void gc_goroutine(void *arg) {
     CHECK_EQ(grt_wg_done(&wg), GRT_OK);
 }
 
-static void put_kv(const char *k, uint64_t v) {
-    t_puts(1, " ");
-    t_puts(1, k);
-    t_puts(1, "=");
-    t_putu(1, v, 10);
-}
-
 static void main_g(void *arg) {
     (void)arg;
     CHECK_EQ(grt_maxprocs(), 2);
@@ -246,21 +239,21 @@ static void main_g(void *arg) {
     struct grt_gc_stats st;
     CHECK_EQ(grt_gc_stats(&st), GRT_OK);
     t_puts(1, "gc_churn:");
-    put_kv("cycles", cycles_done);
-    put_kv("all_cycles", st.cycles - a.cycles);
-    put_kv("steps", steps);
-    put_kv("elapsed_ms", elapsed_ms);
-    put_kv("budget_hit", (uint64_t)budget_hit);
-    put_kv("max_heap_inuse", max_inuse);
-    put_kv("bound", INUSE_BOUND);
-    put_kv("max_heap_mapped", max_mapped);
-    put_kv("barriers_installed", st.barriers_installed);
-    put_kv("barriers_hit", st.barriers_hit);
-    put_kv("frames_scanned", st.frames_scanned);
-    put_kv("frames_rescanned", st.frames_rescanned);
-    put_kv("pause_total_ns", st.pause_total_ns);
-    put_kv("pause_max_ns", st.pause_max_ns);
-    put_kv("last_sweep_ns", st.last_sweep_ns);
+    t_put_kv("cycles", cycles_done);
+    t_put_kv("all_cycles", st.cycles - a.cycles);
+    t_put_kv("steps", steps);
+    t_put_kv("elapsed_ms", elapsed_ms);
+    t_put_kv("budget_hit", (uint64_t)budget_hit);
+    t_put_kv("max_heap_inuse", max_inuse);
+    t_put_kv("bound", INUSE_BOUND);
+    t_put_kv("max_heap_mapped", max_mapped);
+    t_put_kv("barriers_installed", st.barriers_installed);
+    t_put_kv("barriers_hit", st.barriers_hit);
+    t_put_kv("frames_scanned", st.frames_scanned);
+    t_put_kv("frames_rescanned", st.frames_rescanned);
+    t_put_kv("pause_total_ns", st.pause_total_ns);
+    t_put_kv("pause_max_ns", st.pause_max_ns);
+    t_put_kv("last_sweep_ns", st.last_sweep_ns);
     t_puts(1, "\n");
     CHECK(cycles_done == ncycles || (budget_hit && cycles_done >= MIN_CYCLES));
     CHECK(steps >= cycles_done / 100); /* the heap really churned */
@@ -274,10 +267,10 @@ static void main_g(void *arg) {
     CHECK_EQ(grt_gc_stats(&z), GRT_OK);
     uint64_t dm = z.nmalloc - a.nmalloc, df = z.nfree - a.nfree;
     t_puts(1, "after:");
-    put_kv("nmalloc", dm);
-    put_kv("nfree", df);
-    put_kv("heap_inuse", z.heap_inuse);
-    put_kv("live", LIVE_BYTES);
+    t_put_kv("nmalloc", dm);
+    t_put_kv("nfree", df);
+    t_put_kv("heap_inuse", z.heap_inuse);
+    t_put_kv("live", LIVE_BYTES);
     t_puts(1, "\n");
     CHECK(dm >= steps * NGARBAGE);
     /* The live list (1000 nodes), plus a little slack: the collector is conservative, and a
@@ -289,30 +282,11 @@ static void main_g(void *arg) {
 }
 
 /* GRTTEST_GC_CYCLES=n / GRTTEST_GC_BUDGET_MS=n in the environment override the defaults. */
-static uint64_t env_u64(char **envp, const char *name, uint64_t dflt) {
-    size_t n = t_strlen(name);
-    for (; envp && *envp; envp++) {
-        const char *e = *envp;
-        size_t i = 0;
-        while (i < n && e[i] == name[i]) i++;
-        if (i < n || e[n] != '=') continue;
-        uint64_t v = 0;
-        const char *d = e + n + 1;
-        if (!*d) return dflt;
-        for (; *d; d++) {
-            if (*d < '0' || *d > '9') return dflt;
-            v = v * 10 + (uint64_t)(*d - '0');
-        }
-        return v;
-    }
-    return dflt;
-}
-
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    ncycles = env_u64(envp, "GRTTEST_GC_CYCLES", ncycles);
-    budget_ms = env_u64(envp, "GRTTEST_GC_BUDGET_MS", budget_ms);
+    ncycles = t_env_u64(envp, "GRTTEST_GC_CYCLES", ncycles);
+    budget_ms = t_env_u64(envp, "GRTTEST_GC_BUDGET_MS", budget_ms);
     CHECK_EQ(grt_main(main_g, 0), GRT_OK);
     t_puts(1, "PASS\n");
     return 0;

@@ -54,20 +54,6 @@ static volatile int stop;
 static volatile unsigned long bursts;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 
-static long stress_ms(char **envp) {
-    static const char key[] = "GRT_STRESS_MS=";
-    for (; envp && *envp; envp++) {
-        const char *e = *envp;
-        int i = 0;
-        while (key[i] && e[i] == key[i]) i++;
-        if (key[i]) continue;
-        long v = 0;
-        for (e += i; *e >= '0' && *e <= '9'; e++) v = v * 10 + (*e - '0');
-        if (v > 0) return v;
-    }
-    return RACE_DEFAULT_MS;
-}
-
 /* CPU work for about BURN_NS (checks the clock every 4096 steps). */
 __attribute__((noinline)) static void burn(void *arg) {
     (void)arg;
@@ -160,6 +146,6 @@ static void race_main(void *arg) {
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    deadline_ms = stress_ms(envp);
+    deadline_ms = (long)t_env_u64(envp, "GRT_STRESS_MS", RACE_DEFAULT_MS);
     return grt_main(race_main, 0);
 }

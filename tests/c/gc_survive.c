@@ -468,13 +468,6 @@ static void gc_goroutine(void *arg) {
     CHECK_EQ(grt_wg_done(&wg), GRT_OK);
 }
 
-static void put_kv(const char *k, uint64_t v) {
-    t_puts(1, " ");
-    t_puts(1, k);
-    t_puts(1, "=");
-    t_putu(1, v, 10);
-}
-
 static void phase_concurrent(void) {
     for (int i = 0; i < NFIXED; i++) {
         fixed_bss[i] = new_obj();
@@ -493,23 +486,23 @@ static void phase_concurrent(void) {
     struct grt_gc_stats st;
     CHECK_EQ(grt_gc_stats(&st), GRT_OK);
     t_puts(1, "gc_survive:");
-    put_kv("grt_gc_calls", gc_calls);
-    put_kv("cycles", gc_cycles_seen);
-    put_kv("elapsed_ms", elapsed_ms);
+    t_put_kv("grt_gc_calls", gc_calls);
+    t_put_kv("cycles", gc_cycles_seen);
+    t_put_kv("elapsed_ms", elapsed_ms);
     for (int i = 0; i < NMUT; i++) {
-        put_kv("rounds", muts[i].rounds);
-        put_kv("moves", muts[i].moves);
-        put_kv("waits", muts[i].waits);
+        t_put_kv("rounds", muts[i].rounds);
+        t_put_kv("moves", muts[i].moves);
+        t_put_kv("waits", muts[i].waits);
     }
-    put_kv("heap_inuse", st.heap_inuse);
-    put_kv("heap_mapped", st.heap_mapped);
-    put_kv("nmalloc", st.nmalloc);
-    put_kv("nfree", st.nfree);
-    put_kv("frames_scanned", st.frames_scanned);
-    put_kv("frames_rescanned", st.frames_rescanned);
-    put_kv("barriers_installed", st.barriers_installed);
-    put_kv("barriers_hit", st.barriers_hit);
-    put_kv("pause_max_ns", st.pause_max_ns);
+    t_put_kv("heap_inuse", st.heap_inuse);
+    t_put_kv("heap_mapped", st.heap_mapped);
+    t_put_kv("nmalloc", st.nmalloc);
+    t_put_kv("nfree", st.nfree);
+    t_put_kv("frames_scanned", st.frames_scanned);
+    t_put_kv("frames_rescanned", st.frames_rescanned);
+    t_put_kv("barriers_installed", st.barriers_installed);
+    t_put_kv("barriers_hit", st.barriers_hit);
+    t_put_kv("pause_max_ns", st.pause_max_ns);
     t_puts(1, "\n");
 
     CHECK(gc_cycles_seen >= ncycles);
@@ -575,10 +568,10 @@ static void phase_reclaim(void) {
     gc_n(3);
     CHECK_EQ(grt_gc_stats(&b), GRT_OK);
     t_puts(1, "reclaim:");
-    put_kv("nmalloc", b.nmalloc - a.nmalloc);
-    put_kv("nfree", b.nfree - a.nfree);
-    put_kv("heap_inuse_before", a.heap_inuse);
-    put_kv("heap_inuse_after", b.heap_inuse);
+    t_put_kv("nmalloc", b.nmalloc - a.nmalloc);
+    t_put_kv("nfree", b.nfree - a.nfree);
+    t_put_kv("heap_inuse_before", a.heap_inuse);
+    t_put_kv("heap_inuse_after", b.heap_inuse);
     t_puts(1, "\n");
     CHECK(b.cycles - a.cycles >= 3);
     CHECK(b.nmalloc - a.nmalloc >= N_DROP);
@@ -634,7 +627,7 @@ static void phase_atomic_blocks(void) {
     gc_n(2);
     CHECK_EQ(grt_gc_stats(&b), GRT_OK);
     t_puts(1, "unregistered atomic block:");
-    put_kv("nfree", b.nfree - a.nfree);
+    t_put_kv("nfree", b.nfree - a.nfree);
     t_puts(1, "\n");
     CHECK(b.nfree - a.nfree >= N_BLK * 9 / 10);
     /* The registered block still holds its objects. */
@@ -651,29 +644,10 @@ static void main_g(void *arg) {
 }
 
 /* GRTTEST_GC_CYCLES=n in the environment overrides the number of forced cycles. */
-static uint64_t env_u64(char **envp, const char *name, uint64_t dflt) {
-    size_t n = t_strlen(name);
-    for (; envp && *envp; envp++) {
-        const char *e = *envp;
-        size_t i = 0;
-        while (i < n && e[i] == name[i]) i++;
-        if (i < n || e[n] != '=') continue;
-        uint64_t v = 0;
-        const char *d = e + n + 1;
-        if (!*d) return dflt;
-        for (; *d; d++) {
-            if (*d < '0' || *d > '9') return dflt;
-            v = v * 10 + (uint64_t)(*d - '0');
-        }
-        return v;
-    }
-    return dflt;
-}
-
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    ncycles = env_u64(envp, "GRTTEST_GC_CYCLES", GC_SURVIVE_CYCLES);
+    ncycles = t_env_u64(envp, "GRTTEST_GC_CYCLES", GC_SURVIVE_CYCLES);
     CHECK_EQ(grt_main(main_g, 0), GRT_OK);
     t_puts(1, "PASS\n");
     return 0;

@@ -415,32 +415,46 @@ fn check_barrier_run(s: &Side, l: &Line) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `exe` with barriers on and off (alternating rounds) and prints the table header;
+/// the rounds' lines of each side, or None (reported) when a run failed.
+fn barrier_rounds(
+    exe: &Path,
+    args: &[String],
+    tag: &str,
+    show: (&str, f64, &str),
+) -> Option<Vec<Vec<Line>>> {
+    let sides = barrier_sides(exe);
+    match rounds(&sides, args, tag, &check_barrier_run, show) {
+        Ok(r) => {
+            println!(
+                "\n  {:<34}{:>14}{:>14}{:>10}",
+                "median of the rounds", "barriers on", "barriers off", "off/on"
+            );
+            Some(r)
+        }
+        Err(e) => {
+            println!("  FAILED {e}");
+            None
+        }
+    }
+}
+
 /// Rescan: one deep goroutine churning its top frames; frames and time rescanned.
 fn rescan(exes: &Exes) -> bool {
     println!(
         "\n  -- rescan: one goroutine {RESCAN_DEPTH} frames deep running only its top frames, \
          {RESCAN_CYCLES} grt_gc() per process (GRTMAXPROCS=2, GRTGC=off)"
     );
-    let sides = barrier_sides(&exes.rescan);
     let args = [RESCAN_DEPTH.to_string(), RESCAN_CYCLES.to_string()];
-    let results = match rounds(
-        &sides,
+    let Some(results) = barrier_rounds(
+        &exes.rescan,
         &args,
         "gc_rescan",
-        &check_barrier_run,
         ("rescan_ns_median", 1e3, "rescan µs"),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let (on, off) = (&results[0], &results[1]);
-    println!(
-        "\n  {:<34}{:>14}{:>14}{:>10}",
-        "median of the rounds", "barriers on", "barriers off", "off/on"
-    );
     let row = |name: &str, key: &str, scale: f64, prec: usize, note: String| {
         let line = format!(
             "  {name:<34}{:>14.prec$}{:>14.prec$}{:>10.1}  {note}",
@@ -489,7 +503,7 @@ fn rescan(exes: &Exes) -> bool {
     if med(on, "barriers_installed") == 0.0 {
         println!("  NOTE: no stack barrier was installed with barriers on");
     }
-    for (s, v) in sides.iter().zip(&results) {
+    for (s, v) in barrier_sides(&exes.rescan).iter().zip(&results) {
         let least = v
             .iter()
             .map(|l| l.num("churned_cycles").unwrap_or(0.0))
@@ -519,26 +533,16 @@ fn pauses(exes: &Exes) -> bool {
         "\n  -- pauses: {PAUSE_GOROUTINES} goroutines 0..1197 frames deep, 9 in 10 parked, \
          1 in 10 churning; {PAUSE_CYCLES} grt_gc() per process (GRTMAXPROCS=2, GRTGC=off)"
     );
-    let sides = barrier_sides(&exes.pause);
     let args = [PAUSE_GOROUTINES.to_string(), PAUSE_CYCLES.to_string()];
-    let results = match rounds(
-        &sides,
+    let Some(results) = barrier_rounds(
+        &exes.pause,
         &args,
         "gc_pause",
-        &check_barrier_run,
         ("pause_max_ns", 1e3, "longest pause µs"),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let (on, off) = (&results[0], &results[1]);
-    println!(
-        "\n  {:<34}{:>14}{:>14}{:>10}",
-        "median of the rounds", "barriers on", "barriers off", "off/on"
-    );
     for (name, key, scale, prec) in [
         ("longest pause µs", "pause_max_ns", 1e3, 1),
         ("mark termination µs, median", "markterm_ns_median", 1e3, 1),

@@ -42,6 +42,7 @@
 
 #define BENCH_NAME "gc_pause_bench"
 #include "bench.h"
+#include "gc_bench.h"
 
 #define DEFAULT_GOROUTINES 1000
 #define DEFAULT_CYCLES 30
@@ -53,14 +54,6 @@
 #define CHURN_EVERY 10
 /* Churn rounds between resets of the list (two objects per round) and yields. */
 #define CHAIN_RESET 64
-
-#define FRAME_STAMP 0xf4a3e0000000ull
-#define CHURN_STAMP 0xc4c40000000ull
-
-struct obj {
-    uint64_t stamp;
-    struct obj *next;
-};
 
 /* Shared by every goroutine. */
 static struct {
@@ -78,48 +71,7 @@ struct worker {
     int on_chan;  /* parking: 1 on the channel, 0 on the mutex */
 };
 
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, BENCH_NAME ": %s\n", what);
-    exit(1);
-}
-
-/* Makes the compiler keep *p in memory across calls (the frames must be real). */
-__attribute__((noinline)) static void opaque(void *p) {
-    __asm__ volatile("" : : "r"(p) : "memory");
-}
-
-static struct obj *new_obj(uint64_t stamp) {
-    struct obj *o = grt_alloc(sizeof *o);
-    if (o == NULL)
-        die("grt_alloc returned NULL");
-    o->stamp = stamp;
-    return o;
-}
-
 /* ---- the churn ---- */
-
-__attribute__((noinline)) static struct obj *churn_leaf(struct obj *prev, uint64_t k) {
-    struct obj *o = new_obj(CHURN_STAMP + k);
-    GRT_STORE(&o->next, prev);
-    return o;
-}
-
-__attribute__((noinline)) static struct obj *churn_pair(struct obj *prev, uint64_t k) {
-    struct obj *a = churn_leaf(prev, k);
-    struct obj *b = churn_leaf(a, k + 1);
-    opaque(&b);
-    return b;
-}
-
-/* Objects on the list from `head` that do not carry the stamps they were made with. */
-static long check_chain(const struct obj *head, long rounds) {
-    long bad = 0;
-    uint64_t k = 2 * (uint64_t)rounds;
-    for (; k > 0 && head != NULL; head = head->next)
-        bad += head->stamp != CHURN_STAMP + --k;
-    return bad + (k != 0 || head != NULL);
-}
 
 __attribute__((noinline)) static long churn(void) {
     struct obj *chain = NULL;
@@ -182,16 +134,6 @@ static void worker_main(void *arg) {
 struct args {
     int goroutines, cycles;
 };
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    return v[n / 2];
-}
 
 static void main_goroutine(void *arg) {
     const struct args *a = arg;
@@ -276,16 +218,6 @@ static void main_goroutine(void *arg) {
     free(frames);
     free(pause);
     CHECK(grt_chan_free(shared.park_chan));
-}
-
-static int parse(const char *s, int lo, int hi, const char *what) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end != 0 || v < lo || v > hi) {
-        fprintf(stderr, BENCH_NAME ": bad %s %s (%d..%d)\n", what, s, lo, hi);
-        exit(2);
-    }
-    return (int)v;
 }
 
 int main(int argc, char **argv) {
