@@ -109,7 +109,9 @@ int grt_go(void (*fn)(void *), void *arg);
 /* The same with a stack of at least stack_size bytes (GRT_STACK_MIN..GRT_STACK_MAX; 0 is
  * the default). */
 int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
-/* Lets other goroutines run; the caller stays runnable. */
+/* Lets other goroutines run; the caller stays runnable (behind any goroutine waiting for a
+ * P, such as one back from a system call). grt does not preempt: a goroutine that computes
+ * for long without a blocking call should yield now and then. */
 int grt_yield(void);
 /* Parks the calling goroutine for at least ns nanoseconds (ns <= 0: same as grt_yield). */
 int grt_sleep_ns(int64_t ns);

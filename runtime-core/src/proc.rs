@@ -1078,8 +1078,19 @@ fn after_mcall(m: &mut M) -> Option<*mut G> {
         Action::Yield => {
             casgstatus(g, GRUNNING, GRUNNABLE);
             dropg(m, g);
-            // SAFETY: the M holds its P.
-            runqput(unsafe { &*m.p }, gp, false);
+            if RUNQSIZE.load(Ordering::Acquire) != 0 {
+                // Goroutines wait on the global queue (back from a system call or grt_gc,
+                // say): queue behind them, so the P takes them next. Go's Gosched always
+                // goes there; the local queue is cheaper when nobody waits. Without this a
+                // goroutine that yields with an empty local queue runs again at once, and
+                // the global queue waits for the 61st schedule (GLOBAL_RUNQ_CHECK).
+                SCHED_LOCK.lock();
+                globrunqput(gp);
+                SCHED_LOCK.unlock();
+            } else {
+                // SAFETY: the M holds its P.
+                runqput(unsafe { &*m.p }, gp, false);
+            }
             None
         }
         Action::Park { unlockf, arg } => {

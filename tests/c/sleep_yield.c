@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok sleep lasts" stdout="ok wake order" stdout="ok sleep parks" stdout="ok yield interleaves" stdout="PASS" env="GRTMAXPROCS=1"
+/* grt-test: exit=0 stdout="ok sleep lasts" stdout="ok wake order" stdout="ok sleep parks" stdout="ok yield interleaves" stdout="ok yield lets the global queue in" stdout="PASS" env="GRTMAXPROCS=1"
  *
  * grt_sleep_ns and grt_yield on a single M (GRTMAXPROCS=1):
  *   - a 20 ms sleep lasts at least 20 ms by grt_nanotime (and 1 ms sleeps at least 1 ms);
@@ -7,7 +7,10 @@
  *     (8 ms apart), wake in deadline order, none before its deadline;
  *   - a sleeping goroutine parks instead of blocking the M: another goroutine keeps
  *     counting meanwhile;
- *   - two goroutines that grt_yield after every step alternate.
+ *   - two goroutines that grt_yield after every step alternate;
+ *   - a goroutine back from a system call while another holds the one P waits on the global
+ *     run queue; the other's next grt_yield lets it in (not the 61st, when the scheduler
+ *     looks at the global queue on its own).
  */
 #include "check.h"
 
@@ -124,6 +127,59 @@ static void test_yield(void) {
     t_puts(1, "ok yield interleaves\n");
 }
 
+#define ROUNDS 9
+static volatile int back_done;
+static uint64_t back_ticks, yields_waited[ROUNDS];
+
+static void yield_ticker(void *arg) {
+    (void)arg;
+    uint64_t t0 = grt_nanotime();
+    while (!back_done && grt_nanotime() - t0 < 5000 * MS) {
+        __atomic_fetch_add(&back_ticks, 1, __ATOMIC_RELAXED);
+        CHECK_EQ(grt_yield(), GRT_OK);
+    }
+    CHECK_EQ(grt_wg_done(&wg), GRT_OK);
+}
+
+static void syscaller(void *arg) {
+    int round = (int)(uintptr_t)arg;
+    CHECK_EQ(grt_entersyscall(), GRT_OK);
+    /* "In the system call" until the ticker has the P (bounded: a few seconds of spinning). */
+    for (unsigned long i = 0; i < 4000000000ul; i++)
+        if (__atomic_load_n(&back_ticks, __ATOMIC_RELAXED) >= 100) break;
+    uint64_t before = __atomic_load_n(&back_ticks, __ATOMIC_RELAXED);
+    CHECK_EQ(grt_exitsyscall(), GRT_OK); /* the P is the ticker's: wait on the global queue */
+    yields_waited[round] = __atomic_load_n(&back_ticks, __ATOMIC_RELAXED) - before;
+    CHECK(before >= 100);
+    back_done = 1;
+    CHECK_EQ(grt_wg_done(&wg), GRT_OK);
+}
+
+/* The count includes the ticker's yields while grt_exitsyscall looks for a P, and a round
+ * can be long when the host deschedules the syscaller's thread: the median of ROUNDS is
+ * what is checked. Before grt_yield looked at the global queue it was 20-60. */
+static void test_yield_global(void) {
+    for (int r = 0; r < ROUNDS; r++) {
+        back_done = 0;
+        back_ticks = 0;
+        CHECK_EQ(grt_wg_add(&wg, 2), GRT_OK);
+        CHECK_EQ(grt_go(syscaller, (void *)(uintptr_t)r), GRT_OK);
+        CHECK_EQ(grt_go(yield_ticker, 0), GRT_OK);
+        CHECK_EQ(grt_wg_wait(&wg), GRT_OK);
+        CHECK_EQ(back_done, 1);
+    }
+    for (int i = 1; i < ROUNDS; i++) /* insertion sort */
+        for (int j = i; j > 0 && yields_waited[j - 1] > yields_waited[j]; j--) {
+            uint64_t t = yields_waited[j];
+            yields_waited[j] = yields_waited[j - 1];
+            yields_waited[j - 1] = t;
+        }
+    t_puts(1, "ok yield lets the global queue in (median ");
+    t_putu(1, yields_waited[ROUNDS / 2], 10);
+    t_puts(1, " yields waited)\n");
+    CHECK(yields_waited[ROUNDS / 2] <= 12);
+}
+
 static void main_g(void *arg) {
     (void)arg;
     CHECK_EQ(grt_maxprocs(), 1);
@@ -131,6 +187,7 @@ static void main_g(void *arg) {
     test_wake_order();
     test_sleep_parks();
     test_yield();
+    test_yield_global();
 }
 
 int main(void) {
