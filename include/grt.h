@@ -298,8 +298,9 @@ int grt_prof_read_stats(grt_prof_stats *out);
  *
  * THE RULE (write barrier): while a cycle marks, a pointer stored into a heap object, or into
  * a caller's stack frame through a pointer (an out-parameter), must go through GRT_STORE.
- * Stores into your own locals and into globals need nothing. GRT_STORE costs one load and a
- * predictable branch when no cycle is marking.
+ * Stores into your own locals and into globals need nothing, nor do channel operations (they
+ * apply the barrier to what they copy). GRT_STORE costs one load and a predictable branch
+ * when no cycle is marking.
  *
  * During grt_entersyscall .. grt_exitsyscall (call both from the same function) and inside
  * grt_cgocall's function, the goroutine's frozen frames and the callee-saved registers at
@@ -347,15 +348,22 @@ int grt_gc_stats(struct grt_gc_stats *out);
  * stack; GRT_ENOTG: not on a goroutine. */
 int grt_gc_unwind(const void *sp);
 
-/* The write barrier (see THE RULE above). */
+/* The write barrier (see THE RULE above). The store comes before the flag test, and the
+ * signal fence keeps the compiler from swapping them: cycles stop the world with a signal
+ * that may land between the two. Tested first, the flag could be read as 0 just before the
+ * pause that turns it on, and the store land after it in an object already scanned: the
+ * value would be lost. Stored first, a pause between the two is either the one that turns
+ * the flag on (the test then sees 1 and shades) or mark termination (which scans the
+ * stopped thread's registers and top frame, where the value still is). */
 extern volatile int grt_gc_wbenabled;
 void grt_gc_shade(const void *p);
 #define GRT_STORE(slot, value)                                                              \
     do {                                                                                    \
         __typeof__(*(slot)) grt_store_v_ = (value);                                         \
+        *(slot) = grt_store_v_;                                                             \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                            \
         if (__builtin_expect(grt_gc_wbenabled, 0))                                          \
             grt_gc_shade((const void *)grt_store_v_);                                       \
-        *(slot) = grt_store_v_;                                                             \
     } while (0)
 
 /* ---- Small system helpers (usable without libc) ---------------------------------------- */

@@ -12,6 +12,14 @@
 //! from the waiter's `elem`, marks `success`, sets the waiter's `param` to the sudog that won,
 //! and readies it after dropping the lock.
 //!
+//! Every copy of a value is a store the collector must hear about: the destination may be a
+//! heap object or a stack frame that was already scanned (a receiver may receive straight
+//! into a heap object, or into a frame of another goroutine). So [`copy_elem`] is a write
+//! barrier, as Go's sendDirect is (typeBitsBulkBarrier): while a cycle marks it shades every
+//! aligned word it copied. It copies first and tests `grt_gc_wbenabled` after, the order of
+//! `GRT_STORE` (grt.h says why); until the test the words are still in the source, which is
+//! rescanned or already shaded.
+//!
 //! select locks every channel involved in address order (so two selects cannot deadlock),
 //! polls the cases in a random order, and otherwise enqueues one sudog per case and parks.
 //! A waker that dequeues a select's sudog must first win the goroutine's `select_done` CAS;
@@ -19,7 +27,7 @@
 //! channels and unlinks its other sudogs.
 
 use core::ptr::{self, null_mut};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{compiler_fence, AtomicBool, Ordering};
 
 use crate::lock::Lock;
 use crate::proc;
@@ -295,6 +303,19 @@ fn slot(c: &Hchan, i: usize) -> *mut u8 {
     unsafe { c.buf.add(i * c.elemsize) }
 }
 
+/// Test-only build, `GRTDEBUG=gcnochanbarrier=1`: channel copies do not shade (the teeth of
+/// the test gc_chan_wb).
+static NO_CHAN_BARRIER: AtomicBool = AtomicBool::new(false);
+
+/// Reads the knob (schedinit, before any goroutine runs).
+pub fn init_knobs() {
+    NO_CHAN_BARRIER.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcnochanbarrier,
+        Ordering::Relaxed,
+    );
+}
+
+/// Copies an element (or zeroes `dst` when `src` is null), with the write barrier.
 fn copy_elem(dst: *mut u8, src: *const u8, n: usize) {
     if n == 0 || dst.is_null() {
         return;
@@ -302,9 +323,31 @@ fn copy_elem(dst: *mut u8, src: *const u8, n: usize) {
     if src.is_null() {
         // SAFETY: dst is the receiver's n-byte buffer.
         unsafe { ptr::write_bytes(dst, 0, n) };
-    } else {
-        // SAFETY: both are n-byte buffers of different goroutines (or the channel's).
-        unsafe { ptr::copy_nonoverlapping(src, dst, n) };
+        return;
+    }
+    // SAFETY: both are n-byte buffers of different goroutines (or the channel's).
+    unsafe { ptr::copy_nonoverlapping(src, dst, n) };
+    // The copy before the test (see the module comment): keep the compiler from swapping them.
+    compiler_fence(Ordering::SeqCst);
+    if crate::mgc::grt_gc_wbenabled.load(Ordering::Relaxed) != 0
+        && !(cfg!(feature = "testhooks") && NO_CHAN_BARRIER.load(Ordering::Relaxed))
+    {
+        shade_words(dst, n);
+    }
+}
+
+/// Shades every aligned word inside `dst[..n]` (the scanner reads aligned words only, so a
+/// pointer elsewhere in an element is not a reference to begin with).
+#[cold]
+fn shade_words(dst: *mut u8, n: usize) {
+    const W: usize = core::mem::size_of::<usize>();
+    let lo = (dst as usize).next_multiple_of(W);
+    let hi = (dst as usize + n) & !(W - 1);
+    let mut a = lo;
+    while a < hi {
+        // SAFETY: an aligned word inside the buffer just written.
+        crate::mgcmark::shade(unsafe { (a as *const usize).read() });
+        a += W;
     }
 }
 

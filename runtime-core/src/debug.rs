@@ -13,6 +13,7 @@
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
+//! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -26,6 +27,7 @@ pub struct Knobs {
     pub gcstackbarrierall: bool,
     pub gctrace: bool,
     pub gcnostacklock: bool,
+    pub gcnochanbarrier: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -40,10 +42,11 @@ static mut KNOBS: Knobs = Knobs {
     gcstackbarrierall: false,
     gctrace: false,
     gcnostacklock: false,
+    gcnochanbarrier: false,
 };
 
 /// Knobs only the test-only build honours.
-const TEST_ONLY: &[&str] = &["profalloc", "gcnostacklock"];
+const TEST_ONLY: &[&str] = &["profalloc", "gcnostacklock", "gcnochanbarrier"];
 
 fn parse(s: &[u8]) -> Knobs {
     let mut k = Knobs::default();
@@ -68,6 +71,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcstackbarrierall" => k.gcstackbarrierall = on,
             "gctrace" => k.gctrace = on,
             "gcnostacklock" => k.gcnostacklock = on,
+            "gcnochanbarrier" => k.gcnochanbarrier = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

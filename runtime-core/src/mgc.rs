@@ -31,7 +31,8 @@
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
 //!   cannot be had is rescanned in full and keeps its barriers until the next scan.
 //! - Dijkstra's insertion barrier plus black allocation plus the final rescan make marking
-//!   complete: a pointer that escapes the scans was either stored with `GRT_STORE` (shaded),
+//!   complete: a pointer that escapes the scans was either stored with `GRT_STORE` (shaded;
+//!   it stores before it tests the flag, so a pause between the two cannot hide a store),
 //!   or lives in a frame that ran since its scan (below the lowest unhit barrier: rescanned),
 //!   in a register of a stopped thread (collected), or in data/bss/roots (rescanned).
 //!
@@ -136,6 +137,7 @@ pub struct GcStats {
 pub fn init() -> Result<(), i32> {
     const F: &str = "grt_main";
     stkbar::init_knobs();
+    chan::init_knobs();
     TRACE.store(crate::debug::get().gctrace, Ordering::Relaxed);
     match env::get("GRTGC") {
         None => {}
