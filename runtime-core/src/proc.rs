@@ -508,12 +508,30 @@ fn runqget(pp: &mut P) -> Option<(*mut G, bool)> {
         pp.runnext_streak += 1;
         return Some((next, true));
     }
+    #[cfg(test)]
+    tests::runqget_hook(pp);
     pp.runnext_streak = 0;
     loop {
         let h = pp.runqhead.load(Ordering::Acquire);
         let t = pp.runqtail.load(Ordering::Relaxed);
         if t == h {
-            return None;
+            // Thieves may have emptied the queue since `queued` was read, while runnext was
+            // passed over for the streak: take it now. Returning None with a G in runnext
+            // would let findrunnable idle a P that has work ("pidleput: P has a non-empty
+            // run queue").
+            let next = pp.runnext.load(Ordering::Acquire);
+            if next.is_null() {
+                return None;
+            }
+            if pp
+                .runnext
+                .compare_exchange(next, null_mut(), Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                pp.runnext_streak = 1;
+                return Some((next, true));
+            }
+            continue;
         }
         let gp = pp.runq[h as usize % RUNQ_SIZE].load(Ordering::Relaxed);
         if pp
@@ -1786,4 +1804,52 @@ pub fn print_goroutines() {
         }
         true
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Called by runqget between its runnext decision and the queue (test builds only).
+    static HOOK: AtomicUsize = AtomicUsize::new(0);
+
+    pub(super) fn runqget_hook(pp: &mut P) {
+        let f = HOOK.swap(0, Ordering::SeqCst);
+        if f != 0 {
+            // SAFETY: set below to a `fn(&mut P)`.
+            let f: fn(&mut P) = unsafe { core::mem::transmute(f) };
+            f(pp);
+        }
+    }
+
+    fn new_p() -> Box<P> {
+        // SAFETY: all-zero is a valid idle P (schedinit relies on the same).
+        Box::new(unsafe { core::mem::zeroed() })
+    }
+
+    static THIEF: AtomicPtr<P> = AtomicPtr::new(null_mut());
+
+    /// The race behind a CI failure: runnext is passed over (its streak is used up) because
+    /// the queue is not empty, then a thief empties the queue before the owner reads it.
+    /// runqget must still return the G in runnext, not None.
+    #[test]
+    fn runqget_takes_runnext_when_thieves_empty_the_queue() {
+        let mut pp = new_p();
+        let thief = new_p();
+        let (g1, g2) = (0x1000 as *mut G, 0x2000 as *mut G);
+        runqput(&pp, g2, false);
+        runqput(&pp, g1, true);
+        pp.runnext_streak = RUNNEXT_STREAK_MAX;
+        THIEF.store(&*thief as *const P as *mut P, Ordering::SeqCst);
+        fn steal_all(pp: &mut P) {
+            // SAFETY: the test's thief P, alive for the whole test.
+            let thief = unsafe { &*THIEF.load(Ordering::SeqCst) };
+            assert_eq!(runqsteal(thief, pp, false), 0x2000 as *mut G);
+        }
+        HOOK.store(steal_all as fn(&mut P) as usize, Ordering::SeqCst);
+        assert_eq!(runqget(&mut pp), Some((g1, true)));
+        assert!(runqempty(&pp));
+        assert_eq!(runqget(&mut pp), None);
+    }
 }
