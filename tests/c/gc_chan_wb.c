@@ -20,7 +20,7 @@
  * Teeth: gc_chan_wb_teeth.c runs this in the test-only build with GRTDEBUG=gcnochanbarrier=1
  * and must die with "was freed".
  */
-#include "check.h"
+#include "gc_tobj.h"
 
 #ifndef CHAN_DEFAULT_MS
 #define CHAN_DEFAULT_MS 1000
@@ -29,71 +29,33 @@
 #define NPAIR 2 /* 0: unbuffered, 1: buffered */
 #define NSLOT 128
 
-struct obj {
-    uintptr_t self;
-    uint64_t serial;
-    uint64_t pat;
-    uint64_t pad[3];
-};
-
 struct pair {
     grt_chan *ch;
     uint64_t rng;
-    struct obj **arr; /* grt_alloc'd: a scanned heap object */
+    struct tobj **arr; /* grt_alloc'd: a scanned heap object */
     uint64_t serial[NSLOT];
     uint64_t received;
 };
 
 static struct pair pairs[NPAIR];
-static uint64_t next_serial;
 static volatile int stop;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 static uint64_t deadline_ms;
 
-static uint64_t pat(uint64_t s) { return (s * 0x9e3779b97f4a7c15ull) | 0x8000000000000001ull; }
-
-static uint64_t rnd(struct pair *p) {
-    p->rng ^= p->rng << 13;
-    p->rng ^= p->rng >> 7;
-    p->rng ^= p->rng << 17;
-    return p->rng;
-}
-
-static __attribute__((noinline)) struct obj *new_obj(void) {
-    uint64_t s = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
-    struct obj *o = grt_alloc(sizeof *o);
-    CHECK(o != 0);
-    o->self = (uintptr_t)o;
-    o->serial = s;
-    o->pat = pat(s);
-    return o;
-}
+static uint64_t rnd(struct pair *p) { return tobj_rnd(&p->rng); }
 
 static void check_slot(struct pair *p, unsigned i) {
-    const struct obj *o = p->arr[i];
-    uint64_t s = p->serial[i];
-    if (!o && !s) return; /* the sender's last message */
-    if (o->self != (uintptr_t)o || o->serial != s || o->pat != pat(s)) {
-        t_puts(2, "gc_chan_wb: the object in slot ");
-        t_putu(2, i, 10);
-        t_puts(2, " of the ");
-        t_puts(2, p == &pairs[0] ? "unbuffered" : "buffered");
-        t_puts(2, " channel's array (serial ");
-        t_putu(2, s, 10);
-        t_puts(2, ") at 0x");
-        t_putu(2, (uintptr_t)o, 16);
-        t_puts(2, " was freed while reachable: it holds serial ");
-        t_putu(2, o->serial, 10);
-        t_puts(2, "\n");
-        grt_exit(1);
-    }
+    if (!p->arr[i] && !p->serial[i]) return; /* the sender's last message */
+    tobj_check("gc_chan_wb", p == &pairs[0] ? " of the unbuffered channel's array"
+                                            : " of the buffered channel's array",
+               i, p->arr[i], p->serial[i]);
 }
 
 static void sender(void *arg) {
     struct pair *p = arg;
-    struct obj *o;
+    struct tobj *o;
     while (!stop) {
-        o = new_obj();
+        o = tobj_new();
         CHECK_EQ(grt_chan_send(p->ch, &o), GRT_OK);
     }
     o = 0; /* the last message: the receiver stops */
@@ -123,11 +85,11 @@ static void main_g(void *arg) {
     for (int k = 0; k < NPAIR; k++) {
         struct pair *p = &pairs[k];
         p->rng = 0x243f6a8885a308d3ull * (uint64_t)(k + 1);
-        CHECK_EQ(grt_chan_make(&p->ch, sizeof(struct obj *), k == 0 ? 0 : 4), GRT_OK);
-        p->arr = grt_alloc(NSLOT * sizeof(struct obj *));
+        CHECK_EQ(grt_chan_make(&p->ch, sizeof(struct tobj *), k == 0 ? 0 : 4), GRT_OK);
+        p->arr = grt_alloc(NSLOT * sizeof(struct tobj *));
         CHECK(p->arr != 0);
         for (unsigned i = 0; i < NSLOT; i++) {
-            struct obj *o = new_obj();
+            struct tobj *o = tobj_new();
             GRT_STORE(&p->arr[i], o);
             p->serial[i] = o->serial;
         }

@@ -24,7 +24,7 @@
  * The run prints how many cycles it covered and how many times a pause turned the barrier on
  * inside one of store_wide's gaps (the race window), and fails if that never happened.
  */
-#include "check.h"
+#include "gc_tobj.h"
 
 #ifndef WB_TEETH
 #define WB_TEETH 0
@@ -42,65 +42,23 @@
 #define GAP_MIN_NS 25000ull
 #define GAP_SHIFTS 7
 
-struct obj {
-    uintptr_t self;
-    uint64_t serial;
-    uint64_t pat;
-    uint64_t pad[3];
-};
-
 struct mut {
     int id;
     uint64_t rng;
-    struct obj **arr; /* grt_alloc'd: a scanned heap object */
+    struct tobj **arr; /* grt_alloc'd: a scanned heap object */
     uint64_t serial[NSLOT];
     uint64_t loops, checks, turned_on;
 };
 
 static struct mut muts[NMUT];
-static uint64_t next_serial;
 static volatile int stop;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 static uint64_t deadline_ms;
 
-static uint64_t pat(uint64_t s) { return (s * 0x9e3779b97f4a7c15ull) | 0x8000000000000001ull; }
+static uint64_t rnd(struct mut *m) { return tobj_rnd(&m->rng); }
 
-static uint64_t rnd(struct mut *m) {
-    m->rng ^= m->rng << 13;
-    m->rng ^= m->rng >> 7;
-    m->rng ^= m->rng << 17;
-    return m->rng;
-}
-
-static NOINLINE struct obj *new_obj(uint64_t *serial) {
-    uint64_t s = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
-    struct obj *o = grt_alloc(sizeof *o);
-    CHECK(o != 0);
-    CHECK(o->self == 0 && o->serial == 0);
-    o->self = (uintptr_t)o;
-    o->serial = s;
-    o->pat = pat(s);
-    *serial = s;
-    return o;
-}
-
-static NOINLINE void check_slot(struct mut *m, unsigned i) {
-    const struct obj *o = m->arr[i];
-    uint64_t s = m->serial[i];
-    if (o->self != (uintptr_t)o || o->serial != s || o->pat != pat(s)) {
-        t_puts(2, "gc_wb_race: the object in slot ");
-        t_putu(2, i, 10);
-        t_puts(2, " (serial ");
-        t_putu(2, s, 10);
-        t_puts(2, ") at 0x");
-        t_putu(2, (uintptr_t)o, 16);
-        t_puts(2, " was freed while reachable: it holds serial ");
-        t_putu(2, o->serial, 10);
-        t_puts(2, ", self 0x");
-        t_putu(2, o->self, 16);
-        t_puts(2, "\n");
-        grt_exit(1);
-    }
+static void check_slot(struct mut *m, unsigned i) {
+    tobj_check("gc_wb_race", "", i, m->arr[i], m->serial[i]);
 }
 
 static void spin(struct mut *m) {
@@ -111,7 +69,7 @@ static void spin(struct mut *m) {
 }
 
 /* GRT_STORE with a gap where a pause can land (or, WB_TEETH, GRT_STORE's old order). */
-static NOINLINE void store_wide(struct mut *m, struct obj **slot, struct obj *v) {
+static NOINLINE void store_wide(struct mut *m, struct tobj **slot, struct tobj *v) {
     int before = grt_gc_wbenabled;
 #if WB_TEETH
     if (before) grt_gc_shade(v);
@@ -133,8 +91,8 @@ static void mutator(void *arg) {
     while (!stop) {
         unsigned i = (unsigned)(rnd(m) % NSLOT);
         check_slot(m, i);
-        uint64_t s;
-        struct obj *o = new_obj(&s);
+        struct tobj *o = tobj_new();
+        uint64_t s = o->serial;
         if (m->loops & 1)
             store_wide(m, &m->arr[i], o);
         else
@@ -155,13 +113,12 @@ static void main_g(void *arg) {
         struct mut *m = &muts[id];
         m->id = id;
         m->rng = 0x243f6a8885a308d3ull * (uint64_t)(id + 1);
-        m->arr = grt_alloc(NSLOT * sizeof(struct obj *));
+        m->arr = grt_alloc(NSLOT * sizeof(struct tobj *));
         CHECK(m->arr != 0);
         for (unsigned i = 0; i < NSLOT; i++) {
-            uint64_t s;
-            struct obj *o = new_obj(&s);
+            struct tobj *o = tobj_new();
             GRT_STORE(&m->arr[i], o);
-            m->serial[i] = s;
+            m->serial[i] = o->serial;
         }
     }
     CHECK_EQ(grt_wg_add(&wg, NMUT), GRT_OK);
