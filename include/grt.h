@@ -339,6 +339,10 @@ struct grt_gc_stats {
     uint64_t last_frames_rescanned; /* of them, in the last cycle */
     uint64_t barriers_installed; /* stack barriers installed, total */
     uint64_t barriers_hit;       /* of them, hit (the frame returned through the trampoline) */
+    uint64_t stacks_rescanned_whole; /* stacks mark termination rescanned whole although they
+                                        may hold barriers: not scanned in that cycle (held by
+                                        grt_suspend, a thread that did not stop in time),
+                                        stopped off their own stack, or their barriers in use */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

@@ -14,6 +14,7 @@
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
+//! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -28,6 +29,7 @@ pub struct Knobs {
     pub gctrace: bool,
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
+    pub gcnoscandone: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -43,10 +45,16 @@ static mut KNOBS: Knobs = Knobs {
     gctrace: false,
     gcnostacklock: false,
     gcnochanbarrier: false,
+    gcnoscandone: false,
 };
 
 /// Knobs only the test-only build honours.
-const TEST_ONLY: &[&str] = &["profalloc", "gcnostacklock", "gcnochanbarrier"];
+const TEST_ONLY: &[&str] = &[
+    "profalloc",
+    "gcnostacklock",
+    "gcnochanbarrier",
+    "gcnoscandone",
+];
 
 fn parse(s: &[u8]) -> Knobs {
     let mut k = Knobs::default();
@@ -72,6 +80,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gctrace" => k.gctrace = on,
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
+            "gcnoscandone" => k.gcnoscandone = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

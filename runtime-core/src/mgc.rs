@@ -75,6 +75,12 @@ static DONE: AtomicU32 = AtomicU32::new(0);
 static RUNNING: AtomicBool = AtomicBool::new(false);
 static STARTED: AtomicBool = AtomicBool::new(false);
 static TRACE: AtomicBool = AtomicBool::new(false);
+/// The number of the cycle under way (or the last one), for `G::gcscan_cycle`; the collector
+/// thread's own.
+static CYCLE: AtomicU64 = AtomicU64::new(0);
+/// Test-only build, `GRTDEBUG=gcnoscandone=1`: every stack counts as scanned in the cycle,
+/// so old barriers are trusted (gc_scandone's teeth).
+static NO_SCANDONE: AtomicBool = AtomicBool::new(false);
 
 static ROOTS_LOCK: Lock = Lock::new();
 static mut ROOTS: [(usize, usize); MAX_ROOTS] = [(0, 0); MAX_ROOTS];
@@ -93,6 +99,7 @@ struct Stats {
     last_frames_rescanned: AtomicU64,
     barriers_installed: AtomicU64,
     barriers_hit: AtomicU64,
+    stacks_rescanned_whole: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -107,6 +114,7 @@ static STATS: Stats = Stats {
     last_frames_rescanned: AtomicU64::new(0),
     barriers_installed: AtomicU64::new(0),
     barriers_hit: AtomicU64::new(0),
+    stacks_rescanned_whole: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -129,6 +137,9 @@ pub struct GcStats {
     pub last_frames_rescanned: u64,
     pub barriers_installed: u64,
     pub barriers_hit: u64,
+    /// Stacks mark termination rescanned whole although they may hold barriers: not scanned
+    /// in the cycle, stopped off their own stack, or their stack lock held.
+    pub stacks_rescanned_whole: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -139,6 +150,10 @@ pub fn init() -> Result<(), i32> {
     stkbar::init_knobs();
     chan::init_knobs();
     TRACE.store(crate::debug::get().gctrace, Ordering::Relaxed);
+    NO_SCANDONE.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcnoscandone,
+        Ordering::Relaxed,
+    );
     match env::get("GRTGC") {
         None => {}
         Some(b"off") => GC_PERCENT.store(-1, Ordering::Relaxed),
@@ -181,7 +196,7 @@ unsafe extern "C" fn gcworker(_: *mut c_void) {
         gc_cycle();
         RUNNING.store(false, Ordering::Release);
         DONE.store(done.wrapping_add(1), Ordering::Release);
-        sys::futex_wake_private(&DONE, u32::MAX);
+        sys::futex_wake_private(&DONE, sys::FUTEX_WAKE_ALL);
     }
 }
 
@@ -399,6 +414,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         last_frames_rescanned: l(&STATS.last_frames_rescanned),
         barriers_installed: l(&STATS.barriers_installed),
         barriers_hit: l(&STATS.barriers_hit),
+        stacks_rescanned_whole: l(&STATS.stacks_rescanned_whole),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -511,14 +527,36 @@ fn syscall_top(gp: &G) -> StackTop {
     }
 }
 
-fn signal_top(m: &M, gp: &G) -> Option<StackTop> {
+/// Where the stack of `gp`, running on `m` that the suspend signal stopped, starts: from the
+/// signal's registers when they are on `gp`'s stack; from `gp.sched` when `m` was on its g0
+/// between switches (the parked context is the truth then); `None` when the thread was on
+/// some other stack (a context of the program's own made with grt_context_make, a handler
+/// of the program's on its alternate signal stack). Then `sched.sp` is stale: the goroutine
+/// has run since it was saved, and its live frames may lie anywhere on its stack.
+fn running_top(m: &M, gp: &G) -> Option<StackTop> {
     let r = m.suspend_regs;
-    (r.sp >= gp.stack.lo && r.sp < gp.stack.hi).then(|| StackTop {
-        sp: r.sp,
-        fp: r.fp,
+    if r.sp >= gp.stack.lo && r.sp < gp.stack.hi {
+        return Some(StackTop {
+            sp: r.sp,
+            fp: r.fp,
+            uc: m.suspend_uc.load(Ordering::Relaxed),
+            in_trampoline: arch::in_stack_barrier(r.pc),
+        });
+    }
+    // SAFETY: an M's g0 is set before its thread starts and never freed.
+    let g0 = unsafe { &*m.g0 };
+    (r.sp >= g0.stack.lo && r.sp < g0.stack.hi).then(|| parked_top(gp))
+}
+
+/// A stack whose live top is not known (see [`running_top`]): all of it, from its lowest
+/// byte, with no frame chain to place or trust barriers on.
+fn whole_stack_top(m: &M, gp: &G) -> StackTop {
+    StackTop {
+        sp: gp.stack.lo,
+        fp: 0,
         uc: m.suspend_uc.load(Ordering::Relaxed),
-        in_trampoline: arch::in_stack_barrier(r.pc),
-    })
+        in_trampoline: false,
+    }
 }
 
 fn add_scan(n: mgcmark::ScanCounts) {
@@ -533,8 +571,11 @@ fn add_scan(n: mgcmark::ScanCounts) {
         .fetch_add(n.hits as u64, Ordering::Relaxed);
 }
 
-/// Go's scang: scans one goroutine's stack concurrently (see the module comment).
-fn scang(gp: &mut G) {
+/// Go's scang: scans one goroutine's stack concurrently (see the module comment), and
+/// stamps it scanned in `cycle` when it could. A goroutine it cannot scan (held by
+/// grt_suspend, its M did not stop in time, running off its own stack) keeps its old stamp:
+/// mark termination rescans it whole.
+fn scang(gp: &mut G, cycle: u64) {
     let mut tries = 0u32;
     loop {
         let s = gp.status();
@@ -550,6 +591,7 @@ fn scang(gp: &mut G) {
                     parked_top(gp)
                 };
                 add_scan(mgcmark::scanstack(gp, top));
+                gp.gcscan_cycle = cycle;
                 stkbar::gc_unlock_stack_barriers(gp);
                 casfrom_gscanstatus(gp, s | GSCAN, s);
                 return;
@@ -564,12 +606,19 @@ fn scang(gp: &mut G) {
                 let m = unsafe { &*gp.m.load(Ordering::Acquire) };
                 suspend::SUSPEND_LOCK.lock();
                 if suspend::stop_m(m).is_ok() {
-                    let top = signal_top(m, gp).unwrap_or_else(|| parked_top(gp));
-                    add_scan(mgcmark::scanstack(gp, top));
+                    match running_top(m, gp) {
+                        Some(top) => {
+                            add_scan(mgcmark::scanstack(gp, top));
+                            gp.gcscan_cycle = cycle;
+                        }
+                        // Off its stack: collect it all now (less to find at mark
+                        // termination), but it counts as not scanned.
+                        None => mgcmark::collect_stack(gp, whole_stack_top(m, gp)),
+                    }
                     suspend::resume_m(m);
                 }
                 // Else it did not stop in time: no scan now; mark termination rescans it
-                // in full (it has no barriers).
+                // in full.
                 suspend::SUSPEND_LOCK.unlock();
                 stkbar::gc_unlock_stack_barriers(gp);
                 casfrom_gscanstatus(gp, GRUNNING | GSCAN, GRUNNING);
@@ -578,7 +627,8 @@ fn scang(gp: &mut G) {
             s if s & !GSCAN == GDEAD || s == GIDLE => return,
             _ => {
                 // Owned by someone else. grt_suspend may hold it for long: it is frozen,
-                // mark termination rescans it in full.
+                // and mark termination rescans it whole (not stamped: any barriers it
+                // holds are from an earlier cycle and are not trusted).
                 if gp.suspended.load(Ordering::Acquire) != SUSPENDED_NONE || tries > 1000 {
                     return;
                 }
@@ -590,7 +640,7 @@ fn scang(gp: &mut G) {
 }
 
 /// Mark termination's rescan of every goroutine (world stopped). Returns frames rescanned.
-fn rescan_all() -> usize {
+fn rescan_all(cycle: u64) -> usize {
     let mut frames = 0;
     proc::for_each_gp(|gm| {
         // SAFETY: the world is stopped: nothing else touches the G (Gs are never freed).
@@ -603,28 +653,37 @@ fn rescan_all() -> usize {
         let g = unsafe { &*gm };
         // SAFETY: null or an M (never freed).
         let m = unsafe { g.m.load(Ordering::Acquire).as_ref() };
-        let top = m
-            .filter(|m| stw::is_stopped(m))
-            .and_then(|m| signal_top(m, g))
-            .unwrap_or_else(|| {
-                if s == GSYSCALL && g.syscallsp != 0 {
-                    syscall_top(g)
-                } else {
-                    parked_top(g)
+        let top = match m.filter(|m| stw::is_stopped(m)) {
+            Some(m) => running_top(m, g),
+            None if s == GSYSCALL && g.syscallsp != 0 => Some(syscall_top(g)),
+            None => Some(parked_top(g)),
+        };
+        let scanned = gp.gcscan_cycle == cycle
+            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed));
+        match top {
+            Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
+                // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
+                // and say nothing about what ran since this cycle's scans.
+                let (f, hits) = mgcmark::rescanstack(gp, top, scanned);
+                stkbar::gc_unlock_stack_barriers(g);
+                frames += f;
+                STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
+                if !scanned {
+                    STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
                 }
-            });
-        if stkbar::gc_try_lock_stack_barriers(g) {
-            let (f, hits) = mgcmark::rescanstack(gp, top);
-            stkbar::gc_unlock_stack_barriers(g);
-            frames += f;
-            STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
-        } else {
-            // A stopped thread holds it: everything, and the barriers stay for next time.
-            let lo = top.sp.saturating_sub(arch::RED_ZONE).max(g.stack.lo);
-            mgcmark::collect_range(lo, g.stack.hi);
-            // SAFETY: the stopped thread's ucontext.
-            unsafe { mgcmark::collect_ucontext(top.uc) };
-            mgcmark::collect_g_fields(g);
+            }
+            Some(top) => {
+                // A stopped thread holds the lock: everything, and the barriers stay (the
+                // next cycle trusts them only after scanning this stack again).
+                mgcmark::collect_stack(g, top);
+                STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                // Stopped off its own stack (running_top): all of it, from its lowest byte.
+                let m = m.expect("an unknown top comes from a stopped M");
+                mgcmark::collect_stack(g, whole_stack_top(m, g));
+                STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
+            }
         }
         true
     });
@@ -653,7 +712,8 @@ fn gc_cycle() {
     HEAP_LOCK.unlock();
     record_pause(pause1);
 
-    // 2. Concurrent mark.
+    // 2. Concurrent mark. Stacks scanned from here on are stamped with this cycle.
+    let cycle = CYCLE.fetch_add(1, Ordering::Relaxed) + 1;
     collect_roots();
     mark_some(true);
     let mut gs: usize = 0;
@@ -661,7 +721,7 @@ fn gc_cycle() {
         // SAFETY: Gs are never freed; scang takes ownership of the G before touching it.
         if unsafe { (*gm).kind } == GKind::User {
             // SAFETY: as above.
-            scang(unsafe { &mut *gm });
+            scang(unsafe { &mut *gm }, cycle);
             mark_some(false);
             gs += 1;
         }
@@ -680,7 +740,7 @@ fn gc_cycle() {
     });
     collect_roots_locked();
     let r0 = sys::nanotime();
-    let frames = rescan_all();
+    let frames = rescan_all(cycle);
     let rescan_ns = sys::nanotime() - r0;
     mgcmark::flush_candidates_locked();
     mgcmark::drain_locked(usize::MAX);

@@ -310,11 +310,7 @@ pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
         hits: stkbar::gc_remove_stack_barriers(gp, top.sp),
         ..ScanCounts::default()
     };
-    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
-    collect_range(lo, gp.stack.hi);
-    // SAFETY: top.uc is the ucontext of the stopped thread, if any.
-    unsafe { collect_ucontext(top.uc) };
-    collect_g_fields(gp);
+    collect_stack(gp, top);
     let install = !stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) && !top.in_trampoline;
     let r = stkbar::gc_install_stack_barriers(gp, top.sp, top.fp, install, false);
     n.frames = r.frames;
@@ -322,11 +318,25 @@ pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
     n
 }
 
+/// Collects all of `gp`'s stack from `top` up, its registers and G fields; touches no barrier.
+pub fn collect_stack(gp: &G, top: StackTop) {
+    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
+    collect_range(lo, gp.stack.hi);
+    // SAFETY: top.uc is the ucontext of the stopped thread, if any.
+    unsafe { collect_ucontext(top.uc) };
+    collect_g_fields(gp);
+}
+
 /// Mark termination's rescan of a stopped goroutine: from `top` up to the lowest barrier not
-/// hit ([`stkbar::rescan_limit`]), then removes the barriers. The world is stopped; the
-/// caller holds the stack lock. Returns (frames rescanned, barriers that had been hit).
-pub fn rescanstack(gp: &mut G, top: StackTop) -> (usize, usize) {
-    let limit = stkbar::rescan_limit(gp, top.sp).max(top.sp);
+/// hit ([`stkbar::rescan_limit`]) when `trust_barriers` (the stack was scanned in this
+/// cycle), else all of it; then removes the barriers. The world is stopped; the caller holds
+/// the stack lock. Returns (frames rescanned, barriers that had been hit).
+pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize) {
+    let limit = if trust_barriers {
+        stkbar::rescan_limit(gp, top.sp).max(top.sp)
+    } else {
+        gp.stack.hi
+    };
     let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
     collect_range(lo, limit);
     // SAFETY: as in scanstack.

@@ -1376,10 +1376,23 @@ pub fn ready(gp: *mut G, next: bool) {
     wakep();
 }
 
-/// Queues a runnable G from any thread (grt_resume of a G that was set aside).
-pub fn ready_global(gp: *mut G) {
+/// Goroutines set aside because grt_suspend held them when they were to run or be woken
+/// (suspend.rs); grt_resume queues each again. While one is aside, idle Ms are not a
+/// deadlock: its suspender, maybe a thread that is not an M, will resume it. Incremented
+/// before the M that set it aside can go idle; decremented under SCHED_LOCK together with
+/// the queueing, so checkdead (under SCHED_LOCK) always sees one or the other.
+static HELD_ASIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// A goroutine was set aside for grt_resume (see [`HELD_ASIDE`]).
+pub fn note_held_aside() {
+    HELD_ASIDE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Queues a runnable G that was set aside, from any thread (grt_resume).
+pub fn ready_held_aside(gp: *mut G) {
     SCHED_LOCK.lock();
     globrunqput(gp);
+    HELD_ASIDE.fetch_sub(1, Ordering::AcqRel);
     SCHED_LOCK.unlock();
     wakep();
 }
@@ -1768,6 +1781,9 @@ fn checkdead() {
     }
     if time::pending() {
         return; // a sleeper will wake
+    }
+    if HELD_ASIDE.load(Ordering::Acquire) != 0 {
+        return; // grt_resume will queue it
     }
     if NGOROUTINES.load(Ordering::Acquire) <= 0 {
         return;

@@ -159,6 +159,11 @@ pub struct G {
     pub when: u64,
     /// Whether grt_suspend holds the scan bit: SUSPENDED_NONE / _YES / _HELD.
     pub suspended: AtomicU32,
+    /// The collector's cycle number in which this stack was last scanned concurrently (Go's
+    /// `gcscandone`, as a stamp so nothing resets it per cycle). A stack whose stamp is not
+    /// the current cycle is rescanned whole at mark termination, whatever barriers it holds.
+    /// Written and read by the collector thread only.
+    pub gcscan_cycle: u64,
 }
 
 // SAFETY: G is shared between threads under the rules in the module comment.

@@ -115,7 +115,7 @@ pub fn start_the_world() {
         }
     });
     WORLD_STOPPED.store(0, Ordering::SeqCst);
-    sys::futex_wake_private(&WORLD_STOPPED, u32::MAX);
+    sys::futex_wake_private(&WORLD_STOPPED, sys::FUTEX_WAKE_ALL);
 }
 
 /// What a thread that did not stop was doing (for the fatal error).

@@ -121,14 +121,14 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
         let st = &(*m).suspend_state;
         // Publish the registers: the suspender reads them after it sees STOPPED.
         st.store(SUSPEND_STOPPED, Ordering::Release);
-        sys::futex_wake_private(st, u32::MAX);
+        sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
         // The suspension itself: sleep until the resumer says so (one futex sleep per wake).
         while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
             let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
         }
         (*m).suspend_uc.store(0, Ordering::Relaxed);
         st.store(SUSPEND_IDLE, Ordering::Release);
-        sys::futex_wake_private(st, u32::MAX);
+        sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
     }
 }
 
@@ -245,7 +245,7 @@ pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
 pub(crate) fn resume_m(m: &M) {
     let st = &m.suspend_state;
     st.store(SUSPEND_RESUMING, Ordering::Release);
-    sys::futex_wake_private(st, u32::MAX);
+    sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
     // Bounded by the handler's next wakeup: it stores IDLE right after.
     while st.load(Ordering::Acquire) != SUSPEND_IDLE {
         let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
@@ -413,7 +413,7 @@ pub fn resume(goid: u64) -> Result<(), i32> {
         if s & !GSCAN == GWAITING {
             casgstatus(g, GWAITING, GRUNNABLE);
         }
-        proc::ready_global(g as *const G as *mut G);
+        proc::ready_held_aside(g as *const G as *mut G);
     }
     Ok(())
 }
@@ -465,6 +465,7 @@ fn cas_unless_held(g: &G, old: u32, new: u32) -> bool {
             Ok(_) => return true,
             Err(s) if s == old | GSCAN => {
                 if hold(g) {
+                    proc::note_held_aside();
                     return false;
                 }
                 backoff(&mut tries);

@@ -231,7 +231,12 @@ pub fn futex_wait(word: &AtomicU32, val: u32) -> Result<()> {
     .map(drop)
 }
 
-/// Wakes up to `n` waiters on `word`.
+/// A futex wake count that wakes every waiter. The kernel reads FUTEX_WAKE's count as a C
+/// `int`: `u32::MAX` would be -1, which wakes exactly one waiter (a lost wake-up for the
+/// rest). [`futex_wake`] and [`futex_wake_private`] clamp any larger count to this.
+pub const FUTEX_WAKE_ALL: u32 = i32::MAX as u32;
+
+/// Wakes up to `n` waiters on `word` (`n` above [`FUTEX_WAKE_ALL`]: all of them).
 pub fn futex_wake(word: &AtomicU32, n: u32) {
     // SAFETY: word is a live 4-byte aligned atomic.
     unsafe {
@@ -239,7 +244,7 @@ pub fn futex_wake(word: &AtomicU32, n: u32) {
             nr::__NR_futex,
             word.as_ptr() as usize,
             FUTEX_WAKE,
-            n as usize,
+            n.min(FUTEX_WAKE_ALL) as usize,
         )
     };
 }
@@ -266,7 +271,7 @@ pub fn futex_wait_private(word: &AtomicU32, val: u32, ns: Option<u64>) -> Result
     .map(drop)
 }
 
-/// Wakes up to `n` waiters of a private futex word.
+/// Wakes up to `n` waiters of a private futex word (`n` above [`FUTEX_WAKE_ALL`]: all).
 pub fn futex_wake_private(word: &AtomicU32, n: u32) {
     // SAFETY: word is a live 4-byte aligned atomic.
     unsafe {
@@ -274,7 +279,7 @@ pub fn futex_wake_private(word: &AtomicU32, n: u32) {
             nr::__NR_futex,
             word.as_ptr() as usize,
             FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
-            n as usize,
+            n.min(FUTEX_WAKE_ALL) as usize,
         )
     };
 }

@@ -1,0 +1,128 @@
+/* grt-test: exit=0 stdout="ok deep frames survive skipped scans" stdout="PASS" env="GRTMAXPROCS=2"
+ *
+ * A stack the collector did not scan in a cycle is rescanned whole at mark termination,
+ * whatever barriers it still holds (Go's gcscandone).
+ *
+ * The shape that broke it: a plain thread (not a goroutine) walks a 600-frame goroutine with
+ * grt_traceback in a loop while cycles run back to back. grt_traceback holds the goroutine's
+ * scan bit (grt_suspend) and then its stack lock. So
+ *   - in one cycle, mark termination finds the stack lock held and keeps the barriers, and
+ *   - in a later cycle, the concurrent scan finds the goroutine held by grt_suspend and skips
+ *     it. If mark termination then trusted the old barriers, it would rescan only below the
+ *     lowest one and never look at the frames above it in this cycle: the objects only those
+ *     frames hold are freed and handed out again (garbage allocations overwrite them).
+ * Each of the 600 frames holds a tracked object (gc_tobj.h) in a volatile local and checks it
+ * on the way out; the bottom frame checks them all every few milliseconds. The run lasts GRT_STRESS_MS (default 1000 ms) and reports how often the
+ * collector had to rescan a stack whole (grt_gc_stats.stacks_rescanned_whole), which must
+ * happen: otherwise the test did not reach the case.
+ */
+#include "gc_tobj.h"
+
+#define DEPTH 600
+
+#ifndef SCANDONE_DEFAULT_MS
+#define SCANDONE_DEFAULT_MS 1000
+#endif
+/* Frames' objects, masked so that this table is no root: the bottom frame checks them all
+ * every few milliseconds, so a loss is caught while the run goes on. */
+#define MASK 0xa5a5a5a5a5a5a5a5ull
+
+static volatile int stop;
+static volatile uint64_t deep_goid;
+static volatile unsigned long walks;
+static uintptr_t masked[DEPTH + 1];
+static uint64_t serials[DEPTH + 1];
+
+static void check_frames(void) {
+    for (int i = 0; i <= DEPTH; i++)
+        tobj_check("gc_scandone", " (frame)", (unsigned)i, (struct tobj *)(masked[i] ^ MASK),
+                   serials[i]);
+}
+
+static void bottom(void) {
+    deep_goid = grt_goid();
+    while (!stop) {
+        grt_sleep_ns(200000); /* parked: scanned with barriers, then held */
+        check_frames();
+    }
+}
+
+static __attribute__((noinline)) long deep(int n) {
+    struct tobj *volatile o = tobj_new();
+    uint64_t s = o->serial;
+    masked[n] = (uintptr_t)o ^ MASK;
+    serials[n] = s;
+    long r = 0;
+    if (n > 0)
+        r = deep(n - 1);
+    else
+        bottom();
+    tobj_check("gc_scandone", " (frame)", (unsigned)n, o, s);
+    return r + 1;
+}
+
+static grt_waitgroup done = GRT_WAITGROUP_INIT;
+
+static void deep_goroutine(void *arg) {
+    (void)arg;
+    CHECK_EQ(deep(DEPTH), DEPTH + 1);
+    grt_wg_done(&done);
+}
+
+/* A plain thread: grt_traceback holds the goroutine (scan bit), then its stack lock. */
+static void walker(void *arg) {
+    (void)arg;
+    uintptr_t pcs[64];
+    while (!stop) {
+        uint64_t id = deep_goid;
+        if (id && grt_traceback(id, pcs, 64) > 0) walks++;
+    }
+}
+
+/* Back-to-back cycles, and garbage of the tracked objects' size to take freed slots. */
+static void collector(void *arg) {
+    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
+    while (grt_nanotime() < end) {
+        for (int i = 0; i < 2000; i++) {
+            uint64_t *junk = grt_alloc(sizeof(struct tobj));
+            for (unsigned k = 0; k < sizeof(struct tobj) / 8; k++) junk[k] = 0x5a5a5a5a5a5a5a5aull;
+        }
+        CHECK_EQ(grt_gc(), GRT_OK);
+    }
+    stop = 1;
+    grt_wg_done(&done);
+}
+
+static uint64_t stress_ms;
+
+static void main_goroutine(void *arg) {
+    (void)arg;
+    grt_thread *t;
+    grt_wg_add(&done, 2);
+    CHECK_EQ(grt_go(deep_goroutine, 0), GRT_OK);
+    while (!deep_goid) grt_yield();
+    CHECK_EQ(grt_thread_start(&t, walker, 0), GRT_OK);
+    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_wg_wait(&done), GRT_OK);
+    CHECK_EQ(grt_thread_join(t), GRT_OK);
+    struct grt_gc_stats st;
+    CHECK_EQ(grt_gc_stats(&st), GRT_OK);
+    t_puts(1, "covered:");
+    t_put_kv("cycles", st.cycles);
+    t_put_kv("walks", walks);
+    t_put_kv("stacks_rescanned_whole", st.stacks_rescanned_whole);
+    t_put_kv("barriers_installed", st.barriers_installed);
+    t_puts(1, "\n");
+    CHECK(walks > 0);
+    CHECK(st.barriers_installed > 0);
+    CHECK(st.stacks_rescanned_whole > 0);
+    t_puts(1, "ok deep frames survive skipped scans\n");
+    t_puts(1, "PASS\n");
+}
+
+int main(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)argv;
+    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", SCANDONE_DEFAULT_MS);
+    return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
+}
