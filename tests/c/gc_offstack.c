@@ -1,0 +1,108 @@
+/* grt-test: exit=0 stdout="ok frames survive while the goroutine runs on a stack of its own" stdout="PASS" env="GRTMAXPROCS=2"
+ *
+ * A running goroutine whose thread is stopped while it runs on some other stack: here a
+ * context of the program's own (grt_context_make on a grt_stack_alloc stack), switched to
+ * from 200 frames deep in the goroutine. The goroutine's saved context (g.sched) is from its
+ * last trip through the scheduler, made before it recursed, so it is stale: scanning from it
+ * would miss the 200 frames below it, and placing barriers along the chain it names would
+ * write into whatever those frames now hold. The collector must scan such a stack whole, with
+ * no barriers, and count it as not scanned.
+ *
+ * Each of the 200 frames holds a tracked object (gc_tobj.h) in a volatile local; the context
+ * on the other stack checks them all (through a table masked so that it is no root) every
+ * few thousand iterations while cycles run back to back, and the frames check their own on
+ * the way out. Runs GRT_STRESS_MS (default 1000 ms).
+ */
+#include "gc_tobj.h"
+
+#define DEPTH 200
+#define MASK 0xa5a5a5a5a5a5a5a5ull
+
+static uintptr_t masked[DEPTH + 1];
+static uint64_t serials[DEPTH + 1];
+static volatile int stop;
+static volatile unsigned long checks;
+static grt_context goroutine_ctx, side_ctx;
+static grt_stack side_stack;
+
+static void check_frames(void) {
+    for (int i = 0; i <= DEPTH; i++)
+        tobj_check("gc_offstack", " (frame)", (unsigned)i, (struct tobj *)(masked[i] ^ MASK),
+                   serials[i]);
+    checks++;
+}
+
+/* Runs on side_stack, on the goroutine's thread, until the collector goroutine is done. */
+static void side(void *arg) {
+    (void)arg;
+    for (unsigned long i = 0; !stop; i++) {
+        if (i % 4096 == 0) check_frames();
+    }
+    grt_context_switch(&side_ctx, &goroutine_ctx);
+}
+
+static __attribute__((noinline)) long deep(int n) {
+    struct tobj *volatile o = tobj_new();
+    uint64_t s = o->serial;
+    masked[n] = (uintptr_t)o ^ MASK;
+    serials[n] = s;
+    long r = 0;
+    if (n > 0)
+        r = deep(n - 1);
+    else
+        grt_context_switch(&goroutine_ctx, &side_ctx);
+    tobj_check("gc_offstack", " (frame)", (unsigned)n, o, s);
+    return r + 1;
+}
+
+static grt_waitgroup done = GRT_WAITGROUP_INIT;
+
+static void deep_goroutine(void *arg) {
+    (void)arg;
+    grt_yield(); /* g.sched from here, before the recursion */
+    CHECK_EQ(deep(DEPTH), DEPTH + 1);
+    grt_wg_done(&done);
+}
+
+static void collector(void *arg) {
+    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
+    while (grt_nanotime() < end) {
+        for (int i = 0; i < 2000; i++) {
+            uint64_t *junk = grt_alloc(sizeof(struct tobj));
+            for (unsigned k = 0; k < sizeof(struct tobj) / 8; k++) junk[k] = 0x5a5a5a5a5a5a5a5aull;
+        }
+        CHECK_EQ(grt_gc(), GRT_OK);
+    }
+    stop = 1;
+    grt_wg_done(&done);
+}
+
+static uint64_t stress_ms;
+
+static void main_goroutine(void *arg) {
+    (void)arg;
+    CHECK_EQ(grt_stack_alloc(&side_stack, 0), GRT_OK);
+    CHECK_EQ(grt_context_make(&side_ctx, &side_stack, side, 0, 0), GRT_OK);
+    grt_wg_add(&done, 2);
+    CHECK_EQ(grt_go(deep_goroutine, 0), GRT_OK);
+    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_wg_wait(&done), GRT_OK);
+    struct grt_gc_stats st;
+    CHECK_EQ(grt_gc_stats(&st), GRT_OK);
+    t_puts(1, "covered:");
+    t_put_kv("cycles", st.cycles);
+    t_put_kv("checks", checks);
+    t_put_kv("stacks_rescanned_whole", st.stacks_rescanned_whole);
+    t_puts(1, "\n");
+    CHECK(checks > 0);
+    CHECK(st.stacks_rescanned_whole > 0);
+    t_puts(1, "ok frames survive while the goroutine runs on a stack of its own\n");
+    t_puts(1, "PASS\n");
+}
+
+int main(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)argv;
+    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", 1000);
+    return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
+}
