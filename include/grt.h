@@ -343,6 +343,9 @@ struct grt_gc_stats {
                                         may hold barriers: not scanned in that cycle (held by
                                         grt_suspend, a thread that did not stop in time),
                                         stopped off their own stack, or their barriers in use */
+    uint64_t barriers_unprovable; /* scans that placed no barrier from some frame record up:
+                                     its return address was not code right after a call
+                                     (frame-pointer-less code keeps data in the frame pointer) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

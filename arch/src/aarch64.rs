@@ -287,6 +287,18 @@ pub unsafe fn uc_lr(uc: *const c_void) -> Option<usize> {
     Some(unsafe { (*(uc as *const UContext)).uc_mcontext.regs[30] as usize })
 }
 
+/// Where the ucontext keeps the interrupted link register, so that a thread stopped in a
+/// signal handler resumes with another value there (the collector takes a stack barrier's
+/// address back out of x30 when it removes the barrier).
+/// # Safety: as [`uc_pc`]; the pointer is valid while the handler has not returned.
+#[inline(always)]
+pub unsafe fn uc_lr_slot(uc: *mut c_void) -> Option<*mut usize> {
+    // SAFETY: as uc_pc.
+    Some(unsafe {
+        core::ptr::addr_of_mut!((*(uc as *mut UContext)).uc_mcontext.regs[30]) as *mut usize
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small facts.
 
@@ -412,6 +424,20 @@ pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usiz
     }
     let imm = ((i << 6) as i32 >> 6) as isize * 4; // sign-extended imm26, in bytes
     Some((ret - 4).wrapping_add(imm as usize))
+}
+
+/// Bytes before a return address that [`ends_with_call`] looks at.
+pub const CALL_SCAN_BYTES: usize = 4;
+
+/// Whether `code` (the [`CALL_SCAN_BYTES`] bytes that end at a return address) is a call
+/// instruction: `bl imm26`, or `blr xN` (also the pointer-authenticating `blraa`/`blrab`/
+/// `blraaz`/`blrabz` forms, which return to the next instruction the same way). A word on a
+/// stack that is not right after a call is no return address.
+pub fn ends_with_call(code: &[u8; CALL_SCAN_BYTES]) -> bool {
+    let i = u32::from_le_bytes(*code);
+    i & 0xfc00_0000 == 0x9400_0000          // bl
+        || i & 0xffff_fc1f == 0xd63f_0000   // blr
+        || i & 0xfeff_f800 == 0xd63f_0800 // blraa, blrab, blraaz, blrabz
 }
 
 /// Whether a function opens with a frame record. Not needed on aarch64 (x30 is checked

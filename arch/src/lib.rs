@@ -12,9 +12,9 @@
 //! | `getg`/`setg`, `getm`/`setm`, `set_thread_pointer`, `TLS_*` | the current g and m, through the initial-exec TLS object `grt_tls` that assembly reads too |
 //! | [`read_frame_record`], [`return_address_slot`] | one frame-pointer step: saved fp and return address at a frame pointer |
 //! | `frameless_return`, [`RetLoc`] | the first step from a signal: where a function that has no frame record at pc keeps its return address |
-//! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr`, `uc_gregs` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time; `uc_gregs` all general registers, for conservative scanning |
+//! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr`/`uc_lr_slot`, `uc_gregs` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time; `uc_gregs` all general registers, for conservative scanning |
 //! | `RED_ZONE` | bytes below sp a leaf may use without moving sp: the collector scans an interrupted thread's stack from `sp - RED_ZONE` |
-//! | [`grt_stack_barrier`], [`stack_barrier_pc`], [`in_stack_barrier`] | the stack-barrier trampoline (`asm/<arch>/stkbar.S`) |
+//! | [`grt_stack_barrier`], [`stack_barrier_pc`], [`in_stack_barrier`], [`stack_barrier_counted`] | the stack-barrier trampoline (`asm/<arch>/stkbar.S`) |
 //! | [`NSYSCALLREGS`], `grt_entersyscall`/`grt_cgocall` (asm only) | the callee-saved registers `asm/<arch>/syscall.S` hands the runtime at a system call |
 //! | [`grt_sigreturn`], [`grt_sigtramp`] | the signal restorer (byte-identical to glibc's) and the handler trampoline |
 //! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
@@ -86,15 +86,20 @@ extern "C" {
     /// Never called: the collector writes its address into the return-address slot of a
     /// frame record (`return_address_slot`) and records the original in `G.stkbar`. The
     /// frame's return lands here; the trampoline checks that `stkbar[stkbar_pos]` is for the
-    /// slot just popped, increments `stkbar_pos` and jumps to the saved return address. Every
+    /// frame that just returned (by the frame pointer it returned with, and its slot lying
+    /// below sp), increments `stkbar_pos` and jumps to the saved return address. Every
     /// register but the flags reaches the caller intact (aarch64: but x16, x17 and x30 too,
     /// which no call preserves), as gcc's -fipa-ra requires. On a mismatch it calls
-    /// `grt_stack_barrier_bad(g: *mut G, sp: usize) -> !` (runtime-core), sp realigned.
+    /// `grt_stack_barrier_bad(g: *mut G, sp: usize, fp: usize) -> !` (runtime-core), sp
+    /// realigned.
     pub fn grt_stack_barrier();
     /// Marks the end of the trampoline's instructions (not a function):
     /// `[grt_stack_barrier, grt_stack_barrier_end)` is every pc a return through a barrier
     /// passes, see [`in_stack_barrier`]. Only its address means anything.
     pub static grt_stack_barrier_end: u8;
+    /// Marks the trampoline's instruction right after its one store to `stkbar_pos` (not a
+    /// function): see [`stack_barrier_counted`]. Only its address means anything.
+    pub static grt_stack_barrier_hit: u8;
 }
 
 /// The address the collector writes into a return-address slot to install a stack barrier,
@@ -105,15 +110,23 @@ pub fn stack_barrier_pc() -> usize {
 }
 
 /// Whether `pc` (an interrupted pc, not a return address) lies in the trampoline's success
-/// path. There `G.stkbar_pos` may or may not have been incremented yet: the trampoline's sp
-/// never moves and `stkbar_pos` changes in one store at the very end (the jump, on x86_64
-/// after restoring the register that held g), so while `stkbar[stkbar_pos].saved_lr_ptr < sp`
-/// the return in flight is entry `stkbar_pos`, otherwise entry `stkbar_pos - 1`. The
-/// trampoline's failure path lies outside this range.
+/// path. There `G.stkbar_pos` may or may not have been incremented yet: it changes in one
+/// store near the very end ([`stack_barrier_counted`] tells which side of it pc is), and sp
+/// and the frame pointer never move. The trampoline's failure path lies outside this range.
 #[inline]
 pub fn in_stack_barrier(pc: usize) -> bool {
     let end = (&raw const grt_stack_barrier_end) as usize;
     pc >= stack_barrier_pc() && pc < end
+}
+
+/// For a pc inside the trampoline ([`in_stack_barrier`]): whether the return in flight has
+/// already been counted (`stkbar_pos` incremented), so that it is entry `stkbar_pos - 1`
+/// rather than entry `stkbar_pos`.
+#[inline]
+pub fn stack_barrier_counted(pc: usize) -> bool {
+    let hit = (&raw const grt_stack_barrier_hit) as usize;
+    let end = (&raw const grt_stack_barrier_end) as usize;
+    pc >= hit && pc < end
 }
 
 /// One frame record of a frame-pointer chain.

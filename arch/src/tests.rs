@@ -122,3 +122,50 @@ extern "C" fn grt_context_exit(_link: *const Context) -> ! {
 /// runtime-core supplies this in real builds (called by grt_sigtramp).
 #[no_mangle]
 extern "C" fn grt_sighandler(_sig: i32, _info: *mut c_void, _uc: *mut c_void) {}
+
+/// `ends_with_call` on the encodings compilers emit before a return address, and on words
+/// that are not.
+#[test]
+fn recognises_call_instructions_before_return_addresses() {
+    fn tail(bytes: &[u8]) -> [u8; CALL_SCAN_BYTES] {
+        let mut b = [0x90u8; CALL_SCAN_BYTES]; // nop padding in front
+        b[CALL_SCAN_BYTES - bytes.len()..].copy_from_slice(bytes);
+        b
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let calls: &[&[u8]] = &[
+            &[0xe8, 1, 2, 3, 4],             // call rel32
+            &[0xff, 0xd0],                   // call rax
+            &[0x41, 0xff, 0xd3],             // call r11
+            &[0xff, 0x15, 1, 2, 3, 4],       // call [rip + disp32]
+            &[0xff, 0x50, 0x08],             // call [rax + 8]
+            &[0xff, 0x14, 0x24],             // call [rsp]
+            &[0xff, 0x94, 0xc3, 1, 2, 3, 4], // call [rbx + rax*8 + disp32]
+            &[0x41, 0xff, 0x54, 0x24, 0x10], // call [r12 + 16]
+        ];
+        for c in calls {
+            assert!(ends_with_call(&tail(c)), "{c:x?}");
+        }
+        let not_calls: &[&[u8]] = &[
+            &[0x48, 0x89, 0xe5],       // mov rbp, rsp
+            &[0xff, 0xe0],             // jmp rax
+            &[0xff, 0x50],             // call [rax + 8] cut short
+            &[0xc3],                   // ret
+            &[0x48, 0x8b, 0x45, 0xf8], // mov rax, [rbp - 8]
+        ];
+        for c in not_calls {
+            assert!(!ends_with_call(&tail(c)), "{c:x?}");
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        for w in [0x9400_0010u32, 0x97ff_fff0, 0xd63f_0100, 0xd63f_0a3f] {
+            assert!(ends_with_call(&w.to_le_bytes()), "{w:#x}");
+        }
+        for w in [0xd65f_03c0u32, 0x1400_0010, 0xd61f_0100, 0xa9bf_7bfd, 0] {
+            assert!(!ends_with_call(&w.to_le_bytes()), "{w:#x}");
+        }
+    }
+    let _ = tail;
+}

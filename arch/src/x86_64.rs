@@ -319,6 +319,13 @@ pub unsafe fn uc_lr(_uc: *const c_void) -> Option<usize> {
     None
 }
 
+/// Where the ucontext keeps the interrupted link register: x86_64 has none.
+/// # Safety: as [`uc_pc`].
+#[inline(always)]
+pub unsafe fn uc_lr_slot(_uc: *mut c_void) -> Option<*mut usize> {
+    None
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small facts.
 
@@ -410,6 +417,45 @@ pub fn frameless_return(code: &[u8], pc: usize) -> Option<crate::RetLoc> {
 pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usize> {
     (call[0] == 0xe8).then(|| {
         ret.wrapping_add(i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as isize as usize)
+    })
+}
+
+/// Bytes before a return address that [`ends_with_call`] looks at (the longest call:
+/// a REX prefix, `ff`, ModRM, SIB and a 32-bit displacement).
+pub const CALL_SCAN_BYTES: usize = 8;
+
+/// Whether `code` (the [`CALL_SCAN_BYTES`] bytes that end at a return address) ends with a
+/// call instruction: `e8 rel32`, or `ff /2` (call through a register or memory, with an
+/// optional REX prefix) whose ModRM/SIB/displacement length ends exactly at the return
+/// address. A word on a stack that is not right after a call is no return address.
+pub fn ends_with_call(code: &[u8; CALL_SCAN_BYTES]) -> bool {
+    let n = code.len();
+    if code[n - 5] == 0xe8 {
+        return true;
+    }
+    // An `ff /2` starting at n - len for every length it can have (2 to 7, + REX).
+    (2..=7).any(|len| {
+        let at = n - len;
+        let modrm = code[at + 1];
+        if code[at] != 0xff || (modrm >> 3) & 7 != 2 {
+            return false;
+        }
+        let (md, rm) = (modrm >> 6, modrm & 7);
+        let mut want = 2;
+        if md != 3 && rm == 4 {
+            want += 1; // SIB
+            let base = code[at + 2] & 7;
+            if md == 0 && base == 5 {
+                want += 4;
+            }
+        }
+        want += match (md, rm) {
+            (0, 5) => 4, // rip-relative
+            (1, _) => 1,
+            (2, _) => 4,
+            _ => 0,
+        };
+        want == len
     })
 }
 

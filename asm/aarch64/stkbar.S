@@ -9,17 +9,23 @@
  *      | C's frame                 |               +------------------------------+
  *      | &grt_stack_barrier        | <- slot <-----| saved_lr_ptr = slot          |
  *      | C's x29                   | <- F's x29    | saved_lr_val = return into C |
- *      | F's locals                |               +------------------------------+
+ *      | F's locals                |               | saved_fp     = C's x29       |
+ *                                                  +------------------------------+
  *
  * F's epilogue (`ldp x29, x30, [sp], #n`, or `ldp` then `add sp`) loads the slot into x30 and
- * pops F's frame; its `ret` branches here, so the first instruction runs with:
+ * pops F's frame; its `ret` branches here. Or F ends in a sibling call (`ldp x29, x30, [sp],
+ * #n ; b G`): G saves x30, the trampoline's address, in a frame record of its own, at another
+ * address, and G's `ret` branches here. Either way the barrier is identified by what the
+ * program cannot move: the frame pointer the return hands back (x29 is callee-saved, so it
+ * is C's own x29 again, the value F's record held when the barrier was placed), not the slot,
+ * which a sibling call moves. So the first instruction runs with:
  *
- *      sp          C's sp at its `bl F`, where C expects to resume. The slot lies below it, at
- *                  a distance we cannot know (gcc places the record anywhere in the frame), so
- *                  the check is: slot < sp, slot >= g->stack.lo, and the next barrier
- *                  (if any) is not below sp as well (that would mean a jump up the stack
- *                  skipped it without grt_gc_unwind)
- *      x29         C's frame pointer; x19-x28, d8-d15 C's own values (callee-saved): untouched
+ *      sp          C's sp at its `bl F`, where C expects to resume (F's canonical frame
+ *                  address); the slot lay below it, at a distance we cannot know
+ *      x29         C's frame pointer: must equal the entry's saved_fp, else the entry is for
+ *                  another frame (a jump up the stack skipped barriers without
+ *                  grt_gc_unwind, or the barrier list is corrupt); the slot must lie below sp
+ *      x19-x28, d8-d15   C's own values (callee-saved): untouched
  *      x30         &grt_stack_barrier: free scratch, like after any return
  *      x0-x7       integer/pointer results (up to a struct of 4 words in x0-x3)
  *      x8          the indirect-result address of a struct returned in memory
@@ -35,11 +41,9 @@
  * written there at any time). Register roles:
  *
  *      x16   the thread pointer, then m, then g = m->curg (on every branch to the failure path)
- *      x17   the offset of grt_tls, then pos, then g->stack.lo, then pos again and pos + 1
- *      x30   len, then e = &g->stkbar[pos], then e->saved_lr_ptr (the slot), then e again,
- *            then the real return address, branched to with `br x30`
- *
- * With three registers, e is computed twice (both from memory nobody else writes meanwhile).
+ *      x17   the offset of grt_tls, then pos, then e->saved_fp, e->saved_lr_ptr, pos + 1
+ *      x30   len, then e = &g->stkbar[pos], then the real return address, branched to with
+ *            `br x30`
  *
  * Why the branch goes through x30: a plain `ret` leaves x30 = the address it returned to, and
  * so does the trampoline, so C runs on in exactly the state an untouched return gives. A
@@ -53,16 +57,13 @@
  * No lock is taken: only this goroutine, on its own thread, moves stkbar_pos while it runs
  * (the collector stops it before touching barriers).
  *
- * A profiling signal may land on any instruction here. sp never moves on the success path,
- * and stkbar_pos changes in exactly one store, after every load, with the branch the very
- * next instruction. While pc is at or before that store, stkbar[pos].saved_lr_ptr < sp (this
- * return's own entry, popped with F's frame; on the failure branches, whatever made them
- * fail); at the `br`, pos has moved on and stkbar[pos], if any, is a barrier in a frame that
- * is still live, whose slot lies above sp. So the walker (stkbar::Cursor::in_trampoline)
- * compares stkbar[pos].saved_lr_ptr with sp and knows whether the return in flight is entry
- * pos or entry pos - 1. That is why the range [grt_stack_barrier, grt_stack_barrier_end)
- * holds exactly these instructions and the failure path lives outside it (a fatal error,
- * walked like ordinary code).
+ * A profiling signal may land on any instruction here. sp and x29 never move on the success
+ * path, and stkbar_pos changes in exactly one store, after every load, with the branch the
+ * very next instruction, at grt_stack_barrier_hit. So a walker (stkbar::Cursor::in_trampoline)
+ * knows from pc alone whether the return in flight is entry pos (pc before the label) or
+ * pos - 1 (at the label), and checks it by x29. That is why the range
+ * [grt_stack_barrier, grt_stack_barrier_end) holds exactly these instructions and the failure
+ * path lives outside it (a fatal error, walked like ordinary code).
  *
  * Needs return addresses that are not signed: everything is built with
  * -mbranch-protection=none (a PAC-signed slot would fail `autiasp` in F, not reach here).
@@ -80,8 +81,8 @@
 #include "consts.h"
 #include "goffsets.h"
 
-#if STKBAR_SIZE != 16
-#error "grt_stack_barrier indexes g->stkbar with a shift by 4"
+#if STKBAR_SIZE != 32
+#error "grt_stack_barrier indexes g->stkbar with a shift by 5"
 #endif
 
         .text
@@ -90,6 +91,7 @@
         .globl  grt_stack_barrier
         .type   grt_stack_barrier, %function
         .globl  grt_stack_barrier_end
+        .globl  grt_stack_barrier_hit
         .p2align 4
 grt_stack_barrier:
         .cfi_startproc
@@ -108,38 +110,28 @@ grt_stack_barrier:
         cmp     x17, x30
         b.hs    grt_stack_barrier_fail          /* no barrier left to hit */
         ldr     x30, [x16, #G_STKBAR_OFF]
-        add     x30, x30, x17, lsl #4           /* e = &g->stkbar[pos] */
-        ldr     x30, [x30, #STKBAR_SAVED_LR_PTR_OFF]    /* the slot */
-        cmp     sp, x30
-        b.ls    grt_stack_barrier_fail          /* slot not popped: entry for another frame */
-        ldr     x17, [x16, #G_STACK_LO_OFF]
-        cmp     x30, x17
-        b.lo    grt_stack_barrier_fail          /* slot not on this stack */
-        ldr     x17, [x16, #G_STKBAR_POS_OFF]
-        add     x17, x17, #1                    /* pos + 1 */
-        ldr     x30, [x16, #G_STKBAR_LEN_OFF]
-        cmp     x17, x30
-        b.hs    1f                              /* no barrier above this one */
-        ldr     x30, [x16, #G_STKBAR_OFF]
-        add     x30, x30, x17, lsl #4           /* &g->stkbar[pos + 1] */
-        ldr     x30, [x30, #STKBAR_SAVED_LR_PTR_OFF]
-        cmp     sp, x30
-        b.hi    grt_stack_barrier_fail          /* below sp too: a jump skipped barriers */
-1:      ldr     x17, [x16, #G_STKBAR_POS_OFF]
-        ldr     x30, [x16, #G_STKBAR_OFF]
-        add     x30, x30, x17, lsl #4           /* e again */
+        add     x30, x30, x17, lsl #5           /* e = &g->stkbar[pos] */
+        ldr     x17, [x30, #STKBAR_SAVED_FP_OFF]
+        cmp     x29, x17
+        b.ne    grt_stack_barrier_fail          /* another frame's entry (by the fp it returns with) */
+        ldr     x17, [x30, #STKBAR_SAVED_LR_PTR_OFF]
+        cmp     sp, x17
+        b.ls    grt_stack_barrier_fail          /* its slot is not below sp: a live frame's */
         ldr     x30, [x30, #STKBAR_SAVED_LR_VAL_OFF]
         .cfi_same_value x30                     /* from here on an unwinder lands in C */
+        ldr     x17, [x16, #G_STKBAR_POS_OFF]
         add     x17, x17, #1
         str     x17, [x16, #G_STKBAR_POS_OFF]   /* the one store: this barrier is hit */
+grt_stack_barrier_hit:
         br      x30                             /* must follow the store directly */
         .cfi_endproc
 grt_stack_barrier_end:
         .size   grt_stack_barrier, grt_stack_barrier_end - grt_stack_barrier
 
 /*
- * Failure path of grt_stack_barrier, branched to with x16 = g (0 if none) and sp as it was at
- * the barrier: tail into grt_stack_barrier_bad(g, sp), which prints the state and aborts.
+ * Failure path of grt_stack_barrier, branched to with x16 = g (0 if none) and sp and x29 as
+ * they were at the barrier: calls grt_stack_barrier_bad(g, sp, fp), which prints the state
+ * and aborts.
  * sp is realigned for the call (the hardware already faults on a misaligned sp, so this is
  * only defensive) and the barrier's sp is kept at [sp] for unwinders. The results in x0/x1
  * are lost: the program ends. x29 is left alone: still the frame pointer of the function we
@@ -153,6 +145,7 @@ grt_stack_barrier_fail:
         .cfi_def_cfa sp, 0
         .cfi_undefined x30
         mov     x0, x16                         /* g */
+        mov     x2, x29                         /* the frame pointer it returned with */
         mov     x1, sp                          /* sp at the barrier */
         .cfi_def_cfa x1, 0
         and     x17, x1, #-16

@@ -22,9 +22,10 @@
 #define G_SYSCALLREGS_OFF       88
 #define NSYSCALLREGS            12
 
-#define STKBAR_SIZE             16
+#define STKBAR_SIZE             32
 #define STKBAR_SAVED_LR_PTR_OFF 0
 #define STKBAR_SAVED_LR_VAL_OFF 8
+#define STKBAR_SAVED_FP_OFF     16
 
 #define M_G0_OFF                0
 #define M_CURG_OFF              8

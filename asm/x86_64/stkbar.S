@@ -9,13 +9,17 @@
  *      | C's frame                 |               +------------------------------+
  *      | &grt_stack_barrier        | <- slot <-----| saved_lr_ptr = slot          |
  *      | C's rbp                   | <- F's rbp    | saved_lr_val = return into C |
- *      | F's locals                |               +------------------------------+
+ *      | F's locals                |               | saved_fp     = C's rbp       |
+ *                                                  +------------------------------+
  *
  * F's epilogue (`leave` or `pop rbp`) reloads C's rbp and its `ret` pops the slot, so the
- * first instruction here runs with:
+ * first instruction here runs with the two things that identify the barrier: the slot (a
+ * sibling call, `leave ; jmp G`, leaves it where it is on x86_64: G's return uses it) and the
+ * frame pointer (callee-saved, so C's own rbp again: the value F's record held when the
+ * barrier was placed; on aarch64 only this one survives a sibling call):
  *
  *      rsp         slot + 8: C's rsp at its `call F`, exactly where C expects to resume
- *      rbp         C's frame pointer; rbx, r12-r15 C's own values (callee-saved)
+ *      rbp         C's frame pointer, = the entry's saved_fp; rbx, r12-r15 C's own values
  *      rax, rdx    integer/pointer results (rax also: the address of a struct in memory)
  *      xmm0, xmm1  SSE results (double, float, struct of doubles)
  *      st0, st1    x87 results (long double, complex long double)
@@ -44,16 +48,14 @@
  * goroutine's stack (grt_cgocall's entry does that); m->curg is the goroutine whose stack the
  * M runs on whenever goroutine frames return.
  *
- * rdi is g on every branch to the failure path, which calls grt_stack_barrier_bad(g, sp).
+ * rdi is g on every branch to the failure path, which calls grt_stack_barrier_bad(g, sp, fp).
  *
- * A profiling signal may land on any instruction here. rsp is constant on the success path,
- * and stkbar_pos changes in exactly one instruction (`add` to memory), after every load of
- * barrier state; only the restore of rdi (its base register) sits between it and the jump.
- * Before it, stkbar[pos].saved_lr_ptr == rsp - 8 < rsp (this return's own entry; on the
- * failure branches, whatever made them fail); after it, pos has moved on and stkbar[pos], if
- * any, is a barrier in a frame that is still live, whose slot lies above rsp. So the walker
- * (stkbar::Cursor::in_trampoline) compares stkbar[pos].saved_lr_ptr with sp and knows whether
- * the return in flight is entry pos or entry pos - 1. That is why the range
+ * A profiling signal may land on any instruction here. rsp and rbp are constant on the
+ * success path, and stkbar_pos changes in exactly one instruction (`add` to memory), after
+ * every load of barrier state; only the restore of rdi (its base register) sits between it
+ * and the jump. So a walker (stkbar::Cursor::in_trampoline) knows from pc alone whether the
+ * return in flight is entry pos (pc before grt_stack_barrier_hit) or pos - 1 (at or after
+ * it), and checks it by rbp. That is why the range
  * [grt_stack_barrier, grt_stack_barrier_end) holds exactly these instructions and the failure
  * path lives outside it (a fatal error, walked like ordinary code).
  *
@@ -72,8 +74,8 @@
 #include "consts.h"
 #include "goffsets.h"
 
-#if STKBAR_SIZE != 16
-#error "grt_stack_barrier indexes g->stkbar with a shift by 4"
+#if STKBAR_SIZE != 32
+#error "grt_stack_barrier indexes g->stkbar with a shift by 5"
 #endif
 
         .intel_syntax noprefix
@@ -83,6 +85,7 @@
         .globl  grt_stack_barrier
         .type   grt_stack_barrier, @function
         .globl  grt_stack_barrier_end
+        .globl  grt_stack_barrier_hit
         .p2align 4
 grt_stack_barrier:
         .cfi_startproc
@@ -104,11 +107,13 @@ grt_stack_barrier:
         mov     rsi, [rdi + G_STKBAR_POS_OFF]
         cmp     rsi, [rdi + G_STKBAR_LEN_OFF]
         jae     grt_stack_barrier_fail          /* no barrier left to hit */
-        shl     rsi, 4                          /* pos * STKBAR_SIZE */
+        shl     rsi, 5                          /* pos * STKBAR_SIZE */
         add     rsi, [rdi + G_STKBAR_OFF]       /* e = &g->stkbar[pos] */
         lea     r8, [rsp - 8]                   /* the slot `ret` just popped */
         cmp     r8, [rsi + STKBAR_SAVED_LR_PTR_OFF]
         jne     grt_stack_barrier_fail          /* entry is for another slot */
+        cmp     rbp, [rsi + STKBAR_SAVED_FP_OFF]
+        jne     grt_stack_barrier_fail          /* returned with another frame pointer */
         mov     r8, [rsi + STKBAR_SAVED_LR_VAL_OFF]
         mov     [rsp - 8], r8                   /* the real return address, back in its slot */
         .cfi_offset rip, -8                     /* from here on an unwinder lands in C */
@@ -117,6 +122,7 @@ grt_stack_barrier:
         mov     rsi, [rsp - 24]
         .cfi_restore rsi
         add     qword ptr [rdi + G_STKBAR_POS_OFF], 1   /* the one store: this barrier is hit */
+grt_stack_barrier_hit:
         mov     rdi, [rsp - 16]
         .cfi_restore rdi
         jmp     qword ptr [rsp - 8]
@@ -125,8 +131,9 @@ grt_stack_barrier_end:
         .size   grt_stack_barrier, grt_stack_barrier_end - grt_stack_barrier
 
 /*
- * Failure path of grt_stack_barrier, jumped to with rdi = g (0 if none) and rsp as it was at
- * the barrier: calls grt_stack_barrier_bad(g, sp), which prints the state and aborts. rsp is
+ * Failure path of grt_stack_barrier, jumped to with rdi = g (0 if none) and rsp and rbp as
+ * they were at the barrier: calls grt_stack_barrier_bad(g, sp, fp), which prints the state
+ * and aborts. rsp is
  * whatever the bad return left: it is realigned for the call, below the red zone (C's parked
  * registers stay there for a debugger), and the barrier's rsp is kept at [rsp] for unwinders.
  * rbp is left alone: still the frame pointer of the function we were returning into, so
@@ -139,6 +146,7 @@ grt_stack_barrier_fail:
         .cfi_startproc
         .cfi_def_cfa rsp, 0
         .cfi_undefined rip
+        mov     rdx, rbp                        /* the frame pointer it returned with */
         mov     rsi, rsp                        /* sp at the barrier */
         .cfi_def_cfa rsi, 0
         lea     rsp, [rsi - 48]                 /* below the parked registers */

@@ -8,14 +8,16 @@
 //!   unmapped after the snapshot (dlclose), so the handler reads them only through
 //!   `process_vm_readv` on itself, which fails with EFAULT instead of faulting.
 //!
-//! The profiler takes a snapshot when it starts. The handler uses it to decide whether an
+//! The profiler takes a snapshot ([`PROFILER`]) when it starts; the collector keeps one of its
+//! own ([`COLLECTOR`]) to check return addresses before it places stack barriers. The handler uses it to decide whether an
 //! interrupted pc is known code (else the sample's leaf is `grt.ExternalCode`) and, through
 //! [`read`], to look at the instructions around pc and return addresses
 //! (`arch::frameless_return`).
 //!
-//! Who touches what: [`snapshot`] writes the tables, then publishes their lengths with release
-//! stores; it runs only while no handler reads them (the profiler is stopped, with no handler
-//! in flight). Readers load the lengths with acquire and read that many entries.
+//! Who touches what: [`CodeMap::snapshot`] writes the tables, then publishes their lengths with
+//! release stores; it runs only while no reader reads them (the profiler's: while it is
+//! stopped, with no handler in flight; the collector's: on the collector's thread, its only
+//! reader). Readers load the lengths with acquire and read that many entries.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,10 +32,21 @@ struct Table<const N: usize>(core::cell::UnsafeCell<[(usize, usize); N]>);
 // SAFETY: written only while no reader runs (module comment), then published by a length.
 unsafe impl<const N: usize> Sync for Table<N> {}
 
-static TABLE: Table<MAX_RANGES> = Table(core::cell::UnsafeCell::new([(0, 0); MAX_RANGES]));
-static LEN: AtomicUsize = AtomicUsize::new(0);
-static STABLE: Table<MAX_STABLE> = Table(core::cell::UnsafeCell::new([(0, 0); MAX_STABLE]));
-static STABLE_LEN: AtomicUsize = AtomicUsize::new(0);
+/// One snapshot of the code mappings: the main executable's segments and every executable
+/// mapping of /proc/self/maps.
+pub struct CodeMap {
+    table: Table<MAX_RANGES>,
+    len: AtomicUsize,
+    stable: Table<MAX_STABLE>,
+    stable_len: AtomicUsize,
+}
+
+/// The profiler's snapshot, read by the SIGPROF handler (the free functions below).
+pub static PROFILER: CodeMap = CodeMap::new();
+/// The collector's own snapshot, taken and read by the collector's thread only (it checks
+/// that a word on a stack is a return address before it places a barrier there), so it can
+/// be refreshed whenever the collector likes without waiting for profiling to stop.
+pub static COLLECTOR: CodeMap = CodeMap::new();
 
 /// The main executable's code segments as the kernel maps them, from its program headers
 /// (`AT_PHDR`): `[start, limit)` and file offset, page-rounded. Taken from the ELF rather than
@@ -58,32 +71,94 @@ pub fn main_exe_segments<E>(
     Ok(any)
 }
 
-/// Re-reads the code mappings. Ordinary code only, while no handler uses the tables.
-pub fn snapshot() {
-    LEN.store(0, Ordering::Release);
-    STABLE_LEN.store(0, Ordering::Release);
-    // SAFETY: no reader runs (module comment); we are the only writer.
-    let (t, st) = unsafe { (&mut *TABLE.0.get(), &mut *STABLE.0.get()) };
-    let mut ns = 0;
-    let _ = main_exe_segments::<()>(|lo, hi, _| {
-        if ns < MAX_STABLE {
-            st[ns] = (lo, hi);
-            ns += 1;
+impl CodeMap {
+    pub const fn new() -> CodeMap {
+        CodeMap {
+            table: Table(core::cell::UnsafeCell::new([(0, 0); MAX_RANGES])),
+            len: AtomicUsize::new(0),
+            stable: Table(core::cell::UnsafeCell::new([(0, 0); MAX_STABLE])),
+            stable_len: AtomicUsize::new(0),
         }
-        Ok(())
-    });
-    st[..ns].sort_unstable();
-    let mut n = 0;
-    maps::for_each(|m| {
-        if m.executable && m.readable && n < MAX_RANGES {
-            t[n] = (m.start, m.end);
-            n += 1;
+    }
+
+    /// Re-reads the code mappings. Ordinary code only, while no reader uses this snapshot.
+    pub fn snapshot(&self) {
+        self.len.store(0, Ordering::Release);
+        self.stable_len.store(0, Ordering::Release);
+        // SAFETY: no reader runs (module comment); we are the only writer.
+        let (t, st) = unsafe { (&mut *self.table.0.get(), &mut *self.stable.0.get()) };
+        let mut ns = 0;
+        let _ = main_exe_segments::<()>(|lo, hi, _| {
+            if ns < MAX_STABLE {
+                st[ns] = (lo, hi);
+                ns += 1;
+            }
+            Ok(())
+        });
+        st[..ns].sort_unstable();
+        let mut n = 0;
+        maps::for_each(|m| {
+            if m.executable && m.readable && n < MAX_RANGES {
+                t[n] = (m.start, m.end);
+                n += 1;
+            }
+            n < MAX_RANGES
+        });
+        t[..n].sort_unstable();
+        self.stable_len.store(ns, Ordering::Release);
+        self.len.store(n, Ordering::Release);
+    }
+
+    fn stable(&self) -> &[(usize, usize)] {
+        let n = self.stable_len.load(Ordering::Acquire);
+        // SAFETY: the first n entries were published by the release store of stable_len.
+        unsafe { &(&*self.stable.0.get())[..n] }
+    }
+
+    fn others(&self) -> &[(usize, usize)] {
+        let n = self.len.load(Ordering::Acquire);
+        // SAFETY: the first n entries were published by the release store of len.
+        unsafe { &(&*self.table.0.get())[..n] }
+    }
+
+    /// The known code range `[lo, hi)` that holds `addr`. Async-signal-safe.
+    pub fn find(&self, addr: usize) -> Option<(usize, usize)> {
+        find_in(self.stable(), addr).or_else(|| find_in(self.others(), addr))
+    }
+
+    /// Copies the code at `[addr, addr + buf.len())` into `buf`; false if any of it is not
+    /// known code or cannot be read. Async-signal-safe: never faults.
+    pub fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
+        let Some(end) = addr.checked_add(buf.len()) else {
+            return false;
+        };
+        if let Some((_, hi)) = find_in(self.stable(), addr) {
+            if end <= hi {
+                // SAFETY: the main executable's code segments stay mapped for the process's
+                // life.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len())
+                };
+                return true;
+            }
         }
-        n < MAX_RANGES
-    });
-    t[..n].sort_unstable();
-    STABLE_LEN.store(ns, Ordering::Release);
-    LEN.store(n, Ordering::Release);
+        match find_in(self.others(), addr) {
+            Some((_, hi)) if end <= hi => sys::read_own_memory(addr, buf),
+            _ => false,
+        }
+    }
+
+    /// [`CodeMap::read`] into a fixed-size array.
+    pub fn read_array<const N: usize>(&self, addr: usize) -> Option<[u8; N]> {
+        let mut b = [0u8; N];
+        self.read(addr, &mut b).then_some(b)
+    }
+}
+
+impl Default for CodeMap {
+    fn default() -> CodeMap {
+        CodeMap::new()
+    }
 }
 
 fn find_in(t: &[(usize, usize)], addr: usize) -> Option<(usize, usize)> {
@@ -92,48 +167,25 @@ fn find_in(t: &[(usize, usize)], addr: usize) -> Option<(usize, usize)> {
     (i > 0 && addr < t[i - 1].1).then(|| t[i - 1])
 }
 
-fn stable() -> &'static [(usize, usize)] {
-    let n = STABLE_LEN.load(Ordering::Acquire);
-    // SAFETY: the first n entries were published by the release store of STABLE_LEN.
-    unsafe { &(&*STABLE.0.get())[..n] }
+/// Re-reads the profiler's snapshot. Ordinary code only, while no handler uses it.
+pub fn snapshot() {
+    PROFILER.snapshot()
 }
 
-fn others() -> &'static [(usize, usize)] {
-    let n = LEN.load(Ordering::Acquire);
-    // SAFETY: the first n entries were published by the release store of LEN.
-    unsafe { &(&*TABLE.0.get())[..n] }
-}
-
-/// The known code range `[lo, hi)` that holds `addr`. Async-signal-safe.
+/// The known code range `[lo, hi)` that holds `addr` (the profiler's snapshot).
+/// Async-signal-safe.
 pub fn find(addr: usize) -> Option<(usize, usize)> {
-    find_in(stable(), addr).or_else(|| find_in(others(), addr))
+    PROFILER.find(addr)
 }
 
-/// Copies the code at `[addr, addr + buf.len())` into `buf`; false if any of it is not known
-/// code or cannot be read. Async-signal-safe: never faults.
+/// [`CodeMap::read`] on the profiler's snapshot. Async-signal-safe: never faults.
 pub fn read(addr: usize, buf: &mut [u8]) -> bool {
-    let Some(end) = addr.checked_add(buf.len()) else {
-        return false;
-    };
-    if let Some((_, hi)) = find_in(stable(), addr) {
-        if end <= hi {
-            // SAFETY: the main executable's code segments stay mapped for the process's life.
-            unsafe {
-                core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len())
-            };
-            return true;
-        }
-    }
-    match find_in(others(), addr) {
-        Some((_, hi)) if end <= hi => sys::read_own_memory(addr, buf),
-        _ => false,
-    }
+    PROFILER.read(addr, buf)
 }
 
 /// [`read`] into a fixed-size array.
 pub fn read_array<const N: usize>(addr: usize) -> Option<[u8; N]> {
-    let mut b = [0u8; N];
-    read(addr, &mut b).then_some(b)
+    PROFILER.read_array(addr)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //!   thread (`SIGEV_THREAD_ID`), with grt's cookie in `si_value`, its first expiry at a
 //!   random point of the first period (so threads that live shorter than a period are not
 //!   biased against, Go 1.18's fix). Ms that start later arm their own timer in `mstart`.
+//!   The collector's thread (not an M) gets one the same way; its samples are `grt.GC`.
 //!   Per-thread timers do not lose ticks the way the process-wide timer does with more than
 //!   ~2.5 busy threads (golang/go#35057).
 //! - `setitimer(ITIMER_PROF)` when per-thread timers cannot be made (or `GRTDEBUG=
@@ -93,6 +94,9 @@ struct State {
     /// The last run's mode and rate, for grt_prof_read_stats after stop.
     last_mode: u32,
     rand: u64,
+    /// The collector's thread (not an M): its CPU timer, armed like an M's.
+    gc_timer: i32,
+    gc_armed: bool,
 }
 
 static PROF: Lock = Lock::new();
@@ -107,7 +111,13 @@ static mut STATE: State = State {
     stacks: StackTable::new(),
     last_mode: MODE_OFF,
     rand: 0,
+    gc_timer: 0,
+    gc_armed: false,
 };
+
+/// The collector's thread id, once it runs (0 before): the handler charges its samples to
+/// `grt.GC`, and per-thread profiling gives it a timer as it gives every M one.
+static GC_TID: AtomicU32 = AtomicU32::new(0);
 
 /// The state; only with PROF held.
 fn state() -> &'static mut State {
@@ -189,6 +199,55 @@ fn arm_m(st: &mut State, m: &mut M) -> sys::Result<()> {
     if m.prof_armed || tid == 0 {
         return Ok(());
     }
+    m.prof_timer = arm_thread(st, tid)?;
+    m.prof_armed = true;
+    Ok(())
+}
+
+/// Arms the collector thread's CPU-time timer, once it runs (PROF held).
+fn arm_gc(st: &mut State) -> sys::Result<()> {
+    let tid = GC_TID.load(Ordering::Acquire) as i32;
+    if st.gc_armed || tid == 0 {
+        return Ok(());
+    }
+    st.gc_timer = arm_thread(st, tid)?;
+    st.gc_armed = true;
+    Ok(())
+}
+
+fn disarm_gc(st: &mut State) {
+    if st.gc_armed {
+        let _ = sys::timer_delete(st.gc_timer);
+        st.gc_armed = false;
+    }
+}
+
+/// Whether the calling thread is the collector's (for the handler).
+#[inline]
+pub fn on_gc_thread() -> bool {
+    let tid = GC_TID.load(Ordering::Relaxed);
+    tid != 0 && tid == sys::gettid() as u32
+}
+
+/// Called by the collector's thread when it starts: arms its timer when a profile with
+/// per-thread timers is running (as [`mstart_hook`] does for an M).
+pub fn gc_thread_hook() {
+    PROF.lock();
+    GC_TID.store(sys::gettid() as u32, Ordering::Release);
+    if MODE.load(Ordering::Acquire) == MODE_PER_THREAD {
+        if let Err(e) = arm_gc(state()) {
+            printerr!(
+                "grt: profiler: cannot make the collector thread's CPU timer: errno {}; its samples are missing\n",
+                e.0
+            );
+        }
+    }
+    PROF.unlock();
+}
+
+/// Makes and starts a timer on thread `tid`'s CPU-time clock that sends it grt's SIGPROF,
+/// first at a random point of the first period (PROF held).
+fn arm_thread(st: &mut State, tid: i32) -> sys::Result<i32> {
     let ev = arch::SigEvent {
         value: TIMER_COOKIE,
         signo: SIGPROF,
@@ -208,9 +267,7 @@ fn arm_m(st: &mut State, m: &mut M) -> sys::Result<()> {
         let _ = sys::timer_delete(id);
         return Err(e);
     }
-    m.prof_timer = id;
-    m.prof_armed = true;
-    Ok(())
+    Ok(id)
 }
 
 fn disarm_m(m: &mut M) {
@@ -367,6 +424,9 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
                 failed = arm_m(st, m).err();
             }
         });
+        if failed.is_none() {
+            failed = arm_gc(st).err();
+        }
         if let Some(e) = failed {
             printerr!(
                 "grt: profiler: per-thread CPU timers unavailable (errno {}); using setitimer(ITIMER_PROF)\n",
@@ -429,6 +489,7 @@ fn teardown(mode: u32) {
     MODE.store(MODE_OFF, Ordering::SeqCst);
     if mode == MODE_PER_THREAD {
         proc::for_each_m(disarm_m);
+        disarm_gc(state());
     } else if mode == MODE_SETITIMER {
         let _ = sys::setitimer(sys::ITIMER_PROF, &arch::ITimerSpec::default());
     }

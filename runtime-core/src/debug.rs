@@ -14,6 +14,7 @@
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
+//! | `gctrustframes=1` | test-only build: stack barriers go into frame records whose return address is not proven one, so gc_fpless can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -30,6 +31,7 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
+    pub gctrustframes: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -46,6 +48,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
+    gctrustframes: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -54,6 +57,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcnochanbarrier",
     "gcnoscandone",
+    "gctrustframes",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -81,6 +85,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
+            "gctrustframes" => k.gctrustframes = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

@@ -100,6 +100,7 @@ struct Stats {
     barriers_installed: AtomicU64,
     barriers_hit: AtomicU64,
     stacks_rescanned_whole: AtomicU64,
+    barriers_unprovable: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -115,6 +116,7 @@ static STATS: Stats = Stats {
     barriers_installed: AtomicU64::new(0),
     barriers_hit: AtomicU64::new(0),
     stacks_rescanned_whole: AtomicU64::new(0),
+    barriers_unprovable: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -140,6 +142,9 @@ pub struct GcStats {
     /// Stacks mark termination rescanned whole although they may hold barriers: not scanned
     /// in the cycle, stopped off their own stack, or their stack lock held.
     pub stacks_rescanned_whole: u64,
+    /// Scans that stopped placing barriers at a frame record not proven to be one (its
+    /// return address not code right after a call: frame-pointer-less code in the chain).
+    pub barriers_unprovable: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -166,6 +171,9 @@ pub fn init() -> Result<(), i32> {
             }
         },
     }
+    // The code mappings barriers are checked against (refreshed by the collector when a
+    // return address lies in none of them).
+    crate::codemap::COLLECTOR.snapshot();
     if !mgcmark::init() {
         return Err(report(
             GRT_ENOMEM,
@@ -185,6 +193,7 @@ pub fn init() -> Result<(), i32> {
 }
 
 unsafe extern "C" fn gcworker(_: *mut c_void) {
+    crate::cpuprof::gc_thread_hook();
     loop {
         let done = DONE.load(Ordering::Acquire);
         let work = WORK.load(Ordering::Acquire);
@@ -415,6 +424,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         barriers_installed: l(&STATS.barriers_installed),
         barriers_hit: l(&STATS.barriers_hit),
         stacks_rescanned_whole: l(&STATS.stacks_rescanned_whole),
+        barriers_unprovable: l(&STATS.barriers_unprovable),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -514,7 +524,6 @@ fn parked_top(gp: &G) -> StackTop {
         sp: gp.sched.sp,
         fp: arch::parked_frame_pointer(gp.sched.sp),
         uc: 0,
-        in_trampoline: false,
     }
 }
 
@@ -523,16 +532,17 @@ fn syscall_top(gp: &G) -> StackTop {
         sp: gp.syscallsp,
         fp: gp.syscallbp,
         uc: 0,
-        in_trampoline: false,
     }
 }
 
-/// Where the stack of `gp`, running on `m` that the suspend signal stopped, starts: from the
-/// signal's registers when they are on `gp`'s stack; from `gp.sched` when `m` was on its g0
-/// between switches (the parked context is the truth then); `None` when the thread was on
-/// some other stack (a context of the program's own made with grt_context_make, a handler
-/// of the program's on its alternate signal stack). Then `sched.sp` is stale: the goroutine
-/// has run since it was saved, and its live frames may lie anywhere on its stack.
+/// Where the stack of `gp`, whose M `m` the suspend signal stopped, starts: from the signal's
+/// registers when they are on `gp`'s stack; from `syscallsp` when `gp` is in a system call or
+/// grt_cgocall (its frames above it are frozen, wherever its thread is); from `gp.sched` when
+/// `m` was on its g0 between switches (the parked context is the truth then); `None` when the
+/// thread was on some other stack (a context of the program's own made with
+/// grt_context_make, a handler of the program's on its alternate signal stack). Then
+/// `sched.sp` is stale: the goroutine has run since it was saved, and its live frames may lie
+/// anywhere on its stack.
 fn running_top(m: &M, gp: &G) -> Option<StackTop> {
     let r = m.suspend_regs;
     if r.sp >= gp.stack.lo && r.sp < gp.stack.hi {
@@ -540,8 +550,10 @@ fn running_top(m: &M, gp: &G) -> Option<StackTop> {
             sp: r.sp,
             fp: r.fp,
             uc: m.suspend_uc.load(Ordering::Relaxed),
-            in_trampoline: arch::in_stack_barrier(r.pc),
         });
+    }
+    if gp.status() & !GSCAN == GSYSCALL && gp.syscallsp != 0 {
+        return Some(syscall_top(gp));
     }
     // SAFETY: an M's g0 is set before its thread starts and never freed.
     let g0 = unsafe { &*m.g0 };
@@ -555,11 +567,11 @@ fn whole_stack_top(m: &M, gp: &G) -> StackTop {
         sp: gp.stack.lo,
         fp: 0,
         uc: m.suspend_uc.load(Ordering::Relaxed),
-        in_trampoline: false,
     }
 }
 
-fn add_scan(n: mgcmark::ScanCounts) {
+/// Counts a scan; true when its barriers can be trusted (every old one was found).
+fn add_scan(n: mgcmark::ScanCounts) -> bool {
     STATS
         .frames_scanned
         .fetch_add(n.frames as u64, Ordering::Relaxed);
@@ -569,6 +581,10 @@ fn add_scan(n: mgcmark::ScanCounts) {
     STATS
         .barriers_hit
         .fetch_add(n.hits as u64, Ordering::Relaxed);
+    STATS
+        .barriers_unprovable
+        .fetch_add(n.unprovable as u64, Ordering::Relaxed);
+    n.unlocated == 0
 }
 
 /// Go's scang: scans one goroutine's stack concurrently (see the module comment), and
@@ -590,8 +606,9 @@ fn scang(gp: &mut G, cycle: u64) {
                 } else {
                     parked_top(gp)
                 };
-                add_scan(mgcmark::scanstack(gp, top));
-                gp.gcscan_cycle = cycle;
+                if add_scan(mgcmark::scanstack(gp, top)) {
+                    gp.gcscan_cycle = cycle;
+                }
                 stkbar::gc_unlock_stack_barriers(gp);
                 casfrom_gscanstatus(gp, s | GSCAN, s);
                 return;
@@ -608,8 +625,9 @@ fn scang(gp: &mut G, cycle: u64) {
                 if suspend::stop_m(m).is_ok() {
                     match running_top(m, gp) {
                         Some(top) => {
-                            add_scan(mgcmark::scanstack(gp, top));
-                            gp.gcscan_cycle = cycle;
+                            if add_scan(mgcmark::scanstack(gp, top)) {
+                                gp.gcscan_cycle = cycle;
+                            }
                         }
                         // Off its stack: collect it all now (less to find at mark
                         // termination), but it counts as not scanned.
@@ -664,11 +682,11 @@ fn rescan_all(cycle: u64) -> usize {
             Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
                 // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
                 // and say nothing about what ran since this cycle's scans.
-                let (f, hits) = mgcmark::rescanstack(gp, top, scanned);
+                let (f, hits, whole) = mgcmark::rescanstack(gp, top, scanned);
                 stkbar::gc_unlock_stack_barriers(g);
                 frames += f;
                 STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
-                if !scanned {
+                if whole {
                     STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
                 }
             }

@@ -289,9 +289,21 @@ pub struct StackTop {
     pub sp: usize,
     pub fp: usize,
     pub uc: usize,
-    /// Stopped inside the barrier trampoline: install no barriers this time (its pending
-    /// `stkbar_pos` increment would land on the new list).
-    pub in_trampoline: bool,
+}
+
+impl StackTop {
+    /// Where the stopped thread's link register is kept, if it was stopped by the signal.
+    fn lr_slot(&self) -> Option<*mut usize> {
+        if self.uc == 0 {
+            return None;
+        }
+        // SAFETY: uc is the ucontext of a thread stopped in the suspend handler.
+        unsafe { arch::uc_lr_slot(self.uc as *mut core::ffi::c_void) }
+    }
+
+    fn remove_barriers(&self, gp: &mut G) -> stkbar::Removed {
+        stkbar::gc_remove_stack_barriers(gp, self.sp, self.fp, self.lr_slot())
+    }
 }
 
 /// Counts of one stack scan.
@@ -300,22 +312,30 @@ pub struct ScanCounts {
     pub frames: usize,
     pub barriers: usize,
     pub hits: usize,
+    /// Barriers whose return address could not be found (they stay): mark termination must
+    /// not trust this stack's barriers.
+    pub unlocated: usize,
+    /// Frame records not proven to be frame records: no barrier there or above.
+    pub unprovable: usize,
 }
 
 /// Go's scanstack, for the concurrent scan: collects `gp`'s stack from `top`, removes its old
-/// barriers and installs new ones. The caller owns the stack (scan bit, goroutine stopped)
-/// and holds its stack lock.
+/// barriers and installs new ones, unless some old ones stay (returns in flight, or not
+/// found): the list must stay in frame order. The caller owns the stack (scan bit,
+/// goroutine stopped) and holds its stack lock.
 pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
-    let mut n = ScanCounts {
-        hits: stkbar::gc_remove_stack_barriers(gp, top.sp),
-        ..ScanCounts::default()
-    };
+    let removed = top.remove_barriers(gp);
     collect_stack(gp, top);
-    let install = !stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) && !top.in_trampoline;
-    let r = stkbar::gc_install_stack_barriers(gp, top.sp, top.fp, install, false);
-    n.frames = r.frames;
-    n.barriers = r.barriers;
-    n
+    let install = !stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) && removed.kept == 0;
+    let mut proof = stkbar::Proof::new(true);
+    let r = stkbar::gc_install_stack_barriers(gp, top.sp, top.fp, install, false, &mut proof);
+    ScanCounts {
+        frames: r.frames,
+        barriers: r.barriers,
+        hits: removed.hits,
+        unlocated: removed.unlocated,
+        unprovable: r.unprovable,
+    }
 }
 
 /// Collects all of `gp`'s stack from `top` up, its registers and G fields; touches no barrier.
@@ -329,9 +349,11 @@ pub fn collect_stack(gp: &G, top: StackTop) {
 
 /// Mark termination's rescan of a stopped goroutine: from `top` up to the lowest barrier not
 /// hit ([`stkbar::rescan_limit`]) when `trust_barriers` (the stack was scanned in this
-/// cycle), else all of it; then removes the barriers. The world is stopped; the caller holds
-/// the stack lock. Returns (frames rescanned, barriers that had been hit).
-pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize) {
+/// cycle), else all of it; then removes the barriers. If one cannot be found (its frame may
+/// have returned some way the barrier did not see), the rest of the stack is collected too.
+/// The world is stopped; the caller holds the stack lock. Returns (frames rescanned, barriers
+/// that had been hit, whether the whole stack was rescanned although it had barriers).
+pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize, bool) {
     let limit = if trust_barriers {
         stkbar::rescan_limit(gp, top.sp).max(top.sp)
     } else {
@@ -355,6 +377,14 @@ pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, u
         }
         fp = rec.fp;
     }
-    let hits = stkbar::gc_remove_stack_barriers(gp, top.sp);
-    (frames, hits)
+    let had = gp.stkbar_len > gp.stkbar_pos;
+    let removed = top.remove_barriers(gp);
+    if removed.unlocated != 0 && limit < gp.stack.hi {
+        collect_range(limit, gp.stack.hi);
+    }
+    (
+        frames,
+        removed.hits,
+        had && (!trust_barriers || removed.unlocated != 0),
+    )
 }

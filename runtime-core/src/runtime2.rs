@@ -103,12 +103,19 @@ pub struct GStack {
     pub hi: usize,
 }
 
-/// One stack barrier: the return-address slot it overwrote and the value that was there.
+/// One stack barrier: the return-address slot it overwrote, the value that was there, and
+/// the frame pointer the frame returns with (the saved fp in its record: its caller's). The
+/// slot is where the barrier was placed; a sibling call may move the return address (and so
+/// the trampoline's address) into another record, but not the frame pointer the return hands
+/// back, which is what identifies the barrier (stkbar.rs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stkbar {
     pub saved_lr_ptr: usize,
     pub saved_lr_val: usize,
+    pub saved_fp: usize,
+    /// Keeps the entry a power of two (the trampolines index with a shift).
+    pub reserved: usize,
 }
 
 /// A goroutine. Offsets used from assembly are in asm/common/goffsets.h and checked below.
@@ -187,6 +194,7 @@ const _: () = {
     assert!(core::mem::size_of::<Stkbar>() == c::STKBAR_SIZE);
     assert!(offset_of!(Stkbar, saved_lr_ptr) == c::STKBAR_SAVED_LR_PTR_OFF);
     assert!(offset_of!(Stkbar, saved_lr_val) == c::STKBAR_SAVED_LR_VAL_OFF);
+    assert!(offset_of!(Stkbar, saved_fp) == c::STKBAR_SAVED_FP_OFF);
     assert!(offset_of!(M, g0) == c::M_G0_OFF);
     assert!(offset_of!(M, curg) == c::M_CURG_OFF);
 };

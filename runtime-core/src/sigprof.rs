@@ -24,6 +24,7 @@
 //! | on its goroutine's stack, goroutine in a syscall (`grt_entersyscall` .. `grt_exitsyscall`) | pc, then the goroutine's frames from `syscallpc`/`syscallbp` (try-lock that G) |
 //! | on g0 running `grt_cgocall`'s function | the C frames on g0, then the goroutine's frames from `syscallpc`/`syscallbp` (try-lock that G) |
 //! | on g0 otherwise (the scheduler) | the g0 frames (g0 never has barriers) |
+//! | the collector's thread | pc, `grt.GC` |
 //! | anywhere else (signal stack, a thread that is not an M) | pseudo-stack |
 //!
 //! A pseudo-stack is two frames: the pc (or `grt.ExternalCode` when the pc is outside every
@@ -39,7 +40,7 @@ use grt_arch as arch;
 use crate::cpuprof::{self, PC_EXTERNAL_CODE, PC_GC, PC_SYSTEM};
 use crate::profbuf::{Sample, MAX_STACK};
 use crate::runtime2::{G, GSCAN, GSYSCALL, M};
-use crate::traceback::{gentraceback, MIN_CODE_ADDR, TRACE_FROM_SIGNAL};
+use crate::traceback::{gentraceback, MIN_CODE_ADDR, TRACE_CHECK_CALLS, TRACE_FROM_SIGNAL};
 use crate::{codemap, proc, signals, stkbar, sys};
 
 pub const SIGPROF: i32 = 27;
@@ -111,6 +112,11 @@ unsafe fn record(uc: *mut c_void) {
     let m = proc::getm();
     // SAFETY: the TLS m slot is null or this thread's own M; Ms are never freed.
     match unsafe { m.as_ref() } {
+        None if cpuprof::on_gc_thread() => {
+            // The collector's own thread: its CPU time is the collector's.
+            s.tid = sys::gettid() as u32;
+            pseudo(s, pc, PC_GC);
+        }
         None => {
             s.tid = sys::gettid() as u32;
             s.push(pc);
@@ -178,7 +184,7 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
                     // too, and may return through a barrier: resolve the trampoline (the
                     // stack lock is held).
                     let leaf = if arch::in_stack_barrier(pc) {
-                        stkbar::Cursor::new(g, sp).in_trampoline(sp)
+                        stkbar::Cursor::new(g, sp, fp).in_trampoline(pc, sp, fp)
                     } else {
                         Some(pc)
                     };
@@ -228,7 +234,7 @@ fn walk_regs(
         lr,
         lo,
         hi,
-        TRACE_FROM_SIGNAL,
+        TRACE_FROM_SIGNAL | TRACE_CHECK_CALLS,
         room,
         barriers,
         |f| {
@@ -248,7 +254,7 @@ fn walk_syscall(s: &mut Sample, g: &G) {
         None,
         lo,
         hi,
-        0,
+        TRACE_CHECK_CALLS,
         room,
         Some(g),
         |f| {

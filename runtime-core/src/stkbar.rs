@@ -26,15 +26,26 @@
 //! # Invariants
 //!
 //! - Entries `stkbar[..stkbar_len]` are sorted by `saved_lr_ptr`, low to high; entries
-//!   `[stkbar_pos..stkbar_len]` are installed (their slot holds the trampoline's address);
-//!   `[..stkbar_pos]` were hit (their slot was popped by a return).
+//!   `[stkbar_pos..stkbar_len]` are installed, `[..stkbar_pos]` were hit (their frame
+//!   returned through the trampoline).
+//! - A barrier is identified by the frame pointer its frame returns with (`saved_fp`: the
+//!   saved fp of the record it was placed in, the caller's), not by its slot. C code moves
+//!   return addresses: a sibling call (`ldp x29, x30, [sp], #n ; b callee` on aarch64) hands
+//!   the barriered return address, trampoline and all, to the callee, which saves it in a
+//!   record of its own at another address; an epilogue may have loaded it into the link
+//!   register. The frame pointer is callee-saved, so the return hands back `saved_fp`
+//!   whichever code performs it. The trampoline checks it, walkers match on it, and removal
+//!   finds the address wherever it went ([`gc_remove_stack_barriers`]).
 //! - Never on the innermost frame of a scanned stack: on aarch64 its return address may live
 //!   in x30 only, and a slot already loaded by an epilogue would never be hit, so it would
 //!   wrongly stop the rescan early (Go's `n != 0`).
-//! - Old barriers are removed before new ones are installed; all are removed at the end of
-//!   the cycle, so debuggers and external profilers see clean stacks between cycles.
+//! - Old barriers are removed before new ones are installed, and new ones only when no old
+//!   one is left in the list; all are removed at the end of the cycle, so debuggers and
+//!   external profilers see clean stacks between cycles. A barrier whose address cannot be
+//!   found is left in the list (its frame may still return through it) and the stack is
+//!   rescanned whole.
 //! - A goroutine that exits, or unwinds without returning (`grt_gc_unwind` before a
-//!   longjmp), removes the barriers it skips; a reused stack starts with none.
+//!   longjmp), drops the barriers it skips; a reused stack starts with none.
 //! - The `stkbar` array is reserved at the top of each stack mapping (no allocation while
 //!   scanning): [`stack_barrier_cap`] entries.
 //!
@@ -58,7 +69,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use grt_arch as arch;
 
 use crate::runtime2::{Stkbar, G};
-use crate::{sys, traceback};
+use crate::{codemap, sys, traceback};
 
 /// Offset from sp of the first barrier; later ones at 2x, 4x, ... (Go 1.6's
 /// `firstStackBarrierOffset`), in bytes.
@@ -68,6 +79,9 @@ pub const FIRST_STACK_BARRIER_OFFSET: usize = 1024;
 pub static STACK_BARRIER_OFF: AtomicBool = AtomicBool::new(false);
 /// `GRTDEBUG=gcstackbarrierall=1`: a barrier on every frame (and a larger array per stack).
 pub static STACK_BARRIER_ALL: AtomicBool = AtomicBool::new(false);
+/// Test-only build, `GRTDEBUG=gctrustframes=1`: barriers go into any record whose return
+/// address is at least `MIN_CODE_ADDR`, proven or not (the teeth of gc_fpless).
+pub static TRUST_FRAMES: AtomicBool = AtomicBool::new(false);
 /// Test-only build, `GRTDEBUG=gcnostacklock=1`: nobody takes `stack_lock`, so the races the
 /// seeds fixed come back (the race tests' teeth).
 pub static NO_STACK_LOCK: AtomicBool = AtomicBool::new(false);
@@ -81,10 +95,34 @@ pub fn init_knobs() {
         cfg!(feature = "testhooks") && k.gcnostacklock,
         Ordering::Relaxed,
     );
+    TRUST_FRAMES.store(
+        cfg!(feature = "testhooks") && k.gctrustframes,
+        Ordering::Relaxed,
+    );
 }
 
 fn lock_disabled() -> bool {
     cfg!(feature = "testhooks") && NO_STACK_LOCK.load(Ordering::Relaxed)
+}
+
+/// How long the teeth hold each barrier change open, in ns (see [`widen_for_teeth`]).
+const TEETH_WINDOW_NS: u64 = 3_000;
+
+/// With the lock switched off for the teeth (`gcnostacklock=1`, testhooks build only): waits
+/// a little after each of the first barriers installed or removed in a stack (the `n`th), the
+/// ones a profiler's walk (at most 64 frames from where the goroutine stopped) can meet, and
+/// after each frame such a walk reads. Both sides of the race then take long enough that a
+/// profiling signal (at most a few hundred per CPU-second: the kernel's tick) meets a stack
+/// half changed often enough for the race tests' teeth to see it within their time. Never in
+/// other builds or with the lock on (and bounded: 64 waits of a few microseconds a walk).
+#[inline]
+pub(crate) fn widen_for_teeth(n: usize) {
+    if lock_disabled() && n < traceback::MAX_FRAMES {
+        let t0 = sys::nanotime();
+        while sys::nanotime() - t0 < TEETH_WINDOW_NS {
+            arch::cpu_relax();
+        }
+    }
 }
 
 // ---- stack_lock ------------------------------------------------------------------------------
@@ -181,6 +219,53 @@ pub struct Installed {
     pub frames: usize,
     /// Barriers installed.
     pub barriers: usize,
+    /// Records whose return address could not be proven one (not code, or not right after a
+    /// call instruction): no barrier there, and none further up the chain, which from there
+    /// on may be made of data (frame-pointer-less code keeps data in the frame pointer).
+    pub unprovable: usize,
+}
+
+/// How [`gc_install_stack_barriers`] checks a frame record before it writes into it.
+pub struct Proof {
+    /// The collector's thread may refresh its code map (`codemap::COLLECTOR`) once when a
+    /// return address lies in no known mapping (a library loaded since). Other callers (the
+    /// test hooks, on a goroutine) only read it.
+    pub may_refresh: bool,
+    refreshed: bool,
+}
+
+impl Proof {
+    pub const fn new(may_refresh: bool) -> Proof {
+        Proof {
+            may_refresh,
+            refreshed: false,
+        }
+    }
+
+    /// Whether `ret`, read from a frame record, is a return address: it lies in a code
+    /// mapping and the instruction before it is a call. A frame-pointer-less function keeps
+    /// data in the frame-pointer register, so a "record" its callee saved may be any two
+    /// words of the stack; writing the trampoline's address over them would corrupt the
+    /// program's data.
+    fn return_address(&mut self, ret: usize) -> bool {
+        if cfg!(feature = "testhooks") && TRUST_FRAMES.load(Ordering::Relaxed) {
+            return ret >= traceback::MIN_CODE_ADDR;
+        }
+        let map = &codemap::COLLECTOR;
+        if map.find(ret).is_none() {
+            if !self.may_refresh || self.refreshed {
+                return false;
+            }
+            map.snapshot();
+            self.refreshed = true;
+            if map.find(ret).is_none() {
+                return false;
+            }
+        }
+        ret.checked_sub(arch::CALL_SCAN_BYTES)
+            .and_then(|at| map.read_array::<{ arch::CALL_SCAN_BYTES }>(at))
+            .is_some_and(|code| arch::ends_with_call(&code))
+    }
 }
 
 /// Walks `gp`'s frames from `fp` (the innermost record of a stack stopped at `sp`) and
@@ -195,6 +280,7 @@ pub fn gc_install_stack_barriers(
     fp: usize,
     install: bool,
     every: bool,
+    proof: &mut Proof,
 ) -> Installed {
     let (lo, hi) = (gp.stack.lo, gp.stack.hi);
     let mut out = Installed::default();
@@ -220,17 +306,18 @@ pub fn gc_install_stack_barriers(
         }
         // The outermost record (saved fp 0) returns into the context entry, never taken.
         let outermost = rec.fp == 0;
-        if install
-            && n != 0
-            && !outermost
-            && rec.ret >= traceback::MIN_CODE_ADDR
-            && slot > next_barrier
-            && gp.stkbar_len < cap
-        {
+        let wanted = install && n != 0 && !outermost && slot > next_barrier && gp.stkbar_len < cap;
+        if wanted && !proof.return_address(rec.ret) {
+            out.unprovable += 1;
+            break;
+        }
+        if wanted {
             let i = gp.stkbar_len;
             entries(gp)[i] = Stkbar {
                 saved_lr_ptr: slot,
                 saved_lr_val: rec.ret,
+                saved_fp: rec.fp,
+                reserved: 0,
             };
             // Publish the entry before the slot: a walker that sees the trampoline in the
             // slot finds its entry (walkers hold the lock anyway; this is for the fix-up
@@ -238,6 +325,7 @@ pub fn gc_install_stack_barriers(
             gp.stkbar_len = i + 1;
             // SAFETY: slot lies inside the record step() validated within [lo, hi).
             unsafe { core::ptr::write_volatile(slot as *mut usize, tramp) };
+            widen_for_teeth(out.barriers);
             out.barriers += 1;
             if !all {
                 offset *= 2;
@@ -267,71 +355,183 @@ fn first_at_or_above(gp: &G, boundary: usize) -> usize {
     k
 }
 
-/// Restores the barriers not yet hit in the frames at or above `boundary` (the stack pointer
-/// the scan starts from) and forgets them (Go's gcRemoveStackBarriers). Returns how many
-/// barriers had been hit, when the list is emptied (0 when it is kept; the hits are counted
-/// when it is emptied later).
+/// What [`gc_remove_stack_barriers`] did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Removed {
+    /// Barriers that had been hit, counted when the list is emptied (0 when entries stay:
+    /// they are counted when it is emptied later).
+    pub hits: usize,
+    /// Entries not hit that stay in the list: returns in flight below the boundary, and
+    /// barriers whose trampoline address could not be found (`unlocated`).
+    pub kept: usize,
+    /// Barriers above the boundary whose trampoline address is nowhere to be found: kept,
+    /// since the frame may still return through it. Their stack cannot be trusted to say
+    /// what ran (rescan it whole) and gets no new barriers while they are there.
+    pub unlocated: usize,
+}
+
+/// A stack word is a place a barrier may live: aligned and inside `[lo, hi)`.
+fn stack_slot(addr: usize, lo: usize, hi: usize) -> bool {
+    addr.is_multiple_of(8) && addr >= lo && addr + 8 <= hi
+}
+
+/// Writes `val` over every copy of the trampoline's address in the words of `[from, to)`;
+/// returns whether there was one. Only called on the range a single barrier's return address
+/// can have been copied into (see [`gc_remove_stack_barriers`]).
+fn restore_copies(from: usize, to: usize, tramp: usize, val: usize) -> bool {
+    let mut found = false;
+    let mut p = (from + 7) & !7;
+    while p + 8 <= to {
+        // SAFETY: inside the goroutine's stack (the caller bounds [from, to) by it), which
+        // its owner does not run on while we hold it.
+        unsafe {
+            if core::ptr::read_volatile(p as *const usize) == tramp {
+                core::ptr::write_volatile(p as *mut usize, val);
+                found = true;
+            }
+        }
+        p += 8;
+    }
+    found
+}
+
+/// Takes out the barriers not yet hit in the frames at or above `sp`, the stack pointer of
+/// the stopped goroutine (Go's gcRemoveStackBarriers): its frame pointer is `fp`, and
+/// `lr_slot` is where its stopped thread's link register is kept (the ucontext, aarch64), if
+/// it was stopped by a signal.
 ///
-/// Entries below `boundary` are left alone, in place: those frames may still be returning
-/// right now. A goroutine in a system call runs grt's own code below `syscallsp` (the way out
-/// of `grt_entersyscall`, in frames a scan of it while it was running may have barriered),
-/// and a goroutine stopped inside the trampoline has popped its slot but not yet bumped
-/// `stkbar_pos`. Both consume their entries themselves; touching `stkbar_pos` under them would
-/// lose an increment. Lock held; the goroutine stopped, or in a system call (then only its
-/// frames below `boundary` run, and they touch only `stkbar_pos` and entries below `k`).
-pub fn gc_remove_stack_barriers(gp: &mut G, boundary: usize) -> usize {
+/// Where a barrier's return address lives now: in the slot it was placed in, unless its frame
+/// ran since then. Only one frame can have: the lowest barrier not hit (everything above it
+/// has been waiting for it to return). That frame may have moved the return address,
+/// trampoline and all: a sibling call reloads it and the callee saves it in a record of its
+/// own, elsewhere (aarch64); an epilogue may have loaded it into the link register already
+/// (aarch64) or be at its `ret` with the frame chain past it (x86_64). Wherever it went, it
+/// stays below the frame record of the frame's caller, whose address is the frame pointer the
+/// return hands back (`saved_fp`), and nothing else below that record holds the trampoline's
+/// address (barriers lower down were hit, or are in flight below sp). So for that one
+/// barrier every copy in `[sp, saved_fp)`, and the link register if the frame pointer is
+/// already `saved_fp`, is restored; for the others, the slot. (The range starts above the
+/// frame pointer of an entry kept below, if any: that one's copies lie below it.)
+///
+/// Entries whose slot lies below `sp` are left alone, in place: those frames may still be
+/// returning right now. A goroutine in a system call runs grt's own code below `syscallsp`
+/// (the way out of `grt_entersyscall`, in frames a scan of it while it was running may have
+/// barriered), and a goroutine stopped inside the trampoline has popped its slot but not yet
+/// bumped `stkbar_pos`. Both consume their entries themselves; touching `stkbar_pos` under
+/// them would lose an increment. A sibling callee smaller than the frame it replaced can
+/// also leave the barrier's first slot below sp: kept as well, it is consumed by its return
+/// as usual. Lock held; the goroutine stopped, or in a system call (then only its frames
+/// below `sp` run, and they touch only `stkbar_pos` and entries below the first one kept).
+pub fn gc_remove_stack_barriers(
+    gp: &mut G,
+    sp: usize,
+    fp: usize,
+    lr_slot: Option<*mut usize>,
+) -> Removed {
     let tramp = stack_barrier_pc();
+    let (lo, hi) = (gp.stack.lo, gp.stack.hi);
     let len = gp.stkbar_len.min(gp.stkbar_cap);
-    let k = first_at_or_above(gp, boundary);
+    let k = first_at_or_above(gp, sp);
+    let mut keep = k;
     for i in k..len {
         let e = entries(gp)[i];
-        // SAFETY: saved_lr_ptr is a slot of this stack at or above the stopped sp, in a frame
-        // that has not returned, so it still holds the trampoline's address (checked).
-        unsafe {
-            let slot = e.saved_lr_ptr as *mut usize;
-            let cur = core::ptr::read_volatile(slot);
-            if cur != tramp {
-                crate::throw!(
-                    "stack barrier lost: goroutine {} slot {:#x} holds {:#x}, expected the trampoline (entry {} of {}, hit {})",
-                    gp.goid(),
-                    e.saved_lr_ptr,
-                    cur,
-                    i,
-                    len,
-                    gp.stkbar_pos
-                );
+        let mut found = false;
+        if i == k {
+            if let Some(lr) = lr_slot {
+                // SAFETY: the stopped thread's ucontext, valid until it is resumed.
+                unsafe {
+                    if core::ptr::read_volatile(lr) == tramp && fp == e.saved_fp {
+                        core::ptr::write_volatile(lr, e.saved_lr_val);
+                        found = true;
+                    }
+                }
             }
-            core::ptr::write_volatile(slot, e.saved_lr_val);
+            // Not below an entry kept as in flight: a kept barrier whose frame is in fact
+            // still live (its sibling callee is smaller than it was) has its copies below
+            // the frame pointer it returns with.
+            let from = match k.checked_sub(1) {
+                Some(j) if j >= gp.stkbar_pos => {
+                    let below = entries(gp)[j].saved_fp;
+                    if below > sp && below < e.saved_fp {
+                        below
+                    } else {
+                        sp
+                    }
+                }
+                _ => sp,
+            };
+            if e.saved_fp > from && e.saved_fp <= hi && e.saved_fp.is_multiple_of(8) {
+                found |= restore_copies(from.max(lo), e.saved_fp, tramp, e.saved_lr_val);
+            }
         }
+        if !found && stack_slot(e.saved_lr_ptr, sp.max(lo), hi) {
+            // SAFETY: a word of this stack at or above the stopped sp.
+            unsafe {
+                let slot = e.saved_lr_ptr as *mut usize;
+                if core::ptr::read_volatile(slot) == tramp {
+                    core::ptr::write_volatile(slot, e.saved_lr_val);
+                    found = true;
+                }
+            }
+        }
+        if !found {
+            entries(gp)[keep] = e;
+            keep += 1;
+        }
+        widen_for_teeth(i - k);
     }
+    let unlocated = keep - k;
     // Volatile: a goroutine in a system call may bump stkbar_pos concurrently (only while
     // it is below k).
     // SAFETY: fields of a live G.
     let pos = unsafe { core::ptr::read_volatile(&gp.stkbar_pos) };
     if pos >= k {
-        // Nothing in flight: start over.
+        // Nothing in flight: start over, with the unlocated entries (if any) first.
+        for j in 0..unlocated {
+            entries(gp)[j] = entries(gp)[k + j];
+        }
         gp.stkbar_pos = 0;
-        gp.stkbar_len = 0;
-        pos
+        gp.stkbar_len = unlocated;
+        Removed {
+            hits: pos,
+            kept: unlocated,
+            unlocated,
+        }
     } else {
         // SAFETY: as above.
-        unsafe { core::ptr::write_volatile(&mut gp.stkbar_len, k) };
-        0
+        unsafe { core::ptr::write_volatile(&mut gp.stkbar_len, keep) };
+        Removed {
+            hits: 0,
+            kept: keep - pos,
+            unlocated,
+        }
     }
 }
 
-/// Marks as hit every barrier whose slot lies below `sp` (restoring the slot), for a jump up
-/// the stack that does not return through them (Go's gcUnwindBarriers). Lock held; called
-/// on the goroutine itself.
+/// Marks as hit every barrier whose slot lies below `sp`, for a jump up the stack that does
+/// not return through them (Go's gcUnwindBarriers). Lock held; called on the goroutine
+/// itself. `sp` may be any address in the frame the jump lands in (grt.h allows a local's),
+/// so the barrier of that frame itself can count as skipped: a slot that still holds the
+/// record it was placed in (the trampoline's address beside the same saved frame pointer) is
+/// given its return address back, so that frame, if it survives the jump, returns normally.
+/// Any other slot below `sp` is left as it is: the jump discards that frame, and the slot
+/// may by now belong to a frame of the code that is about to jump (a sibling call can have
+/// moved the barrier's return address elsewhere, and the stack has grown since).
 pub fn gc_unwind_barriers(gp: &mut G, sp: usize) -> usize {
+    let tramp = stack_barrier_pc();
     let mut n = 0;
     while gp.stkbar_pos < gp.stkbar_len {
         let e = entries(gp)[gp.stkbar_pos];
         if e.saved_lr_ptr >= sp {
             break;
         }
-        // SAFETY: a slot of this stack that still holds the trampoline (not returned).
-        unsafe { core::ptr::write_volatile(e.saved_lr_ptr as *mut usize, e.saved_lr_val) };
+        let record = e.saved_lr_ptr - arch::return_address_slot(0);
+        if let Some(rec) = traceback::step(record, gp.stack.lo, gp.stack.hi) {
+            if rec.ret == tramp && rec.fp == e.saved_fp {
+                // SAFETY: a slot of this stack (step checked the record's bounds).
+                unsafe { core::ptr::write_volatile(e.saved_lr_ptr as *mut usize, e.saved_lr_val) };
+            }
+        }
         gp.stkbar_pos += 1;
         n += 1;
     }
@@ -342,11 +542,12 @@ pub fn gc_unwind_barriers(gp: &mut G, sp: usize) -> usize {
 /// this address may have changed since the scan; above it, nothing has (but through
 /// `GRT_STORE`). `gp.stack.hi` when every barrier was hit or there were none.
 ///
-/// The lowest barrier not hit sits in the return slot of a frame F that has not returned.
-/// F itself may have run (its callees returned), so its whole frame is rescanned: up to the
-/// frame record of F's caller (the saved fp in F's record), whose record and everything above
-/// did not change. On x86_64 F's locals lie below its record, on aarch64 (gcc) usually above
-/// it; stopping at the caller's record covers both.
+/// The lowest barrier not hit belongs to a frame F that has not returned. F itself may have
+/// run (its callees returned; it may even have been replaced by a sibling callee), so all of
+/// it is rescanned: up to and including the frame record of F's caller, at the frame pointer
+/// F returns with (`saved_fp`), whose record and everything above did not change. On x86_64
+/// F's locals lie below its record, on aarch64 (gcc) usually above it; stopping at the
+/// caller's record covers both.
 pub fn rescan_limit(gp: &G, sp: usize) -> usize {
     let hi = gp.stack.hi;
     // The lowest barrier not hit in a live frame (entries below sp were popped and their
@@ -356,10 +557,10 @@ pub fn rescan_limit(gp: &G, sp: usize) -> usize {
         return hi;
     }
     let e = entries(gp)[k];
-    let record = e.saved_lr_ptr - (arch::return_address_slot(0));
-    match traceback::step(record, gp.stack.lo, hi) {
-        Some(rec) if rec.fp > record && rec.fp < hi => (rec.fp + arch::FRAME_RECORD_SIZE).min(hi),
-        _ => hi,
+    if e.saved_fp > sp && e.saved_fp >= e.saved_lr_ptr && e.saved_fp.is_multiple_of(8) {
+        (e.saved_fp + arch::FRAME_RECORD_SIZE).min(hi)
+    } else {
+        hi
     }
 }
 
@@ -384,13 +585,30 @@ pub struct Missed {
 }
 
 impl<'a> Cursor<'a> {
-    /// A walk of `gp`'s stack from stack pointer `sp`: barriers in slots below it are in
-    /// frames that already returned (or are returning) and cannot be met.
-    pub fn new(gp: &'a G, sp: usize) -> Cursor<'a> {
-        Cursor {
-            gp,
-            next: first_at_or_above(gp, sp),
-            len: gp.stkbar_len.min(gp.stkbar_cap),
+    /// A walk of `gp`'s stack from stack pointer `sp` and frame pointer `fp`: a barrier
+    /// placed in a slot below `sp` for a frame that returns with a frame pointer at or below
+    /// `fp` belongs to a frame that already returned, or is returning right now below the
+    /// walk's start (grt's own way out of a system call, below `syscallsp`): it cannot be met.
+    /// One placed below `sp` whose frame returns above `fp` is live: its frame was replaced by
+    /// a smaller sibling callee that holds its return address now.
+    pub fn new(gp: &'a G, sp: usize, fp: usize) -> Cursor<'a> {
+        let len = gp.stkbar_len.min(gp.stkbar_cap);
+        let e = entries(gp);
+        let mut next = gp.stkbar_pos.min(len);
+        while next < len && e[next].saved_lr_ptr < sp && e[next].saved_fp <= fp {
+            next += 1;
+        }
+        Cursor { gp, next, len }
+    }
+
+    /// After the first step of a walk that starts at frame pointer `fp`: the next barrier,
+    /// if it is for the frame that returns with `fp`, belongs to the interrupted function,
+    /// which has already left the frame chain (its epilogue restored `fp`, or it sibling-
+    /// called the function at pc) and whose return the first step did not take (it never
+    /// guesses a caller). It cannot be met on the chain: pass over it.
+    pub fn skip_popped(&mut self, fp: usize) {
+        if self.next < self.len && entries(self.gp)[self.next].saved_fp == fp {
+            self.next += 1;
         }
     }
 
@@ -398,67 +616,71 @@ impl<'a> Cursor<'a> {
         self.len
     }
 
-    /// The real return address for `ret` read from `slot`: itself unless it is the
-    /// trampoline; then the next entry's saved value, if that entry is for `slot`.
-    pub fn resolve(&mut self, slot: usize, ret: usize) -> Result<usize, Missed> {
+    /// The entry for a trampoline address read from `slot` in a frame that returns with frame
+    /// pointer `fp` (the saved fp beside it in its record; for a frame its epilogue has
+    /// already popped, the live frame pointer): the next entry, if it is that frame's.
+    /// `Err`: the slot of the entry the walk expected (0: none left).
+    fn find(&self, fp: usize) -> Result<usize, usize> {
+        let e = entries(self.gp);
+        match e.get(self.next).filter(|_| self.next < self.len) {
+            Some(x) if x.saved_fp == fp => Ok(self.next),
+            Some(x) => Err(x.saved_lr_ptr),
+            None => Err(0),
+        }
+    }
+
+    /// The real return address for `ret` read from `slot`, in a frame that returns with frame
+    /// pointer `fp`: itself unless it is the trampoline; then the saved value of the barrier
+    /// placed for that frame (identified by `fp`, wherever a sibling call moved its slot).
+    pub fn resolve(&mut self, slot: usize, ret: usize, fp: usize) -> Result<usize, Missed> {
         if ret != stack_barrier_pc() {
             return Ok(ret);
         }
-        let len = self.len();
-        if self.next < len {
-            let e = entries(self.gp)[self.next];
-            if e.saved_lr_ptr == slot {
-                self.next += 1;
-                return Ok(e.saved_lr_val);
+        match self.find(fp) {
+            Ok(i) => {
+                self.next = i + 1;
+                Ok(entries(self.gp)[i].saved_lr_val)
             }
-            return Err(Missed {
-                slot,
-                expected: e.saved_lr_ptr,
-            });
+            Err(expected) => Err(Missed { slot, expected }),
         }
-        Err(Missed { slot, expected: 0 })
     }
 
-    /// A sample that landed inside the trampoline at stack pointer `sp` (Go commit
-    /// 3a2fc068): the frame that returned into it has popped its slot (below `sp`). If
-    /// `stkbar_pos` was not incremented yet, that is entry `pos`; if it was, entry `pos - 1`.
-    /// Returns where the trampoline is about to jump.
-    pub fn in_trampoline(&mut self, sp: usize) -> Option<usize> {
+    /// A sample that landed inside the trampoline at pc, with stack pointer `sp` and frame
+    /// pointer `fp` (Go commit 3a2fc068): the frame that returned into it has popped its
+    /// slot. Before the trampoline's one store (`arch::stack_barrier_counted`) that is entry
+    /// `pos`, after it entry `pos - 1`; either way the entry's `saved_fp` is `fp`. Returns
+    /// where the trampoline is about to jump.
+    pub fn in_trampoline(&mut self, pc: usize, sp: usize, fp: usize) -> Option<usize> {
         let len = self.len();
         let pos = self.gp.stkbar_pos.min(len);
-        let e = entries(self.gp);
-        if pos < len && e[pos].saved_lr_ptr < sp {
-            self.next = pos + 1;
-            Some(e[pos].saved_lr_val)
-        } else if pos > 0 && e[pos - 1].saved_lr_ptr < sp {
-            self.next = pos;
-            Some(e[pos - 1].saved_lr_val)
+        let i = if arch::stack_barrier_counted(pc) {
+            pos.checked_sub(1)?
         } else {
-            None
-        }
-    }
-
-    /// What [`Cursor::resolve`] would give for `ret` at `slot`, without moving on.
-    pub fn peek(&self, slot: usize, ret: usize) -> usize {
-        let len = self.len();
-        if ret == stack_barrier_pc() && self.next < len {
-            let e = entries(self.gp)[self.next];
-            if e.saved_lr_ptr == slot {
-                return e.saved_lr_val;
-            }
-        }
-        ret
-    }
-
-    /// The innermost function's epilogue loaded the trampoline's address into the link
-    /// register: its slot is the lowest barrier not hit (nothing below it can hold one).
-    pub fn resolve_popped(&mut self) -> Option<usize> {
-        let len = self.len();
-        let pos = self.gp.stkbar_pos;
-        (pos < len).then(|| {
-            self.next = self.next.max(pos + 1);
-            entries(self.gp)[pos].saved_lr_val
+            pos
+        };
+        let e = entries(self.gp);
+        (i < len && e[i].saved_fp == fp && e[i].saved_lr_ptr < sp).then(|| {
+            self.next = i + 1;
+            e[i].saved_lr_val
         })
+    }
+
+    /// What [`Cursor::resolve`] would give for `ret`, without moving on.
+    pub fn peek(&self, ret: usize, fp: usize) -> usize {
+        if ret != stack_barrier_pc() {
+            return ret;
+        }
+        self.find(fp)
+            .map_or(ret, |i| entries(self.gp)[i].saved_lr_val)
+    }
+
+    /// The innermost function's epilogue (or a sibling call on its way to its callee's
+    /// prologue) loaded the trampoline's address into the link register, and the frame
+    /// pointer is back to `fp`, the caller's: the barrier is the one that returns with `fp`.
+    pub fn resolve_popped(&mut self, fp: usize) -> Option<usize> {
+        let i = self.find(fp).ok()?;
+        self.next = i + 1;
+        Some(entries(self.gp)[i].saved_lr_val)
     }
 }
 
@@ -490,27 +712,29 @@ pub fn missed_stack_barrier(gp: &G, m: Missed) -> ! {
 }
 
 /// The trampoline found the wrong state (asm/<arch>/stkbar.S): a barrier return with no
-/// entry, or an entry for another slot. Called on the goroutine's stack with sp realigned.
+/// entry, or an entry for another frame. Called on the goroutine's stack with sp realigned,
+/// with the sp and frame pointer the return came back with.
 #[no_mangle]
-pub extern "C" fn grt_stack_barrier_bad(gp: *mut G, sp: usize) -> ! {
+pub extern "C" fn grt_stack_barrier_bad(gp: *mut G, sp: usize, fp: usize) -> ! {
     // SAFETY: the trampoline passes the current G (non-null on a goroutine).
     match unsafe { gp.as_ref() } {
         Some(g) => {
             let len = g.stkbar_len.min(g.stkbar_cap);
-            let (ptr, val) = if g.stkbar_pos < len {
-                let e = entries(g)[g.stkbar_pos];
-                (e.saved_lr_ptr, e.saved_lr_val)
+            let e = if g.stkbar_pos < len {
+                entries(g)[g.stkbar_pos]
             } else {
-                (0, 0)
+                Stkbar::default()
             };
             crate::throw!(
-                "stack barrier: goroutine {} returned into the trampoline at sp {:#x}, but the next barrier (entry {} of {}) is for slot {:#x} (return address {:#x})",
+                "stack barrier: goroutine {} returned into the trampoline at sp {:#x} with frame pointer {:#x}, but the next barrier (entry {} of {}) is for the frame that returns with {:#x} (slot {:#x}, return address {:#x})",
                 g.goid(),
                 sp,
+                fp,
                 g.stkbar_pos,
                 len,
-                ptr,
-                val
+                e.saved_fp,
+                e.saved_lr_ptr,
+                e.saved_lr_val
             )
         }
         None => crate::throw!(

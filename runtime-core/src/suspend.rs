@@ -35,7 +35,7 @@ use crate::errors::{report, GRT_EINVAL, GRT_ETIMEDOUT};
 use crate::lock::Lock;
 use crate::proc;
 use crate::runtime2::*;
-use crate::{signals, sys, traceback};
+use crate::{signals, stkbar, sys, traceback};
 
 /// The suspend signal (Go uses it for preemption too; ignored by default).
 pub const SIGURG: i32 = 23;
@@ -514,15 +514,36 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
     let r = suspend(goid)?;
     let g = proc::findg(goid).expect("a suspended goroutine cannot exit");
     let mut n = 0;
-    let (pc, fp) = if r.state == c_state(GSYSCALL) || r.on_signal == 1 {
-        (r.pc, r.fp)
-    } else {
-        (0, r.fp)
-    };
-    traceback::walk_g(pc, r.sp, fp, g, max, |pc| {
+    let push = |pc| {
         pcs[n] = pc;
         n += 1;
-    });
+    };
+    if r.on_signal == 1 {
+        // Stopped by the signal anywhere, maybe with no frame record of its own (a prologue,
+        // an epilogue, a frameless leaf): the first step the profiler takes.
+        let lr = (r.lr != 0).then_some(r.lr);
+        stkbar::gc_lock_stack_barriers(g);
+        traceback::gentraceback(
+            r.pc,
+            r.sp,
+            r.fp,
+            lr,
+            g.stack.lo,
+            g.stack.hi,
+            traceback::TRACE_FROM_SIGNAL,
+            max,
+            Some(g),
+            push,
+        );
+        stkbar::gc_unlock_stack_barriers(g);
+    } else {
+        let pc = if r.state == c_state(GSYSCALL) {
+            r.pc
+        } else {
+            0
+        };
+        traceback::walk_g(pc, r.sp, r.fp, g, max, push);
+    }
     resume(goid)?;
     Ok(n)
 }

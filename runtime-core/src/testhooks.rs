@@ -71,9 +71,10 @@ pub extern "C" fn grt_test_stkbar_install() -> i32 {
     };
     let fp = grt_arch::frame_pointer();
     crate::stkbar::gc_lock_stack_barriers(g);
-    crate::stkbar::gc_remove_stack_barriers(g, fp);
+    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None);
     // Our own record (the innermost) is skipped: the first barrier is the caller's return.
-    let r = crate::stkbar::gc_install_stack_barriers(g, fp, fp, true, true);
+    let mut proof = crate::stkbar::Proof::new(false);
+    let r = crate::stkbar::gc_install_stack_barriers(g, fp, fp, true, true, &mut proof);
     crate::stkbar::gc_unlock_stack_barriers(g);
     r.barriers as i32
 }
@@ -93,7 +94,8 @@ pub extern "C" fn grt_test_stkbar_remove() -> i32 {
     };
     crate::stkbar::gc_lock_stack_barriers(g);
     let left = g.stkbar_len.saturating_sub(g.stkbar_pos);
-    crate::stkbar::gc_remove_stack_barriers(g, grt_arch::frame_pointer());
+    let fp = grt_arch::frame_pointer();
+    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None);
     crate::stkbar::gc_unlock_stack_barriers(g);
     left as i32
 }

@@ -27,9 +27,13 @@
 //!
 //! Given the G whose stack it walks (whose stack lock the caller holds), the walk substitutes
 //! `saved_lr_val` for every return address that is the barrier trampoline's, in order,
-//! checking that each comes from the slot its entry names; a mismatch is Go's "missed stack
-//! barrier", a fatal error (it means someone changed the barriers under the walk: the race
-//! the seeds fixed). A walk that starts inside the trampoline itself (a profiling signal
+//! checking that each comes from the frame its entry names (the frame pointer the frame
+//! returns with: the saved fp beside the return address, wherever a sibling call moved the
+//! record); a mismatch is Go's "missed stack barrier", a fatal error (it means someone changed
+//! the barriers under the walk: the race the seeds fixed). A walk from a signal whose
+//! interrupted function has already left the chain (an epilogue or a sibling call restored
+//! the caller's frame pointer) consumes that function's barrier in its first step, or passes
+//! over it when the first step takes no caller (`Cursor::skip_popped`). A walk that starts inside the trampoline itself (a profiling signal
 //! between a `ret` and the jump to the real caller) resolves where the trampoline is going
 //! (Go commit 3a2fc068). Without a G, a trampoline address ends the walk: no walk ever
 //! reports the trampoline as a frame.
@@ -45,6 +49,12 @@ pub const MAX_FRAMES: usize = 64;
 
 /// `pc`, `sp`, `fp` and `lr` are an interrupted thread's registers (from a ucontext).
 pub const TRACE_FROM_SIGNAL: u32 = 1;
+/// Every return address read from a frame record must be proven one, or the walk ends there:
+/// in known code (the profiler's `codemap` snapshot) and right after a call instruction.
+/// Frame-pointer-less code (glibc's) keeps data in the frame-pointer register, so past such
+/// a frame the "chain" may be any words of the stack; the profiler must never report them as
+/// callers.
+pub const TRACE_CHECK_CALLS: u32 = 2;
 
 /// Return addresses below this are garbage (the first page is never mapped), and would clash
 /// with the profile's pseudo-frames.
@@ -67,6 +77,14 @@ fn stack_word(addr: usize, lo: usize, hi: usize) -> Option<usize> {
     }
     // SAFETY: inside the mapped stack [lo, hi).
     Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
+}
+
+/// Whether `ret` is in known code, right after a call instruction (the profiler's snapshot;
+/// never faults).
+fn after_call(ret: usize) -> bool {
+    ret.checked_sub(arch::CALL_SCAN_BYTES)
+        .and_then(codemap::read_array::<{ arch::CALL_SCAN_BYTES }>)
+        .is_some_and(|code| arch::ends_with_call(&code))
 }
 
 /// The target of the direct call that returns to `ret`, read safely.
@@ -100,7 +118,7 @@ fn frameless_caller(
         arch::RetLoc::Lr { min_target } => {
             // The epilogue may have loaded a barrier's slot into the link register already.
             let ret = match lr? {
-                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve_popped()?,
+                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve_popped(fp)?,
                 r => r,
             };
             (ret, min_target, false)
@@ -112,7 +130,9 @@ fn frameless_caller(
         } => {
             let slot = sp.checked_add(off)?;
             let ret = match stack_word(slot, lo, hi)? {
-                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve(slot, r).ok()?,
+                // Popped by its epilogue (x86_64 at `ret`) or handed on by a sibling call:
+                // the frame pointer is already the caller's.
+                r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve(slot, r, fp).ok()?,
                 r => r,
             };
             (ret, pc.saturating_sub(max_back), frameless_only)
@@ -129,7 +149,7 @@ fn frameless_caller(
         return None;
     }
     let next = step(fp, lo, hi).map(|r| match cur.as_ref() {
-        Some(c) => c.peek(arch::return_address_slot(fp), r.ret),
+        Some(c) => c.peek(r.ret, r.fp),
         None => r.ret,
     });
     (Some(ret) != next).then_some(ret)
@@ -153,14 +173,15 @@ pub fn gentraceback(
     mut f: impl FnMut(usize),
 ) -> usize {
     // Barriers below the walk's start were popped; sp 0 (unknown) keeps them all.
-    let mut cur = g.map(|g| Cursor::new(g, sp));
+    let mut cur = g.map(|g| Cursor::new(g, sp, fp));
     let mut n = 0;
     let mut pc = pc;
     let mut signal_step = flags & TRACE_FROM_SIGNAL != 0;
+    let check_calls = flags & TRACE_CHECK_CALLS != 0;
     if pc != 0 && arch::in_stack_barrier(pc) {
         // Between a return and the jump to the real caller: report the caller, whose frame
         // pointer is already restored.
-        match (g, cur.as_mut().and_then(|c| c.in_trampoline(sp))) {
+        match (g, cur.as_mut().and_then(|c| c.in_trampoline(pc, sp, fp))) {
             (_, Some(real)) => {
                 pc = real;
                 signal_step = false;
@@ -179,17 +200,25 @@ pub fn gentraceback(
             }
         }
     }
+    if signal_step {
+        if let Some(c) = cur.as_mut() {
+            c.skip_popped(fp);
+        }
+    }
     while n < max {
+        if g.is_some() {
+            stkbar::widen_for_teeth(n);
+        }
         let Some(rec) = step(fp, lo, hi) else { break };
         let ret = match cur.as_mut() {
-            Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret) {
+            Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret, rec.fp) {
                 Ok(r) => r,
                 Err(m) => stkbar::missed_stack_barrier(g.expect("a cursor has a G"), m),
             },
             None if rec.ret == stkbar::stack_barrier_pc() => break,
             None => rec.ret,
         };
-        if ret < MIN_CODE_ADDR {
+        if ret < MIN_CODE_ADDR || (check_calls && !after_call(ret)) {
             break;
         }
         f(ret);

@@ -47,7 +47,7 @@ const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
 impl Arch {
     /// The command prefix that runs a binary of this architecture.
-    fn runner(&self, mode: Mode) -> Vec<String> {
+    pub(crate) fn runner(&self, mode: Mode) -> Vec<String> {
         match (self.name, mode) {
             ("x86_64", Mode::Native) => vec![],
             ("x86_64", Mode::Qemu) => vec!["qemu-x86_64".into()],
@@ -228,7 +228,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, name: &str, ok: bool, why: &str) {
+    pub(crate) fn record(&mut self, name: &str, ok: bool, why: &str) {
         if ok {
             self.passed += 1;
             if why.is_empty() {
@@ -315,6 +315,7 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_start_c",           // freestanding process start
     "grt_stack_barrier",     // the stack-barrier trampoline (asm): only its address is used
     "grt_stack_barrier_end", // the end of its code, for "is this pc in the trampoline"
+    "grt_stack_barrier_hit", // the instruction after its store to stkbar_pos
     "grt_stack_barrier_bad", // its failure path's Rust side (a fatal error)
 ];
 
@@ -398,7 +399,9 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(&stem);
     let mut srcs = vec![src.to_path_buf()];
-    let helper = src.with_file_name(format!("{stem}_{}.S", arch.name));
+    // A test's assembly helper; a `_teeth` twin shares its test's.
+    let base = stem.strip_suffix("_teeth").unwrap_or(&stem);
+    let helper = src.with_file_name(format!("{base}_{}.S", arch.name));
     if helper.exists() {
         srcs.push(helper);
     }
@@ -517,6 +520,12 @@ pub fn run_all(mode: Mode) -> bool {
                     ok,
                     &why,
                 );
+            }
+            // The code-shape corpus (tests/corpus/): gcc and clang, -O0/-O2/-O3; libc only.
+            if build == Build::Libc
+                && "corpus".contains(&std::env::var("GRT_TEST_FILTER").unwrap_or_default())
+            {
+                crate::corpus::run_all(arch, mode, how, &mut t);
             }
             // The examples are ordinary libc programs: libc build only.
             if build == Build::Libc {

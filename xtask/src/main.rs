@@ -32,6 +32,7 @@
 mod bench;
 mod bench_gc;
 mod bench_prof;
+mod corpus;
 mod ctests;
 mod flamegraph;
 mod pprof;

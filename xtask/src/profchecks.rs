@@ -8,6 +8,11 @@
 //! | `accuracy_fallback` | the same with 70 +- 10: tests/c/prof_setitimer.c, the process-wide setitimer fallback, whose signals go to whichever thread the kernel (or qemu) picks; under qemu-aarch64 it has come out a few points low (63-68 %) |
 //! | `syscall` | tests/c/prof_syscall.c: samples of C code under `grt_cgocall` continue `c_burn, grt_cgocall, cgo_caller, cgo_main`; samples in a system call made between grt_entersyscall and grt_exitsyscall continue `sys_caller, sys_main` after the leaf |
 //! | `stkbar` | tests/c/gc_race_*.c: no frame is the stack-barrier trampoline (`grt_stack_barrier`); inside the goroutine's recursion every `race_rec` is called from `race_rec` or `race_worker` (a stale barrier value would show a foreign caller); some samples walked the recursion |
+//! | `sibcall` | tests/c/gc_sibcall.c: no trampoline; every frame of the test's own functions has its real caller (`step` from `tail_caller`, `tail_callee` from `outer`: `tail_caller` is gone once it sibling-called, `outer` from `worker`); some samples are inside `tail_callee` |
+//! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which, if the walk goes on at all, is called from `outer`: a data word is never reported as a caller |
+//! | `windows` | tests/c/gc_windows.c: samples in each epilogue or sibling-call window name `win_caller` as the window function's caller (a sibling callee's too: the frame that called it is gone), never the trampoline |
+//! | `gc` | tests/c/prof_gc.c: at least half of the samples are the collector thread's, `[pc, grt.GC]`, and at least half of those have their pc in grt's own code (the collector's CPU time shows in the profile) |
+//! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; `nofp_level` (no frame record) may lose its own caller, one frame; a shape's caller is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library (and the library from the shape that called it); `worker` from the goroutine's entry; some samples are in the comparators' descent |
 //! | `any` | the file is a valid profile with samples |
 //! | `valid` | the file is a valid profile (maybe without samples) |
 
@@ -18,6 +23,9 @@ use crate::pprof::Profile;
 use crate::symbolize::symbolized_stacks;
 
 type Stacks = Vec<(Vec<String>, i64)>;
+
+/// The function that calls a goroutine's entry function.
+const GOROUTINE_ENTRY: &str = "grt::proc::goroutine_main";
 
 /// Runs check `name` on `profile` (taken of `exe`); a one-line summary, or what is wrong.
 pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<String, String> {
@@ -40,6 +48,48 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
                 None => s,
             }
         }),
+        "sibcall" => callers(
+            &stacks,
+            &[
+                ("step", &["tail_caller"]),
+                ("tail_callee", &["outer"]),
+                ("tail_caller", &["outer"]),
+                ("outer", &["worker"]),
+                ("worker", &[GOROUTINE_ENTRY]),
+            ],
+            "tail_callee",
+        )
+        .map(
+            |s| match stdout.lines().find(|l| l.starts_with("covered:")) {
+                Some(c) => format!("{s}; {c}"),
+                None => s,
+            },
+        ),
+        "fpless" => callers(
+            &stacks,
+            &[
+                ("cb", &["fpless_call"]),
+                ("fpless_call", &["outer"]),
+                ("outer", &["worker"]),
+                ("worker", &[GOROUTINE_ENTRY]),
+            ],
+            "cb",
+        ),
+        "windows" => callers(
+            &stacks,
+            &[
+                ("win_post", &["win_caller"]),
+                ("win_offset", &["win_caller"]),
+                ("win_sib_callee_b", &["win_caller"]),
+                ("win_sib_callee_stp", &["win_caller"]),
+                ("win_sib_callee_in", &["win_caller"]),
+                ("win_caller", &["target"]),
+                ("target", &[GOROUTINE_ENTRY]),
+            ],
+            "win_sib_callee_in",
+        ),
+        "gc" => gc(&stacks),
+        "corpus" => corpus(&stacks),
         "any" => Ok(format!("{} samples", p.sample_count())),
         _ => Err(format!("no profile check named {name:?}")),
     }
@@ -168,6 +218,169 @@ fn syscall(stacks: &Stacks) -> Result<String, String> {
     }
     Ok(format!(
         "{cgo} samples under grt_cgocall and {sys} in a system call, all with the goroutine's chain"
+    ))
+}
+
+/// No sample names the trampoline, and each function of `want` (leaf first in a stack) is
+/// called from one of the callers it lists. A leaf sampled in its prologue or epilogue may
+/// lose its own caller (the first step from a signal never guesses): then its next frame
+/// must be a caller of one of its callers. The leaf is the first frame, or the second when
+/// the first is a function inlined into it (the symbolizer gives both for one pc).
+/// `must` must appear in some sample.
+fn callers(stacks: &Stacks, want: &[(&str, &[&str])], must: &str) -> Result<String, String> {
+    let callers_of = |f: &str| want.iter().find(|(g, _)| *g == f).map(|(_, c)| *c);
+    let mut problems = Vec::new();
+    let (mut total, mut seen) = (0i64, 0i64);
+    for (s, n) in stacks {
+        total += n;
+        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
+            problems.push(format!("trampoline in {n} x {}", show(s)));
+            continue;
+        }
+        // A pseudo-stack (the stack lock was held, or nothing to walk) names no caller.
+        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+            continue;
+        }
+        if s.iter().any(|f| f == must) {
+            seen += n;
+        }
+        for (i, f) in s.iter().enumerate() {
+            let (Some(ok), Some(caller)) = (callers_of(f), s.get(i + 1)) else {
+                continue;
+            };
+            let one_lost = i <= 1
+                && ok
+                    .iter()
+                    .any(|c| callers_of(c).is_some_and(|cc| cc.contains(&caller.as_str())));
+            if !ok.contains(&caller.as_str()) && !one_lost {
+                problems.push(format!("{f} called from {caller}: {n} x {}", show(s)));
+                break;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(5);
+        return Err(problems.join(" | "));
+    }
+    if seen == 0 {
+        return Err(format!("none of the {total} samples is in {must}"));
+    }
+    Ok(format!(
+        "{total} samples, {seen} in {must}, no trampoline, every caller the real one"
+    ))
+}
+
+/// tests/corpus/ (see the table above).
+fn corpus(stacks: &Stacks) -> Result<String, String> {
+    let ours = |f: &str| {
+        f == "level"
+            || f == "worker"
+            || f == "nofp_level"
+            || f.starts_with("shape_")
+            || f.starts_with("cmp_")
+    };
+    // What may call `f`: `level` is a dispatcher whose cases are tail calls at -O2, so a
+    // shape's caller is `level` or whatever called `level`.
+    let calls_level = |c: &str| {
+        c.starts_with("shape_") || c.starts_with("cmp_") || c == "nofp_level" || c == "worker"
+    };
+    let ok = |f: &str, c: &str| -> bool {
+        if f == "nofp_level" {
+            // No frame record: the walk goes on from the record of the frame that called it
+            // (level's caller, level having tail-called it), so its own caller is lost, one
+            // frame, until grt unwinds with the unwind tables. Never a data word (above).
+            ours(c) || c == GOROUTINE_ENTRY
+        } else if f == "level" || f.starts_with("shape_") {
+            c == "level" || calls_level(c)
+        } else if f.starts_with("cmp_") {
+            !ours(c)
+        } else if f == "worker" {
+            c == GOROUTINE_ENTRY
+        } else {
+            true
+        }
+    };
+    let mut problems = Vec::new();
+    let (mut total, mut in_cmp) = (0i64, 0i64);
+    for (s, n) in stacks {
+        total += n;
+        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+            continue;
+        }
+        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
+            problems.push(format!("trampoline in {n} x {}", show(s)));
+            continue;
+        }
+        // An address outside every mapping, named by its address: a word that is no code.
+        if s.iter().skip(1).any(|f| f.starts_with("0x")) {
+            problems.push(format!("a frame that is no code: {n} x {}", show(s)));
+            continue;
+        }
+        if s.iter().any(|f| f.starts_with("cmp_")) {
+            in_cmp += n;
+        }
+        for (i, f) in s.iter().enumerate() {
+            let Some(c) = s.get(i + 1) else { break };
+            if !ours(f) || ok(f, c) {
+                continue;
+            }
+            // The leaf (or the function it is inlined into) may have lost its caller.
+            let one_lost = i <= 1 && (ours(c) || c == GOROUTINE_ENTRY);
+            if !one_lost {
+                problems.push(format!("{f} called from {c}: {n} x {}", show(s)));
+                break;
+            }
+        }
+        // After a comparator, the library's frames lead back to the shape that called it
+        // (when the walk gets that far).
+        for (i, f) in s.iter().enumerate() {
+            let want = match f.as_str() {
+                "cmp_qsort" => "shape_qsort",
+                "cmp_bsearch" => "shape_bsearch",
+                _ => continue,
+            };
+            if let Some(next_ours) = s[i + 1..].iter().find(|g| ours(g)) {
+                if next_ours != want {
+                    problems.push(format!("{f} reached from {next_ours}: {n} x {}", show(s)));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(5);
+        return Err(problems.join(" | "));
+    }
+    if in_cmp == 0 {
+        return Err(format!("none of the {total} samples is under a comparator"));
+    }
+    Ok(format!(
+        "{total} samples, {in_cmp} under a library comparator, no trampoline, no data word, every caller a real one"
+    ))
+}
+
+/// tests/c/prof_gc.c (see the table above).
+fn gc(stacks: &Stacks) -> Result<String, String> {
+    // [pc, grt.GC], the pc's inlined frames expanded by the symbolizer.
+    let is_gc = |s: &[String]| s.last().is_some_and(|f| f == "grt.GC");
+    let gc = total(stacks, is_gc);
+    let all = total(stacks, |_| true);
+    let in_grt = total(stacks, |s| {
+        is_gc(s)
+            && s.iter()
+                .any(|f| f.starts_with("grt::") || f.starts_with("<grt::"))
+    });
+    if gc * 2 < all {
+        return Err(format!(
+            "only {gc} of {all} samples are the collector's (grt.GC)"
+        ));
+    }
+    if in_grt * 2 < gc {
+        return Err(format!(
+            "only {in_grt} of the collector's {gc} samples have a pc in grt's code"
+        ));
+    }
+    Ok(format!(
+        "{gc} of {all} samples are the collector's (grt.GC), {in_grt} of them with a pc in grt's code"
     ))
 }
 

@@ -10,13 +10,16 @@ const APT_PACKAGES: &[&str] = &[
     "qemu-user",
     "gcc-aarch64-linux-gnu",
     "libc6-dev-arm64-cross",
+    // The code-shape corpus is built with clang too (for both architectures: clang finds the
+    // aarch64 cross gcc's headers, libraries and linker by itself).
+    "clang",
 ];
 
 pub(crate) fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
 }
 
-/// Makes sure the aarch64 Rust target, the cross gcc + libc and qemu-user are there.
+/// Makes sure the aarch64 Rust target, the cross gcc + libc, qemu-user and clang are there.
 pub fn ensure() -> bool {
     let targets =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
@@ -28,13 +31,16 @@ pub fn ensure() -> bool {
         }
     }
     let missing = !have("aarch64-linux-gnu-gcc", "--version")
+        || !have("clang", "--version")
         || !have("qemu-aarch64", "--version")
         || !have("qemu-x86_64", "--version")
         || !Path::new("/usr/aarch64-linux-gnu/lib/crt1.o").exists();
     if missing {
         let list = APT_PACKAGES.join(" ");
         if !is_root() {
-            eprintln!("xtask: missing qemu-user and/or the aarch64 cross toolchain; run as root:");
+            eprintln!(
+                "xtask: missing qemu-user, the aarch64 cross toolchain and/or clang; run as root:"
+            );
             eprintln!("  apt-get update && apt-get install -y {list}");
             return false;
         }

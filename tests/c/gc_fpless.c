@@ -1,0 +1,113 @@
+/* grt-test: exit=0 stdout="ok callbacks under frame-pointer-less code" stdout="PASS" env="GRTMAXPROCS=2" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=10000" profile=fpless
+ *
+ * Callbacks called from frame-pointer-less code, the shape glibc's qsort or bsearch give
+ * (tests/c/gc_fpless_<arch>.S: fpless_call keeps a pointer to a buffer of its own in the
+ * frame-pointer register across the call, as -fomit-frame-pointer code may). The callback's
+ * frame record links to that buffer, which looks like a frame record whose "return address"
+ * is a word of the program's data: 0x123456, or the address of a function's first
+ * instruction (code, but not after a call). Before the collector proved return addresses,
+ * a scan with a barrier on every frame wrote the trampoline's address into the buffer
+ * ("stack barrier lost ... holds 0x123456"), and the profiler reported the data word as a
+ * caller.
+ *
+ * Workers call fpless_call(cb, ...) in a loop; cb parks (grt_yield) so the collector scans it
+ * there, and checks after each park that the buffer is intact, and that its tracked object
+ * survived; a collector goroutine runs cycles back to back; the profiler samples at 10 kHz
+ * (profile check `fpless`: cb is called from fpless_call, fpless_call from outer when the walk
+ * gets there, never from a data word). Runs GRT_STRESS_MS (default 1000 ms); reports how often
+ * a scan stopped at an unprovable record (grt_gc_stats.barriers_unprovable), which must happen.
+ */
+#include "gc_tobj.h"
+
+#define WORKERS 2
+#ifndef GC_FPLESS_DEFAULT_MS
+#define GC_FPLESS_DEFAULT_MS 1000
+#endif
+
+long fpless_call(long (*cb)(long, uintptr_t *), long arg, uintptr_t fake_ret);
+
+static volatile int stop;
+static volatile unsigned long calls;
+
+/* A function whose address is code but no return address (its first instruction). */
+static __attribute__((noinline)) long not_after_a_call(long x) {
+    return x * 3;
+}
+
+static uintptr_t fake_for(long x) {
+    return (x & 1) ? (uintptr_t)not_after_a_call : (uintptr_t)0x123456;
+}
+
+static long cb(long x, uintptr_t *buf) {
+    struct tobj *volatile o = tobj_new();
+    uint64_t s = o->serial;
+    for (int i = 0; i < 3; i++) {
+        grt_yield();
+        if (buf[1] != fake_for(x) || buf[0] != (uintptr_t)&buf[2]) {
+            t_puts(2, "gc_fpless: the frame-pointer-less caller's buffer changed: word 1 is 0x");
+            t_putu(2, buf[1], 16);
+            t_puts(2, "\n");
+            grt_exit(1);
+        }
+        tobj_check("gc_fpless", " (cb)", 0, o, s);
+    }
+    return x;
+}
+
+static __attribute__((noinline)) long outer(long x) {
+    long r = fpless_call(cb, x, fake_for(x));
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
+static grt_waitgroup done = GRT_WAITGROUP_INIT;
+
+static void worker(void *arg) {
+    long x = (long)(uintptr_t)arg;
+    while (!stop) {
+        long r = outer(x);
+        CHECK_EQ(r, x);
+        x++;
+        calls++;
+    }
+    grt_wg_done(&done);
+}
+
+static void collector(void *arg) {
+    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
+    while (grt_nanotime() < end) CHECK_EQ(grt_gc(), GRT_OK);
+    stop = 1;
+    grt_wg_done(&done);
+}
+
+static uint64_t stress_ms;
+
+static void main_goroutine(void *arg) {
+    (void)arg;
+    CHECK_EQ(not_after_a_call(1), 3);
+    grt_wg_add(&done, WORKERS + 1);
+    for (long i = 0; i < WORKERS; i++) CHECK_EQ(grt_go(worker, (void *)(uintptr_t)(i * 1000)), GRT_OK);
+    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_wg_wait(&done), GRT_OK);
+    struct grt_gc_stats st;
+    CHECK_EQ(grt_gc_stats(&st), GRT_OK);
+    t_puts(1, "covered:");
+    t_put_kv("cycles", st.cycles);
+    t_put_kv("calls", calls);
+    t_put_kv("frames_scanned", st.frames_scanned);
+    t_put_kv("barriers_installed", st.barriers_installed);
+    t_put_kv("barriers_hit", st.barriers_hit);
+    t_put_kv("barriers_unprovable", st.barriers_unprovable);
+    t_puts(1, "\n");
+    CHECK(calls > 0);
+    CHECK(st.barriers_unprovable > 0);
+    t_puts(1, "ok callbacks under frame-pointer-less code\n");
+    t_puts(1, "PASS\n");
+}
+
+int main(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)argv;
+    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", GC_FPLESS_DEFAULT_MS);
+    return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
+}

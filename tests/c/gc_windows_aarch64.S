@@ -1,0 +1,141 @@
+/*
+ * Epilogue and sibling-call windows for gc_windows.c, aarch64: each win_* function calls
+ * cb(arg) with a frame record of its own (gc_windows.c puts a stack barrier in that record
+ * from inside cb), then stops in one window of its way back and spins there until the C side
+ * sets win_go, so that signals (the collector's stop, grt_traceback's suspension, SIGPROF)
+ * land exactly in that window, however qemu groups instructions into blocks. The spin uses
+ * only x9 and x10 (temporaries that are dead at every one of these points) and the flags:
+ * sp, x29, x30 and x0 (the result) stay as the window left them. Each returns cb's result
+ * plus one.
+ *
+ * The shapes are the ones gcc and clang emit:
+ *
+ *   win_post    ldp x29, x30, [sp], #32       ; window ; ret         (small frames, gcc)
+ *   win_offset  ldp x29, x30, [sp, #32]       ; window ; add sp ; ret (large frames, stack
+ *                                                                       arguments, clang)
+ *   win_sib_b   ldp x29, x30, [sp], #32 ; b win_sib_callee: window at the callee's first
+ *               instruction (the return address is in x30 only)
+ *   win_sib_stp the same, window after the callee's `stp x29, x30, [sp, #-80]!`, before
+ *               `mov x29, sp` (the record holds it, the frame pointer is still the caller's)
+ *   win_sib_in  the same, window inside the callee once its frame is complete (the record
+ *               that holds the return address is on the frame chain, at another address
+ *               than the one the barrier was placed in)
+ *
+ * win_ret receives each win_* function's own return address at entry (the caller the walks
+ * must report), win_in is set to the window's number when it is reached.
+ */
+        .text
+
+        .macro WINDOW n
+        adrp    x9, win_in
+        add     x9, x9, :lo12:win_in
+        mov     w10, #\n
+        str     w10, [x9]
+        adrp    x9, win_go
+        add     x9, x9, :lo12:win_go
+1:      ldr     w10, [x9]
+        cbz     w10, 1b
+        .endm
+
+        /* Saves x30 (our return address) in win_ret; x9 scratch. */
+        .macro SAVE_RET
+        adrp    x9, win_ret
+        add     x9, x9, :lo12:win_ret
+        str     x30, [x9]
+        .endm
+
+        /* long win_post(long (*cb)(long), long arg) */
+        .globl  win_post
+        .type   win_post, %function
+win_post:
+        SAVE_RET
+        stp     x29, x30, [sp, #-32]!
+        mov     x29, sp
+        str     x19, [sp, #16]
+        mov     x19, x0
+        mov     x0, x1
+        blr     x19
+        add     x0, x0, #1
+        ldr     x19, [sp, #16]
+        ldp     x29, x30, [sp], #32
+        WINDOW  1
+        ret
+        .size   win_post, . - win_post
+
+        /* long win_offset(long (*cb)(long), long arg) */
+        .globl  win_offset
+        .type   win_offset, %function
+win_offset:
+        SAVE_RET
+        sub     sp, sp, #64
+        stp     x29, x30, [sp, #32]
+        add     x29, sp, #32
+        str     x19, [sp, #16]
+        mov     x19, x0
+        mov     x0, x1
+        blr     x19
+        add     x0, x0, #1
+        ldr     x19, [sp, #16]
+        ldp     x29, x30, [sp, #32]
+        WINDOW  2
+        add     sp, sp, #64
+        ret
+        .size   win_offset, . - win_offset
+
+        /* The sibling callees: one each, so that each window has its own code. They add 1. */
+        .globl  win_sib_callee_b
+        .type   win_sib_callee_b, %function
+win_sib_callee_b:
+        WINDOW  3
+        stp     x29, x30, [sp, #-80]!
+        mov     x29, sp
+        add     x0, x0, #1
+        ldp     x29, x30, [sp], #80
+        ret
+        .size   win_sib_callee_b, . - win_sib_callee_b
+
+        .globl  win_sib_callee_stp
+        .type   win_sib_callee_stp, %function
+win_sib_callee_stp:
+        stp     x29, x30, [sp, #-80]!
+        WINDOW  4
+        mov     x29, sp
+        add     x0, x0, #1
+        ldp     x29, x30, [sp], #80
+        ret
+        .size   win_sib_callee_stp, . - win_sib_callee_stp
+
+        .globl  win_sib_callee_in
+        .type   win_sib_callee_in, %function
+win_sib_callee_in:
+        stp     x29, x30, [sp, #-80]!
+        mov     x29, sp
+        WINDOW  5
+        add     x0, x0, #1
+        ldp     x29, x30, [sp], #80
+        ret
+        .size   win_sib_callee_in, . - win_sib_callee_in
+
+        /* long win_sib_*(long (*cb)(long), long arg): cb(arg), then a sibling call. */
+        .macro SIBLING name, callee
+        .globl  \name
+        .type   \name, %function
+\name:
+        SAVE_RET
+        stp     x29, x30, [sp, #-32]!
+        mov     x29, sp
+        str     x19, [sp, #16]
+        mov     x19, x0
+        mov     x0, x1
+        blr     x19
+        ldr     x19, [sp, #16]
+        ldp     x29, x30, [sp], #32
+        b       \callee
+        .size   \name, . - \name
+        .endm
+
+        SIBLING win_sib_b, win_sib_callee_b
+        SIBLING win_sib_stp, win_sib_callee_stp
+        SIBLING win_sib_in, win_sib_callee_in
+
+        .section .note.GNU-stack,"",%progbits

@@ -1,0 +1,135 @@
+/*
+ * Epilogue and sibling-call windows for gc_windows.c, x86_64: each win_* function calls
+ * cb(arg) with a frame record of its own (gc_windows.c puts a stack barrier in that record
+ * from inside cb), then stops in one window of its way back and spins there until the C side
+ * sets win_go, so that signals (the collector's stop, grt_traceback's suspension, SIGPROF)
+ * land exactly in that window. The spin touches only the flags and memory through rip:
+ * rsp, rbp and rax (the result) stay as the window left them. Each returns cb's result plus
+ * one.
+ *
+ *   win_post    pop rbp ; window ; ret           (the frame chain is past the frame, its
+ *                                                  return address at [rsp])
+ *   win_offset  leave ; window ; ret             (the other epilogue gcc emits)
+ *   win_sib_b   pop rbp ; jmp win_sib_callee: window at the callee's first instruction
+ *   win_sib_stp the same, window after the callee's `push rbp`, before `mov rbp, rsp`
+ *   win_sib_in  the same, window inside the callee once its frame is complete
+ *
+ * (x86_64 sibling calls leave the return address where it was; the windows are the same ones
+ * gcc's `jmp` tail calls produce.) win_ret receives each win_* function's own return address
+ * at entry, win_in the window's number when it is reached.
+ */
+        .intel_syntax noprefix
+        .text
+
+        .macro WINDOW n
+        mov     dword ptr [rip + win_in], \n
+1:      pause
+        cmp     dword ptr [rip + win_go], 0
+        je      1b
+        .endm
+
+        /* Saves our return address in win_ret (rax scratch: not yet the result). */
+        .macro SAVE_RET
+        mov     rax, [rsp]
+        mov     [rip + win_ret], rax
+        .endm
+
+        /* long win_post(long (*cb)(long), long arg) */
+        .globl  win_post
+        .type   win_post, @function
+win_post:
+        SAVE_RET
+        push    rbp
+        mov     rbp, rsp
+        push    rbx
+        sub     rsp, 8
+        mov     rbx, rdi
+        mov     rdi, rsi
+        call    rbx
+        add     rax, 1
+        add     rsp, 8
+        pop     rbx
+        pop     rbp
+        WINDOW  1
+        ret
+        .size   win_post, . - win_post
+
+        /* long win_offset(long (*cb)(long), long arg) */
+        .globl  win_offset
+        .type   win_offset, @function
+win_offset:
+        SAVE_RET
+        push    rbp
+        mov     rbp, rsp
+        push    rbx
+        sub     rsp, 40
+        mov     rbx, rdi
+        mov     rdi, rsi
+        call    rbx
+        add     rax, 1
+        mov     rbx, [rbp - 8]
+        leave
+        WINDOW  2
+        ret
+        .size   win_offset, . - win_offset
+
+        .globl  win_sib_callee_b
+        .type   win_sib_callee_b, @function
+win_sib_callee_b:
+        WINDOW  3
+        push    rbp
+        mov     rbp, rsp
+        lea     rax, [rdi + 1]
+        pop     rbp
+        ret
+        .size   win_sib_callee_b, . - win_sib_callee_b
+
+        .globl  win_sib_callee_stp
+        .type   win_sib_callee_stp, @function
+win_sib_callee_stp:
+        push    rbp
+        WINDOW  4
+        mov     rbp, rsp
+        lea     rax, [rdi + 1]
+        pop     rbp
+        ret
+        .size   win_sib_callee_stp, . - win_sib_callee_stp
+
+        .globl  win_sib_callee_in
+        .type   win_sib_callee_in, @function
+win_sib_callee_in:
+        push    rbp
+        mov     rbp, rsp
+        WINDOW  5
+        lea     rax, [rdi + 1]
+        pop     rbp
+        ret
+        .size   win_sib_callee_in, . - win_sib_callee_in
+
+        /* long win_sib_*(long (*cb)(long), long arg): cb(arg), then a sibling call with the
+         * result as the argument. */
+        .macro SIBLING name, callee
+        .globl  \name
+        .type   \name, @function
+\name:
+        SAVE_RET
+        push    rbp
+        mov     rbp, rsp
+        push    rbx
+        sub     rsp, 8
+        mov     rbx, rdi
+        mov     rdi, rsi
+        call    rbx
+        mov     rdi, rax
+        add     rsp, 8
+        pop     rbx
+        pop     rbp
+        jmp     \callee
+        .size   \name, . - \name
+        .endm
+
+        SIBLING win_sib_b, win_sib_callee_b
+        SIBLING win_sib_stp, win_sib_callee_stp
+        SIBLING win_sib_in, win_sib_callee_in
+
+        .section .note.GNU-stack,"",@progbits
