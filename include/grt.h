@@ -346,6 +346,8 @@ struct grt_gc_stats {
     uint64_t barriers_unprovable; /* scans that placed no barrier from some frame record up:
                                      its return address was not code right after a call
                                      (frame-pointer-less code keeps data in the frame pointer) */
+    uint64_t scan_ns;            /* time in concurrent stack scans (old barriers out, words
+                                    collected, frames checked, new barriers in), total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

@@ -101,6 +101,7 @@ struct Stats {
     barriers_hit: AtomicU64,
     stacks_rescanned_whole: AtomicU64,
     barriers_unprovable: AtomicU64,
+    scan_ns: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -117,6 +118,7 @@ static STATS: Stats = Stats {
     barriers_hit: AtomicU64::new(0),
     stacks_rescanned_whole: AtomicU64::new(0),
     barriers_unprovable: AtomicU64::new(0),
+    scan_ns: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -145,6 +147,9 @@ pub struct GcStats {
     /// Scans that stopped placing barriers at a frame record not proven to be one (its
     /// return address not code right after a call: frame-pointer-less code in the chain).
     pub barriers_unprovable: u64,
+    /// Time in the concurrent stack scans (removing old barriers, collecting, checking
+    /// frames and installing barriers), total, in ns.
+    pub scan_ns: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -425,6 +430,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         barriers_hit: l(&STATS.barriers_hit),
         stacks_rescanned_whole: l(&STATS.stacks_rescanned_whole),
         barriers_unprovable: l(&STATS.barriers_unprovable),
+        scan_ns: l(&STATS.scan_ns),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -570,6 +576,16 @@ fn whole_stack_top(m: &M, gp: &G) -> StackTop {
     }
 }
 
+/// Scans `gp` from `top` (mgcmark::scanstack), timed; counts it (see [`add_scan`]).
+fn timed_scan(gp: &mut G, top: StackTop) -> bool {
+    let t0 = sys::nanotime();
+    let n = mgcmark::scanstack(gp, top);
+    STATS
+        .scan_ns
+        .fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
+    add_scan(n)
+}
+
 /// Counts a scan; true when its barriers can be trusted (every old one was found).
 fn add_scan(n: mgcmark::ScanCounts) -> bool {
     STATS
@@ -606,7 +622,7 @@ fn scang(gp: &mut G, cycle: u64) {
                 } else {
                     parked_top(gp)
                 };
-                if add_scan(mgcmark::scanstack(gp, top)) {
+                if timed_scan(gp, top) {
                     gp.gcscan_cycle = cycle;
                 }
                 stkbar::gc_unlock_stack_barriers(gp);
@@ -625,7 +641,7 @@ fn scang(gp: &mut G, cycle: u64) {
                 if suspend::stop_m(m).is_ok() {
                     match running_top(m, gp) {
                         Some(top) => {
-                            if add_scan(mgcmark::scanstack(gp, top)) {
+                            if timed_scan(gp, top) {
                                 gp.gcscan_cycle = cycle;
                             }
                         }

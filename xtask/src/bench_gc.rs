@@ -22,6 +22,9 @@
 //!   termination rescanned and the time it took. Run with stack barriers (the default) and
 //!   with GRTDEBUG=gcstackbarrieroff=1 (every stack that ran is rescanned in full). Goals:
 //!   with barriers >= 50x fewer frames and >= 20x less rescan time.
+//! - Frame checks: the rescan benchmark with a barrier on every frame, against the same
+//!   program on the test build with the check of frame records switched off
+//!   (GRTDEBUG=gctrustframes=1): concurrent scan time per frame scanned, and the difference.
 //! - Pauses: gc_pause_bench.c, 1,000 goroutines 0 to 1,197 frames deep, nine in ten parked
 //!   (channel receive or grt_mutex), one in ten churning its top frames; 30 grt_gc() back to
 //!   back (GRTMAXPROCS=2, GRTGC=off); the longest stop-the-world pause and the median mark
@@ -172,6 +175,9 @@ struct Exes {
     gcbench_bdwgc: Option<PathBuf>,
     gcbench_malloc: PathBuf,
     rescan: PathBuf,
+    /// gc_rescan_bench against the test build, where GRTDEBUG=gctrustframes=1 skips the
+    /// check of each frame record before a barrier goes in (what that check costs).
+    rescan_trust: PathBuf,
     pause: PathBuf,
 }
 
@@ -182,6 +188,10 @@ fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
     let arch = &ARCHES[0];
     if !ctests::build_lib(arch, Build::Libc) {
         eprintln!("xtask: building libgrt.a failed");
+        return None;
+    }
+    if !ctests::build_lib(arch, Build::Testhooks) {
+        eprintln!("xtask: building libgrt.a (testhooks) failed");
         return None;
     }
     std::fs::create_dir_all(out_dir).ok()?;
@@ -203,6 +213,20 @@ fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
         },
         gcbench_malloc: one(GCBENCH_SRC, "gcbench_malloc", &["-DGCB_MALLOC"])?,
         rescan: one(RESCAN_SRC, "gc_rescan_bench", &[])?,
+        rescan_trust: {
+            let exe = out_dir.join("gc_rescan_bench_testhooks");
+            if !ctests::compile_c_with(
+                arch,
+                Build::Testhooks,
+                &[PathBuf::from(RESCAN_SRC)],
+                &exe,
+                &[],
+            ) {
+                eprintln!("xtask: compiling {RESCAN_SRC} (testhooks) failed");
+                return None;
+            }
+            exe
+        },
         pause: one(PAUSE_SRC, "gc_pause_bench", &[])?,
     })
 }
@@ -495,10 +519,11 @@ fn rescan(exes: &Exes) -> bool {
     );
     row("longest pause µs", "pause_max_ns", 1e3, 1, String::new());
     println!(
-        "  barriers installed per process: {:.0} (hit: {:.0}); the median of each process is \
-         over its {RESCAN_CYCLES} cycles",
+        "  barriers installed per process: {:.0} (hit: {:.0}; scans stopped at an unprovable \
+         record: {:.0}); the median of each process is over its {RESCAN_CYCLES} cycles",
         med(on, "barriers_installed"),
-        med(on, "barriers_hit")
+        med(on, "barriers_hit"),
+        med(on, "barriers_unprovable")
     );
     if med(on, "barriers_installed") == 0.0 {
         println!("  NOTE: no stack barrier was installed with barriers on");
@@ -524,6 +549,73 @@ fn rescan(exes: &Exes) -> bool {
             );
         }
     }
+    true
+}
+
+/// What checking frame records costs: the rescan benchmark with a barrier on every frame
+/// (every frame record checked: code mapping, call before the return address), against the
+/// test build with the check switched off; concurrent scan time per frame scanned.
+fn validation(exes: &Exes) -> bool {
+    println!(
+        "\n  -- frame checks: the rescan benchmark with a barrier on every frame \
+         (GRTDEBUG=gcstackbarrierall=1), every frame record checked before a barrier goes in, \
+         against the test build with the check off (gctrustframes=1)"
+    );
+    let sides = [
+        Side {
+            label: "frames checked (default)",
+            exe: &exes.rescan,
+            env: vec!["GRTMAXPROCS=2", "GRTGC=off", "GRTDEBUG=gcstackbarrierall=1"],
+        },
+        Side {
+            label: "frames trusted (test build)",
+            exe: &exes.rescan_trust,
+            env: vec![
+                "GRTMAXPROCS=2",
+                "GRTGC=off",
+                "GRTDEBUG=gcstackbarrierall=1,gctrustframes=1",
+            ],
+        },
+    ];
+    let args = [RESCAN_DEPTH.to_string(), RESCAN_CYCLES.to_string()];
+    let results = match rounds(
+        &sides,
+        &args,
+        "gc_rescan",
+        &check_barrier_run,
+        ("scan_ns", 1e6, "scan ms"),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let per_frame = |v: &[Line]| {
+        median(
+            v.iter()
+                .map(|l| {
+                    l.num("scan_ns").unwrap_or(f64::NAN)
+                        / l.num("frames_scanned").unwrap_or(f64::NAN).max(1.0)
+                })
+                .collect(),
+        )
+    };
+    let (checked, trusted) = (per_frame(&results[0]), per_frame(&results[1]));
+    println!(
+        "  concurrent scan ns per frame scanned: {checked:.1} checked, {trusted:.1} trusted \
+         ({:.2}x): the check costs {:.1} ns per frame",
+        checked / trusted,
+        checked - trusted
+    );
+    println!(
+        "  frames scanned per process: {:.0}; barriers installed: {:.0} checked, {:.0} trusted; \
+         scans stopped at an unprovable record: {:.0}",
+        med(&results[0], "frames_scanned"),
+        med(&results[0], "barriers_installed"),
+        med(&results[1], "barriers_installed"),
+        med(&results[0], "barriers_unprovable"),
+    );
     true
 }
 
@@ -569,10 +661,12 @@ fn pauses(exes: &Exes) -> bool {
         );
     }
     println!(
-        "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0})",
+        "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0}), \
+         scans stopped at an unprovable record {:.0}",
         med(on, "frames_scanned"),
         med(on, "barriers_installed"),
-        med(on, "barriers_hit")
+        med(on, "barriers_hit"),
+        med(on, "barriers_unprovable")
     );
     if [on, off].iter().any(|v| {
         v.iter()
@@ -612,8 +706,9 @@ pub fn gc() -> bool {
     // All three run even if one fails.
     let a = alloc(&exes);
     let r = rescan(&exes);
+    let v = validation(&exes);
     let p = pauses(&exes);
-    a && r && p
+    a && r && v && p
 }
 
 #[cfg(test)]

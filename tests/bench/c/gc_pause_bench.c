@@ -202,7 +202,7 @@ static void main_goroutine(void *arg) {
            "pause_max_ns=%llu cycle_pause_median_ns=%llu markterm_ns_median=%llu "
            "markterm_ns_max=%llu rescan_ns_median=%llu frames_rescanned_median=%llu "
            "frames_scanned=%llu barriers_installed=%llu barriers_hit=%llu extra_cycles=%llu "
-           "check=ok\n",
+           "scan_ns=%llu barriers_unprovable=%llu check=ok\n",
            n, churners, max_depth, a->cycles, grt_maxprocs(), (unsigned long long)s.pause_max_ns,
            (unsigned long long)median(pause, a->cycles),
            (unsigned long long)median(markterm, a->cycles), (unsigned long long)markterm_max,
@@ -211,7 +211,9 @@ static void main_goroutine(void *arg) {
            (unsigned long long)(s.frames_scanned - s0.frames_scanned),
            (unsigned long long)(s.barriers_installed - s0.barriers_installed),
            (unsigned long long)(s.barriers_hit - s0.barriers_hit),
-           (unsigned long long)(s.cycles - s0.cycles - (uint64_t)a->cycles));
+           (unsigned long long)(s.cycles - s0.cycles - (uint64_t)a->cycles),
+           (unsigned long long)(s.scan_ns - s0.scan_ns),
+           (unsigned long long)(s.barriers_unprovable - s0.barriers_unprovable));
     fflush(stdout);
     free(markterm);
     free(rescan);

@@ -27,9 +27,10 @@
  *   gc_rescan depth=<n> cycles=<n> procs=<n> rescan_ns_median=<n> frames_rescanned_median=<n>
  *             frames_rescanned_max=<n> markterm_ns_median=<n> pause_max_ns=<n>
  *             barriers_installed=<n> barriers_hit=<n> churned_cycles=<n> extra_cycles=<n>
- *             churn_rounds=<n> check=ok
+ *             churn_rounds=<n> frames_scanned=<n> scan_ns=<n> barriers_unprovable=<n>
+ *             check=ok
  *
- *   barriers_*      grt_gc_stats totals over the measured cycles
+ *   barriers_*, frames_scanned, scan_ns   grt_gc_stats totals over the measured cycles
  *   churned_cycles  cycles during which the churn made progress (it should be all of them)
  *   extra_cycles    cycles the collector ran beyond the ones asked for (0 with GRTGC=off)
  *
@@ -166,7 +167,8 @@ static void main_goroutine(void *arg) {
     printf("gc_rescan depth=%d cycles=%d procs=%d rescan_ns_median=%llu "
            "frames_rescanned_median=%llu frames_rescanned_max=%llu markterm_ns_median=%llu "
            "pause_max_ns=%llu barriers_installed=%llu barriers_hit=%llu churned_cycles=%d "
-           "extra_cycles=%llu churn_rounds=%ld check=ok\n",
+           "extra_cycles=%llu churn_rounds=%ld frames_scanned=%llu scan_ns=%llu "
+           "barriers_unprovable=%llu check=ok\n",
            a->depth, a->cycles, grt_maxprocs(),
            (unsigned long long)median(rescan, a->cycles),
            (unsigned long long)median(frames, a->cycles), (unsigned long long)frames_max,
@@ -174,7 +176,10 @@ static void main_goroutine(void *arg) {
            (unsigned long long)s.pause_max_ns,
            (unsigned long long)(s.barriers_installed - s0.barriers_installed),
            (unsigned long long)(s.barriers_hit - s0.barriers_hit), churned,
-           (unsigned long long)(s.cycles - s0.cycles - (uint64_t)a->cycles), d.rounds);
+           (unsigned long long)(s.cycles - s0.cycles - (uint64_t)a->cycles), d.rounds,
+           (unsigned long long)(s.frames_scanned - s0.frames_scanned),
+           (unsigned long long)(s.scan_ns - s0.scan_ns),
+           (unsigned long long)(s.barriers_unprovable - s0.barriers_unprovable));
     fflush(stdout);
     free(rescan);
     free(frames);
