@@ -426,6 +426,17 @@ pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usiz
     Some((ret - 4).wrapping_add(imm as usize))
 }
 
+/// DWARF register numbers (AAPCS64 DWARF): the frame pointer (x29), sp and the return-address
+/// column (x30).
+pub const DWARF_FP: u16 = 29;
+pub const DWARF_SP: u16 = 31;
+pub const DWARF_RA: u16 = 30;
+/// Whether a function whose unwind row computes the CFA from sp can still keep a frame record
+/// at its frame pointer: gcc describes its frames from sp (`.cfi_def_cfa_offset`) and sets
+/// x29 to the x29/x30 pair it just stored; with -fomit-frame-pointer it pairs x30 with
+/// another register instead (clang computes the CFA from x29).
+pub const RECORD_WITH_SP_CFA: bool = true;
+
 /// Bytes before a return address that [`ends_with_call`] looks at.
 pub const CALL_SCAN_BYTES: usize = 4;
 

@@ -420,6 +420,15 @@ pub fn direct_call_target(call: &[u8; CALL_INSN_LEN], ret: usize) -> Option<usiz
     })
 }
 
+/// DWARF register numbers (psABI): the frame pointer (rbp), the stack pointer (rsp) and the
+/// return-address column.
+pub const DWARF_FP: u16 = 6;
+pub const DWARF_SP: u16 = 7;
+pub const DWARF_RA: u16 = 16;
+/// Whether a function whose unwind row computes the CFA from sp can still keep a frame record
+/// at its frame pointer: on x86_64 a function that keeps one says so with `CFA = rbp + 16`.
+pub const RECORD_WITH_SP_CFA: bool = false;
+
 /// Bytes before a return address that [`ends_with_call`] looks at (the longest call:
 /// a REX prefix, `ff`, ModRM, SIB and a 32-bit displacement).
 pub const CALL_SCAN_BYTES: usize = 8;

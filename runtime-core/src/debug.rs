@@ -15,6 +15,8 @@
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
 //! | `gctrustframes=1` | test-only build: stack barriers go into frame records whose return address is not proven one, so gc_fpless can be seen to fail |
+//! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
+//! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -32,6 +34,8 @@ pub struct Knobs {
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
     pub gctrustframes: bool,
+    pub gcnounwindcheck: bool,
+    pub gcnounwindfloor: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -49,6 +53,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnochanbarrier: false,
     gcnoscandone: false,
     gctrustframes: false,
+    gcnounwindcheck: false,
+    gcnounwindfloor: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -58,6 +64,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnochanbarrier",
     "gcnoscandone",
     "gctrustframes",
+    "gcnounwindcheck",
+    "gcnounwindfloor",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -86,6 +94,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
             "gctrustframes" => k.gctrustframes = on,
+            "gcnounwindcheck" => k.gcnounwindcheck = on,
+            "gcnounwindfloor" => k.gcnounwindfloor = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

@@ -48,6 +48,7 @@ pub mod testhooks;
 pub mod thread;
 pub mod time;
 pub mod traceback;
+pub mod unwind;
 
 #[cfg(feature = "freestanding")]
 pub mod freestanding;

@@ -179,6 +179,7 @@ pub fn init() -> Result<(), i32> {
     // The code mappings barriers are checked against (refreshed by the collector when a
     // return address lies in none of them).
     crate::codemap::COLLECTOR.snapshot();
+    crate::unwind::snapshot();
     if !mgcmark::init() {
         return Err(report(
             GRT_ENOMEM,
@@ -746,8 +747,11 @@ fn gc_cycle() {
     HEAP_LOCK.unlock();
     record_pause(pause1);
 
-    // 2. Concurrent mark. Stacks scanned from here on are stamped with this cycle.
+    // 2. Concurrent mark. Stacks scanned from here on are stamped with this cycle. The unwind
+    // tables are re-read here if a lookup missed (no thread is stopped now: the loader's lock
+    // is safe to wait for).
     let cycle = CYCLE.fetch_add(1, Ordering::Relaxed) + 1;
+    crate::unwind::refresh_if_stale();
     collect_roots();
     mark_some(true);
     let mut gs: usize = 0;

@@ -336,6 +336,7 @@ fn stackalloc(gp: &mut G, size: usize) -> bool {
     gp.stkbar_cap = cap;
     gp.stkbar_len = 0;
     gp.stkbar_pos = 0;
+    gp.stkbar_floor = 0;
     true
 }
 
@@ -1281,6 +1282,7 @@ fn goexit0(m: &mut M, g: &mut G) {
     stkbar::gc_lock_stack_barriers(g);
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
+    g.stkbar_floor = 0;
     stkbar::gc_unlock_stack_barriers(g);
     // SAFETY: the M holds its P.
     gfput(unsafe { &mut *m.p }, g);
@@ -1328,6 +1330,7 @@ fn newproc1(
     g.startarg = arg;
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
+    g.stkbar_floor = 0;
     // SAFETY: the stack is live and unused.
     g.sched =
         unsafe { arch::init_context(g.stack.hi, goroutine_main, gp as *mut c_void, ptr::null()) };

@@ -171,6 +171,11 @@ pub struct G {
     /// the current cycle is rescanned whole at mark termination, whatever barriers it holds.
     /// Written and read by the collector thread only.
     pub gcscan_cycle: u64,
+    /// Set by `grt_gc_unwind(sp)`: the frames below this stack address are about to be
+    /// skipped by a jump, so no barrier may go into them (one placed between grt_gc_unwind
+    /// and the longjmp would never be hit); cleared by the first scan that finds the
+    /// goroutine at or above it. 0: none. Under the stack lock.
+    pub stkbar_floor: usize,
 }
 
 // SAFETY: G is shared between threads under the rules in the module comment.

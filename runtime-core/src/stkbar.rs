@@ -82,6 +82,12 @@ pub static STACK_BARRIER_ALL: AtomicBool = AtomicBool::new(false);
 /// Test-only build, `GRTDEBUG=gctrustframes=1`: barriers go into any record whose return
 /// address is at least `MIN_CODE_ADDR`, proven or not (the teeth of gc_fpless).
 pub static TRUST_FRAMES: AtomicBool = AtomicBool::new(false);
+/// Test-only build, `GRTDEBUG=gcnounwindcheck=1`: frame records are not checked against the
+/// unwind tables (gc_fpless_teeth_unwind).
+pub static NO_UNWIND_CHECK: AtomicBool = AtomicBool::new(false);
+/// Test-only build, `GRTDEBUG=gcnounwindfloor=1`: grt_gc_unwind sets no floor (the teeth of
+/// gc_unwind_scan).
+pub static NO_UNWIND_FLOOR: AtomicBool = AtomicBool::new(false);
 /// Test-only build, `GRTDEBUG=gcnostacklock=1`: nobody takes `stack_lock`, so the races the
 /// seeds fixed come back (the race tests' teeth).
 pub static NO_STACK_LOCK: AtomicBool = AtomicBool::new(false);
@@ -97,6 +103,14 @@ pub fn init_knobs() {
     );
     TRUST_FRAMES.store(
         cfg!(feature = "testhooks") && k.gctrustframes,
+        Ordering::Relaxed,
+    );
+    NO_UNWIND_CHECK.store(
+        cfg!(feature = "testhooks") && k.gcnounwindcheck,
+        Ordering::Relaxed,
+    );
+    NO_UNWIND_FLOOR.store(
+        cfg!(feature = "testhooks") && k.gcnounwindfloor,
         Ordering::Relaxed,
     );
 }
@@ -242,6 +256,20 @@ impl Proof {
         }
     }
 
+    /// Whether the function `ret` returns into may keep data in its frame-pointer register at
+    /// that call, by its unwind table: then the record the walk reaches next may be data, and
+    /// nothing from there up can be proven. (Only on the collector's thread, which owns the
+    /// tables; elsewhere, and where no table covers `ret`, the return-address check alone
+    /// decides.)
+    fn caller_may_keep_data(&self, ret: usize) -> bool {
+        if cfg!(feature = "testhooks")
+            && (TRUST_FRAMES.load(Ordering::Relaxed) || NO_UNWIND_CHECK.load(Ordering::Relaxed))
+        {
+            return false;
+        }
+        self.may_refresh && crate::unwind::caller_frame(ret) == crate::unwind::Frame::NoRecord
+    }
+
     /// Whether `ret`, read from a frame record, is a return address: it lies in a code
     /// mapping and the instruction before it is a call. A frame-pointer-less function keeps
     /// data in the frame-pointer register, so a "record" its callee saved may be any two
@@ -284,6 +312,9 @@ pub fn gc_install_stack_barriers(
 ) -> Installed {
     let (lo, hi) = (gp.stack.lo, gp.stack.hi);
     let mut out = Installed::default();
+    if gp.stkbar_floor != 0 && sp >= gp.stkbar_floor {
+        gp.stkbar_floor = 0; // the jump grt_gc_unwind announced has happened
+    }
     let all = every || STACK_BARRIER_ALL.load(Ordering::Relaxed);
     let mut offset = if all { 0 } else { FIRST_STACK_BARRIER_OFFSET };
     let mut next_barrier = sp.saturating_add(offset);
@@ -291,6 +322,11 @@ pub fn gc_install_stack_barriers(
     let cap = gp.stkbar_cap;
     let mut fp = fp;
     let mut n = 0usize;
+    // Whether the record at fp is proven a frame record: the walk starts at one (the stopped
+    // thread's frame pointer, a parked context's switch frame, grt_entersyscall's caller's);
+    // a return address that is no return address, or a caller whose unwind table says it may
+    // keep data in its frame pointer, ends the proof.
+    let mut proven = true;
     while n < MAX_SCAN_FRAMES {
         let Some(rec) = traceback::step(fp, lo, hi) else {
             break;
@@ -306,8 +342,16 @@ pub fn gc_install_stack_barriers(
         }
         // The outermost record (saved fp 0) returns into the context entry, never taken.
         let outermost = rec.fp == 0;
-        let wanted = install && n != 0 && !outermost && slot > next_barrier && gp.stkbar_len < cap;
-        if wanted && !proof.return_address(rec.ret) {
+        if install && proven && !outermost && !proof.return_address(rec.ret) {
+            proven = false;
+        }
+        let wanted = install
+            && n != 0
+            && !outermost
+            && slot > next_barrier
+            && slot >= gp.stkbar_floor
+            && gp.stkbar_len < cap;
+        if wanted && !proven {
             out.unprovable += 1;
             break;
         }
@@ -331,6 +375,11 @@ pub fn gc_install_stack_barriers(
                 offset *= 2;
             }
             next_barrier = sp.saturating_add(offset);
+        }
+        // The record the walk goes to next is the one the caller's frame pointer pointed at:
+        // a frame record only if the caller keeps one at this call.
+        if install && proven && !outermost && proof.caller_may_keep_data(rec.ret) {
+            proven = false;
         }
         if rec.fp <= fp {
             break;
@@ -509,7 +558,8 @@ pub fn gc_remove_stack_barriers(
 }
 
 /// Marks as hit every barrier whose slot lies below `sp`, for a jump up the stack that does
-/// not return through them (Go's gcUnwindBarriers). Lock held; called on the goroutine
+/// not return through them (Go's gcUnwindBarriers), and keeps new ones out of those frames
+/// until the jump is over (`G.stkbar_floor`). Lock held; called on the goroutine
 /// itself. `sp` may be any address in the frame the jump lands in (grt.h allows a local's),
 /// so the barrier of that frame itself can count as skipped: a slot that still holds the
 /// record it was placed in (the trampoline's address beside the same saved frame pointer) is
@@ -534,6 +584,11 @@ pub fn gc_unwind_barriers(gp: &mut G, sp: usize) -> usize {
         }
         gp.stkbar_pos += 1;
         n += 1;
+    }
+    // Until the jump is over, no barrier may go into the frames it skips: a scan that stops
+    // the goroutine between here and its longjmp would otherwise place one that is never hit.
+    if !(cfg!(feature = "testhooks") && NO_UNWIND_FLOOR.load(Ordering::Relaxed)) {
+        gp.stkbar_floor = sp;
     }
     n
 }

@@ -54,6 +54,9 @@ pub const TRACE_FROM_SIGNAL: u32 = 1;
 /// Frame-pointer-less code (glibc's) keeps data in the frame-pointer register, so past such
 /// a frame the "chain" may be any words of the stack; the profiler must never report them as
 /// callers.
+/// And a caller whose unwind table says it keeps no frame record at the call ends the walk
+/// after it (`unwind::frame_for_walk`: what the collector has looked up, and the executable's
+/// own tables).
 pub const TRACE_CHECK_CALLS: u32 = 2;
 
 /// Return addresses below this are garbage (the first page is never mapped), and would clash
@@ -97,7 +100,9 @@ fn call_target(ret: usize) -> Option<usize> {
 /// The caller of an interrupted function that has no frame record at pc (see the module
 /// comment), if there is one and the fp chain would not give it next anyway. Every read of
 /// code goes through `codemap::read` (never faults); every candidate return address must
-/// come right after a direct call to the function that contains pc.
+/// come right after a direct call to the function that contains pc. `raw` receives the
+/// candidate before that last check (where the code says the return address is).
+#[allow(clippy::too_many_arguments)]
 fn frameless_caller(
     pc: usize,
     sp: usize,
@@ -106,6 +111,7 @@ fn frameless_caller(
     lo: usize,
     hi: usize,
     cur: &mut Option<Cursor<'_>>,
+    raw: &mut Option<usize>,
 ) -> Option<usize> {
     let (code_lo, _) = codemap::find(pc)?;
     let start = pc.saturating_sub(arch::FRAMELESS_SCAN_BYTES).max(code_lo);
@@ -138,6 +144,7 @@ fn frameless_caller(
             (ret, pc.saturating_sub(max_back), frameless_only)
         }
     };
+    *raw = Some(ret);
     if ret < MIN_CODE_ADDR || codemap::find(ret).is_none() {
         return None;
     }
@@ -153,6 +160,35 @@ fn frameless_caller(
         None => r.ret,
     });
     (Some(ret) != next).then_some(ret)
+}
+
+/// Whether the frame-pointer register of a thread interrupted at `pc` starts a chain of frame
+/// records, by the unwind tables (`unwind::frame_at_pc_for_walk`): no if the function at pc
+/// saved it without keeping a record (it may hold data), or if the function has not touched
+/// it yet (it is the caller's) and the caller keeps no record at its call. The caller is
+/// found by its return address: `ret`, where the code at pc says it is, or where the unwind
+/// table says (the link register, or a word above sp).
+fn fp_starts_chain(
+    pc: usize,
+    sp: usize,
+    lr: Option<usize>,
+    ret: Option<usize>,
+    lo: usize,
+    hi: usize,
+) -> bool {
+    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame, RaLoc};
+    match frame_at_pc_for_walk(pc) {
+        (Frame::NoRecord, _) => false,
+        (Frame::CallersFp, ra) => {
+            let ret = ret.or(match ra {
+                RaLoc::Lr => lr,
+                RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
+                RaLoc::Unknown => None,
+            });
+            ret.is_none_or(|r| frame_for_walk(r) != Frame::NoRecord)
+        }
+        _ => true,
+    }
 }
 
 /// Walks from (pc, sp, fp[, lr]) within `[lo, hi)`, calling `f` for each frame: `pc` first
@@ -190,11 +226,12 @@ pub fn gentraceback(
             (None, None) => return 0,
         }
     }
+    let mut raw_ret = None;
     if pc != 0 && n < max {
         f(pc);
         n += 1;
         if signal_step && n < max {
-            if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur) {
+            if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur, &mut raw_ret) {
                 f(ret);
                 n += 1;
             }
@@ -203,6 +240,9 @@ pub fn gentraceback(
     if signal_step {
         if let Some(c) = cur.as_mut() {
             c.skip_popped(fp);
+        }
+        if check_calls && !fp_starts_chain(pc, sp, lr, raw_ret, lo, hi) {
+            return n;
         }
     }
     while n < max {
@@ -223,6 +263,11 @@ pub fn gentraceback(
         }
         f(ret);
         n += 1;
+        // The caller keeps no frame record at this call (its unwind table says so): its
+        // frame pointer, saved in the record just read, may be data. Stop here.
+        if check_calls && crate::unwind::frame_for_walk(ret) == crate::unwind::Frame::NoRecord {
+            break;
+        }
         if rec.fp <= fp {
             break; // 0 ends the chain; anything else not above fp is garbage
         }

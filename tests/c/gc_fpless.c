@@ -4,8 +4,10 @@
  * (tests/c/gc_fpless_<arch>.S: fpless_call keeps a pointer to a buffer of its own in the
  * frame-pointer register across the call, as -fomit-frame-pointer code may). The callback's
  * frame record links to that buffer, which looks like a frame record whose "return address"
- * is a word of the program's data: 0x123456, or the address of a function's first
- * instruction (code, but not after a call). Before the collector proved return addresses,
+ * is a word of the program's data: 0x123456, the address of a function's first instruction
+ * (code, but not after a call), or a real return address (only fpless_call's unwind table,
+ * which says it keeps no frame record, tells that one apart). Before the collector proved
+ * return addresses and checked frame records against the unwind tables,
  * a scan with a barrier on every frame wrote the trampoline's address into the buffer
  * ("stack barrier lost ... holds 0x123456"), and the profiler reported the data word as a
  * caller.
@@ -34,8 +36,25 @@ static __attribute__((noinline)) long not_after_a_call(long x) {
     return x * 3;
 }
 
+/* A real return address (into main_goroutine, right after a call): only the unwind table of
+ * fpless_call, which says it keeps no frame record, tells the buffer from a record then. */
+static uintptr_t real_ret;
+
+static __attribute__((noinline)) uintptr_t my_return_address(void) {
+    return (uintptr_t)__builtin_return_address(0);
+}
+
 static uintptr_t fake_for(long x) {
-    return (x & 1) ? (uintptr_t)not_after_a_call : (uintptr_t)0x123456;
+#ifdef FPLESS_ONLY_REAL
+    (void)x;
+    return real_ret;
+#else
+    switch (x % 3) {
+    case 0: return (uintptr_t)0x123456;
+    case 1: return (uintptr_t)not_after_a_call;
+    default: return real_ret;
+    }
+#endif
 }
 
 static long cb(long x, uintptr_t *buf) {
@@ -85,6 +104,8 @@ static uint64_t stress_ms;
 static void main_goroutine(void *arg) {
     (void)arg;
     CHECK_EQ(not_after_a_call(1), 3);
+    real_ret = my_return_address();
+    __asm__ volatile("" ::: "memory");
     grt_wg_add(&done, WORKERS + 1);
     for (long i = 0; i < WORKERS; i++) CHECK_EQ(grt_go(worker, (void *)(uintptr_t)(i * 1000)), GRT_OK);
     CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);

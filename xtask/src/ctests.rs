@@ -147,7 +147,10 @@ pub fn compile_c_with(
             "-fno-pie",
             "-no-pie",
         ])
-        .args(["-T", "linker/freestanding.ld"]);
+        .args(["-T", "linker/freestanding.ld"])
+        // The unwind tables' index (PT_GNU_EH_FRAME), which static links leave out by
+        // default: grt checks frame records against them.
+        .arg("-Wl,--eh-frame-hdr");
     }
     cmd.args(srcs).arg(lib_path(arch, build)).args(extra);
     match build {
@@ -399,8 +402,8 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(&stem);
     let mut srcs = vec![src.to_path_buf()];
-    // A test's assembly helper; a `_teeth` twin shares its test's.
-    let base = stem.strip_suffix("_teeth").unwrap_or(&stem);
+    // A test's assembly helper; its `_teeth` twins (`x_teeth`, `x_teeth_why`) share it.
+    let base = stem.split("_teeth").next().unwrap_or(&stem);
     let helper = src.with_file_name(format!("{base}_{}.S", arch.name));
     if helper.exists() {
         srcs.push(helper);
