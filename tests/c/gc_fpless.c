@@ -19,7 +19,7 @@
  * gets there, never from a data word). Runs GRT_STRESS_MS (default 1000 ms); reports how often
  * a scan stopped at an unprovable record (grt_gc_stats.barriers_unprovable), which must happen.
  */
-#include "gc_tobj.h"
+#include "gc_stress.h"
 
 #define WORKERS 2
 #ifndef GC_FPLESS_DEFAULT_MS
@@ -85,21 +85,19 @@ static void worker(void *arg) {
     long x = (long)(uintptr_t)arg;
     while (!stop) {
         long r = outer(x);
-        CHECK_EQ(r, x);
+        if (r != x) { /* fpless_call's own checks: +1000 buffer, +2000 frame pointer */
+            t_puts(2, (r - x) % 2000 ? "gc_fpless: the frame-pointer-less caller's buffer changed"
+                                     : "gc_fpless: the frame-pointer-less caller's frame pointer changed");
+            t_puts(2, " (seen by fpless_call)\n");
+            grt_exit(1);
+        }
         x++;
         calls++;
     }
     grt_wg_done(&done);
 }
 
-static void collector(void *arg) {
-    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
-    while (grt_nanotime() < end) CHECK_EQ(grt_gc(), GRT_OK);
-    stop = 1;
-    grt_wg_done(&done);
-}
-
-static uint64_t stress_ms;
+static struct gc_stress stress = {0, 0, &stop, &done};
 
 static void main_goroutine(void *arg) {
     (void)arg;
@@ -108,7 +106,7 @@ static void main_goroutine(void *arg) {
     __asm__ volatile("" ::: "memory");
     grt_wg_add(&done, WORKERS + 1);
     for (long i = 0; i < WORKERS; i++) CHECK_EQ(grt_go(worker, (void *)(uintptr_t)(i * 1000)), GRT_OK);
-    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_go(gc_stress_collector, &stress), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
     struct grt_gc_stats st;
     CHECK_EQ(grt_gc_stats(&st), GRT_OK);
@@ -129,6 +127,6 @@ static void main_goroutine(void *arg) {
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", GC_FPLESS_DEFAULT_MS);
+    stress.ms = t_env_u64(envp, "GRT_STRESS_MS", GC_FPLESS_DEFAULT_MS);
     return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
 }

@@ -13,7 +13,7 @@
  * few thousand iterations while cycles run back to back, and the frames check their own on
  * the way out. Runs GRT_STRESS_MS (default 1000 ms).
  */
-#include "gc_tobj.h"
+#include "gc_stress.h"
 
 #define DEPTH 200
 #define MASK 0xa5a5a5a5a5a5a5a5ull
@@ -64,20 +64,7 @@ static void deep_goroutine(void *arg) {
     grt_wg_done(&done);
 }
 
-static void collector(void *arg) {
-    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
-    while (grt_nanotime() < end) {
-        for (int i = 0; i < 2000; i++) {
-            uint64_t *junk = grt_alloc(sizeof(struct tobj));
-            for (unsigned k = 0; k < sizeof(struct tobj) / 8; k++) junk[k] = 0x5a5a5a5a5a5a5a5aull;
-        }
-        CHECK_EQ(grt_gc(), GRT_OK);
-    }
-    stop = 1;
-    grt_wg_done(&done);
-}
-
-static uint64_t stress_ms;
+static struct gc_stress stress = {0, 2000, &stop, &done};
 
 static void main_goroutine(void *arg) {
     (void)arg;
@@ -85,7 +72,7 @@ static void main_goroutine(void *arg) {
     CHECK_EQ(grt_context_make(&side_ctx, &side_stack, side, 0, 0), GRT_OK);
     grt_wg_add(&done, 2);
     CHECK_EQ(grt_go(deep_goroutine, 0), GRT_OK);
-    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_go(gc_stress_collector, &stress), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
     struct grt_gc_stats st;
     CHECK_EQ(grt_gc_stats(&st), GRT_OK);
@@ -103,6 +90,6 @@ static void main_goroutine(void *arg) {
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", 1000);
+    stress.ms = t_env_u64(envp, "GRT_STRESS_MS", 1000);
     return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
 }

@@ -16,7 +16,7 @@
  * collector had to rescan a stack whole (grt_gc_stats.stacks_rescanned_whole), which must
  * happen: otherwise the test did not reach the case.
  */
-#include "gc_tobj.h"
+#include "gc_stress.h"
 
 #define DEPTH 600
 
@@ -80,20 +80,7 @@ static void walker(void *arg) {
 }
 
 /* Back-to-back cycles, and garbage of the tracked objects' size to take freed slots. */
-static void collector(void *arg) {
-    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
-    while (grt_nanotime() < end) {
-        for (int i = 0; i < 2000; i++) {
-            uint64_t *junk = grt_alloc(sizeof(struct tobj));
-            for (unsigned k = 0; k < sizeof(struct tobj) / 8; k++) junk[k] = 0x5a5a5a5a5a5a5a5aull;
-        }
-        CHECK_EQ(grt_gc(), GRT_OK);
-    }
-    stop = 1;
-    grt_wg_done(&done);
-}
-
-static uint64_t stress_ms;
+static struct gc_stress stress = {0, 2000, &stop, &done};
 
 static void main_goroutine(void *arg) {
     (void)arg;
@@ -102,7 +89,7 @@ static void main_goroutine(void *arg) {
     CHECK_EQ(grt_go(deep_goroutine, 0), GRT_OK);
     while (!deep_goid) grt_yield();
     CHECK_EQ(grt_thread_start(&t, walker, 0), GRT_OK);
-    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_go(gc_stress_collector, &stress), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
     CHECK_EQ(grt_thread_join(t), GRT_OK);
     struct grt_gc_stats st;
@@ -123,6 +110,6 @@ static void main_goroutine(void *arg) {
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", SCANDONE_DEFAULT_MS);
+    stress.ms = t_env_u64(envp, "GRT_STRESS_MS", SCANDONE_DEFAULT_MS);
     return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
 }

@@ -34,7 +34,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "gc_tobj.h"
+#include "gc_stress.h"
 
 #define WORKERS 3
 #define DEPTH 60
@@ -252,20 +252,13 @@ static __attribute__((noinline)) void worker(void *arg) {
     grt_wg_done(&done);
 }
 
-static void collector(void *arg) {
-    uint64_t end = grt_nanotime() + *(uint64_t *)arg * 1000000ull;
-    while (grt_nanotime() < end) CHECK_EQ(grt_gc(), GRT_OK);
-    stop = 1;
-    grt_wg_done(&done);
-}
-
-static uint64_t stress_ms;
+static struct gc_stress stress = {0, 0, &stop, &done};
 
 static void main_goroutine(void *arg) {
     (void)arg;
     grt_wg_add(&done, WORKERS + 1);
     for (long i = 0; i < WORKERS; i++) CHECK_EQ(grt_go(worker, (void *)(uintptr_t)(i + 1)), GRT_OK);
-    CHECK_EQ(grt_go(collector, &stress_ms), GRT_OK);
+    CHECK_EQ(grt_go(gc_stress_collector, &stress), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
     struct grt_gc_stats st;
     CHECK_EQ(grt_gc_stats(&st), GRT_OK);
@@ -289,6 +282,6 @@ static void main_goroutine(void *arg) {
 int main(int argc, char **argv, char **envp) {
     (void)argc;
     (void)argv;
-    stress_ms = t_env_u64(envp, "GRT_STRESS_MS", 1000);
+    stress.ms = t_env_u64(envp, "GRT_STRESS_MS", 1000);
     return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1;
 }

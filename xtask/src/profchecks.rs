@@ -221,6 +221,25 @@ fn syscall(stacks: &Stacks) -> Result<String, String> {
     ))
 }
 
+/// Whether a sample has no callers to check: it names the trampoline (a problem, recorded)
+/// or is a pseudo-stack (the stack lock was held, or nothing to walk: it names no caller).
+fn nothing_to_check(s: &[String], n: i64, problems: &mut Vec<String>) -> bool {
+    if s.iter().any(|f| f.contains("grt_stack_barrier")) {
+        problems.push(format!("trampoline in {n} x {}", show(s)));
+        return true;
+    }
+    s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System")
+}
+
+/// At most five of the problems found, or Ok.
+fn verdict(mut problems: Vec<String>) -> Result<(), String> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.truncate(5);
+    Err(problems.join(" | "))
+}
+
 /// No sample names the trampoline, and each function of `want` (leaf first in a stack) is
 /// called from one of the callers it lists. A leaf sampled in its prologue or epilogue may
 /// lose its own caller (the first step from a signal never guesses): then its next frame
@@ -233,12 +252,7 @@ fn callers(stacks: &Stacks, want: &[(&str, &[&str])], must: &str) -> Result<Stri
     let (mut total, mut seen) = (0i64, 0i64);
     for (s, n) in stacks {
         total += n;
-        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
-            problems.push(format!("trampoline in {n} x {}", show(s)));
-            continue;
-        }
-        // A pseudo-stack (the stack lock was held, or nothing to walk) names no caller.
-        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+        if nothing_to_check(s, *n, &mut problems) {
             continue;
         }
         if s.iter().any(|f| f == must) {
@@ -258,10 +272,7 @@ fn callers(stacks: &Stacks, want: &[(&str, &[&str])], must: &str) -> Result<Stri
             }
         }
     }
-    if !problems.is_empty() {
-        problems.truncate(5);
-        return Err(problems.join(" | "));
-    }
+    verdict(problems)?;
     if seen == 0 {
         return Err(format!("none of the {total} samples is in {must}"));
     }
@@ -304,11 +315,7 @@ fn corpus(stacks: &Stacks) -> Result<String, String> {
     let (mut total, mut in_cmp) = (0i64, 0i64);
     for (s, n) in stacks {
         total += n;
-        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
-            continue;
-        }
-        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
-            problems.push(format!("trampoline in {n} x {}", show(s)));
+        if nothing_to_check(s, *n, &mut problems) {
             continue;
         }
         // An address outside every mapping, named by its address: a word that is no code.
@@ -346,10 +353,7 @@ fn corpus(stacks: &Stacks) -> Result<String, String> {
             }
         }
     }
-    if !problems.is_empty() {
-        problems.truncate(5);
-        return Err(problems.join(" | "));
-    }
+    verdict(problems)?;
     if in_cmp == 0 {
         return Err(format!("none of the {total} samples is under a comparator"));
     }
@@ -390,12 +394,7 @@ fn stkbar(stacks: &Stacks) -> Result<String, String> {
     let (mut walked, mut total) = (0i64, 0i64);
     for (s, n) in stacks {
         total += n;
-        if s.iter().any(|f| f.contains("grt_stack_barrier")) {
-            problems.push(format!("trampoline in {n} x {}", show(s)));
-            continue;
-        }
-        // A pseudo-stack (the stack lock was held, or nothing to walk) names no caller.
-        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+        if nothing_to_check(s, *n, &mut problems) {
             continue;
         }
         let mut in_rec = false;
@@ -419,10 +418,7 @@ fn stkbar(stacks: &Stacks) -> Result<String, String> {
             walked += n;
         }
     }
-    if !problems.is_empty() {
-        problems.truncate(5);
-        return Err(problems.join(" | "));
-    }
+    verdict(problems)?;
     if walked == 0 {
         return Err(format!(
             "none of the {total} samples walked the goroutine's recursion"

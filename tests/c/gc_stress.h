@@ -1,0 +1,35 @@
+/*
+ * The collector side of the stress tests (gc_scandone.c, gc_offstack.c, gc_sibcall.c,
+ * gc_fpless.c, tests/corpus/shapes.c): a goroutine that runs collections back to back for
+ * GRT_STRESS_MS milliseconds, optionally allocating garbage of the tracked objects' size
+ * between them (so that a slot freed by mistake is handed out again and overwritten), then
+ * tells the workers to stop.
+ */
+#ifndef GRT_TEST_GC_STRESS_H
+#define GRT_TEST_GC_STRESS_H
+
+#include "gc_tobj.h"
+
+struct gc_stress {
+    uint64_t ms;           /* how long */
+    unsigned junk;         /* garbage objects allocated before each cycle */
+    volatile int *stop;    /* set at the end */
+    grt_waitgroup *done;   /* and one grt_wg_done */
+};
+
+/* A goroutine body: arg is a struct gc_stress. */
+static void gc_stress_collector(void *arg) {
+    struct gc_stress *s = arg;
+    uint64_t end = grt_nanotime() + s->ms * 1000000ull;
+    while (grt_nanotime() < end) {
+        for (unsigned i = 0; i < s->junk; i++) {
+            uint64_t *junk = grt_alloc(sizeof(struct tobj));
+            for (unsigned k = 0; k < sizeof(struct tobj) / 8; k++) junk[k] = 0x5a5a5a5a5a5a5a5aull;
+        }
+        CHECK_EQ(grt_gc(), GRT_OK);
+    }
+    *s->stop = 1;
+    grt_wg_done(s->done);
+}
+
+#endif
