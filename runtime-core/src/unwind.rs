@@ -479,3 +479,43 @@ fn keeps_record<S: UnwindContextStorage<usize>>(row: &UnwindTableRow<usize, S>) 
         _ => Frame::NoRecord,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    /// One snapshot for the tests (they run on several threads; the table is one thread's).
+    fn setup() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(snapshot);
+    }
+
+    /// The return address of its own frame: a return into its caller, at a call.
+    #[inline(never)]
+    fn my_return_address() -> usize {
+        let fp = arch::frame_pointer();
+        // SAFETY: this function's own frame record (frame pointers are forced).
+        unsafe { arch::read_frame_record(fp).ret }
+    }
+
+    #[test]
+    fn a_function_with_frame_pointers_keeps_a_record_at_its_calls() {
+        setup();
+        let ret = my_return_address();
+        // This test function keeps a frame record (force-frame-pointers) and was compiled
+        // with unwind tables: the table says so at the call it just made.
+        assert_eq!(caller_frame(ret), Frame::Record);
+        // Asked again: the cached answer.
+        assert_eq!(caller_frame(ret), Frame::Record);
+        assert_eq!(frame_for_walk(ret), Frame::Record);
+    }
+
+    #[test]
+    fn an_address_in_no_image_is_unknown() {
+        setup();
+        let local = 0u64;
+        assert_eq!(caller_frame(&local as *const u64 as usize), Frame::Unknown);
+        assert_eq!(frame_for_walk(16), Frame::Unknown);
+    }
+}
