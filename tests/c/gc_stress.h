@@ -32,4 +32,17 @@ static void gc_stress_collector(void *arg) {
     grt_wg_done(s->done);
 }
 
+/* Fills *st and prints "covered:" with the collector's counters (every stress test reports
+ * the same ones); the test adds its own with t_put_kv and ends the line. */
+static void gc_stress_covered(struct grt_gc_stats *st) {
+    CHECK_EQ(grt_gc_stats(st), GRT_OK);
+    t_puts(1, "covered:");
+    t_put_kv("cycles", st->cycles);
+    t_put_kv("frames_scanned", st->frames_scanned);
+    t_put_kv("barriers_installed", st->barriers_installed);
+    t_put_kv("barriers_hit", st->barriers_hit);
+    t_put_kv("barriers_unprovable", st->barriers_unprovable);
+    t_put_kv("stacks_rescanned_whole", st->stacks_rescanned_whole);
+}
+
 #endif
