@@ -353,8 +353,10 @@ struct grt_gc_stats {
 int grt_gc_stats(struct grt_gc_stats *out);
 /* Before a longjmp (or any jump) from a goroutine's frames up to an outer frame whose stack
  * pointer is sp (the address of a local of the function that called setjmp will do): removes
- * the stack barriers in the frames the jump skips. GRT_EINVAL: sp not on the goroutine's
- * stack; GRT_ENOTG: not on a goroutine. */
+ * the stack barriers in the frames the jump skips, and keeps the collector from placing new
+ * ones there until the jump is done. A jump over barriered frames without it ends the program
+ * ("fatal error: stack barrier: ...") at the next return through a barrier above. GRT_EINVAL:
+ * sp not on the goroutine's stack; GRT_ENOTG: not on a goroutine. */
 int grt_gc_unwind(const void *sp);
 
 /* The write barrier (see THE RULE above). The store comes before the flag test, and the
