@@ -165,9 +165,10 @@ fn frameless_caller(
 /// Whether the frame-pointer register of a thread interrupted at `pc` starts a chain of frame
 /// records, by the unwind tables (`unwind::frame_at_pc_for_walk`): no if the function at pc
 /// saved it without keeping a record (it may hold data), or if the function has not touched
-/// it yet (it is the caller's) and the caller keeps no record at its call. The caller is
-/// found by its return address: `ret`, where the code at pc says it is, or where the unwind
-/// table says (the link register, or a word above sp).
+/// it yet (it is the caller's) and the caller keeps no record at its call. In that second
+/// case, also the caller's return address as the table locates it (the link register, or a
+/// word above sp), else where the code at pc says it is (`ret`, already through the
+/// barriers); none if it is a barrier's trampoline the code's reading did not resolve.
 fn fp_starts_chain(
     pc: usize,
     sp: usize,
@@ -175,19 +176,25 @@ fn fp_starts_chain(
     ret: Option<usize>,
     lo: usize,
     hi: usize,
-) -> bool {
+) -> (bool, Option<usize>) {
     use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame, RaLoc};
     match frame_at_pc_for_walk(pc) {
-        (Frame::NoRecord, _) => false,
+        (Frame::NoRecord, _) => (false, None),
         (Frame::CallersFp, ra) => {
-            let ret = ret.or(match ra {
+            let located = match ra {
                 RaLoc::Lr => lr,
                 RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
                 RaLoc::Unknown => None,
-            });
-            ret.is_none_or(|r| frame_for_walk(r) != Frame::NoRecord)
+            };
+            let caller = match located {
+                Some(r) if r == stkbar::stack_barrier_pc() => ret,
+                Some(r) => Some(r),
+                None => ret,
+            };
+            let chain = caller.is_none_or(|r| frame_for_walk(r) != Frame::NoRecord);
+            (chain, caller)
         }
-        _ => true,
+        _ => (true, None),
     }
 }
 
@@ -227,6 +234,7 @@ pub fn gentraceback(
         }
     }
     let mut raw_ret = None;
+    let mut took_caller = false;
     if pc != 0 && n < max {
         f(pc);
         n += 1;
@@ -234,6 +242,7 @@ pub fn gentraceback(
             if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur, &mut raw_ret) {
                 f(ret);
                 n += 1;
+                took_caller = true;
             }
         }
     }
@@ -241,8 +250,25 @@ pub fn gentraceback(
         if let Some(c) = cur.as_mut() {
             c.skip_popped(fp);
         }
-        if check_calls && !fp_starts_chain(pc, sp, lr, raw_ret, lo, hi) {
-            return n;
+        if check_calls {
+            let (chain, caller) = fp_starts_chain(pc, sp, lr, raw_ret, lo, hi);
+            // The unwind table located the caller where the code's own reading did not
+            // trust it (an indirect call into the function at pc, say): take it.
+            if !took_caller && pc != 0 && n < max {
+                if let Some(r) = caller.filter(|&r| r >= MIN_CODE_ADDR && after_call(r)) {
+                    let next = step(fp, lo, hi).map(|x| match cur.as_ref() {
+                        Some(c) => c.peek(x.ret, x.fp),
+                        None => x.ret,
+                    });
+                    if Some(r) != next {
+                        f(r);
+                        n += 1;
+                    }
+                }
+            }
+            if !chain {
+                return n;
+            }
         }
     }
     while n < max {
