@@ -13,46 +13,31 @@
  * few thousand iterations while cycles run back to back, and the frames check their own on
  * the way out. Runs GRT_STRESS_MS (default 1000 ms).
  */
+#define DEPTH 200
+#define GC_DEEP_MAX DEPTH
+#define GC_DEEP_TEST "gc_offstack"
 #include "gc_stress.h"
 
-#define DEPTH 200
-#define MASK 0xa5a5a5a5a5a5a5a5ull
-
-static uintptr_t masked[DEPTH + 1];
-static uint64_t serials[DEPTH + 1];
 static volatile int stop;
 static volatile unsigned long checks;
 static grt_context goroutine_ctx, side_ctx;
 static grt_stack side_stack;
 
-static void check_frames(void) {
-    for (int i = 0; i <= DEPTH; i++)
-        tobj_check("gc_offstack", " (frame)", (unsigned)i, (struct tobj *)(masked[i] ^ MASK),
-                   serials[i]);
-    checks++;
-}
-
 /* Runs on side_stack, on the goroutine's thread, until the collector goroutine is done. */
 static void side(void *arg) {
     (void)arg;
     for (unsigned long i = 0; !stop; i++) {
-        if (i % 4096 == 0) check_frames();
+        if (i % 4096 == 0) {
+            gc_deep_check();
+            checks++;
+        }
     }
     grt_context_switch(&side_ctx, &goroutine_ctx);
 }
 
-static __attribute__((noinline)) long deep(int n) {
-    struct tobj *volatile o = tobj_new();
-    uint64_t s = o->serial;
-    masked[n] = (uintptr_t)o ^ MASK;
-    serials[n] = s;
-    long r = 0;
-    if (n > 0)
-        r = deep(n - 1);
-    else
-        grt_context_switch(&goroutine_ctx, &side_ctx);
-    tobj_check("gc_offstack", " (frame)", (unsigned)n, o, s);
-    return r + 1;
+/* The bottom of the recursion: off to the other stack. */
+static void to_side(void) {
+    grt_context_switch(&goroutine_ctx, &side_ctx);
 }
 
 static grt_waitgroup done = GRT_WAITGROUP_INIT;
@@ -60,7 +45,7 @@ static grt_waitgroup done = GRT_WAITGROUP_INIT;
 static void deep_goroutine(void *arg) {
     (void)arg;
     grt_yield(); /* g.sched from here, before the recursion */
-    CHECK_EQ(deep(DEPTH), DEPTH + 1);
+    CHECK_EQ(gc_deep(DEPTH, to_side), DEPTH + 1);
     grt_wg_done(&done);
 }
 

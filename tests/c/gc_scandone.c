@@ -16,56 +16,34 @@
  * collector had to rescan a stack whole (grt_gc_stats.stacks_rescanned_whole), which must
  * happen: otherwise the test did not reach the case.
  */
-#include "gc_stress.h"
-
 #define DEPTH 600
+#define GC_DEEP_MAX DEPTH
+#define GC_DEEP_TEST "gc_scandone"
+#include "gc_stress.h"
 
 #ifndef SCANDONE_DEFAULT_MS
 #define SCANDONE_DEFAULT_MS 1000
 #endif
-/* Frames' objects, masked so that this table is no root: the bottom frame checks them all
- * every few milliseconds, so a loss is caught while the run goes on. */
-#define MASK 0xa5a5a5a5a5a5a5a5ull
 
 static volatile int stop;
 static volatile uint64_t deep_goid;
 static volatile unsigned long walks;
-static uintptr_t masked[DEPTH + 1];
-static uint64_t serials[DEPTH + 1];
 
-static void check_frames(void) {
-    for (int i = 0; i <= DEPTH; i++)
-        tobj_check("gc_scandone", " (frame)", (unsigned)i, (struct tobj *)(masked[i] ^ MASK),
-                   serials[i]);
-}
-
+/* The bottom frame checks every frame's object every few milliseconds, so a loss is caught
+ * while the run goes on. */
 static void bottom(void) {
     deep_goid = grt_goid();
     while (!stop) {
         grt_sleep_ns(200000); /* parked: scanned with barriers, then held */
-        check_frames();
+        gc_deep_check();
     }
-}
-
-static __attribute__((noinline)) long deep(int n) {
-    struct tobj *volatile o = tobj_new();
-    uint64_t s = o->serial;
-    masked[n] = (uintptr_t)o ^ MASK;
-    serials[n] = s;
-    long r = 0;
-    if (n > 0)
-        r = deep(n - 1);
-    else
-        bottom();
-    tobj_check("gc_scandone", " (frame)", (unsigned)n, o, s);
-    return r + 1;
 }
 
 static grt_waitgroup done = GRT_WAITGROUP_INIT;
 
 static void deep_goroutine(void *arg) {
     (void)arg;
-    CHECK_EQ(deep(DEPTH), DEPTH + 1);
+    CHECK_EQ(gc_deep(DEPTH, bottom), DEPTH + 1);
     grt_wg_done(&done);
 }
 

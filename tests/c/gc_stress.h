@@ -45,4 +45,35 @@ static void gc_stress_covered(struct grt_gc_stats *st) {
     t_put_kv("stacks_rescanned_whole", st->stacks_rescanned_whole);
 }
 
+/* Objects only the frames of a recursion hold: gc_deep(n, bottom) recurses n frames, each
+ * with a tracked object in a volatile local that it checks on the way out, and calls bottom()
+ * at the end. The objects are also recorded masked (so the table is no root), so that
+ * gc_deep_check() can check them all from the bottom or from elsewhere while the run goes on.
+ * The test defines GC_DEEP_MAX (the deepest n) and GC_DEEP_TEST (its name) first. */
+#ifdef GC_DEEP_MAX
+#define GC_DEEP_MASK 0xa5a5a5a5a5a5a5a5ull
+static uintptr_t gc_deep_masked[GC_DEEP_MAX + 1];
+static uint64_t gc_deep_serials[GC_DEEP_MAX + 1];
+
+static void gc_deep_check(void) {
+    for (int i = 0; i <= GC_DEEP_MAX; i++)
+        tobj_check(GC_DEEP_TEST, " (frame)", (unsigned)i,
+                   (struct tobj *)(gc_deep_masked[i] ^ GC_DEEP_MASK), gc_deep_serials[i]);
+}
+
+static __attribute__((noinline)) long gc_deep(int n, void (*bottom)(void)) {
+    struct tobj *volatile o = tobj_new();
+    uint64_t s = o->serial;
+    gc_deep_masked[n] = (uintptr_t)o ^ GC_DEEP_MASK;
+    gc_deep_serials[n] = s;
+    long r = 0;
+    if (n > 0)
+        r = gc_deep(n - 1, bottom);
+    else
+        bottom();
+    tobj_check(GC_DEEP_TEST, " (frame)", (unsigned)n, o, s);
+    return r + 1;
+}
+#endif
+
 #endif
