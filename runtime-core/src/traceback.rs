@@ -221,6 +221,7 @@ pub fn gentraceback(
     let mut pc = pc;
     let mut signal_step = flags & TRACE_FROM_SIGNAL != 0;
     let check_calls = flags & TRACE_CHECK_CALLS != 0;
+    let mut from_trampoline = false;
     if pc != 0 && arch::in_stack_barrier(pc) {
         // Between a return and the jump to the real caller: report the caller, whose frame
         // pointer is already restored.
@@ -228,6 +229,7 @@ pub fn gentraceback(
             (_, Some(real)) => {
                 pc = real;
                 signal_step = false;
+                from_trampoline = true;
             }
             (Some(g), None) => stkbar::inconsistent_trampoline(g, sp),
             (None, None) => return 0,
@@ -269,6 +271,13 @@ pub fn gentraceback(
             if !chain {
                 return n;
             }
+        }
+    } else if from_trampoline && check_calls {
+        // The function the trampoline returns into may keep data in its frame pointer (the
+        // register is already its own): the same start check, at the pc it resumes at. (Its
+        // link register is the trampoline's scratch: no caller from there.)
+        if !fp_starts_chain(pc, sp, None, None, lo, hi).0 {
+            return n;
         }
     }
     while n < max {
