@@ -229,7 +229,8 @@ int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
 /*
  * SIGPROF sampling of CPU time, by frame pointers (build your code with
  * -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer, and -mbranch-protection=none on
- * aarch64). Every M (goroutine thread) gets its own CPU-time timer
+ * aarch64), and through frames without them (glibc's, a unit built with
+ * -fomit-frame-pointer) by the binaries' unwind tables (.eh_frame). Every M (goroutine thread) gets its own CPU-time timer
  * (timer_create(CLOCK_THREAD_CPUTIME_ID)); where that is unavailable, setitimer(ITIMER_PROF).
  * A sample records the interrupted goroutine's stack (from where it entered grt_cgocall or a
  * system call when it is in one), its goroutine id, thread and time.
@@ -241,7 +242,10 @@ int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
  * goroutine threads (Ms) are sampled; other threads (grt_main's caller, the program's own)
  * are not. GRT_EINVAL: bad hz or NULL/empty path; GRT_EBUSY: already profiling, or (setitimer
  * fallback) the program's own ITIMER_PROF is armed; GRT_ESYS: cannot create the file,
- * install the handler or arm a timer (message on stderr).
+ * install the handler or arm a timer (message on stderr). The shared libraries loaded at
+ * the start stay loaded until grt_prof_stop (the handler reads their code and unwind tables:
+ * a dlclose meanwhile takes effect then); frames in a library loaded later end a sample's
+ * stack.
  *
  * grt_prof_stop(): stop, then write the profile to path: gzip-compressed profile.proto
  * (sample types samples/count and cpu/nanoseconds, mappings from /proc/self/maps), read by

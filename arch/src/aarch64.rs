@@ -436,6 +436,9 @@ pub const DWARF_RA: u16 = 30;
 /// x29 to the x29/x30 pair it just stored; with -fomit-frame-pointer it pairs x30 with
 /// another register instead (clang computes the CFA from x29).
 pub const RECORD_WITH_SP_CFA: bool = true;
+/// Where a frame record's CFA is, from the record (x29): it varies (gcc stores the pair at
+/// the bottom of the frame, clang at the top), so the function's unwind row says.
+pub const RECORD_CFA_OFFSET: Option<usize> = None;
 
 /// Bytes before a return address that [`ends_with_call`] looks at.
 pub const CALL_SCAN_BYTES: usize = 4;

@@ -428,6 +428,9 @@ pub const DWARF_RA: u16 = 16;
 /// Whether a function whose unwind row computes the CFA from sp can still keep a frame record
 /// at its frame pointer: on x86_64 a function that keeps one says so with `CFA = rbp + 16`.
 pub const RECORD_WITH_SP_CFA: bool = false;
+/// Where a frame record's CFA is, from the record (rbp): `push rbp; mov rbp, rsp` leaves rbp
+/// 16 bytes below the CFA, always.
+pub const RECORD_CFA_OFFSET: Option<usize> = Some(16);
 
 /// Bytes before a return address that [`ends_with_call`] looks at (the longest call:
 /// a REX prefix, `ff`, ModRM, SIB and a 32-bit displacement).

@@ -13,6 +13,7 @@ const AT_NULL: usize = 0;
 const AT_PHDR: usize = 3;
 const AT_PHNUM: usize = 5;
 const AT_PAGESZ: usize = 6;
+const AT_SYSINFO_EHDR: usize = 33;
 const AT_MINSIGSTKSZ: usize = 51;
 
 /// The values grt uses.
@@ -22,6 +23,8 @@ pub struct Auxv {
     pub minsigstksz: usize,
     pub phdr: usize,
     pub phnum: usize,
+    /// Where the kernel mapped the vDSO (mapped for the life of the process).
+    pub sysinfo_ehdr: usize,
 }
 
 static AUXV: Once<Auxv> = Once::new();
@@ -37,6 +40,7 @@ impl Auxv {
                 AT_PHNUM => a.phnum = v,
                 AT_PAGESZ => a.pagesz = v,
                 AT_MINSIGSTKSZ => a.minsigstksz = v,
+                AT_SYSINFO_EHDR => a.sysinfo_ehdr = v,
                 _ => {}
             }
         }

@@ -2,11 +2,15 @@
 //! ask "is this address code?" and read instructions without faulting.
 //!
 //! Two tables:
-//! - the main executable's code segments (its PT_LOAD + PF_X program headers, found through
-//!   `AT_PHDR`): mapped for the life of the process, so the handler reads them directly;
-//! - every executable mapping of /proc/self/maps (shared libraries, the vDSO): these may be
+//! - code read in place: the main executable's code segments (its PT_LOAD + PF_X program
+//!   headers, found through `AT_PHDR`), mapped for the life of the process, and, in the
+//!   profiler's snapshot, the code segments of the libraries the profiler holds loaded while
+//!   it runs (`unwind::profiler_snapshot`: a library the program closes meanwhile stays
+//!   mapped until the profiler stops);
+//! - every executable mapping of /proc/self/maps (other libraries, the vDSO): these may be
 //!   unmapped after the snapshot (dlclose), so the handler reads them only through
-//!   `process_vm_readv` on itself, which fails with EFAULT instead of faulting.
+//!   `process_vm_readv` on itself, which fails with EFAULT instead of faulting (and where
+//!   that call is refused, under qemu-user or a seccomp policy, is not read at all).
 //!
 //! The profiler takes a snapshot ([`PROFILER`]) when it starts; the collector keeps one of its
 //! own ([`COLLECTOR`]) to check return addresses before it places stack barriers. The handler uses it to decide whether an
@@ -25,8 +29,9 @@ use crate::{auxv, maps, sys};
 
 /// Executable mappings kept; later ones are not known.
 pub const MAX_RANGES: usize = 512;
-/// Code segments of the main executable kept.
-const MAX_STABLE: usize = 16;
+/// Code segments read in place kept: the main executable's, and the libraries' the
+/// profiler holds loaded while it runs (`unwind::profiler_snapshot`).
+const MAX_STABLE: usize = 16 + 256;
 
 struct Table<const N: usize>(core::cell::UnsafeCell<[(usize, usize); N]>);
 // SAFETY: written only while no reader runs (module comment), then published by a length.
@@ -83,6 +88,12 @@ impl CodeMap {
 
     /// Re-reads the code mappings. Ordinary code only, while no reader uses this snapshot.
     pub fn snapshot(&self) {
+        self.snapshot_with(|_| {})
+    }
+
+    /// [`CodeMap::snapshot`], with more ranges that stay mapped while this snapshot is used
+    /// (`extra` calls its argument with each).
+    pub fn snapshot_with(&self, extra: impl FnOnce(&mut dyn FnMut(usize, usize))) {
         self.len.store(0, Ordering::Release);
         self.stable_len.store(0, Ordering::Release);
         // SAFETY: no reader runs (module comment); we are the only writer.
@@ -94,6 +105,12 @@ impl CodeMap {
                 ns += 1;
             }
             Ok(())
+        });
+        extra(&mut |lo, hi| {
+            if ns < MAX_STABLE && lo < hi {
+                st[ns] = (lo, hi);
+                ns += 1;
+            }
         });
         st[..ns].sort_unstable();
         let mut n = 0;
@@ -167,9 +184,10 @@ fn find_in(t: &[(usize, usize)], addr: usize) -> Option<(usize, usize)> {
     (i > 0 && addr < t[i - 1].1).then(|| t[i - 1])
 }
 
-/// Re-reads the profiler's snapshot. Ordinary code only, while no handler uses it.
+/// Re-reads the profiler's snapshot, with the libraries the profiler holds loaded read in
+/// place (after `unwind::profiler_snapshot`). Ordinary code only, while no handler uses it.
 pub fn snapshot() {
-    PROFILER.snapshot()
+    PROFILER.snapshot_with(|add| crate::unwind::for_each_profiler_segment(add))
 }
 
 /// The known code range `[lo, hi)` that holds `addr` (the profiler's snapshot).
@@ -192,7 +210,10 @@ pub fn read_array<const N: usize>(addr: usize) -> Option<[u8; N]> {
 pub fn snapshot_for_tests() {
     extern crate std;
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(snapshot);
+    ONCE.call_once(|| {
+        crate::unwind::profiler_snapshot_for_tests();
+        snapshot()
+    });
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! # How it works
 //!
 //! `grt_prof_start(hz, path)` creates the output file (so a bad path fails at once), takes a
-//! snapshot of the code mappings (codemap.rs), installs the SIGPROF handler (sigprof.rs)
+//! snapshot of the code mappings (codemap.rs) and copies of the libraries' unwind tables
+//! (unwind.rs: walks go through frame-pointer-less frames with them), installs the SIGPROF handler (sigprof.rs)
 //! through the raw `rt_sigaction` with grt's restorer, and arms the timers:
 //!
 //! - normally one `timer_create` per M on that thread's CPU-time clock, delivered to that
@@ -388,6 +389,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
     // Anything left from an earlier run was drained by its stop.
     buffer().drain(|_| {});
     buffer().reset_lost();
+    crate::unwind::profiler_snapshot();
     codemap::snapshot();
     #[cfg(feature = "testhooks")]
     crate::testhooks::init();
@@ -404,6 +406,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
         c.store(0, Ordering::Relaxed);
     }
     if let Err(e) = signals::install_with_mask(SIGPROF, sigprof_handler, SIGPROF_HANDLER_MASK) {
+        crate::unwind::profiler_release();
         sys::close(fd);
         return report(
             GRT_ESYS,
@@ -437,6 +440,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
             if let Err(e) =
                 signals::install_with_mask(SIGPROF, sigprof_handler, SIGPROF_HANDLER_MASK)
             {
+                crate::unwind::profiler_release();
                 sys::close(fd);
                 return report(
                     GRT_ESYS,
@@ -460,6 +464,7 @@ fn start_locked(f: &str, hz: i64, path: &[u8], from_env: bool) -> i32 {
         };
         if let Some((code, errno)) = err {
             teardown(mode);
+            crate::unwind::profiler_release();
             sys::close(fd);
             return if code == GRT_EBUSY {
                 report(
@@ -558,6 +563,8 @@ fn stop_locked(f: &str) -> i32 {
     }
     let st = state();
     teardown(mode);
+    // No handler runs any more: the libraries held for them may go.
+    crate::unwind::profiler_release();
     let fd = core::mem::replace(&mut st.fd, -1);
     st.from_env = false;
     if sys::getpid() != st.pid {

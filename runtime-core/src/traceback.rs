@@ -20,6 +20,13 @@
 //! fixed offset from sp (x86_64). That caller is added unless it is what the fp chain gives
 //! next anyway.
 //!
+//! With [`TRACE_CHECK_CALLS`] (the profiler) the unwind tables say where the frame-pointer
+//! chain cannot be followed: a caller that keeps no frame record at its call, or an
+//! interrupted function that keeps data in the register. The walk then takes unwind steps
+//! (`unwind_steps`: the CFA, return address and caller's frame pointer by the function's
+//! row, every read inside `[lo, hi)`) until a caller that keeps a record, and goes on along
+//! the chain from the frame pointer the steps restored.
+//!
 //! Jumping between stacks (signal or system stack to the goroutine's, `syscallpc`) is the
 //! caller's business: sigprof.rs walks each stack with its own bounds.
 //!
@@ -54,9 +61,8 @@ pub const TRACE_FROM_SIGNAL: u32 = 1;
 /// Frame-pointer-less code (glibc's) keeps data in the frame-pointer register, so past such
 /// a frame the "chain" may be any words of the stack; the profiler must never report them as
 /// callers.
-/// And a caller whose unwind table says it keeps no frame record at the call ends the walk
-/// after it (`unwind::frame_for_walk`: what the collector has looked up, and the executable's
-/// own tables).
+/// And past a caller whose unwind table says it keeps no frame record at the call, the walk
+/// goes on by unwind steps (`unwind::frame_for_walk`, `unwind::rule_for_walk`), or ends.
 pub const TRACE_CHECK_CALLS: u32 = 2;
 
 /// Return addresses below this are garbage (the first page is never mapped), and would clash
@@ -198,6 +204,108 @@ fn fp_starts_chain(
     }
 }
 
+/// The registers an unwind step starts from: the function's address (an interrupted pc, or
+/// a return address into it), its sp and fp, and at an interrupted pc the link register.
+#[derive(Clone, Copy)]
+struct Regs {
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    lr: Option<usize>,
+    at_pc: bool,
+}
+
+/// Steps by the unwind tables through frames that keep no frame record, from `r` (whose pc
+/// is already reported), reporting each caller, until one that keeps a record, or whose
+/// table is unknown: returns its frame pointer (restored by the steps: the register's value
+/// in that function) and its address, to go on along the frame-pointer chain. None where no
+/// rule covers a frame, a value is not on the stack, or a return address is not proven (in
+/// known code, right after a call): the walk ends there. A trampoline's address ends it too:
+/// the collector places no barrier above a frame it cannot prove, so one here means the walk
+/// has lost its way.
+fn unwind_steps(
+    mut r: Regs,
+    hi: usize,
+    n: &mut usize,
+    max: usize,
+    f: &mut impl FnMut(usize),
+) -> Option<(usize, usize)> {
+    use crate::unwind::{frame_for_walk, rule_for_walk, Frame, Loc};
+    while *n < max {
+        let rule = rule_for_walk(r.pc, r.at_pc)?;
+        let base = if rule.cfa_from_fp { r.fp } else { r.sp };
+        let cfa = base.checked_add_signed(rule.cfa_off as isize)?;
+        // The caller's sp at the call: above this frame's sp (at an interrupted pc of an
+        // aarch64 function that has pushed nothing, sp itself), inside the stack.
+        if cfa < r.sp || (cfa == r.sp && !r.at_pc) || cfa > hi {
+            return None;
+        }
+        let word = |o: i16| {
+            cfa.checked_add_signed(o as isize)
+                .and_then(|a| stack_word(a, r.sp, hi))
+        };
+        let ret = match rule.ra {
+            Loc::Same => r.lr?,
+            Loc::Cfa(o) => word(o)?,
+        };
+        let fp = match rule.fp {
+            Loc::Same => r.fp,
+            Loc::Cfa(o) => word(o)?,
+        };
+        if ret == stkbar::stack_barrier_pc() || ret < MIN_CODE_ADDR || !after_call(ret) {
+            return None;
+        }
+        f(ret);
+        *n += 1;
+        match frame_for_walk(ret) {
+            Frame::NoRecord => {
+                r = Regs {
+                    pc: ret,
+                    sp: cfa,
+                    fp,
+                    lr: None,
+                    at_pc: false,
+                }
+            }
+            _ => return (fp >= cfa).then_some((fp, ret)),
+        }
+    }
+    None
+}
+
+/// The CFA of the function at `pc` whose frame record is at `fp`: the sp its caller had at
+/// the call (for an unwind step into a caller that keeps no record).
+fn record_cfa(fp: usize, pc: usize, at_pc: bool) -> Option<usize> {
+    if let Some(off) = arch::RECORD_CFA_OFFSET {
+        return fp.checked_add(off);
+    }
+    match crate::unwind::rule_for_walk(pc, at_pc)?.fp {
+        crate::unwind::Loc::Cfa(o) if o < 0 => fp.checked_add(o.unsigned_abs() as usize),
+        _ => None,
+    }
+}
+
+/// Whether a walk from a signal at `pc` must start with unwind steps: the function at pc
+/// keeps data in its frame-pointer register, or has not touched it yet and its caller (where
+/// the table locates the return address) keeps no record.
+fn leaf_unwinds(pc: usize, sp: usize, lr: Option<usize>, lo: usize, hi: usize) -> bool {
+    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame, RaLoc};
+    match frame_at_pc_for_walk(pc) {
+        (Frame::NoRecord, _) => true,
+        (Frame::CallersFp, ra) => {
+            let caller = match ra {
+                RaLoc::Lr => lr,
+                RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
+                RaLoc::Unknown => None,
+            };
+            caller.is_some_and(|r| {
+                r != stkbar::stack_barrier_pc() && frame_for_walk(r) == Frame::NoRecord
+            })
+        }
+        _ => false,
+    }
+}
+
 /// Walks from (pc, sp, fp[, lr]) within `[lo, hi)`, calling `f` for each frame: `pc` first
 /// (when not 0), then return addresses, at most `max`. Returns how many frames were visited.
 /// `g`: the goroutine whose stack this is, when it may carry stack barriers (its stack lock
@@ -236,15 +344,45 @@ pub fn gentraceback(
         }
     }
     let mut raw_ret = None;
-    let mut took_caller = false;
+    let mut took_caller = None;
+    // The function whose frame record is at fp (its address, and whether that is an
+    // interrupted pc): where an unwind step into a caller without a record starts.
+    let mut frame_pc = (pc, signal_step);
+    // Past unwind steps: no barrier can follow (see `unwind_steps`).
+    let mut past_unwind = false;
     if pc != 0 && n < max {
         f(pc);
         n += 1;
+        if signal_step && check_calls && leaf_unwinds(pc, sp, lr, lo, hi) {
+            if let Some(c) = cur.as_mut() {
+                c.skip_popped(fp);
+            }
+            let regs = Regs {
+                pc,
+                sp,
+                fp,
+                lr,
+                at_pc: true,
+            };
+            let before = n;
+            match unwind_steps(regs, hi, &mut n, max, &mut f) {
+                Some((next_fp, at)) => {
+                    fp = next_fp;
+                    frame_pc = (at, false);
+                    past_unwind = true;
+                    signal_step = false;
+                }
+                None if n > before => return n,
+                // No rule at pc: the code's own reading below, as without tables.
+                None => {}
+            }
+        }
         if signal_step && n < max {
             if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur, &mut raw_ret) {
                 f(ret);
                 n += 1;
-                took_caller = true;
+                took_caller = Some(ret);
+                frame_pc = (ret, false);
             }
         }
     }
@@ -256,7 +394,7 @@ pub fn gentraceback(
             let (chain, caller) = fp_starts_chain(pc, sp, lr, raw_ret, lo, hi);
             // The unwind table located the caller where the code's own reading did not
             // trust it (an indirect call into the function at pc, say): take it.
-            if !took_caller && pc != 0 && n < max {
+            if took_caller.is_none() && pc != 0 && n < max {
                 if let Some(r) = caller.filter(|&r| r >= MIN_CODE_ADDR && after_call(r)) {
                     let next = step(fp, lo, hi).map(|x| match cur.as_ref() {
                         Some(c) => c.peek(x.ret, x.fp),
@@ -265,6 +403,7 @@ pub fn gentraceback(
                     if Some(r) != next {
                         f(r);
                         n += 1;
+                        frame_pc = (r, false);
                     }
                 }
             }
@@ -285,6 +424,9 @@ pub fn gentraceback(
             stkbar::widen_for_teeth(n);
         }
         let Some(rec) = step(fp, lo, hi) else { break };
+        if past_unwind && rec.ret == stkbar::stack_barrier_pc() {
+            break;
+        }
         let ret = match cur.as_mut() {
             Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret, rec.fp) {
                 Ok(r) => r,
@@ -299,14 +441,34 @@ pub fn gentraceback(
         f(ret);
         n += 1;
         // The caller keeps no frame record at this call (its unwind table says so): its
-        // frame pointer, saved in the record just read, may be data. Stop here.
+        // frame pointer, saved in the record just read, may be data. Go on by its unwind
+        // table from the sp it had at the call (this frame's CFA), or stop.
         if check_calls && crate::unwind::frame_for_walk(ret) == crate::unwind::Frame::NoRecord {
-            break;
+            let Some(cfa) = record_cfa(fp, frame_pc.0, frame_pc.1) else {
+                break;
+            };
+            let regs = Regs {
+                pc: ret,
+                sp: cfa,
+                fp: rec.fp,
+                lr: None,
+                at_pc: false,
+            };
+            match unwind_steps(regs, hi, &mut n, max, &mut f) {
+                Some((next_fp, at)) if next_fp > fp => {
+                    fp = next_fp;
+                    frame_pc = (at, false);
+                    past_unwind = true;
+                    continue;
+                }
+                _ => break,
+            }
         }
         if rec.fp <= fp {
             break; // 0 ends the chain; anything else not above fp is garbage
         }
         fp = rec.fp;
+        frame_pc = (ret, false);
     }
     n
 }
@@ -511,6 +673,79 @@ mod tests {
             let n = walk(1, start, base, base + 4096, 64, |_| {});
             assert!(n <= 64);
         }
+    }
+
+    // ---- Through glibc's frame-pointer-less qsort, by the unwind tables ----
+
+    extern "C" {
+        fn qsort(
+            base: *mut core::ffi::c_void,
+            n: usize,
+            size: usize,
+            cmp: extern "C" fn(*const core::ffi::c_void, *const core::ffi::c_void) -> i32,
+        );
+    }
+
+    std::thread_local! {
+        /// (hi bound for the walk, the walk's frames, whether the comparator walked yet)
+        static QSORT_WALK: core::cell::RefCell<(usize, Vec<usize>)> =
+            const { core::cell::RefCell::new((0, Vec::new())) };
+    }
+
+    #[inline(never)]
+    extern "C" fn walking_cmp(a: *const core::ffi::c_void, b: *const core::ffi::c_void) -> i32 {
+        // SAFETY: qsort passes pointers into the u64 array below.
+        let (x, y) = unsafe { (*(a as *const u64), *(b as *const u64)) };
+        QSORT_WALK.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.1.is_empty() {
+                let fp = arch::frame_pointer();
+                let hi = w.0;
+                let mut frames = Vec::new();
+                gentraceback(
+                    walking_cmp as *const () as usize + 1,
+                    0,
+                    fp,
+                    None,
+                    fp,
+                    hi,
+                    TRACE_CHECK_CALLS,
+                    MAX_FRAMES,
+                    None,
+                    |pc| frames.push(pc),
+                );
+                w.1 = frames;
+            }
+        });
+        x.cmp(&y) as i32
+    }
+
+    /// Calls qsort: a function with a frame record whose callee (glibc) keeps none.
+    #[inline(never)]
+    fn sort_with_qsort(v: &mut [u64]) {
+        // SAFETY: a valid array of u64 and a comparator for it.
+        unsafe { qsort(v.as_mut_ptr().cast(), v.len(), 8, walking_cmp) };
+        core::hint::black_box(v);
+    }
+
+    #[test]
+    fn walks_through_a_library_without_frame_pointers_by_its_unwind_table() {
+        crate::codemap::snapshot_for_tests();
+        crate::unwind::profiler_snapshot_for_tests();
+        let top = 0u64;
+        let hi = core::hint::black_box(&top) as *const u64 as usize;
+        QSORT_WALK.with(|w| *w.borrow_mut() = (hi, Vec::new()));
+        let mut v: Vec<u64> = (0..64u64).map(|i| (i * 7919) % 64).collect();
+        sort_with_qsort(&mut v);
+        let frames = QSORT_WALK.with(|w| w.borrow().1.clone());
+        // The comparator's caller is qsort's code; the walk must go on through it, by the
+        // tables, to the function that called qsort: a return address inside it.
+        let f = sort_with_qsort as *const () as usize;
+        assert!(
+            frames.iter().skip(1).any(|&r| r > f && r < f + 512),
+            "no return into sort_with_qsort ({f:#x}) in {frames:x?}"
+        );
+        assert!(frames.len() >= 4, "{frames:x?}");
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //! | `syscall` | tests/c/prof_syscall.c: samples of C code under `grt_cgocall` continue `c_burn, grt_cgocall, cgo_caller, cgo_main`; samples in a system call made between grt_entersyscall and grt_exitsyscall continue `sys_caller, sys_main` after the leaf |
 //! | `stkbar` | tests/c/gc_race_*.c: no frame is the stack-barrier trampoline (`grt_stack_barrier`); inside the goroutine's recursion every `race_rec` is called from `race_rec` or `race_worker` (a stale barrier value would show a foreign caller); some samples walked the recursion |
 //! | `sibcall` | tests/c/gc_sibcall.c: no trampoline; every frame of the test's own functions has its real caller (`step` from `tail_caller`, `tail_callee` from `outer`: `tail_caller` is gone once it sibling-called, `outer` from `worker`); some samples are inside `tail_callee` |
-//! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which, if the walk goes on at all, is called from `outer`: a data word is never reported as a caller |
+//! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which is called from `outer`: the walk goes on through it by its unwind table, every time, and a data word is never reported as a caller |
 //! | `windows` | tests/c/gc_windows.c: samples in each epilogue or sibling-call window name `win_caller` as the window function's caller (a sibling callee's too: the frame that called it is gone), never the trampoline |
 //! | `gc` | tests/c/prof_gc.c: at least half of the samples are the collector thread's, `[pc, grt.GC]`, and at least half of those have their pc in grt's own code (the collector's CPU time shows in the profile) |
-//! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; `nofp_level` (no frame record) may lose its own caller, one frame; a shape's caller is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library (and the library from the shape that called it); `worker` from the goroutine's entry; some samples are in the comparators' descent |
+//! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; a shape's caller (and `nofp_level`'s, which keeps no frame record: the walk goes through it by its unwind table) is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library, and the library's frame-pointer-less frames lead back to the shape that called it (unless the sample's 64 frames end first); `worker` from the goroutine's entry; some samples are in the comparators' descent |
 //! | `any` | the file is a valid profile with samples |
 //! | `valid` | the file is a valid profile (maybe without samples) |
 
@@ -23,6 +23,9 @@ use crate::pprof::Profile;
 use crate::symbolize::symbolized_stacks;
 
 type Stacks = Vec<(Vec<String>, i64)>;
+
+/// Frames a sample keeps at most (profbuf.rs's MAX_STACK).
+const SAMPLE_FRAMES: usize = 64;
 
 /// The function that calls a goroutine's entry function.
 const GOROUTINE_ENTRY: &str = "grt::proc::goroutine_main";
@@ -74,7 +77,30 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
                 ("worker", &[GOROUTINE_ENTRY]),
             ],
             "cb",
-        ),
+        )
+        .and_then(|s| {
+            // Through the frame-pointer-less frame, every time: nothing ends at it.
+            let mut cut = Vec::new();
+            for (st, n) in &stacks {
+                if let Some(i) = st.iter().position(|f| f == "fpless_call") {
+                    if !has_run(
+                        &st[i..],
+                        &["fpless_call", "outer", "worker", GOROUTINE_ENTRY],
+                    ) {
+                        cut.push(format!("{n} x {}", show(st)));
+                    }
+                }
+            }
+            cut.truncate(5);
+            if cut.is_empty() {
+                Ok(format!("{s}; every walk went on through fpless_call"))
+            } else {
+                Err(format!(
+                    "walks that did not go on through fpless_call: {}",
+                    cut.join(" | ")
+                ))
+            }
+        }),
         "windows" => callers(
             &stacks,
             &[
@@ -296,12 +322,7 @@ fn corpus(stacks: &Stacks) -> Result<String, String> {
         c.starts_with("shape_") || c.starts_with("cmp_") || c == "nofp_level" || c == "worker"
     };
     let ok = |f: &str, c: &str| -> bool {
-        if f == "nofp_level" {
-            // No frame record: the walk goes on from the record of the frame that called it
-            // (level's caller, level having tail-called it), so its own caller is lost, one
-            // frame, until grt unwinds with the unwind tables. Never a data word (above).
-            ours(c) || c == GOROUTINE_ENTRY
-        } else if f == "level" || f.starts_with("shape_") {
+        if f == "level" || f.starts_with("shape_") || f == "nofp_level" {
             c == "level" || calls_level(c)
         } else if f.starts_with("cmp_") {
             !ours(c)
@@ -346,10 +367,18 @@ fn corpus(stacks: &Stacks) -> Result<String, String> {
                 "cmp_bsearch" => "shape_bsearch",
                 _ => continue,
             };
-            if let Some(next_ours) = s[i + 1..].iter().find(|g| ours(g)) {
-                if next_ours != want {
+            match s[i + 1..].iter().find(|g| ours(g)) {
+                Some(next_ours) if next_ours != want => {
                     problems.push(format!("{f} reached from {next_ours}: {n} x {}", show(s)));
                 }
+                // The sample's frames ran out (64, more with inlined frames shown).
+                None if s.len() < SAMPLE_FRAMES => {
+                    problems.push(format!(
+                        "{f}: the walk ended in the library: {n} x {}",
+                        show(s)
+                    ));
+                }
+                _ => {}
             }
         }
     }
