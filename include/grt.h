@@ -352,15 +352,20 @@ struct grt_gc_stats {
                                      (frame-pointer-less code keeps data in the frame pointer) */
     uint64_t scan_ns;            /* time in concurrent stack scans (old barriers out, words
                                     collected, frames checked, new barriers in), total */
+    uint64_t barriers_jumped;    /* barriers whose frames a jump discarded without
+                                    grt_gc_unwind (a longjmp in a library): passed over by
+                                    the trampoline, or dropped by a scan */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);
 /* Before a longjmp (or any jump) from a goroutine's frames up to an outer frame whose stack
  * pointer is sp (the address of a local of the function that called setjmp will do): removes
  * the stack barriers in the frames the jump skips, and keeps the collector from placing new
- * ones there until the jump is done. A jump over barriered frames without it ends the program
- * ("fatal error: stack barrier: ...") at the next return through a barrier above. GRT_EINVAL:
- * sp not on the goroutine's stack; GRT_ENOTG: not on a goroutine. */
+ * ones there until the jump is done. A jump without it (a library's own longjmp, say) is
+ * safe too: the next return through a barrier above passes over the skipped ones, and mark
+ * termination finds them off the frame chain (or, when it cannot tell, rescans the whole
+ * stack); grt_gc_stats counts them in barriers_jumped. grt_gc_unwind only keeps that rescan
+ * short. GRT_EINVAL: sp not on the goroutine's stack; GRT_ENOTG: not on a goroutine. */
 int grt_gc_unwind(const void *sp);
 
 /* The write barrier (see THE RULE above). The store comes before the flag test, and the

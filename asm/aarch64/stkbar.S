@@ -41,7 +41,8 @@
  * written there at any time). Register roles:
  *
  *      x16   the thread pointer, then m, then g = m->curg (on every branch to the failure path)
- *      x17   the offset of grt_tls, then pos, then e->saved_fp, e->saved_lr_ptr, pos + 1
+ *      x17   the offset of grt_tls, then pos, then e->saved_fp, e->saved_lr_ptr, then the
+ *            new stkbar_pos
  *      x30   len, then e = &g->stkbar[pos], then the real return address, branched to with
  *            `br x30`
  *
@@ -58,10 +59,11 @@
  * (the collector stops it before touching barriers).
  *
  * A profiling signal may land on any instruction here. sp and x29 never move on the success
- * path, and stkbar_pos changes in exactly one store, after every load, with the branch the
- * very next instruction, at grt_stack_barrier_hit. So a walker (stkbar::Cursor::in_trampoline)
- * knows from pc alone whether the return in flight is entry pos (pc before the label) or
- * pos - 1 (at the label), and checks it by x29. That is why the range
+ * path, and stkbar_pos changes in exactly one store (shared by both paths below), after every
+ * load, with the branch the very next instruction, at grt_stack_barrier_hit. So a walker
+ * (stkbar::Cursor::in_trampoline) knows from pc alone whether the return in flight is still
+ * to be counted (pc before the label: the first entry at or after pos with saved_fp == x29)
+ * or counted (at the label: entry pos - 1), and checks it by x29. That is why the range
  * [grt_stack_barrier, grt_stack_barrier_end) holds exactly these instructions and the failure
  * path lives outside it (a fatal error, walked like ordinary code).
  *
@@ -113,14 +115,57 @@ grt_stack_barrier:
         add     x30, x30, x17, lsl #5           /* e = &g->stkbar[pos] */
         ldr     x17, [x30, #STKBAR_SAVED_FP_OFF]
         cmp     x29, x17
-        b.ne    grt_stack_barrier_fail          /* another frame's entry (by the fp it returns with) */
+        b.ne    .Ljumped                        /* another frame's entry (by the fp it returns with) */
         ldr     x17, [x30, #STKBAR_SAVED_LR_PTR_OFF]
         cmp     sp, x17
         b.ls    grt_stack_barrier_fail          /* its slot is not below sp: a live frame's */
+        .cfi_remember_state
         ldr     x30, [x30, #STKBAR_SAVED_LR_VAL_OFF]
         .cfi_same_value x30                     /* from here on an unwinder lands in C */
         ldr     x17, [x16, #G_STKBAR_POS_OFF]
+        add     x17, x17, #1                    /* the new stkbar_pos */
+        b       .Lstore
+
+/*
+ * Not entry pos: a jump (longjmp, or any non-local exit the program made without
+ * grt_gc_unwind) skipped the frames of entries pos, pos + 1, ...: they will never return.
+ * The frame returning now is the entry with saved_fp == x29 whose slot lies below sp. The
+ * entries are in slot order, so it comes before any whose slot is not below sp (live frames
+ * above), and every entry before it has its slot below sp too: popped frames, callees of the
+ * one returning now, gone with it. None: a fatal error. Hit that entry, the skipped ones with
+ * it, in the same one store, and count the jump in g->stkbar_jumps. Three registers only:
+ * x17 is the index, x30 is reloaded as needed.
+ */
+.Ljumped:
+        .cfi_restore_state
+        adrp    x30, grt_stkbar_nojumps
+        ldrb    w30, [x30, #:lo12:grt_stkbar_nojumps]
+        cbnz    w30, grt_stack_barrier_fail     /* test-only: as before (GRTDEBUG=gcnojumps=1) */
+        ldr     x17, [x16, #G_STKBAR_POS_OFF]   /* i */
+1:      ldr     x30, [x16, #G_STKBAR_LEN_OFF]
+        cmp     x17, x30
+        b.hs    grt_stack_barrier_fail          /* no entry for this frame */
+        ldr     x30, [x16, #G_STKBAR_OFF]
+        add     x30, x30, x17, lsl #5           /* e = &g->stkbar[i] */
+        ldr     x30, [x30, #STKBAR_SAVED_LR_PTR_OFF]
+        cmp     sp, x30
+        b.ls    grt_stack_barrier_fail          /* past the popped slots: no entry for this frame */
+        ldr     x30, [x16, #G_STKBAR_OFF]
+        add     x30, x30, x17, lsl #5
+        ldr     x30, [x30, #STKBAR_SAVED_FP_OFF]
+        cmp     x29, x30
+        b.eq    2f
         add     x17, x17, #1
+        b       1b
+2:      ldr     x30, [x16, #G_STKBAR_JUMPS_OFF]
+        add     x30, x30, #1
+        str     x30, [x16, #G_STKBAR_JUMPS_OFF]
+        ldr     x30, [x16, #G_STKBAR_OFF]
+        add     x30, x30, x17, lsl #5
+        add     x17, x17, #1                    /* the new stkbar_pos: i + 1 */
+        ldr     x30, [x30, #STKBAR_SAVED_LR_VAL_OFF]
+        .cfi_same_value x30
+.Lstore:
         str     x17, [x16, #G_STKBAR_POS_OFF]   /* the one store: this barrier is hit */
 grt_stack_barrier_hit:
         br      x30                             /* must follow the store directly */
@@ -156,5 +201,15 @@ grt_stack_barrier_fail:
         brk     #1
         .cfi_endproc
         .size   grt_stack_barrier_fail, . - grt_stack_barrier_fail
+
+/* Test-only switch (GRTDEBUG=gcnojumps=1, stkbar.rs): nonzero sends the search for a
+ * barrier a jump skipped to the failure path. */
+        .bss
+        .globl  grt_stkbar_nojumps
+        .hidden grt_stkbar_nojumps
+        .type   grt_stkbar_nojumps, %object
+        .size   grt_stkbar_nojumps, 1
+grt_stkbar_nojumps:
+        .byte   0
 
         .section .note.GNU-stack,"",%progbits

@@ -21,6 +21,8 @@
 /* Callee-saved registers (and grt_cgocall's arg) at grt_entersyscall / grt_cgocall: GC roots. */
 #define G_SYSCALLREGS_OFF       88
 #define NSYSCALLREGS            12
+/* Jumps the trampoline found (a longjmp skipped barriers), counted by the goroutine. */
+#define G_STKBAR_JUMPS_OFF      184
 
 #define STKBAR_SIZE             32
 #define STKBAR_SAVED_LR_PTR_OFF 0

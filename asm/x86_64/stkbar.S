@@ -34,7 +34,8 @@
  *      [rsp - 8]   the real return address, jumped through (it is the very slot `ret`
  *                  popped: the frame looks again as if no barrier had been there)
  *      [rsp - 16]  C's rdi     rdi: g
- *      [rsp - 24]  C's rsi     rsi: g->stkbar_pos, then e = &g->stkbar[pos]
+ *      [rsp - 24]  C's rsi     rsi: g->stkbar_pos, then e = &g->stkbar[pos], then the new
+ *                              stkbar_pos
  *      [rsp - 32]  C's r8      r8:  the slot `ret` popped (rsp - 8), then the return address
  *
  * The red zone is free here: C made a call, so nothing of its own lies below its rsp, and the
@@ -51,11 +52,12 @@
  * rdi is g on every branch to the failure path, which calls grt_stack_barrier_bad(g, sp, fp).
  *
  * A profiling signal may land on any instruction here. rsp and rbp are constant on the
- * success path, and stkbar_pos changes in exactly one instruction (`add` to memory), after
- * every load of barrier state; only the restore of rdi (its base register) sits between it
- * and the jump. So a walker (stkbar::Cursor::in_trampoline) knows from pc alone whether the
- * return in flight is entry pos (pc before grt_stack_barrier_hit) or pos - 1 (at or after
- * it), and checks it by rbp. That is why the range
+ * success path, and stkbar_pos changes in exactly one instruction (a store, shared by both
+ * paths below), after every load of barrier state; only the restores of rsi and rdi sit
+ * between it and the jump. So a walker (stkbar::Cursor::in_trampoline) knows from pc alone
+ * whether the return in flight is still to be counted (pc before grt_stack_barrier_hit: it
+ * is the first entry at or after pos with saved_fp == rbp) or counted (at or after it: entry
+ * pos - 1), and checks it by rbp. That is why the range
  * [grt_stack_barrier, grt_stack_barrier_end) holds exactly these instructions and the failure
  * path lives outside it (a fatal error, walked like ordinary code).
  *
@@ -111,18 +113,64 @@ grt_stack_barrier:
         add     rsi, [rdi + G_STKBAR_OFF]       /* e = &g->stkbar[pos] */
         lea     r8, [rsp - 8]                   /* the slot `ret` just popped */
         cmp     r8, [rsi + STKBAR_SAVED_LR_PTR_OFF]
-        jne     grt_stack_barrier_fail          /* entry is for another slot */
+        jne     .Ljumped                        /* entry is for another slot */
         cmp     rbp, [rsi + STKBAR_SAVED_FP_OFF]
-        jne     grt_stack_barrier_fail          /* returned with another frame pointer */
+        jne     .Ljumped                        /* returned with another frame pointer */
+        .cfi_remember_state
         mov     r8, [rsi + STKBAR_SAVED_LR_VAL_OFF]
         mov     [rsp - 8], r8                   /* the real return address, back in its slot */
         .cfi_offset rip, -8                     /* from here on an unwinder lands in C */
+        mov     rsi, [rdi + G_STKBAR_POS_OFF]
+        add     rsi, 1                          /* the new stkbar_pos */
+        jmp     .Lstore
+
+/*
+ * Not entry pos: a jump (longjmp, or any non-local exit the program made without
+ * grt_gc_unwind) skipped the frames of entries pos, pos + 1, ...: they will never return.
+ * The frame returning now is the entry with saved_fp == rbp whose slot is the one `ret`
+ * popped (rsp - 8). The entries are in slot order, so it comes before any whose slot is not
+ * below rsp (live frames above), and every entry before it has its slot below it: popped
+ * frames, callees of the one returning now, gone with it. None: a fatal error. Hit that
+ * entry, the skipped ones with it, in the same one store, and count the jump in
+ * g->stkbar_jumps.
+ */
+.Ljumped:
+        .cfi_restore_state
+        cmp     byte ptr [rip + grt_stkbar_nojumps], 0
+        jne     grt_stack_barrier_fail          /* test-only: as before (GRTDEBUG=gcnojumps=1) */
+        mov     rsi, [rdi + G_STKBAR_POS_OFF]   /* i */
+1:      cmp     rsi, [rdi + G_STKBAR_LEN_OFF]
+        jae     grt_stack_barrier_fail          /* no entry for this frame */
+        mov     r8, rsi
+        shl     r8, 5
+        add     r8, [rdi + G_STKBAR_OFF]        /* e = &g->stkbar[i] */
+        cmp     [r8 + STKBAR_SAVED_LR_PTR_OFF], rsp
+        jae     grt_stack_barrier_fail          /* past the popped slots: no entry for this frame */
+        cmp     rbp, [r8 + STKBAR_SAVED_FP_OFF]
+        je      3f
+2:      add     rsi, 1
+        jmp     1b
+4:      sub     rsi, [rdi + G_STKBAR_OFF]       /* e back to i */
+        shr     rsi, 5
+        jmp     2b
+3:      lea     rsi, [rsp - 8]
+        cmp     rsi, [r8 + STKBAR_SAVED_LR_PTR_OFF]
+        mov     rsi, r8                         /* (mov keeps the flags) */
+        jne     4b                              /* same fp, another slot: a dead frame's */
+        sub     rsi, [rdi + G_STKBAR_OFF]
+        shr     rsi, 5
+        add     rsi, 1                          /* the new stkbar_pos: i + 1 */
+        add     qword ptr [rdi + G_STKBAR_JUMPS_OFF], 1
+        mov     r8, [r8 + STKBAR_SAVED_LR_VAL_OFF]
+        mov     [rsp - 8], r8                   /* the real return address, in the slot */
+        .cfi_offset rip, -8
+.Lstore:
         mov     r8, [rsp - 32]
         .cfi_restore r8
+        mov     [rdi + G_STKBAR_POS_OFF], rsi   /* the one store: this barrier is hit */
+grt_stack_barrier_hit:
         mov     rsi, [rsp - 24]
         .cfi_restore rsi
-        add     qword ptr [rdi + G_STKBAR_POS_OFF], 1   /* the one store: this barrier is hit */
-grt_stack_barrier_hit:
         mov     rdi, [rsp - 16]
         .cfi_restore rdi
         jmp     qword ptr [rsp - 8]
@@ -157,5 +205,15 @@ grt_stack_barrier_fail:
         ud2
         .cfi_endproc
         .size   grt_stack_barrier_fail, . - grt_stack_barrier_fail
+
+/* Test-only switch (GRTDEBUG=gcnojumps=1, stkbar.rs): nonzero sends the search for a
+ * barrier a jump skipped to the failure path. */
+        .bss
+        .globl  grt_stkbar_nojumps
+        .hidden grt_stkbar_nojumps
+        .type   grt_stkbar_nojumps, @object
+        .size   grt_stkbar_nojumps, 1
+grt_stkbar_nojumps:
+        .byte   0
 
         .section .note.GNU-stack,"",@progbits

@@ -18,6 +18,8 @@
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
+//! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
+//! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -36,6 +38,8 @@ pub struct Knobs {
     pub gctrustframes: bool,
     pub gcnounwindcheck: bool,
     pub gcnounwindfloor: bool,
+    pub gcnojumps: bool,
+    pub gcnochaincheck: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -55,6 +59,8 @@ static mut KNOBS: Knobs = Knobs {
     gctrustframes: false,
     gcnounwindcheck: false,
     gcnounwindfloor: false,
+    gcnojumps: false,
+    gcnochaincheck: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -66,6 +72,8 @@ const TEST_ONLY: &[&str] = &[
     "gctrustframes",
     "gcnounwindcheck",
     "gcnounwindfloor",
+    "gcnojumps",
+    "gcnochaincheck",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -96,6 +104,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gctrustframes" => k.gctrustframes = on,
             "gcnounwindcheck" => k.gcnounwindcheck = on,
             "gcnounwindfloor" => k.gcnounwindfloor = on,
+            "gcnojumps" => k.gcnojumps = on,
+            "gcnochaincheck" => k.gcnochaincheck = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

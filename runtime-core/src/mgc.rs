@@ -102,6 +102,7 @@ struct Stats {
     stacks_rescanned_whole: AtomicU64,
     barriers_unprovable: AtomicU64,
     scan_ns: AtomicU64,
+    barriers_jumped: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -119,6 +120,7 @@ static STATS: Stats = Stats {
     stacks_rescanned_whole: AtomicU64::new(0),
     barriers_unprovable: AtomicU64::new(0),
     scan_ns: AtomicU64::new(0),
+    barriers_jumped: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -150,6 +152,9 @@ pub struct GcStats {
     /// Time in the concurrent stack scans (removing old barriers, collecting, checking
     /// frames and installing barriers), total, in ns.
     pub scan_ns: u64,
+    /// Barriers whose frames a jump discarded without grt_gc_unwind (a longjmp in a
+    /// library): passed over by the trampoline or dropped by a scan.
+    pub barriers_jumped: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -432,6 +437,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         stacks_rescanned_whole: l(&STATS.stacks_rescanned_whole),
         barriers_unprovable: l(&STATS.barriers_unprovable),
         scan_ns: l(&STATS.scan_ns),
+        barriers_jumped: l(&STATS.barriers_jumped),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -601,6 +607,9 @@ fn add_scan(n: mgcmark::ScanCounts) -> bool {
     STATS
         .barriers_unprovable
         .fetch_add(n.unprovable as u64, Ordering::Relaxed);
+    STATS
+        .barriers_jumped
+        .fetch_add(n.jumped as u64, Ordering::Relaxed);
     n.unlocated == 0
 }
 
@@ -699,7 +708,10 @@ fn rescan_all(cycle: u64) -> usize {
             Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
                 // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
                 // and say nothing about what ran since this cycle's scans.
-                let (f, hits, whole) = mgcmark::rescanstack(gp, top, scanned);
+                let (f, hits, whole, jumped) = mgcmark::rescanstack(gp, top, scanned);
+                STATS
+                    .barriers_jumped
+                    .fetch_add(jumped as u64, Ordering::Relaxed);
                 stkbar::gc_unlock_stack_barriers(g);
                 frames += f;
                 STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);

@@ -301,8 +301,23 @@ impl StackTop {
         unsafe { arch::uc_lr_slot(self.uc as *mut core::ffi::c_void) }
     }
 
+    /// The stopped thread's pc, if it was stopped by the signal.
+    fn pc(&self) -> Option<usize> {
+        // SAFETY: uc is the ucontext of a thread stopped in the suspend handler.
+        (self.uc != 0).then(|| unsafe { arch::uc_pc(self.uc as *const core::ffi::c_void) })
+    }
+
+    /// Removes the barriers (the collector's thread).
     fn remove_barriers(&self, gp: &mut G) -> stkbar::Removed {
-        stkbar::gc_remove_stack_barriers(gp, self.sp, self.fp, self.lr_slot())
+        let mut proof = stkbar::Proof::new(true);
+        stkbar::gc_remove_stack_barriers(
+            gp,
+            self.sp,
+            self.fp,
+            self.lr_slot(),
+            self.pc(),
+            &mut proof,
+        )
     }
 }
 
@@ -317,6 +332,9 @@ pub struct ScanCounts {
     pub unlocated: usize,
     /// Frame records not proven to be frame records: no barrier there or above.
     pub unprovable: usize,
+    /// Barriers a jump skipped (longjmp without grt_gc_unwind): dropped here, or passed over
+    /// by the trampoline since the last scan.
+    pub jumped: usize,
 }
 
 /// Go's scanstack, for the concurrent scan: collects `gp`'s stack from `top`, removes its old
@@ -335,6 +353,7 @@ pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
         hits: removed.hits,
         unlocated: removed.unlocated,
         unprovable: r.unprovable,
+        jumped: removed.dead + stkbar::take_jumps(gp),
     }
 }
 
@@ -352,12 +371,15 @@ pub fn collect_stack(gp: &G, top: StackTop) {
 /// cycle), else all of it; then removes the barriers. If one cannot be found (its frame may
 /// have returned some way the barrier did not see), the rest of the stack is collected too.
 /// The world is stopped; the caller holds the stack lock. Returns (frames rescanned, barriers
-/// that had been hit, whether the whole stack was rescanned although it had barriers).
-pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize, bool) {
-    let limit = if trust_barriers {
-        stkbar::rescan_limit(gp, top.sp).max(top.sp)
+/// that had been hit, whether the whole stack was rescanned although it had barriers,
+/// barriers a jump skipped: see [`ScanCounts::jumped`]).
+pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize, bool, usize) {
+    let (limit, unknown) = if trust_barriers {
+        let mut proof = stkbar::Proof::new(true);
+        let (l, unknown) = stkbar::rescan_limit(gp, top.sp, top.fp, top.pc(), &mut proof);
+        (l.max(top.sp), unknown)
     } else {
-        gp.stack.hi
+        (gp.stack.hi, false)
     };
     let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
     collect_range(lo, limit);
@@ -382,9 +404,11 @@ pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, u
     if removed.unlocated != 0 && limit < gp.stack.hi {
         collect_range(limit, gp.stack.hi);
     }
+    let whole = had && (!trust_barriers || removed.unlocated != 0 || unknown);
     (
         frames,
         removed.hits,
-        had && (!trust_barriers || removed.unlocated != 0),
+        whole,
+        removed.dead + stkbar::take_jumps(gp),
     )
 }

@@ -141,6 +141,11 @@ pub struct G {
     /// In GSYSCALL: the caller's callee-saved registers (and grt_cgocall's arg) at the call,
     /// which the collector scans as roots (layout: arch::NSYSCALLREGS, asm/<arch>/syscall.S).
     pub syscallregs: [usize; arch::asm_consts::NSYSCALLREGS],
+    /// Returns through a barrier that found its frame's entry past `stkbar_pos`: a jump
+    /// (longjmp without grt_gc_unwind) had skipped the frames of the entries between
+    /// (asm/<arch>/stkbar.S). Written by the goroutine's own trampoline; the collector reads
+    /// it and sets it back to 0 while the goroutine is stopped.
+    pub stkbar_jumps: usize,
     /// The M running this G (null when not running).
     pub m: AtomicPtr<M>,
     pub goid: AtomicU64,
@@ -196,6 +201,7 @@ const _: () = {
     assert!(offset_of!(G, atomicstatus) == c::G_ATOMICSTATUS_OFF);
     assert!(offset_of!(G, stack_lock) == c::G_STACK_LOCK_OFF);
     assert!(offset_of!(G, syscallregs) == c::G_SYSCALLREGS_OFF);
+    assert!(offset_of!(G, stkbar_jumps) == c::G_STKBAR_JUMPS_OFF);
     assert!(core::mem::size_of::<Stkbar>() == c::STKBAR_SIZE);
     assert!(offset_of!(Stkbar, saved_lr_ptr) == c::STKBAR_SAVED_LR_PTR_OFF);
     assert!(offset_of!(Stkbar, saved_lr_val) == c::STKBAR_SAVED_LR_VAL_OFF);

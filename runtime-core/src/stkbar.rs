@@ -46,6 +46,15 @@
 //!   rescanned whole.
 //! - A goroutine that exits, or unwinds without returning (`grt_gc_unwind` before a
 //!   longjmp), drops the barriers it skips; a reused stack starts with none.
+//! - A jump that skips barriered frames without `grt_gc_unwind` (a library's own longjmp)
+//!   leaves their entries behind, for frames that are gone; new frames may be built where
+//!   they were, even with the old records intact inside an unwritten buffer. Such an entry
+//!   is never trusted: the trampoline, returning with a frame pointer that is not the next
+//!   entry's, passes over every entry below its own (their frames were callees of the one
+//!   returning); walkers pass over an entry whose record is no longer on the frame chain
+//!   ([`Cursor::resolve`]); mark termination's rescan limit and barrier removal judge each
+//!   entry by the chain from the stopped frame ([`standing`]) and drop the dead ones, and
+//!   where the chain cannot tell (frame-pointer-less code at the top) rescan the whole stack.
 //! - The `stkbar` array is reserved at the top of each stack mapping (no allocation while
 //!   scanning): [`stack_barrier_cap`] entries.
 //!
@@ -88,6 +97,15 @@ pub static NO_UNWIND_CHECK: AtomicBool = AtomicBool::new(false);
 /// Test-only build, `GRTDEBUG=gcnounwindfloor=1`: grt_gc_unwind sets no floor (the teeth of
 /// gc_unwind_scan).
 pub static NO_UNWIND_FLOOR: AtomicBool = AtomicBool::new(false);
+/// Test-only build, `GRTDEBUG=gcnochaincheck=1`: every barrier not hit counts as
+/// [`Standing::Live`] (the teeth of gc_longjmp).
+pub static NO_CHAIN_CHECK: AtomicBool = AtomicBool::new(false);
+extern "C" {
+    /// A byte of the trampoline's (asm/<arch>/stkbar.S, hidden): nonzero makes it treat a
+    /// barrier a jump skipped as a fatal error, as before it could pass over them. Set only
+    /// by the test-only build's `GRTDEBUG=gcnojumps=1` (the teeth of gc_jump).
+    static grt_stkbar_nojumps: core::sync::atomic::AtomicU8;
+}
 /// Test-only build, `GRTDEBUG=gcnostacklock=1`: nobody takes `stack_lock`, so the races the
 /// seeds fixed come back (the race tests' teeth).
 pub static NO_STACK_LOCK: AtomicBool = AtomicBool::new(false);
@@ -113,6 +131,14 @@ pub fn init_knobs() {
         cfg!(feature = "testhooks") && k.gcnounwindfloor,
         Ordering::Relaxed,
     );
+    NO_CHAIN_CHECK.store(
+        cfg!(feature = "testhooks") && k.gcnochaincheck,
+        Ordering::Relaxed,
+    );
+    if cfg!(feature = "testhooks") && k.gcnojumps {
+        // SAFETY: a byte of the trampoline's, written before any goroutine runs.
+        unsafe { grt_stkbar_nojumps.store(1, Ordering::Relaxed) };
+    }
 }
 
 fn lock_disabled() -> bool {
@@ -417,6 +443,8 @@ pub struct Removed {
     /// since the frame may still return through it. Their stack cannot be trusted to say
     /// what ran (rescan it whole) and gets no new barriers while they are there.
     pub unlocated: usize,
+    /// Barriers dropped because a jump had discarded their frames ([`Standing::Dead`]).
+    pub dead: usize,
 }
 
 /// A stack word is a place a barrier may live: aligned and inside `[lo, hi)`.
@@ -447,7 +475,8 @@ fn restore_copies(from: usize, to: usize, tramp: usize, val: usize) -> bool {
 /// Takes out the barriers not yet hit in the frames at or above `sp`, the stack pointer of
 /// the stopped goroutine (Go's gcRemoveStackBarriers): its frame pointer is `fp`, and
 /// `lr_slot` is where its stopped thread's link register is kept (the ucontext, aarch64), if
-/// it was stopped by a signal.
+/// it was stopped by a signal (`top_pc` its pc then). The lowest entries a jump discarded are
+/// dropped ([`standing`], with `proof`).
 ///
 /// Where a barrier's return address lives now: in the slot it was placed in, unless its frame
 /// ran since then. Only one frame can have: the lowest barrier not hit (everything above it
@@ -476,12 +505,21 @@ pub fn gc_remove_stack_barriers(
     sp: usize,
     fp: usize,
     lr_slot: Option<*mut usize>,
+    top_pc: Option<usize>,
+    proof: &mut Proof,
 ) -> Removed {
     let tramp = stack_barrier_pc();
     let (lo, hi) = (gp.stack.lo, gp.stack.hi);
     let len = gp.stkbar_len.min(gp.stkbar_cap);
-    let k = first_at_or_above(gp, sp);
-    let mut keep = k;
+    // Entries from k0 up are for frames at or above sp; the lowest of them a jump discarded
+    // (longjmp without grt_gc_unwind: Standing::Dead) are dropped, and k is the lowest left.
+    let k0 = first_at_or_above(gp, sp);
+    let mut k = k0;
+    while k < len && standing(gp, &entries(gp)[k], fp, top_pc, proof) == Standing::Dead {
+        k += 1;
+    }
+    let dead = k - k0;
+    let mut keep = k0;
     for i in k..len {
         let e = entries(gp)[i];
         let mut found = false;
@@ -498,7 +536,7 @@ pub fn gc_remove_stack_barriers(
             // Not below an entry kept as in flight: a kept barrier whose frame is in fact
             // still live (its sibling callee is smaller than it was) has its copies below
             // the frame pointer it returns with.
-            let from = match k.checked_sub(1) {
+            let from = match k0.checked_sub(1) {
                 Some(j) if j >= gp.stkbar_pos => {
                     let below = entries(gp)[j].saved_fp;
                     if below > sp && below < e.saved_fp {
@@ -529,15 +567,15 @@ pub fn gc_remove_stack_barriers(
         }
         widen_for_teeth(i - k);
     }
-    let unlocated = keep - k;
+    let unlocated = keep - k0;
     // Volatile: a goroutine in a system call may bump stkbar_pos concurrently (only while
-    // it is below k).
+    // it is below k0).
     // SAFETY: fields of a live G.
     let pos = unsafe { core::ptr::read_volatile(&gp.stkbar_pos) };
-    if pos >= k {
+    if pos >= k0 {
         // Nothing in flight: start over, with the unlocated entries (if any) first.
         for j in 0..unlocated {
-            entries(gp)[j] = entries(gp)[k + j];
+            entries(gp)[j] = entries(gp)[k0 + j];
         }
         gp.stkbar_pos = 0;
         gp.stkbar_len = unlocated;
@@ -545,6 +583,7 @@ pub fn gc_remove_stack_barriers(
             hits: pos,
             kept: unlocated,
             unlocated,
+            dead,
         }
     } else {
         // SAFETY: as above.
@@ -553,6 +592,7 @@ pub fn gc_remove_stack_barriers(
             hits: 0,
             kept: keep - pos,
             unlocated,
+            dead,
         }
     }
 }
@@ -603,20 +643,135 @@ pub fn gc_unwind_barriers(gp: &mut G, sp: usize) -> usize {
 /// F returns with (`saved_fp`), whose record and everything above did not change. On x86_64
 /// F's locals lie below its record, on aarch64 (gcc) usually above it; stopping at the
 /// caller's record covers both.
-pub fn rescan_limit(gp: &G, sp: usize) -> usize {
+///
+/// Which barrier that is, the frame chain from the stopped frame pointer `fp` says
+/// ([`standing`], with `top_pc` and `proof` as there): one a jump discarded (a longjmp without grt_gc_unwind) is passed over, and
+/// where the chain cannot tell, the whole stack is rescanned.
+/// Also whether the chain could not tell which barrier that is (then the limit is the top of
+/// the stack).
+pub fn rescan_limit(
+    gp: &G,
+    sp: usize,
+    fp: usize,
+    top_pc: Option<usize>,
+    proof: &mut Proof,
+) -> (usize, bool) {
     let hi = gp.stack.hi;
+    if STACK_BARRIER_OFF.load(Ordering::Relaxed) {
+        return (hi, false);
+    }
     // The lowest barrier not hit in a live frame (entries below sp were popped and their
     // trampoline is in flight).
-    let k = first_at_or_above(gp, sp);
-    if STACK_BARRIER_OFF.load(Ordering::Relaxed) || k >= gp.stkbar_len.min(gp.stkbar_cap) {
-        return hi;
+    let len = gp.stkbar_len.min(gp.stkbar_cap);
+    for k in first_at_or_above(gp, sp)..len {
+        let e = entries(gp)[k];
+        match standing(gp, &e, fp, top_pc, proof) {
+            Standing::Dead => continue,
+            Standing::Unknown => return (hi, true),
+            Standing::Live => {}
+        }
+        let ok = e.saved_fp > sp && e.saved_fp >= e.saved_lr_ptr && e.saved_fp.is_multiple_of(8);
+        return (
+            if ok {
+                (e.saved_fp + arch::FRAME_RECORD_SIZE).min(hi)
+            } else {
+                hi
+            },
+            false,
+        );
     }
-    let e = entries(gp)[k];
-    if e.saved_fp > sp && e.saved_fp >= e.saved_lr_ptr && e.saved_fp.is_multiple_of(8) {
-        (e.saved_fp + arch::FRAME_RECORD_SIZE).min(hi)
-    } else {
-        hi
+    (hi, false)
+}
+
+/// Where a barrier not hit stands on a stopped goroutine's stack, by its frame chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// In place: its frame is returning right now (the frame pointer is already the one it
+    /// returns with: an epilogue, a sibling callee's prologue), or the chain reaches a record
+    /// that links to `saved_fp` with the trampoline's address beside it (the barrier's frame,
+    /// or the sibling callee that took its return address over).
+    Live,
+    /// Discarded: the chain goes from below `saved_fp` to above it without such a record. A
+    /// jump up the stack that did not call grt_gc_unwind (a longjmp in a library) skipped
+    /// that frame; whatever its old slot still holds, nothing will return through it.
+    Dead,
+    /// The chain ends first (frame-pointer-less code at the top keeps data in the register).
+    Unknown,
+}
+
+/// The barriers `gp`'s own trampoline passed over since the last call, because a jump had
+/// discarded their frames (`G.stkbar_jumps`), and resets the count. The goroutine stopped
+/// (or in a system call: a count lost then is only a count).
+pub fn take_jumps(gp: &mut G) -> usize {
+    // SAFETY: a field of a live G; volatile: its trampoline may run below syscallsp.
+    unsafe {
+        let n = core::ptr::read_volatile(&gp.stkbar_jumps);
+        if n != 0 {
+            core::ptr::write_volatile(&mut gp.stkbar_jumps, 0);
+        }
+        n
     }
+}
+
+/// [`Standing`] of entry `e` of `gp`, whose stopped frame pointer is `fp`; `top_pc` is the
+/// interrupted pc when a signal stopped it (else it stopped in grt's own code: parked, or in a
+/// system call, whose frame pointer starts a real chain). Live needs the record with the
+/// trampoline in it; Dead needs every link up to `saved_fp` proven a frame record (`proof`:
+/// a return address right after a call, into a function that keeps a record there), from a
+/// top whose function keeps one at pc: frame-pointer-less code keeps data in the register,
+/// and a chain through data could seem to pass any entry. Stack lock held, the goroutine
+/// stopped.
+pub fn standing(
+    gp: &G,
+    e: &Stkbar,
+    fp: usize,
+    top_pc: Option<usize>,
+    proof: &mut Proof,
+) -> Standing {
+    let tramp = stack_barrier_pc();
+    if fp == e.saved_fp || (cfg!(feature = "testhooks") && NO_CHAIN_CHECK.load(Ordering::Relaxed)) {
+        return Standing::Live;
+    }
+    // Only an entry whose saved_fp is a record above its slot can be seen passed; one placed
+    // in the record of a function called from frame-pointer-less code returns with whatever
+    // that code keeps in the register.
+    if fp > e.saved_fp || e.saved_fp <= e.saved_lr_ptr {
+        return Standing::Unknown;
+    }
+    let mut proven = match top_pc {
+        None => true,
+        Some(pc) => {
+            proof.may_refresh && crate::unwind::frame_at_pc(pc) == crate::unwind::Frame::Record
+        }
+    };
+    let mut fp = fp;
+    for _ in 0..MAX_SCAN_FRAMES {
+        let Some(rec) = traceback::step(fp, gp.stack.lo, gp.stack.hi) else {
+            return Standing::Unknown;
+        };
+        if rec.fp == e.saved_fp && rec.ret == tramp {
+            // The barrier's frame, or the sibling callee that took its return address over.
+            return Standing::Live;
+        }
+        proven = proven
+            && rec.ret != tramp
+            && proof.return_address(rec.ret)
+            && !proof.caller_may_keep_data(rec.ret);
+        if rec.fp >= e.saved_fp {
+            // A frame built since the jump links to saved_fp (with a real return address),
+            // or the chain went past it.
+            return if proven {
+                Standing::Dead
+            } else {
+                Standing::Unknown
+            };
+        }
+        if rec.fp <= fp {
+            return Standing::Unknown;
+        }
+        fp = rec.fp;
+    }
+    Standing::Unknown
 }
 
 // ---- for walkers -----------------------------------------------------------------------------
@@ -687,14 +842,34 @@ impl<'a> Cursor<'a> {
     /// The real return address for `ret` read from `slot`, in a frame that returns with frame
     /// pointer `fp`: itself unless it is the trampoline; then the saved value of the barrier
     /// placed for that frame (identified by `fp`, wherever a sibling call moved its slot).
+    ///
+    /// Called for every record the walk reads, in order. An entry whose frame is not on the
+    /// chain any more is passed over: its slot is at or below this record's, and its
+    /// `saved_fp` lies below `fp` (the walk went past it without meeting its record), or equals
+    /// it while the record holds a real return address (a frame built since at the same
+    /// place). A jump that did not call grt_gc_unwind discarded that frame (see
+    /// [`Standing::Dead`]); under the stack lock nothing else takes a barrier out of a live
+    /// frame. (The slot comes first: a barrier in the record of a function called from
+    /// frame-pointer-less code returns with whatever that code keeps in the register, even a
+    /// small number, and a sibling callee's record may lie above the slot it took over.) A
+    /// trampoline that matches no entry after that is Go's "missed stack barrier".
     pub fn resolve(&mut self, slot: usize, ret: usize, fp: usize) -> Result<usize, Missed> {
-        if ret != stack_barrier_pc() {
+        let e = entries(self.gp);
+        let tramp = stack_barrier_pc();
+        while self.next < self.len && {
+            let x = &e[self.next];
+            x.saved_lr_ptr <= slot
+                && (x.saved_fp < fp || (x.saved_fp == fp && ret != tramp && x.saved_lr_ptr == slot))
+        } {
+            self.next += 1;
+        }
+        if ret != tramp {
             return Ok(ret);
         }
         match self.find(fp) {
             Ok(i) => {
                 self.next = i + 1;
-                Ok(entries(self.gp)[i].saved_lr_val)
+                Ok(e[i].saved_lr_val)
             }
             Err(expected) => Err(Missed { slot, expected }),
         }
@@ -702,18 +877,23 @@ impl<'a> Cursor<'a> {
 
     /// A sample that landed inside the trampoline at pc, with stack pointer `sp` and frame
     /// pointer `fp` (Go commit 3a2fc068): the frame that returned into it has popped its
-    /// slot. Before the trampoline's one store (`arch::stack_barrier_counted`) that is entry
-    /// `pos`, after it entry `pos - 1`; either way the entry's `saved_fp` is `fp`. Returns
-    /// where the trampoline is about to jump.
+    /// slot. Before the trampoline's one store (`arch::stack_barrier_counted`) that is the
+    /// first entry at or after `pos` with `saved_fp == fp` and its slot below `sp` (`pos`
+    /// itself unless a jump discarded the frames of the entries before it: the trampoline
+    /// passes over them the same way), after it entry `pos - 1`; either way the entry's
+    /// `saved_fp` is `fp`. Returns where the trampoline is about to jump.
     pub fn in_trampoline(&mut self, pc: usize, sp: usize, fp: usize) -> Option<usize> {
         let len = self.len();
         let pos = self.gp.stkbar_pos.min(len);
+        let e = entries(self.gp);
         let i = if arch::stack_barrier_counted(pc) {
             pos.checked_sub(1)?
         } else {
-            pos
+            (pos..len)
+                .take_while(|&i| e[i].saved_lr_ptr < sp)
+                .find(|&i| e[i].saved_fp == fp)
+                .unwrap_or(len)
         };
-        let e = entries(self.gp);
         (i < len && e[i].saved_fp == fp && e[i].saved_lr_ptr < sp).then(|| {
             self.next = i + 1;
             e[i].saved_lr_val
@@ -763,7 +943,23 @@ pub fn missed_stack_barrier(gp: &G, m: Missed) -> ! {
         gp.stkbar_pos,
         gp.stkbar_len
     );
+    print_entries(gp);
     crate::throw!("missed stack barrier")
+}
+
+/// Prints `gp`'s barrier list (at most 16 entries), for fatal errors.
+fn print_entries(gp: &G) {
+    let len = gp.stkbar_len.min(gp.stkbar_cap);
+    for (i, e) in entries(gp)[..len].iter().enumerate().take(16) {
+        crate::printerr!(
+            "  stkbar[{}]: slot {:#x} returns to {:#x} with fp {:#x}{}\n",
+            i,
+            e.saved_lr_ptr,
+            e.saved_lr_val,
+            e.saved_fp,
+            if i < gp.stkbar_pos { " (hit)" } else { "" }
+        );
+    }
 }
 
 /// The trampoline found the wrong state (asm/<arch>/stkbar.S): a barrier return with no

@@ -8,7 +8,9 @@
 //!   that the test above catches an allocating handler;
 //! - `grt_test_stkbar_install/_hits/_remove()`: stack barriers on the calling goroutine's own
 //!   frames, with the collector's code, so a test can return through the trampoline on
-//!   purpose (tests/c/gc_retvals.c);
+//!   purpose (tests/c/gc_retvals.c); `grt_test_stkbar_jumps()`, `grt_test_rescan_limit()`:
+//!   what the trampoline passed over, where a rescan would stop (tests/c/gc_jump.c,
+//!   gc_longjmp_limit.c);
 //! - `GRTDEBUG=gcnostacklock=1` (stkbar.rs): nobody takes `G.stack_lock`.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -71,7 +73,8 @@ pub extern "C" fn grt_test_stkbar_install() -> i32 {
     };
     let fp = grt_arch::frame_pointer();
     crate::stkbar::gc_lock_stack_barriers(g);
-    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None);
+    let mut proof = crate::stkbar::Proof::new(false);
+    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None, None, &mut proof);
     // Our own record (the innermost) is skipped: the first barrier is the caller's return.
     let mut proof = crate::stkbar::Proof::new(false);
     let r = crate::stkbar::gc_install_stack_barriers(g, fp, fp, true, true, &mut proof);
@@ -85,6 +88,34 @@ pub extern "C" fn grt_test_stkbar_hits() -> i32 {
     own_g().map_or(crate::errors::GRT_ENOTG, |g| g.stkbar_pos as i32)
 }
 
+/// How many barriers the calling goroutine's trampoline passed over because a jump had
+/// skipped their frames (`G.stkbar_jumps`, not reset).
+#[no_mangle]
+pub extern "C" fn grt_test_stkbar_jumps() -> i32 {
+    own_g().map_or(crate::errors::GRT_ENOTG, |g| g.stkbar_jumps as i32)
+}
+
+/// Where mark termination's rescan of the calling goroutine would stop if it were stopped
+/// right here (`stkbar::rescan_limit` from this hook's own frame), or 0 when the frame chain
+/// cannot tell (the whole stack would be rescanned).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn grt_test_rescan_limit() -> usize {
+    let Some(g) = own_g() else {
+        return 0;
+    };
+    let fp = grt_arch::frame_pointer();
+    crate::stkbar::gc_lock_stack_barriers(g);
+    let mut proof = crate::stkbar::Proof::new(false);
+    let (limit, unknown) = crate::stkbar::rescan_limit(g, fp, fp, None, &mut proof);
+    crate::stkbar::gc_unlock_stack_barriers(g);
+    if unknown {
+        0
+    } else {
+        limit
+    }
+}
+
 /// Removes the calling goroutine's barriers not yet hit; returns how many were left.
 #[no_mangle]
 #[inline(never)]
@@ -95,7 +126,8 @@ pub extern "C" fn grt_test_stkbar_remove() -> i32 {
     crate::stkbar::gc_lock_stack_barriers(g);
     let left = g.stkbar_len.saturating_sub(g.stkbar_pos);
     let fp = grt_arch::frame_pointer();
-    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None);
+    let mut proof = crate::stkbar::Proof::new(false);
+    crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None, None, &mut proof);
     crate::stkbar::gc_unlock_stack_barriers(g);
     left as i32
 }

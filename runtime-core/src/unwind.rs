@@ -759,6 +759,16 @@ pub fn caller_frame(ret: usize) -> Frame {
 
 const UNKNOWN: (Frame, RaLoc) = (Frame::Unknown, RaLoc::Unknown);
 
+/// What the unwind table of the function at an interrupted `pc` says of its frame there (see
+/// [`frame_at_pc_for_walk`]), from the collector's own images. The collector's thread only.
+pub fn frame_at_pc(pc: usize) -> Frame {
+    let Some(img) = find(pc) else {
+        STALE.store(true, Ordering::Relaxed);
+        return Frame::Unknown;
+    };
+    with_row(&img, pc, |row| judge(row, true).0).unwrap_or(Frame::Unknown)
+}
+
 /// For a walk (the profiler's handler: async-signal-safe, no allocation, bounded): the answer
 /// for `ret` if the collector has looked it up, else from the executable's tables or the
 /// profiler's copies of the libraries' ([`profiler_snapshot`]); `Unknown` for an address

@@ -320,6 +320,7 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_stack_barrier_end", // the end of its code, for "is this pc in the trampoline"
     "grt_stack_barrier_hit", // the instruction after its store to stkbar_pos
     "grt_stack_barrier_bad", // its failure path's Rust side (a fatal error)
+    "grt_stkbar_nojumps",    // its test-only switch (hidden; GRTDEBUG=gcnojumps=1)
 ];
 
 /// Every `grt_*` function in grt.h is defined in libgrt.a, and every exported `grt_*` symbol

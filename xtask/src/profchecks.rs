@@ -11,8 +11,9 @@
 //! | `sibcall` | tests/c/gc_sibcall.c: no trampoline; every frame of the test's own functions has its real caller (`step` from `tail_caller`, `tail_callee` from `outer`: `tail_caller` is gone once it sibling-called, `outer` from `worker`); some samples are inside `tail_callee` |
 //! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which is called from `outer`: the walk goes on through it by its unwind table, every time, and a data word is never reported as a caller |
 //! | `windows` | tests/c/gc_windows.c: samples in each epilogue or sibling-call window name `win_caller` as the window function's caller (a sibling callee's too: the frame that called it is gone), never the trampoline |
+//! | `longjmp` | tests/c/gc_longjmp.c: no trampoline; `holder` is called from `jumper`, `jumper` from `outer`, `level` from `level` or `jumper` (the walks pass over the barriers the longjmp skipped); some samples are in `holder` |
 //! | `gc` | tests/c/prof_gc.c: at least half of the samples are the collector thread's, `[pc, grt.GC]`, and at least half of those have their pc in grt's own code (the collector's CPU time shows in the profile) |
-//! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; a shape's caller (and `nofp_level`'s, which keeps no frame record: the walk goes through it by its unwind table) is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library, and the library's frame-pointer-less frames lead back to the shape that called it (unless the sample's 64 frames end first); `worker` from the goroutine's entry; some samples are in the comparators' descent |
+//! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; a shape's caller (and `nofp_level`'s, which keeps no frame record: the walk goes through it by its unwind table) is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library, and the library's frame-pointer-less frames lead back to the shape that called it (a walk never ends inside them, unless the sample's 64 frames end first); `worker` from the goroutine's entry; some samples are in the comparators' descent |
 //! | `any` | the file is a valid profile with samples |
 //! | `valid` | the file is a valid profile (maybe without samples) |
 
@@ -113,6 +114,23 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
                 ("target", &[GOROUTINE_ENTRY]),
             ],
             "win_sib_callee_in",
+        ),
+        "longjmp" => callers(
+            &stacks,
+            &[
+                ("holder", &["jumper"]),
+                ("jumper", &["outer"]),
+                ("level", &["level", "jumper"]),
+                ("outer", &["worker"]),
+                ("worker", &[GOROUTINE_ENTRY]),
+            ],
+            "holder",
+        )
+        .map(
+            |s| match stdout.lines().find(|l| l.starts_with("covered:")) {
+                Some(c) => format!("{s}; {c}"),
+                None => s,
+            },
         ),
         "gc" => gc(&stacks),
         "corpus" => corpus(&stacks),
@@ -371,8 +389,10 @@ fn corpus(stacks: &Stacks) -> Result<String, String> {
                 Some(next_ours) if next_ours != want => {
                     problems.push(format!("{f} reached from {next_ours}: {n} x {}", show(s)));
                 }
-                // The sample's frames ran out (64, more with inlined frames shown).
-                None if s.len() < SAMPLE_FRAMES => {
+                // Library frames after the comparator and nothing after them, though the
+                // sample's frames had not run out (64, more with inlined frames shown): the
+                // walk did not get through the frame-pointer-less frames.
+                None if s.len() < SAMPLE_FRAMES && s.len() > i + 1 => {
                     problems.push(format!(
                         "{f}: the walk ended in the library: {n} x {}",
                         show(s)
