@@ -439,6 +439,10 @@ pub const RECORD_WITH_SP_CFA: bool = true;
 /// Where a frame record's CFA is, from the record (x29): it varies (gcc stores the pair at
 /// the bottom of the frame, clang at the top), so the function's unwind row says.
 pub const RECORD_CFA_OFFSET: Option<usize> = None;
+/// sp + this is the CFA of a function that has nothing of its own on the stack (at its first
+/// instruction, or at its `ret` after the epilogue): nothing: the return address is in x30. Its frame-pointer register
+/// is then its caller's, whatever its unwind row still says about the popped save slot.
+pub const ENTRY_CFA_OFFSET: i64 = 0;
 
 /// Bytes before a return address that [`ends_with_call`] looks at.
 pub const CALL_SCAN_BYTES: usize = 4;

@@ -431,6 +431,10 @@ pub const RECORD_WITH_SP_CFA: bool = false;
 /// Where a frame record's CFA is, from the record (rbp): `push rbp; mov rbp, rsp` leaves rbp
 /// 16 bytes below the CFA, always.
 pub const RECORD_CFA_OFFSET: Option<usize> = Some(16);
+/// sp + this is the CFA of a function that has nothing of its own on the stack (at its first
+/// instruction, or at its `ret` after the epilogue): the return address the call pushed. Its frame-pointer register
+/// is then its caller's, whatever its unwind row still says about the popped save slot.
+pub const ENTRY_CFA_OFFSET: i64 = 8;
 
 /// Bytes before a return address that [`ends_with_call`] looks at (the longest call:
 /// a REX prefix, `ff`, ModRM, SIB and a 32-bit displacement).

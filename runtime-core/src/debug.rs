@@ -18,6 +18,8 @@
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
+//! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
+//! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
@@ -40,6 +42,8 @@ pub struct Knobs {
     pub gcnounwindfloor: bool,
     pub gcnojumps: bool,
     pub gcnochaincheck: bool,
+    pub schedwidensetaside: bool,
+    pub schedplainsetaside: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -61,6 +65,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnounwindfloor: false,
     gcnojumps: false,
     gcnochaincheck: false,
+    schedwidensetaside: false,
+    schedplainsetaside: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -74,6 +80,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnounwindfloor",
     "gcnojumps",
     "gcnochaincheck",
+    "schedwidensetaside",
+    "schedplainsetaside",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -106,6 +114,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnounwindfloor" => k.gcnounwindfloor = on,
             "gcnojumps" => k.gcnojumps = on,
             "gcnochaincheck" => k.gcnochaincheck = on,
+            "schedwidensetaside" => k.schedwidensetaside = on,
+            "schedplainsetaside" => k.schedplainsetaside = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

@@ -1065,10 +1065,28 @@ fn schedule() -> ! {
 fn execute(m: &mut M, gp: *mut G) -> bool {
     // SAFETY: gp came off a run queue: runnable, owned by us now.
     let g = unsafe { &mut *gp };
+    // g.m before the status says GRUNNING: a suspender that sees GRUNNING reads it at once.
     m.curg.store(gp, Ordering::Release);
     g.m.store(m, Ordering::Release);
     if !suspend::start_running(g) {
-        dropg(m, g);
+        // Set aside for grt_resume, which may already have queued it again and another M be
+        // running it: clear g.m only if it is still ours (a plain store here once left a
+        // running, suspended goroutine without its M, and grt_resume dereferenced null).
+        let plain = cfg!(feature = "testhooks") && {
+            SET_ASIDES.fetch_add(1, Ordering::Relaxed);
+            let k = crate::debug::get();
+            if k.schedwidensetaside {
+                sys::nanosleep(200_000);
+            }
+            k.schedplainsetaside
+        };
+        if plain {
+            g.m.store(null_mut(), Ordering::Release);
+        } else {
+            let _ =
+                g.m.compare_exchange(m, null_mut(), Ordering::AcqRel, Ordering::Relaxed);
+        }
+        m.curg.store(null_mut(), Ordering::Release);
         return false;
     }
     // SAFETY: the M holds its P.
@@ -1387,6 +1405,10 @@ pub fn ready(gp: *mut G, next: bool) {
 static HELD_ASIDE: AtomicUsize = AtomicUsize::new(0);
 
 /// A goroutine was set aside for grt_resume (see [`HELD_ASIDE`]).
+/// Goroutines an M found held by grt_suspend and set aside (test-only build:
+/// `grt_test_set_asides`).
+pub static SET_ASIDES: AtomicU64 = AtomicU64::new(0);
+
 pub fn note_held_aside() {
     HELD_ASIDE.fetch_add(1, Ordering::AcqRel);
 }

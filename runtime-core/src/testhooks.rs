@@ -116,6 +116,13 @@ pub extern "C" fn grt_test_rescan_limit() -> usize {
     }
 }
 
+/// How many times an M found the goroutine it was to run held by grt_suspend and set it
+/// aside (tests/c/suspend_setaside.c).
+#[no_mangle]
+pub extern "C" fn grt_test_set_asides() -> u64 {
+    proc::SET_ASIDES.load(Ordering::Relaxed)
+}
+
 /// Removes the calling goroutine's barriers not yet hit; returns how many were left.
 #[no_mangle]
 #[inline(never)]

@@ -220,14 +220,15 @@ struct Regs {
 /// table is unknown: returns its frame pointer (restored by the steps: the register's value
 /// in that function) and its address, to go on along the frame-pointer chain. None where no
 /// rule covers a frame, a value is not on the stack, or a return address is not proven (in
-/// known code, right after a call): the walk ends there. A trampoline's address ends it too:
-/// the collector places no barrier above a frame it cannot prove, so one here means the walk
-/// has lost its way.
+/// known code, right after a call): the walk ends there. A trampoline's address (the first
+/// step from a function at its `ret`, a record the collector barriered) goes through the
+/// barrier cursor; one it cannot place ends the walk.
 fn unwind_steps(
     mut r: Regs,
     hi: usize,
     n: &mut usize,
     max: usize,
+    cur: &mut Option<Cursor<'_>>,
     f: &mut impl FnMut(usize),
 ) -> Option<(usize, usize)> {
     use crate::unwind::{frame_for_walk, rule_for_walk, Frame, Loc};
@@ -244,13 +245,20 @@ fn unwind_steps(
             cfa.checked_add_signed(o as isize)
                 .and_then(|a| stack_word(a, r.sp, hi))
         };
-        let ret = match rule.ra {
-            Loc::Same => r.lr?,
-            Loc::Cfa(o) => word(o)?,
+        let (ret, slot) = match rule.ra {
+            Loc::Same => (r.lr?, 0),
+            Loc::Cfa(o) => (word(o)?, cfa.checked_add_signed(o as isize)?),
         };
         let fp = match rule.fp {
             Loc::Same => r.fp,
             Loc::Cfa(o) => word(o)?,
+        };
+        let ret = match cur.as_mut() {
+            Some(c) if ret == stkbar::stack_barrier_pc() => match slot {
+                0 => c.resolve_popped(fp)?,
+                s => c.resolve(s, ret, fp).ok()?,
+            },
+            _ => ret,
         };
         if ret == stkbar::stack_barrier_pc() || ret < MIN_CODE_ADDR || !after_call(ret) {
             return None;
@@ -348,7 +356,7 @@ pub fn gentraceback(
     // The function whose frame record is at fp (its address, and whether that is an
     // interrupted pc): where an unwind step into a caller without a record starts.
     let mut frame_pc = (pc, signal_step);
-    // Past unwind steps: no barrier can follow (see `unwind_steps`).
+    // Past unwind steps (a barrier mismatch then ends the walk: see the loop).
     let mut past_unwind = false;
     if pc != 0 && n < max {
         f(pc);
@@ -365,7 +373,7 @@ pub fn gentraceback(
                 at_pc: true,
             };
             let before = n;
-            match unwind_steps(regs, hi, &mut n, max, &mut f) {
+            match unwind_steps(regs, hi, &mut n, max, &mut cur, &mut f) {
                 Some((next_fp, at)) => {
                     fp = next_fp;
                     frame_pc = (at, false);
@@ -424,12 +432,12 @@ pub fn gentraceback(
             stkbar::widen_for_teeth(n);
         }
         let Some(rec) = step(fp, lo, hi) else { break };
-        if past_unwind && rec.ret == stkbar::stack_barrier_pc() {
-            break;
-        }
         let ret = match cur.as_mut() {
             Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret, rec.fp) {
                 Ok(r) => r,
+                // Past unwind steps the walk may have passed a barrier's record unseen: it
+                // ends rather than blame the barrier list.
+                Err(_) if past_unwind => break,
                 Err(m) => stkbar::missed_stack_barrier(g.expect("a cursor has a G"), m),
             },
             None if rec.ret == stkbar::stack_barrier_pc() => break,
@@ -454,7 +462,7 @@ pub fn gentraceback(
                 lr: None,
                 at_pc: false,
             };
-            match unwind_steps(regs, hi, &mut n, max, &mut f) {
+            match unwind_steps(regs, hi, &mut n, max, &mut cur, &mut f) {
                 Some((next_fp, at)) if next_fp > fp => {
                     fp = next_fp;
                     frame_pc = (at, false);

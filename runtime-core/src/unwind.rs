@@ -837,16 +837,21 @@ fn judge<S: UnwindContextStorage<usize>>(
 ) -> (Frame, RaLoc) {
     if at_pc {
         let fp = Register(arch::DWARF_FP);
-        let callers = match row.register(fp) {
-            None | Some(RegisterRule::SameValue) => true,
-            // x86_64's `push rbp` done, `mov rbp, rsp` to come: rbp is still the caller's.
-            Some(RegisterRule::Offset(-16)) => {
-                !arch::RECORD_WITH_SP_CFA
-                    && matches!(row.cfa(), CfaRule::RegisterAndOffset { register, offset: 16 }
+        // Nothing of its own on the stack (first instruction, or at `ret` after an epilogue
+        // whose CFI left the popped save slot's rule in place, as gcc's `leave` does).
+        let bare = matches!(row.cfa(), CfaRule::RegisterAndOffset { register, offset }
+            if *register == Register(arch::DWARF_SP) && *offset == arch::ENTRY_CFA_OFFSET);
+        let callers = bare
+            || match row.register(fp) {
+                None | Some(RegisterRule::SameValue) => true,
+                // x86_64's `push rbp` done, `mov rbp, rsp` to come: rbp is still the caller's.
+                Some(RegisterRule::Offset(-16)) => {
+                    !arch::RECORD_WITH_SP_CFA
+                        && matches!(row.cfa(), CfaRule::RegisterAndOffset { register, offset: 16 }
                         if *register == Register(arch::DWARF_SP))
-            }
-            _ => false,
-        };
+                }
+                _ => false,
+            };
         if callers {
             return (Frame::CallersFp, ra_loc(row));
         }

@@ -1,0 +1,7 @@
+/* grt-test: signal=11 builds=testhooks env="GRTMAXPROCS=3" env="GRTDEBUG=schedwidensetaside=1,schedplainsetaside=1"
+ *
+ * Teeth for suspend_setaside.c: with the test-only schedplainsetaside=1 the M that set the
+ * goroutine aside clears its M with a plain store, after another M has started running it:
+ * the next grt_resume of the running goroutine dereferences null.
+ */
+#include "suspend_setaside.c"
