@@ -307,17 +307,10 @@ impl StackTop {
         (self.uc != 0).then(|| unsafe { arch::uc_pc(self.uc as *const core::ffi::c_void) })
     }
 
-    /// Removes the barriers (the collector's thread).
-    fn remove_barriers(&self, gp: &mut G) -> stkbar::Removed {
-        let mut proof = stkbar::Proof::new(true);
-        stkbar::gc_remove_stack_barriers(
-            gp,
-            self.sp,
-            self.fp,
-            self.lr_slot(),
-            self.pc(),
-            &mut proof,
-        )
+    /// Removes the barriers (the collector's thread; `proof` may carry what a rescan limit
+    /// found of this stack just before).
+    fn remove_barriers(&self, gp: &mut G, proof: &mut stkbar::Proof) -> stkbar::Removed {
+        stkbar::gc_remove_stack_barriers(gp, self.sp, self.fp, self.lr_slot(), self.pc(), proof)
     }
 }
 
@@ -342,7 +335,7 @@ pub struct ScanCounts {
 /// found): the list must stay in frame order. The caller owns the stack (scan bit,
 /// goroutine stopped) and holds its stack lock.
 pub fn scanstack(gp: &mut G, top: StackTop) -> ScanCounts {
-    let removed = top.remove_barriers(gp);
+    let removed = top.remove_barriers(gp, &mut stkbar::Proof::new(true));
     collect_stack(gp, top);
     let install = !stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) && removed.kept == 0;
     let mut proof = stkbar::Proof::new(true);
@@ -374,15 +367,24 @@ pub fn collect_stack(gp: &G, top: StackTop) {
 /// that had been hit, whether the whole stack was rescanned although it had barriers,
 /// barriers a jump skipped: see [`ScanCounts::jumped`]).
 pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, usize, bool, usize) {
+    let mut proof = stkbar::Proof::new(true);
+    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
     let (limit, unknown) = if trust_barriers {
-        let mut proof = stkbar::Proof::new(true);
+        // Up to the lowest barrier first (sequential reads), then the chain says whether
+        // that barrier is really in place (a jump may have discarded it) and the rest is
+        // collected if not.
+        let first = stkbar::rescan_limit_if_in_place(gp, top.sp).max(top.sp);
+        collect_range(lo, first);
         let (l, unknown) = stkbar::rescan_limit(gp, top.sp, top.fp, top.pc(), &mut proof);
-        (l.max(top.sp), unknown)
+        let l = l.max(first);
+        if l > first {
+            collect_range(first, l);
+        }
+        (l, unknown)
     } else {
+        collect_range(lo, gp.stack.hi);
         (gp.stack.hi, false)
     };
-    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
-    collect_range(lo, limit);
     // SAFETY: as in scanstack.
     unsafe { collect_ucontext(top.uc) };
     collect_g_fields(gp);
@@ -400,7 +402,7 @@ pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, u
         fp = rec.fp;
     }
     let had = gp.stkbar_len > gp.stkbar_pos;
-    let removed = top.remove_barriers(gp);
+    let removed = top.remove_barriers(gp, &mut proof);
     if removed.unlocated != 0 && limit < gp.stack.hi {
         collect_range(limit, gp.stack.hi);
     }

@@ -272,6 +272,9 @@ pub struct Proof {
     /// test hooks, on a goroutine) only read it.
     pub may_refresh: bool,
     refreshed: bool,
+    /// An entry [`standing`] found Live on this stack (index and saved_fp), so mark
+    /// termination's removal after its rescan does not walk the chain again.
+    live: Option<(usize, usize)>,
 }
 
 impl Proof {
@@ -279,6 +282,7 @@ impl Proof {
         Proof {
             may_refresh,
             refreshed: false,
+            live: None,
         }
     }
 
@@ -515,7 +519,10 @@ pub fn gc_remove_stack_barriers(
     // (longjmp without grt_gc_unwind: Standing::Dead) are dropped, and k is the lowest left.
     let k0 = first_at_or_above(gp, sp);
     let mut k = k0;
-    while k < len && standing(gp, &entries(gp)[k], fp, top_pc, proof) == Standing::Dead {
+    while k < len
+        && proof.live != Some((k, entries(gp)[k].saved_fp))
+        && standing(gp, &entries(gp)[k], fp, top_pc, proof) == Standing::Dead
+    {
         k += 1;
     }
     let dead = k - k0;
@@ -668,19 +675,33 @@ pub fn rescan_limit(
         match standing(gp, &e, fp, top_pc, proof) {
             Standing::Dead => continue,
             Standing::Unknown => return (hi, true),
-            Standing::Live => {}
+            Standing::Live => proof.live = Some((k, e.saved_fp)),
         }
-        let ok = e.saved_fp > sp && e.saved_fp >= e.saved_lr_ptr && e.saved_fp.is_multiple_of(8);
-        return (
-            if ok {
-                (e.saved_fp + arch::FRAME_RECORD_SIZE).min(hi)
-            } else {
-                hi
-            },
-            false,
-        );
+        return (limit_of(gp, &e, sp), false);
     }
     (hi, false)
+}
+
+/// [`rescan_limit`] if the lowest barrier not hit at or above `sp` is in place, without
+/// asking the chain: what the rescan can collect first, sequentially, before the chain walk
+/// (which then finds the stack's words in the cache); the limit is never below this.
+pub fn rescan_limit_if_in_place(gp: &G, sp: usize) -> usize {
+    let len = gp.stkbar_len.min(gp.stkbar_cap);
+    let k = first_at_or_above(gp, sp);
+    if STACK_BARRIER_OFF.load(Ordering::Relaxed) || k >= len {
+        return gp.stack.hi;
+    }
+    limit_of(gp, &entries(gp)[k], sp)
+}
+
+/// The rescan limit that barrier `e` gives: up to and including its caller's frame record.
+fn limit_of(gp: &G, e: &Stkbar, sp: usize) -> usize {
+    let ok = e.saved_fp > sp && e.saved_fp >= e.saved_lr_ptr && e.saved_fp.is_multiple_of(8);
+    if ok {
+        (e.saved_fp + arch::FRAME_RECORD_SIZE).min(gp.stack.hi)
+    } else {
+        gp.stack.hi
+    }
 }
 
 /// Where a barrier not hit stands on a stopped goroutine's stack, by its frame chain.
@@ -738,40 +759,53 @@ pub fn standing(
     if fp > e.saved_fp || e.saved_fp <= e.saved_lr_ptr {
         return Standing::Unknown;
     }
-    let mut proven = match top_pc {
+    // A plain walk first (the common verdict, Live, needs no proof); only a Dead verdict is
+    // checked link by link, on a second walk.
+    let mut steps = 0;
+    let mut at = fp;
+    loop {
+        if steps == MAX_SCAN_FRAMES {
+            return Standing::Unknown;
+        }
+        let Some(rec) = traceback::step(at, gp.stack.lo, gp.stack.hi) else {
+            return Standing::Unknown;
+        };
+        steps += 1;
+        if rec.fp == e.saved_fp && rec.ret == tramp {
+            // The barrier's frame, or the sibling callee that took its return address over.
+            return Standing::Live;
+        }
+        if rec.fp >= e.saved_fp {
+            // A frame built since the jump links to saved_fp (with a real return address),
+            // or the chain went past it.
+            break;
+        }
+        if rec.fp <= at {
+            return Standing::Unknown;
+        }
+        at = rec.fp;
+    }
+    let top_ok = match top_pc {
         None => true,
         Some(pc) => {
             proof.may_refresh && crate::unwind::frame_at_pc(pc) == crate::unwind::Frame::Record
         }
     };
-    let mut fp = fp;
-    for _ in 0..MAX_SCAN_FRAMES {
-        let Some(rec) = traceback::step(fp, gp.stack.lo, gp.stack.hi) else {
+    if !top_ok {
+        return Standing::Unknown;
+    }
+    let mut at = fp;
+    for _ in 0..steps {
+        let Some(rec) = traceback::step(at, gp.stack.lo, gp.stack.hi) else {
             return Standing::Unknown;
         };
-        if rec.fp == e.saved_fp && rec.ret == tramp {
-            // The barrier's frame, or the sibling callee that took its return address over.
-            return Standing::Live;
-        }
-        proven = proven
-            && rec.ret != tramp
-            && proof.return_address(rec.ret)
-            && !proof.caller_may_keep_data(rec.ret);
-        if rec.fp >= e.saved_fp {
-            // A frame built since the jump links to saved_fp (with a real return address),
-            // or the chain went past it.
-            return if proven {
-                Standing::Dead
-            } else {
-                Standing::Unknown
-            };
-        }
-        if rec.fp <= fp {
+        if rec.ret == tramp || !proof.return_address(rec.ret) || proof.caller_may_keep_data(rec.ret)
+        {
             return Standing::Unknown;
         }
-        fp = rec.fp;
+        at = rec.fp;
     }
-    Standing::Unknown
+    Standing::Dead
 }
 
 // ---- for walkers -----------------------------------------------------------------------------

@@ -84,7 +84,10 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
             let mut cut = Vec::new();
             for (st, n) in &stacks {
                 // A pseudo-stack ([pc, grt.GC]: the stack lock was held) names no callers.
-                if st.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+                if st
+                    .last()
+                    .is_some_and(|f| f == "grt.GC" || f == "grt.System")
+                {
                     continue;
                 }
                 if let Some(i) = st.iter().position(|f| f == "fpless_call") {
