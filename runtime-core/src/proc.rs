@@ -1740,6 +1740,12 @@ unsafe extern "C" fn sysmon(_: *mut c_void) {
     }
 }
 
+/// Test-only build, `GRTDEBUG=schedslowretake=1`: sysmon retakes a P in a system call only
+/// after seeing the same call twice, as before (the fairness tests' teeth).
+fn slow_retake() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().schedslowretake
+}
+
 /// Takes Ps away from Ms blocked in syscalls; returns how many.
 fn retake(now: u64) -> u32 {
     let mut n = 0;
@@ -1751,10 +1757,22 @@ fn retake(now: u64) -> u32 {
             continue;
         }
         let t = p.syscalltick.load(Ordering::Relaxed);
+        // Goroutines wait on this P's queue, or on the global one with no idle P to take them:
+        // take it now, however short the call.
+        // Waiting for a second sight of the same call never fires for a goroutine making short
+        // calls back to back (grt_gc in a loop, 1 ms sleeps): each is a new call, and the
+        // queued ones starved for seconds. (Test-only schedslowretake=1: the old rule.)
+        let waiting = (!runqempty(p)
+            || (RUNQSIZE.load(Ordering::Acquire) != 0
+                && NPIDLE.load(Ordering::Acquire) == 0
+                && NMSPINNING.load(Ordering::Acquire) == 0))
+            && !slow_retake();
         if p.sysmon_tick != t {
             p.sysmon_tick = t;
             p.sysmon_when = now;
-            continue;
+            if !waiting {
+                continue;
+            }
         }
         // Leave it alone if it has nothing queued, others are free to take new work, and the
         // syscall has not lasted long: the M will most likely take its P back itself.
