@@ -110,8 +110,11 @@ int grt_go(void (*fn)(void *), void *arg);
  * the default). */
 int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
 /* Lets other goroutines run; the caller stays runnable (behind any goroutine waiting for a
- * P, such as one back from a system call). grt does not preempt: a goroutine that computes
- * for long without a blocking call should yield now and then. */
+ * P, such as one back from a system call). Time slices: a goroutine that has held its P for
+ * 10 ms while others wait yields at its next grt call that is a safe point (grt_alloc,
+ * grt_alloc_atomic, channel sends and receives, grt_mutex_lock/unlock, grt_wg_done,
+ * grt_gc's return, grt_exitsyscall, the end of grt_cgocall). A goroutine that computes for
+ * long without calling grt is never interrupted: it should yield now and then. */
 int grt_yield(void);
 /* Parks the calling goroutine for at least ns nanoseconds (ns <= 0: same as grt_yield). */
 int grt_sleep_ns(int64_t ns);

@@ -113,7 +113,11 @@ pub extern "C" fn grt_maxprocs() -> i32 {
 /// caller's registers).
 #[no_mangle]
 pub extern "C" fn grt_exitsyscall() -> i32 {
-    proc::exitsyscall()
+    let r = proc::exitsyscall();
+    if r == GRT_OK {
+        proc::preempt_point();
+    }
+    r
 }
 
 // ---- channels --------------------------------------------------------------------------------
@@ -188,6 +192,7 @@ pub extern "C" fn grt_chan_send(c: *mut Hchan, elem: *const c_void) -> i32 {
         );
     }
     on_goroutine!(F);
+    proc::preempt_point();
     match chan::send(c, elem as *const u8, true) {
         Ok(()) => GRT_OK,
         Err(ChanError::Closed) => GRT_ECLOSED,
@@ -204,6 +209,7 @@ pub extern "C" fn grt_chan_recv(c: *mut Hchan, elem: *mut c_void) -> i32 {
         Err(e) => return e,
     };
     on_goroutine!(F);
+    proc::preempt_point();
     match chan::recv(c, elem as *mut u8, true) {
         Ok(true) => GRT_OK,
         Ok(false) | Err(ChanError::Closed) => GRT_ECLOSED,
@@ -340,6 +346,7 @@ pub extern "C" fn grt_mutex_lock(mu: *mut Mutex) -> i32 {
         Err(e) => return e,
     };
     on_goroutine!(F);
+    proc::preempt_point();
     mu.lock();
     GRT_OK
 }
@@ -364,6 +371,7 @@ pub extern "C" fn grt_mutex_unlock(mu: *mut Mutex) -> i32 {
     };
     on_goroutine!(F);
     mu.unlock();
+    proc::preempt_point();
     GRT_OK
 }
 
@@ -402,6 +410,7 @@ pub extern "C" fn grt_wg_done(wg: *mut WaitGroup) -> i32 {
     };
     on_goroutine!(F);
     wg.add(-1);
+    proc::preempt_point();
     GRT_OK
 }
 

@@ -326,12 +326,14 @@ fn is_goroutine() -> bool {
 /// `grt_alloc`.
 #[no_mangle]
 pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
+    proc::preempt_point();
     alloc(n, false)
 }
 
 /// `grt_alloc_atomic`.
 #[no_mangle]
 pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
+    proc::preempt_point();
     alloc(n, true)
 }
 
@@ -392,6 +394,7 @@ pub extern "C" fn grt_gc() -> i32 {
     };
     request(target);
     wait_cycle(target);
+    proc::preempt_point();
     GRT_OK
 }
 

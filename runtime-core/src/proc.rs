@@ -1091,6 +1091,7 @@ fn execute(m: &mut M, gp: *mut G) -> bool {
     }
     // SAFETY: the M holds its P.
     unsafe { (*m.p).schedtick = (*m.p).schedtick.wrapping_add(1) };
+    g.preempt.store(false, Ordering::Relaxed);
     setg(gp);
     // SAFETY: g0's context is saved here; gp's was saved by its last switch (or made by
     // newproc) and nothing else runs on its stack.
@@ -1137,6 +1138,15 @@ fn after_mcall(m: &mut M) -> Option<*mut G> {
                 casgstatus(g, GWAITING, GRUNNABLE);
                 return Some(gp);
             }
+            None
+        }
+        Action::Preempt => {
+            // Go's gopreempt_m: behind every goroutine that waits, on the global queue.
+            casgstatus(g, GRUNNING, GRUNNABLE);
+            dropg(m, g);
+            SCHED_LOCK.lock();
+            globrunqput(gp);
+            SCHED_LOCK.unlock();
             None
         }
         Action::Exit => {
@@ -1437,6 +1447,67 @@ pub fn gosched() {
     mcall(Action::Yield);
 }
 
+/// A safe point of a grt call (the C API's entry points that may switch goroutines anyway:
+/// grt_alloc, channel and sync operations, grt_gc's return, grt_exitsyscall, the end of
+/// grt_cgocall): yields if sysmon marked the calling goroutine for having held its P for a
+/// time slice while others wait. One load when not marked.
+#[inline]
+pub fn preempt_point() {
+    let gp = getg();
+    // SAFETY: null or a live G.
+    let Some(g) = (unsafe { gp.as_ref() }) else {
+        return;
+    };
+    // Only while it runs on its P (not between grt_entersyscall and grt_exitsyscall, where
+    // C code may call grt_alloc too).
+    if g.kind == GKind::User && g.preempt.load(Ordering::Relaxed) && g.status() & !GSCAN == GRUNNING
+    {
+        g.preempt.store(false, Ordering::Relaxed);
+        mcall(Action::Preempt);
+    }
+}
+
+/// A goroutine may hold its P this long while others wait before its next safe point
+/// yields (Go's forcePreemptNS), in ns.
+const TIME_SLICE_NS: u64 = 10_000_000;
+
+/// Test-only build, `GRTDEBUG=schednoslice=1`: sysmon marks no goroutine for its time
+/// slice (the fairness tests' teeth).
+fn no_slice() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().schednoslice
+}
+
+/// sysmon: marks the goroutine running on a P that has not scheduled for a time slice while
+/// goroutines wait (on its queue, the global one, or expired timers). Returns whether it did.
+fn preempt_long_runner(p: &mut P, now: u64) -> bool {
+    // SAFETY: a plain u32 the P's M bumps; a torn or stale read only delays a mark.
+    let t = unsafe { core::ptr::read_volatile(&p.schedtick) };
+    if p.sysmon_schedtick != t {
+        p.sysmon_schedtick = t;
+        p.sysmon_schedwhen = now;
+        return false;
+    }
+    if now.saturating_sub(p.sysmon_schedwhen) < TIME_SLICE_NS || no_slice() {
+        return false;
+    }
+    let waiting = !runqempty(p) || RUNQSIZE.load(Ordering::Acquire) != 0 || time::expired(now);
+    if !waiting {
+        return false;
+    }
+    // SAFETY: Ms and Gs are never freed: a G that has moved on meanwhile only yields once
+    // more than it had to.
+    let Some(m) = (unsafe { p.m.as_ref() }) else {
+        return false;
+    };
+    // SAFETY: as above.
+    let Some(g) = (unsafe { m.curg.load(Ordering::Acquire).as_ref() }) else {
+        return false;
+    };
+    g.preempt.store(true, Ordering::Relaxed);
+    p.sysmon_schedwhen = now; // one mark per slice
+    true
+}
+
 // ---- grt_main ------------------------------------------------------------------------------
 
 fn read_maxprocs() -> usize {
@@ -1708,6 +1779,7 @@ extern "C" fn grt_cgocall_exit() -> i32 {
     setg(gp);
     // SAFETY: the goroutine that called grt_cgocall.
     exitsyscall_common(unsafe { &*gp });
+    preempt_point();
     GRT_OK
 }
 
@@ -1746,14 +1818,22 @@ fn slow_retake() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().schedslowretake
 }
 
-/// Takes Ps away from Ms blocked in syscalls; returns how many.
+/// Takes Ps away from Ms blocked in syscalls, and marks goroutines past their time slice;
+/// returns how many of either.
 fn retake(now: u64) -> u32 {
     let mut n = 0;
     for i in 0..gomaxprocs() {
         let pp = ALLP[i].load(Ordering::Acquire);
         // SAFETY: Ps are never freed; sysmon_tick/when are sysmon's own fields.
         let p = unsafe { &mut *pp };
-        if p.status.load(Ordering::Acquire) != PSYSCALL {
+        let status = p.status.load(Ordering::Acquire);
+        if status == PRUNNING {
+            if preempt_long_runner(p, now) {
+                n += 1;
+            }
+            continue;
+        }
+        if status != PSYSCALL {
             continue;
         }
         let t = p.syscalltick.load(Ordering::Relaxed);

@@ -181,6 +181,10 @@ pub struct G {
     /// and the longjmp would never be hit); cleared by the first scan that finds the
     /// goroutine at or above it. 0: none. Under the stack lock.
     pub stkbar_floor: usize,
+    /// Set by sysmon when this goroutine has held its P for a time slice while others wait;
+    /// the next grt call that is a safe point (`proc::preempt_point`) yields. Cleared when the
+    /// goroutine is scheduled.
+    pub preempt: AtomicBool,
 }
 
 // SAFETY: G is shared between threads under the rules in the module comment.
@@ -308,6 +312,8 @@ pub enum Action {
     Exit,
     /// exitsyscall found no P: queue the goroutine and stop this M.
     ExitSyscall,
+    /// The goroutine used up its time slice (`G.preempt`): behind the global queue.
+    Preempt,
 }
 
 /// `G::suspended`: not suspended by grt_suspend (maybe scanned by someone else, briefly).
@@ -427,6 +433,9 @@ pub struct P {
     /// sysmon's view: last syscalltick seen and when.
     pub sysmon_tick: u32,
     pub sysmon_when: u64,
+    /// sysmon's view: last schedtick seen and when (a goroutine's time slice).
+    pub sysmon_schedtick: u32,
+    pub sysmon_schedwhen: u64,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.
