@@ -168,6 +168,23 @@ fn frameless_caller(
     (Some(ret) != next).then_some(ret)
 }
 
+/// The return address of a function interrupted at sp (link register `lr`) where its unwind
+/// row puts it (`unwind::frame_at_pc_for_walk`), read inside `[lo, hi)`.
+fn located_return(
+    ra: crate::unwind::RaLoc,
+    sp: usize,
+    lr: Option<usize>,
+    lo: usize,
+    hi: usize,
+) -> Option<usize> {
+    use crate::unwind::RaLoc;
+    match ra {
+        RaLoc::Lr => lr,
+        RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
+        RaLoc::Unknown => None,
+    }
+}
+
 /// Whether the frame-pointer register of a thread interrupted at `pc` starts a chain of frame
 /// records, by the unwind tables (`unwind::frame_at_pc_for_walk`): no if the function at pc
 /// saved it without keeping a record (it may hold data), or if the function has not touched
@@ -183,16 +200,11 @@ fn fp_starts_chain(
     lo: usize,
     hi: usize,
 ) -> (bool, Option<usize>) {
-    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame, RaLoc};
+    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame};
     match frame_at_pc_for_walk(pc) {
         (Frame::NoRecord, _) => (false, None),
         (Frame::CallersFp, ra) => {
-            let located = match ra {
-                RaLoc::Lr => lr,
-                RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
-                RaLoc::Unknown => None,
-            };
-            let caller = match located {
+            let caller = match located_return(ra, sp, lr, lo, hi) {
                 Some(r) if r == stkbar::stack_barrier_pc() => ret,
                 Some(r) => Some(r),
                 None => ret,
@@ -297,19 +309,12 @@ fn record_cfa(fp: usize, pc: usize, at_pc: bool) -> Option<usize> {
 /// keeps data in its frame-pointer register, or has not touched it yet and its caller (where
 /// the table locates the return address) keeps no record.
 fn leaf_unwinds(pc: usize, sp: usize, lr: Option<usize>, lo: usize, hi: usize) -> bool {
-    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame, RaLoc};
+    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame};
     match frame_at_pc_for_walk(pc) {
         (Frame::NoRecord, _) => true,
-        (Frame::CallersFp, ra) => {
-            let caller = match ra {
-                RaLoc::Lr => lr,
-                RaLoc::Stack(off) => sp.checked_add(off).and_then(|a| stack_word(a, lo, hi)),
-                RaLoc::Unknown => None,
-            };
-            caller.is_some_and(|r| {
-                r != stkbar::stack_barrier_pc() && frame_for_walk(r) == Frame::NoRecord
-            })
-        }
+        (Frame::CallersFp, ra) => located_return(ra, sp, lr, lo, hi).is_some_and(|r| {
+            r != stkbar::stack_barrier_pc() && frame_for_walk(r) == Frame::NoRecord
+        }),
         _ => false,
     }
 }
