@@ -20,7 +20,7 @@
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 //! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
 //! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
-//! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair can be seen to fail |
+//! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair_gc can be seen to fail (with schednoslice=1; x86_64 natively) |
 //! | `schednoslice=1` | test-only build: sysmon marks no goroutine that has held its P for a time slice, so sched_slice can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
