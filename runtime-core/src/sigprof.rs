@@ -184,7 +184,7 @@ fn sample_m(s: &mut Sample, m: &M, pc: usize, sp: usize, fp: usize, lr: Option<u
                     // too, and may return through a barrier: resolve the trampoline (the
                     // stack lock is held).
                     let leaf = if arch::in_stack_barrier(pc) {
-                        stkbar::Cursor::new(g, sp, fp).in_trampoline(pc, sp, fp)
+                        stkbar::Cursor::new(g, sp, fp, None).in_trampoline(pc, sp, fp)
                     } else {
                         Some(pc)
                     };

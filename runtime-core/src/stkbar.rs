@@ -834,12 +834,19 @@ impl<'a> Cursor<'a> {
     /// `fp` belongs to a frame that already returned, or is returning right now below the
     /// walk's start (grt's own way out of a system call, below `syscallsp`): it cannot be met.
     /// One placed below `sp` whose frame returns above `fp` is live: its frame was replaced by
-    /// a smaller sibling callee that holds its return address now.
-    pub fn new(gp: &'a G, sp: usize, fp: usize) -> Cursor<'a> {
+    /// a smaller sibling callee that holds its return address now. `lr`: the link register of
+    /// an interrupted thread; when it is the trampoline's address, the epilogue of the
+    /// function at pc has just loaded it from a barriered record and popped that record, so
+    /// the barrier of the frame that returns with `fp` is live (in flight in the register).
+    pub fn new(gp: &'a G, sp: usize, fp: usize, lr: Option<usize>) -> Cursor<'a> {
         let len = gp.stkbar_len.min(gp.stkbar_cap);
         let e = entries(gp);
+        let in_flight = lr == Some(stack_barrier_pc());
         let mut next = gp.stkbar_pos.min(len);
-        while next < len && e[next].saved_lr_ptr < sp && e[next].saved_fp <= fp {
+        while next < len
+            && e[next].saved_lr_ptr < sp
+            && (e[next].saved_fp < fp || (e[next].saved_fp == fp && !in_flight))
+        {
             next += 1;
         }
         Cursor { gp, next, len }

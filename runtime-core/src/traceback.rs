@@ -237,6 +237,7 @@ struct Regs {
 /// barrier cursor; one it cannot place ends the walk.
 fn unwind_steps(
     mut r: Regs,
+    lo: usize,
     hi: usize,
     n: &mut usize,
     max: usize,
@@ -253,9 +254,18 @@ fn unwind_steps(
         if cfa < r.sp || (cfa == r.sp && !r.at_pc) || cfa > hi {
             return None;
         }
+        // Saved registers lie in the frame, at or above sp; at an interrupted pc also in the
+        // red zone below it (x86_64), where a leaf may save them, and where gcc's `leave`
+        // leaves the popped rbp's rule pointing (the word still holds the value the register
+        // got back: nothing below sp but a signal frame, which starts below the red zone,
+        // is written there).
+        let low = match r.at_pc {
+            true => r.sp.saturating_sub(arch::RED_ZONE).max(lo),
+            false => r.sp,
+        };
         let word = |o: i16| {
             cfa.checked_add_signed(o as isize)
-                .and_then(|a| stack_word(a, r.sp, hi))
+                .and_then(|a| stack_word(a, low, hi))
         };
         let (ret, slot) = match rule.ra {
             Loc::Same => (r.lr?, 0),
@@ -306,16 +316,35 @@ fn record_cfa(fp: usize, pc: usize, at_pc: bool) -> Option<usize> {
 }
 
 /// Whether a walk from a signal at `pc` must start with unwind steps: the function at pc
-/// keeps data in its frame-pointer register, or has not touched it yet and its caller (where
-/// the table locates the return address) keeps no record.
-fn leaf_unwinds(pc: usize, sp: usize, lr: Option<usize>, lo: usize, hi: usize) -> bool {
+/// keeps data in its frame-pointer register, or has not touched it yet (or has restored the
+/// caller's) and its caller, where the table locates the return address, keeps no record.
+/// `Some(true)` when that return address is the trampoline's (a barriered function at its
+/// `ret`, or past an epilogue that loaded the slot into the link register): the caller is
+/// then the one the barrier for the frame that returns with `fp` saved, and the first unwind
+/// step consumes that barrier.
+#[allow(clippy::too_many_arguments)]
+fn leaf_unwinds(
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    lr: Option<usize>,
+    lo: usize,
+    hi: usize,
+    cur: Option<&Cursor<'_>>,
+) -> Option<bool> {
     use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame};
     match frame_at_pc_for_walk(pc) {
-        (Frame::NoRecord, _) => true,
-        (Frame::CallersFp, ra) => located_return(ra, sp, lr, lo, hi).is_some_and(|r| {
-            r != stkbar::stack_barrier_pc() && frame_for_walk(r) == Frame::NoRecord
-        }),
-        _ => false,
+        (Frame::NoRecord, _) => Some(false),
+        (Frame::CallersFp, ra) => {
+            let r = located_return(ra, sp, lr, lo, hi)?;
+            let tramp = stkbar::stack_barrier_pc();
+            let real = match cur {
+                Some(c) if r == tramp => c.peek(r, fp),
+                _ => r,
+            };
+            (real != tramp && frame_for_walk(real) == Frame::NoRecord).then_some(r == tramp)
+        }
+        _ => None,
     }
 }
 
@@ -337,7 +366,7 @@ pub fn gentraceback(
     mut f: impl FnMut(usize),
 ) -> usize {
     // Barriers below the walk's start were popped; sp 0 (unknown) keeps them all.
-    let mut cur = g.map(|g| Cursor::new(g, sp, fp));
+    let mut cur = g.map(|g| Cursor::new(g, sp, fp, lr));
     let mut n = 0;
     let mut pc = pc;
     let mut signal_step = flags & TRACE_FROM_SIGNAL != 0;
@@ -366,8 +395,12 @@ pub fn gentraceback(
     if pc != 0 && n < max {
         f(pc);
         n += 1;
-        if signal_step && check_calls && leaf_unwinds(pc, sp, lr, lo, hi) {
-            if let Some(c) = cur.as_mut() {
+        let leaf = match signal_step && check_calls {
+            true => leaf_unwinds(pc, sp, fp, lr, lo, hi, cur.as_ref()),
+            false => None,
+        };
+        if let Some(via_barrier) = leaf {
+            if let (Some(c), false) = (cur.as_mut(), via_barrier) {
                 c.skip_popped(fp);
             }
             let regs = Regs {
@@ -378,7 +411,7 @@ pub fn gentraceback(
                 at_pc: true,
             };
             let before = n;
-            match unwind_steps(regs, hi, &mut n, max, &mut cur, &mut f) {
+            match unwind_steps(regs, lo, hi, &mut n, max, &mut cur, &mut f) {
                 Some((next_fp, at)) => {
                     fp = next_fp;
                     frame_pc = (at, false);
@@ -467,7 +500,7 @@ pub fn gentraceback(
                 lr: None,
                 at_pc: false,
             };
-            match unwind_steps(regs, hi, &mut n, max, &mut cur, &mut f) {
+            match unwind_steps(regs, lo, hi, &mut n, max, &mut cur, &mut f) {
                 Some((next_fp, at)) if next_fp > fp => {
                     fp = next_fp;
                     frame_pc = (at, false);

@@ -436,7 +436,9 @@ mod images {
     pub fn unpin(_: &mut Pins) {}
 }
 
-/// The libraries the profiler holds loaded while it runs (libc build).
+/// The libraries the profiler holds loaded while it runs (libc build; a static program has
+/// none, and the freestanding build never reads the names).
+#[cfg_attr(feature = "freestanding", allow(dead_code))]
 struct Pins {
     n: usize,
     bias: [usize; MAX_IMAGES],

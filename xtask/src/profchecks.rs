@@ -10,6 +10,7 @@
 //! | `stkbar` | tests/c/gc_race_*.c: no frame is the stack-barrier trampoline (`grt_stack_barrier`); inside the goroutine's recursion every `race_rec` is called from `race_rec` or `race_worker` (a stale barrier value would show a foreign caller); some samples walked the recursion |
 //! | `sibcall` | tests/c/gc_sibcall.c: no trampoline; every frame of the test's own functions has its real caller (`step` from `tail_caller`, `tail_callee` from `outer`: `tail_caller` is gone once it sibling-called, `outer` from `worker`); some samples are inside `tail_callee` |
 //! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which is called from `outer`: the walk goes on through it by its unwind table, every time, and a data word is never reported as a caller |
+//! | `fpless_window` | tests/c/prof_fpless_window.c: every sample in `fw_in` (a barriered function called from frame-pointer-less code, its record complete) or `fw_ret` (the same at its `ret`, the record popped) goes on `fw_fpless`, `fw_outer`, `target`, the goroutine's entry; both have samples |
 //! | `windows` | tests/c/gc_windows.c: samples in each epilogue or sibling-call window name `win_caller` as the window function's caller (a sibling callee's too: the frame that called it is gone), never the trampoline |
 //! | `longjmp` | tests/c/gc_longjmp.c: no trampoline; `holder` is called from `jumper`, `jumper` from `outer`, `level` from `level` or `jumper` (the walks pass over the barriers the longjmp skipped); some samples are in `holder` |
 //! | `gc` | tests/c/prof_gc.c: at least half of the samples are the collector thread's, `[pc, grt.GC]`, and at least half of those have their pc in grt's own code (the collector's CPU time shows in the profile) |
@@ -122,6 +123,16 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
             ],
             "win_sib_callee_in",
         ),
+        "fpless_window" => {
+            let mut out = Vec::new();
+            for leaf in ["fw_in", "fw_ret"] {
+                out.push(through(
+                    &stacks,
+                    &[leaf, "fw_fpless", "fw_outer", "target", GOROUTINE_ENTRY],
+                )?);
+            }
+            Ok(out.join("; "))
+        }
         "longjmp" => callers(
             &stacks,
             &[
@@ -153,6 +164,34 @@ fn total(stacks: &Stacks, pred: impl Fn(&[String]) -> bool) -> i64 {
 /// A stack printed leaf last, as a flame graph reads.
 fn show(s: &[String]) -> String {
     s.iter().rev().cloned().collect::<Vec<_>>().join(";")
+}
+
+/// Every sample that has `run[0]` goes on with the rest of `run` (leaf first) from there, and
+/// some do.
+fn through(stacks: &Stacks, run: &[&str]) -> Result<String, String> {
+    let (mut seen, mut cut) = (0i64, Vec::new());
+    for (s, n) in stacks {
+        let Some(i) = s.iter().position(|f| f == run[0]) else {
+            continue;
+        };
+        seen += n;
+        if !has_run(&s[i..], run) {
+            cut.push(format!("{n} x {}", show(s)));
+        }
+    }
+    cut.truncate(5);
+    if !cut.is_empty() {
+        return Err(format!(
+            "walks from {} that did not go on through {}: {}",
+            run[0],
+            run[1..].join(", "),
+            cut.join(" | ")
+        ));
+    }
+    if seen == 0 {
+        return Err(format!("no sample is in {}", run[0]));
+    }
+    Ok(format!("{seen} samples in {}, every one through {}", run[0], run[1]))
 }
 
 /// Is `seq` (leaf first) found consecutively in `s`?
