@@ -67,14 +67,24 @@ typedef struct grt_context {
 
 /* Makes `ctx` run fn(arg) on `stack` at the first switch into it. If fn returns, the
  * context switches to `link` and must not be resumed again; with link NULL that is a fatal
- * error. The new frame ends the frame-pointer chain (saved fp = 0) and is 16-byte aligned.
+ * error. fn's frame is 16-byte aligned and ends the frame-pointer chain (saved fp = 0). It
+ * starts with the FP control words in force where it is first switched to.
  * The calling thread gets an alternate signal stack (for stack overflow reports) if it has
  * none; other threads that run contexts should be started with grt_thread_start. */
 int grt_context_make(grt_context *ctx, const grt_stack *stack, void (*fn)(void *), void *arg,
                      grt_context *link);
 
 /* Saves the running context into `from` and resumes `to`. Returns when something switches
- * back to `from`. No checks: this is the fast path (a few nanoseconds). */
+ * back to `from`, with every register the psABI makes callee-saved as it was, the FP control
+ * words included. No checks: this is the fast path (a few nanoseconds).
+ *
+ * Floating point and goroutines: the FP control words (x86_64 MXCSR's control bits and the
+ * x87 control word; aarch64 FPCR: rounding mode, exception masks, flush-to-zero) are each
+ * goroutine's own too. A goroutine starts with those of the thread that runs it (the ones
+ * grt_main's thread had when it started its threads); one that changes them (fesetround,
+ * say) keeps its own across every switch and every thread it moves to, and the goroutines
+ * that run next on its thread get the thread's back. The runtime's own switch does not carry
+ * them: the scheduler does, at no cost for goroutines that never change them. */
 void grt_context_switch(grt_context *from, const grt_context *to);
 
 /* ---- Threads --------------------------------------------------------------------------------

@@ -1,17 +1,17 @@
 //! aarch64 (AAPCS64, Linux).
 //!
-//! Switch frame (stored by `grt_context_switch`, see `asm/aarch64/context.S`):
+//! Core switch frame (stored by `grt_switch_core`, see `asm/aarch64/context.S`; a
+//! `grt_context_switch` adds a frame of its own above it):
 //!
 //! ```text
-//!   sp + 160  caller's sp
-//!   sp + 152  x30 (return address)  } frame record: parked_frame_pointer(sp) = sp + 144
-//!   sp + 144  x29                   }
-//!   sp +  80  d8 .. d15
-//!   sp +   0  x19 .. x28             (x19 = fn, x20 = arg, x21 = link in a new context)
+//!   sp + 32  caller's sp
+//!   sp + 16  x19, pad
+//!   sp +  8  x30 (return address)  } frame record: parked_frame_pointer(sp) = sp
+//!   sp +  0  x29                   }
 //! ```
 //!
-//! A new context: the same frame at `top - 160`, "returning" into `grt_context_entry` with
-//! `sp = top` (16-byte aligned) and `x29 = 0`.
+//! A new context: the same frame at `top - 64`, "returning" into `grt_context_entry` with
+//! `sp = top - 32` (16-byte aligned, pointing at fn, arg, link) and `x29 = 0`.
 
 use core::arch::asm;
 use core::ffi::c_void;
@@ -33,31 +33,108 @@ pub const FRAME_RET_OFF: usize = 8;
 /// Offset of the frame record inside the switch frame.
 pub const SWITCH_FRAME_RECORD_OFF: usize = SWITCH_FP_OFF;
 
-/// Mirror of the switch frame, to check the assembly's numbers against a Rust layout.
+/// Mirror of the core switch frame, to check the assembly's numbers against a Rust layout.
 #[repr(C)]
 pub struct SwitchFrame {
-    pub x19_x28: [u64; 10],
-    pub d8_d15: [u64; 8],
     pub x29: u64,
     pub x30: u64,
+    pub x19: u64,
+    pub pad: u64,
+}
+
+/// A new context's initial frame: a core switch frame, then the entry's arguments.
+#[repr(C)]
+struct InitialFrame {
+    core: SwitchFrame,
+    f: u64,
+    arg: u64,
+    link: u64,
+    pad: u64,
 }
 
 const _: () = {
     use core::mem::{offset_of, size_of};
-    assert!(offset_of!(SwitchFrame, x19_x28) == SWITCH_X19_OFF);
-    assert!(SWITCH_X21_OFF == SWITCH_X19_OFF + 16 && SWITCH_X27_OFF == SWITCH_X19_OFF + 64);
-    assert!(offset_of!(SwitchFrame, d8_d15) == SWITCH_D8_OFF);
-    assert!(SWITCH_D14_OFF == SWITCH_D8_OFF + 48);
     assert!(offset_of!(SwitchFrame, x29) == SWITCH_FP_OFF);
     assert!(offset_of!(SwitchFrame, x30) == SWITCH_RET_OFF);
+    assert!(offset_of!(SwitchFrame, x19) == SWITCH_X19_OFF);
     assert!(size_of::<SwitchFrame>() == SWITCH_FRAME_SIZE);
     assert!(SWITCH_FRAME_SIZE % 16 == 0);
     assert!(SWITCH_RET_OFF == SWITCH_FRAME_RECORD_OFF + FRAME_RET_OFF);
-    assert!(ENTRY_FN_OFF == SWITCH_X19_OFF && ENTRY_ARG_OFF == 8 && ENTRY_LINK_OFF == 16);
+    assert!(offset_of!(InitialFrame, f) - size_of::<SwitchFrame>() == ENTRY_FN_OFF);
+    assert!(offset_of!(InitialFrame, arg) - size_of::<SwitchFrame>() == ENTRY_ARG_OFF);
+    assert!(offset_of!(InitialFrame, link) - size_of::<SwitchFrame>() == ENTRY_LINK_OFF);
+    assert!(size_of::<InitialFrame>() == INITIAL_FRAME_SIZE);
 };
 
 /// Bytes the initial frame of a new context takes below the stack top.
-pub const INITIAL_FRAME_SIZE: usize = SWITCH_FRAME_SIZE;
+pub const INITIAL_FRAME_SIZE: usize = 64;
+
+/// A parked context's sp modulo 16 (aarch64 keeps sp aligned at all times).
+pub const PARKED_SP_MOD16: usize = 0;
+
+/// FPCR, the FP control state a goroutine may change (rounding mode, flush-to-zero, default
+/// NaN, trap enables), as the scheduler carries it.
+#[inline]
+pub fn current_control_words() -> u64 {
+    let v: u64;
+    // SAFETY: reading FPCR has no side effect.
+    unsafe { asm!("mrs {}, fpcr", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    v
+}
+
+/// Sets FPCR from `ctl` (as [`current_control_words`] gives it).
+#[inline]
+pub fn set_control_words(ctl: u64) {
+    // SAFETY: a value read from FPCR on this process: only bits the architecture defines.
+    unsafe { asm!("msr fpcr, {}", in(reg) ctl, options(nomem, nostack, preserves_flags)) };
+}
+
+/// FPCR's bits are all control bits.
+pub const CONTROL_WORDS_MASK: u64 = u64::MAX;
+
+/// Switches from the running code to the context parked in `to`, parking it in `from`: the
+/// runtime's own switch. Preserves what AAPCS64 makes callee-saved: x19, x29 and the return
+/// point in a core frame (`grt_switch_core`'s layout, so either resumes the other's
+/// contexts), x20-x28 and d8-d15 saved by the compiler where live (declared clobbered
+/// here). FPCR is the caller's business (proc.rs).
+///
+/// The core is inlined at every call site, each with its own indirect branch (see the
+/// x86_64 version), and the return point follows a `bl grt_switch_core` that never runs, so
+/// walkers and the collector see a call site for a frame of that function's layout.
+///
+/// # Safety
+/// `to` must hold a parked context (or a new one) that nothing else runs, and `from` must
+/// stay valid while this context is parked.
+#[inline(always)]
+pub unsafe fn switch(from: *mut Context, to: *const Context) {
+    // SAFETY: the block saves x19, x29 and its return point (label 3) in the core frame and
+    // is resumed there with them restored; every other register it or the resumed code
+    // may change is declared clobbered.
+    unsafe {
+        asm!(
+            "adr x30, 3f",                      // the return point
+            "stp x29, x30, [sp, #-32]!",        // frame record; x30: where we resume
+            "str x19, [sp, #16]",               // LLVM's reserved register
+            "mov x9, sp",
+            "str x9, [x0]",                     // from->sp: parked from here on
+            "ldr x9, [x1]",
+            "mov sp, x9",                       // to->sp: on the target's stack
+            "ldr x19, [sp, #16]",
+            "ldp x29, x30, [sp], #32",
+            "br x30",                           // not `ret` (see context.S)
+            "bl {core}",                        // never runs: the return point follows a call
+            "3:",
+            core = sym crate::grt_switch_core,
+            inout("x0") from => _,
+            inout("x1") to => _,
+            out("x20") _, out("x21") _, out("x22") _, out("x23") _, out("x24") _,
+            out("x25") _, out("x26") _, out("x27") _, out("x28") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            clobber_abi("C"),
+        );
+    }
+}
 
 /// Lays out the initial switch frame of a new context below `top` and returns the context.
 ///
@@ -72,18 +149,20 @@ pub unsafe fn init_context(
 ) -> Context {
     debug_assert!(top % 16 == 0);
     let sp = top - INITIAL_FRAME_SIZE;
-    let mut x19_x28 = [0u64; 10];
-    x19_x28[0] = f as *const () as usize as u64; // x19
-    x19_x28[1] = arg as u64; // x20
-    x19_x28[2] = link as u64; // x21
-    let frame = SwitchFrame {
-        x19_x28,
-        d8_d15: [0; 8],
-        x29: 0, // ends the frame-pointer chain above the entry function
-        x30: crate::grt_context_entry as *const () as usize as u64,
+    let frame = InitialFrame {
+        core: SwitchFrame {
+            x29: 0, // ends the frame-pointer chain above the entry function
+            x30: crate::grt_context_entry as *const () as usize as u64,
+            x19: 0,
+            pad: 0,
+        },
+        f: f as *const () as usize as u64,
+        arg: arg as u64,
+        link: link as u64,
+        pad: 0,
     };
     // SAFETY: the caller guarantees the frame below top is ours to write.
-    unsafe { core::ptr::write(sp as *mut SwitchFrame, frame) };
+    unsafe { core::ptr::write(sp as *mut InitialFrame, frame) };
     Context { sp }
 }
 

@@ -6,7 +6,9 @@
 //!
 //! | item | what it is |
 //! |---|---|
-//! | [`Context`], [`grt_context_switch`], `init_context`, `parked_frame_pointer` | the saved context: a stack pointer to a switch frame laid out by `asm/<arch>/context.S` |
+//! | [`Context`], [`grt_context_switch`], `init_context`, `parked_frame_pointer`, `PARKED_SP_MOD16` | the saved context: a stack pointer to a switch frame laid out by `asm/<arch>/context.S`; `grt_context_switch` keeps the whole psABI promise (C API) |
+//! | `switch` ([`grt_switch_core`]) | the runtime's own switch, inlined: the compiler saves the live callee-saved registers, the core saves the rest of a frame record; FP control words not included |
+//! | `current_control_words`, `set_control_words`, `CONTROL_WORDS_MASK` | the FP control state a goroutine may change (x86_64 MXCSR + x87 CW, aarch64 FPCR), carried per goroutine by the scheduler |
 //! | `syscall0` .. `syscall6` | raw system calls (`asm!`) |
 //! | [`grt_clone`], [`CloneFlags::NEW_THREAD`] | raw thread creation (`asm/<arch>/thread.S`) |
 //! | `getg`/`setg`, `getm`/`setm`, `set_thread_pointer`, `TLS_*` | the current g and m, through the initial-exec TLS object `grt_tls` that assembly reads too |
@@ -64,6 +66,11 @@ extern "C" {
     /// stores that stack pointer in `from`, and resumes the context parked in `to`.
     /// Returns when something switches back to `from`.
     pub fn grt_context_switch(from: *mut Context, to: *const Context);
+    /// The runtime's switch (see `switch`): saves only the return point, the frame pointer
+    /// and the one register inline asm cannot declare clobbered (x86_64 rbx, aarch64 x19),
+    /// parks into `from` and resumes `to`. Entered only by a call from `switch`, and from
+    /// `grt_context_switch`, which saves the rest of the psABI's callee-saved state first.
+    pub fn grt_switch_core(from: *mut Context, to: *const Context);
     /// First code of a new context: calls `fn(arg)`, then `grt_context_exit(link)`.
     pub fn grt_context_entry();
     /// Signal restorer (`rt_sigreturn`), for `sa_restorer`.

@@ -52,8 +52,8 @@ fn initial_frame_is_a_clean_end_of_chain() {
     // SAFETY: the stack is ours and aligned.
     let ctx = unsafe { init_context(top, pong_entry, core::ptr::null_mut(), core::ptr::null()) };
     assert!(
-        ctx.sp % 16 == 0,
-        "a parked context's sp stays 16-byte aligned"
+        ctx.sp % 16 == PARKED_SP_MOD16,
+        "a new context's sp is aligned as a parked one is"
     );
     assert_eq!(top - ctx.sp, INITIAL_FRAME_SIZE);
     // SAFETY: the record lies inside the stack we just wrote.

@@ -1,21 +1,17 @@
 //! x86_64 (System V AMD64 psABI, Linux).
 //!
-//! Switch frame (pushed by `grt_context_switch`, see `asm/x86_64/context.S`):
+//! Core switch frame (pushed by `grt_switch_core`, see `asm/x86_64/context.S`; a
+//! `grt_context_switch` adds a frame of its own above it):
 //!
 //! ```text
-//!   sp + 64  caller's frames
-//!   sp + 56  return address      } frame record: parked_frame_pointer(sp) = sp + 48
-//!   sp + 48  saved rbp           }
-//!   sp + 40  rbx
-//!   sp + 32  r12   (fn   in a new context)
-//!   sp + 24  r13   (arg  in a new context)
-//!   sp + 16  r14   (link in a new context)
-//!   sp +  8  r15
-//!   sp +  0  MXCSR | x87 CW << 32
+//!   sp + 24  caller's frames
+//!   sp + 16  return address      } frame record: parked_frame_pointer(sp) = sp + 8
+//!   sp +  8  saved rbp           }
+//!   sp +  0  rbx
 //! ```
 //!
-//! A new context: the same frame at `top - 80`, returning into `grt_context_entry` with
-//! `rsp = top - 16` (16-byte aligned) and `rbp = 0`.
+//! A new context: the same frame at `top - 56`, returning into `grt_context_entry` with
+//! `rsp = top - 32` (16-byte aligned, pointing at fn, arg, link) and `rbp = 0`.
 
 use core::arch::asm;
 use core::ffi::c_void;
@@ -37,38 +33,42 @@ pub const FRAME_RET_OFF: usize = 8;
 /// Offset of the frame record inside the switch frame.
 pub const SWITCH_FRAME_RECORD_OFF: usize = SWITCH_RBP_OFF;
 
-/// Mirror of the switch frame, to check the assembly's numbers against a Rust layout.
+/// Mirror of the core switch frame, to check the assembly's numbers against a Rust layout.
 #[repr(C)]
 pub struct SwitchFrame {
-    pub ctl: u64,
-    pub r15: u64,
-    pub r14: u64,
-    pub r13: u64,
-    pub r12: u64,
     pub rbx: u64,
     pub rbp: u64,
     pub ret: u64,
 }
 
+/// A new context's initial frame: a core switch frame, then the entry's arguments.
+#[repr(C)]
+struct InitialFrame {
+    core: SwitchFrame,
+    f: u64,
+    arg: u64,
+    link: u64,
+    pad: u64,
+}
+
 const _: () = {
     use core::mem::{offset_of, size_of};
-    assert!(offset_of!(SwitchFrame, ctl) == SWITCH_CTL_OFF);
-    assert!(offset_of!(SwitchFrame, r15) == SWITCH_R15_OFF);
-    assert!(offset_of!(SwitchFrame, r14) == SWITCH_R14_OFF);
-    assert!(offset_of!(SwitchFrame, r13) == SWITCH_R13_OFF);
-    assert!(offset_of!(SwitchFrame, r12) == SWITCH_R12_OFF);
     assert!(offset_of!(SwitchFrame, rbx) == SWITCH_RBX_OFF);
     assert!(offset_of!(SwitchFrame, rbp) == SWITCH_RBP_OFF);
     assert!(offset_of!(SwitchFrame, ret) == SWITCH_RET_OFF);
     assert!(size_of::<SwitchFrame>() == SWITCH_FRAME_SIZE + 8);
     assert!(SWITCH_RET_OFF == SWITCH_FRAME_RECORD_OFF + FRAME_RET_OFF);
+    assert!(offset_of!(InitialFrame, f) - size_of::<SwitchFrame>() == ENTRY_FN_OFF);
+    assert!(offset_of!(InitialFrame, arg) - size_of::<SwitchFrame>() == ENTRY_ARG_OFF);
+    assert!(offset_of!(InitialFrame, link) - size_of::<SwitchFrame>() == ENTRY_LINK_OFF);
+    assert!(size_of::<InitialFrame>() == INITIAL_FRAME_SIZE);
 };
 
 /// Bytes the initial frame of a new context takes below the stack top.
-pub const INITIAL_FRAME_SIZE: usize = 16 + size_of_switch_frame();
-const fn size_of_switch_frame() -> usize {
-    core::mem::size_of::<SwitchFrame>()
-}
+pub const INITIAL_FRAME_SIZE: usize = 56;
+
+/// A parked context's sp modulo 16: the core frame is three words below an aligned call.
+pub const PARKED_SP_MOD16: usize = 8;
 
 /// The MXCSR and x87 control word in force, packed as the switch frame stores them.
 #[inline]
@@ -80,7 +80,71 @@ pub fn current_control_words() -> u64 {
     mxcsr | (cw as u64) << 32
 }
 
-/// Lays out the initial switch frame of a new context below `top` and returns the context.
+/// Sets the MXCSR and x87 control word from `ctl` (packed as [`current_control_words`]
+/// gives them).
+#[inline]
+pub fn set_control_words(ctl: u64) {
+    let mxcsr = ctl as u32;
+    let cw = (ctl >> 32) as u16;
+    // SAFETY: ldmxcsr and fldcw read 4 and 2 bytes from live locals; control words taken
+    // from this thread (only control and sticky status bits), so no reserved bit is set.
+    unsafe {
+        asm!("ldmxcsr [{}]", in(reg) &mxcsr, options(nostack, preserves_flags, readonly));
+        asm!("fldcw [{}]", in(reg) &cw, options(nostack, preserves_flags, readonly));
+    }
+}
+
+/// The bits of [`current_control_words`] that are callee-saved (psABI): MXCSR's control
+/// bits and the x87 control word, not MXCSR's sticky status flags.
+pub const CONTROL_WORDS_MASK: u64 = SWITCH_CTL_MASK as u64;
+
+/// Switches from the running code to the context parked in `to`, parking it in `from`: the
+/// runtime's own switch. Preserves what the psABI makes callee-saved except the FP control
+/// words (the caller carries those, see proc.rs): the return point, rbp and rbx in a core
+/// frame (`grt_switch_core`'s layout, so either resumes the other's contexts), the rest
+/// saved by the compiler where live (declared clobbered here).
+///
+/// The core is inlined at every call site, each with its own indirect jump: in a steady
+/// ping-pong each site always jumps to the same place, which the branch predictor learns
+/// (one shared jump alternating between targets costs several ns a switch). The return
+/// point follows a `call grt_switch_core` that never runs, so walkers and the collector
+/// (which believe a return address only right after a call) see a call site for a frame of
+/// that function's layout; pushing it with `lea` instead of a real call saves a taken
+/// branch (2.4 against 1.4 ns a pair).
+///
+/// # Safety
+/// `to` must hold a parked context (or a new one) that nothing else runs, and `from` must
+/// stay valid while this context is parked.
+#[inline(always)]
+pub unsafe fn switch(from: *mut Context, to: *const Context) {
+    // SAFETY: the block saves rbx and rbp in the core frame and is resumed at its return
+    // point (label 3) with them restored; every other register is declared
+    // clobbered. Not `nostack`: it pushes below rsp, so the compiler keeps nothing in the
+    // red zone across it.
+    unsafe {
+        asm!(
+            "lea rax, [rip + 3f]",
+            "push rax",             // the return point
+            "push rbp",             // the frame-record link
+            "push rbx",             // LLVM's reserved register: no asm can clobber it
+            "mov [rdi], rsp",       // from->sp: parked from here on
+            "mov rsp, [rsi]",       // to->sp: on the target's stack
+            "pop rbx",
+            "pop rbp",
+            "pop rcx",              // the target's resume point: jump, not `ret` (see context.S)
+            "jmp rcx",
+            "call {core}",          // never runs: makes the return point follow a call
+            "3:",
+            core = sym crate::grt_switch_core,
+            inout("rdi") from => _,
+            inout("rsi") to => _,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            clobber_abi("C"),
+        );
+    }
+}
+
+/// Lays out the initial frame of a new context below `top` and returns the context.
 ///
 /// # Safety
 /// `top` must be 16-byte aligned, and `top - INITIAL_FRAME_SIZE .. top` writable memory of a
@@ -93,22 +157,19 @@ pub unsafe fn init_context(
 ) -> Context {
     debug_assert!(top % 16 == 0);
     let sp = top - INITIAL_FRAME_SIZE;
-    let frame = SwitchFrame {
-        // New contexts start with their creator's rounding modes and exception masks.
-        ctl: current_control_words(),
-        r15: 0,
-        r14: link as u64,
-        r13: arg as u64,
-        r12: f as *const () as usize as u64,
-        rbx: 0,
-        rbp: 0, // ends the frame-pointer chain above the entry function
-        ret: grt_context_entry_addr() as u64,
+    let frame = InitialFrame {
+        core: SwitchFrame {
+            rbx: 0,
+            rbp: 0, // ends the frame-pointer chain above the entry function
+            ret: grt_context_entry_addr() as u64,
+        },
+        f: f as *const () as usize as u64,
+        arg: arg as u64,
+        link: link as u64,
+        pad: 0,
     };
-    // SAFETY: the caller guarantees the frame and the 16 padding bytes above it are ours.
-    unsafe {
-        core::ptr::write(sp as *mut SwitchFrame, frame);
-        core::ptr::write_bytes((top - 16) as *mut u8, 0, 16);
-    }
+    // SAFETY: the caller guarantees the frame below top is ours.
+    unsafe { core::ptr::write(sp as *mut InitialFrame, frame) };
     Context { sp }
 }
 

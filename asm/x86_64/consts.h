@@ -8,26 +8,25 @@
 #ifndef GRT_X86_64_CONSTS_H
 #define GRT_X86_64_CONSTS_H
 
-/* Switch frame pushed by grt_context_switch below the caller's return address (bytes). */
-#define SWITCH_CTL_OFF      0   /* MXCSR (low 4 bytes) and x87 control word (next 2 bytes) */
-#define SWITCH_R15_OFF      8
-#define SWITCH_R14_OFF      16
-#define SWITCH_R13_OFF      24
-#define SWITCH_R12_OFF      32
-#define SWITCH_RBX_OFF      40
-#define SWITCH_RBP_OFF      48  /* frame record: saved rbp here ...        */
-#define SWITCH_RET_OFF      56  /* ... and the return address right above  */
-#define SWITCH_FRAME_SIZE   56  /* bytes below the return address          */
+/* Core frame pushed by grt_switch_core below its caller's return address (bytes). */
+#define SWITCH_RBX_OFF      0
+#define SWITCH_RBP_OFF      8   /* frame record: saved rbp here ...        */
+#define SWITCH_RET_OFF      16  /* ... and the return address right above  */
+#define SWITCH_FRAME_SIZE   16  /* bytes below the return address          */
 
-/* Which saved registers carry the entry arguments of a new context into grt_context_entry. */
-#define ENTRY_FN_OFF        SWITCH_R12_OFF
-#define ENTRY_ARG_OFF       SWITCH_R13_OFF
-#define ENTRY_LINK_OFF      SWITCH_R14_OFF
+/* grt_context_switch's control-word slot, at its rsp when it calls grt_switch_core. */
+#define SWITCH_CTL_OFF      0   /* MXCSR (low 4 bytes) and x87 control word (next 2 bytes) */
+
+/* Where a new context's entry arguments lie, from rsp in grt_context_entry. */
+#define ENTRY_FN_OFF        0
+#define ENTRY_ARG_OFF       8
+#define ENTRY_LINK_OFF      16
 
 /* Bits of the 8-byte control slot that are callee-saved per the psABI: MXCSR bits 6..15
    (DAZ, exception masks, rounding, FZ; bits 0..5 are sticky status flags) and the whole
    16-bit x87 control word at bit 32. */
 #define SWITCH_CTL_MASK     0x0000ffff0000ffc0
+#define SWITCH_MXCSR_CTL_MASK 0xffc0
 
 /* struct grt_tls (the thread's current g and m), an initial-exec TLS object. */
 #define TLS_G_OFF           0

@@ -22,6 +22,7 @@
 //! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
 //! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair_gc can be seen to fail (with schednoslice=1; x86_64 natively) |
 //! | `schednoslice=1` | test-only build: sysmon marks no goroutine that has held its P for a time slice, so sched_slice can be seen to fail |
+//! | `schednofpctl=1` | test-only build: g0 does not take back FP control words a goroutine changed (`proc::carry_control_words`), so sched_fpctl can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
@@ -48,6 +49,7 @@ pub struct Knobs {
     pub schedplainsetaside: bool,
     pub schedslowretake: bool,
     pub schednoslice: bool,
+    pub schednofpctl: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -73,6 +75,7 @@ static mut KNOBS: Knobs = Knobs {
     schedplainsetaside: false,
     schedslowretake: false,
     schednoslice: false,
+    schednofpctl: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -90,6 +93,7 @@ const TEST_ONLY: &[&str] = &[
     "schedplainsetaside",
     "schedslowretake",
     "schednoslice",
+    "schednofpctl",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -126,6 +130,7 @@ fn parse(s: &[u8]) -> Knobs {
             "schedplainsetaside" => k.schedplainsetaside = on,
             "schedslowretake" => k.schedslowretake = on,
             "schednoslice" => k.schednoslice = on,
+            "schednofpctl" => k.schednofpctl = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

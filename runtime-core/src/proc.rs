@@ -1006,6 +1006,8 @@ unsafe extern "C" fn mstart(arg: *mut c_void) {
     mr.procid.store(sys::gettid() as u32, Ordering::SeqCst);
     crate::stw::mstart_check();
     crate::cpuprof::mstart_hook(mr);
+    // The control words this thread inherited from its creator: what goroutines run with.
+    mr.fpctl = arch::current_control_words() & arch::CONTROL_WORDS_MASK;
     if let Some((lo, hi)) = signals::current_altstack() {
         // SAFETY: gsignal belongs to this M.
         unsafe { (*mr.gsignal).stack = GStack { lo, hi } };
@@ -1093,11 +1095,33 @@ fn execute(m: &mut M, gp: *mut G) -> bool {
     unsafe { (*m.p).schedtick = (*m.p).schedtick.wrapping_add(1) };
     g.preempt.store(false, Ordering::Relaxed);
     setg(gp);
+    if g.fpctl != 0 {
+        arch::set_control_words(g.fpctl & !FPCTL_CARRIED);
+    }
     // SAFETY: g0's context is saved here; gp's was saved by its last switch (or made by
     // newproc) and nothing else runs on its stack.
-    unsafe { arch::grt_context_switch(&mut (*m.g0).sched, &g.sched) };
+    unsafe { arch::switch(&mut (*m.g0).sched, &g.sched) };
     setg(m.g0);
+    carry_control_words(m, g);
     true
+}
+
+/// Back on g0 from `g`: the FP control words are thread state that the runtime's switch does
+/// not carry (`arch::switch`), so a goroutine that changed them (`fesetround`, say) keeps
+/// its own in `G.fpctl` and the thread gets its own back, before any other goroutine runs
+/// here. One read of the control registers per schedule; loads only when they differ.
+#[inline]
+fn carry_control_words(m: &M, g: &mut G) {
+    if cfg!(feature = "testhooks") && crate::debug::get().schednofpctl {
+        return;
+    }
+    let now = arch::current_control_words() & arch::CONTROL_WORDS_MASK;
+    if now != m.fpctl {
+        g.fpctl = now | FPCTL_CARRIED;
+        arch::set_control_words(m.fpctl);
+    } else {
+        g.fpctl = 0;
+    }
 }
 
 fn dropg(m: &mut M, g: &G) {
@@ -1167,7 +1191,7 @@ pub fn mcall(action: Action) {
     let g0 = m.g0;
     setg(g0);
     // SAFETY: gp is the running G (this stack); g0 is parked in execute on its own stack.
-    unsafe { arch::grt_context_switch(&mut (*gp).sched, &(*g0).sched) };
+    unsafe { arch::switch(&mut (*gp).sched, &(*g0).sched) };
 }
 
 fn findrunnable(m: &mut M) -> (*mut G, bool) {
@@ -1359,6 +1383,7 @@ fn newproc1(
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
     g.stkbar_floor = 0;
+    g.fpctl = 0; // starts with its thread's control words
     // SAFETY: the stack is live and unused.
     g.sched =
         unsafe { arch::init_context(g.stack.hi, goroutine_main, gp as *mut c_void, ptr::null()) };

@@ -185,7 +185,15 @@ pub struct G {
     /// the next grt call that is a safe point (`proc::preempt_point`) yields. Cleared when the
     /// goroutine is scheduled.
     pub preempt: AtomicBool,
+    /// The FP control words (`arch::current_control_words`) this goroutine left in force
+    /// when it last switched out, with [`FPCTL_CARRIED`] set, when they differed from its
+    /// thread's (`M.fpctl`); 0 when they did not. `execute` puts them back before switching
+    /// to it. Written by the M that runs the G, on g0.
+    pub fpctl: u64,
 }
+
+/// Set in `G.fpctl` when it carries control words (no control word uses bit 63).
+pub const FPCTL_CARRIED: u64 = 1 << 63;
 
 // SAFETY: G is shared between threads under the rules in the module comment.
 unsafe impl Sync for G {}
@@ -394,6 +402,10 @@ pub struct M {
     pub prof_armed: bool,
     /// Set while this thread runs the SIGPROF handler (read by the test-only build).
     pub in_sigprof: AtomicBool,
+    /// The thread's FP control words (`arch::current_control_words`) when it started, what
+    /// goroutines that never change them run with: g0 restores them when a goroutine leaves
+    /// different ones (`G.fpctl`).
+    pub fpctl: u64,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.

@@ -307,6 +307,7 @@ fn unit_tests(arch: &Arch, mode: Mode, t: &mut Tally) {
 const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_context_entry", // first frame of a new context (asm); C tests check return addresses against it
     "grt_context_exit",  // called by grt_context_entry when an entry function returns
+    "grt_switch_core",   // the runtime's switch (asm, hidden): parked frames name it as their callee
     "grt_sigreturn",     // signal restorer
     "grt_sigtramp",      // signal handler trampoline (asm)
     "grt_sighandler",    // Rust side of grt_sigtramp
