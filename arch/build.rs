@@ -15,10 +15,17 @@ fn main() {
         panic!("grt supports x86_64 and aarch64; no asm/{arch}/ folder");
     }
 
-    // Always: the switch, the signal restorer, TLS and clone, the syscall entries and the
-    // stack-barrier trampoline. Freestanding only: the process entry and the mem* routines
-    // libc would otherwise supply.
-    let mut files = vec!["context.S", "signal.S", "thread.S", "syscall.S", "stkbar.S"];
+    // Always: the switch, the signal restorer, TLS and clone, the syscall entries, the
+    // stack-barrier trampoline and the asynchronous preemption stub. Freestanding only: the
+    // process entry and the mem* routines libc would otherwise supply.
+    let mut files = vec![
+        "context.S",
+        "signal.S",
+        "thread.S",
+        "syscall.S",
+        "stkbar.S",
+        "preempt.S",
+    ];
     if freestanding {
         files.extend(["start.S", "mem.S"]);
     }

@@ -124,8 +124,32 @@ int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
  * 10 ms while others wait yields at its next grt call that is a safe point (grt_alloc,
  * grt_alloc_atomic, channel sends and receives, grt_mutex_lock/unlock, grt_wg_done,
  * grt_gc's return, grt_exitsyscall, the end of grt_cgocall). A goroutine that computes for
- * long without calling grt is never interrupted: it should yield now and then. */
+ * long without calling grt is not interrupted unless it opts in to asynchronous preemption
+ * (below); otherwise it should yield now and then. */
 int grt_yield(void);
+/* Asynchronous preemption, opt-in: for the calling goroutine (on != 0: on, 0: off), or for
+ * every goroutine that does not choose with GRTDEBUG=asyncpreempt=1. A goroutine past its
+ * time slice while others wait then gets a signal, and if it is interrupted in the program's
+ * own code (the main executable, not grt, not libc or another shared object, where its
+ * function keeps a frame record) it yields right there; every register (general, flags,
+ * SSE/AVX or v0-v31, the FP control words) is as it was when it resumes, maybe on another
+ * thread. Opt in only for code that keeps no thread identity across instructions (no TLS
+ * address or errno location held in a register, no thread-owned lock): a preempted goroutine
+ * moves threads at an arbitrary instruction. Returns the previous setting (0 or 1), or
+ * GRT_ENOTG off a goroutine. */
+int grt_async_preempt(int on);
+struct grt_preempt_stats {
+    uint64_t requests;        /* signals sent to goroutines past their slice */
+    uint64_t preempted;       /* goroutines preempted */
+    uint64_t refused_runtime; /* interrupted in grt (or on another stack, or in a syscall) */
+    uint64_t refused_foreign; /* interrupted in libc or another shared object, or unknown code */
+    uint64_t refused_frame;   /* where the function keeps no frame record (prologue, epilogue,
+                                 frame-pointer-less code) */
+    uint64_t refused_room;    /* not enough stack below the red zone for the signal frame */
+    uint64_t refused_stale;   /* it had yielded by itself since the request */
+};
+/* Fills *out with the process's counts since it started. */
+int grt_preempt_stats(struct grt_preempt_stats *out);
 /* Parks the calling goroutine for at least ns nanoseconds (ns <= 0: same as grt_yield). */
 int grt_sleep_ns(int64_t ns);
 /* The calling goroutine's id (1 is the main goroutine), or 0 on a thread with none. */

@@ -379,6 +379,118 @@ pub unsafe fn uc_lr_slot(uc: *mut c_void) -> Option<*mut usize> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Asynchronous preemption: moving a signal frame onto the interrupted goroutine's stack
+// (asm/aarch64/preempt.S has the layout).
+
+/// Bytes of `struct ucontext` (a walker checks a moved one lies inside the stack).
+pub const UCONTEXT_SIZE: usize = core::mem::size_of::<UContext>();
+
+/// From the sp rt_sigreturn wants (the stub loads it from the word after its frame record)
+/// to the ucontext.
+pub const SIGRETURN_SP_TO_UC: usize = 128;
+/// From the start of a frame (`struct rt_sigframe`: siginfo, then ucontext) to its ucontext.
+pub const SIGFRAME_UC_OFF: usize = 128;
+/// A frame copy moves by a multiple of this (sp's alignment).
+pub const SIGFRAME_ALIGN: usize = 16;
+
+/// Where the records (fpsimd, esr, sve, extra, ...) start: `uc_mcontext.__reserved`, at
+/// 16-byte aligned offset 288 of `struct sigcontext`.
+const UC_RESERVED_OFF: usize = UC_MCONTEXT_OFF + 288;
+const UC_RESERVED_SIZE: usize = 4096;
+const EXTRA_MAGIC: u32 = 0x4558_5401;
+
+/// The signal frame the kernel built for the handler (siginfo `info`, ucontext `uc`), as the
+/// range `[start, end)` to copy: `struct rt_sigframe` and the extra context its records point
+/// at, if any (SVE state too large for the frame). None if the layout is not that.
+///
+/// # Safety
+/// `info` and `uc` must be the running handler's arguments.
+pub unsafe fn sigframe_extent(info: *const c_void, uc: *const c_void) -> Option<(usize, usize)> {
+    let start = info as usize;
+    if uc as usize != start + SIGFRAME_UC_OFF {
+        return None;
+    }
+    let mut end = uc as usize + UC_RESERVED_OFF + UC_RESERVED_SIZE;
+    let mut off = 0;
+    while off + 8 <= UC_RESERVED_SIZE {
+        let rec = uc as usize + UC_RESERVED_OFF + off;
+        // SAFETY: inside __reserved; each record starts with {magic, size}.
+        let (magic, size) = unsafe {
+            (core::ptr::read(rec as *const u32), core::ptr::read((rec + 4) as *const u32) as usize)
+        };
+        if magic == 0 {
+            break;
+        }
+        if size < 8 || size % 16 != 0 {
+            return None;
+        }
+        if magic == EXTRA_MAGIC {
+            // SAFETY: struct extra_context { head; u64 datap; u32 size; ... }.
+            let (datap, dsize) = unsafe {
+                (core::ptr::read((rec + 8) as *const u64) as usize, core::ptr::read((rec + 16) as *const u32) as usize)
+            };
+            if datap < end {
+                return None;
+            }
+            end = datap.checked_add(dsize)?;
+        }
+        off += size;
+    }
+    Some((start, end))
+}
+
+/// Fixes the pointers inside a frame copy at `new_start` of the frame that was at
+/// `old_start`: an extra_context record's data pointer.
+///
+/// # Safety
+/// A whole copy made from [`sigframe_extent`]'s range.
+pub unsafe fn relocate_sigframe(new_start: usize, old_start: usize) {
+    let uc = new_start + SIGFRAME_UC_OFF;
+    let mut off = 0;
+    while off + 8 <= UC_RESERVED_SIZE {
+        let rec = uc + UC_RESERVED_OFF + off;
+        // SAFETY: the copy's records, checked by sigframe_extent.
+        unsafe {
+            let (magic, size) =
+                (core::ptr::read(rec as *const u32), core::ptr::read((rec + 4) as *const u32) as usize);
+            if magic == 0 || size < 8 {
+                break;
+            }
+            if magic == EXTRA_MAGIC {
+                let p = (rec + 8) as *mut u64;
+                *p = (*p).wrapping_sub(old_start as u64).wrapping_add(new_start as u64);
+            }
+            off += size;
+        }
+    }
+}
+
+/// Makes the signal return resume at `pc` with sp and the frame pointer (x29) both `record`.
+///
+/// # Safety
+/// `uc` must be the running handler's ucontext.
+pub unsafe fn set_uc_entry(uc: *mut c_void, pc: usize, record: usize) {
+    // SAFETY: the kernel's ucontext.
+    unsafe {
+        let m = &mut (*(uc as *mut UContext)).uc_mcontext;
+        m.pc = pc as u64;
+        m.sp = record as u64;
+        m.regs[29] = record as u64;
+    }
+}
+
+/// The ucontext's signal mask and alternate-stack description (to refresh in a frame copy
+/// before it is returned through on another thread).
+///
+/// # Safety
+/// `uc` must point at a ucontext.
+pub unsafe fn uc_mask_and_stack(uc: *mut c_void) -> (*mut u64, *mut StackT) {
+    let u = uc as *mut UContext;
+    // SAFETY: fields of the ucontext.
+    unsafe { (&raw mut (*u).uc_sigmask, &raw mut (*u).uc_stack) }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Small facts.
 
 /// Bytes below the stack pointer that a function may use without moving it: AAPCS64 has no

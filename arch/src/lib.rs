@@ -17,6 +17,7 @@
 //! | `UContext`, `uc_pc`/`uc_sp`/`uc_fp`/`uc_lr`/`uc_lr_slot`, `uc_gregs` | the interrupted registers in a signal handler's ucontext, offsets asserted at compile time; `uc_gregs` all general registers, for conservative scanning |
 //! | `RED_ZONE` | bytes below sp a leaf may use without moving sp: the collector scans an interrupted thread's stack from `sp - RED_ZONE` |
 //! | [`grt_stack_barrier`], [`stack_barrier_pc`], [`in_stack_barrier`], [`stack_barrier_counted`] | the stack-barrier trampoline (`asm/<arch>/stkbar.S`) |
+//! | [`grt_async_preempt_stub`], [`in_async_preempt`], [`in_grt_asm`], `sigframe_extent`, `relocate_sigframe`, `set_uc_entry`, `uc_mask_and_stack`, `SIGRETURN_SP_TO_UC`, `SIGFRAME_UC_OFF`, `SIGFRAME_ALIGN` | asynchronous preemption: the stub (`asm/<arch>/preempt.S`) and moving the kernel's signal frame onto a goroutine's stack |
 //! | [`NSYSCALLREGS`], `grt_entersyscall`/`grt_cgocall` (asm only) | the callee-saved registers `asm/<arch>/syscall.S` hands the runtime at a system call |
 //! | [`grt_sigreturn`], [`grt_sigtramp`] | the signal restorer (byte-identical to glibc's) and the handler trampoline |
 //! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
@@ -100,6 +101,12 @@ extern "C" {
     /// `grt_stack_barrier_bad(g: *mut G, sp: usize, fp: usize) -> !` (runtime-core), sp
     /// realigned.
     pub fn grt_stack_barrier();
+    /// The asynchronous preemption stub (`asm/<arch>/preempt.S`): a preempted goroutine's
+    /// signal return lands here, with a frame record at the frame pointer and the moved signal
+    /// frame above it. Never called.
+    pub fn grt_async_preempt_stub();
+    /// The end of the stub's code (not a function): see [`in_async_preempt`].
+    pub static grt_async_preempt_stub_end: u8;
     /// Marks the end of the trampoline's instructions (not a function):
     /// `[grt_stack_barrier, grt_stack_barrier_end)` is every pc a return through a barrier
     /// passes, see [`in_stack_barrier`]. Only its address means anything.
@@ -134,6 +141,51 @@ pub fn stack_barrier_counted(pc: usize) -> bool {
     let hit = (&raw const grt_stack_barrier_hit) as usize;
     let end = (&raw const grt_stack_barrier_end) as usize;
     pc >= hit && pc < end
+}
+
+extern "C" {
+    static grt_asm_context_start: u8;
+    static grt_asm_context_end: u8;
+    static grt_asm_signal_start: u8;
+    static grt_asm_signal_end: u8;
+    static grt_asm_thread_start: u8;
+    static grt_asm_thread_end: u8;
+    static grt_asm_syscall_start: u8;
+    static grt_asm_syscall_end: u8;
+    static grt_asm_stkbar_start: u8;
+    static grt_asm_stkbar_end: u8;
+}
+
+/// Whether `pc` lies in grt's own assembly (`asm/<arch>/*.S`, each file's code between
+/// its `grt_asm_<file>_start` and `_end` markers, and the preemption stub): code that must
+/// not be preempted asynchronously (it runs with runtime state half changed).
+pub fn in_grt_asm(pc: usize) -> bool {
+    let r = |lo: &u8, hi: &u8| pc >= lo as *const u8 as usize && pc < hi as *const u8 as usize;
+    // SAFETY: only the markers' addresses are taken.
+    let in_files = unsafe {
+        r(&grt_asm_context_start, &grt_asm_context_end)
+            || r(&grt_asm_signal_start, &grt_asm_signal_end)
+            || r(&grt_asm_thread_start, &grt_asm_thread_end)
+            || r(&grt_asm_syscall_start, &grt_asm_syscall_end)
+            || r(&grt_asm_stkbar_start, &grt_asm_stkbar_end)
+    };
+    in_files || in_async_preempt(pc)
+}
+
+/// The stub's address (what a preempting handler makes the signal return resume at).
+#[inline]
+pub fn async_preempt_pc() -> usize {
+    grt_async_preempt_stub as *const () as usize
+}
+
+/// Whether `pc` (an interrupted pc, or a return address) lies in the asynchronous preemption
+/// stub: the frame record at the frame pointer there is the stub's, whose "return address" is
+/// the pc the goroutine was interrupted at, and the record it links to is the interrupted
+/// function's own (a goroutine is preempted only where its function keeps one).
+#[inline]
+pub fn in_async_preempt(pc: usize) -> bool {
+    let end = (&raw const grt_async_preempt_stub_end) as usize;
+    pc >= async_preempt_pc() && pc < end
 }
 
 /// One frame record of a frame-pointer chain.

@@ -388,6 +388,100 @@ pub unsafe fn uc_lr_slot(_uc: *mut c_void) -> Option<*mut usize> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Asynchronous preemption: moving a signal frame onto the interrupted goroutine's stack
+// (asm/x86_64/preempt.S has the layout).
+
+/// Bytes of `struct ucontext` (a walker checks a moved one lies inside the stack).
+pub const UCONTEXT_SIZE: usize = core::mem::size_of::<UContext>();
+
+/// From the sp rt_sigreturn wants (the stub loads it from the word after its frame record)
+/// to the ucontext.
+pub const SIGRETURN_SP_TO_UC: usize = 0;
+/// From the start of a frame to its ucontext (after the pretcode slot).
+pub const SIGFRAME_UC_OFF: usize = 8;
+/// A frame copy moves by a multiple of this (the XSAVE area's alignment).
+pub const SIGFRAME_ALIGN: usize = 64;
+
+/// `struct _fpx_sw_bytes` in the legacy area's software-reserved bytes: the XSAVE image's
+/// size when `magic1` is `FP_XSTATE_MAGIC1`.
+const FPX_SW_OFF: usize = 464;
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// The legacy FXSAVE image's size (no XSAVE).
+const FXSAVE_SIZE: usize = 512;
+/// The kernel's rt_sigframe after the ucontext: `struct siginfo` (128 bytes).
+const SIGINFO_SIZE: usize = 128;
+
+/// The signal frame the kernel built for the handler whose ucontext is `uc`, as the range
+/// `[start, end)` to copy: the pretcode slot, the ucontext, the siginfo, and the FP state
+/// the ucontext points at (it must lie above them). None if the layout is not that.
+///
+/// # Safety
+/// `uc` must be the ucontext the kernel passed to the running signal handler.
+pub unsafe fn sigframe_extent(_info: *const c_void, uc: *const c_void) -> Option<(usize, usize)> {
+    let start = (uc as usize).checked_sub(SIGFRAME_UC_OFF)?;
+    let mut end = uc as usize + core::mem::size_of::<UContext>() + SIGINFO_SIZE;
+    // SAFETY: the kernel's ucontext; fpstate, when not 0, points at its FP image.
+    let fp = unsafe { (*(uc as *const UContext)).uc_mcontext.fpstate } as usize;
+    if fp != 0 {
+        if fp < end {
+            return None;
+        }
+        // SAFETY: the legacy area (512 bytes) is always there; sw bytes inside it.
+        let (magic, ext) = unsafe {
+            (
+                core::ptr::read((fp + FPX_SW_OFF) as *const u32),
+                core::ptr::read((fp + FPX_SW_OFF + 4) as *const u32) as usize,
+            )
+        };
+        let size = if magic == FP_XSTATE_MAGIC1 { ext } else { FXSAVE_SIZE };
+        end = fp.checked_add(size)?;
+    }
+    Some((start, end))
+}
+
+/// Fixes the pointers inside a frame copy at `new_start` of the frame that was at
+/// `old_start`: the ucontext's FP state pointer.
+///
+/// # Safety
+/// A whole copy made from [`sigframe_extent`]'s range, with `new_start - old_start` a
+/// multiple of [`SIGFRAME_ALIGN`].
+pub unsafe fn relocate_sigframe(new_start: usize, old_start: usize) {
+    let uc = (new_start + SIGFRAME_UC_OFF) as *mut UContext;
+    // SAFETY: the copy's ucontext.
+    unsafe {
+        let fp = &mut (*uc).uc_mcontext.fpstate;
+        if *fp != 0 {
+            *fp = (*fp).wrapping_sub(old_start as u64).wrapping_add(new_start as u64);
+        }
+    }
+}
+
+/// Makes the signal return resume at `pc` with sp and the frame pointer both `record`.
+///
+/// # Safety
+/// `uc` must be the running handler's ucontext.
+pub unsafe fn set_uc_entry(uc: *mut c_void, pc: usize, record: usize) {
+    // SAFETY: the kernel's ucontext.
+    unsafe {
+        let m = &mut (*(uc as *mut UContext)).uc_mcontext;
+        m.rip = pc as u64;
+        m.rsp = record as u64;
+        m.rbp = record as u64;
+    }
+}
+
+/// The ucontext's signal mask and alternate-stack description (to refresh in a frame copy
+/// before it is returned through on another thread).
+///
+/// # Safety
+/// `uc` must point at a ucontext.
+pub unsafe fn uc_mask_and_stack(uc: *mut c_void) -> (*mut u64, *mut StackT) {
+    let u = uc as *mut UContext;
+    // SAFETY: fields of the ucontext.
+    unsafe { (&raw mut (*u).uc_sigmask, &raw mut (*u).uc_stack) }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Small facts.
 
 /// Bytes below the stack pointer that a function may use without moving it (the psABI's red

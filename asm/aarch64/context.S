@@ -46,6 +46,9 @@
 #include "consts.h"
 
         .text
+        .globl  grt_asm_context_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_context_start
+grt_asm_context_start:
 
 /* void grt_switch_core(grt_context *from [x0], const grt_context *to [x1])
  * Preserves x19, x29 (and returns to x30); clobbers x9. Always entered by `bl`. */
@@ -145,5 +148,10 @@ grt_context_entry:
         brk     #1                              /* grt_context_exit never returns */
         .cfi_endproc
         .size   grt_context_entry, . - grt_context_entry
+
+        .text
+        .globl  grt_asm_context_end
+        .hidden grt_asm_context_end
+grt_asm_context_end:
 
         .section .note.GNU-stack,"",%progbits

@@ -17,6 +17,9 @@ grt_tls:
         .zero   TLS_SIZE
 
         .text
+        .globl  grt_asm_thread_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_thread_start
+grt_asm_thread_start:
 /*
  * long grt_clone(unsigned long flags [x0], void *stack [x1], int *ptid [x2],
  *                int *ctid [x3], void *tls [x4], void (*fn)(void *) [x5], void *arg [x6])
@@ -50,5 +53,10 @@ grt_clone:
         brk     #1
         .cfi_endproc
         .size   grt_clone, . - grt_clone
+
+        .text
+        .globl  grt_asm_thread_end
+        .hidden grt_asm_thread_end
+grt_asm_thread_end:
 
         .section .note.GNU-stack,"",%progbits

@@ -66,6 +66,9 @@
 
         .intel_syntax noprefix
         .text
+        .globl  grt_asm_context_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_context_start
+grt_asm_context_start:
 
 /* void grt_switch_core(grt_context *from [rdi], const grt_context *to [rsi])
  * Preserves rbx and rbp only; clobbers rcx. Always entered by `call`. */
@@ -203,5 +206,10 @@ grt_context_entry:
         ud2                             /* grt_context_exit never returns */
         .cfi_endproc
         .size   grt_context_entry, . - grt_context_entry
+
+        .text
+        .globl  grt_asm_context_end
+        .hidden grt_asm_context_end
+grt_asm_context_end:
 
         .section .note.GNU-stack,"",@progbits

@@ -11,6 +11,9 @@
 #include "consts.h"
 
         .text
+        .globl  grt_asm_signal_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_signal_start
+grt_asm_signal_start:
         .p2align 4
         nop
         .globl  grt_sigreturn
@@ -50,5 +53,10 @@ grt_sigtramp:
         ret
         .cfi_endproc
         .size   grt_sigtramp, . - grt_sigtramp
+
+        .text
+        .globl  grt_asm_signal_end
+        .hidden grt_asm_signal_end
+grt_asm_signal_end:
 
         .section .note.GNU-stack,"",@progbits

@@ -82,6 +82,9 @@
 
         .intel_syntax noprefix
         .text
+        .globl  grt_asm_stkbar_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_stkbar_start
+grt_asm_stkbar_start:
 
 /* Entered by the `ret` of a function whose return-address slot holds a barrier. */
         .globl  grt_stack_barrier
@@ -208,6 +211,11 @@ grt_stack_barrier_fail:
 
 /* Test-only switch (GRTDEBUG=gcnojumps=1, stkbar.rs): nonzero sends the search for a
  * barrier a jump skipped to the failure path. */
+        .text
+        .globl  grt_asm_stkbar_end
+        .hidden grt_asm_stkbar_end
+grt_asm_stkbar_end:
+
         .bss
         .globl  grt_stkbar_nojumps
         .hidden grt_stkbar_nojumps

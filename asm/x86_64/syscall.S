@@ -68,6 +68,9 @@
 
         .intel_syntax noprefix
         .text
+        .globl  grt_asm_syscall_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_syscall_start
+grt_asm_syscall_start:
 
 /*
  * int grt_entersyscall(void): returns grt_entersyscall_impl(pc, sp, fp, regs).
@@ -150,5 +153,10 @@ grt_cgocall:
         ret
         .cfi_endproc
         .size   grt_cgocall, . - grt_cgocall
+
+        .text
+        .globl  grt_asm_syscall_end
+        .hidden grt_asm_syscall_end
+grt_asm_syscall_end:
 
         .section .note.GNU-stack,"",@progbits

@@ -18,6 +18,9 @@ grt_tls:
 
         .intel_syntax noprefix
         .text
+        .globl  grt_asm_thread_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_thread_start
+grt_asm_thread_start:
 /*
  * long grt_clone(unsigned long flags [rdi], void *stack [rsi], int *ptid [rdx],
  *                int *ctid [rcx], void *tls [r8], void (*fn)(void *) [r9], void *arg [rsp+8])
@@ -57,5 +60,10 @@ grt_clone:
         ud2
         .cfi_endproc
         .size   grt_clone, . - grt_clone
+
+        .text
+        .globl  grt_asm_thread_end
+        .hidden grt_asm_thread_end
+grt_asm_thread_end:
 
         .section .note.GNU-stack,"",@progbits

@@ -19,6 +19,7 @@ fn init() -> Result<(), sys::Errno> {
 /// `int grt_stack_alloc(grt_stack *out, size_t size)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_stack_alloc";
     if out.is_null() {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
@@ -72,6 +73,7 @@ pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
 /// `int grt_stack_free(grt_stack *s)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_stack_free(s: *mut Stack) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_stack_free";
     if s.is_null() {
         return report(GRT_EINVAL, F, format_args!("stack is NULL"));
@@ -103,6 +105,7 @@ pub unsafe extern "C" fn grt_context_make(
     arg: *mut c_void,
     link: *const Context,
 ) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_context_make";
     if ctx.is_null() {
         return report(GRT_EINVAL, F, format_args!("ctx is NULL"));
@@ -147,6 +150,7 @@ pub unsafe extern "C" fn grt_thread_start(
     f: Option<EntryFn>,
     arg: *mut c_void,
 ) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_thread_start";
     if out.is_null() {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
@@ -182,6 +186,7 @@ pub unsafe extern "C" fn grt_thread_start(
 /// `int grt_thread_join(grt_thread *t)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_thread_join";
     if t.is_null() {
         return report(GRT_EINVAL, F, format_args!("thread is NULL"));
@@ -196,6 +201,7 @@ pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
 /// `long grt_write(int fd, const void *buf, size_t len)`: raw write(2), for programs without libc.
 #[no_mangle]
 pub unsafe extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize) -> isize {
+    let _np = crate::preempt::NoPreempt::enter();
     if buf.is_null() && len != 0 {
         return report(GRT_EINVAL, "grt_write", format_args!("buf is NULL")) as isize;
     }
@@ -221,11 +227,13 @@ pub extern "C" fn grt_exit(code: i32) -> ! {
 /// `uint64_t grt_nanotime(void)`: CLOCK_MONOTONIC in nanoseconds.
 #[no_mangle]
 pub extern "C" fn grt_nanotime() -> u64 {
+    let _np = crate::preempt::NoPreempt::enter();
     sys::clock_ns(sys::CLOCK_MONOTONIC)
 }
 
 /// `const char *grt_strerror(int code)`
 #[no_mangle]
 pub extern "C" fn grt_strerror(code: i32) -> *const c_char {
+    let _np = crate::preempt::NoPreempt::enter();
     crate::errors::c_str(crate::errors::describe(code))
 }

@@ -63,18 +63,21 @@ fn go(func: &str, f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
 /// `int grt_go(void (*fn)(void *), void *arg)`
 #[no_mangle]
 pub extern "C" fn grt_go(f: Option<GoFn>, arg: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     go("grt_go", f, arg, 0)
 }
 
 /// `int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size)`
 #[no_mangle]
 pub extern "C" fn grt_go_stack(f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     go("grt_go_stack", f, arg, size)
 }
 
 /// `int grt_yield(void)`
 #[no_mangle]
 pub extern "C" fn grt_yield() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     on_goroutine!("grt_yield");
     proc::gosched();
     GRT_OK
@@ -83,6 +86,7 @@ pub extern "C" fn grt_yield() -> i32 {
 /// `int grt_sleep_ns(int64_t ns)`
 #[no_mangle]
 pub extern "C" fn grt_sleep_ns(ns: i64) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!("grt_sleep_ns");
     if ns <= 0 {
         proc::gosched();
@@ -95,6 +99,7 @@ pub extern "C" fn grt_sleep_ns(ns: i64) -> i32 {
 /// `uint64_t grt_goid(void)`
 #[no_mangle]
 pub extern "C" fn grt_goid() -> u64 {
+    let _np = crate::preempt::NoPreempt::enter();
     let g = proc::getg();
     // SAFETY: null or a live G.
     match unsafe { g.as_ref() } {
@@ -103,9 +108,33 @@ pub extern "C" fn grt_goid() -> u64 {
     }
 }
 
+/// `int grt_async_preempt(int on)`
+#[no_mangle]
+pub extern "C" fn grt_async_preempt(on: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    on_goroutine!("grt_async_preempt");
+    crate::preempt::set_for_current(on).unwrap_or(GRT_ENOTG)
+}
+
+/// `int grt_preempt_stats(struct grt_preempt_stats *out)`
+///
+/// # Safety
+/// `out` must be null or point at a `struct grt_preempt_stats`.
+#[no_mangle]
+pub unsafe extern "C" fn grt_preempt_stats(out: *mut crate::preempt::CStats) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    if out.is_null() {
+        return report(GRT_EINVAL, "grt_preempt_stats", format_args!("out is NULL"));
+    }
+    // SAFETY: the caller's struct.
+    unsafe { out.write(crate::preempt::snapshot()) };
+    GRT_OK
+}
+
 /// `int grt_maxprocs(void)`
 #[no_mangle]
 pub extern "C" fn grt_maxprocs() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     proc::gomaxprocs() as i32
 }
 
@@ -113,6 +142,7 @@ pub extern "C" fn grt_maxprocs() -> i32 {
 /// caller's registers).
 #[no_mangle]
 pub extern "C" fn grt_exitsyscall() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     let r = proc::exitsyscall();
     if r == GRT_OK {
         proc::preempt_point();
@@ -145,6 +175,7 @@ fn chan_arg(func: &str, c: *mut Hchan) -> Result<&'static mut Hchan, i32> {
 /// `int grt_chan_make(grt_chan **out, size_t elem_size, size_t capacity)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_chan_make(out: *mut *mut Hchan, elem: usize, cap: usize) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_make";
     if out.is_null() {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
@@ -179,6 +210,7 @@ pub unsafe extern "C" fn grt_chan_make(out: *mut *mut Hchan, elem: usize, cap: u
 /// `int grt_chan_send(grt_chan *ch, const void *elem)`
 #[no_mangle]
 pub extern "C" fn grt_chan_send(c: *mut Hchan, elem: *const c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_send";
     let c = match chan_arg(F, c) {
         Ok(c) => c,
@@ -203,6 +235,7 @@ pub extern "C" fn grt_chan_send(c: *mut Hchan, elem: *const c_void) -> i32 {
 /// `int grt_chan_recv(grt_chan *ch, void *elem)`
 #[no_mangle]
 pub extern "C" fn grt_chan_recv(c: *mut Hchan, elem: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_recv";
     let c = match chan_arg(F, c) {
         Ok(c) => c,
@@ -220,6 +253,7 @@ pub extern "C" fn grt_chan_recv(c: *mut Hchan, elem: *mut c_void) -> i32 {
 /// `int grt_chan_close(grt_chan *ch)`
 #[no_mangle]
 pub extern "C" fn grt_chan_close(c: *mut Hchan) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_close";
     let c = match chan_arg(F, c) {
         Ok(c) => c,
@@ -239,6 +273,7 @@ pub extern "C" fn grt_chan_close(c: *mut Hchan) -> i32 {
 /// `int grt_chan_free(grt_chan *ch)`
 #[no_mangle]
 pub extern "C" fn grt_chan_free(c: *mut Hchan) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_free";
     let ch = match chan_arg(F, c) {
         Ok(c) => c,
@@ -259,6 +294,7 @@ pub extern "C" fn grt_chan_free(c: *mut Hchan) -> i32 {
 /// `size_t grt_chan_len(grt_chan *ch)`
 #[no_mangle]
 pub extern "C" fn grt_chan_len(c: *mut Hchan) -> usize {
+    let _np = crate::preempt::NoPreempt::enter();
     match chan_arg("grt_chan_len", c) {
         Ok(c) => chan::len(c),
         Err(_) => 0,
@@ -268,6 +304,7 @@ pub extern "C" fn grt_chan_len(c: *mut Hchan) -> usize {
 /// `int grt_select(grt_select_case *cases, size_t ncases, int block)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_select";
     if cases.is_null() && n > 0 {
         return report(
@@ -340,6 +377,7 @@ fn mutex_arg(func: &str, mu: *mut Mutex) -> Result<&'static Mutex, i32> {
 /// `int grt_mutex_lock(grt_mutex *mu)`
 #[no_mangle]
 pub extern "C" fn grt_mutex_lock(mu: *mut Mutex) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_mutex_lock";
     let mu = match mutex_arg(F, mu) {
         Ok(m) => m,
@@ -354,6 +392,7 @@ pub extern "C" fn grt_mutex_lock(mu: *mut Mutex) -> i32 {
 /// `int grt_mutex_trylock(grt_mutex *mu)`
 #[no_mangle]
 pub extern "C" fn grt_mutex_trylock(mu: *mut Mutex) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     match mutex_arg("grt_mutex_trylock", mu) {
         Ok(m) if m.try_lock() => GRT_OK,
         Ok(_) => GRT_EBUSY,
@@ -364,6 +403,7 @@ pub extern "C" fn grt_mutex_trylock(mu: *mut Mutex) -> i32 {
 /// `int grt_mutex_unlock(grt_mutex *mu)`
 #[no_mangle]
 pub extern "C" fn grt_mutex_unlock(mu: *mut Mutex) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_mutex_unlock";
     let mu = match mutex_arg(F, mu) {
         Ok(m) => m,
@@ -390,6 +430,7 @@ fn wg_arg(func: &str, wg: *mut WaitGroup) -> Result<&'static WaitGroup, i32> {
 /// `int grt_wg_add(grt_waitgroup *wg, int64_t delta)`
 #[no_mangle]
 pub extern "C" fn grt_wg_add(wg: *mut WaitGroup, delta: i64) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_add";
     let wg = match wg_arg(F, wg) {
         Ok(w) => w,
@@ -403,6 +444,7 @@ pub extern "C" fn grt_wg_add(wg: *mut WaitGroup, delta: i64) -> i32 {
 /// `int grt_wg_done(grt_waitgroup *wg)`
 #[no_mangle]
 pub extern "C" fn grt_wg_done(wg: *mut WaitGroup) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_done";
     let wg = match wg_arg(F, wg) {
         Ok(w) => w,
@@ -417,6 +459,7 @@ pub extern "C" fn grt_wg_done(wg: *mut WaitGroup) -> i32 {
 /// `int grt_wg_wait(grt_waitgroup *wg)`
 #[no_mangle]
 pub extern "C" fn grt_wg_wait(wg: *mut WaitGroup) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_wait";
     let wg = match wg_arg(F, wg) {
         Ok(w) => w,
@@ -443,6 +486,7 @@ fn started(func: &str) -> Result<(), i32> {
 /// `int grt_suspend(uint64_t goid, grt_gregs *out)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_suspend(goid: u64, out: *mut GRegs) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_suspend";
     if out.is_null() {
         return report(GRT_EINVAL, F, format_args!("out is NULL"));
@@ -463,6 +507,7 @@ pub unsafe extern "C" fn grt_suspend(goid: u64, out: *mut GRegs) -> i32 {
 /// `int grt_resume(uint64_t goid)`
 #[no_mangle]
 pub extern "C" fn grt_resume(goid: u64) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     if let Err(e) = started("grt_resume") {
         return e;
     }
@@ -475,6 +520,7 @@ pub extern "C" fn grt_resume(goid: u64) -> i32 {
 /// `int grt_traceback(uint64_t goid, uintptr_t *pcs, int max)`
 #[no_mangle]
 pub unsafe extern "C" fn grt_traceback(goid: u64, pcs: *mut usize, max: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_traceback";
     if pcs.is_null() || max < 0 {
         return report(

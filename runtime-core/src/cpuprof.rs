@@ -690,6 +690,7 @@ pub struct ProfStats {
 /// `int grt_prof_start(int hz, const char *path)`.
 #[no_mangle]
 pub extern "C" fn grt_prof_start(hz: i32, path: *const c_char) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     if path.is_null() {
         return report(GRT_EINVAL, "grt_prof_start", format_args!("path is NULL"));
     }
@@ -704,12 +705,14 @@ pub extern "C" fn grt_prof_start(hz: i32, path: *const c_char) -> i32 {
 /// `int grt_prof_stop(void)`.
 #[no_mangle]
 pub extern "C" fn grt_prof_stop() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     stop()
 }
 
 /// `int grt_prof_read_stats(grt_prof_stats *out)`.
 #[no_mangle]
 pub extern "C" fn grt_prof_read_stats(out: *mut ProfStats) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     if out.is_null() {
         return report(
             GRT_EINVAL,

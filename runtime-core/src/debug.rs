@@ -11,6 +11,7 @@
 //! | `profalloc=1` | test-only build (`testhooks`): the SIGPROF handler allocates, so the test that proves it does not can be seen to fail |
 //! | `gcstackbarrieroff=1` | no stack barriers: mark termination rescans every stack in full (Go's knob) |
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
+//! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
@@ -37,6 +38,7 @@ pub struct Knobs {
     pub gcstackbarrieroff: bool,
     pub gcstackbarrierall: bool,
     pub gctrace: bool,
+    pub asyncpreempt: bool,
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
@@ -63,6 +65,7 @@ static mut KNOBS: Knobs = Knobs {
     gcstackbarrieroff: false,
     gcstackbarrierall: false,
     gctrace: false,
+    asyncpreempt: false,
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
@@ -118,6 +121,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcstackbarrieroff" => k.gcstackbarrieroff = on,
             "gcstackbarrierall" => k.gcstackbarrierall = on,
             "gctrace" => k.gctrace = on,
+            "asyncpreempt" => k.asyncpreempt = on,
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,

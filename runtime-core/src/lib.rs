@@ -26,6 +26,7 @@ pub mod mcache;
 pub mod mgc;
 pub mod mgcmark;
 pub mod mheap;
+pub mod preempt;
 pub mod print;
 pub mod proc;
 pub mod profbuf;

@@ -326,6 +326,7 @@ fn is_goroutine() -> bool {
 /// `grt_alloc`.
 #[no_mangle]
 pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
     alloc(n, false)
 }
@@ -333,6 +334,7 @@ pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
 /// `grt_alloc_atomic`.
 #[no_mangle]
 pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
     alloc(n, true)
 }
@@ -340,6 +342,7 @@ pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
 /// `grt_add_roots`.
 #[no_mangle]
 pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_add_roots";
     let (lo, hi) = (lo as usize, hi as usize);
     if lo == 0 || hi == 0 {
@@ -378,6 +381,7 @@ pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
 /// `grt_gc`.
 #[no_mangle]
 pub extern "C" fn grt_gc() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     if !STARTED.load(Ordering::Acquire) {
         return report(
             GRT_ENOTINIT,
@@ -401,12 +405,14 @@ pub extern "C" fn grt_gc() -> i32 {
 /// `grt_gc_shade`: the write barrier's slow path.
 #[no_mangle]
 pub extern "C" fn grt_gc_shade(p: *const c_void) {
+    let _np = crate::preempt::NoPreempt::enter();
     mgcmark::shade(p as usize);
 }
 
 /// `grt_gc_stats`.
 #[no_mangle]
 pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     if out.is_null() {
         return report(GRT_EINVAL, "grt_gc_stats", format_args!("out is NULL"));
     }
@@ -451,6 +457,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
 /// stack pointer is `sp`: the barriers in the frames it skips are removed.
 #[no_mangle]
 pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     let g = match proc::current_user_g("grt_gc_unwind") {
         Ok(g) => g,
         Err(e) => return e,

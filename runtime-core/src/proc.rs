@@ -1310,7 +1310,10 @@ unsafe extern "C" fn goroutine_main(arg: *mut c_void) {
     // SAFETY: newproc set startfn/startarg before making the G runnable.
     unsafe {
         let f = (*gp).startfn.expect("goroutine without a function");
+        // The program's own code from here to its return (newproc1 left the count at 1).
+        crate::preempt::leave_runtime(&*gp);
         f((*gp).startarg);
+        crate::preempt::enter_runtime(&*gp);
     }
     mcall(Action::Exit);
     crate::throw!("a dead goroutine was resumed");
@@ -1384,6 +1387,10 @@ fn newproc1(
     g.stkbar_pos = 0;
     g.stkbar_floor = 0;
     g.fpctl = 0; // starts with its thread's control words
+    // grt's code runs first (goroutine_main, until it calls the function).
+    g.nopreempt.store(1, Ordering::Relaxed);
+    g.async_preempt
+        .store(crate::preempt::ASYNC_DEFAULT, Ordering::Relaxed);
     // SAFETY: the stack is live and unused.
     g.sched =
         unsafe { arch::init_context(g.stack.hi, goroutine_main, gp as *mut c_void, ptr::null()) };
@@ -1492,6 +1499,16 @@ pub fn preempt_point() {
     }
 }
 
+/// The yield of an asynchronous preemption (`preempt::grt_async_preempt_impl`, on the
+/// goroutine's stack, which the signal handler found GRUNNING on its P): behind every
+/// goroutine that waits, as a time slice's yield.
+pub fn async_preempt_yield() {
+    // SAFETY: called on a goroutine (the stub's), whose G is live.
+    let g = unsafe { &*getg() };
+    g.preempt.store(false, Ordering::Relaxed);
+    mcall(Action::Preempt);
+}
+
 /// A goroutine may hold its P this long while others wait before its next safe point
 /// yields (Go's forcePreemptNS), in ns.
 const TIME_SLICE_NS: u64 = 10_000_000;
@@ -1530,6 +1547,7 @@ fn preempt_long_runner(p: &mut P, now: u64) -> bool {
     };
     g.preempt.store(true, Ordering::Relaxed);
     p.sysmon_schedwhen = now; // one mark per slice
+    crate::preempt::request(m, g);
     true
 }
 
@@ -1570,6 +1588,8 @@ fn schedinit() -> Result<(), i32> {
         ALLP[i].store(pp, Ordering::Release);
     }
     GOMAXPROCS.store(procs, Ordering::Release);
+    // The preemption handler asks "is this pc the program's own code?" of the main image.
+    crate::unwind::init_main_image();
     SCHED_LOCK.lock();
     for i in (0..procs).rev() {
         // SAFETY: just made, not shared yet.
@@ -1798,6 +1818,7 @@ extern "C" fn grt_cgocall_enter(
 /// Second half of `grt_cgocall`, back on the goroutine stack.
 #[no_mangle]
 extern "C" fn grt_cgocall_exit() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
     let m = mp();
     m.incgo.store(false, Ordering::Release);
     let gp = m.curg.load(Ordering::Relaxed);

@@ -190,6 +190,12 @@ pub struct G {
     /// thread's (`M.fpctl`); 0 when they did not. `execute` puts them back before switching
     /// to it. Written by the M that runs the G, on g0.
     pub fpctl: u64,
+    /// grt's own code is running on this goroutine's stack (`preempt::NoPreempt`): no
+    /// asynchronous preemption. Changed by the goroutine's own thread only.
+    pub nopreempt: AtomicU32,
+    /// Asynchronous preemption for this goroutine: `preempt::ASYNC_DEFAULT` (follow
+    /// `GRTDEBUG=asyncpreempt`), `ASYNC_ON` or `ASYNC_OFF` (`grt_async_preempt`).
+    pub async_preempt: AtomicU32,
 }
 
 /// Set in `G.fpctl` when it carries control words (no control word uses bit 63).
@@ -406,6 +412,9 @@ pub struct M {
     /// goroutines that never change them run with: g0 restores them when a goroutine leaves
     /// different ones (`G.fpctl`).
     pub fpctl: u64,
+    /// Set by sysmon with the suspend signal when it asks this M to preempt its goroutine
+    /// asynchronously (`preempt::request`); taken by the signal's handler.
+    pub preempt_req: AtomicU32,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.

@@ -355,6 +355,20 @@ pub fn current_altstack() -> Option<(usize, usize)> {
     (r == 0 && cur.ss_flags & SS_DISABLE == 0).then_some((cur.ss_sp, cur.ss_sp + cur.ss_size))
 }
 
+/// Writes this thread's signal mask and alternate signal stack into `mask` and `stack` (a
+/// ucontext about to be returned through on this thread: `preempt.rs`).
+///
+/// # Safety
+/// Both must be valid for writes.
+pub unsafe fn current_mask_and_altstack(mask: *mut u64, stack: *mut arch::StackT) {
+    // SAFETY: querying into the caller's out-parameters (how = SIG_BLOCK with no set only
+    // reads the mask; 8 bytes: the kernel's sigset_t).
+    unsafe {
+        arch::syscall4(nr::__NR_rt_sigprocmask, 0, 0, mask as usize, 8);
+        arch::syscall2(nr::__NR_sigaltstack, 0, stack as usize);
+    }
+}
+
 /// Disables and unmaps an alternate signal stack made by [`ensure_altstack`] on this thread.
 pub fn drop_altstack(a: AltStack) {
     let off = arch::StackT {

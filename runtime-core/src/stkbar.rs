@@ -306,6 +306,11 @@ impl Proof {
     /// words of the stack; writing the trampoline's address over them would corrupt the
     /// program's data.
     fn return_address(&mut self, ret: usize) -> bool {
+        // A return into the asynchronous preemption stub: the record above is the stub's,
+        // whose slot holds the interrupted pc and is never returned through (preempt.rs).
+        if arch::in_async_preempt(ret) {
+            return false;
+        }
         if cfg!(feature = "testhooks") && TRUST_FRAMES.load(Ordering::Relaxed) {
             return ret >= traceback::MIN_CODE_ADDR;
         }

@@ -76,10 +76,13 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
             *(b.add(SIGINFO_PID_OFF) as *const i32),
         )
     };
+    let tkill = !m.is_null() && code == SI_TKILL && pid == sys::getpid();
+    // A preemption request (preempt.rs) rides on the same signal; two sent close together
+    // arrive as one, so both requests are looked at.
     // SAFETY: the TLS m slot is null or this thread's own M.
-    let ours = !m.is_null()
-        && code == SI_TKILL
-        && pid == sys::getpid()
+    let preempt = tkill && unsafe { (*m).preempt_req.swap(0, Ordering::AcqRel) } != 0;
+    // SAFETY: as above.
+    let ours = tkill
         && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
     // Take the request: a suspender that gave up (timed out) has put IDLE back, and then
     // this late signal must not stop the thread.
@@ -95,6 +98,11 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
                 )
                 .is_ok()
         };
+    if !ours && preempt {
+        // SAFETY: this thread's M; the handler's own arguments.
+        unsafe { crate::preempt::try_preempt(&*m, info, uc) };
+        return;
+    }
     if !ours {
         // Not a suspension. A SIGURG whose previous action is the default (ignore) or
         // ignore is dropped here: `forward` would re-arm SIG_DFL and so uninstall us.
@@ -129,6 +137,10 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
         (*m).suspend_uc.store(0, Ordering::Relaxed);
         st.store(SUSPEND_IDLE, Ordering::Release);
         sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+        if preempt {
+            // After the suspension: the goroutine's state is looked at afresh.
+            crate::preempt::try_preempt(&*m, info, uc);
+        }
     }
 }
 

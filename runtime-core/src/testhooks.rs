@@ -12,6 +12,9 @@
 //!   what the trampoline passed over, where a rescan would stop (tests/c/gc_jump.c,
 //!   gc_longjmp_limit.c);
 //! - `GRTDEBUG=gcnostacklock=1` (stkbar.rs): nobody takes `G.stack_lock`.
+//! - `grt_test_preempt(goid)`: asks for an asynchronous preemption of a running goroutine
+//!   now (as sysmon does after a time slice); `grt_test_preempted_pcs(out, n)`: the last pcs
+//!   goroutines were preempted at (preempt.rs), so a test can check where that happened.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -137,4 +140,57 @@ pub extern "C" fn grt_test_stkbar_remove() -> i32 {
     crate::stkbar::gc_remove_stack_barriers(g, fp, fp, None, None, &mut proof);
     crate::stkbar::gc_unlock_stack_barriers(g);
     left as i32
+}
+
+// ---- asynchronous preemption ----------------------------------------------------------------
+
+/// The last pcs goroutines were preempted at (a ring, written by the preemption handler).
+const PREEMPT_PCS: usize = 256;
+static PREEMPTED_PCS: [AtomicU64; PREEMPT_PCS] = [const { AtomicU64::new(0) }; PREEMPT_PCS];
+static PREEMPTED_N: AtomicU64 = AtomicU64::new(0);
+
+/// From the preemption handler: goroutine preempted at `pc`.
+pub fn preempted_at(pc: usize) {
+    let i = PREEMPTED_N.fetch_add(1, Ordering::Relaxed) as usize % PREEMPT_PCS;
+    PREEMPTED_PCS[i].store(pc as u64, Ordering::Relaxed);
+}
+
+/// Copies up to `n` of the last preempted pcs into `out`; returns how many.
+///
+/// # Safety
+/// `out` must have room for `n` words.
+#[no_mangle]
+pub unsafe extern "C" fn grt_test_preempted_pcs(out: *mut u64, n: i32) -> i32 {
+    let total = (PREEMPTED_N.load(Ordering::Relaxed) as usize).min(PREEMPT_PCS);
+    let k = total.min(n.max(0) as usize);
+    for (i, slot) in PREEMPTED_PCS[..k].iter().enumerate() {
+        // SAFETY: the caller's buffer has room for n >= k words.
+        unsafe { out.add(i).write(slot.load(Ordering::Relaxed)) };
+    }
+    k as i32
+}
+
+/// Asks for an asynchronous preemption of goroutine `goid` if it is running (its M gets the
+/// suspend signal; the handler decides as for a time slice). 0 if asked, -1 if it is not
+/// running, -2 if asynchronous preemption is off for it.
+#[no_mangle]
+pub extern "C" fn grt_test_preempt(goid: u64) -> i32 {
+    let Some(g) = proc::findg(goid) else {
+        return -1;
+    };
+    if !crate::preempt::enabled_for(g) {
+        return -2;
+    }
+    let m = g.m.load(Ordering::Acquire);
+    // SAFETY: Ms are never freed.
+    match unsafe { m.as_ref() } {
+        Some(m) if m.curg.load(Ordering::Acquire) == g as *const _ as *mut _ => {
+            if crate::preempt::request_now(m) {
+                0
+            } else {
+                -1
+            }
+        }
+        _ => -1,
+    }
 }

@@ -365,6 +365,10 @@ pub fn gentraceback(
     g: Option<&G>,
     mut f: impl FnMut(usize),
 ) -> usize {
+    if pc != 0 && arch::in_async_preempt(pc) {
+        // Inside the preemption stub: a signal frame (preempt.rs); its record is at fp.
+        return walk_preempted(fp, lo, hi, flags, max, g, &mut f);
+    }
     // Barriers below the walk's start were popped; sp 0 (unknown) keeps them all.
     let mut cur = g.map(|g| Cursor::new(g, sp, fp, lr));
     let mut n = 0;
@@ -470,6 +474,14 @@ pub fn gentraceback(
             stkbar::widen_for_teeth(n);
         }
         let Some(rec) = step(fp, lo, hi) else { break };
+        if arch::in_async_preempt(rec.ret) {
+            // A return into the preemption stub (the goroutine was preempted there): not a
+            // frame of its own, a signal frame whose record is the next one (preempt.rs).
+            if rec.fp <= fp {
+                break;
+            }
+            return n + walk_preempted(rec.fp, lo, hi, flags, max - n, g, &mut f);
+        }
         let ret = match cur.as_mut() {
             Some(c) => match c.resolve(arch::return_address_slot(fp), rec.ret, rec.fp) {
                 Ok(r) => r,
@@ -517,6 +529,57 @@ pub fn gentraceback(
         frame_pc = (ret, false);
     }
     n
+}
+
+/// A walk inside [`TRACE_IN_PREEMPT`]: a stub met again ends it (one preemption frame per
+/// stack: the stub and what it calls are never preempted).
+const TRACE_IN_PREEMPT: u32 = 4;
+
+/// Goes on through the asynchronous preemption stub whose frame record is at `record`: from
+/// the registers of the ucontext moved onto the stack (preempt.rs; the word beside the
+/// record is the sp `rt_sigreturn` will take), as a walk from a signal. Every read inside
+/// `[lo, hi)`.
+#[allow(clippy::too_many_arguments)]
+fn walk_preempted(
+    record: usize,
+    lo: usize,
+    hi: usize,
+    flags: u32,
+    max: usize,
+    g: Option<&G>,
+    f: &mut dyn FnMut(usize),
+) -> usize {
+    if flags & TRACE_IN_PREEMPT != 0 {
+        return 0;
+    }
+    let Some(uc) = record
+        .checked_add(16)
+        .and_then(|a| stack_word(a, lo, hi))
+        .and_then(|s| s.checked_add(arch::SIGRETURN_SP_TO_UC))
+        .filter(|&uc| {
+            uc > record && uc % 8 == 0 && uc.saturating_add(arch::UCONTEXT_SIZE) <= hi
+        })
+    else {
+        return 0;
+    };
+    let p = uc as *const core::ffi::c_void;
+    // SAFETY: the ucontext copy lies inside the stack's bounds (checked above).
+    let (pc, sp, fp, lr) = unsafe { (arch::uc_pc(p), arch::uc_sp(p), arch::uc_fp(p), arch::uc_lr(p)) };
+    if sp <= uc || sp > hi {
+        return 0;
+    }
+    gentraceback(
+        pc,
+        sp,
+        fp,
+        lr,
+        lo,
+        hi,
+        flags | TRACE_FROM_SIGNAL | TRACE_IN_PREEMPT,
+        max,
+        g,
+        f,
+    )
 }
 
 /// A walk from a return address (or a pc) and a frame pointer, with no signal context.

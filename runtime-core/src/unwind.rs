@@ -559,6 +559,17 @@ fn init_main() {
     });
 }
 
+/// Whether `addr` lies in the main executable's code (its image with unwind tables).
+/// Async-signal-safe once [`init_main_image`] ran.
+pub fn in_main_image(addr: usize) -> bool {
+    matches!(MAIN.get(), Some(Some(m)) if m.holds(addr))
+}
+
+/// Reads the main executable's image (ordinary code, before handlers need it).
+pub fn init_main_image() {
+    init_main();
+}
+
 /// Re-reads the loaded images. The collector's thread only, while no thread is stopped.
 pub fn snapshot() {
     NIMAGES.store(0, Ordering::Release);
