@@ -24,6 +24,7 @@
 //! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair_gc can be seen to fail (with schednoslice=1; x86_64 natively) |
 //! | `schednoslice=1` | test-only build: sysmon marks no goroutine that has held its P for a time slice, so sched_slice can be seen to fail |
 //! | `schednofpctl=1` | test-only build: g0 does not take back FP control words a goroutine changed (`proc::carry_control_words`), so sched_fpctl can be seen to fail |
+//! | `asyncpreemptclobber=1` | test-only build: a preempted goroutine resumes with one general register changed (x86_64 r8, aarch64 x0), as a stub that failed to save it would, so sched_async_regs can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
@@ -52,6 +53,7 @@ pub struct Knobs {
     pub schedslowretake: bool,
     pub schednoslice: bool,
     pub schednofpctl: bool,
+    pub asyncpreemptclobber: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -79,6 +81,7 @@ static mut KNOBS: Knobs = Knobs {
     schedslowretake: false,
     schednoslice: false,
     schednofpctl: false,
+    asyncpreemptclobber: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -97,6 +100,7 @@ const TEST_ONLY: &[&str] = &[
     "schedslowretake",
     "schednoslice",
     "schednofpctl",
+    "asyncpreemptclobber",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -135,6 +139,7 @@ fn parse(s: &[u8]) -> Knobs {
             "schedslowretake" => k.schedslowretake = on,
             "schednoslice" => k.schednoslice = on,
             "schednofpctl" => k.schednofpctl = on,
+            "asyncpreemptclobber" => k.asyncpreemptclobber = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

@@ -299,6 +299,13 @@ pub unsafe extern "C" fn grt_async_preempt_impl(record: usize) {
         let uc = (*((record + 16) as *const usize) + arch::SIGRETURN_SP_TO_UC) as *mut c_void;
         let (mask, stack) = arch::uc_mask_and_stack(uc);
         crate::signals::current_mask_and_altstack(mask, stack);
+        #[cfg(feature = "testhooks")]
+        if crate::debug::get().asyncpreemptclobber {
+            // The deliberate bug (sched_async_regs_teeth): one register not restored.
+            let (gregs, _) = arch::uc_gregs(uc);
+            let r = gregs as *mut usize;
+            r.write(r.read() ^ 0x5a5a);
+        }
     }
 }
 
