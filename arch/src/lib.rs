@@ -156,6 +156,12 @@ extern "C" {
     static grt_asm_stkbar_end: u8;
 }
 
+#[cfg(feature = "freestanding")]
+extern "C" {
+    static grt_asm_mem_start: u8;
+    static grt_asm_mem_end: u8;
+}
+
 /// Whether `pc` lies in grt's own assembly (`asm/<arch>/*.S`, each file's code between
 /// its `grt_asm_<file>_start` and `_end` markers, and the preemption stub): code that must
 /// not be preempted asynchronously (it runs with runtime state half changed).
@@ -169,6 +175,10 @@ pub fn in_grt_asm(pc: usize) -> bool {
             || r(&grt_asm_syscall_start, &grt_asm_syscall_end)
             || r(&grt_asm_stkbar_start, &grt_asm_stkbar_end)
     };
+    // The freestanding build's mem* routines (libc's, in the libc build: not ours).
+    #[cfg(feature = "freestanding")]
+    // SAFETY: as above.
+    let in_files = in_files || unsafe { r(&grt_asm_mem_start, &grt_asm_mem_end) };
     in_files || in_async_preempt(pc)
 }
 

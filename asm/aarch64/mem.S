@@ -4,6 +4,9 @@
  * byte tail: small and obviously correct; the libc build uses libc's tuned versions.
  */
         .text
+        .globl  grt_asm_mem_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_mem_start
+grt_asm_mem_start:
 
         .globl  memcpy
         .type   memcpy, %function
@@ -89,5 +92,9 @@ strlen:
 2:      sub     x0, x1, x0
         ret
         .size   strlen, . - strlen
+
+        .globl  grt_asm_mem_end
+        .hidden grt_asm_mem_end
+grt_asm_mem_end:
 
         .section .note.GNU-stack,"",%progbits

@@ -5,6 +5,9 @@
  */
         .intel_syntax noprefix
         .text
+        .globl  grt_asm_mem_start       /* this file's code: arch::in_grt_asm */
+        .hidden grt_asm_mem_start
+grt_asm_mem_start:
 
         .globl  memcpy
         .type   memcpy, @function
@@ -89,5 +92,9 @@ strlen:
         sub     rax, rdi
         ret
         .size   strlen, . - strlen
+
+        .globl  grt_asm_mem_end
+        .hidden grt_asm_mem_end
+grt_asm_mem_end:
 
         .section .note.GNU-stack,"",@progbits

@@ -18,6 +18,7 @@ fn init() -> Result<(), sys::Errno> {
 
 /// `int grt_stack_alloc(grt_stack *out, size_t size)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_stack_alloc";
@@ -72,6 +73,7 @@ pub unsafe extern "C" fn grt_stack_alloc(out: *mut Stack, size: usize) -> i32 {
 
 /// `int grt_stack_free(grt_stack *s)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_stack_free(s: *mut Stack) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_stack_free";
@@ -98,6 +100,7 @@ pub unsafe extern "C" fn grt_stack_free(s: *mut Stack) -> i32 {
 
 /// `int grt_context_make(grt_context *ctx, const grt_stack *stack, void (*fn)(void *), void *arg, grt_context *link)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_context_make(
     ctx: *mut Context,
     stack: *const Stack,
@@ -145,6 +148,7 @@ pub type ThreadHandle = *mut thread::Thread;
 
 /// `int grt_thread_start(grt_thread **out, void (*fn)(void *), void *arg)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_thread_start(
     out: *mut ThreadHandle,
     f: Option<EntryFn>,
@@ -185,6 +189,7 @@ pub unsafe extern "C" fn grt_thread_start(
 
 /// `int grt_thread_join(grt_thread *t)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_thread_join";
@@ -200,6 +205,7 @@ pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
 
 /// `long grt_write(int fd, const void *buf, size_t len)`: raw write(2), for programs without libc.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize) -> isize {
     let _np = crate::preempt::NoPreempt::enter();
     if buf.is_null() && len != 0 {
@@ -219,6 +225,7 @@ pub unsafe extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize) -> i
 /// `void grt_exit(int code)`: ends the process (exit_group), without running atexit handlers
 /// (a running CPU profile is written first).
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_exit(code: i32) -> ! {
     crate::cpuprof::stop_at_exit();
     sys::exit_group(code)
@@ -226,6 +233,7 @@ pub extern "C" fn grt_exit(code: i32) -> ! {
 
 /// `uint64_t grt_nanotime(void)`: CLOCK_MONOTONIC in nanoseconds.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_nanotime() -> u64 {
     let _np = crate::preempt::NoPreempt::enter();
     sys::clock_ns(sys::CLOCK_MONOTONIC)
@@ -233,6 +241,7 @@ pub extern "C" fn grt_nanotime() -> u64 {
 
 /// `const char *grt_strerror(int code)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_strerror(code: i32) -> *const c_char {
     let _np = crate::preempt::NoPreempt::enter();
     crate::errors::c_str(crate::errors::describe(code))

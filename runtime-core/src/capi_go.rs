@@ -26,6 +26,7 @@ macro_rules! on_goroutine {
 
 /// `int grt_main(void (*fn)(void *), void *arg)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_main(f: Option<GoFn>, arg: *mut c_void) -> i32 {
     let Some(f) = f else {
         return report(GRT_EINVAL, "grt_main", format_args!("fn is NULL"));
@@ -62,6 +63,7 @@ fn go(func: &str, f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
 
 /// `int grt_go(void (*fn)(void *), void *arg)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_go(f: Option<GoFn>, arg: *mut c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     go("grt_go", f, arg, 0)
@@ -69,6 +71,7 @@ pub extern "C" fn grt_go(f: Option<GoFn>, arg: *mut c_void) -> i32 {
 
 /// `int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_go_stack(f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     go("grt_go_stack", f, arg, size)
@@ -76,6 +79,7 @@ pub extern "C" fn grt_go_stack(f: Option<GoFn>, arg: *mut c_void, size: usize) -
 
 /// `int grt_yield(void)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_yield() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     on_goroutine!("grt_yield");
@@ -85,6 +89,7 @@ pub extern "C" fn grt_yield() -> i32 {
 
 /// `int grt_sleep_ns(int64_t ns)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_sleep_ns(ns: i64) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!("grt_sleep_ns");
@@ -98,6 +103,7 @@ pub extern "C" fn grt_sleep_ns(ns: i64) -> i32 {
 
 /// `uint64_t grt_goid(void)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_goid() -> u64 {
     let _np = crate::preempt::NoPreempt::enter();
     let g = proc::getg();
@@ -110,6 +116,7 @@ pub extern "C" fn grt_goid() -> u64 {
 
 /// `int grt_async_preempt(int on)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_async_preempt(on: i32) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     on_goroutine!("grt_async_preempt");
@@ -121,6 +128,7 @@ pub extern "C" fn grt_async_preempt(on: i32) -> i32 {
 /// # Safety
 /// `out` must be null or point at a `struct grt_preempt_stats`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_preempt_stats(out: *mut crate::preempt::CStats) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if out.is_null() {
@@ -133,6 +141,7 @@ pub unsafe extern "C" fn grt_preempt_stats(out: *mut crate::preempt::CStats) -> 
 
 /// `int grt_maxprocs(void)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_maxprocs() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     proc::gomaxprocs() as i32
@@ -141,6 +150,7 @@ pub extern "C" fn grt_maxprocs() -> i32 {
 /// `int grt_exitsyscall(void)` (grt_entersyscall is in asm/<arch>/syscall.S: it needs its
 /// caller's registers).
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_exitsyscall() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     let r = proc::exitsyscall();
@@ -174,6 +184,7 @@ fn chan_arg(func: &str, c: *mut Hchan) -> Result<&'static mut Hchan, i32> {
 
 /// `int grt_chan_make(grt_chan **out, size_t elem_size, size_t capacity)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_chan_make(out: *mut *mut Hchan, elem: usize, cap: usize) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_make";
@@ -209,6 +220,7 @@ pub unsafe extern "C" fn grt_chan_make(out: *mut *mut Hchan, elem: usize, cap: u
 
 /// `int grt_chan_send(grt_chan *ch, const void *elem)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_chan_send(c: *mut Hchan, elem: *const c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_send";
@@ -234,6 +246,7 @@ pub extern "C" fn grt_chan_send(c: *mut Hchan, elem: *const c_void) -> i32 {
 
 /// `int grt_chan_recv(grt_chan *ch, void *elem)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_chan_recv(c: *mut Hchan, elem: *mut c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_recv";
@@ -252,6 +265,7 @@ pub extern "C" fn grt_chan_recv(c: *mut Hchan, elem: *mut c_void) -> i32 {
 
 /// `int grt_chan_close(grt_chan *ch)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_chan_close(c: *mut Hchan) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_close";
@@ -272,6 +286,7 @@ pub extern "C" fn grt_chan_close(c: *mut Hchan) -> i32 {
 
 /// `int grt_chan_free(grt_chan *ch)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_chan_free(c: *mut Hchan) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_chan_free";
@@ -293,6 +308,7 @@ pub extern "C" fn grt_chan_free(c: *mut Hchan) -> i32 {
 
 /// `size_t grt_chan_len(grt_chan *ch)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_chan_len(c: *mut Hchan) -> usize {
     let _np = crate::preempt::NoPreempt::enter();
     match chan_arg("grt_chan_len", c) {
@@ -303,6 +319,7 @@ pub extern "C" fn grt_chan_len(c: *mut Hchan) -> usize {
 
 /// `int grt_select(grt_select_case *cases, size_t ncases, int block)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_select";
@@ -376,6 +393,7 @@ fn mutex_arg(func: &str, mu: *mut Mutex) -> Result<&'static Mutex, i32> {
 
 /// `int grt_mutex_lock(grt_mutex *mu)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_mutex_lock(mu: *mut Mutex) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_mutex_lock";
@@ -391,6 +409,7 @@ pub extern "C" fn grt_mutex_lock(mu: *mut Mutex) -> i32 {
 
 /// `int grt_mutex_trylock(grt_mutex *mu)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_mutex_trylock(mu: *mut Mutex) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     match mutex_arg("grt_mutex_trylock", mu) {
@@ -402,6 +421,7 @@ pub extern "C" fn grt_mutex_trylock(mu: *mut Mutex) -> i32 {
 
 /// `int grt_mutex_unlock(grt_mutex *mu)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_mutex_unlock(mu: *mut Mutex) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_mutex_unlock";
@@ -429,6 +449,7 @@ fn wg_arg(func: &str, wg: *mut WaitGroup) -> Result<&'static WaitGroup, i32> {
 
 /// `int grt_wg_add(grt_waitgroup *wg, int64_t delta)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_wg_add(wg: *mut WaitGroup, delta: i64) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_add";
@@ -443,6 +464,7 @@ pub extern "C" fn grt_wg_add(wg: *mut WaitGroup, delta: i64) -> i32 {
 
 /// `int grt_wg_done(grt_waitgroup *wg)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_wg_done(wg: *mut WaitGroup) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_done";
@@ -458,6 +480,7 @@ pub extern "C" fn grt_wg_done(wg: *mut WaitGroup) -> i32 {
 
 /// `int grt_wg_wait(grt_waitgroup *wg)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_wg_wait(wg: *mut WaitGroup) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_wg_wait";
@@ -485,6 +508,7 @@ fn started(func: &str) -> Result<(), i32> {
 
 /// `int grt_suspend(uint64_t goid, grt_gregs *out)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_suspend(goid: u64, out: *mut GRegs) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_suspend";
@@ -506,6 +530,7 @@ pub unsafe extern "C" fn grt_suspend(goid: u64, out: *mut GRegs) -> i32 {
 
 /// `int grt_resume(uint64_t goid)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_resume(goid: u64) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if let Err(e) = started("grt_resume") {
@@ -519,6 +544,7 @@ pub extern "C" fn grt_resume(goid: u64) -> i32 {
 
 /// `int grt_traceback(uint64_t goid, uintptr_t *pcs, int max)`
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_traceback(goid: u64, pcs: *mut usize, max: i32) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_traceback";

@@ -34,6 +34,7 @@ pub unsafe fn make(
 
 /// Called by `grt_context_entry` when a context's entry function returns.
 #[no_mangle]
+#[link_section = "grt_text"]
 unsafe extern "C" fn grt_context_exit(link: *const Context) -> ! {
     if link.is_null() {
         crate::throw!("context entry function returned and the context has no link to return to");

@@ -689,6 +689,7 @@ pub struct ProfStats {
 
 /// `int grt_prof_start(int hz, const char *path)`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_prof_start(hz: i32, path: *const c_char) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if path.is_null() {
@@ -704,6 +705,7 @@ pub extern "C" fn grt_prof_start(hz: i32, path: *const c_char) -> i32 {
 
 /// `int grt_prof_stop(void)`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_prof_stop() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     stop()
@@ -711,6 +713,7 @@ pub extern "C" fn grt_prof_stop() -> i32 {
 
 /// `int grt_prof_read_stats(grt_prof_stats *out)`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_prof_read_stats(out: *mut ProfStats) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if out.is_null() {

@@ -25,6 +25,7 @@
 //! | `schednoslice=1` | test-only build: sysmon marks no goroutine that has held its P for a time slice, so sched_slice can be seen to fail |
 //! | `schednofpctl=1` | test-only build: g0 does not take back FP control words a goroutine changed (`proc::carry_control_words`), so sched_fpctl can be seen to fail |
 //! | `asyncpreemptclobber=1` | test-only build: a preempted goroutine resumes with one general register changed (x86_64 r8, aarch64 x0), as a stub that failed to save it would, so sched_async_regs can be seen to fail |
+//! | `asyncpreemptanywhere=1` | test-only build: asynchronous preemption does not check that the pc is the program's own code (libc, grt's assembly) nor its frame, so sched_async_refuse can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
@@ -54,6 +55,7 @@ pub struct Knobs {
     pub schednoslice: bool,
     pub schednofpctl: bool,
     pub asyncpreemptclobber: bool,
+    pub asyncpreemptanywhere: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -82,6 +84,7 @@ static mut KNOBS: Knobs = Knobs {
     schednoslice: false,
     schednofpctl: false,
     asyncpreemptclobber: false,
+    asyncpreemptanywhere: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -101,6 +104,7 @@ const TEST_ONLY: &[&str] = &[
     "schednoslice",
     "schednofpctl",
     "asyncpreemptclobber",
+    "asyncpreemptanywhere",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -140,6 +144,7 @@ fn parse(s: &[u8]) -> Knobs {
             "schednoslice" => k.schednoslice = on,
             "schednofpctl" => k.schednofpctl = on,
             "asyncpreemptclobber" => k.asyncpreemptclobber = on,
+            "asyncpreemptanywhere" => k.asyncpreemptanywhere = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

@@ -325,6 +325,7 @@ fn is_goroutine() -> bool {
 
 /// `grt_alloc`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
     let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
@@ -333,6 +334,7 @@ pub extern "C" fn grt_alloc(n: usize) -> *mut c_void {
 
 /// `grt_alloc_atomic`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
     let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
@@ -341,6 +343,7 @@ pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
 
 /// `grt_add_roots`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     const F: &str = "grt_add_roots";
@@ -380,6 +383,7 @@ pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
 
 /// `grt_gc`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_gc() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if !STARTED.load(Ordering::Acquire) {
@@ -404,6 +408,7 @@ pub extern "C" fn grt_gc() -> i32 {
 
 /// `grt_gc_shade`: the write barrier's slow path.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_gc_shade(p: *const c_void) {
     let _np = crate::preempt::NoPreempt::enter();
     mgcmark::shade(p as usize);
@@ -411,6 +416,7 @@ pub extern "C" fn grt_gc_shade(p: *const c_void) {
 
 /// `grt_gc_stats`.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if out.is_null() {
@@ -456,6 +462,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
 /// `grt_gc_unwind(sp)`: before a longjmp up the calling goroutine's stack to a frame whose
 /// stack pointer is `sp`: the barriers in the frames it skips are removed.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     let g = match proc::current_user_g("grt_gc_unwind") {

@@ -14,9 +14,11 @@
 //!      interrupted on its own stack;
 //!    - not inside grt: `G.nopreempt` is 0 (every exported grt function holds a
 //!      [`NoPreempt`] while it runs, and a goroutine's entry and exit run with it held), the
-//!      pc is not in grt's assembly (`arch::in_grt_asm`: the switch, the system-call entries,
-//!      the stack-barrier trampoline, the stub); so no runtime lock, no M or P state half
-//!      changed, no write in flight in the runtime's structures;
+//!      pc is not in those functions themselves (the `grt_text` section: their prologues and
+//!      epilogues run outside the guard) nor in grt's assembly (`arch::in_grt_asm`: the
+//!      switch, the system-call entries, the stack-barrier trampoline, the stub); so no
+//!      runtime lock, no M or P state half changed, no write in flight in the runtime's
+//!      structures;
 //!    - in the program's own code: the pc lies in the main executable (not libc or another
 //!      shared object, whose locks and thread-specific state a move to another thread would
 //!      break);
@@ -119,8 +121,7 @@ impl NoPreempt {
         // SAFETY: the TLS g is null or a live G (Gs are never freed); the count is this
         // goroutine's, changed only by its own thread (and read by that thread's handler).
         if let Some(g) = unsafe { gp.as_ref() } {
-            g.nopreempt.fetch_add(1, Ordering::Relaxed);
-            core::sync::atomic::compiler_fence(Ordering::SeqCst);
+            enter_runtime(g);
         }
         NoPreempt(gp)
     }
@@ -131,21 +132,29 @@ impl Drop for NoPreempt {
     fn drop(&mut self) {
         // SAFETY: as in enter; the same G (a goroutine keeps its G across Ms).
         if let Some(g) = unsafe { self.0.as_ref() } {
-            core::sync::atomic::compiler_fence(Ordering::SeqCst);
-            g.nopreempt.fetch_sub(1, Ordering::Relaxed);
+            leave_runtime(g);
         }
     }
 }
 
+// The count is changed only by the goroutine's own thread and read by that thread's signal
+// handler: a plain load and store, no read-modify-write (on aarch64 that would be a call
+// to compiler-builtins' outline atomics, code outside grt_text that runs after the count
+// has dropped), with compiler fences against moving grt's work across them.
+
 /// A goroutine's entry is about to call the program's function: its own code from here.
+#[inline(always)]
 pub fn leave_runtime(g: &G) {
     core::sync::atomic::compiler_fence(Ordering::SeqCst);
-    g.nopreempt.fetch_sub(1, Ordering::Relaxed);
+    let n = g.nopreempt.load(Ordering::Relaxed);
+    g.nopreempt.store(n.wrapping_sub(1), Ordering::Relaxed);
 }
 
 /// The program's function returned: grt's code again (until the goroutine is reused).
+#[inline(always)]
 pub fn enter_runtime(g: &G) {
-    g.nopreempt.fetch_add(1, Ordering::Relaxed);
+    let n = g.nopreempt.load(Ordering::Relaxed);
+    g.nopreempt.store(n + 1, Ordering::Relaxed);
     core::sync::atomic::compiler_fence(Ordering::SeqCst);
 }
 
@@ -178,6 +187,29 @@ pub fn request_now(m: &M) -> bool {
 
 fn refuse(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
+}
+
+extern "C" {
+    /// The bounds of the `grt_text` section (the linker provides them for a section whose
+    /// name is a C identifier): every exported grt function, and the other Rust functions
+    /// C or grt's assembly enters (a goroutine's entry, the system-call and preemption
+    /// halves), are placed there (`#[link_section = "grt_text"]`).
+    static __start_grt_text: u8;
+    static __stop_grt_text: u8;
+}
+
+/// Whether `pc` lies in an entry point of grt's Rust code: there a goroutine may be in its
+/// prologue before [`NoPreempt`] is taken, or in its epilogue after it is dropped. (What they
+/// call runs with it held.)
+fn in_grt_text(pc: usize) -> bool {
+    // SAFETY: only the addresses of the linker's symbols are taken.
+    let (lo, hi) = unsafe {
+        (
+            &__start_grt_text as *const u8 as usize,
+            &__stop_grt_text as *const u8 as usize,
+        )
+    };
+    pc >= lo && pc < hi
 }
 
 /// Whether the function interrupted at `pc` (sp, link register `lr`) is in a state every
@@ -237,13 +269,16 @@ pub unsafe fn try_preempt(m: &M, info: *mut c_void, uc: *mut c_void) {
         )
     };
     let (lo, hi) = (g.stack.lo, g.stack.hi);
-    if sp <= lo || sp > hi || arch::in_grt_asm(pc) {
+    // Test-only: the checks of where the pc is, and of its frame, are off
+    // (sched_async_refuse_teeth).
+    let anywhere = cfg!(feature = "testhooks") && crate::debug::get().asyncpreemptanywhere;
+    if sp <= lo || sp > hi || ((arch::in_grt_asm(pc) || in_grt_text(pc)) && !anywhere) {
         return refuse(&STATS.refused_runtime);
     }
-    if !crate::unwind::in_main_image(pc) {
+    if !crate::unwind::in_main_image(pc) && !anywhere {
         return refuse(&STATS.refused_foreign);
     }
-    if !frame_allows(pc, sp, lr, hi) || fp < sp || fp >= hi {
+    if (!frame_allows(pc, sp, lr, hi) && !anywhere) || fp < sp || fp >= hi {
         return refuse(&STATS.refused_frame);
     }
     // SAFETY: the kernel's frame for this handler.
@@ -289,6 +324,7 @@ pub unsafe fn try_preempt(m: &M, info: *mut c_void, uc: *mut c_void) {
 /// # Safety
 /// Only the stub calls it, with the record [`try_preempt`] wrote.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_async_preempt_impl(record: usize) {
     let _np = NoPreempt::enter();
     proc::async_preempt_yield();

@@ -1305,6 +1305,7 @@ fn steal_work(m: &mut M, pp: &P) -> *mut G {
 // ---- goroutine creation and exit ---------------------------------------------------------
 
 /// Entry of every goroutine (through grt_context_entry): run the body, then exit.
+#[link_section = "grt_text"]
 unsafe extern "C" fn goroutine_main(arg: *mut c_void) {
     let gp = arg as *mut G;
     // SAFETY: newproc set startfn/startarg before making the G runnable.
@@ -1687,6 +1688,7 @@ fn entersyscall_common(g: &G, pc: usize, sp: usize, bp: usize, regs: *const usiz
 
 /// `grt_entersyscall` (asm/<arch>/syscall.S passes the caller's pc, sp and fp).
 #[no_mangle]
+#[link_section = "grt_text"]
 extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize, regs: *const usize) -> i32 {
     let g = match current_user_g("grt_entersyscall") {
         Ok(g) => g,
@@ -1786,6 +1788,7 @@ pub fn exitsyscall() -> i32 {
 /// First half of `grt_cgocall` (asm/<arch>/syscall.S): returns the system-stack sp to run
 /// `fn` on, 0 to call it in place (not on a goroutine), 1 for bad input.
 #[no_mangle]
+#[link_section = "grt_text"]
 extern "C" fn grt_cgocall_enter(
     pc: usize,
     sp: usize,
@@ -1817,6 +1820,7 @@ extern "C" fn grt_cgocall_enter(
 
 /// Second half of `grt_cgocall`, back on the goroutine stack.
 #[no_mangle]
+#[link_section = "grt_text"]
 extern "C" fn grt_cgocall_exit() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     let m = mp();

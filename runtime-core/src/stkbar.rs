@@ -1012,6 +1012,7 @@ fn print_entries(gp: &G) {
 /// entry, or an entry for another frame. Called on the goroutine's stack with sp realigned,
 /// with the sp and frame pointer the return came back with.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_stack_barrier_bad(gp: *mut G, sp: usize, fp: usize) -> ! {
     // SAFETY: the trampoline passes the current G (non-null on a goroutine).
     match unsafe { gp.as_ref() } {

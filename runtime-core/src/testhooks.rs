@@ -49,11 +49,13 @@ pub fn in_sigprof() {
 }
 
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_in_sigprof() -> i32 {
     in_handler() as i32
 }
 
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_sigprof_allocs() -> u64 {
     SIGPROF_ALLOCS.load(Ordering::Relaxed)
 }
@@ -69,6 +71,7 @@ fn own_g() -> Option<&'static mut crate::runtime2::G> {
 /// caller's own record up (the goroutine's outermost record excepted), as many as its array
 /// holds, lowest first. Returns how many.
 #[no_mangle]
+#[link_section = "grt_text"]
 #[inline(never)]
 pub extern "C" fn grt_test_stkbar_install() -> i32 {
     let Some(g) = own_g() else {
@@ -87,6 +90,7 @@ pub extern "C" fn grt_test_stkbar_install() -> i32 {
 
 /// How many of the calling goroutine's barriers were hit.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_stkbar_hits() -> i32 {
     own_g().map_or(crate::errors::GRT_ENOTG, |g| g.stkbar_pos as i32)
 }
@@ -94,6 +98,7 @@ pub extern "C" fn grt_test_stkbar_hits() -> i32 {
 /// How many barriers the calling goroutine's trampoline passed over because a jump had
 /// skipped their frames (`G.stkbar_jumps`, not reset).
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_stkbar_jumps() -> i32 {
     own_g().map_or(crate::errors::GRT_ENOTG, |g| g.stkbar_jumps as i32)
 }
@@ -102,6 +107,7 @@ pub extern "C" fn grt_test_stkbar_jumps() -> i32 {
 /// right here (`stkbar::rescan_limit` from this hook's own frame), or 0 when the frame chain
 /// cannot tell (the whole stack would be rescanned).
 #[no_mangle]
+#[link_section = "grt_text"]
 #[inline(never)]
 pub extern "C" fn grt_test_rescan_limit() -> usize {
     let Some(g) = own_g() else {
@@ -122,12 +128,14 @@ pub extern "C" fn grt_test_rescan_limit() -> usize {
 /// How many times an M found the goroutine it was to run held by grt_suspend and set it
 /// aside (tests/c/suspend_setaside.c).
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_set_asides() -> u64 {
     proc::SET_ASIDES.load(Ordering::Relaxed)
 }
 
 /// Removes the calling goroutine's barriers not yet hit; returns how many were left.
 #[no_mangle]
+#[link_section = "grt_text"]
 #[inline(never)]
 pub extern "C" fn grt_test_stkbar_remove() -> i32 {
     let Some(g) = own_g() else {
@@ -160,6 +168,7 @@ pub fn preempted_at(pc: usize) {
 /// # Safety
 /// `out` must have room for `n` words.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub unsafe extern "C" fn grt_test_preempted_pcs(out: *mut u64, n: i32) -> i32 {
     let total = (PREEMPTED_N.load(Ordering::Relaxed) as usize).min(PREEMPT_PCS);
     let k = total.min(n.max(0) as usize);
@@ -174,6 +183,7 @@ pub unsafe extern "C" fn grt_test_preempted_pcs(out: *mut u64, n: i32) -> i32 {
 /// suspend signal; the handler decides as for a time slice). 0 if asked, -1 if it is not
 /// running, -2 if asynchronous preemption is off for it.
 #[no_mangle]
+#[link_section = "grt_text"]
 pub extern "C" fn grt_test_preempt(goid: u64) -> i32 {
     let Some(g) = proc::findg(goid) else {
         return -1;
