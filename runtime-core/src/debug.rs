@@ -26,6 +26,7 @@
 //! | `schednofpctl=1` | test-only build: g0 does not take back FP control words a goroutine changed (`proc::carry_control_words`), so sched_fpctl can be seen to fail |
 //! | `asyncpreemptclobber=1` | test-only build: a preempted goroutine resumes with one general register changed (x86_64 r8, aarch64 x0), as a stub that failed to save it would, so sched_async_regs can be seen to fail |
 //! | `asyncpreemptanywhere=1` | test-only build: asynchronous preemption does not check that the pc is the program's own code (libc, grt's assembly) nor its frame, so sched_async_refuse can be seen to fail |
+//! | `asyncpreemptnowalk=1` | test-only build: walkers treat the preemption stub as an ordinary frame (read at profiler start), so gc_async can be seen to fail |
 //! | `gcnojumps=1` | test-only build: the trampoline does not pass over barriers a jump skipped (a longjmp without grt_gc_unwind is a fatal error again), so gc_jump can be seen to fail |
 //! | `gcnochaincheck=1` | test-only build: mark termination and barrier removal trust every barrier not hit, whether or not the frame chain still passes it, so gc_longjmp can be seen to fail |
 
@@ -56,6 +57,7 @@ pub struct Knobs {
     pub schednofpctl: bool,
     pub asyncpreemptclobber: bool,
     pub asyncpreemptanywhere: bool,
+    pub asyncpreemptnowalk: bool,
 }
 
 const UNREAD: u32 = 0;
@@ -85,6 +87,7 @@ static mut KNOBS: Knobs = Knobs {
     schednofpctl: false,
     asyncpreemptclobber: false,
     asyncpreemptanywhere: false,
+    asyncpreemptnowalk: false,
 };
 
 /// Knobs only the test-only build honours.
@@ -105,6 +108,7 @@ const TEST_ONLY: &[&str] = &[
     "schednofpctl",
     "asyncpreemptclobber",
     "asyncpreemptanywhere",
+    "asyncpreemptnowalk",
 ];
 
 fn parse(s: &[u8]) -> Knobs {
@@ -145,6 +149,7 @@ fn parse(s: &[u8]) -> Knobs {
             "schednofpctl" => k.schednofpctl = on,
             "asyncpreemptclobber" => k.asyncpreemptclobber = on,
             "asyncpreemptanywhere" => k.asyncpreemptanywhere = on,
+            "asyncpreemptnowalk" => k.asyncpreemptnowalk = on,
             _ => printerr!("grt: GRTDEBUG: unknown setting {:?}; ignored\n", name),
         }
     }

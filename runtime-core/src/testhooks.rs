@@ -23,9 +23,17 @@ use crate::{debug, proc, rtalloc};
 static SIGPROF_ALLOCS: AtomicU64 = AtomicU64::new(0);
 static PROFALLOC: AtomicBool = AtomicBool::new(false);
 
+static NO_STUB_WALK: AtomicBool = AtomicBool::new(false);
+
 /// Read the knobs (ordinary code, at profiler start).
 pub fn init() {
     PROFALLOC.store(debug::get().profalloc, Ordering::Relaxed);
+    NO_STUB_WALK.store(debug::get().asyncpreemptnowalk, Ordering::Relaxed);
+}
+
+/// `GRTDEBUG=asyncpreemptnowalk=1` (read at profiler start): see traceback.rs.
+pub fn no_stub_walk() -> bool {
+    NO_STUB_WALK.load(Ordering::Relaxed)
 }
 
 fn in_handler() -> bool {

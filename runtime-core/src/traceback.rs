@@ -365,7 +365,7 @@ pub fn gentraceback(
     g: Option<&G>,
     mut f: impl FnMut(usize),
 ) -> usize {
-    if pc != 0 && arch::in_async_preempt(pc) {
+    if pc != 0 && arch::in_async_preempt(pc) && !stub_walk_off() {
         // Inside the preemption stub: a signal frame (preempt.rs); its record is at fp.
         return walk_preempted(fp, lo, hi, flags, max, g, &mut f);
     }
@@ -474,7 +474,7 @@ pub fn gentraceback(
             stkbar::widen_for_teeth(n);
         }
         let Some(rec) = step(fp, lo, hi) else { break };
-        if arch::in_async_preempt(rec.ret) {
+        if arch::in_async_preempt(rec.ret) && !stub_walk_off() {
             // A return into the preemption stub (the goroutine was preempted there): not a
             // frame of its own, a signal frame whose record is the next one (preempt.rs).
             if rec.fp <= fp {
@@ -529,6 +529,15 @@ pub fn gentraceback(
         frame_pc = (ret, false);
     }
     n
+}
+
+/// Test-only build, `GRTDEBUG=asyncpreemptnowalk=1`: walkers treat the preemption stub as
+/// an ordinary frame, so gc_async can be seen to fail.
+fn stub_walk_off() -> bool {
+    #[cfg(feature = "testhooks")]
+    return crate::testhooks::no_stub_walk();
+    #[cfg(not(feature = "testhooks"))]
+    false
 }
 
 /// A walk inside [`TRACE_IN_PREEMPT`]: a stub met again ends it (one preemption frame per

@@ -167,7 +167,8 @@ pub fn compile_c_with(
 /// (stdout, stderr and env may repeat; env sets a variable for the run, e.g. GRTMAXPROCS).
 /// `profile=CHECK`: the run gets a profile path in `GRT_TEST_PROFILE` (and in place of
 /// `@PROFILE@` in env values); after a successful run the profile must pass the check of that
-/// name in profchecks.rs.
+/// name in profchecks.rs. `profile=!CHECK`: it must fail that check (a teeth test whose
+/// protection, switched off, shows only in the profile).
 #[derive(Default, Debug)]
 struct Expect {
     exit: Option<i32>,
@@ -477,9 +478,17 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     }
     let mut note = String::new();
     if let (Some(check), true) = (&expect.profile, why.is_empty()) {
-        match crate::profchecks::check(check, &profile, &exe, &out.stdout) {
-            Ok(summary) => note = summary,
-            Err(e) => why.push(format!("profile check {check:?}: {e}")),
+        match check.strip_prefix('!') {
+            None => match crate::profchecks::check(check, &profile, &exe, &out.stdout) {
+                Ok(summary) => note = summary,
+                Err(e) => why.push(format!("profile check {check:?}: {e}")),
+            },
+            Some(c) => match crate::profchecks::check(c, &profile, &exe, &out.stdout) {
+                Ok(summary) => why.push(format!(
+                    "profile check {c:?} passed, and it must fail here: {summary}"
+                )),
+                Err(e) => note = format!("profile check {c:?} failed, as it must: {e}"),
+            },
         }
     }
     if why.is_empty() {

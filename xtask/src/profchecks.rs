@@ -12,6 +12,7 @@
 //! | `fpless` | tests/c/gc_fpless.c: `cb` is called from `fpless_call` (frame-pointer-less, its frame-pointer register pointing at a buffer that looks like a frame record), which is called from `outer`: the walk goes on through it by its unwind table, every time, and a data word is never reported as a caller |
 //! | `fpless_window` | tests/c/prof_fpless_window.c: every sample in `fw_in` (a barriered function called from frame-pointer-less code, its record complete) or `fw_ret` (the same at its `ret`, the record popped) goes on `fw_fpless`, `fw_outer`, `target`, the goroutine's entry; both have samples |
 //! | `windows` | tests/c/gc_windows.c: samples in each epilogue or sibling-call window name `win_caller` as the window function's caller (a sibling callee's too: the frame that called it is gone), never the trampoline |
+//! | `async` | tests/c/gc_async.c: no trampoline and no preemption stub (`grt_async_preempt_stub`) in any sample; `aspin` is called from `arec`, `arec` from `arec` or `aworker`, `aworker` from `worker`, `worker` from the goroutine's entry (a sample in a preempted goroutine's yield goes on from the interrupted pc); some samples are in `aspin` |
 //! | `longjmp` | tests/c/gc_longjmp.c: no trampoline; `holder` is called from `jumper`, `jumper` from `outer`, `level` from `level` or `jumper` (the walks pass over the barriers the longjmp skipped); some samples are in `holder` |
 //! | `gc` | tests/c/prof_gc.c: at least half of the samples are the collector thread's, `[pc, grt.GC]`, and at least half of those have their pc in grt's own code (the collector's CPU time shows in the profile) |
 //! | `corpus` | tests/corpus/ (xtask/src/corpus.rs): no trampoline and no frame that is no code (a data word taken for a return address); `level`'s caller is a shape, a comparator, `nofp_level` or `worker`; a shape's caller (and `nofp_level`'s, which keeps no frame record: the walk goes through it by its unwind table) is `level` or, where `level` made a sibling call to it, what called `level`; a comparator is called from the library, and the library's frame-pointer-less frames lead back to the shape that called it (a walk never ends inside them, unless the sample's 64 frames end first); `worker` from the goroutine's entry; some samples are in the comparators' descent |
@@ -133,6 +134,22 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
             }
             Ok(out.join("; "))
         }
+        "async" => callers(
+            &stacks,
+            &[
+                ("aspin", &["arec"]),
+                ("arec", &["arec", "aworker"]),
+                ("aworker", &["worker"]),
+                ("worker", &[GOROUTINE_ENTRY]),
+            ],
+            "aspin",
+        )
+        .map(
+            |s| match stdout.lines().find(|l| l.starts_with("covered:")) {
+                Some(c) => format!("{s}; {c}"),
+                None => s,
+            },
+        ),
         "longjmp" => callers(
             &stacks,
             &[
@@ -316,6 +333,10 @@ fn syscall(stacks: &Stacks) -> Result<String, String> {
 fn nothing_to_check(s: &[String], n: i64, problems: &mut Vec<String>) -> bool {
     if s.iter().any(|f| f.contains("grt_stack_barrier")) {
         problems.push(format!("trampoline in {n} x {}", show(s)));
+        return true;
+    }
+    if s.iter().any(|f| f.contains("grt_async_preempt_stub")) {
+        problems.push(format!("preemption stub in {n} x {}", show(s)));
         return true;
     }
     s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System")
