@@ -11,6 +11,11 @@
 //! with as many as this process may use on both; each program prints the procs it ran with
 //! and a mismatch is an error.
 //!
+//! A second table: the longest wait of a goroutine that loops on yield next to a load (one
+//! load goroutine per P: collections, short system calls, calls into C, allocation, channel
+//! ping-pong, a loop that calls nothing), GRTMAXPROCS/GOMAXPROCS 1 and 2, grt against Go's
+//! same program (`wait_<load>` in both).
+//!
 //! Under qemu-aarch64 the figures would be emulation's, so aarch64 is left out.
 
 use std::path::{Path, PathBuf};
@@ -264,6 +269,78 @@ pub fn sched() -> bool {
     println!();
     for b in &BENCHES {
         println!("  {:<9} {}", b.name, b.what);
+    }
+    waits(&grt_exe, &go_exe) && ok
+}
+
+/// Loads of the longest-wait benchmark (`wait_<load>` in both programs).
+const WAIT_LOADS: [(&str, &str); 6] = [
+    ("gc", "collections back to back (grt_gc / runtime.GC)"),
+    ("syscall", "100 us nanosleeps as system calls"),
+    ("cgocall", "empty calls into C (grt_cgocall / cgo)"),
+    ("alloc", "lists of 300 heap objects"),
+    ("pingpong", "an unbuffered channel ping-pong pair"),
+    ("spin", "a loop that calls nothing (grt: grt_async_preempt(1); Go preempts it itself)"),
+];
+/// Milliseconds each wait run lasts, and runs per load, procs and side.
+const WAIT_MS: u64 = 500;
+const WAIT_RUNS: usize = 3;
+
+/// The longest wait of a goroutine that loops on yield next to one load goroutine per P
+/// (a ping-pong pair per P), grt against Go's same program, GRTMAXPROCS/GOMAXPROCS 1 and 2.
+fn waits(grt_exe: &Path, go_exe: &Path) -> bool {
+    println!(
+        "\n  longest wait of a yielding goroutine next to a load, ms (median of {WAIT_RUNS} runs of {WAIT_MS} ms, grt and Go alternating):"
+    );
+    println!(
+        "  {:<9} {:>5} {:>10} {:>10} {:>8}",
+        "load", "procs", "grt ms", "Go ms", "grt/Go"
+    );
+    let mut ok = true;
+    for (load, _) in &WAIT_LOADS {
+        for procs in [1usize, 2] {
+            let name: &'static str = Box::leak(format!("wait_{load}").into_boxed_str());
+            let b = Sched {
+                name,
+                iters: WAIT_MS,
+                one_proc: procs == 1,
+                what: "",
+            };
+            let (mut g, mut o) = (Vec::new(), Vec::new());
+            let mut err = None;
+            'runs: for _ in 0..WAIT_RUNS {
+                for (side, exe, v) in [("grt", grt_exe, &mut g), ("Go", go_exe, &mut o)] {
+                    match run_one(exe, &b, procs) {
+                        Ok(s) => v.push(s.ns / 1e6),
+                        Err(e) => {
+                            err = Some(format!("{side}: {e}"));
+                            break 'runs;
+                        }
+                    }
+                }
+            }
+            match err {
+                None => {
+                    let (gm, om) = (median(g), median(o));
+                    println!(
+                        "  {:<9} {:>5} {:>10.2} {:>10.2} {:>8.3}",
+                        load,
+                        procs,
+                        gm,
+                        om,
+                        gm / om
+                    );
+                }
+                Some(e) => {
+                    println!("  {load:<9} {procs:>5} FAILED {e}");
+                    ok = false;
+                }
+            }
+        }
+    }
+    println!();
+    for (load, what) in &WAIT_LOADS {
+        println!("  {load:<9} {what}");
     }
     ok
 }

@@ -3,6 +3,7 @@
  * as tests/bench/go/sched.go, written against grt.h and timed the same way.
  *
  *   sched_bench <create|pingpong|yield> <iters> [runs]
+ *   sched_bench wait_<gc|syscall|cgocall|alloc|pingpong|spin> <ms> [runs]
  *
  * The benchmarks:
  *   create    goroutine create + run + exit. Goroutines are started in batches of 1000
@@ -137,6 +138,144 @@ static double bench_yield(long iters) {
     return (double)el / (double)(2 * iters);
 }
 
+/* ---- longest wait of a yielding goroutine next to a load ----
+ *
+ * wait_<load> <ms>: procs load goroutines (one per P; pingpong: one pair per P) run the load
+ * while a victim loops on grt_yield for ms milliseconds; "ns per op" is the victim's longest
+ * wait between two of its turns, in ns. Loads: gc (grt_gc back to back), syscall
+ * (grt_entersyscall, a 100 us nanosleep, grt_exitsyscall), cgocall (grt_cgocall of an empty
+ * function), alloc (lists of 300 objects), pingpong (an unbuffered channel pair), spin (a
+ * pure C loop: asynchronous preemption on for it, grt_async_preempt(1)). */
+
+#include <time.h>
+
+static volatile int wait_stop;
+static grt_waitgroup wait_wg = GRT_WAITGROUP_INIT;
+
+static void nothing(void *arg) { (void)arg; }
+
+struct node {
+    struct node *next;
+    long v;
+};
+
+static volatile unsigned long wait_sink;
+
+static void load_gc(void *arg) {
+    (void)arg;
+    while (!wait_stop) CHECK(grt_gc());
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static void load_syscall(void *arg) {
+    (void)arg;
+    struct timespec ts = {0, 100000};
+    while (!wait_stop) {
+        CHECK(grt_entersyscall());
+        nanosleep(&ts, 0);
+        CHECK(grt_exitsyscall());
+    }
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static void load_cgocall(void *arg) {
+    (void)arg;
+    while (!wait_stop) CHECK(grt_cgocall(nothing, 0));
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static void load_alloc(void *arg) {
+    (void)arg;
+    while (!wait_stop) {
+        struct node *h = 0;
+        for (int i = 0; i < 300; i++) {
+            struct node *n = grt_alloc(sizeof *n);
+            if (!n) fail("grt_alloc", GRT_ENOMEM);
+            n->next = h;
+            n->v = i;
+            h = n;
+        }
+        wait_sink += (unsigned long)h->v;
+    }
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static void load_ping(void *arg) {
+    grt_chan **c = arg;
+    long v = 0;
+    while (!wait_stop) {
+        CHECK(grt_chan_send(c[0], &v));
+        CHECK(grt_chan_recv(c[1], &v));
+    }
+    CHECK(grt_chan_close(c[0]));
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static void load_pong(void *arg) {
+    grt_chan **c = arg;
+    long v;
+    while (grt_chan_recv(c[0], &v) == GRT_OK) {
+        v++;
+        if (grt_chan_send(c[1], &v) != GRT_OK) break;
+    }
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static __attribute__((noinline)) void spin_loop(void) {
+    while (!wait_stop) wait_sink++;
+}
+
+static void load_spin(void *arg) {
+    (void)arg;
+    (void)grt_async_preempt(1);
+    spin_loop();
+    CHECK(grt_wg_done(&wait_wg));
+}
+
+static const char *wait_load;
+
+static double bench_wait(long ms) {
+    int procs = grt_maxprocs(), loads = 0;
+    grt_chan *pairs[16][2];
+    wait_stop = 0;
+    for (int i = 0; i < procs && i < 16; i++) {
+        if (!strcmp(wait_load, "pingpong")) {
+            CHECK(grt_chan_make(&pairs[i][0], sizeof(long), 0));
+            CHECK(grt_chan_make(&pairs[i][1], sizeof(long), 0));
+            CHECK(grt_wg_add(&wait_wg, 2));
+            CHECK(grt_go(load_ping, pairs[i]));
+            CHECK(grt_go(load_pong, pairs[i]));
+            loads += 2;
+            continue;
+        }
+        void (*f)(void *) = !strcmp(wait_load, "gc")        ? load_gc
+                            : !strcmp(wait_load, "syscall") ? load_syscall
+                            : !strcmp(wait_load, "cgocall") ? load_cgocall
+                            : !strcmp(wait_load, "alloc")   ? load_alloc
+                                                            : load_spin;
+        CHECK(grt_wg_add(&wait_wg, 1));
+        CHECK(grt_go(f, 0));
+        loads++;
+    }
+    /* The victim is this goroutine. */
+    uint64_t start = grt_nanotime(), last = start, now, worst = 0;
+    while ((now = grt_nanotime()) - start < (uint64_t)ms * 1000000ull) {
+        if (now - last > worst) worst = now - last;
+        last = now;
+        CHECK(grt_yield());
+    }
+    if (now - last > worst) worst = now - last;
+    wait_stop = 1;
+    CHECK(grt_wg_wait(&wait_wg));
+    if (!strcmp(wait_load, "pingpong"))
+        for (int i = 0; i < procs && i < 16; i++) {
+            CHECK(grt_chan_free(pairs[i][0]));
+            CHECK(grt_chan_free(pairs[i][1]));
+        }
+    (void)loads;
+    return (double)worst;
+}
+
 /* ---- main ---- */
 
 struct args {
@@ -147,7 +286,7 @@ struct args {
 
 static void main_goroutine(void *arg) {
     struct args *a = arg;
-    a->bench(a->warm);
+    if (a->warm) a->bench(a->warm);
     for (long r = 0; r < a->runs; r++) {
         double ns = a->bench(a->iters);
         printf("%s procs=%d iters=%ld ns_per_op=%.1f\n", a->name, grt_maxprocs(), a->iters, ns);
@@ -167,7 +306,7 @@ static long parse_count(const char *s, const char *what) {
 
 int main(int argc, char **argv) {
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: sched_bench <create|pingpong|yield> <iters> [runs]\n");
+        fprintf(stderr, "usage: sched_bench <create|pingpong|yield|wait_LOAD> <iters> [runs]\n");
         return 2;
     }
     struct args a = {.name = argv[1], .runs = 1};
@@ -177,7 +316,13 @@ int main(int argc, char **argv) {
         a.bench = bench_pingpong;
     else if (strcmp(a.name, "yield") == 0)
         a.bench = bench_yield;
-    else {
+    else if (strncmp(a.name, "wait_", 5) == 0 &&
+             (!strcmp(a.name + 5, "gc") || !strcmp(a.name + 5, "syscall") ||
+              !strcmp(a.name + 5, "cgocall") || !strcmp(a.name + 5, "alloc") ||
+              !strcmp(a.name + 5, "pingpong") || !strcmp(a.name + 5, "spin"))) {
+        a.bench = bench_wait;
+        wait_load = a.name + 5;
+    } else {
         fprintf(stderr, "sched_bench: unknown benchmark %s\n", a.name);
         return 2;
     }
@@ -185,7 +330,9 @@ int main(int argc, char **argv) {
     if (argc == 4)
         a.runs = parse_count(argv[3], "run count");
     a.warm = a.iters / 10;
-    if (a.bench == bench_create) {
+    if (a.bench == bench_wait) {
+        a.warm = 0; /* no warm-up: the run is the measurement */
+    } else if (a.bench == bench_create) {
         a.iters = (a.iters + BATCH - 1) / BATCH * BATCH;
         a.warm = (a.warm + BATCH - 1) / BATCH * BATCH;
     } else if (a.warm == 0) {

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	sched <create|pingpong|yield> <iters> [runs]
+//	sched wait_<gc|syscall|cgocall|alloc|pingpong|spin> <ms> [runs]
 //
 // The benchmarks:
 //
@@ -15,6 +16,12 @@
 //     receives the value and sends it back (plus one) on another. ns per round trip.
 //   - yield: two goroutines each call runtime.Gosched() iters times. ns per Gosched call
 //     (one switch). Meant for GOMAXPROCS=1.
+//   - wait_<load>: GOMAXPROCS load goroutines (pingpong: a pair per P) run the load while the
+//     main goroutine loops on runtime.Gosched for <ms> milliseconds; "ns per op" is its
+//     longest wait between two turns. Loads: gc (runtime.GC back to back), syscall
+//     (syscall.Nanosleep of 100 us), cgocall (an empty C function through cgo), alloc (lists
+//     of 300 objects), pingpong (an unbuffered channel pair), spin (a loop that calls
+//     nothing: Go preempts it asynchronously). grt's side: tests/bench/c/sched_bench.c.
 //
 // A warm-up of iters/10 comes first, once; then each run prints one line:
 //
@@ -28,8 +35,10 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -114,6 +123,109 @@ func yield(iters int) float64 {
 	return float64(el.Nanoseconds()) / float64(2*iters)
 }
 
+type node struct {
+	next *node
+	v    int
+}
+
+var waitStop int32
+var waitSink int64
+
+func loadFor(name string) func() {
+	switch name {
+	case "gc":
+		return func() {
+			for atomic.LoadInt32(&waitStop) == 0 {
+				runtime.GC()
+			}
+		}
+	case "syscall":
+		return func() {
+			ts := syscall.Timespec{Nsec: 100000}
+			for atomic.LoadInt32(&waitStop) == 0 {
+				syscall.Nanosleep(&ts, nil)
+			}
+		}
+	case "cgocall":
+		return func() {
+			for atomic.LoadInt32(&waitStop) == 0 {
+				cgoNothing()
+			}
+		}
+	case "alloc":
+		return func() {
+			for atomic.LoadInt32(&waitStop) == 0 {
+				var h *node
+				for i := 0; i < 300; i++ {
+					h = &node{next: h, v: i}
+				}
+				atomic.AddInt64(&waitSink, int64(h.v))
+			}
+		}
+	case "spin":
+		return func() {
+			var x int64
+			for atomic.LoadInt32(&waitStop) == 0 {
+				x++
+			}
+			atomic.AddInt64(&waitSink, x)
+		}
+	}
+	return nil
+}
+
+// wait returns the main goroutine's longest wait between two Gosched turns, in ns, over ms
+// milliseconds next to the load.
+func wait(load string, ms int) float64 {
+	atomic.StoreInt32(&waitStop, 0)
+	procs := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for i := 0; i < procs; i++ {
+		if load == "pingpong" {
+			ping, pong := make(chan int64), make(chan int64)
+			wg.Add(2)
+			go func() {
+				var v int64
+				for atomic.LoadInt32(&waitStop) == 0 {
+					ping <- v
+					v = <-pong
+				}
+				close(ping)
+				wg.Done()
+			}()
+			go func() {
+				for v := range ping {
+					pong <- v + 1
+				}
+				wg.Done()
+			}()
+			continue
+		}
+		f := loadFor(load)
+		if f == nil {
+			fail("unknown load %q", load)
+		}
+		wg.Add(1)
+		go func() { f(); wg.Done() }()
+	}
+	start := time.Now()
+	last, worst := start, time.Duration(0)
+	for {
+		now := time.Now()
+		if d := now.Sub(last); d > worst {
+			worst = d
+		}
+		last = now
+		if now.Sub(start) >= time.Duration(ms)*time.Millisecond {
+			break
+		}
+		runtime.Gosched()
+	}
+	atomic.StoreInt32(&waitStop, 1)
+	wg.Wait()
+	return float64(worst.Nanoseconds())
+}
+
 func main() {
 	if len(os.Args) < 3 || len(os.Args) > 4 {
 		fail("usage: sched <create|pingpong|yield> <iters> [runs]")
@@ -128,7 +240,12 @@ func main() {
 	case "yield":
 		bench = yield
 	default:
-		fail("unknown benchmark %q", name)
+		if strings.HasPrefix(name, "wait_") && loadFor(name[5:]) != nil || name == "wait_pingpong" {
+			load := name[5:]
+			bench = func(ms int) float64 { return wait(load, ms) }
+		} else {
+			fail("unknown benchmark %q", name)
+		}
 	}
 	iters, err := strconv.Atoi(os.Args[2])
 	if err != nil || iters <= 0 {
@@ -148,7 +265,9 @@ func main() {
 	} else if warm == 0 {
 		warm = 1
 	}
-	bench(warm)
+	if !strings.HasPrefix(name, "wait_") { // a wait run is its own measurement
+		bench(warm)
+	}
 	for r := 0; r < runs; r++ {
 		ns := bench(iters)
 		fmt.Printf("%s procs=%d iters=%d ns_per_op=%.1f\n", name, runtime.GOMAXPROCS(0), iters, ns)
