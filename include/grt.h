@@ -122,10 +122,10 @@ int grt_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
 /* Lets other goroutines run; the caller stays runnable (behind any goroutine waiting for a
  * P, such as one back from a system call). Time slices: a goroutine that has held its P for
  * 10 ms while others wait yields at its next grt call that is a safe point (grt_alloc,
- * grt_alloc_atomic, channel sends and receives, grt_mutex_lock/unlock, grt_wg_done,
- * grt_gc's return, grt_exitsyscall, the end of grt_cgocall). A goroutine that computes for
- * long without calling grt is not interrupted unless it opts in to asynchronous preemption
- * (below); otherwise it should yield now and then. */
+ * grt_alloc_atomic, channel sends and receives, grt_select, grt_mutex_lock/unlock,
+ * grt_wg_add, grt_wg_done, grt_gc's return, grt_exitsyscall, the end of grt_cgocall). A
+ * goroutine that computes for long without calling grt is not interrupted unless it opts in
+ * to asynchronous preemption (below); otherwise it should yield now and then. */
 int grt_yield(void);
 /* Asynchronous preemption, opt-in: for the calling goroutine (on != 0: on, 0: off), or for
  * every goroutine that does not choose with GRTDEBUG=asyncpreempt=1. A goroutine past its

@@ -371,10 +371,12 @@ pub unsafe extern "C" fn grt_select(cases: *mut SelectCase, n: usize, block: i32
     }
     on_goroutine!(F);
     // SAFETY: channels checked; elem pointers are the caller's promise.
-    match unsafe { chan::select(cs, block != 0) } {
+    let r = match unsafe { chan::select(cs, block != 0) } {
         Ok(i) => i as i32,
         Err(_) => GRT_EAGAIN,
-    }
+    };
+    proc::preempt_point();
+    r
 }
 
 // ---- mutex and wait group --------------------------------------------------------------------
@@ -459,6 +461,7 @@ pub extern "C" fn grt_wg_add(wg: *mut WaitGroup, delta: i64) -> i32 {
     };
     on_goroutine!(F);
     wg.add(delta);
+    proc::preempt_point();
     GRT_OK
 }
 

@@ -5,7 +5,8 @@
  * for a slice (10 ms) while others wait, and the hog's next safe point yields; the victim
  * must run at least every BOUND_MS (50 ms). One phase per kind of safe point, HOG_MS each:
  * grt_alloc, grt_mutex_lock/unlock, sends and receives on a buffered channel of its own,
- * short grt_cgocalls, grt_entersyscall/grt_exitsyscall around nothing, grt_wg_done. Before,
+ * short grt_cgocalls, grt_entersyscall/grt_exitsyscall around nothing, grt_wg_done, grt_select,
+ * grt_wg_add. Before,
  * nothing ever took the P from such a goroutine: the victim waited for the whole phase. The
  * teeth (sched_slice_teeth.c, GRTDEBUG=schednoslice=1) must see that.
  */
@@ -16,8 +17,9 @@
 #endif
 #define HOG_MS 300
 
-enum { ALLOC, MUTEX, CHAN, CGO, SYSCALL, WG, NPHASES };
-static const char *const names[NPHASES] = {"alloc", "mutex", "chan", "cgocall", "syscall", "wg"};
+enum { ALLOC, MUTEX, CHAN, CGO, SYSCALL, WG, SELECT, WGADD, NPHASES };
+static const char *const names[NPHASES] = {"alloc",   "mutex", "chan",   "cgocall",
+                                           "syscall", "wg",    "select", "wg_add"};
 
 static volatile int phase = -1, stop;
 static uint64_t worst[NPHASES];
@@ -34,7 +36,8 @@ static grt_waitgroup wgx = GRT_WAITGROUP_INIT;
 static void hog(void *arg) {
     int k = (int)(intptr_t)arg;
     grt_chan *ch = 0;
-    if (k == CHAN) CHECK_EQ(grt_chan_make(&ch, sizeof(long), 4), GRT_OK);
+    if (k == CHAN || k == SELECT) CHECK_EQ(grt_chan_make(&ch, sizeof(long), 4), GRT_OK);
+    grt_select_case sc[2] = {{0, GRT_SEND, 0, 0}, {0, GRT_RECV, 0, 0}};
     uint64_t end = grt_nanotime() + HOG_MS * 1000000ull;
     long v = 0;
     while (grt_nanotime() < end) {
@@ -56,6 +59,19 @@ static void hog(void *arg) {
         case WG:
             CHECK_EQ(grt_wg_add(&wgx, 1), GRT_OK);
             CHECK_EQ(grt_wg_done(&wgx), GRT_OK);
+            break;
+        case SELECT: /* a send and a receive on a buffered channel of its own, by select */
+            sc[0].chan = ch, sc[0].elem = &v;
+            sc[1].chan = 0, sc[1].elem = &v;
+            CHECK_EQ(grt_select(sc, 2, 1), 0);
+            sc[0].chan = 0;
+            sc[1].chan = ch;
+            CHECK_EQ(grt_select(sc, 2, 1), 1);
+            break;
+        case WGADD: /* grt_wg_add alone: up by two, down by one twice */
+            CHECK_EQ(grt_wg_add(&wgx, 2), GRT_OK);
+            CHECK_EQ(grt_wg_add(&wgx, -1), GRT_OK);
+            CHECK_EQ(grt_wg_add(&wgx, -1), GRT_OK);
             break;
         }
     }
