@@ -508,6 +508,11 @@ fn teardown(mode: u32) {
         }
         sys::sched_yield();
     }
+    // A timer signal of grt's queued before its timer went is delivered to grt's handler,
+    // which drops it (sigprof.rs: grt's cookie is never forwarded). Give such signals a
+    // moment to arrive while that handler is still installed: qemu-user, whose SIG_IGN below
+    // does not discard the signals it has queued itself, delivers them this late.
+    sys::nanosleep(LATE_SIGNAL_GRACE_NS);
     // A timer signal of grt's may still be pending on some thread (the kernel keeps a deleted
     // timer's queued signal): after the restore it would reach the program's handler on an M,
     // or with the default action end the process. So pending SIGPROFs are discarded first
@@ -547,6 +552,9 @@ pub fn collect(now: u64) {
     }
     PROF.unlock();
 }
+
+/// How long a stop waits, after the timers are gone, for their last signals, in ns.
+const LATE_SIGNAL_GRACE_NS: u64 = 2_000_000;
 
 /// `grt_prof_stop`.
 pub fn stop() -> i32 {

@@ -62,11 +62,19 @@ pub unsafe extern "C" fn sigprof_handler(sig: i32, info: *mut c_void, uc: *mut c
             *(b.add(arch::SIGINFO_TIMER_VALUE_OFF) as *const usize),
         )
     };
+    let grt_timer = code == SI_TIMER && value == cpuprof::TIMER_COOKIE;
     let ours = match cpuprof::mode() {
-        cpuprof::MODE_PER_THREAD => code == SI_TIMER && value == cpuprof::TIMER_COOKIE,
+        cpuprof::MODE_PER_THREAD => grt_timer,
         cpuprof::MODE_SETITIMER => code == SI_KERNEL,
         _ => false,
     };
+    if grt_timer && !ours {
+        // One of grt's own timers, queued before the stop deleted it and delivered after
+        // (the kernel keeps a deleted timer's queued signal; qemu-user delivers it late):
+        // never the program's to see.
+        cpuprof::count_dropped();
+        return;
+    }
     if !ours {
         forward_unclaimed(sig, info, uc);
         return;
@@ -147,10 +155,15 @@ unsafe fn record(uc: *mut c_void) {
 /// The leaf of a pseudo-stack: pc if it is known code. A pc inside the stack-barrier
 /// trampoline is never recorded (where it returns to is in the barrier list, which cannot be
 /// read without the stack lock): such a sample is `[grt.GC, grt.GC]`, barrier book-keeping.
+/// A pc inside the asynchronous preemption stub is not either (a stub frame never shows in
+/// a profile; the interrupted pc is in the moved signal frame, read only by a walk): such a
+/// sample is `[grt.System, kind]`, the scheduler's work.
 fn pseudo(s: &mut Sample, pc: usize, kind: usize) {
     s.n = 0;
     s.push(if arch::in_stack_barrier(pc) {
         PC_GC
+    } else if arch::in_async_preempt(pc) {
+        PC_SYSTEM
     } else if codemap::find(pc).is_some() {
         pc
     } else {
