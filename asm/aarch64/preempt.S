@@ -1,5 +1,5 @@
 /*
- * aarch64 asynchronous preemption stub (runtime-core/src/preempt.rs has the whole account).
+ * aarch64 asynchronous preemption stub (runtime-core/src/sched/preempt.rs has the whole account).
  *
  * The suspend signal's handler, when it preempts a goroutine interrupted at pc0 with sp0,
  * x29 = fp0 and x30 = lr0, moves the kernel's signal frame (siginfo, then the ucontext with

@@ -3,7 +3,7 @@
  *
  * While it scans a goroutine's stack, the collector overwrites the return-address slot of a
  * few frame records with the address of grt_stack_barrier, and records each original in
- * g->stkbar, lowest slot first (runtime-core/src/stkbar.rs):
+ * g->stkbar, lowest slot first (runtime-core/src/gc/stkbar.rs):
  *
  *      goroutine stack, F about to return            g->stkbar[g->stkbar_pos]
  *      | C's frame                 |               +------------------------------+

@@ -1,5 +1,5 @@
 /*
- * Offsets into the runtime's G and M structs (runtime-core/src/runtime2.rs) for assembly:
+ * Offsets into the runtime's G and M structs (runtime-core/src/sched/runtime2.rs) for assembly:
  * the same on both architectures (LP64, #[repr(C)]). arch/build.rs turns these into Rust
  * constants and runtime2.rs asserts them at compile time, so a change to the structs that
  * forgets this file does not build.

@@ -1,5 +1,5 @@
 /*
- * x86_64 asynchronous preemption stub (runtime-core/src/preempt.rs has the whole account).
+ * x86_64 asynchronous preemption stub (runtime-core/src/sched/preempt.rs has the whole account).
  *
  * The suspend signal's handler, when it preempts a goroutine interrupted at pc0 with sp0 and
  * rbp0, moves the kernel's signal frame (every register: general, flags, the whole XSAVE

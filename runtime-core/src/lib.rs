@@ -8,51 +8,35 @@
 
 #![cfg_attr(not(any(test, feature = "fuzzing")), no_std)]
 
-pub mod auxv;
-pub mod capi;
-pub mod capi_go;
-pub mod chan;
-pub mod codemap;
-pub mod context;
-pub mod cpuprof;
+// The subsystems, each a folder whose mod.rs says what it does and what it may call.
+pub mod api;
+pub mod gc;
+pub mod os;
+pub mod prof;
+pub mod sched;
+
+// The shared pieces every subsystem uses.
 pub mod debug;
-pub mod env;
 pub mod errors;
 pub mod fatal;
-pub mod gzip;
 pub mod lock;
-pub mod maps;
-pub mod mcache;
-pub mod mgc;
-pub mod mgcmark;
-pub mod mheap;
-pub mod preempt;
 pub mod print;
-pub mod proc;
-pub mod profbuf;
-pub mod profile;
 pub mod rtalloc;
 pub mod rtvec;
-pub mod runtime2;
-pub mod sema;
-pub mod signals;
-pub mod sigprof;
-pub mod stack;
-pub mod stackreg;
-pub mod stkbar;
-pub mod stw;
-pub mod suspend;
-pub mod sync;
-pub mod sys;
-#[cfg(feature = "testhooks")]
-pub mod testhooks;
-pub mod thread;
-pub mod time;
 pub mod traceback;
 pub mod unwind;
 
+// Every module also by its Go-style name at the crate root (`crate::proc`, `crate::stkbar`),
+// as the code names them.
+#[cfg(feature = "testhooks")]
+pub use api::testhooks;
+pub use api::{capi, capi_go};
+pub use gc::{mcache, mgc, mgcmark, mheap, stkbar};
 #[cfg(feature = "freestanding")]
-pub mod freestanding;
+pub use os::freestanding;
+pub use os::{auxv, codemap, env, maps, signals, stack, stackreg, sys, thread};
+pub use prof::{cpuprof, gzip, profbuf, profile, sigprof};
+pub use sched::{chan, context, preempt, proc, runtime2, sema, stw, suspend, sync, time};
 
 pub use grt_arch as arch;
 

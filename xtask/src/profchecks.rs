@@ -31,7 +31,7 @@ type Stacks = Vec<(Vec<String>, i64)>;
 const SAMPLE_FRAMES: usize = 64;
 
 /// The function that calls a goroutine's entry function.
-const GOROUTINE_ENTRY: &str = "grt::proc::goroutine_main";
+const GOROUTINE_ENTRY: &str = "grt::sched::proc::goroutine_main";
 
 /// Runs check `name` on `profile` (taken of `exe`); a one-line summary, or what is wrong.
 pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<String, String> {

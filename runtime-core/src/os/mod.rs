@@ -1,0 +1,26 @@
+//! What grt needs from Linux, with libc or without: the lowest layer.
+//!
+//! What lives here: typed raw system calls (`sys`), signal handling through raw
+//! `rt_sigaction` with grt's restorer, forwarding to the program's handlers and the fault
+//! handler (`signals`), OS threads (`thread`: pthreads or raw clone), guarded stacks and the
+//! registry of their bounds (`stack`, `stackreg`), the auxiliary vector (`auxv`),
+//! `/proc/self/maps` lookups (`maps`), fault-free reads of code (`codemap`), the environment
+//! (`env`), and the freestanding build's start-up (`freestanding`).
+//!
+//! Invariants: every function here that a signal handler reaches is async-signal-safe (no
+//! allocation, no lock); nothing here knows about goroutines.
+//!
+//! May call: nothing of grt's but two shared pieces at the crate root: `unwind` (codemap
+//! asks it which images have unwind tables) and `fatal` (the fault handler's report).
+
+pub mod auxv;
+pub mod codemap;
+pub mod env;
+#[cfg(feature = "freestanding")]
+pub mod freestanding;
+pub mod maps;
+pub mod signals;
+pub mod stack;
+pub mod stackreg;
+pub mod sys;
+pub mod thread;
