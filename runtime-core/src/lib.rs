@@ -15,7 +15,10 @@ pub mod os;
 pub mod prof;
 pub mod sched;
 
-// The shared pieces every subsystem uses.
+// The shared pieces every subsystem uses. They call `os`, and upwards only: `traceback` walks
+// a goroutine's stack through its barriers (`sched::runtime2`, `gc::stkbar`); `lock` asks the
+// scheduler how many CPUs there are (spin or not); `rtalloc` and `traceback` call the test
+// hooks in the test-only build.
 pub mod debug;
 pub mod errors;
 pub mod fatal;

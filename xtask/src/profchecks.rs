@@ -30,8 +30,9 @@ type Stacks = Vec<(Vec<String>, i64)>;
 /// Frames a sample keeps at most (profbuf.rs's MAX_STACK).
 const SAMPLE_FRAMES: usize = 64;
 
-/// The function that calls a goroutine's entry function.
-const GOROUTINE_ENTRY: &str = "grt::sched::proc::goroutine_main";
+/// The function that calls a goroutine's entry function, wherever its module lies in the
+/// runtime (symbolized as `grt::<path>::goroutine_main`; `check` renames it to this).
+const GOROUTINE_ENTRY: &str = "grt::goroutine_main";
 
 /// Runs check `name` on `profile` (taken of `exe`); a one-line summary, or what is wrong.
 pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<String, String> {
@@ -42,7 +43,14 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
     if p.sample_count() == 0 {
         return Err("the profile has no samples".into());
     }
-    let stacks = symbolized_stacks(&p, exe)?;
+    let mut stacks = symbolized_stacks(&p, exe)?;
+    for (st, _) in stacks.iter_mut() {
+        for f in st.iter_mut() {
+            if f.starts_with("grt::") && f.ends_with("::goroutine_main") {
+                *f = GOROUTINE_ENTRY.to_string();
+            }
+        }
+    }
     match name {
         "accuracy" => accuracy(&stacks, profile, exe, 5.0),
         "accuracy_fallback" => accuracy(&stacks, profile, exe, 10.0),

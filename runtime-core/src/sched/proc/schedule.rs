@@ -1,0 +1,273 @@
+//! The scheduler loop on g0: schedule, execute, mcall and what g0 does after it, findrunnable. Part of the scheduler (`proc`, whose mod.rs explains the whole).
+
+use super::*;
+
+pub(crate) fn fastrand(m: &mut M) -> u32 {
+    // xorshift64*
+    let mut x = m.fastrand;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    m.fastrand = x;
+    (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
+}
+
+/// The current M's random number (for select's poll order).
+pub fn cheaprand() -> u32 {
+    fastrand(mp())
+}
+
+pub(crate) fn schedule() -> ! {
+    loop {
+        let m = mp();
+        let (gp, inherit) = findrunnable(m);
+        if m.spinning {
+            resetspinning(m);
+        }
+        let _ = inherit;
+        let mut next = Some(gp);
+        while let Some(gp) = next {
+            next = if execute(m, gp) { after_mcall(m) } else { None };
+        }
+    }
+}
+
+/// Runs `gp` on this M until it comes back through mcall. False if `gp` could not run
+/// because grt_suspend holds it: then it is set aside, and grt_resume queues it again.
+pub(crate) fn execute(m: &mut M, gp: *mut G) -> bool {
+    // SAFETY: gp came off a run queue: runnable, owned by us now.
+    let g = unsafe { &mut *gp };
+    // g.m before the status says GRUNNING: a suspender that sees GRUNNING reads it at once.
+    m.curg.store(gp, Ordering::Release);
+    g.m.store(m, Ordering::Release);
+    if !suspend::start_running(g) {
+        // Set aside for grt_resume, which may already have queued it again and another M be
+        // running it: clear g.m only if it is still ours (a plain store here once left a
+        // running, suspended goroutine without its M, and grt_resume dereferenced null).
+        let plain = cfg!(feature = "testhooks") && {
+            SET_ASIDES.fetch_add(1, Ordering::Relaxed);
+            let k = crate::debug::get();
+            if k.schedwidensetaside {
+                sys::nanosleep(200_000);
+            }
+            k.schedplainsetaside
+        };
+        if plain {
+            g.m.store(null_mut(), Ordering::Release);
+        } else {
+            let _ =
+                g.m.compare_exchange(m, null_mut(), Ordering::AcqRel, Ordering::Relaxed);
+        }
+        m.curg.store(null_mut(), Ordering::Release);
+        return false;
+    }
+    // SAFETY: the M holds its P.
+    unsafe { (*m.p).schedtick = (*m.p).schedtick.wrapping_add(1) };
+    g.preempt.store(false, Ordering::Relaxed);
+    setg(gp);
+    if g.fpctl != 0 {
+        arch::set_control_words(g.fpctl & !FPCTL_CARRIED);
+    }
+    // SAFETY: g0's context is saved here; gp's was saved by its last switch (or made by
+    // newproc) and nothing else runs on its stack.
+    unsafe { arch::switch(&mut (*m.g0).sched, &g.sched) };
+    setg(m.g0);
+    carry_control_words(m, g);
+    true
+}
+
+/// Back on g0 from `g`: the FP control words are thread state that the runtime's switch does
+/// not carry (`arch::switch`), so a goroutine that changed them (`fesetround`, say) keeps
+/// its own in `G.fpctl` and the thread gets its own back, before any other goroutine runs
+/// here. One read of the control registers per schedule; loads only when they differ.
+#[inline]
+pub(crate) fn carry_control_words(m: &M, g: &mut G) {
+    if cfg!(feature = "testhooks") && crate::debug::get().schednofpctl {
+        return;
+    }
+    let now = arch::current_control_words() & arch::CONTROL_WORDS_MASK;
+    if now != m.fpctl {
+        g.fpctl = now | FPCTL_CARRIED;
+        arch::set_control_words(m.fpctl);
+    } else {
+        g.fpctl = 0;
+    }
+}
+
+pub(crate) fn dropg(m: &mut M, g: &G) {
+    g.m.store(null_mut(), Ordering::Release);
+    m.curg.store(null_mut(), Ordering::Release);
+}
+
+/// On g0, after the running G switched back: do what it asked. Returns a G to run at once.
+pub(crate) fn after_mcall(m: &mut M) -> Option<*mut G> {
+    let action = core::mem::replace(&mut m.action, Action::None);
+    let gp = core::mem::replace(&mut m.actiong, null_mut());
+    // SAFETY: the G that called mcall; it is not running anywhere now.
+    let g = unsafe { &mut *gp };
+    match action {
+        Action::None => crate::throw!("goroutine {} switched to g0 with no action", g.goid()),
+        Action::Yield => {
+            casgstatus(g, GRUNNING, GRUNNABLE);
+            dropg(m, g);
+            if RUNQSIZE.load(Ordering::Acquire) != 0 {
+                // Goroutines wait on the global queue (back from a system call or grt_gc,
+                // say): queue behind them, so the P takes them next. Go's Gosched always
+                // goes there; the local queue is cheaper when nobody waits. Without this a
+                // goroutine that yields with an empty local queue runs again at once, and
+                // the global queue waits for the 61st schedule (GLOBAL_RUNQ_CHECK).
+                SCHED_LOCK.lock();
+                globrunqput(gp);
+                SCHED_LOCK.unlock();
+            } else {
+                // SAFETY: the M holds its P.
+                runqput(unsafe { &*m.p }, gp, false);
+            }
+            None
+        }
+        Action::Park { unlockf, arg } => {
+            casgstatus(g, GRUNNING, GWAITING);
+            dropg(m, g);
+            if !unlockf(gp, arg) {
+                casgstatus(g, GWAITING, GRUNNABLE);
+                return Some(gp);
+            }
+            None
+        }
+        Action::Preempt => {
+            // Go's gopreempt_m: behind every goroutine that waits, on the global queue.
+            casgstatus(g, GRUNNING, GRUNNABLE);
+            dropg(m, g);
+            SCHED_LOCK.lock();
+            globrunqput(gp);
+            SCHED_LOCK.unlock();
+            None
+        }
+        Action::Exit => {
+            goexit0(m, g);
+            None
+        }
+        Action::ExitSyscall => exitsyscall0(m, g),
+    }
+}
+
+/// Switches from the running G to g0, which performs `action`. Returns when the G is next
+/// scheduled (perhaps on another M).
+pub fn mcall(action: Action) {
+    let m = mp();
+    let gp = m.curg.load(Ordering::Relaxed);
+    m.action = action;
+    m.actiong = gp;
+    let g0 = m.g0;
+    setg(g0);
+    // SAFETY: gp is the running G (this stack); g0 is parked in execute on its own stack.
+    unsafe { arch::switch(&mut (*gp).sched, &(*g0).sched) };
+}
+
+pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
+    'top: loop {
+        // SAFETY: the M holds a P here (acquired by mstart1, stopm or exitsyscall0).
+        let pp = unsafe { &mut *m.p };
+        time::run_timers(pp);
+        // Fairness: now and then look at the global queue first, or two goroutines that keep
+        // each other busy on the local queue would starve it (Go does the same every 61).
+        if pp.schedtick % GLOBAL_RUNQ_CHECK == 0 && RUNQSIZE.load(Ordering::Acquire) != 0 {
+            SCHED_LOCK.lock();
+            let gp = globrunqget(pp, 1);
+            SCHED_LOCK.unlock();
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        if let Some(r) = runqget(pp) {
+            return r;
+        }
+        if RUNQSIZE.load(Ordering::Acquire) != 0 {
+            SCHED_LOCK.lock();
+            let gp = globrunqget(pp, 0);
+            SCHED_LOCK.unlock();
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        let procs = gomaxprocs() as i32;
+        if m.spinning
+            || 2 * NMSPINNING.load(Ordering::Acquire)
+                < procs - NPIDLE.load(Ordering::Acquire) as i32
+        {
+            if !m.spinning {
+                m.spinning = true;
+                NMSPINNING.fetch_add(1, Ordering::AcqRel);
+            }
+            let gp = steal_work(m, pp);
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        // Nothing: give the P back.
+        SCHED_LOCK.lock();
+        if RUNQSIZE.load(Ordering::Relaxed) != 0 {
+            let gp = globrunqget(pp, 0);
+            SCHED_LOCK.unlock();
+            return (gp, false);
+        }
+        let pp = releasep(m);
+        pidleput(pp);
+        SCHED_LOCK.unlock();
+        let was_spinning = m.spinning;
+        if m.spinning {
+            m.spinning = false;
+            if NMSPINNING.fetch_sub(1, Ordering::AcqRel) <= 0 {
+                crate::throw!("findrunnable: negative nmspinning");
+            }
+        }
+        // Work may have been queued after we looked and before our P went idle (its owner
+        // saw no idle P and did not wake anyone): look again.
+        if was_spinning {
+            for i in 0..procs as usize {
+                if !runqempty(allp(i)) {
+                    SCHED_LOCK.lock();
+                    let pp = pidleget();
+                    SCHED_LOCK.unlock();
+                    if !pp.is_null() {
+                        acquirep(m, pp);
+                        m.spinning = true;
+                        NMSPINNING.fetch_add(1, Ordering::AcqRel);
+                        continue 'top;
+                    }
+                    break;
+                }
+            }
+        }
+        if time::expired(sys::nanotime()) {
+            SCHED_LOCK.lock();
+            let pp = pidleget();
+            SCHED_LOCK.unlock();
+            if !pp.is_null() {
+                acquirep(m, pp);
+                continue 'top;
+            }
+        }
+        stopm(m);
+    }
+}
+
+/// Four passes over the other Ps in random order; the last one also takes `runnext`.
+pub(crate) fn steal_work(m: &mut M, pp: &P) -> *mut G {
+    let procs = gomaxprocs();
+    for pass in 0..4 {
+        let steal_next = pass == 3;
+        let start = fastrand(m) as usize % procs;
+        for k in 0..procs {
+            let p2 = allp((start + k) % procs);
+            if ptr::eq(p2, pp) {
+                continue;
+            }
+            let gp = runqsteal(pp, p2, steal_next);
+            if !gp.is_null() {
+                return gp;
+            }
+        }
+    }
+    null_mut()
+}
