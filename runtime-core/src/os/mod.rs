@@ -10,8 +10,9 @@
 //! Invariants: every function here that a signal handler reaches is async-signal-safe (no
 //! allocation, no lock); nothing here knows about goroutines.
 //!
-//! May call: nothing of grt's but two shared pieces at the crate root: `unwind` (codemap
-//! asks it which images have unwind tables) and `fatal` (the fault handler's report).
+//! May call: nothing of grt's but shared pieces at the crate root: `unwind` (codemap asks it
+//! which images have unwind tables), `fatal` (the fault handler's report, `throw!` when a
+//! thread cannot be made) and `print` (`printerr!`, at start-up).
 
 pub mod auxv;
 pub mod codemap;
