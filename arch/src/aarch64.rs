@@ -416,7 +416,10 @@ pub unsafe fn sigframe_extent(info: *const c_void, uc: *const c_void) -> Option<
         let rec = uc as usize + UC_RESERVED_OFF + off;
         // SAFETY: inside __reserved; each record starts with {magic, size}.
         let (magic, size) = unsafe {
-            (core::ptr::read(rec as *const u32), core::ptr::read((rec + 4) as *const u32) as usize)
+            (
+                core::ptr::read(rec as *const u32),
+                core::ptr::read((rec + 4) as *const u32) as usize,
+            )
         };
         if magic == 0 {
             break;
@@ -427,7 +430,10 @@ pub unsafe fn sigframe_extent(info: *const c_void, uc: *const c_void) -> Option<
         if magic == EXTRA_MAGIC {
             // SAFETY: struct extra_context { head; u64 datap; u32 size; ... }.
             let (datap, dsize) = unsafe {
-                (core::ptr::read((rec + 8) as *const u64) as usize, core::ptr::read((rec + 16) as *const u32) as usize)
+                (
+                    core::ptr::read((rec + 8) as *const u64) as usize,
+                    core::ptr::read((rec + 16) as *const u32) as usize,
+                )
             };
             if datap < end {
                 return None;
@@ -451,14 +457,18 @@ pub unsafe fn relocate_sigframe(new_start: usize, old_start: usize) {
         let rec = uc + UC_RESERVED_OFF + off;
         // SAFETY: the copy's records, checked by sigframe_extent.
         unsafe {
-            let (magic, size) =
-                (core::ptr::read(rec as *const u32), core::ptr::read((rec + 4) as *const u32) as usize);
+            let (magic, size) = (
+                core::ptr::read(rec as *const u32),
+                core::ptr::read((rec + 4) as *const u32) as usize,
+            );
             if magic == 0 || size < 8 {
                 break;
             }
             if magic == EXTRA_MAGIC {
                 let p = (rec + 8) as *mut u64;
-                *p = (*p).wrapping_sub(old_start as u64).wrapping_add(new_start as u64);
+                *p = (*p)
+                    .wrapping_sub(old_start as u64)
+                    .wrapping_add(new_start as u64);
             }
             off += size;
         }

@@ -433,7 +433,11 @@ pub unsafe fn sigframe_extent(_info: *const c_void, uc: *const c_void) -> Option
                 core::ptr::read((fp + FPX_SW_OFF + 4) as *const u32) as usize,
             )
         };
-        let size = if magic == FP_XSTATE_MAGIC1 { ext } else { FXSAVE_SIZE };
+        let size = if magic == FP_XSTATE_MAGIC1 {
+            ext
+        } else {
+            FXSAVE_SIZE
+        };
         end = fp.checked_add(size)?;
     }
     Some((start, end))
@@ -451,7 +455,9 @@ pub unsafe fn relocate_sigframe(new_start: usize, old_start: usize) {
     unsafe {
         let fp = &mut (*uc).uc_mcontext.fpstate;
         if *fp != 0 {
-            *fp = (*fp).wrapping_sub(old_start as u64).wrapping_add(new_start as u64);
+            *fp = (*fp)
+                .wrapping_sub(old_start as u64)
+                .wrapping_add(new_start as u64);
         }
     }
 }

@@ -565,15 +565,20 @@ fn walk_preempted(
         .checked_add(16)
         .and_then(|a| stack_word(a, lo, hi))
         .and_then(|s| s.checked_add(arch::SIGRETURN_SP_TO_UC))
-        .filter(|&uc| {
-            uc > record && uc % 8 == 0 && uc.saturating_add(arch::UCONTEXT_SIZE) <= hi
-        })
+        .filter(|&uc| uc > record && uc % 8 == 0 && uc.saturating_add(arch::UCONTEXT_SIZE) <= hi)
     else {
         return 0;
     };
     let p = uc as *const core::ffi::c_void;
     // SAFETY: the ucontext copy lies inside the stack's bounds (checked above).
-    let (pc, sp, fp, lr) = unsafe { (arch::uc_pc(p), arch::uc_sp(p), arch::uc_fp(p), arch::uc_lr(p)) };
+    let (pc, sp, fp, lr) = unsafe {
+        (
+            arch::uc_pc(p),
+            arch::uc_sp(p),
+            arch::uc_fp(p),
+            arch::uc_lr(p),
+        )
+    };
     if sp <= uc || sp > hi {
         return 0;
     }

@@ -280,7 +280,10 @@ const WAIT_LOADS: [(&str, &str); 6] = [
     ("cgocall", "empty calls into C (grt_cgocall / cgo)"),
     ("alloc", "lists of 300 heap objects"),
     ("pingpong", "an unbuffered channel ping-pong pair"),
-    ("spin", "a loop that calls nothing (grt: grt_async_preempt(1); Go preempts it itself)"),
+    (
+        "spin",
+        "a loop that calls nothing (grt: grt_async_preempt(1); Go preempts it itself)",
+    ),
 ];
 /// Milliseconds each wait run lasts, and runs per load, procs and side.
 const WAIT_MS: u64 = 500;

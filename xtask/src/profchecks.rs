@@ -216,7 +216,10 @@ fn through(stacks: &Stacks, run: &[&str]) -> Result<String, String> {
     if seen == 0 {
         return Err(format!("no sample is in {}", run[0]));
     }
-    Ok(format!("{seen} samples in {}, every one through {}", run[0], run[1]))
+    Ok(format!(
+        "{seen} samples in {}, every one through {}",
+        run[0], run[1]
+    ))
 }
 
 /// Is `seq` (leaf first) found consecutively in `s`?

@@ -82,8 +82,7 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
     // SAFETY: the TLS m slot is null or this thread's own M.
     let preempt = tkill && unsafe { (*m).preempt_req.swap(0, Ordering::AcqRel) } != 0;
     // SAFETY: as above.
-    let ours = tkill
-        && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
+    let ours = tkill && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
     // Take the request: a suspender that gave up (timed out) has put IDLE back, and then
     // this late signal must not stop the thread.
     // SAFETY: as above.

@@ -86,7 +86,7 @@ pub(crate) fn newproc1(
     g.stkbar_pos = 0;
     g.stkbar_floor = 0;
     g.fpctl = 0; // starts with its thread's control words
-    // grt's code runs first (goroutine_main, until it calls the function).
+                 // grt's code runs first (goroutine_main, until it calls the function).
     g.nopreempt.store(1, Ordering::Relaxed);
     g.async_preempt
         .store(crate::preempt::ASYNC_DEFAULT, Ordering::Relaxed);

@@ -305,19 +305,19 @@ pub fn findg(goid: u64) -> Option<&'static G> {
 }
 
 mod galloc;
-mod runq;
-mod mstart;
-mod schedule;
 mod goroutine;
+mod mstart;
+mod runq;
+mod schedule;
 mod start;
 mod syscall;
 mod sysmon;
 
 pub(crate) use self::galloc::*;
-pub(crate) use self::runq::*;
-pub(crate) use self::mstart::*;
-pub(crate) use self::schedule::*;
 pub(crate) use self::goroutine::*;
+pub(crate) use self::mstart::*;
+pub(crate) use self::runq::*;
+pub(crate) use self::schedule::*;
 pub(crate) use self::start::*;
 pub(crate) use self::syscall::*;
 pub(crate) use self::sysmon::*;

@@ -115,7 +115,12 @@ pub(crate) fn runqget(pp: &mut P) -> Option<(*mut G, bool)> {
 }
 
 /// Copies half of `pp`'s queue into `batch` from `batchhead`; returns how many.
-pub(crate) fn runqgrab(pp: &P, batch: &[AtomicPtr<G>; RUNQ_SIZE], batchhead: u32, steal_next: bool) -> u32 {
+pub(crate) fn runqgrab(
+    pp: &P,
+    batch: &[AtomicPtr<G>; RUNQ_SIZE],
+    batchhead: u32,
+    steal_next: bool,
+) -> u32 {
     loop {
         let h = pp.runqhead.load(Ordering::Acquire);
         let t = pp.runqtail.load(Ordering::Acquire);
