@@ -170,7 +170,7 @@ fn frameless_caller(
 
 /// The return address of a function interrupted at sp (link register `lr`) where its unwind
 /// row puts it (`unwind::frame_at_pc_for_walk`), read inside `[lo, hi)`.
-fn located_return(
+pub(crate) fn located_return(
     ra: crate::unwind::RaLoc,
     sp: usize,
     lr: Option<usize>,

@@ -240,7 +240,10 @@ long level(long d, struct ctx *c) {
 static grt_waitgroup done = GRT_WAITGROUP_INIT;
 static volatile unsigned long descents, jumps;
 
+static volatile uint64_t worker_goids[WORKERS];
+
 static __attribute__((noinline)) void worker(void *arg) {
+    worker_goids[(uintptr_t)arg - 1] = grt_goid();
     struct ctx c = {0, 0, (uintptr_t)arg * 7919 + 1, 0, 0, 0};
     while (!stop) {
         c.jump = c.descents % 4 == 3;
@@ -255,11 +258,27 @@ static __attribute__((noinline)) void worker(void *arg) {
 
 static struct gc_stress stress = {0, 0, &stop, &done};
 
+/* Asynchronous preemption of the workers wherever the handler allows it (every 100 us: test
+ * hook grt_test_preempt, as sysmon does at a time slice): the shapes of every compiler and
+ * level are preempted mid-descent, and walked and scanned while preempted. */
+int grt_test_preempt(uint64_t goid);
+
+static void preempter(void *arg) {
+    (void)arg;
+    while (!stop) {
+        for (int i = 0; i < WORKERS; i++)
+            if (worker_goids[i]) (void)grt_test_preempt(worker_goids[i]);
+        grt_sleep_ns(100000);
+    }
+    grt_wg_done(&done);
+}
+
 static void main_goroutine(void *arg) {
     (void)arg;
-    grt_wg_add(&done, WORKERS + 1);
+    grt_wg_add(&done, WORKERS + 2);
     for (long i = 0; i < WORKERS; i++) CHECK_EQ(grt_go(worker, (void *)(uintptr_t)(i + 1)), GRT_OK);
     CHECK_EQ(grt_go(gc_stress_collector, &stress), GRT_OK);
+    CHECK_EQ(grt_go(preempter, 0), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
     struct grt_gc_stats st;
     gc_stress_covered(&st);
@@ -269,8 +288,12 @@ static void main_goroutine(void *arg) {
     t_put_kv("descents", descents);
     t_put_kv("longjmps", jumps);
     t_put_kv("barriers_jumped", st.barriers_jumped);
+    struct grt_preempt_stats ps;
+    CHECK_EQ(grt_preempt_stats(&ps), GRT_OK);
+    t_put_kv("preempted", ps.preempted);
+    t_put_kv("preempt_refused", ps.refused_runtime + ps.refused_foreign + ps.refused_frame + ps.refused_room);
     t_puts(1, "\n");
-    CHECK(descents > 0 && jumps > 0 && st.cycles > 0 && st.barriers_hit > 0);
+    CHECK(descents > 0 && jumps > 0 && st.cycles > 0 && st.barriers_hit > 0 && ps.preempted > 0);
     t_puts(1, "PASS\n");
 }
 

@@ -78,7 +78,7 @@ fn run_variant(arch: &Arch, mode: Mode, cc_name: &str, opt: &str) -> (bool, Stri
         .args(&cc.1)
         .arg(&main_o)
         .arg(&nofp_o)
-        .arg(lib_path(arch, Build::Libc))
+        .arg(lib_path(arch, Build::Testhooks))
         .arg("-lpthread")
         .arg("-o")
         .arg(&exe));
@@ -90,7 +90,7 @@ fn run_variant(arch: &Arch, mode: Mode, cc_name: &str, opt: &str) -> (bool, Stri
     let mut argv: Vec<String> = [
         "env",
         "GRTMAXPROCS=2",
-        "GRTDEBUG=gcstackbarrierall=1",
+        "GRTDEBUG=gcstackbarrierall=1,asyncpreempt=1",
         "GRTPROFHZ=10000",
     ]
     .iter()

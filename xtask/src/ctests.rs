@@ -544,8 +544,9 @@ pub fn run_all(mode: Mode) -> bool {
                     &why,
                 );
             }
-            // The code-shape corpus (tests/corpus/): gcc and clang, -O0/-O2/-O3; libc only.
-            if build == Build::Libc
+            // The code-shape corpus (tests/corpus/): gcc and clang, -O0/-O2/-O3; the libc
+            // build with test hooks (its driver asks for asynchronous preemptions).
+            if build == Build::Testhooks
                 && "corpus".contains(&std::env::var("GRT_TEST_FILTER").unwrap_or_default())
             {
                 crate::corpus::run_all(arch, mode, how, &mut t);

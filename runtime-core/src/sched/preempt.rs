@@ -219,19 +219,17 @@ fn in_grt_text(pc: usize) -> bool {
 /// (an epilogue that reloaded a barriered slot: the collector's barrier removal could not
 /// see it in a parked goroutine). Not code that keeps data in the frame pointer.
 fn frame_allows(pc: usize, sp: usize, lr: Option<usize>, hi: usize) -> bool {
-    use crate::unwind::{frame_at_pc_for_walk, Frame, RaLoc};
+    use crate::unwind::{frame_at_pc_for_walk, Frame};
     let tramp = stkbar::stack_barrier_pc();
     if lr == Some(tramp) {
         return false;
     }
     match frame_at_pc_for_walk(pc) {
         (Frame::Record, _) => true,
-        (Frame::CallersFp, RaLoc::Lr) => true,
-        (Frame::CallersFp, RaLoc::Stack(off)) => sp
-            .checked_add(off)
-            .filter(|&a| a % 8 == 0 && a + 8 <= hi)
-            // SAFETY: a word of the goroutine's own stack, inside its bounds.
-            .is_some_and(|a| unsafe { core::ptr::read_volatile(a as *const usize) } != tramp),
+        // The return address where the row puts it (the walkers' own reading).
+        (Frame::CallersFp, ra) => {
+            crate::traceback::located_return(ra, sp, lr, sp, hi).is_some_and(|r| r != tramp)
+        }
         _ => false,
     }
 }

@@ -31,6 +31,9 @@ pub(crate) fn entersyscall_common(g: &G, pc: usize, sp: usize, bp: usize, regs: 
 #[no_mangle]
 #[link_section = "grt_text"]
 extern "C" fn grt_entersyscall_impl(pc: usize, sp: usize, bp: usize, regs: *const usize) -> i32 {
+    // Until the goroutine is GSYSCALL, the scheduler's state is half changed: no asynchronous
+    // preemption (preempt.rs), in this function or what it calls.
+    let _np = crate::preempt::NoPreempt::enter();
     let g = match current_user_g("grt_entersyscall") {
         Ok(g) => g,
         Err(e) => return e,
@@ -137,6 +140,7 @@ extern "C" fn grt_cgocall_enter(
     f: usize,
     regs: *const usize,
 ) -> usize {
+    let _np = crate::preempt::NoPreempt::enter();
     if f == 0 {
         report(GRT_EINVAL, "grt_cgocall", format_args!("fn is NULL"));
         return 1;
