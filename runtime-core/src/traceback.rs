@@ -429,6 +429,10 @@ pub fn gentraceback(
         }
         if signal_step && n < max {
             if let Some(ret) = frameless_caller(pc, sp, fp, lr, lo, hi, &mut cur, &mut raw_ret) {
+                if arch::in_async_preempt(ret) && !stub_walk_off() {
+                    // The stub's callee before its own record: fp is still the stub's.
+                    return n + walk_preempted(fp, lo, hi, flags, max - n, g, &mut f);
+                }
                 f(ret);
                 n += 1;
                 took_caller = Some(ret);
@@ -450,6 +454,9 @@ pub fn gentraceback(
                         Some(c) => c.peek(x.ret, x.fp),
                         None => x.ret,
                     });
+                    if arch::in_async_preempt(r) && !stub_walk_off() {
+                        return n + walk_preempted(fp, lo, hi, flags, max - n, g, &mut f);
+                    }
                     if Some(r) != next {
                         f(r);
                         n += 1;

@@ -218,14 +218,24 @@ fn in_grt_text(pc: usize) -> bool {
 /// and its return address, where the unwind table puts it, is not a barrier's trampoline
 /// (an epilogue that reloaded a barriered slot: the collector's barrier removal could not
 /// see it in a parked goroutine). Not code that keeps data in the frame pointer.
-fn frame_allows(pc: usize, sp: usize, lr: Option<usize>, hi: usize) -> bool {
-    use crate::unwind::{frame_at_pc_for_walk, Frame};
+fn frame_allows(pc: usize, sp: usize, fp: usize, lr: Option<usize>, hi: usize) -> bool {
+    use crate::unwind::{frame_at_pc_for_walk, rule_for_walk, Frame};
     let tramp = stkbar::stack_barrier_pc();
     if lr == Some(tramp) {
         return false;
     }
     match frame_at_pc_for_walk(pc) {
-        (Frame::Record, _) => true,
+        // A record saved, and the frame pointer pointing into this frame: not aarch64's
+        // window between `stp x29, x30, [sp, #-n]!` and `mov x29, sp`, where the table
+        // already says "record" and x29 is still the caller's (the corpus met it: a sibling
+        // callee preempted there lost its caller in the walk).
+        (Frame::Record, _) => match rule_for_walk(pc, true) {
+            Some(r) if r.cfa_from_fp => true,
+            Some(r) => sp
+                .checked_add_signed(r.cfa_off as isize)
+                .is_some_and(|cfa| fp < cfa),
+            None => false,
+        },
         // The return address where the row puts it (the walkers' own reading).
         (Frame::CallersFp, ra) => {
             crate::traceback::located_return(ra, sp, lr, sp, hi).is_some_and(|r| r != tramp)
@@ -276,7 +286,7 @@ pub unsafe fn try_preempt(m: &M, info: *mut c_void, uc: *mut c_void) {
     if !crate::unwind::in_main_image(pc) && !anywhere {
         return refuse(&STATS.refused_foreign);
     }
-    if (!frame_allows(pc, sp, lr, hi) && !anywhere) || fp < sp || fp >= hi {
+    if (!frame_allows(pc, sp, fp, lr, hi) && !anywhere) || fp < sp || fp >= hi {
         return refuse(&STATS.refused_frame);
     }
     // SAFETY: the kernel's frame for this handler.
