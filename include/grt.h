@@ -392,6 +392,23 @@ struct grt_gc_stats {
     uint64_t barriers_jumped;    /* barriers whose frames a jump discarded without
                                     grt_gc_unwind (a longjmp in a library): passed over by
                                     the trampoline, or dropped by a scan */
+    uint64_t stacks_rescanned;   /* goroutine stacks mark termination rescanned, total */
+    uint64_t stacks_skipped;     /* stacks it skipped: parked since their scan in the cycle,
+                                    so unchanged (Go 1.7's rescan list), total */
+    uint64_t last_stacks_rescanned; /* the same two, in the last cycle */
+    uint64_t last_stacks_skipped;
+    uint64_t last_stop_ns;       /* the last mark termination's pause in parts: stopping the
+                                    threads, */
+    uint64_t last_flush_ns;      /* flushing their allocation caches and write-barrier
+                                    buffers, */
+    uint64_t last_roots_ns;      /* data/bss, registered roots and channel buffers, (stacks:
+                                    last_rescan_ns), */
+    uint64_t last_drain_ns;      /* marking what is left, */
+    uint64_t last_start_ns;      /* restarting the world */
+    uint64_t rescan_rounds;      /* concurrent rescan rounds before mark termination (the
+                                    stacks that ran since their scan, each down to its
+                                    lowest barrier not hit, barriers put back), total */
+    uint64_t round_stacks;       /* stacks those rounds rescanned, total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

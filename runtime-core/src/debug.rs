@@ -12,6 +12,7 @@
 //! | `gcstackbarrieroff=1` | no stack barriers: mark termination rescans every stack in full (Go's knob) |
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
+//! | `gcnorescanrounds=1` | no concurrent rescan rounds before mark termination: it rescans every stack that ran since its scan (to compare pauses) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
@@ -19,6 +20,7 @@
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
+//! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
 //! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
 //! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
 //! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair_gc can be seen to fail (with schednoslice=1; x86_64 natively) |
@@ -45,6 +47,8 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
+    pub gcscanvalidkeep: bool,
+    pub gcnorescanrounds: bool,
     pub gctrustframes: bool,
     pub gcnounwindcheck: bool,
     pub gcnounwindfloor: bool,
@@ -75,6 +79,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
+    gcscanvalidkeep: false,
+    gcnorescanrounds: false,
     gctrustframes: false,
     gcnounwindcheck: false,
     gcnounwindfloor: false,
@@ -96,6 +102,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcnochanbarrier",
     "gcnoscandone",
+    "gcscanvalidkeep",
+    "gcnorescanrounds",
     "gctrustframes",
     "gcnounwindcheck",
     "gcnounwindfloor",
@@ -137,6 +145,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
+            "gcscanvalidkeep" => k.gcscanvalidkeep = on,
+            "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gctrustframes" => k.gctrustframes = on,
             "gcnounwindcheck" => k.gcnounwindcheck = on,
             "gcnounwindfloor" => k.gcnounwindfloor = on,

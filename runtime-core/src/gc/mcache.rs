@@ -115,13 +115,11 @@ pub fn handed_out(m: &M) -> u64 {
 pub fn mark_runs_locked(m: &M) {
     for runs in m.mcache.runs.iter() {
         for (c, r) in runs.iter().enumerate() {
-            let size = mheap::class_size(c);
-            let mut p = r.next;
-            while p < r.end {
-                if let Some((s, i)) = mheap::find_object(p) {
-                    mheap::mark(s, i);
+            // A run is consecutive slots of one span: one lookup, then its mark bits.
+            if r.next < r.end {
+                if let Some((s, i)) = mheap::find_object(r.next) {
+                    mheap::mark_range(s, i, (r.end - r.next).div_ceil(mheap::class_size(c)));
                 }
-                p += size;
             }
         }
     }

@@ -15,10 +15,17 @@
 //!    for the length of its scan, one in a system call or `grt_cgocall` scanned while its
 //!    M keeps running (its stack above `syscallsp` is frozen). The scan installs stack
 //!    barriers (stkbar.rs). Grey objects are drained in batches under the heap lock.
-//! 3. **Mark termination** (stop the world): roots again, and every goroutine's stack from
-//!    its current sp up to its lowest barrier not hit (the whole stack if all were hit, or
-//!    with `gcstackbarrieroff`), the stopped threads' registers; drain to the end; remove all
-//!    barriers; barrier off.
+//!    Then **concurrent rescan rounds** (golang/go#17505's idea): the goroutines that ran
+//!    since their scan and are parked now are rescanned down to their lowest barrier not
+//!    hit and get new barriers below it; rounds repeat while each has less to do than the
+//!    one before, so mark termination finds only what ran during the last short round.
+//! 3. **Mark termination** (stop the world): roots again, and the stack of every goroutine
+//!    that may have run since its scan (Go 1.7's rescan list: `G.gcscanvalid` says a stack
+//!    is unchanged since a scan of this cycle, and those are skipped) from its current sp up
+//!    to its lowest barrier not hit (the whole stack if all were hit, or with
+//!    `gcstackbarrieroff`), the stopped threads' registers; drain to the end; remove the
+//!    barriers of the stacks rescanned; barrier off. The skipped stacks' barriers are taken
+//!    out after the world restarts.
 //! 4. **Sweep**, with the world running again but the heap lock still held from step 3, so
 //!    no object is allocated between the end of marking and the sweep.
 //!
@@ -81,6 +88,9 @@ static CYCLE: AtomicU64 = AtomicU64::new(0);
 /// Test-only build, `GRTDEBUG=gcnoscandone=1`: every stack counts as scanned in the cycle,
 /// so old barriers are trusted (gc_scandone's teeth).
 static NO_SCANDONE: AtomicBool = AtomicBool::new(false);
+/// `GRTDEBUG=gcrescanrounds=0`: no concurrent rescan rounds (mark termination rescans
+/// everything that ran since its scan), to compare.
+static NO_ROUNDS: AtomicBool = AtomicBool::new(false);
 
 static ROOTS_LOCK: Lock = Lock::new();
 static mut ROOTS: [(usize, usize); MAX_ROOTS] = [(0, 0); MAX_ROOTS];
@@ -103,6 +113,17 @@ struct Stats {
     barriers_unprovable: AtomicU64,
     scan_ns: AtomicU64,
     barriers_jumped: AtomicU64,
+    stacks_rescanned: AtomicU64,
+    stacks_skipped: AtomicU64,
+    last_stacks_rescanned: AtomicU64,
+    last_stacks_skipped: AtomicU64,
+    last_stop_ns: AtomicU64,
+    last_flush_ns: AtomicU64,
+    last_roots_ns: AtomicU64,
+    last_drain_ns: AtomicU64,
+    last_start_ns: AtomicU64,
+    rescan_rounds: AtomicU64,
+    round_stacks: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -121,6 +142,17 @@ static STATS: Stats = Stats {
     barriers_unprovable: AtomicU64::new(0),
     scan_ns: AtomicU64::new(0),
     barriers_jumped: AtomicU64::new(0),
+    stacks_rescanned: AtomicU64::new(0),
+    stacks_skipped: AtomicU64::new(0),
+    last_stacks_rescanned: AtomicU64::new(0),
+    last_stacks_skipped: AtomicU64::new(0),
+    last_stop_ns: AtomicU64::new(0),
+    last_flush_ns: AtomicU64::new(0),
+    last_roots_ns: AtomicU64::new(0),
+    last_drain_ns: AtomicU64::new(0),
+    last_start_ns: AtomicU64::new(0),
+    rescan_rounds: AtomicU64::new(0),
+    round_stacks: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -155,6 +187,24 @@ pub struct GcStats {
     /// Barriers whose frames a jump discarded without grt_gc_unwind (a longjmp in a
     /// library): passed over by the trampoline or dropped by a scan.
     pub barriers_jumped: u64,
+    /// Goroutine stacks mark termination rescanned (any part of), total; and those it
+    /// skipped because they had not run since their scan in the cycle (`G.gcscanvalid`).
+    pub stacks_rescanned: u64,
+    pub stacks_skipped: u64,
+    /// The same, in the last cycle.
+    pub last_stacks_rescanned: u64,
+    pub last_stacks_skipped: u64,
+    /// The last mark termination's pause in parts, in ns: stopping the threads, flushing
+    /// their caches and write-barrier buffers, collecting data/bss and roots, (rescanning
+    /// stacks: `last_rescan_ns`), the final drain, restarting the world.
+    pub last_stop_ns: u64,
+    pub last_flush_ns: u64,
+    pub last_roots_ns: u64,
+    pub last_drain_ns: u64,
+    pub last_start_ns: u64,
+    /// Concurrent rescan rounds before mark termination, and stacks they rescanned, total.
+    pub rescan_rounds: u64,
+    pub round_stacks: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -167,6 +217,11 @@ pub fn init() -> Result<(), i32> {
     TRACE.store(crate::debug::get().gctrace, Ordering::Relaxed);
     NO_SCANDONE.store(
         cfg!(feature = "testhooks") && crate::debug::get().gcnoscandone,
+        Ordering::Relaxed,
+    );
+    NO_ROUNDS.store(crate::debug::get().gcnorescanrounds, Ordering::Relaxed);
+    SCANVALID_KEEP.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcscanvalidkeep,
         Ordering::Relaxed,
     );
     match env::get("GRTGC") {
@@ -246,7 +301,18 @@ fn wait_done(target: u32) {
 }
 
 extern "C" fn wait_done_c(arg: *mut c_void) {
-    wait_done(arg as usize as u32);
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    match unsafe { proc::getm().as_ref() } {
+        // An M that only waits here holds no lock and touches no heap memory: stopping the
+        // world need not signal it (stw.rs; its goroutine's frames are frozen above
+        // syscallsp and scanned from there).
+        Some(m) => {
+            stw::idle_enter(m);
+            wait_done(arg as usize as u32);
+            stw::idle_exit(m);
+        }
+        None => wait_done(arg as usize as u32),
+    }
 }
 
 extern "C" {
@@ -453,6 +519,17 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         barriers_unprovable: l(&STATS.barriers_unprovable),
         scan_ns: l(&STATS.scan_ns),
         barriers_jumped: l(&STATS.barriers_jumped),
+        stacks_rescanned: l(&STATS.stacks_rescanned),
+        stacks_skipped: l(&STATS.stacks_skipped),
+        last_stacks_rescanned: l(&STATS.last_stacks_rescanned),
+        last_stacks_skipped: l(&STATS.last_stacks_skipped),
+        last_stop_ns: l(&STATS.last_stop_ns),
+        last_flush_ns: l(&STATS.last_flush_ns),
+        last_roots_ns: l(&STATS.last_roots_ns),
+        last_drain_ns: l(&STATS.last_drain_ns),
+        last_start_ns: l(&STATS.last_start_ns),
+        rescan_rounds: l(&STATS.rescan_rounds),
+        round_stacks: l(&STATS.round_stacks),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -651,6 +728,11 @@ fn scang(gp: &mut G, cycle: u64) {
                 };
                 if timed_scan(gp, top) {
                     gp.gcscan_cycle = cycle;
+                    // Parked: its stack stays what the scan saw until it runs (G::ran).
+                    // In a system call its thread runs below syscallsp.
+                    if s != GSYSCALL {
+                        gp.gcscanvalid.store(true, Ordering::Relaxed);
+                    }
                 }
                 stkbar::gc_unlock_stack_barriers(gp);
                 casfrom_gscanstatus(gp, s | GSCAN, s);
@@ -700,9 +782,104 @@ fn scang(gp: &mut G, cycle: u64) {
     }
 }
 
-/// Mark termination's rescan of every goroutine (world stopped). Returns frames rescanned.
-fn rescan_all(cycle: u64) -> usize {
-    let mut frames = 0;
+/// Most concurrent rescan rounds in a cycle.
+const MAX_RESCAN_ROUNDS: usize = 8;
+/// A round with at most this many stacks to rescan is left to mark termination.
+const RESCAN_ROUND_MIN: usize = 2;
+
+/// What the concurrent rescan rounds did in the last cycle (for gctrace and the stats).
+#[derive(Clone, Copy, Default)]
+struct Rounds {
+    rounds: usize,
+    stacks: usize,
+    frames: usize,
+}
+
+/// One concurrent rescan round (golang/go#17505's idea, which Go never shipped): every
+/// goroutine scanned in this cycle that ran since and is parked now is rescanned down to its
+/// lowest live barrier not hit, and gets new barriers below it
+/// ([`mgcmark::rescanstack_concurrent`]; [`mgcmark::scanstack`] when that cannot be done),
+/// then counts as unchanged again (`G.gcscanvalid`). Goroutines running or in a system call
+/// are left to mark termination. Same ownership as [`scang`]: scan bit, then stack lock.
+/// Returns (stacks rescanned, frames walked).
+fn rescan_round(cycle: u64) -> (usize, usize) {
+    let (mut stacks, mut frames) = (0, 0);
+    proc::for_each_gp(|gm| {
+        // SAFETY: Gs are never freed; the G is touched only once owned (scan bit).
+        let gp = unsafe { &mut *gm };
+        if gp.kind != GKind::User
+            || gp.gcscan_cycle != cycle
+            || gp.gcscanvalid.load(Ordering::Relaxed)
+        {
+            return true;
+        }
+        let s = gp.status();
+        if (s != GRUNNABLE && s != GWAITING) || !castogscanstatus(gp, s) {
+            return true;
+        }
+        stkbar::gc_lock_stack_barriers(gp);
+        let t0 = sys::nanotime();
+        let top = parked_top(gp);
+        let n = match mgcmark::rescanstack_concurrent(gp, top) {
+            Some(n) => Some(n),
+            None => Some(mgcmark::scanstack(gp, top)).filter(|n| n.unlocated == 0),
+        };
+        STATS
+            .scan_ns
+            .fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
+        if let Some(n) = n {
+            frames += n.frames;
+            if add_scan(n) {
+                gp.gcscanvalid.store(true, Ordering::Relaxed);
+            }
+        } else {
+            // Barriers it could not find: not trusted; mark termination rescans it whole.
+            gp.gcscan_cycle = 0;
+        }
+        stacks += 1;
+        stkbar::gc_unlock_stack_barriers(gp);
+        casfrom_gscanstatus(gp, s | GSCAN, s);
+        mark_some(false);
+        true
+    });
+    (stacks, frames)
+}
+
+/// Concurrent rescan rounds before mark termination, while each round has fewer stacks to
+/// rescan than the one before (the goroutines that run during a round are the next one's
+/// work), at most [`MAX_RESCAN_ROUNDS`]; each ends by draining grey objects.
+fn rescan_rounds(cycle: u64) -> Rounds {
+    let mut out = Rounds::default();
+    let mut prev = usize::MAX;
+    while out.rounds < MAX_RESCAN_ROUNDS {
+        let (n, f) = rescan_round(cycle);
+        mark_some(true);
+        out.rounds += 1;
+        out.stacks += n;
+        out.frames += f;
+        if n <= RESCAN_ROUND_MIN || n >= prev {
+            break;
+        }
+        prev = n;
+    }
+    out
+}
+
+/// What [`rescan_all`] did.
+#[derive(Clone, Copy, Default)]
+struct Rescanned {
+    frames: usize,
+    stacks: usize,
+    skipped: usize,
+}
+
+/// Mark termination's rescan of every goroutine that may have changed its stack since its
+/// scan (world stopped): Go 1.7's rescan list, as a test of each G. A goroutine parked
+/// since its scan in this cycle (`G.gcscanvalid`) is skipped: its stack holds what the scan
+/// collected, and its barriers are taken out after the world restarts
+/// ([`remove_skipped_barriers`]).
+fn rescan_all(cycle: u64) -> Rescanned {
+    let mut out = Rescanned::default();
     proc::for_each_gp(|gm| {
         // SAFETY: the world is stopped: nothing else touches the G (Gs are never freed).
         let gp = unsafe { &mut *gm };
@@ -710,6 +887,15 @@ fn rescan_all(cycle: u64) -> usize {
         if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
             return true;
         }
+        let scanned = gp.gcscan_cycle == cycle
+            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed));
+        // Parked now and at its scan, and not run in between: nothing to rescan. (A status
+        // of GRUNNABLE or GWAITING means its context is saved: no thread is on its stack.)
+        if scanned && (s == GRUNNABLE || s == GWAITING) && gp.gcscanvalid.load(Ordering::Relaxed) {
+            out.skipped += 1;
+            return true;
+        }
+        out.stacks += 1;
         // SAFETY: as above; a shared view for the helpers that only read.
         let g = unsafe { &*gm };
         // SAFETY: null or an M (never freed).
@@ -719,8 +905,6 @@ fn rescan_all(cycle: u64) -> usize {
             None if s == GSYSCALL && g.syscallsp != 0 => Some(syscall_top(g)),
             None => Some(parked_top(g)),
         };
-        let scanned = gp.gcscan_cycle == cycle
-            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed));
         match top {
             Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
                 // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
@@ -730,7 +914,7 @@ fn rescan_all(cycle: u64) -> usize {
                     .barriers_jumped
                     .fetch_add(jumped as u64, Ordering::Relaxed);
                 stkbar::gc_unlock_stack_barriers(g);
-                frames += f;
+                out.frames += f;
                 STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
                 if whole {
                     STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
@@ -751,7 +935,50 @@ fn rescan_all(cycle: u64) -> usize {
         }
         true
     });
-    frames
+    out
+}
+
+/// After mark termination, with the world running: takes the barriers out of the stacks it
+/// skipped (parked since their scan), so that stacks are clean between cycles. Each is
+/// taken as a scan takes it (scan bit, stack lock); one that runs by now is left alone: its
+/// returns consume its barriers, and the next scan removes what is left, as it removes any
+/// old barrier. Returns the stacks it cleaned.
+fn remove_skipped_barriers() -> usize {
+    let mut n = 0;
+    proc::for_each_gp(|gm| {
+        // SAFETY: Gs are never freed; the G is touched only once owned (scan bit).
+        let gp = unsafe { &mut *gm };
+        if gp.kind != GKind::User {
+            return true;
+        }
+        let s = gp.status();
+        if (s != GRUNNABLE && s != GWAITING) || !castogscanstatus(gp, s) {
+            return true;
+        }
+        stkbar::gc_lock_stack_barriers(gp);
+        if gp.stkbar_len > gp.stkbar_pos {
+            let top = parked_top(gp);
+            let r = stkbar::gc_remove_stack_barriers(
+                gp,
+                top.sp,
+                top.fp,
+                None,
+                None,
+                &mut stkbar::Proof::new(true),
+            );
+            STATS
+                .barriers_hit
+                .fetch_add(r.hits as u64, Ordering::Relaxed);
+            STATS
+                .barriers_jumped
+                .fetch_add((r.dead + stkbar::take_jumps(gp)) as u64, Ordering::Relaxed);
+            n += 1;
+        }
+        stkbar::gc_unlock_stack_barriers(gp);
+        casfrom_gscanstatus(gp, s | GSCAN, s);
+        true
+    });
+    n
 }
 
 fn gc_cycle() {
@@ -795,37 +1022,67 @@ fn gc_cycle() {
         true
     });
     mark_some(true);
+    // 2b. Concurrent rescans of what ran since its scan, so mark termination has little left.
+    let rounds = if NO_ROUNDS.load(Ordering::Relaxed) {
+        Rounds::default()
+    } else {
+        rescan_rounds(cycle)
+    };
+    STATS
+        .rescan_rounds
+        .fetch_add(rounds.rounds as u64, Ordering::Relaxed);
+    STATS
+        .round_stacks
+        .fetch_add(rounds.stacks as u64, Ordering::Relaxed);
 
     // 3. Mark termination.
     world_lock();
     let p1 = sys::nanotime();
     stw::stop_the_world();
+    let t_stopped = sys::nanotime();
     // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
     stw::for_each_m(|m| {
         mcache::mark_runs_locked(m);
         mcache::flush_wbuf_locked(m);
     });
+    let t_flushed = sys::nanotime();
     collect_roots_locked();
     let r0 = sys::nanotime();
-    let frames = rescan_all(cycle);
-    let rescan_ns = sys::nanotime() - r0;
+    let rescanned = rescan_all(cycle);
+    let r1 = sys::nanotime();
+    let rescan_ns = r1 - r0;
     mgcmark::flush_candidates_locked();
     mgcmark::drain_locked(usize::MAX);
     grt_gc_wbenabled.store(0, Ordering::SeqCst);
     mgcmark::set_marking_locked(false);
     mheap::set_alloc_black_locked(false);
+    let t_drained = sys::nanotime();
     stw::start_the_world();
-    let pause2 = sys::nanotime() - p1;
+    let t_end = sys::nanotime();
+    let pause2 = t_end - p1;
     world_unlock_keep_heap();
     record_pause(pause2);
-    STATS.last_markterm_ns.store(pause2, Ordering::Relaxed);
-    STATS.last_rescan_ns.store(rescan_ns, Ordering::Relaxed);
+    let st = |a: &AtomicU64, v: u64| a.store(v, Ordering::Relaxed);
+    st(&STATS.last_markterm_ns, pause2);
+    st(&STATS.last_stop_ns, t_stopped - p1);
+    st(&STATS.last_flush_ns, t_flushed - t_stopped);
+    st(&STATS.last_roots_ns, r0 - t_flushed);
+    st(&STATS.last_rescan_ns, rescan_ns);
+    st(&STATS.last_drain_ns, t_drained - r1);
+    st(&STATS.last_start_ns, t_end - t_drained);
+    let frames = rescanned.frames;
     STATS
         .frames_rescanned
         .fetch_add(frames as u64, Ordering::Relaxed);
+    st(&STATS.last_frames_rescanned, frames as u64);
     STATS
-        .last_frames_rescanned
-        .store(frames as u64, Ordering::Relaxed);
+        .stacks_rescanned
+        .fetch_add(rescanned.stacks as u64, Ordering::Relaxed);
+    STATS
+        .stacks_skipped
+        .fetch_add(rescanned.skipped as u64, Ordering::Relaxed);
+    st(&STATS.last_stacks_rescanned, rescanned.stacks as u64);
+    st(&STATS.last_stacks_skipped, rescanned.skipped as u64);
 
     // 4. Sweep (heap lock still held: nothing was allocated since marking ended).
     let s0 = sys::nanotime();
@@ -834,23 +1091,35 @@ fn gc_cycle() {
     HEAP_LOCK.unlock();
     let sweep_ns = sys::nanotime() - s0;
     STATS.last_sweep_ns.store(sweep_ns, Ordering::Relaxed);
+    let cleaned = remove_skipped_barriers();
     let pct = GC_PERCENT.load(Ordering::Relaxed).max(0) as usize;
     let goal = (live + live / 100 * pct).max(MIN_HEAP_GOAL);
     HEAP_GOAL.store(goal, Ordering::Relaxed);
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, freed {} KiB), {} goroutines, pauses {} + {} us (rescan {} us, {} frames), sweep {} us, total {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, freed {} KiB), {} goroutines, {} rescan rounds ({} stacks, {} frames), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), sweep {} us, total {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
             goal / 1024,
             freed / 1024,
             gs,
+            rounds.rounds,
+            rounds.stacks,
+            rounds.frames,
             pause1 / 1000,
             pause2 / 1000,
+            (t_stopped - p1) / 1000,
+            (t_flushed - t_stopped) / 1000,
+            (r0 - t_flushed) / 1000,
             rescan_ns / 1000,
+            (t_drained - r1) / 1000,
+            (t_end - t_drained) / 1000,
+            rescanned.stacks,
             frames,
+            rescanned.skipped,
+            cleaned,
             sweep_ns / 1000,
             (sys::nanotime() - t0) / 1000
         );

@@ -414,3 +414,40 @@ pub fn rescanstack(gp: &mut G, top: StackTop, trust_barriers: bool) -> (usize, u
         removed.dead + stkbar::take_jumps(gp),
     )
 }
+
+/// A concurrent rescan round's rescan of a parked goroutine that ran since its scan in this
+/// cycle (the collector's thread; the goroutine owned with its scan bit, its stack lock
+/// held): collects its stack from `top` only up to its lowest live barrier not hit (as mark
+/// termination would) and puts new barriers into the frames below that barrier
+/// ([`stkbar::gc_reinstall_below`]), so that its next rescan, in a later round or in mark
+/// termination, covers only what runs after this one. `None` when the stack has no such
+/// barrier in its own slot, or a return in flight below `top.sp`, or a chain that cannot
+/// tell: then the caller scans it as the concurrent scan does ([`scanstack`]).
+pub fn rescanstack_concurrent(gp: &mut G, top: StackTop) -> Option<ScanCounts> {
+    if stkbar::STACK_BARRIER_OFF.load(Ordering::Relaxed) {
+        return None;
+    }
+    if gp.stkbar_pos < stkbar::first_at_or_above(gp, top.sp) {
+        return None;
+    }
+    let mut proof = stkbar::Proof::new(true);
+    let (limit, unknown) = stkbar::rescan_limit(gp, top.sp, top.fp, None, &mut proof);
+    let k = stkbar::live_entry(&proof)?;
+    if unknown || limit >= gp.stack.hi || !stkbar::in_own_slot(gp, k) {
+        return None;
+    }
+    let lo = top.sp.saturating_sub(arch::RED_ZONE).max(gp.stack.lo);
+    collect_range(lo, limit);
+    collect_g_fields(gp);
+    // Entries between the hit ones and k were passed over as discarded by a jump.
+    let dead = k - gp.stkbar_pos;
+    let (r, hits) = stkbar::gc_reinstall_below(gp, top.sp, top.fp, k, &mut proof);
+    Some(ScanCounts {
+        frames: r.frames,
+        barriers: r.barriers,
+        hits,
+        unlocated: 0,
+        unprovable: r.unprovable,
+        jumped: dead + stkbar::take_jumps(gp),
+    })
+}

@@ -624,6 +624,24 @@ pub fn mark(s: *mut Span, idx: usize) -> bool {
     sr.mark[w].fetch_or(b, Ordering::Relaxed) & b == 0
 }
 
+/// Marks objects `idx..idx + n` of `s` (a run of slots: a word of the bitmap at a time).
+pub fn mark_range(s: *mut Span, idx: usize, n: usize) {
+    // SAFETY: as in mark.
+    let sr = unsafe { &*s };
+    let (mut i, end) = (idx, (idx + n).min(sr.nelems));
+    while i < end {
+        let (w, b) = (i / 64, i % 64);
+        let k = (64 - b).min(end - i);
+        let bits = if k == 64 {
+            !0u64
+        } else {
+            ((1u64 << k) - 1) << b
+        };
+        sr.mark[w].fetch_or(bits, Ordering::Relaxed);
+        i += k;
+    }
+}
+
 /// The bytes of object `idx` of `s`, and whether they may hold pointers.
 pub fn object(s: *mut Span, idx: usize) -> (usize, usize, bool) {
     // SAFETY: a live span under HEAP_LOCK.

@@ -345,6 +345,23 @@ pub fn gc_install_stack_barriers(
     every: bool,
     proof: &mut Proof,
 ) -> Installed {
+    let cap = gp.stkbar_cap;
+    install_below(gp, sp, fp, install, every, None, cap, proof)
+}
+
+/// [`gc_install_stack_barriers`], walking only up to `ceiling` (a barrier's slot kept above)
+/// if given, and using at most `cap` entries.
+#[allow(clippy::too_many_arguments)]
+fn install_below(
+    gp: &mut G,
+    sp: usize,
+    fp: usize,
+    install: bool,
+    every: bool,
+    ceiling: Option<usize>,
+    cap: usize,
+    proof: &mut Proof,
+) -> Installed {
     let (lo, hi) = (gp.stack.lo, gp.stack.hi);
     let mut out = Installed::default();
     if gp.stkbar_floor != 0 && sp >= gp.stkbar_floor {
@@ -354,7 +371,6 @@ pub fn gc_install_stack_barriers(
     let mut offset = if all { 0 } else { FIRST_STACK_BARRIER_OFFSET };
     let mut next_barrier = sp.saturating_add(offset);
     let tramp = stack_barrier_pc();
-    let cap = gp.stkbar_cap;
     let mut fp = fp;
     let mut n = 0usize;
     // Whether the record at fp is proven a frame record: the walk starts at one (the stopped
@@ -366,8 +382,11 @@ pub fn gc_install_stack_barriers(
         let Some(rec) = traceback::step(fp, lo, hi) else {
             break;
         };
-        out.frames += 1;
         let slot = arch::return_address_slot(fp);
+        if ceiling.is_some_and(|c| slot >= c || rec.ret == tramp) {
+            break; // the kept barrier's frame: from here up nothing changed
+        }
+        out.frames += 1;
         if rec.ret == tramp {
             crate::throw!(
                 "stack barrier: goroutine {} already has a barrier at {:#x} while installing",
@@ -429,8 +448,55 @@ pub fn gc_install_stack_barriers(
 /// only barrier placement and frame counts stop here).
 pub const MAX_SCAN_FRAMES: usize = 1 << 20;
 
+/// A concurrent rescan round's barrier work on a parked goroutine whose lowest live barrier
+/// not hit is entry `k` (by [`rescan_limit`]), still in its own slot: the frames below it
+/// ran since the last scan and were just collected again; the frames from it up did not.
+/// Keeps entries `k..` as they are, drops those below (hit, or discarded by a jump: the
+/// caller checked none is in flight), and installs new barriers in the frames below entry
+/// `k`'s slot, as a scan would, so that the next rescan of this stack stops at the lowest of
+/// them. Returns what it installed, with `hits` the entries dropped as hit. Lock held, the
+/// goroutine owned (scan bit) and parked.
+pub fn gc_reinstall_below(
+    gp: &mut G,
+    sp: usize,
+    fp: usize,
+    k: usize,
+    proof: &mut Proof,
+) -> (Installed, usize) {
+    let len = gp.stkbar_len.min(gp.stkbar_cap);
+    let hits = gp.stkbar_pos.min(k);
+    let cap = gp.stkbar_cap;
+    let keep = len - k;
+    let ceiling = entries(gp)[k].saved_lr_ptr;
+    // The kept entries wait at the top of the array while the new ones go in below them.
+    entries(gp).copy_within(k..len, cap - keep);
+    gp.stkbar_pos = 0;
+    gp.stkbar_len = 0;
+    let install = !STACK_BARRIER_OFF.load(Ordering::Relaxed);
+    let r = install_below(gp, sp, fp, install, false, Some(ceiling), cap - keep, proof);
+    let n = gp.stkbar_len;
+    entries(gp).copy_within(cap - keep..cap, n);
+    gp.stkbar_len = n + keep;
+    (r, hits)
+}
+
+/// Whether entry `k` of `gp` (stopped) is in the slot it was placed in: the record there
+/// still holds the trampoline's address beside the frame pointer it returns with (a sibling
+/// call may have moved it elsewhere).
+pub fn in_own_slot(gp: &G, k: usize) -> bool {
+    let e = entries(gp)[k];
+    let record = e.saved_lr_ptr.wrapping_sub(arch::return_address_slot(0));
+    traceback::step(record, gp.stack.lo, gp.stack.hi)
+        .is_some_and(|rec| rec.ret == stack_barrier_pc() && rec.fp == e.saved_fp)
+}
+
+/// The index of the entry [`rescan_limit`] last found live on this stack, if any.
+pub fn live_entry(proof: &Proof) -> Option<usize> {
+    proof.live.map(|(k, _)| k)
+}
+
 /// The first entry not hit whose slot is at or above `boundary`.
-fn first_at_or_above(gp: &G, boundary: usize) -> usize {
+pub fn first_at_or_above(gp: &G, boundary: usize) -> usize {
     let len = gp.stkbar_len.min(gp.stkbar_cap);
     let mut k = gp.stkbar_pos.min(len);
     while k < len && entries(gp)[k].saved_lr_ptr < boundary {

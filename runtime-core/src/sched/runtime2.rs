@@ -176,6 +176,14 @@ pub struct G {
     /// the current cycle is rescanned whole at mark termination, whatever barriers it holds.
     /// Written and read by the collector thread only.
     pub gcscan_cycle: u64,
+    /// Go 1.7's `gcscanvalid`: the stack was scanned while parked (GRUNNABLE or GWAITING)
+    /// and has not run since, so it still holds exactly what the scan saw and mark
+    /// termination need not rescan it. Set by the collector under the scan bit; cleared by
+    /// the M that starts running the goroutine (`suspend::start_running`, after its status
+    /// says GRUNNING, so a scan that held the bit cannot set it again behind it) and by
+    /// `newproc` for a reused G. Nothing else changes a parked stack: channel operations
+    /// and `GRT_STORE` shade what they write into another goroutine's frames (grt.h's rule).
+    pub gcscanvalid: AtomicBool,
     /// Set by `grt_gc_unwind(sp)`: the frames below this stack address are about to be
     /// skipped by a jump, so no barrier may go into them (one placed between grt_gc_unwind
     /// and the longjmp would never be hit); cleared by the first scan that finds the
@@ -235,6 +243,21 @@ impl G {
 
     pub fn goid(&self) -> u64 {
         self.goid.load(Ordering::Relaxed)
+    }
+}
+
+/// Test-only build, `GRTDEBUG=gcscanvalidkeep=1`: [`G::ran`] keeps `gcscanvalid` (the teeth
+/// of gc_rescan_ran). Set once by the collector's init.
+pub static SCANVALID_KEEP: AtomicBool = AtomicBool::new(false);
+
+impl G {
+    /// The goroutine is about to run (its status already says so): its stack is no longer
+    /// what its last scan saw.
+    #[inline]
+    pub fn ran(&self) {
+        if !(cfg!(feature = "testhooks") && SCANVALID_KEEP.load(Ordering::Relaxed)) {
+            self.gcscanvalid.store(false, Ordering::Relaxed);
+        }
     }
 }
 
@@ -395,6 +418,10 @@ pub struct M {
     pub gclink: *mut M,
     /// The collector stopped this M for stop-the-world (its own flag; see stw.rs).
     pub stw_stopped: bool,
+    /// Whether the M is asleep in `stopm` with no P and no goroutine (`stw::M_IDLE`), or
+    /// so asleep and counted as stopped by the collector (`stw::M_IDLE_HELD`): such an M
+    /// is not sent the stop signal (see stw.rs); else `stw::M_BUSY`.
+    pub stw_idle: AtomicU32,
     /// Next M whose thread the mstarter thread is to start (proc.rs).
     pub startlink: *mut M,
     /// Allocation runs and the write-barrier buffer (mcache.rs).

@@ -15,6 +15,15 @@
 //!   it is left stopped at the restart. `grt_resume` takes SUSPEND_LOCK, which the
 //!   collector holds for the whole pause, so it cannot resume an M under the collector.
 //!
+//! - An M asleep in `stopm` (no P, no goroutine), or in `grt_gc` waiting for the cycle (its
+//!   goroutine in a system call, frozen above `syscallsp`), is not signalled: waking it only
+//!   to stop it costs two context switches per such thread and pause. It announces its sleep in
+//!   `M::stw_idle` ([`idle_enter`], SeqCst); the collector, after setting the flag, takes it
+//!   with a CAS `M_IDLE -> M_IDLE_HELD` and counts it as stopped. Waking, the M swaps in
+//!   `M_BUSY` ([`idle_exit`]) before it does anything else, and if it was held, waits for the
+//!   world to restart. Between the two it only sleeps on a futex: it holds no lock, runs no
+//!   goroutine code, and does not touch its allocation cache.
+//!
 //! # What a stopped thread may hold
 //!
 //! Anything: a stopped M may be inside the scheduler lock, the allocator's lock, a channel's
@@ -68,6 +77,29 @@ pub fn mstart_check() {
     }
 }
 
+/// `M::stw_idle`: running (or about to run) code.
+pub const M_BUSY: u32 = 0;
+/// Asleep in `stopm`, no P, no goroutine.
+pub const M_IDLE: u32 = 1;
+/// Asleep so, and counted as stopped by the collector.
+pub const M_IDLE_HELD: u32 = 2;
+
+/// Before an M sleeps where it holds no lock and will touch no heap memory, its goroutine (if
+/// any) frozen above `syscallsp` (`stopm`; a goroutine waiting for a collection in
+/// `grt_gc`): the collector may count this M as stopped without signalling it.
+#[inline]
+pub fn idle_enter(m: &M) {
+    m.stw_idle.store(M_IDLE, Ordering::SeqCst);
+}
+
+/// Once awake, before anything else: back to running, after waiting for the world to
+/// restart if the collector counted this M as stopped.
+pub fn idle_exit(m: &M) {
+    if m.stw_idle.swap(M_BUSY, Ordering::SeqCst) == M_IDLE_HELD {
+        mstart_check();
+    }
+}
+
 /// Stops every M. The caller holds SUSPEND_LOCK (and the collector's other world locks).
 pub fn stop_the_world() {
     WORLD_STOPPED.store(1, Ordering::SeqCst);
@@ -77,6 +109,12 @@ pub fn stop_the_world() {
         m.stw_stopped = false;
         if m.procid.load(Ordering::SeqCst) == 0 {
             return; // not started: it will wait in mstart_check
+        }
+        if m.stw_idle
+            .compare_exchange(M_IDLE, M_IDLE_HELD, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return; // asleep in stopm: held there (idle_exit)
         }
         if suspend::request_stop(m) {
             m.stw_stopped = true;
@@ -106,13 +144,20 @@ pub fn is_stopped(m: &M) -> bool {
     m.suspend_state.load(Ordering::Acquire) == SUSPEND_STOPPED
 }
 
-/// Resumes the Ms [`stop_the_world`] stopped and lets waiting new Ms go.
+/// Resumes the Ms [`stop_the_world`] stopped and lets waiting new Ms go. Does not wait for
+/// them to run: their handlers finish the handshake in parallel, and the next request to
+/// stop one waits for its own ([`suspend::request_stop`]).
 pub fn start_the_world() {
     for_each_m(|m| {
         if m.stw_stopped {
             m.stw_stopped = false;
-            suspend::resume_m(m);
+            suspend::release_m(m);
         }
+        // Held asleep: asleep again. (If it woke meanwhile, it swapped in M_BUSY and waits
+        // for the flag below.)
+        let _ =
+            m.stw_idle
+                .compare_exchange(M_IDLE_HELD, M_IDLE, Ordering::SeqCst, Ordering::SeqCst);
     });
     WORLD_STOPPED.store(0, Ordering::SeqCst);
     sys::futex_wake_private(&WORLD_STOPPED, sys::FUTEX_WAKE_ALL);

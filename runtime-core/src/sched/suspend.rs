@@ -182,6 +182,8 @@ fn syscall_regs(g: &G) -> GRegs {
 /// way or held, or the signal cannot be sent). The caller holds SUSPEND_LOCK.
 pub(crate) fn request_stop(m: &M) -> bool {
     let st = &m.suspend_state;
+    // A release without its wait (the world's restart) may still be finishing.
+    wait_released(m);
     // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds
     // unless the M is stopped right now (by grt_suspend).
     if st
@@ -208,8 +210,15 @@ pub(crate) fn request_stop(m: &M) -> bool {
 pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
     /// How long to wait for an answer before sending the signal again, in ns.
     const RESEND_NS: u64 = 20_000_000;
+    /// How long to watch for the answer before sleeping on it, in ns: a running thread's
+    /// handler answers within a few microseconds, and a futex sleep and wakeup costs more.
+    const SPIN_NS: u64 = 20_000;
     let st = &m.suspend_state;
-    let mut resend_at = sys::nanotime() + RESEND_NS;
+    let t0 = sys::nanotime();
+    while st.load(Ordering::Acquire) == SUSPEND_REQUESTED && sys::nanotime() - t0 < SPIN_NS {
+        arch::cpu_relax();
+    }
+    let mut resend_at = t0 + RESEND_NS;
     loop {
         match st.load(Ordering::Acquire) {
             SUSPEND_STOPPED => return true,
@@ -254,11 +263,23 @@ pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
 
 /// Lets a stopped `m` go, and waits until its handler is done with the handshake.
 pub(crate) fn resume_m(m: &M) {
+    release_m(m);
+    wait_released(m);
+}
+
+/// Lets a stopped `m` go without waiting: its handler finishes the handshake on its own
+/// ([`wait_released`] waits for that; [`request_stop`] does before asking again).
+pub(crate) fn release_m(m: &M) {
     let st = &m.suspend_state;
     st.store(SUSPEND_RESUMING, Ordering::Release);
     sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
-    // Bounded by the handler's next wakeup: it stores IDLE right after.
-    while st.load(Ordering::Acquire) != SUSPEND_IDLE {
+}
+
+/// Waits until a released `m`'s handler is done with the handshake. Bounded by the
+/// handler's next wakeup: it stores IDLE right after.
+pub(crate) fn wait_released(m: &M) {
+    let st = &m.suspend_state;
+    while st.load(Ordering::Acquire) == SUSPEND_RESUMING {
         let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
     }
 }
@@ -455,7 +476,11 @@ fn backoff(tries: &mut u32) {
 /// holds it; then it is set aside (false) and grt_resume queues it again. An M never waits
 /// for a user's grt_resume while holding a P.
 pub fn start_running(g: &G) -> bool {
-    cas_unless_held(g, GRUNNABLE, GRUNNING)
+    let ok = cas_unless_held(g, GRUNNABLE, GRUNNING);
+    if ok {
+        g.ran();
+    }
+    ok
 }
 
 /// A waker makes `g` (waiting) runnable: GWAITING -> GRUNNABLE, unless grt_suspend holds it;

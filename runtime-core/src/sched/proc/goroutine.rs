@@ -82,6 +82,7 @@ pub(crate) fn newproc1(
     }
     g.startfn = Some(f);
     g.startarg = arg;
+    g.gcscanvalid.store(false, Ordering::Relaxed); // a reused G: not what any scan saw
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
     g.stkbar_floor = 0;

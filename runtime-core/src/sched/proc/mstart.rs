@@ -85,6 +85,21 @@ pub(crate) fn handoffp(pp: *mut P) {
     SCHED_LOCK.unlock();
 }
 
+/// Sleeps on the M's note (for at most `timeout` ns), as an idle M that stopping the world
+/// need not signal (stw.rs). True if woken.
+fn idle_sleep(m: &M, timeout: Option<u64>) -> bool {
+    crate::stw::idle_enter(m);
+    let woken = match timeout {
+        None => {
+            m.park.sleep();
+            true
+        }
+        Some(ns) => m.park.sleep_timeout(ns),
+    };
+    crate::stw::idle_exit(m);
+    woken
+}
+
 /// Parks the M until startm gives it a P (and returns with that P acquired).
 pub(crate) fn stopm(m: &mut M) {
     if m.spinning {
@@ -109,12 +124,12 @@ pub(crate) fn stopm(m: &mut M) {
         }
         SCHED_LOCK.unlock();
         let Some(d) = deadline else {
-            m.park.sleep();
+            idle_sleep(m, None);
             m.park.clear();
             break;
         };
         let now = sys::nanotime();
-        let woken = d > now && m.park.sleep_timeout(d - now);
+        let woken = d > now && idle_sleep(m, Some(d - now));
         SCHED_LOCK.lock();
         if sched().timer_sleeper == m as *mut M {
             sched().timer_sleeper = null_mut();
@@ -122,7 +137,7 @@ pub(crate) fn stopm(m: &mut M) {
         if woken || !mremove(m) {
             // Someone took us off the idle list; their wakeup has come or is coming.
             SCHED_LOCK.unlock();
-            m.park.sleep();
+            idle_sleep(m, None);
             m.park.clear();
             if m.nextp.is_null() {
                 continue; // woken by an earlier timer: sleep again with the new deadline
