@@ -409,6 +409,18 @@ struct grt_gc_stats {
                                     stacks that ran since their scan, each down to its
                                     lowest barrier not hit, barriers put back), total */
     uint64_t round_stacks;       /* stacks those rounds rescanned, total */
+    uint64_t heap_live;          /* what the pacer holds to heap_goal (Go's heap_live): bytes
+                                    the last cycle found live plus bytes allocated since;
+                                    heap_inuse also counts dead objects not yet swept */
+    uint64_t alloc_waits;        /* allocations that waited for a cycle's marking, the live
+                                    heap being past the goal by half of it, total */
+    uint64_t alloc_wait_max_ns;  /* the longest such wait */
+    uint64_t sweep_batch_max_ns; /* the longest the background sweep held the heap lock */
+    uint64_t spans_swept_by_alloc; /* spans swept by allocations that needed them (the rest
+                                      by the background sweep), total */
+    uint64_t heap_released;      /* free heap pages given back to the kernel now (a page goes
+                                    back once it has stayed free for about a second), bytes */
+    uint64_t heap_released_total; /* the same, in all */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

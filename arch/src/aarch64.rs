@@ -124,6 +124,12 @@ pub unsafe fn switch(from: *mut Context, to: *const Context) {
             "br x30",                           // not `ret` (see context.S)
             "bl {core}",                        // never runs: the return point follows a call
             "3:",
+            // Resumed. x20-x28 hold what the context before this one left there (the
+            // resumed code reloads the ones it uses): zero them, so no stale pointer of
+            // another goroutine's reaches a conservative scan of this one's registers (a
+            // system call saves them in G.syscallregs).
+            "mov x20, xzr", "mov x21, xzr", "mov x22, xzr", "mov x23, xzr", "mov x24, xzr",
+            "mov x25, xzr", "mov x26, xzr", "mov x27, xzr", "mov x28, xzr",
             core = sym crate::grt_switch_core,
             inout("x0") from => _,
             inout("x1") to => _,

@@ -135,6 +135,11 @@ pub unsafe fn switch(from: *mut Context, to: *const Context) {
             "jmp rcx",
             "call {core}",          // never runs: makes the return point follow a call
             "3:",
+            // Resumed. r12-r15 hold what the context before this one left there (the
+            // resumed code reloads the ones it uses): zero them, so no stale pointer of
+            // another goroutine's reaches a conservative scan of this one's registers (a
+            // system call saves them in G.syscallregs).
+            "xor r12d, r12d", "xor r13d, r13d", "xor r14d, r14d", "xor r15d, r15d",
             core = sym crate::grt_switch_core,
             inout("rdi") from => _,
             inout("rsi") to => _,

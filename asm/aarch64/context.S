@@ -141,6 +141,15 @@ grt_context_entry:
         .cfi_undefined x30                      /* DWARF unwinders: the stack ends here */
         ldp     x19, x20, [sp, #ENTRY_FN_OFF]
         ldr     x21, [sp, #ENTRY_LINK_OFF]
+        /* x22-x28: what the context before left; zero, so a conservative scan of this
+         * context's registers finds no stale pointer of another's. */
+        mov     x22, xzr
+        mov     x23, xzr
+        mov     x24, xzr
+        mov     x25, xzr
+        mov     x26, xzr
+        mov     x27, xzr
+        mov     x28, xzr
         mov     x0, x20
         blr     x19
         mov     x0, x21

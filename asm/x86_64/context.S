@@ -200,6 +200,11 @@ grt_context_entry:
         .cfi_undefined rip              /* DWARF unwinders: the stack ends here */
         mov     rdi, [rsp + ENTRY_ARG_OFF]
         mov     r14, [rsp + ENTRY_LINK_OFF]
+        /* r12, r13, r15: what the context before left; zero, so a conservative scan of
+         * this context's registers finds no stale pointer of another's. */
+        xor     r12d, r12d
+        xor     r13d, r13d
+        xor     r15d, r15d
         call    [rsp + ENTRY_FN_OFF]
         mov     rdi, r14
         call    grt_context_exit

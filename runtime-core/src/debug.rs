@@ -20,6 +20,7 @@
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
+//! | `gcnosweepgen=1` | test-only build: after a cycle, allocation goes on in spans not yet swept (the sweep-generation check is skipped), so gc_sweep can be seen to fail |
 //! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
 //! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
 //! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
@@ -48,6 +49,7 @@ pub struct Knobs {
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
     pub gcscanvalidkeep: bool,
+    pub gcnosweepgen: bool,
     pub gcnorescanrounds: bool,
     pub gctrustframes: bool,
     pub gcnounwindcheck: bool,
@@ -80,6 +82,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnochanbarrier: false,
     gcnoscandone: false,
     gcscanvalidkeep: false,
+    gcnosweepgen: false,
     gcnorescanrounds: false,
     gctrustframes: false,
     gcnounwindcheck: false,
@@ -103,6 +106,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnochanbarrier",
     "gcnoscandone",
     "gcscanvalidkeep",
+    "gcnosweepgen",
     "gcnorescanrounds",
     "gctrustframes",
     "gcnounwindcheck",
@@ -146,6 +150,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
+            "gcnosweepgen" => k.gcnosweepgen = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gctrustframes" => k.gctrustframes = on,
             "gcnounwindcheck" => k.gcnounwindcheck = on,

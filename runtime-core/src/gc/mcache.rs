@@ -88,10 +88,10 @@ fn refill(r: &mut Run, c: usize, noscan: bool) -> *mut u8 {
             core::ptr::null_mut()
         }
     };
-    let inuse = mheap::inuse_locked();
+    let live = mheap::live_locked();
     HEAP_LOCK.unlock();
     if !p.is_null() {
-        crate::mgc::heap_grew(inuse);
+        crate::mgc::heap_grew(live);
     }
     p
 }
@@ -118,7 +118,8 @@ pub fn mark_runs_locked(m: &M) {
             // A run is consecutive slots of one span: one lookup, then its mark bits.
             if r.next < r.end {
                 if let Some((s, i)) = mheap::find_object(r.next) {
-                    mheap::mark_range(s, i, (r.end - r.next).div_ceil(mheap::class_size(c)));
+                    let n = (r.end - r.next).div_ceil(mheap::class_size(c));
+                    mgcmark::add_marked_locked(mheap::mark_range(s, i, n));
                 }
             }
         }

@@ -26,8 +26,9 @@
 //!    `gcstackbarrieroff`), the stopped threads' registers; drain to the end; remove the
 //!    barriers of the stacks rescanned; barrier off. The skipped stacks' barriers are taken
 //!    out after the world restarts.
-//! 4. **Sweep**, with the world running again but the heap lock still held from step 3, so
-//!    no object is allocated between the end of marking and the sweep.
+//! 4. **Sweep**, lazily (mheap.rs): mark termination only flips the sweep generation; then
+//!    allocations sweep the spans they need and this thread the rest, a batch of spans per
+//!    hold of the heap lock, before the next cycle marks.
 //!
 //! # Invariants
 //!
@@ -45,10 +46,16 @@
 //!
 //! # Pacing
 //!
-//! A cycle starts when the heap in use reaches `heap_goal` = live heap after the last cycle ×
-//! (1 + GRTGC/100), at least [`MIN_HEAP_GOAL`]. An allocating goroutine that finds the heap
-//! at twice the goal while a cycle runs waits for that cycle (so a fast allocator cannot
-//! outrun the collector without bound).
+//! The pacer counts Go's heap_live (`mheap`: what the last cycle marked, plus what was
+//! allocated since; sweeping does not lower it). `heap_goal` = what the last cycle marked ×
+//! (1 + GRTGC/100), at least [`MIN_HEAP_GOAL`]. A cycle is asked for when heap_live reaches
+//! the goal. An allocating goroutine that finds heap_live past the goal by half of it waits
+//! for the end of the next marking (the one under way, or the one it asks for), which sets
+//! heap_live back to what was marked: however fast goroutines allocate, the heap stays
+//! within 1.5 × the goal, plus what the Ms' allocation caches hold (32 KiB a class each)
+//! and the object being allocated. The wait is counted (`alloc_waits`, `alloc_wait_max_ns`).
+//! (Go has allocators do mark work instead, its assists; here the collector's own thread
+//! marks, and an allocator that outruns it waits.)
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -64,6 +71,14 @@ use crate::{auxv, chan, env, mcache, proc, stkbar, stw, suspend, sys, thread};
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
 pub const MIN_HEAP_GOAL: usize = 4 << 20;
+/// A cycle is asked for when the live heap reaches this fraction of the goal, as a ratio.
+/// At the goal itself: asking at 7/8 of it (so that the cycle could end by the goal) made
+/// GCBench run 30% more cycles for a bound the hard limit below gives anyway.
+const TRIGGER_NUM: usize = 1;
+const TRIGGER_DEN: usize = 1;
+/// An allocating goroutine waits for the cycle once the live heap is over the goal by
+/// 1/this of it.
+const HARD_OVER_DEN: usize = 2;
 /// Scanning budget of one batch under the heap lock, in words.
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
@@ -80,6 +95,15 @@ static HEAP_GOAL: AtomicUsize = AtomicUsize::new(MIN_HEAP_GOAL);
 static WORK: AtomicU32 = AtomicU32::new(0);
 static DONE: AtomicU32 = AtomicU32::new(0);
 static RUNNING: AtomicBool = AtomicBool::new(false);
+/// Cycles whose marking has ended (a futex word): an allocation waiting for the collector
+/// waits for this, not for the sweep.
+static MARKED_CYCLES: AtomicU32 = AtomicU32::new(0);
+/// What the collector's thread is doing: PHASE_IDLE, PHASE_MARK (from the start of a cycle
+/// to the end of its mark termination), PHASE_SWEEP (the rest of the cycle).
+static PHASE: AtomicU32 = AtomicU32::new(PHASE_IDLE);
+const PHASE_IDLE: u32 = 0;
+const PHASE_MARK: u32 = 1;
+const PHASE_SWEEP: u32 = 2;
 static STARTED: AtomicBool = AtomicBool::new(false);
 static TRACE: AtomicBool = AtomicBool::new(false);
 /// The number of the cycle under way (or the last one), for `G::gcscan_cycle`; the collector
@@ -124,6 +148,9 @@ struct Stats {
     last_start_ns: AtomicU64,
     rescan_rounds: AtomicU64,
     round_stacks: AtomicU64,
+    alloc_waits: AtomicU64,
+    alloc_wait_max_ns: AtomicU64,
+    sweep_batch_max_ns: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -153,6 +180,9 @@ static STATS: Stats = Stats {
     last_start_ns: AtomicU64::new(0),
     rescan_rounds: AtomicU64::new(0),
     round_stacks: AtomicU64::new(0),
+    alloc_waits: AtomicU64::new(0),
+    alloc_wait_max_ns: AtomicU64::new(0),
+    sweep_batch_max_ns: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -205,6 +235,20 @@ pub struct GcStats {
     /// Concurrent rescan rounds before mark termination, and stacks they rescanned, total.
     pub rescan_rounds: u64,
     pub round_stacks: u64,
+    /// Go's heap_live: bytes the last cycle found live plus bytes allocated since (what the
+    /// pacer holds to the goal; `heap_inuse` also counts dead objects not yet swept).
+    pub heap_live: u64,
+    /// Allocations that waited for a cycle because the live heap was past the hard limit
+    /// (the goal and a half), and the longest such wait, in ns.
+    pub alloc_waits: u64,
+    pub alloc_wait_max_ns: u64,
+    /// The longest the background sweep held the heap lock at once, in ns, and spans swept
+    /// by allocations (the rest by the background sweep), total.
+    pub sweep_batch_max_ns: u64,
+    pub spans_swept_by_alloc: u64,
+    /// Free heap pages given back to the kernel (madvise) now, and in all, in bytes.
+    pub heap_released: u64,
+    pub heap_released_total: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -220,6 +264,10 @@ pub fn init() -> Result<(), i32> {
         Ordering::Relaxed,
     );
     NO_ROUNDS.store(crate::debug::get().gcnorescanrounds, Ordering::Relaxed);
+    mheap::NO_SWEEPGEN_CHECK.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcnosweepgen,
+        Ordering::Relaxed,
+    );
     SCANVALID_KEEP.store(
         cfg!(feature = "testhooks") && crate::debug::get().gcscanvalidkeep,
         Ordering::Relaxed,
@@ -260,15 +308,25 @@ pub fn init() -> Result<(), i32> {
 
 unsafe extern "C" fn gcworker(_: *mut c_void) {
     crate::cpuprof::gc_thread_hook();
+    let mut last_scavenge = sys::nanotime();
     loop {
         let done = DONE.load(Ordering::Acquire);
         let work = WORK.load(Ordering::Acquire);
         if work == done {
-            let _ = sys::futex_wait_private(&WORK, work, None);
+            let now = sys::nanotime();
+            if now - last_scavenge >= SCAVENGE_PERIOD_NS {
+                scavenge_pass();
+                last_scavenge = now;
+                continue;
+            }
+            let left = SCAVENGE_PERIOD_NS - (now - last_scavenge);
+            let _ = sys::futex_wait_private(&WORK, work, Some(left));
             continue;
         }
         RUNNING.store(true, Ordering::Release);
+        PHASE.store(PHASE_MARK, Ordering::Release);
         gc_cycle();
+        PHASE.store(PHASE_IDLE, Ordering::Release);
         RUNNING.store(false, Ordering::Release);
         DONE.store(done.wrapping_add(1), Ordering::Release);
         sys::futex_wake_private(&DONE, sys::FUTEX_WAKE_ALL);
@@ -297,6 +355,27 @@ fn wait_done(target: u32) {
             return;
         }
         let _ = sys::futex_wait_private(&DONE, d, None);
+    }
+}
+
+/// Waits until the marking of cycle `arg` (a count of [`MARKED_CYCLES`]) has ended, as an
+/// idle M (see wait_done_c).
+extern "C" fn wait_marked_c(arg: *mut c_void) {
+    let target = arg as usize as u32;
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    let m = unsafe { proc::getm().as_ref() };
+    if let Some(m) = m {
+        stw::idle_enter(m);
+    }
+    loop {
+        let d = MARKED_CYCLES.load(Ordering::Acquire);
+        if (d.wrapping_sub(target) as i32) >= 0 {
+            break;
+        }
+        let _ = sys::futex_wait_private(&MARKED_CYCLES, d, None);
+    }
+    if let Some(m) = m {
+        stw::idle_exit(m);
     }
 }
 
@@ -344,12 +423,12 @@ fn alloc(n: usize, noscan: bool) -> *mut c_void {
     }
     HEAP_LOCK.lock();
     let p = mheap::alloc_locked(n.max(1), noscan);
-    let inuse = mheap::inuse_locked();
+    let live = mheap::live_locked();
     HEAP_LOCK.unlock();
     if p.is_null() {
         out_of_memory(n);
     }
-    heap_grew(inuse);
+    heap_grew(live);
     p as *mut c_void
 }
 
@@ -366,21 +445,41 @@ fn out_of_memory(n: usize) -> ! {
     )
 }
 
-/// After the heap grew to `inuse` bytes (a cache refill or a locked allocation): start a
-/// cycle at the goal; at twice the goal with a cycle running, wait for it.
-pub fn heap_grew(inuse: usize) {
+/// After the heap grew to `live` bytes (Go's heap_live: a cache refill or a locked
+/// allocation): at the trigger, ask for a cycle; at the hard limit, wait for the cycle
+/// asked for or under way (see the module comment).
+pub fn heap_grew(live: usize) {
     let goal = HEAP_GOAL.load(Ordering::Relaxed);
-    if inuse < goal || GC_PERCENT.load(Ordering::Relaxed) < 0 || !STARTED.load(Ordering::Acquire) {
+    let trigger = goal / TRIGGER_DEN * TRIGGER_NUM;
+    if live < trigger || GC_PERCENT.load(Ordering::Relaxed) < 0 || !STARTED.load(Ordering::Acquire)
+    {
         return;
     }
+    let marked = MARKED_CYCLES.load(Ordering::Acquire);
+    let phase = PHASE.load(Ordering::Acquire);
     let done = DONE.load(Ordering::Acquire);
-    if RUNNING.load(Ordering::Acquire) {
-        // Outrunning the collector: wait for the cycle under way.
-        if inuse >= goal.saturating_mul(2) && is_goroutine() {
-            wait_cycle(done.wrapping_add(1));
-        }
-    } else {
+    if !RUNNING.load(Ordering::Acquire) && WORK.load(Ordering::Acquire) == done {
         request(done.wrapping_add(1));
+    }
+    // Outrunning the collector: wait for the end of the next marking (the one under way, or
+    // else the next cycle's, asked for here), which sets the live heap back to what it
+    // marked. (`marked` was read before `phase`: if the marking under way ends in between,
+    // the wait is over at once.)
+    if live >= goal + goal / HARD_OVER_DEN && is_goroutine() {
+        if phase == PHASE_SWEEP {
+            request(done.wrapping_add(2));
+        }
+        let t0 = sys::nanotime();
+        // SAFETY: as in wait_cycle.
+        unsafe {
+            grt_cgocall(
+                wait_marked_c,
+                marked.wrapping_add(1) as usize as *mut c_void,
+            )
+        };
+        let waited = sys::nanotime() - t0;
+        STATS.alloc_waits.fetch_add(1, Ordering::Relaxed);
+        STATS.alloc_wait_max_ns.fetch_max(waited, Ordering::Relaxed);
     }
 }
 
@@ -488,8 +587,11 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
     if out.is_null() {
         return report(GRT_EINVAL, "grt_gc_stats", format_args!("out is NULL"));
     }
+    // The goal with the heap's counters, under the heap lock: mark termination sets both
+    // under it (a goal read after the lock could belong to the next cycle).
     HEAP_LOCK.lock();
     let h = mheap::stats_locked();
+    let goal = HEAP_GOAL.load(Ordering::Relaxed);
     HEAP_LOCK.unlock();
     let mut cached = 0;
     stw::for_each_m(|m| cached += mcache::handed_out(m));
@@ -501,7 +603,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         heap_goal: if GC_PERCENT.load(Ordering::Relaxed) < 0 {
             0
         } else {
-            HEAP_GOAL.load(Ordering::Relaxed) as u64
+            goal as u64
         },
         nmalloc: h.nmalloc + cached,
         nfree: h.nfree,
@@ -530,6 +632,13 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         last_start_ns: l(&STATS.last_start_ns),
         rescan_rounds: l(&STATS.rescan_rounds),
         round_stacks: l(&STATS.round_stacks),
+        heap_live: h.live as u64,
+        alloc_waits: l(&STATS.alloc_waits),
+        alloc_wait_max_ns: l(&STATS.alloc_wait_max_ns),
+        sweep_batch_max_ns: l(&STATS.sweep_batch_max_ns),
+        spans_swept_by_alloc: h.spans_swept_by_alloc,
+        heap_released: h.released as u64,
+        heap_released_total: h.released_total,
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -981,7 +1090,51 @@ fn remove_skipped_barriers() -> usize {
     n
 }
 
+/// How often the scavenger gives free pages back to the kernel, in ns: a page goes back once
+/// it has stayed free from one pass to the next (Go's scavenger returns memory after about
+/// 5 minutes; a C program that spikes and idles wants it back sooner).
+const SCAVENGE_PERIOD_NS: u64 = 1_000_000_000;
+
+/// A scavenger pass (mheap.rs), a step of a few pages per hold of the heap lock; between
+/// cycles, on the collector's thread.
+fn scavenge_pass() {
+    let mut cursor = 0;
+    let mut given = 0;
+    loop {
+        HEAP_LOCK.lock();
+        let (g, more) = mheap::scavenge_step_locked(&mut cursor);
+        HEAP_LOCK.unlock();
+        given += g;
+        if !more {
+            break;
+        }
+    }
+    if given != 0 && TRACE.load(Ordering::Relaxed) {
+        crate::printerr!("scavenger: {} KiB of free pages given back\n", given / 1024);
+    }
+}
+
+/// The background sweep (see mheap.rs): sweeps what allocations have not, a batch per hold
+/// of the heap lock. Returns the bytes freed.
+fn background_sweep() -> usize {
+    let mut freed = 0;
+    loop {
+        HEAP_LOCK.lock();
+        let b0 = sys::nanotime();
+        let (f, more) = mheap::sweep_some_locked(mheap::SWEEP_BATCH);
+        let held = sys::nanotime() - b0;
+        HEAP_LOCK.unlock();
+        STATS.sweep_batch_max_ns.fetch_max(held, Ordering::Relaxed);
+        freed += f;
+        if !more {
+            return freed;
+        }
+    }
+}
+
 fn gc_cycle() {
+    // The last cycle's sweep is over before this one marks (it usually is by now).
+    background_sweep();
     let t0 = sys::nanotime();
     let before = {
         HEAP_LOCK.lock();
@@ -995,6 +1148,7 @@ fn gc_cycle() {
     let p0 = sys::nanotime();
     stw::stop_the_world();
     mheap::set_alloc_black_locked(true);
+    mgcmark::take_marked_locked();
     mgcmark::set_marking_locked(true);
     grt_gc_wbenabled.store(1, Ordering::SeqCst);
     stw::start_the_world();
@@ -1056,12 +1210,24 @@ fn gc_cycle() {
     grt_gc_wbenabled.store(0, Ordering::SeqCst);
     mgcmark::set_marking_locked(false);
     mheap::set_alloc_black_locked(false);
+    // 4. Sweep, lazily: every span is unswept from here on (O(1)); the live heap is what was
+    // marked, and the goal follows from it.
+    let live = mgcmark::take_marked_locked() + mheap::black_bytes_locked();
+    mheap::flip_locked(live);
+    let pct = GC_PERCENT.load(Ordering::Relaxed).max(0) as usize;
+    let goal = (live + live / 100 * pct).max(MIN_HEAP_GOAL);
+    HEAP_GOAL.store(goal, Ordering::Relaxed);
     let t_drained = sys::nanotime();
     stw::start_the_world();
     let t_end = sys::nanotime();
     let pause2 = t_end - p1;
     world_unlock_keep_heap();
+    HEAP_LOCK.unlock();
     record_pause(pause2);
+    // Allocations waiting for this cycle (heap_grew) go on now.
+    PHASE.store(PHASE_SWEEP, Ordering::Release);
+    MARKED_CYCLES.fetch_add(1, Ordering::Release);
+    sys::futex_wake_private(&MARKED_CYCLES, sys::FUTEX_WAKE_ALL);
     let st = |a: &AtomicU64, v: u64| a.store(v, Ordering::Relaxed);
     st(&STATS.last_markterm_ns, pause2);
     st(&STATS.last_stop_ns, t_stopped - p1);
@@ -1084,21 +1250,16 @@ fn gc_cycle() {
     st(&STATS.last_stacks_rescanned, rescanned.stacks as u64);
     st(&STATS.last_stacks_skipped, rescanned.skipped as u64);
 
-    // 4. Sweep (heap lock still held: nothing was allocated since marking ended).
+    let cleaned = remove_skipped_barriers();
+    // The rest of the sweep, in the background (allocations sweep what they need first).
     let s0 = sys::nanotime();
-    let freed = mheap::sweep_locked();
-    let live = mheap::inuse_locked();
-    HEAP_LOCK.unlock();
+    let freed = background_sweep();
     let sweep_ns = sys::nanotime() - s0;
     STATS.last_sweep_ns.store(sweep_ns, Ordering::Relaxed);
-    let cleaned = remove_skipped_barriers();
-    let pct = GC_PERCENT.load(Ordering::Relaxed).max(0) as usize;
-    let goal = (live + live / 100 * pct).max(MIN_HEAP_GOAL);
-    HEAP_GOAL.store(goal, Ordering::Relaxed);
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, freed {} KiB), {} goroutines, {} rescan rounds ({} stacks, {} frames), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), sweep {} us, total {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), sweep {} us, total {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,

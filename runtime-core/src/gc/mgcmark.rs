@@ -100,6 +100,21 @@ static mut CANDIDATES: WordBuf = WordBuf::new();
 static mut GREY: WordBuf = WordBuf::new();
 /// A cycle is marking: the write barrier shades (read under MARK_LOCK by shade).
 static MARKING: AtomicBool = AtomicBool::new(false);
+/// Bytes marked in this cycle by marking (not by allocation): the pacer's live heap, with
+/// what was allocated black (mheap). Under MARK_LOCK.
+static mut MARKED_BYTES: usize = 0;
+
+/// Adds to the bytes marked in this cycle. MARK_LOCK held.
+pub fn add_marked_locked(bytes: usize) {
+    // SAFETY: under MARK_LOCK.
+    unsafe { *core::ptr::addr_of_mut!(MARKED_BYTES) += bytes };
+}
+
+/// The bytes marked in this cycle, and starts counting anew. MARK_LOCK held.
+pub fn take_marked_locked() -> usize {
+    // SAFETY: under MARK_LOCK.
+    unsafe { core::mem::replace(&mut *core::ptr::addr_of_mut!(MARKED_BYTES), 0) }
+}
 
 /// Reserves the buffers (once, before the first cycle). False if the address space is not
 /// there.
@@ -189,6 +204,7 @@ fn greyobject(w: usize) {
     if let Some((s, i)) = mheap::find_object(w) {
         if mheap::mark(s, i) {
             let (base, size, scan) = mheap::object(s, i);
+            add_marked_locked(size);
             if scan {
                 let g = grey();
                 g.push(base);

@@ -19,6 +19,34 @@
 //! back spans that hold nothing. Objects are zeroed when they are handed out, so a swept slot
 //! may keep its stale contents until reused.
 //!
+//! # Lazy sweeping (Go's sweep generations, mgcsweep.go)
+//!
+//! Mark termination does not sweep; it *flips* ([`flip_locked`], O(size classes)): the heap's
+//! `sweepgen` goes up by 2, so every span's `sweepgen` is now `h.sweepgen - 2` ("not swept
+//! in this cycle"), every span moves to its class's `unswept` list, and the lists of spans
+//! with free slots are emptied. From then on:
+//!
+//! - no object is allocated from a span not swept in this cycle: its alloc bits still hold
+//!   the dead objects, and its mark bits the last cycle's verdict, which a new object would
+//!   not be in (the sweep would free it). A span enters the `partial` lists only from a
+//!   sweep of this cycle, or new;
+//! - an allocation that finds no span with free slots in its class sweeps that class's
+//!   unswept spans, one at a time, until one has room ([`sweep_class_locked`]), before it
+//!   takes fresh pages;
+//! - the collector's thread sweeps the rest in batches of [`SWEEP_BATCH`] spans, taking and
+//!   dropping the heap lock around each ([`sweep_some_locked`]), and finishes before the
+//!   next cycle marks (a cycle never starts with a span unswept).
+//!
+//! The heap lock is held for one batch or one class's search at a time, never for a whole
+//! sweep.
+//!
+//! # Pacing counters
+//!
+//! `live` is Go's heap_live: the bytes marked by the last cycle (set at the flip) plus what
+//! was allocated since. Sweeping does not change it (the dead bytes were never counted), so
+//! the pacer sees the heap as it will be once swept. `inuse` is the bytes in allocated
+//! objects as the bits say, dead ones not yet swept included.
+//!
 //! # Who touches what
 //!
 //! Everything here runs under [`HEAP_LOCK`] (an ordinary runtime lock, never taken in a
@@ -126,6 +154,24 @@ pub struct Span {
     pub next: *mut Span,
     /// The chunk it belongs to.
     chunk: *mut Chunk,
+    /// `h.sweepgen` when last swept (or made); `h.sweepgen - 2` after a flip: not swept in
+    /// this cycle.
+    sweepgen: u32,
+    /// Next span of its class in the heap's `unswept` or `swept` list.
+    classnext: *mut Span,
+}
+
+/// The lists of a class, large objects last.
+const NLISTS: usize = NCLASSES + 1;
+/// Spans swept per batch of the background sweep (one hold of the heap lock), at most.
+pub const SWEEP_BATCH: usize = 16;
+
+fn list_index(class: usize) -> usize {
+    if class == usize::MAX {
+        NCLASSES
+    } else {
+        class
+    }
 }
 
 struct Chunk {
@@ -137,6 +183,10 @@ struct Chunk {
     spans: *mut *mut Span,
     /// Free pages.
     free: [u64; PAGES_PER_CHUNK / 64],
+    /// Free pages given back to the kernel (a subset of `free`), and the pages that were free
+    /// at the scavenger's last pass over this chunk.
+    scav: [u64; PAGES_PER_CHUNK / 64],
+    free_prev: [u64; PAGES_PER_CHUNK / 64],
 }
 
 struct Heap {
@@ -146,6 +196,19 @@ struct Heap {
     partial: [[*mut Span; NCLASSES]; 2],
     /// Span structs to reuse.
     spare: *mut Span,
+    /// Sweep generation (even; +2 per flip).
+    sweepgen: u32,
+    /// Per class (scanned / noscan; large objects last): every span, in one of two lists:
+    /// not swept in this cycle, or swept (or made) in it.
+    unswept: [[*mut Span; NLISTS]; 2],
+    swept: [[*mut Span; NLISTS]; 2],
+    /// Spans still unswept, and where the background sweep looks next (list index).
+    nunswept: usize,
+    sweep_cursor: usize,
+    /// Live spans (on the two lists).
+    nspans: usize,
+    /// Bytes allocated born marked (black) in the cycle under way: live for the pacer.
+    black_bytes: usize,
     /// While the collector marks: new objects are born marked (black), so the cycle that is
     /// running cannot free them.
     alloc_black: bool,
@@ -155,8 +218,16 @@ struct Heap {
 /// Counters (under HEAP_LOCK).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HeapStats {
-    /// Bytes in allocated objects (their size classes).
+    /// Bytes in allocated objects (their size classes), dead ones not yet swept included.
     pub inuse: usize,
+    /// Go's heap_live: bytes marked by the last cycle plus bytes allocated since.
+    pub live: usize,
+    /// Spans freed back to the chunks by sweeps, and spans swept by allocations (the rest by
+    /// the background sweep), total.
+    pub spans_swept_by_alloc: u64,
+    /// Bytes of free pages given back to the kernel now, and in all.
+    pub released: usize,
+    pub released_total: u64,
     /// Bytes mapped for the heap.
     pub mapped: usize,
     /// Objects allocated since the start.
@@ -168,7 +239,12 @@ pub struct HeapStats {
 pub static HEAP_LOCK: Lock = Lock::new();
 /// Lowest and highest address the heap ever mapped: a word outside is not a heap pointer
 /// (the collector's cheap first test, read without the lock).
-pub static ARENA_LO: AtomicUsize = AtomicUsize::new(usize::MAX);
+///
+/// The low bound is kept inverted (`!lo`): this static lies in the program's data, which the
+/// collector scans as a root, and `lo` itself is the address of the object at the start of
+/// the lowest chunk, which would never be freed (seen on aarch64: a 1 GiB spike kept alive
+/// by it). `ARENA_HI` is one past the highest chunk's end: inside no object.
+pub static ARENA_LO_INV: AtomicUsize = AtomicUsize::new(0);
 pub static ARENA_HI: AtomicUsize = AtomicUsize::new(0);
 
 /// Seqlock over the chunk table: odd while `new_chunk` or the sweep changes it. The
@@ -196,7 +272,7 @@ unsafe fn page_slot<'a>(c: *const Chunk, p: usize) -> &'a AtomicPtr<Span> {
 /// Is `w` inside the range the heap ever used? (Lock-free; a false positive is fine.)
 #[inline(always)]
 pub fn in_arena(w: usize) -> bool {
-    w >= ARENA_LO.load(Ordering::Relaxed) && w < ARENA_HI.load(Ordering::Relaxed)
+    w >= !ARENA_LO_INV.load(Ordering::Relaxed) && w < ARENA_HI.load(Ordering::Relaxed)
 }
 
 static mut HEAP: Heap = Heap {
@@ -204,9 +280,20 @@ static mut HEAP: Heap = Heap {
     nchunks: 0,
     partial: [[null_mut(); NCLASSES]; 2],
     spare: null_mut(),
+    sweepgen: 0,
+    unswept: [[null_mut(); NLISTS]; 2],
+    swept: [[null_mut(); NLISTS]; 2],
+    nunswept: 0,
+    sweep_cursor: 0,
+    nspans: 0,
+    black_bytes: 0,
     alloc_black: false,
     stats: HeapStats {
         inuse: 0,
+        live: 0,
+        spans_swept_by_alloc: 0,
+        released: 0,
+        released_total: 0,
         mapped: 0,
         nmalloc: 0,
         nfree: 0,
@@ -255,6 +342,8 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
             dedicated,
             spans,
             free: [0; PAGES_PER_CHUNK / 64],
+            scav: [0; PAGES_PER_CHUNK / 64],
+            free_prev: [0; PAGES_PER_CHUNK / 64],
         });
         for p in 0..npages.min(PAGES_PER_CHUNK) {
             (*c).free[p / 64] |= 1 << (p % 64);
@@ -271,7 +360,7 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
     h.nchunks += 1;
     chunks_changed();
     h.stats.mapped += bytes;
-    ARENA_LO.fetch_min(base, Ordering::Relaxed);
+    ARENA_LO_INV.fetch_max(!base, Ordering::Relaxed);
     ARENA_HI.fetch_max(base + bytes, Ordering::Relaxed);
     Some(c)
 }
@@ -307,6 +396,7 @@ fn take_pages(n: usize) -> Option<(*mut Chunk, usize)> {
                 let first = p + 1 - n;
                 for q in first..=p {
                     cr.free[q / 64] &= !(1 << (q % 64));
+                    take_scavenged(cr, q);
                 }
                 return Some((c, first));
             }
@@ -318,8 +408,20 @@ fn take_pages(n: usize) -> Option<(*mut Chunk, usize)> {
     let cr = unsafe { &mut *c };
     for q in 0..n {
         cr.free[q / 64] &= !(1 << (q % 64));
+        take_scavenged(cr, q);
     }
     Some((c, 0))
+}
+
+/// Page `q` of `cr` is taken for a span: if the kernel had it back, it is resident again
+/// (and zero, as free pages are).
+fn take_scavenged(cr: &mut Chunk, q: usize) {
+    let bit = 1u64 << (q % 64);
+    if cr.scav[q / 64] & bit != 0 {
+        cr.scav[q / 64] &= !bit;
+        heap().stats.released -= PAGE_BYTES;
+    }
+    cr.free_prev[q / 64] &= !bit;
 }
 
 fn new_span_struct() -> Option<*mut Span> {
@@ -374,7 +476,14 @@ fn new_span(npages: usize, elemsize: usize, class: usize, noscan: bool) -> Optio
             needzero: false,
             next: null_mut(),
             chunk,
+            sweepgen: heap().sweepgen,
+            classnext: null_mut(),
         });
+        let h = heap();
+        let list = &mut h.swept[noscan as usize][list_index(class)];
+        (*s).classnext = *list;
+        *list = s;
+        h.nspans += 1;
         for p in first..first + npages {
             // Release: a lock-free lookup that sees the span sees it written.
             page_slot(chunk, p).store(s, Ordering::Release);
@@ -426,6 +535,7 @@ fn free_span(s: *mut Span) {
     }
     sr.next = h.spare;
     h.spare = s;
+    h.nspans -= 1;
 }
 
 // ---- allocation ----------------------------------------------------------------------------
@@ -438,6 +548,16 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         let Some(npages) = n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES) else {
             return null_mut();
         };
+        // Give back dead large objects first (Go's deductSweepCredit, roughly): a few
+        // unswept ones of either kind.
+        for k in 0..2 {
+            let mut budget = LARGE_SWEEP_PER_ALLOC;
+            while budget > 0 && !h.unswept[k][NCLASSES].is_null() {
+                sweep_next_locked(k, NCLASSES);
+                h.stats.spans_swept_by_alloc += 1;
+                budget -= 1;
+            }
+        }
         let Some(s) = new_span(npages, npages * PAGE_BYTES, usize::MAX, noscan) else {
             return null_mut();
         };
@@ -446,12 +566,17 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         set(&sr.alloc, 0);
         if h.alloc_black {
             set(&sr.mark, 0);
+            h.black_bytes += sr.elemsize;
         }
         sr.nalloc = 1;
         h.stats.inuse += sr.elemsize;
+        h.stats.live += sr.elemsize;
         sr.base
     } else {
         let c = class_of(n);
+        if h.partial[noscan as usize][c].is_null() {
+            sweep_class_locked(c, noscan);
+        }
         let list = &mut h.partial[noscan as usize][c];
         let mut s = *list;
         if s.is_null() {
@@ -472,6 +597,7 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         set(&sr.alloc, i);
         if h.alloc_black {
             set(&sr.mark, i);
+            h.black_bytes += sr.elemsize;
         }
         sr.nalloc += 1;
         sr.freeindex = i + 1;
@@ -481,6 +607,7 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
             sr.in_partial = false;
         }
         h.stats.inuse += sr.elemsize;
+        h.stats.live += sr.elemsize;
         let p = sr.base + i * sr.elemsize;
         // The slot may hold what a dead object left (sweep does not clear).
         // SAFETY: the object's bytes, ours now.
@@ -497,6 +624,9 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
 /// counted in `nmalloc` when the cache hands them out, not here. HEAP_LOCK must be held.
 pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, usize)> {
     let h = heap();
+    if h.partial[noscan as usize][c].is_null() {
+        sweep_class_locked(c, noscan);
+    }
     let list = &mut h.partial[noscan as usize][c];
     let mut s = *list;
     if s.is_null() {
@@ -540,6 +670,10 @@ pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, us
         sr.in_partial = false;
     }
     h.stats.inuse += k * sr.elemsize;
+    h.stats.live += k * sr.elemsize;
+    if h.alloc_black {
+        h.black_bytes += k * sr.elemsize;
+    }
     let lo = sr.base + first * sr.elemsize;
     let hi = lo + k * sr.elemsize;
     if sr.needzero {
@@ -625,10 +759,13 @@ pub fn mark(s: *mut Span, idx: usize) -> bool {
 }
 
 /// Marks objects `idx..idx + n` of `s` (a run of slots: a word of the bitmap at a time).
-pub fn mark_range(s: *mut Span, idx: usize, n: usize) {
+///
+/// Returns the bytes newly marked.
+pub fn mark_range(s: *mut Span, idx: usize, n: usize) -> usize {
     // SAFETY: as in mark.
     let sr = unsafe { &*s };
     let (mut i, end) = (idx, (idx + n).min(sr.nelems));
+    let mut newly = 0;
     while i < end {
         let (w, b) = (i / 64, i % 64);
         let k = (64 - b).min(end - i);
@@ -637,9 +774,11 @@ pub fn mark_range(s: *mut Span, idx: usize, n: usize) {
         } else {
             ((1u64 << k) - 1) << b
         };
-        sr.mark[w].fetch_or(bits, Ordering::Relaxed);
+        let old = sr.mark[w].fetch_or(bits, Ordering::Relaxed);
+        newly += (bits & !old).count_ones() as usize;
         i += k;
     }
+    newly * sr.elemsize
 }
 
 /// The bytes of object `idx` of `s`, and whether they may hold pointers.
@@ -651,71 +790,233 @@ pub fn object(s: *mut Span, idx: usize) -> (usize, usize, bool) {
 
 // ---- sweep ---------------------------------------------------------------------------------
 
-/// Keeps exactly the marked objects, clears the marks, gives back empty spans, and rebuilds
-/// the lists of spans with free slots. Returns the bytes freed. HEAP_LOCK must be held.
-pub fn sweep_locked() -> usize {
+/// Unswept large spans an allocation of a large object sweeps first, at most (per kind).
+const LARGE_SWEEP_PER_ALLOC: usize = 8;
+
+/// Test-only build, `GRTDEBUG=gcnosweepgen=1`: the flip keeps the lists of spans with free
+/// slots, so allocation goes on in spans not swept in this cycle (the teeth of gc_sweep).
+pub static NO_SWEEPGEN_CHECK: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// End of marking (HEAP_LOCK held): every span becomes unswept (see the module comment),
+/// and `live` is set to the bytes the cycle found live. Returns the spans to sweep.
+pub fn flip_locked(live: usize) -> usize {
     let h = heap();
-    h.partial = [[null_mut(); NCLASSES]; 2];
-    let mut freed = 0;
-    // Spans are reached through the page tables: each once, at its first page.
-    let mut ci = 0;
-    while ci < h.nchunks {
-        let c = h.chunks[ci];
-        // SAFETY: live chunk.
-        let npages = unsafe { (*c).npages };
-        let mut removed = false;
-        let mut p = 0;
-        while p < npages {
-            // SAFETY: page table entry.
-            let s = unsafe { page_slot(c, p).load(Ordering::Relaxed) };
-            if s.is_null() {
-                p += 1;
-                continue;
-            }
-            // SAFETY: live span.
-            let sr = unsafe { &mut *s };
-            p += sr.npages;
-            let mut live = 0;
-            for w in 0..BITMAP_WORDS {
-                let (a, mk) = (
-                    sr.alloc[w].load(Ordering::Relaxed),
-                    sr.mark[w].load(Ordering::Relaxed),
-                );
-                let dead = a & !mk;
-                if dead != 0 {
-                    sr.needzero = true;
-                }
-                freed += dead.count_ones() as usize * sr.elemsize;
-                h.stats.nfree += dead.count_ones() as u64;
-                sr.alloc[w].store(a & mk, Ordering::Relaxed);
-                sr.mark[w].store(0, Ordering::Relaxed);
-                live += (a & mk).count_ones() as usize;
-            }
-            sr.nalloc = live;
-            sr.freeindex = 0;
-            sr.in_partial = false;
-            sr.next = null_mut();
-            if live == 0 {
-                // SAFETY: dedicated chunks hold one span: freeing it removes the chunk.
-                let dedicated = unsafe { (*c).dedicated };
-                free_span(s);
-                if dedicated {
-                    removed = true;
-                    break;
-                }
-            } else if live < sr.nelems {
-                let list = &mut h.partial[sr.noscan as usize][sr.class];
-                sr.next = *list;
-                *list = s;
-                sr.in_partial = true;
-            }
-        }
-        if !removed {
-            ci += 1;
+    // A sweep left unfinished would mix two generations: finish it first (the collector
+    // finishes its sweep before each cycle, so this is for sweep_locked's callers).
+    while h.nunswept > 0 {
+        sweep_some_locked(usize::MAX);
+    }
+    h.sweepgen = h.sweepgen.wrapping_add(2);
+    for k in 0..2 {
+        for c in 0..NLISTS {
+            h.unswept[k][c] = h.swept[k][c];
+            h.swept[k][c] = null_mut();
         }
     }
+    let n = h.nspans;
+    if !(cfg!(feature = "testhooks") && NO_SWEEPGEN_CHECK.load(Ordering::Relaxed)) {
+        h.partial = [[null_mut(); NCLASSES]; 2];
+    }
+    h.nunswept = n;
+    h.sweep_cursor = 0;
+    h.stats.live = live;
+    h.black_bytes = 0;
+    n
+}
+
+/// Bytes allocated born marked since the cycle began (reset by the flip).
+pub fn black_bytes_locked() -> usize {
+    heap().black_bytes
+}
+
+/// Sweeps the next unswept span of list `c` of kind `k` (it must have one): keeps exactly
+/// the marked objects, clears the marks, gives the span back if it holds nothing, else puts
+/// it on the swept list and, with free slots, on its class's list of spans with room.
+/// Returns the bytes freed.
+fn sweep_next_locked(k: usize, c: usize) -> usize {
+    let h = heap();
+    let s = h.unswept[k][c];
+    // SAFETY: a live span on the unswept list, under HEAP_LOCK.
+    let sr = unsafe { &mut *s };
+    h.unswept[k][c] = sr.classnext;
+    sr.classnext = null_mut();
+    h.nunswept -= 1;
+    let mut freed = 0;
+    let mut live = 0;
+    for w in 0..BITMAP_WORDS {
+        let (a, mk) = (
+            sr.alloc[w].load(Ordering::Relaxed),
+            sr.mark[w].load(Ordering::Relaxed),
+        );
+        let dead = a & !mk;
+        if dead != 0 {
+            sr.needzero = true;
+        }
+        freed += dead.count_ones() as usize * sr.elemsize;
+        h.stats.nfree += dead.count_ones() as u64;
+        sr.alloc[w].store(a & mk, Ordering::Relaxed);
+        sr.mark[w].store(0, Ordering::Relaxed);
+        live += (a & mk).count_ones() as usize;
+    }
     h.stats.inuse -= freed;
+    sr.sweepgen = h.sweepgen;
+    sr.nalloc = live;
+    sr.freeindex = 0;
+    if !(cfg!(feature = "testhooks") && NO_SWEEPGEN_CHECK.load(Ordering::Relaxed)) {
+        // The flip emptied the lists of spans with room without visiting them: a span not
+        // swept since is on none.
+        sr.in_partial = false;
+        sr.next = null_mut();
+    }
+    if live == 0 {
+        if sr.in_partial {
+            // Only with the teeth knob can an unswept span be on a partial list.
+            unlink_partial(sr);
+        }
+        free_span(s);
+        return freed;
+    }
+    sr.classnext = h.swept[k][c];
+    h.swept[k][c] = s;
+    if live < sr.nelems && sr.class != usize::MAX && !sr.in_partial {
+        let list = &mut h.partial[sr.noscan as usize][sr.class];
+        sr.next = *list;
+        *list = s;
+        sr.in_partial = true;
+    }
     freed
+}
+
+/// Takes `sr` off its class's list of spans with room.
+fn unlink_partial(sr: &mut Span) {
+    let h = heap();
+    let mut at: *mut *mut Span = &mut h.partial[sr.noscan as usize][sr.class];
+    // SAFETY: walking a list of live spans under HEAP_LOCK.
+    unsafe {
+        while !(*at).is_null() {
+            if ptr::eq(*at, sr) {
+                *at = sr.next;
+                break;
+            }
+            at = &mut (**at).next;
+        }
+    }
+    sr.next = null_mut();
+    sr.in_partial = false;
+}
+
+/// An allocation of class `c` found no span with room: sweeps that class's unswept spans
+/// until one has room or none is left. Returns whether one has room now.
+fn sweep_class_locked(c: usize, noscan: bool) -> bool {
+    let h = heap();
+    let k = noscan as usize;
+    while h.partial[k][c].is_null() && !h.unswept[k][c].is_null() {
+        sweep_next_locked(k, c);
+        h.stats.spans_swept_by_alloc += 1;
+    }
+    !h.partial[k][c].is_null()
+}
+
+/// The background sweep: sweeps up to `n` unswept spans. Returns the bytes freed and whether
+/// any is left.
+pub fn sweep_some_locked(n: usize) -> (usize, bool) {
+    let h = heap();
+    let mut freed = 0;
+    let mut done = 0;
+    while done < n && h.nunswept > 0 {
+        let (k, c) = (h.sweep_cursor / NLISTS, h.sweep_cursor % NLISTS);
+        if h.unswept[k][c].is_null() {
+            h.sweep_cursor = (h.sweep_cursor + 1) % (2 * NLISTS);
+            continue;
+        }
+        freed += sweep_next_locked(k, c);
+        done += 1;
+    }
+    (freed, h.nunswept > 0)
+}
+
+/// Spans not swept in this cycle yet.
+pub fn unswept_locked() -> usize {
+    heap().nunswept
+}
+
+/// Flips and sweeps everything at once (the heap's unit tests): keeps exactly the marked
+/// objects. Returns the bytes freed. HEAP_LOCK must be held.
+pub fn sweep_locked() -> usize {
+    let inuse = heap().stats.inuse;
+    flip_locked(inuse);
+    let mut freed = 0;
+    loop {
+        let (f, more) = sweep_some_locked(usize::MAX);
+        freed += f;
+        if !more {
+            break;
+        }
+    }
+    heap().stats.live = heap().stats.inuse;
+    freed
+}
+
+// ---- scavenging (Go's scavenger, simplified) -------------------------------------------------
+
+/// Pages given back per step at most (one hold of the heap lock).
+pub const SCAVENGE_STEP_PAGES: usize = 64;
+
+/// One step of a scavenger pass: gives back to the kernel (madvise MADV_DONTNEED) the free
+/// pages of chunk `*cursor` onwards that were free at the previous pass too (so a page is
+/// returned only after it has stayed free for a whole period), at most
+/// [`SCAVENGE_STEP_PAGES`]; then moves the cursor. Returns the bytes given back and whether
+/// the pass has chunks left. The pages are zero and stay free; taking one again just finds
+/// it zero ([`take_scavenged`]). HEAP_LOCK must be held (an allocation must not take a page
+/// between the test and the madvise).
+pub fn scavenge_step_locked(cursor: &mut usize) -> (usize, bool) {
+    let h = heap();
+    let mut budget = SCAVENGE_STEP_PAGES;
+    let mut given = 0;
+    while *cursor < h.nchunks && budget > 0 {
+        // SAFETY: live chunk, under HEAP_LOCK.
+        let cr = unsafe { &mut *h.chunks[*cursor] };
+        if cr.dedicated {
+            *cursor += 1;
+            continue;
+        }
+        let mut finished = true;
+        for w in 0..PAGES_PER_CHUNK / 64 {
+            let cand = cr.free[w] & cr.free_prev[w] & !cr.scav[w];
+            let mut bits = cand;
+            while bits != 0 && budget > 0 {
+                // A run of candidate pages inside this word.
+                let b = bits.trailing_zeros() as usize;
+                let n = ((bits >> b).trailing_ones() as usize).min(budget);
+                let run = if n == 64 {
+                    !0u64
+                } else {
+                    ((1u64 << n) - 1) << b
+                };
+                let addr = cr.base + (w * 64 + b) * PAGE_BYTES;
+                // SAFETY: free pages of our own mapping: nothing lives there (they are zero),
+                // and the heap lock keeps allocation from taking them meanwhile.
+                if unsafe { sys::madvise_dontneed(addr, n * PAGE_BYTES) }.is_ok() {
+                    cr.scav[w] |= run;
+                    given += n * PAGE_BYTES;
+                }
+                bits &= !run;
+                budget -= n;
+            }
+            if bits != 0 {
+                finished = false;
+                break;
+            }
+        }
+        if finished {
+            cr.free_prev = cr.free;
+            *cursor += 1;
+        }
+    }
+    h.stats.released += given;
+    h.stats.released_total += given as u64;
+    (given, *cursor < h.nchunks)
 }
 
 /// Whether new objects are born marked (while a cycle marks). HEAP_LOCK must be held.
@@ -727,6 +1028,12 @@ pub fn set_alloc_black_locked(on: bool) {
 #[inline]
 pub fn inuse_locked() -> usize {
     heap().stats.inuse
+}
+
+/// Go's heap_live (see the module comment). HEAP_LOCK must be held.
+#[inline]
+pub fn live_locked() -> usize {
+    heap().stats.live
 }
 
 /// A copy of the counters.

@@ -128,6 +128,18 @@ pub unsafe fn munmap(addr: usize, len: usize) -> Result<()> {
     check(unsafe { arch::syscall2(nr::__NR_munmap, addr, len) }).map(drop)
 }
 
+/// madvise(addr, len, MADV_DONTNEED): the kernel takes the pages back; a private anonymous
+/// mapping reads as zeros afterwards.
+///
+/// # Safety
+/// The caller owns the range and nothing in it is needed any more.
+pub unsafe fn madvise_dontneed(addr: usize, len: usize) -> Result<()> {
+    /// MADV_DONTNEED (the same on every Linux architecture).
+    const MADV_DONTNEED: usize = 4;
+    // SAFETY: the caller owns the range.
+    check(unsafe { arch::syscall3(nr::__NR_madvise, addr, len, MADV_DONTNEED) }).map(drop)
+}
+
 /// mprotect(2).
 ///
 /// # Safety

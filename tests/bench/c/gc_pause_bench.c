@@ -26,7 +26,10 @@
  *   gc_pause goroutines=<n> churners=<n> max_depth=<n> cycles=<n> procs=<n> pause_max_ns=<n>
  *            cycle_pause_median_ns=<n> markterm_ns_median=<n> markterm_ns_max=<n>
  *            rescan_ns_median=<n> frames_rescanned_median=<n> frames_scanned=<n>
- *            barriers_installed=<n> barriers_hit=<n> extra_cycles=<n> check=ok
+ *            barriers_installed=<n> barriers_hit=<n> extra_cycles=<n> scan_ns=<n>
+ *            barriers_unprovable=<n> stacks_rescanned_median=<n> stop_ns_median=<n>
+ *            roots_ns_median=<n> drain_ns_median=<n> rescan_rounds=<n> alloc_wait_max_ns=<n>
+ *            check=ok
  *
  *   pause_max_ns           grt_gc_stats' longest stop-the-world pause (of the process)
  *   cycle_pause_median_ns  all stop-the-world pauses of one cycle (pause_total_ns moves)
@@ -168,7 +171,13 @@ static void main_goroutine(void *arg) {
     uint64_t *rescan = calloc((size_t)a->cycles, sizeof(uint64_t));
     uint64_t *frames = calloc((size_t)a->cycles, sizeof(uint64_t));
     uint64_t *pause = calloc((size_t)a->cycles, sizeof(uint64_t));
-    if (markterm == NULL || rescan == NULL || frames == NULL || pause == NULL)
+    /* Mark termination in parts: stacks rescanned, stopping, roots, final drain. */
+    uint64_t *stacks = calloc((size_t)a->cycles, sizeof(uint64_t));
+    uint64_t *stop = calloc((size_t)a->cycles, sizeof(uint64_t));
+    uint64_t *roots = calloc((size_t)a->cycles, sizeof(uint64_t));
+    uint64_t *drain = calloc((size_t)a->cycles, sizeof(uint64_t));
+    if (markterm == NULL || rescan == NULL || frames == NULL || pause == NULL || stacks == NULL ||
+        stop == NULL || roots == NULL || drain == NULL)
         die("out of memory");
     struct grt_gc_stats s0, prev, s;
     CHECK(grt_gc_stats(&s0));
@@ -183,6 +192,10 @@ static void main_goroutine(void *arg) {
         rescan[c] = s.last_rescan_ns;
         frames[c] = s.last_frames_rescanned;
         pause[c] = s.pause_total_ns - prev.pause_total_ns;
+        stacks[c] = s.last_stacks_rescanned;
+        stop[c] = s.last_stop_ns;
+        roots[c] = s.last_roots_ns;
+        drain[c] = s.last_drain_ns;
         if (markterm[c] > markterm_max)
             markterm_max = markterm[c];
         prev = s;
@@ -202,7 +215,9 @@ static void main_goroutine(void *arg) {
            "pause_max_ns=%llu cycle_pause_median_ns=%llu markterm_ns_median=%llu "
            "markterm_ns_max=%llu rescan_ns_median=%llu frames_rescanned_median=%llu "
            "frames_scanned=%llu barriers_installed=%llu barriers_hit=%llu extra_cycles=%llu "
-           "scan_ns=%llu barriers_unprovable=%llu check=ok\n",
+           "scan_ns=%llu barriers_unprovable=%llu stacks_rescanned_median=%llu "
+           "stop_ns_median=%llu roots_ns_median=%llu drain_ns_median=%llu "
+           "rescan_rounds=%llu alloc_wait_max_ns=%llu check=ok\n",
            n, churners, max_depth, a->cycles, grt_maxprocs(), (unsigned long long)s.pause_max_ns,
            (unsigned long long)median(pause, a->cycles),
            (unsigned long long)median(markterm, a->cycles), (unsigned long long)markterm_max,
@@ -213,8 +228,16 @@ static void main_goroutine(void *arg) {
            (unsigned long long)(s.barriers_hit - s0.barriers_hit),
            (unsigned long long)(s.cycles - s0.cycles - (uint64_t)a->cycles),
            (unsigned long long)(s.scan_ns - s0.scan_ns),
-           (unsigned long long)(s.barriers_unprovable - s0.barriers_unprovable));
+           (unsigned long long)(s.barriers_unprovable - s0.barriers_unprovable),
+           (unsigned long long)median(stacks, a->cycles), (unsigned long long)median(stop, a->cycles),
+           (unsigned long long)median(roots, a->cycles), (unsigned long long)median(drain, a->cycles),
+           (unsigned long long)(s.rescan_rounds - s0.rescan_rounds),
+           (unsigned long long)s.alloc_wait_max_ns);
     fflush(stdout);
+    free(stacks);
+    free(stop);
+    free(roots);
+    free(drain);
     free(markterm);
     free(rescan);
     free(frames);

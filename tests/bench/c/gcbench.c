@@ -30,8 +30,11 @@
  * start-up, GC_INIT and grt_main's start are outside it). One line on stdout:
  *
  *   gcbench side=<grt|bdwgc|malloc> procs=<n> ms=<total> gcs=<cycles> pause_max_ns=<n>
- *           pause_total_ns=<n> markers=<n> markers_env=<GC_MARKERS or unset> maxrss_kb=<n>
- *           nodes=<n> check=ok
+ *           pause_total_ns=<n> alloc_wait_max_ns=<n> markers=<n>
+ *           markers_env=<GC_MARKERS or unset> maxrss_kb=<n> nodes=<n> check=ok
+ *
+ *   alloc_wait_max_ns  grt: the longest an allocation waited for the collector (its pacer);
+ *                 the others 0 (bdwgc collects in the allocating thread: see pause_max_ns)
  *
  *   procs         grt: grt_maxprocs() (GRTMAXPROCS); the others 1 (one thread allocates)
  *   gcs           collections during the work: grt_gc_stats' cycles, bdwgc's
@@ -208,7 +211,7 @@ static void time_construction(int depth) {
 /* ---- collector statistics ---- */
 
 struct gcinfo {
-    uint64_t gcs, pause_max_ns, pause_total_ns;
+    uint64_t gcs, pause_max_ns, pause_total_ns, alloc_wait_max_ns;
     int markers;
 };
 
@@ -270,7 +273,7 @@ static void run(void) {
     }
     uint64_t el = now_ns() - t0;
 
-    struct gcinfo gi = {0, 0, 0, 0};
+    struct gcinfo gi = {0, 0, 0, 0, 0};
     int procs = 1;
 #if defined(GCB_GRT)
     struct grt_gc_stats st;
@@ -278,6 +281,7 @@ static void run(void) {
     gi.gcs = st.cycles;
     gi.pause_max_ns = st.pause_max_ns;
     gi.pause_total_ns = st.pause_total_ns;
+    gi.alloc_wait_max_ns = st.alloc_wait_max_ns;
     gi.markers = 1;
     procs = grt_maxprocs();
 #elif defined(GCB_BDWGC)
@@ -295,9 +299,10 @@ static void run(void) {
     if (nodes_made != expect)
         die("node count differs from the trees' sizes");
     printf("gcbench side=" SIDE " procs=%d ms=%.1f gcs=%llu pause_max_ns=%llu pause_total_ns=%llu "
-           "markers=%d markers_env=%s maxrss_kb=%ld nodes=%ld check=ok\n",
+           "alloc_wait_max_ns=%llu markers=%d markers_env=%s maxrss_kb=%ld nodes=%ld check=ok\n",
            procs, (double)el / 1e6, (unsigned long long)gi.gcs, (unsigned long long)gi.pause_max_ns,
-           (unsigned long long)gi.pause_total_ns, gi.markers,
+           (unsigned long long)gi.pause_total_ns, (unsigned long long)gi.alloc_wait_max_ns,
+           gi.markers,
            menv != NULL && *menv != 0 ? menv : "unset", ru.ru_maxrss, nodes_made);
     fflush(stdout);
 
