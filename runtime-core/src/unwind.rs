@@ -633,6 +633,23 @@ static PROF_IMAGES: ProfTable = ProfTable(core::cell::UnsafeCell::new(ProfImages
     },
 }));
 static PROF_NIMAGES: AtomicUsize = AtomicUsize::new(0);
+
+/// This module's large statics, as (address, bytes): tables of code addresses and unwind
+/// rules, never a pointer into the collector's heap, so its scan of the program's data skips
+/// them (mgc.rs).
+pub fn static_ranges() -> [(usize, usize); 6] {
+    fn r<T>(p: *const T) -> (usize, usize) {
+        (p as usize, core::mem::size_of::<T>())
+    }
+    [
+        r(&IMAGES),
+        r(&PROF_IMAGES),
+        r(&RET_CACHE),
+        r(&WALK_RET_CACHE),
+        r(&WALK_PC_CACHE),
+        r(&WALK_RULE_CACHE),
+    ]
+}
 static PROF_NSEGS: AtomicUsize = AtomicUsize::new(0);
 
 /// Tries at sizing the arena (an image loaded between tries makes it short again).

@@ -3,10 +3,13 @@
  * Pacing: goroutines that allocate garbage as fast as they can never get the heap past twice
  * its goal. 1 GiB in 4 KiB pieces, first by one goroutine, then by 8 at once (on
  * GRTMAXPROCS Ps). Every 16 allocations each goroutine reads grt_gc_stats and keeps the
- * highest ratio of heap_live (what the pacer counts) and of heap_inuse (dead objects not yet
- * swept included) to the heap goal then in force; both must stay within 2. Before the pacer
- * waited on a cycle asked for but not started, one such goroutine ended with the heap at 26
- * times its goal.
+ * highest ratio of heap_live (what the pacer holds to the goal, as Go's heap_live: live at
+ * the last cycle plus allocated since) to the heap goal then in force, which must stay within
+ * 2. It prints the same for heap_inuse, which also counts dead objects the lazy sweep has
+ * not reached yet: right after a cycle those were allocated under the goal before, which is
+ * higher than the new one when the cycle found less live, so that ratio can pass 2 briefly
+ * without the heap having grown. Before the pacer waited on a cycle asked for but not
+ * started, one such goroutine ended with the heap at 26 times its goal.
  */
 #include "check.h"
 
@@ -56,7 +59,6 @@ static void report(const char *what, struct grt_gc_stats *before) {
     t_puts(1, "\n");
     CHECK(st.cycles - before->cycles >= 8);
     CHECK(peak_live_x100 <= 200);
-    CHECK(peak_inuse_x100 <= 200);
     peak_live_x100 = peak_inuse_x100 = peak_inuse_bytes = 0;
     *before = st;
 }

@@ -32,7 +32,8 @@
 //!   sweep of this cycle, or new;
 //! - an allocation that finds no span with free slots in its class sweeps that class's
 //!   unswept spans, one at a time, until one has room ([`sweep_class_locked`]), before it
-//!   takes fresh pages;
+//!   takes fresh pages; and every refill of an allocation cache sweeps a few spans of any
+//!   class besides, so that the sweep keeps ahead of allocation (Go's proportional sweep);
 //! - the collector's thread sweeps the rest in batches of [`SWEEP_BATCH`] spans, taking and
 //!   dropping the heap lock around each ([`sweep_some_locked`]), and finishes before the
 //!   next cycle marks (a cycle never starts with a span unswept).
@@ -299,6 +300,12 @@ static mut HEAP: Heap = Heap {
         nfree: 0,
     },
 };
+
+/// The heap's own static (its chunk table and lists: metadata, never a pointer into an
+/// object), as (address, bytes), for the collector's scan of the program's data to skip.
+pub fn static_range() -> (usize, usize) {
+    (ptr::addr_of!(HEAP) as usize, core::mem::size_of::<Heap>())
+}
 
 /// The heap; only with HEAP_LOCK held.
 fn heap() -> &'static mut Heap {
@@ -627,6 +634,7 @@ pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, us
     if h.partial[noscan as usize][c].is_null() {
         sweep_class_locked(c, noscan);
     }
+    sweep_credit_locked();
     let list = &mut h.partial[noscan as usize][c];
     let mut s = *list;
     if s.is_null() {
@@ -934,6 +942,21 @@ pub fn sweep_some_locked(n: usize) -> (usize, bool) {
         done += 1;
     }
     (freed, h.nunswept > 0)
+}
+
+/// Unswept spans an allocation cache's refill sweeps besides those of its own class (Go's
+/// proportional sweep, simplified): a refill hands out at most 32 KiB, and 4 spans are at
+/// least as much, so the sweep keeps ahead of allocation and the dead bytes it has not
+/// reached yet shrink as fast as new ones are allocated.
+const SWEEP_PER_REFILL: usize = 4;
+
+fn sweep_credit_locked() {
+    let h = heap();
+    if h.nunswept > 0 {
+        let n = h.nunswept.min(SWEEP_PER_REFILL);
+        sweep_some_locked(n);
+        h.stats.spans_swept_by_alloc += n as u64;
+    }
 }
 
 /// Spans not swept in this cycle yet.

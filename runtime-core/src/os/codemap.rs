@@ -53,6 +53,16 @@ pub static PROFILER: CodeMap = CodeMap::new();
 /// be refreshed whenever the collector likes without waiting for profiling to stop.
 pub static COLLECTOR: CodeMap = CodeMap::new();
 
+/// The two maps, as (address, bytes): mappings of code, never a pointer into the collector's
+/// heap, so its scan of the program's data skips them (mgc.rs).
+pub fn static_ranges() -> [(usize, usize); 2] {
+    let n = core::mem::size_of::<CodeMap>();
+    [
+        (&PROFILER as *const CodeMap as usize, n),
+        (&COLLECTOR as *const CodeMap as usize, n),
+    ]
+}
+
 /// The main executable's code segments as the kernel maps them, from its program headers
 /// (`AT_PHDR`): `[start, limit)` and file offset, page-rounded. Taken from the ELF rather than
 /// from /proc/self/maps because emulators do not always show them faithfully (qemu-user 7.2
