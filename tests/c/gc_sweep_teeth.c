@@ -1,4 +1,4 @@
-/* grt-test: exit=1 stderr="gc_sweep" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcnosweepgen=1"
+/* grt-test: exit=1 stderr="was freed while reachable" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcnosweepgen=1"
  *
  * Teeth for gc_sweep.c: with the test-only GRTDEBUG=gcnosweepgen=1, allocation goes on in
  * spans not yet swept in this cycle; their sweep then frees the new objects, which are handed

@@ -35,7 +35,15 @@ static __attribute__((noinline, noipa)) struct tobj *tobj_new(void) {
     uint64_t s = __atomic_add_fetch(&tobj_next_serial, 1, __ATOMIC_RELAXED);
     struct tobj *o = grt_alloc(sizeof *o);
     CHECK(o != 0);
-    CHECK(o->self == 0 && o->serial == 0);
+    if (o->self != 0 || o->serial != 0) {
+        /* Handed out while a holder still has it: the collector freed it while reachable. */
+        t_puts(2, "tobj_new: a fresh object at 0x");
+        t_putu(2, (uintptr_t)o, 16);
+        t_puts(2, " is not zero (it holds serial ");
+        t_putu(2, o->serial, 10);
+        t_puts(2, "): it was freed while reachable and handed out again\n");
+        grt_exit(1);
+    }
     o->self = (uintptr_t)o;
     o->serial = s;
     o->pat = tobj_pat(s);

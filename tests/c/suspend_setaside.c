@@ -33,13 +33,20 @@ static void target(void *arg) {
     (void)arg;
     target_id = grt_goid();
     while (!stop) {
-        spin_us(10); /* running, and runnable between yields */
+        /* Running, and runnable between yields. Work, not time: a spin timed by the clock
+         * would run out while the suspender holds the target stopped, and the target would
+         * then yield right after each resume, while the suspender is busy resuming. */
+        for (volatile int i = 0; i < 4000; i++) {
+        }
         CHECK_EQ(grt_yield(), GRT_OK);
         yields++;
     }
 }
 
-/* Keeps the other Ms busy now and then, so the target moves between them. */
+/* Keep the Ms busy, so the target moves between them and waits in run queues: four of them on
+ * three Ps, so the target always shares a P (alone on a P, its yields take it straight back,
+ * and a run was seen where 100,000 tries never found it runnable). */
+#define NCHURN 4
 static void churn(void *arg) {
     (void)arg;
     while (!stop) {
@@ -51,6 +58,7 @@ static void churn(void *arg) {
 
 static void suspender(void *arg) {
     (void)arg;
+    uint64_t rnd = 0x9e3779b97f4a7c15ull;
     while (!target_id) {
     }
 #ifdef SETASIDE_UNTIL_CRASH
@@ -73,6 +81,13 @@ static void suspender(void *arg) {
             }
             CHECK_EQ(grt_resume(target_id), GRT_OK);
             if (runnable) break;
+            /* A random gap before the next try: a suspend and resume take about as long as
+             * the target's spin, and a fixed period can lock onto its running phase (seen:
+             * 100,000 tries that all found it running). */
+            rnd ^= rnd << 13;
+            rnd ^= rnd >> 7;
+            rnd ^= rnd << 17;
+            spin_us(rnd % 64);
         }
         /* Queued again by grt_resume: once another M runs it, hold it running across the
          * end of that window, then resume it (its M must still be known). */
@@ -100,10 +115,9 @@ static void wrap(void *arg) {
 static void main_goroutine(void *arg) {
     (void)arg;
     grt_thread *t;
-    grt_wg_add(&done, 3);
+    grt_wg_add(&done, 1 + NCHURN);
     CHECK_EQ(grt_go(wrap, (void *)target), GRT_OK);
-    CHECK_EQ(grt_go(wrap, (void *)churn), GRT_OK);
-    CHECK_EQ(grt_go(wrap, (void *)churn), GRT_OK);
+    for (int i = 0; i < NCHURN; i++) CHECK_EQ(grt_go(wrap, (void *)churn), GRT_OK);
     CHECK_EQ(grt_thread_start(&t, suspender, 0), GRT_OK);
     CHECK_EQ(grt_thread_join(t), GRT_OK);
     CHECK_EQ(grt_wg_wait(&done), GRT_OK);
