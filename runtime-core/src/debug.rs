@@ -107,7 +107,6 @@ const TEST_ONLY: &[&str] = &[
     "gcnoscandone",
     "gcscanvalidkeep",
     "gcnosweepgen",
-    "gcnorescanrounds",
     "gctrustframes",
     "gcnounwindcheck",
     "gcnounwindfloor",

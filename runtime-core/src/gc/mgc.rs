@@ -112,7 +112,7 @@ static CYCLE: AtomicU64 = AtomicU64::new(0);
 /// Test-only build, `GRTDEBUG=gcnoscandone=1`: every stack counts as scanned in the cycle,
 /// so old barriers are trusted (gc_scandone's teeth).
 static NO_SCANDONE: AtomicBool = AtomicBool::new(false);
-/// `GRTDEBUG=gcrescanrounds=0`: no concurrent rescan rounds (mark termination rescans
+/// `GRTDEBUG=gcnorescanrounds=1`: no concurrent rescan rounds (mark termination rescans
 /// everything that ran since its scan), to compare.
 static NO_ROUNDS: AtomicBool = AtomicBool::new(false);
 
