@@ -399,9 +399,20 @@ pub fn gentraceback(
     if pc != 0 && n < max {
         f(pc);
         n += 1;
-        let leaf = match signal_step && check_calls {
-            true => leaf_unwinds(pc, sp, fp, lr, lo, hi, cur.as_ref()),
-            false => None,
+        // Unwind steps first: from an interrupted pc whose function keeps no record, or
+        // from a trampoline on its way back into a caller that keeps none (`pc` is then
+        // that caller's return point, `sp` its sp after the return, and the frame-pointer
+        // register whatever data it holds: seen as a walk that ended there, on aarch64).
+        let leaf = match (signal_step, from_trampoline) {
+            (true, _) if check_calls => leaf_unwinds(pc, sp, fp, lr, lo, hi, cur.as_ref()),
+            (false, true)
+                if check_calls
+                    && crate::unwind::frame_for_walk(pc) == crate::unwind::Frame::NoRecord =>
+            {
+                // The trampoline consumed its barrier already (Cursor::in_trampoline).
+                Some(true)
+            }
+            _ => None,
         };
         if let Some(via_barrier) = leaf {
             if let (Some(c), false) = (cur.as_mut(), via_barrier) {
@@ -411,8 +422,9 @@ pub fn gentraceback(
                 pc,
                 sp,
                 fp,
-                lr,
-                at_pc: true,
+                // In the trampoline the link register is its scratch.
+                lr: if from_trampoline { None } else { lr },
+                at_pc: !from_trampoline,
             };
             let before = n;
             match unwind_steps(regs, lo, hi, &mut n, max, &mut cur, &mut f) {
@@ -468,10 +480,11 @@ pub fn gentraceback(
                 return n;
             }
         }
-    } else if from_trampoline && check_calls {
+    } else if from_trampoline && check_calls && !past_unwind {
         // The function the trampoline returns into may keep data in its frame pointer (the
         // register is already its own): the same start check, at the pc it resumes at. (Its
-        // link register is the trampoline's scratch: no caller from there.)
+        // link register is the trampoline's scratch: no caller from there.) After unwind
+        // steps through it, the chain starts at the record they reached instead.
         if !fp_starts_chain(pc, sp, None, None, lo, hi).0 {
             return n;
         }
