@@ -348,51 +348,36 @@ fn request(target: u32) {
     }
 }
 
-/// Blocks the calling thread until `DONE` reaches `target`.
-fn wait_done(target: u32) {
-    loop {
-        let d = DONE.load(Ordering::Acquire);
-        if (d.wrapping_sub(target) as i32) >= 0 {
-            return;
-        }
-        let _ = sys::futex_wait_private(&DONE, d, None);
-    }
-}
-
-/// Waits until the marking of cycle `arg` (a count of [`MARKED_CYCLES`]) has ended, as an
-/// idle M (see wait_done_c).
-extern "C" fn wait_marked_c(arg: *mut c_void) {
-    let target = arg as usize as u32;
+/// Blocks the calling thread until the counter `word` (`DONE`, `MARKED_CYCLES`) reaches
+/// `target`. On an M it waits as an idle M: it holds no lock and touches no heap memory, so
+/// stopping the world need not signal it (stw.rs; its goroutine's frames are frozen above
+/// syscallsp and scanned from there).
+fn wait_count(word: &AtomicU32, target: u32) {
     // SAFETY: the TLS m slot is null or this thread's own M.
     let m = unsafe { proc::getm().as_ref() };
     if let Some(m) = m {
         stw::idle_enter(m);
     }
     loop {
-        let d = MARKED_CYCLES.load(Ordering::Acquire);
+        let d = word.load(Ordering::Acquire);
         if (d.wrapping_sub(target) as i32) >= 0 {
             break;
         }
-        let _ = sys::futex_wait_private(&MARKED_CYCLES, d, None);
+        let _ = sys::futex_wait_private(word, d, None);
     }
     if let Some(m) = m {
         stw::idle_exit(m);
     }
 }
 
+/// Waits until the marking of cycle `arg` (a count of [`MARKED_CYCLES`]) has ended.
+extern "C" fn wait_marked_c(arg: *mut c_void) {
+    wait_count(&MARKED_CYCLES, arg as usize as u32);
+}
+
+/// Waits until cycle `arg` (a count of `DONE`) has completed.
 extern "C" fn wait_done_c(arg: *mut c_void) {
-    // SAFETY: the TLS m slot is null or this thread's own M.
-    match unsafe { proc::getm().as_ref() } {
-        // An M that only waits here holds no lock and touches no heap memory: stopping the
-        // world need not signal it (stw.rs; its goroutine's frames are frozen above
-        // syscallsp and scanned from there).
-        Some(m) => {
-            stw::idle_enter(m);
-            wait_done(arg as usize as u32);
-            stw::idle_exit(m);
-        }
-        None => wait_done(arg as usize as u32),
-    }
+    wait_count(&DONE, arg as usize as u32);
 }
 
 extern "C" {
