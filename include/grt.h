@@ -30,7 +30,7 @@ extern "C" {
 #define GRT_ETIMEDOUT (-110) /* the other side did not answer in time */
 #define GRT_ENOTINIT (-1000) /* the scheduler is not running: call grt_main first */
 #define GRT_ENOTG    (-1001) /* called from a thread that is not running a goroutine */
-#define GRT_ECLOSED  (-1002) /* the channel is closed */
+#define GRT_ECLOSED  (-1002) /* the channel or descriptor is closed */
 
 /* Text for an error code. */
 const char *grt_strerror(int code);
@@ -228,6 +228,48 @@ int grt_wg_add(grt_waitgroup *wg, int64_t delta);
 int grt_wg_done(grt_waitgroup *wg);
 /* Parks until the counter is zero. */
 int grt_wg_wait(grt_waitgroup *wg);
+
+/* ---- Descriptors: waiting parks the goroutine, not the thread (network poller) ------------
+ * A goroutine that reads, writes, accepts or connects on a descriptor that is not ready parks
+ * in grt's poller (one epoll instance), and its thread runs other goroutines; 10,000
+ * goroutines waiting on 10,000 sockets need no more threads than GRTMAXPROCS.
+ *   - A descriptor is registered on its first use here and made non-blocking (O_NONBLOCK is
+ *     set on its open file: other users of that file see it too). Close it with
+ *     grt_fd_close, not close(2): grt keeps state per descriptor number.
+ *   - deadline_ns is absolute, on the grt_nanotime() clock; 0 means none. A deadline that has
+ *     passed gives GRT_ETIMEDOUT, at once if it had passed before the call.
+ *   - Errors: GRT_EINVAL for bad input (a message on stderr: a bad or closed descriptor, NULL,
+ *     a negative length or deadline), GRT_ENOTG off a goroutine, GRT_ECLOSED when
+ *     grt_fd_close closed the descriptor meanwhile, GRT_ESYS when the system call failed:
+ *     grt_errno() then gives its errno (EPIPE, ECONNRESET, ECONNREFUSED, ...), with no message.
+ *   - Descriptors epoll refuses (regular files) are read and written with a blocking system
+ *     call inside grt_entersyscall/grt_exitsyscall, as Go does for files.
+ *   - Writes to a socket whose peer has gone give GRT_ESYS with EPIPE, not SIGPIPE; to a pipe
+ *     they raise SIGPIPE as write(2) does (ignore it with signal(SIGPIPE, SIG_IGN)). */
+#define GRT_POLLIN  1
+#define GRT_POLLOUT 2
+struct sockaddr;
+
+/* Waits until fd is readable (GRT_POLLIN), writable (GRT_POLLOUT) or either. GRT_OK may be
+ * early (retry the call and wait again on EAGAIN). */
+int grt_fd_wait(int fd, int events, int64_t deadline_ns);
+/* read(2) that parks instead of blocking: bytes read (0 at end of file), or a GRT_E* code. */
+long grt_read(int fd, void *buf, size_t len, int64_t deadline_ns);
+/* Writes all len bytes: len, or a GRT_E* code. If an error or the deadline stops it after
+ * some bytes went out it returns that count (< len), as write(2) does; the next call reports
+ * the error. */
+long grt_write(int fd, const void *buf, size_t len, int64_t deadline_ns);
+/* accept4(2) with SOCK_CLOEXEC that parks: the new descriptor, or a GRT_E* code. addr and
+ * addrlen may be NULL; addrlen is a socklen_t *. */
+int grt_accept(int fd, struct sockaddr *addr, uint32_t *addrlen, int64_t deadline_ns);
+/* connect(2) that parks until the connection is made or refused: GRT_OK, or a GRT_E* code. */
+int grt_connect(int fd, const struct sockaddr *addr, uint32_t addrlen, int64_t deadline_ns);
+/* Closes fd: every goroutine waiting on it returns GRT_ECLOSED, and the number is released
+ * only after every call in flight on it has returned (so a new descriptor that gets the
+ * number never sees a read or write meant for the old one). */
+int grt_fd_close(int fd);
+/* The errno of the calling goroutine's last GRT_ESYS from the calls above (0: none). */
+int grt_errno(void);
 
 /* ---- Looking at other goroutines (debuggers, tests, the collector to come) -----------------
  * grt_suspend stops goroutine goid where it is: a goroutine on a CPU is stopped by a signal to
@@ -454,8 +496,8 @@ void grt_gc_shade(const void *p);
 
 /* ---- Small system helpers (usable without libc) ---------------------------------------- */
 
-/* write(2) through a raw syscall: bytes written, or -errno. */
-long grt_write(int fd, const void *buf, size_t len);
+/* write(2) through a raw syscall, blocking the thread: bytes written, or -errno. */
+long grt_sys_write(int fd, const void *buf, size_t len);
 /* Ends the process with `code` (exit_group; atexit handlers do not run). */
 void grt_exit(int code) __attribute__((noreturn));
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -670,3 +670,11 @@ pub fn ends_with_call(code: &[u8; CALL_SCAN_BYTES]) -> bool {
 pub fn opens_frame(_entry: &[u8; 8]) -> bool {
     true
 }
+
+/// `struct epoll_event` of the generic uapi: `data` aligned to 8 (16 bytes; x86_64 packs it).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EpollEvent {
+    pub events: u32,
+    pub data: u64,
+}

@@ -648,3 +648,12 @@ pub fn opens_frame(entry: &[u8; 8]) -> bool {
         [0x55, 0x48, 0x89, 0xe5, ..] | [0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5]
     )
 }
+
+/// `struct epoll_event` of the x86_64 uapi: packed (12 bytes), for compatibility with the
+/// 32-bit ABI; every other architecture aligns `data` to 8.
+#[repr(C, packed)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EpollEvent {
+    pub events: u32,
+    pub data: u64,
+}

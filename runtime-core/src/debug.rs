@@ -25,6 +25,7 @@
 //! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
 //! | `schedplainsetaside=1` | test-only build: and then clears the goroutine's M with a plain store, as before, so suspend_setaside can be seen to fail |
 //! | `schedslowretake=1` | test-only build: sysmon takes a P from a system call only after seeing the same call twice, however many goroutines wait on it (the old rule), so sched_fair_gc can be seen to fail (with schednoslice=1; x86_64 natively) |
+//! | `netpollnoclosewait=1` | test-only build: grt_fd_close releases the descriptor number at once, without waiting for calls in flight on it, so net_close can be seen to fail |
 //! | `schednoslice=1` | test-only build: sysmon marks no goroutine that has held its P for a time slice, so sched_slice can be seen to fail |
 //! | `schednofpctl=1` | test-only build: g0 does not take back FP control words a goroutine changed (`proc::carry_control_words`), so sched_fpctl can be seen to fail |
 //! | `asyncpreemptclobber=1` | test-only build: a preempted goroutine resumes with one general register changed (x86_64 r8, aarch64 x0), as a stub that failed to save it would, so sched_async_regs can be seen to fail |
@@ -59,6 +60,7 @@ pub struct Knobs {
     pub schedwidensetaside: bool,
     pub schedplainsetaside: bool,
     pub schedslowretake: bool,
+    pub netpollnoclosewait: bool,
     pub schednoslice: bool,
     pub schednofpctl: bool,
     pub asyncpreemptclobber: bool,
@@ -92,6 +94,7 @@ static mut KNOBS: Knobs = Knobs {
     schedwidensetaside: false,
     schedplainsetaside: false,
     schedslowretake: false,
+    netpollnoclosewait: false,
     schednoslice: false,
     schednofpctl: false,
     asyncpreemptclobber: false,
@@ -115,6 +118,7 @@ const TEST_ONLY: &[&str] = &[
     "schedwidensetaside",
     "schedplainsetaside",
     "schedslowretake",
+    "netpollnoclosewait",
     "schednoslice",
     "schednofpctl",
     "asyncpreemptclobber",
@@ -159,6 +163,7 @@ fn parse(s: &[u8]) -> Knobs {
             "schedwidensetaside" => k.schedwidensetaside = on,
             "schedplainsetaside" => k.schedplainsetaside = on,
             "schedslowretake" => k.schedslowretake = on,
+            "netpollnoclosewait" => k.netpollnoclosewait = on,
             "schednoslice" => k.schednoslice = on,
             "schednofpctl" => k.schednofpctl = on,
             "asyncpreemptclobber" => k.asyncpreemptclobber = on,

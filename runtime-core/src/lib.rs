@@ -37,9 +37,9 @@ pub use api::{capi, capi_go};
 pub use gc::{mcache, mgc, mgcmark, mheap, stkbar};
 #[cfg(feature = "freestanding")]
 pub use os::freestanding;
-pub use os::{auxv, codemap, env, maps, signals, stack, stackreg, sys, thread};
+pub use os::{auxv, codemap, env, maps, signals, stack, stackreg, sys, sysnet, thread};
 pub use prof::{cpuprof, gzip, profbuf, profile, sigprof};
-pub use sched::{chan, context, preempt, proc, runtime2, sema, stw, suspend, sync, time};
+pub use sched::{chan, context, netpoll, preempt, proc, runtime2, sema, stw, suspend, sync, time};
 
 pub use grt_arch as arch;
 

@@ -35,7 +35,7 @@ int main(void) {
     CHECK_EQ(grt_thread_start(0, f, 0), GRT_EINVAL);
     CHECK_EQ(grt_thread_start(&t, 0, 0), GRT_EINVAL);
     CHECK_EQ(grt_thread_join(0), GRT_EINVAL);
-    CHECK_EQ(grt_write(1, 0, 5), GRT_EINVAL);
+    CHECK_EQ(grt_sys_write(1, 0, 5), GRT_EINVAL);
     CHECK(grt_strerror(GRT_EINVAL)[0] == 'i');
     t_puts(1, "PASS\n");
     return 0;

@@ -1,5 +1,5 @@
 /*
- * Tiny test helpers for grt's C tests. They use only grt_write/grt_exit, so the same test
+ * Tiny test helpers for grt's C tests. They use only grt_sys_write/grt_exit, so the same test
  * source builds as an ordinary C program (libc) and as a freestanding binary (no libc).
  * A test prints "ok <name>" lines and ends with "PASS"; a failed check prints the file, line
  * and expression and exits with status 1.
@@ -16,7 +16,7 @@ static inline size_t t_strlen(const char *s) {
     return n;
 }
 
-static inline void t_puts(int fd, const char *s) { grt_write(fd, s, t_strlen(s)); }
+static inline void t_puts(int fd, const char *s) { grt_sys_write(fd, s, t_strlen(s)); }
 
 static inline void t_putu(int fd, unsigned long long v, int base) {
     char buf[32];

@@ -22,6 +22,14 @@
  *                 in grt, that is when the profiler walks a stack the collector may be
  *                 changing (a running goroutine's stack is changed only while its thread is
  *                 stopped, and a stopped thread takes no SIGPROF), so the test has teeth.
+ *   RACE_NETPOLL  the poller: 2,000 goroutines sit parked in grt_read, each at the bottom of
+ *                 a recursion whose every frame holds a heap object only it points to,
+ *                 while deep workers burn CPU and park in the poller at the bottom of theirs
+ *                 (a read with a 100 µs deadline on a socket a feeder writes to now and
+ *                 then: woken by the data or by the deadline), with barriers everywhere,
+ *                 collections back to back and profiling at the highest rate. The parked
+ *                 stacks are scanned and barriered while parked; at the end each parked
+ *                 goroutine gets its byte and checks every frame's object on the way up.
  *
  * The runs last GRT_STRESS_MS milliseconds (environment; default RACE_DEFAULT_MS), then print
  * what they covered: samples, collections, barriers installed and hit, stacks the concurrent
@@ -40,11 +48,24 @@
 #define RACE_SYSCALL 1
 #define RACE_CGO 2
 #define RACE_DEEP 3
+#define RACE_NETPOLL 4
 
 #if RACE_MODE == RACE_DEEP
 #define DEPTH 1000
 #define NWORKERS 3
 #define BURN_NS 300000ULL
+#elif RACE_MODE == RACE_NETPOLL
+#include "tsys.h"
+#define DEPTH 200
+#define NWORKERS 2
+#define BURN_NS 200000ULL
+#define NPARKED 2000
+#define PARKED_DEPTH 20
+static int wsock[2];
+static int psock[NPARKED][2];
+static int parked_started;
+static grt_waitgroup pwg = GRT_WAITGROUP_INIT;
+static unsigned long timeouts, wakes;
 #else
 #define DEPTH 200
 #define NWORKERS 1
@@ -67,7 +88,16 @@ __attribute__((noinline)) static void burn(void *arg) {
 
 __attribute__((noinline)) static void race_bottom(void) {
     for (int k = 0; k < 4 && !stop; k++) {
-#if RACE_MODE == RACE_SYSCALL
+#if RACE_MODE == RACE_NETPOLL
+        burn(0);
+        char b;
+        long r = grt_read(wsock[0], &b, 1, (int64_t)grt_nanotime() + 100000);
+        CHECK(r == 1 || r == GRT_ETIMEDOUT);
+        if (r == 1)
+            __atomic_fetch_add(&wakes, 1, __ATOMIC_RELAXED);
+        else
+            __atomic_fetch_add(&timeouts, 1, __ATOMIC_RELAXED);
+#elif RACE_MODE == RACE_SYSCALL
         CHECK_EQ(grt_entersyscall(), GRT_OK);
         burn(0);
         CHECK_EQ(grt_exitsyscall(), GRT_OK);
@@ -109,8 +139,50 @@ static void race_worker(void *arg) {
 
 static long deadline_ms;
 
+#if RACE_MODE == RACE_NETPOLL
+/* A parked goroutine's recursion: one heap object per frame, reachable only from the frame. */
+__attribute__((noinline)) static void parked_rec(int i, int d) {
+    unsigned char *mine = grt_alloc(64);
+    CHECK(mine != 0);
+    for (int k = 0; k < 64; k++) mine[k] = (unsigned char)(i * 13 + d * 7 + k);
+    if (d == 0) {
+        __atomic_fetch_add(&parked_started, 1, __ATOMIC_RELEASE);
+        char b;
+        CHECK_EQ(grt_read(psock[i][0], &b, 1, 0), 1);
+        CHECK_EQ(b, (char)i);
+    } else {
+        parked_rec(i, d - 1);
+    }
+    for (int k = 0; k < 64; k++) CHECK_EQ(mine[k], (unsigned char)(i * 13 + d * 7 + k));
+}
+
+static void parked(void *arg) {
+    parked_rec((int)(uintptr_t)arg, PARKED_DEPTH);
+    CHECK_EQ(grt_wg_done(&pwg), GRT_OK);
+}
+
+static void feeder(void *arg) {
+    (void)arg;
+    while (!stop) {
+        CHECK_EQ(grt_write(wsock[1], "f", 1, 0), 1);
+        grt_sleep_ns(1000000);
+    }
+    CHECK_EQ(grt_wg_done(&wg), GRT_OK);
+}
+#endif
+
 static void race_main(void *arg) {
     (void)arg;
+#if RACE_MODE == RACE_NETPOLL
+    CHECK(t_raise_nofile(2 * NPARKED + 64) >= 2 * NPARKED + 64);
+    CHECK_EQ(t_socketpair(wsock), 0);
+    for (int i = 0; i < NPARKED; i++) CHECK_EQ(t_socketpair(psock[i]), 0);
+    CHECK_EQ(grt_wg_add(&pwg, NPARKED), GRT_OK);
+    for (int i = 0; i < NPARKED; i++) CHECK_EQ(grt_go(parked, (void *)(uintptr_t)i), GRT_OK);
+    while (__atomic_load_n(&parked_started, __ATOMIC_ACQUIRE) < NPARKED) grt_sleep_ns(1000000);
+    CHECK_EQ(grt_wg_add(&wg, 1), GRT_OK);
+    CHECK_EQ(grt_go(feeder, 0), GRT_OK);
+#endif
     CHECK_EQ(grt_wg_add(&wg, NWORKERS), GRT_OK);
     for (int i = 0; i < NWORKERS; i++) CHECK_EQ(grt_go(race_worker, 0), GRT_OK);
     uint64_t end = grt_nanotime() + (uint64_t)deadline_ms * 1000000ULL;
@@ -121,6 +193,21 @@ static void race_main(void *arg) {
     }
     stop = 1;
     CHECK_EQ(grt_wg_wait(&wg), GRT_OK);
+#if RACE_MODE == RACE_NETPOLL
+    for (int i = 0; i < NPARKED; i++) {
+        char b = (char)i;
+        CHECK_EQ(grt_write(psock[i][1], &b, 1, 0), 1);
+    }
+    CHECK_EQ(grt_wg_wait(&pwg), GRT_OK);
+    t_puts(1, "netpoll: ");
+    t_putu(1, NPARKED, 10);
+    t_puts(1, " parked goroutines kept their objects; workers woken ");
+    t_putu(1, wakes, 10);
+    t_puts(1, " times by data, ");
+    t_putu(1, timeouts, 10);
+    t_puts(1, " by deadlines\n");
+    CHECK(wakes > 0 && timeouts > 0);
+#endif
     struct grt_gc_stats s;
     CHECK_EQ(grt_gc_stats(&s), GRT_OK);
     grt_prof_stats p;

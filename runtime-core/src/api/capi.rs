@@ -203,13 +203,14 @@ pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
     }
 }
 
-/// `long grt_write(int fd, const void *buf, size_t len)`: raw write(2), for programs without libc.
+/// `long grt_sys_write(int fd, const void *buf, size_t len)`: raw write(2), for programs
+/// without libc (it blocks its thread; `grt_write` parks the goroutine instead).
 #[no_mangle]
 #[link_section = "grt_text"]
-pub unsafe extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize) -> isize {
+pub unsafe extern "C" fn grt_sys_write(fd: i32, buf: *const c_void, len: usize) -> isize {
     let _np = crate::preempt::NoPreempt::enter();
     if buf.is_null() && len != 0 {
-        return report(GRT_EINVAL, "grt_write", format_args!("buf is NULL")) as isize;
+        return report(GRT_EINVAL, "grt_sys_write", format_args!("buf is NULL")) as isize;
     }
     if len == 0 {
         return 0;

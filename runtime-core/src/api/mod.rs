@@ -14,5 +14,6 @@
 
 pub mod capi;
 pub mod capi_go;
+pub mod capi_net;
 #[cfg(feature = "testhooks")]
 pub mod testhooks;

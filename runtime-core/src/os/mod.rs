@@ -1,6 +1,6 @@
 //! What grt needs from Linux, with libc or without: the lowest layer.
 //!
-//! What lives here: typed raw system calls (`sys`), signal handling through raw
+//! What lives here: typed raw system calls (`sys`; descriptors, epoll and sockets in `sysnet`), signal handling through raw
 //! `rt_sigaction` with grt's restorer, forwarding to the program's handlers and the fault
 //! handler (`signals`), OS threads (`thread`: pthreads or raw clone), guarded stacks and the
 //! registry of their bounds (`stack`, `stackreg`), the auxiliary vector (`auxv`),
@@ -24,4 +24,5 @@ pub mod signals;
 pub mod stack;
 pub mod stackreg;
 pub mod sys;
+pub mod sysnet;
 pub mod thread;

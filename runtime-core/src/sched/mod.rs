@@ -3,7 +3,7 @@
 //! What lives here: the G, M and P structures and their status transitions (`runtime2`, Go's
 //! names), the scheduler itself (`proc`: run queues, `schedule`/`findrunnable`, `mcall`,
 //! system calls and `grt_cgocall`, sysmon, time slices, `grt_main`), making and leaving a
-//! context (`context`), sleeping goroutines (`time`), goroutine futexes and the sync types
+//! context (`context`), timers (`time`), goroutines waiting on descriptors (`netpoll`), goroutine futexes and the sync types
 //! on them (`sema`, `sync`), channels and select (`chan`), stopping a goroutine or the world
 //! from outside (`suspend`, `stw`), and asynchronous preemption (`preempt`).
 //!
@@ -20,6 +20,7 @@
 
 pub mod chan;
 pub mod context;
+pub mod netpoll;
 pub mod preempt;
 pub mod proc;
 pub mod runtime2;

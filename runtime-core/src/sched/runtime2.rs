@@ -66,6 +66,7 @@ pub enum WaitReason {
     Sleep,
     SyncMutexLock,
     SyncWaitGroupWait,
+    IoWait,
 }
 
 impl WaitReason {
@@ -79,6 +80,7 @@ impl WaitReason {
             WaitReason::Sleep => "sleep",
             WaitReason::SyncMutexLock => "sync.Mutex.Lock",
             WaitReason::SyncWaitGroupWait => "sync.WaitGroup.Wait",
+            WaitReason::IoWait => "IO wait",
         }
     }
 }
@@ -167,8 +169,9 @@ pub struct G {
     /// The mapping that holds the stack (guard, stack, barrier array), or an empty Stack for
     /// a G whose stack was freed (it gets a new one when reused) or that does not own one.
     pub stk: Stack,
-    /// Sleep deadline (CLOCK_MONOTONIC ns) while on the timer heap.
-    pub when: u64,
+    /// The goroutine's timer: its sleep (`grt_sleep_ns`), or the deadline of its descriptor
+    /// wait (netpoll.rs). Written by the goroutine itself before it parks.
+    pub timer: crate::time::Timer,
     /// Whether grt_suspend holds the scan bit: SUSPENDED_NONE / _YES / _HELD.
     pub suspended: AtomicU32,
     /// The collector's cycle number in which this stack was last scanned concurrently (Go's
@@ -204,6 +207,13 @@ pub struct G {
     /// Asynchronous preemption for this goroutine: `preempt::ASYNC_DEFAULT` (follow
     /// `GRTDEBUG=asyncpreempt`), `ASYNC_ON` or `ASYNC_OFF` (`grt_async_preempt`).
     pub async_preempt: AtomicU32,
+    /// netpoll: the sequence number of this goroutine's current descriptor wait (unique in
+    /// the process), and its wait record on this goroutine's stack while it is parked on a
+    /// poll descriptor (0 otherwise). Both change under that descriptor's lock only.
+    pub pollseq: AtomicU64,
+    pub pollwait: AtomicUsize,
+    /// The errno of this goroutine's last `GRT_ESYS` from a descriptor call (`grt_errno`).
+    pub syserr: i32,
 }
 
 /// Set in `G.fpctl` when it carries control words (no control word uses bit 63).

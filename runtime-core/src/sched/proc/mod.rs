@@ -27,12 +27,18 @@
 //! and hands it to another M, so a blocked syscall never stalls runnable goroutines.
 //! `grt_cgocall` is a syscall whose function runs on the M's system stack.
 //!
-//! Timers (`grt_sleep_ns`) live on one heap (time.rs). Ps run expired timers when they look
-//! for work; one idle M at most sleeps with a deadline for the earliest timer (the "timer
-//! sleeper"), and adding an earlier timer wakes it.
+//! Timers (`grt_sleep_ns`, descriptor deadlines) live on one heap (time.rs). Ps run expired
+//! timers when they look for work; one idle M at most sleeps with a deadline for the earliest
+//! timer, and adding an earlier timer wakes it. Once the network poller exists (netpoll.rs),
+//! that M blocks in the poller instead (`netpoll::try_block` in `findrunnable`), so
+//! descriptor wakeups and timers share one wait; otherwise it sleeps on its note in `stopm`
+//! (the "timer sleeper"). Ps also poll without blocking before they steal, and every 20 µs
+//! while they keep finding local work; sysmon polls when nobody has for 10 ms. Goroutines
+//! the poller readies go to a run queue like any other.
 //!
-//! Deadlock: when the last M goes idle (`checkdead`), no timer is pending, and goroutines
-//! still exist, none of them can ever run again: fatal error, with every goroutine's stack.
+//! Deadlock: when the last M goes idle (`checkdead`), no timer is pending, no goroutine waits
+//! on a descriptor, and goroutines still exist, none of them can ever run again: fatal error,
+//! with every goroutine's stack.
 //!
 //! # Files
 //!
@@ -60,7 +66,9 @@ use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_ENOTG, GRT_ENOTINIT, GRT
 use crate::lock::{Lock, Note};
 use crate::runtime2::*;
 use crate::stack::{self, Stack};
-use crate::{env, printerr, rtalloc, signals, stkbar, suspend, sys, thread, time, traceback};
+use crate::{
+    env, netpoll, printerr, rtalloc, signals, stkbar, suspend, sys, thread, time, traceback,
+};
 
 /// Largest GRTMAXPROCS accepted.
 pub const MAX_PROCS: usize = 256;

@@ -75,8 +75,11 @@ pub(crate) fn handoffp(pp: *mut P) {
         startm(pp, false);
         return;
     }
-    // The last P going idle while timers are pending: some M must watch them.
-    if time::pending() && NPIDLE.load(Ordering::Relaxed) as usize == gomaxprocs() - 1 {
+    // The last P going idle while timers are pending or goroutines wait on descriptors:
+    // some M must watch them (block in the poller).
+    if (time::pending() || netpoll::waiters() > 0)
+        && NPIDLE.load(Ordering::Relaxed) as usize == gomaxprocs() - 1
+    {
         SCHED_LOCK.unlock();
         startm(pp, false);
         return;
@@ -113,7 +116,11 @@ pub(crate) fn stopm(m: &mut M) {
         mput(m);
         checkdead();
         let s = sched();
-        let deadline = if s.timer_sleeper.is_null() && NPIDLE.load(Ordering::Relaxed) > 0 {
+        // An M blocked in the poller watches the timers already.
+        let deadline = if s.timer_sleeper.is_null()
+            && NPIDLE.load(Ordering::Relaxed) > 0
+            && !netpoll::blocked()
+        {
             time::next_when()
         } else {
             None
@@ -158,6 +165,9 @@ pub(crate) fn stopm(m: &mut M) {
 
 /// A timer earlier than the sleeper's deadline was added: wake the sleeper (or any M).
 pub fn wake_timer_sleeper(when: u64) {
+    if netpoll::timer_added(when) {
+        return; // the M blocked in the poller watches the timers
+    }
     SCHED_LOCK.lock();
     let s = sched();
     let sl = s.timer_sleeper;

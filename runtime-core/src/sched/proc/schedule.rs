@@ -169,6 +169,11 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         // SAFETY: the M holds a P here (acquired by mstart1, stopm or exitsyscall0).
         let pp = unsafe { &mut *m.p };
         time::run_timers(pp);
+        // Goroutines wait on descriptors while this P keeps finding work and nobody blocks
+        // in the poller: poll now and then, or they would wait for sysmon's 10 ms.
+        if netpoll::waiters() > 0 && netpoll::poll_due(sys::nanotime()) {
+            netpoll::netpoll(Some(0)).ready_all();
+        }
         // Fairness: now and then look at the global queue first, or two goroutines that keep
         // each other busy on the local queue would starve it (Go does the same every 61).
         if pp.schedtick % GLOBAL_RUNQ_CHECK == 0 && RUNQSIZE.load(Ordering::Acquire) != 0 {
@@ -186,6 +191,15 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
             SCHED_LOCK.lock();
             let gp = globrunqget(pp, 0);
             SCHED_LOCK.unlock();
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        // Before stealing: goroutines made ready by the network (Go does the same).
+        if netpoll::poll_useful() {
+            let mut list = netpoll::netpoll(Some(0));
+            let gp = netpoll_take(&mut list);
+            list.ready_all();
             if !gp.is_null() {
                 return (gp, false);
             }
@@ -248,8 +262,66 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
                 continue 'top;
             }
         }
+        // Instead of sleeping, one idle M at a time blocks in the poller until the earliest
+        // timer: descriptor wakeups and timers share one wait.
+        let until = time::next_when().unwrap_or(u64::MAX);
+        if netpoll::try_block(until) {
+            let delay = (until != u64::MAX).then(|| until.saturating_sub(sys::nanotime()));
+            // Idle for a stop of the world: it holds no P and touches no goroutine.
+            crate::stw::idle_enter(m);
+            let mut list = netpoll::netpoll(delay);
+            netpoll::unblock();
+            crate::stw::idle_exit(m);
+            SCHED_LOCK.lock();
+            let pp = pidleget();
+            SCHED_LOCK.unlock();
+            if !pp.is_null() {
+                acquirep(m, pp);
+                let gp = netpoll_take(&mut list);
+                list.ready_all();
+                if !gp.is_null() {
+                    return (gp, false);
+                }
+                continue 'top;
+            }
+            inject_global(&mut list);
+        }
         stopm(m);
     }
+}
+
+/// The first goroutine of `list` that may run (made runnable), or null.
+fn netpoll_take(list: &mut netpoll::GList) -> *mut G {
+    // Bounded by the list's length.
+    loop {
+        let gp = list.pop();
+        // SAFETY: a parked G the poller just took off a wait list.
+        if gp.is_null() || suspend::make_runnable(unsafe { &*gp }) {
+            return gp;
+        }
+    }
+}
+
+/// Queues the goroutines of `list` on the global queue (the caller holds no P: the blocked
+/// poller, sysmon) and wakes an M for them.
+pub(crate) fn inject_global(list: &mut netpoll::GList) {
+    if list.n == 0 {
+        return;
+    }
+    // Bounded by the list's length.
+    loop {
+        let gp = list.pop();
+        if gp.is_null() {
+            break;
+        }
+        // SAFETY: as in netpoll_take.
+        if suspend::make_runnable(unsafe { &*gp }) {
+            SCHED_LOCK.lock();
+            globrunqput(gp);
+            SCHED_LOCK.unlock();
+        }
+    }
+    wakep();
 }
 
 /// Four passes over the other Ps in random order; the last one also takes `runnext`.

@@ -25,6 +25,11 @@ pub(crate) unsafe extern "C" fn sysmon(_: *mut c_void) {
         if time::expired(now) && NMSPINNING.load(Ordering::Acquire) == 0 {
             wakep();
         }
+        // Nobody has polled the network for a while (every P busy, none idle to block in
+        // the poller): poll for them.
+        if netpoll::poll_stale(now, netpoll::SYSMON_POLL_NS) {
+            inject_global(&mut netpoll::netpoll(Some(0)));
+        }
         crate::cpuprof::collect(now);
     }
 }
@@ -121,6 +126,9 @@ pub(crate) fn checkdead() {
     }
     if time::pending() {
         return; // a sleeper will wake
+    }
+    if netpoll::waiters() > 0 {
+        return; // a descriptor may become ready from outside the process
     }
     if HELD_ASIDE.load(Ordering::Acquire) != 0 {
         return; // grt_resume will queue it
