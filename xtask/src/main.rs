@@ -9,14 +9,16 @@
 //!                (profchecks.rs). Ends with `N passed, N failed`.
 //! - `qemu-test`  the same integration suites, every binary run under QEMU user mode
 //!                (qemu-x86_64 and qemu-aarch64).
-//! - `bench [switch|sched|prof|gc]`
-//!                all four parts, or the one named. Context switch: grt against corosensei
+//! - `bench [switch|sched|prof|gc|net]`
+//!                all five parts, or the one named. Context switch: grt against corosensei
 //!                in the same process; then the scheduler against Go (goroutine create, channel ping-pong, yield; x86_64
 //!                natively only), see bench.rs; then the CPU profiler against gperftools'
 //!                libprofiler (overhead, handler cost, delivered rate), see bench_prof.rs;
 //!                then the garbage collector (GCBench-shaped allocation against bdwgc and
 //!                malloc; stack rescans and pauses with stack barriers on and off), see
-//!                bench_gc.rs.
+//!                bench_gc.rs; then the network poller against Go's (hand-off, wrk against
+//!                examples/httpd.c and the same server in Go, idle connections), see
+//!                bench_net.rs.
 //! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read)
 //!                under GRTPROF, then draws its flame graph (paths printed).
 //! - `flamegraph PROFILE BINARY [-o OUT.svg]`
@@ -26,11 +28,12 @@
 //!
 //! On a fresh machine these set up what is missing (the aarch64 Rust target; qemu-user and
 //! the aarch64 cross gcc/libc; golang-go for `bench` and for the profiler test that runs
-//! `go tool pprof`; libgoogle-perftools-dev and libgc-dev for `bench`; from Debian's packages
+//! `go tool pprof`; libgoogle-perftools-dev, libgc-dev and wrk for `bench`; from Debian's packages
 //! when running as root).
 
 mod bench;
 mod bench_gc;
+mod bench_net;
 mod bench_prof;
 mod corpus;
 mod ctests;
@@ -45,7 +48,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <test | qemu-test | bench [switch|sched|prof|gc] | demo>");
+    eprintln!("usage: cargo xtask <test | qemu-test | bench [switch|sched|prof|gc|net] | demo>");
     eprintln!("       cargo xtask flamegraph PROFILE BINARY [-o OUT.svg]");
     eprintln!("  env GRT_TEST_FILTER=substr   run only the C tests whose name contains substr");
     ExitCode::from(2)
@@ -67,14 +70,15 @@ fn main() -> ExitCode {
             // All parts (or the one named) run even if one fails.
             let part = args.get(1).map(String::as_str);
             let want = |name: &str| part.is_none() || part == Some(name);
-            if part.is_some_and(|p| !["switch", "sched", "prof", "gc"].contains(&p)) {
+            if part.is_some_and(|p| !["switch", "sched", "prof", "gc", "net"].contains(&p)) {
                 return usage();
             }
             let switch = !want("switch") || ctests::bench();
             let sched = !want("sched") || bench::sched();
             let prof = !want("prof") || bench_prof::prof();
             let gc = !want("gc") || bench_gc::gc();
-            switch && sched && prof && gc
+            let net = !want("net") || bench_net::net();
+            switch && sched && prof && gc && net
         }
         "demo" => ctests::demo(),
         "flamegraph" => match flamegraph_args(&args[1..], &cwd) {

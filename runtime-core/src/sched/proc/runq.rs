@@ -2,6 +2,12 @@
 
 use super::*;
 
+/// Goroutines on `pp`'s local queue (not counting `runnext`); exact for its owner.
+pub(crate) fn runqlen(pp: &P) -> u32 {
+    let tail = pp.runqtail.load(Ordering::Acquire);
+    tail.wrapping_sub(pp.runqhead.load(Ordering::Acquire))
+}
+
 pub(crate) fn runqempty(pp: &P) -> bool {
     // Like Go: read head, tail, runnext, and tail again, so a G moving from runnext to the
     // queue is not missed.
