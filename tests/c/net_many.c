@@ -1,11 +1,12 @@
 /* grt-test: exit=0 stdout="ok every goroutine read its own bytes" stdout="PASS" env="GRTMAXPROCS=4"
  *
- * 10,000 goroutines each wait to read its own socketpair end (grt_read): they park in grt's
- * poller, so the process has no more threads than GRTMAXPROCS plus grt's few of its own
- * (sysmon, the M-starter, the collector's worker, one M blocked in the poller, at most a
- * spinning one): counted in /proc/self/task while they all wait. Then each other end is
- * written (in reverse order), and every goroutine must read exactly its own 16 bytes.
- * Fewer goroutines only when the descriptor limit cannot be raised (printed).
+ * 10,000 goroutines each wait to read its own socketpair end (grt_read; the two ends of a
+ * pair belong to two goroutines, so 10,000 descriptors do): they park in grt's poller, so
+ * the process has no more threads than GRTMAXPROCS plus grt's few of its own (sysmon, the
+ * M-starter, the collector's worker, one M blocked in the poller, at most a spinning one):
+ * counted in /proc/self/task while they all wait. Then each end's peer is written (in
+ * reverse order), and every goroutine must read exactly its own 16 bytes. Fewer goroutines
+ * only when the descriptor limit cannot be raised to 10,000 (printed).
  */
 #include "check.h"
 #include "tsys.h"
@@ -13,9 +14,12 @@
 #define MAXN 10000
 #define MSG 16
 #define MAXPROCS 4
-/* sysmon, mstarter, gcworker, the main thread parked in grt_main, the poller's M, a spare. */
-#define EXTRA_THREADS 6
+/* Threads that are not Ms (the main thread parked in grt_main, sysmon, the M-starter, the
+ * collector's worker), and Ms without a P (the one blocked in the poller, a spinning one, one
+ * on its way to idle), and one to spare. */
+#define EXTRA_THREADS 8
 
+/* Goroutine i reads end rd[i]; its peer wr[i] is the other end of the same pair. */
 static int rd[MAXN], wr[MAXN];
 static int parked;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
@@ -36,20 +40,21 @@ static void reader(void *arg) {
         n += r;
     }
     for (int k = 0; k < MSG; k++) CHECK_EQ(got[k], want[k]);
-    CHECK_EQ(grt_fd_close(rd[i]), GRT_OK);
     CHECK_EQ(grt_wg_done(&wg), GRT_OK);
 }
 
 static void main_g(void *arg) {
     (void)arg;
-    uint64_t lim = t_raise_nofile(2 * MAXN + 64);
+    uint64_t lim = t_raise_nofile(MAXN + 64);
     int n = MAXN;
-    if (lim < 2 * MAXN + 64) n = (int)(lim - 64) / 2;
-    for (int i = 0; i < n; i++) {
+    if (lim < MAXN + 64) n = (int)(lim - 64) & ~1;
+    for (int i = 0; i < n; i += 2) {
         int sv[2];
         CHECK_EQ(t_socketpair(sv), 0);
         rd[i] = sv[0];
         wr[i] = sv[1];
+        rd[i + 1] = sv[1];
+        wr[i + 1] = sv[0];
     }
     CHECK_EQ(grt_wg_add(&wg, n), GRT_OK);
     for (int i = 0; i < n; i++) CHECK_EQ(grt_go(reader, (void *)(uintptr_t)i), GRT_OK);
@@ -68,7 +73,7 @@ static void main_g(void *arg) {
         CHECK_EQ(grt_write(wr[i], b, MSG, 0), MSG);
     }
     CHECK_EQ(grt_wg_wait(&wg), GRT_OK);
-    for (int i = 0; i < n; i++) CHECK_EQ(grt_fd_close(wr[i]), GRT_OK);
+    for (int i = 0; i < n; i++) CHECK_EQ(grt_fd_close(rd[i]), GRT_OK);
     t_puts(1, "ok every goroutine read its own bytes\n");
 }
 

@@ -237,9 +237,10 @@ pub extern "C" fn grt_exit(code: i32) -> ! {
 #[link_section = "grt_text"]
 pub extern "C" fn grt_nanotime() -> u64 {
     let _np = crate::preempt::NoPreempt::enter();
-    // The vDSO in the libc build (tens of ns, not a system call); the same clock as the
-    // runtime's deadlines.
-    sys::nanotime()
+    // A system call made from grt's own code, in both builds (not glibc's vDSO): a goroutine
+    // that loops on the clock is then interrupted in frames the collector and the profiler
+    // can walk (gc_unwind_scan relies on it). The same clock as the runtime's deadlines.
+    sys::clock_ns(sys::CLOCK_MONOTONIC)
 }
 
 /// `const char *grt_strerror(int code)`

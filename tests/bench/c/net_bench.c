@@ -27,7 +27,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The clock through the vDSO, as Go's time.Now reads it (grt_nanotime is a system call). */
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int pfd[2];
 static grt_chan *ch;
@@ -42,7 +50,7 @@ static void side_b(void *arg) {
     for (;;) {
         int v;
         if (grt_chan_recv(ch, &v) != GRT_OK || v < 0) return;
-        uint64_t d = grt_nanotime() - t0;
+        uint64_t d = now_ns() - t0;
         if (recording) {
             sum += d;
             count++;
@@ -57,7 +65,7 @@ static void run(long n) {
         int v = 1;
         grt_chan_send(ch, &v);
         char b;
-        t0 = grt_nanotime();
+        t0 = now_ns();
         long r;
         if (use_poll) {
             r = grt_read(pfd[0], &b, 1, 0);
