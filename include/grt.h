@@ -366,10 +366,11 @@ int grt_prof_read_stats(grt_prof_stats *out);
  * pointers count) is reachable from a root. Out of memory is a fatal error.
  *
  * Roots: every goroutine's stack and its saved registers, the main program's data and bss,
- * channel buffers, the argument given to grt_go/grt_main, and ranges registered with
- * grt_add_roots. Not roots: the stacks of threads that are not goroutines (grt_main's caller,
- * the program's own pthreads), memory from malloc, and shared libraries' data. Keep pointers
- * that live there reachable some other way (grt_add_roots). Of a goroutine stopped on a CPU,
+ * the data and bss of every loaded shared library (dlopen'd ones included, from the next
+ * cycle on), channel buffers, the argument given to grt_go/grt_main, and ranges registered
+ * with grt_add_roots. Not roots: the stacks of threads that are not goroutines (grt_main's
+ * caller, the program's own pthreads) and memory from malloc. Keep pointers that live there
+ * reachable some other way (grt_add_roots). Of a goroutine stopped on a CPU,
  * the general-purpose registers are scanned, not the SSE/NEON ones (as in bdwgc).
  *
  * Cycles run in the background: a stop-the-world pause to turn the write barrier on, a

@@ -19,6 +19,7 @@
 //! | `gctrustframes=1` | test-only build: stack barriers go into frame records whose return address is not proven one, so gc_fpless can be seen to fail |
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
+//! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 //! | `gcnosweepgen=1` | test-only build: after a cycle, allocation goes on in spans not yet swept (the sweep-generation check is skipped), so gc_sweep can be seen to fail |
 //! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
@@ -49,6 +50,7 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
+    pub gcnolibroots: bool,
     pub gcscanvalidkeep: bool,
     pub gcnosweepgen: bool,
     pub gcnorescanrounds: bool,
@@ -83,6 +85,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
+    gcnolibroots: false,
     gcscanvalidkeep: false,
     gcnosweepgen: false,
     gcnorescanrounds: false,
@@ -108,6 +111,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcnochanbarrier",
     "gcnoscandone",
+    "gcnolibroots",
     "gcscanvalidkeep",
     "gcnosweepgen",
     "gctrustframes",
@@ -152,6 +156,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
+            "gcnolibroots" => k.gcnolibroots = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
             "gcnosweepgen" => k.gcnosweepgen = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,

@@ -338,6 +338,33 @@ mod images {
         unsafe { dl_iterate_phdr(each, c as *mut Collect as *mut core::ffi::c_void) };
     }
 
+    unsafe extern "C" fn each_object(
+        info: *mut DlPhdrInfo,
+        _: usize,
+        data: *mut core::ffi::c_void,
+    ) -> i32 {
+        // SAFETY: the loader passes a valid info for the duration of the call; data is the
+        // caller's closure.
+        unsafe {
+            let f = &mut *(data as *mut &mut dyn FnMut(usize, &[auxv::Phdr]));
+            let i = &*info;
+            if !i.phdr.is_null() {
+                f(
+                    i.addr,
+                    core::slice::from_raw_parts(i.phdr, i.phnum as usize),
+                );
+            }
+        }
+        0
+    }
+
+    /// Calls `f(load bias, program headers)` for every loaded object, under the loader's lock.
+    pub fn for_each_object(mut f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
+        let data = &mut f as *mut &mut dyn FnMut(usize, &[auxv::Phdr]) as *mut core::ffi::c_void;
+        // SAFETY: `each_object` only calls f with what the loader passes.
+        unsafe { dl_iterate_phdr(each_object, data) };
+    }
+
     /// Names of the loaded libraries, copied out of the loader's list.
     struct Names<'a> {
         pins: &'a mut Pins,
@@ -430,6 +457,11 @@ mod images {
         add_image(auxv::load_bias(), auxv::program_headers(), c);
     }
 
+    /// The executable, the only object of a static program.
+    pub fn for_each_object(f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
+        f(auxv::load_bias(), auxv::program_headers());
+    }
+
     /// A static program loads no library.
     pub fn pin(_: &mut Pins) {}
 
@@ -450,6 +482,45 @@ struct Pins {
 
 /// Room for the libraries' path names.
 const NAMES_BYTES: usize = 16 * 1024;
+
+/// The loaded libraries held loaded by a user other than the profiler (the collector's
+/// library roots, gc/libroots.rs): the same mechanism, its own references.
+pub struct LibPins(Pins);
+
+impl LibPins {
+    pub const fn new() -> LibPins {
+        LibPins(Pins {
+            n: 0,
+            bias: [0; MAX_IMAGES],
+            handle: [0; MAX_IMAGES],
+            name_at: [0; MAX_IMAGES],
+            names: [0; NAMES_BYTES],
+            names_used: 0,
+        })
+    }
+
+    /// Takes a reference on every loaded library (not while a thread is stopped: the loader's
+    /// lock).
+    pub fn pin(&mut self) {
+        images::pin(&mut self.0);
+    }
+
+    pub fn unpin(&mut self) {
+        images::unpin(&mut self.0);
+    }
+
+    /// The library loaded at `bias` is held.
+    pub fn holds(&self, bias: usize) -> bool {
+        self.0.holds(bias)
+    }
+}
+
+/// Calls `f(load bias, program headers)` for every loaded object, the executable first
+/// (libc build: `dl_iterate_phdr`, which takes the loader's lock: not while a thread is
+/// stopped; freestanding: the executable alone).
+pub fn for_each_object(f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
+    images::for_each_object(f)
+}
 
 impl Pins {
     fn holds(&self, bias: usize) -> bool {

@@ -392,6 +392,8 @@ fn c_files(dir: &str) -> Vec<PathBuf> {
         .expect(dir)
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        // A test's shared library (`x_lib.c`, see run_c_test) is not a test.
+        .filter(|p| !p.file_stem().unwrap().to_string_lossy().ends_with("_lib"))
         .filter(|p| p.file_stem().unwrap().to_string_lossy().contains(&filter))
         .collect();
     v.sort();
@@ -420,7 +422,30 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
     if helper.exists() {
         srcs.push(helper);
     }
-    if !compile_c(arch, build, &srcs, &exe) {
+    // A test's shared library (`x_lib.c`, shared by its `_teeth` twins; hosted builds):
+    // built as `libx_lib.so` beside the binary, whose path the run gets in GRT_TEST_LIB (the
+    // test dlopens it).
+    let lib_src = src.with_file_name(format!("{base}_lib.c"));
+    let mut lib_env = None;
+    if lib_src.exists() && build != Build::Freestanding {
+        let so = std::env::current_dir()
+            .unwrap()
+            .join(&dir)
+            .join(format!("lib{base}_lib.so"));
+        let mut cmd = Command::new(arch.cc);
+        cmd.args(COMMON_CFLAGS)
+            .args(arch.cflags)
+            .args(["-shared", "-fPIC"])
+            .arg(&lib_src)
+            .arg("-o")
+            .arg(&so);
+        if !run(&mut cmd) {
+            return (false, "its shared library does not compile".into());
+        }
+        lib_env = Some(format!("GRT_TEST_LIB={}", so.display()));
+    }
+    let extra: &[&str] = if lib_env.is_some() { &["-ldl"] } else { &[] };
+    if !compile_c_with(arch, build, &srcs, &exe, extra) {
         return (false, "does not compile".into());
     }
     // `env NAME=VALUE ... [qemu-aarch64 -L ...] exe`: qemu user mode hands its own
@@ -432,6 +457,7 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
         .iter()
         .map(|(k, v)| format!("{k}={}", v.replace("@PROFILE@", &profile.to_string_lossy())))
         .collect();
+    env.extend(lib_env);
     if expect.profile.is_some() {
         let _ = fs::remove_file(&profile);
         env.push(format!("GRT_TEST_PROFILE={}", profile.display()));

@@ -67,7 +67,7 @@ use crate::lock::Lock;
 use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
-use crate::{auxv, chan, env, mcache, proc, stkbar, stw, suspend, sys, thread};
+use crate::{auxv, chan, env, libroots, mcache, proc, stkbar, stw, suspend, sys, thread};
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
 pub const MIN_HEAP_GOAL: usize = 4 << 20;
@@ -703,6 +703,7 @@ fn init_noscan() {
         .into_iter()
         .for_each(&mut add);
     add(mheap::static_range());
+    add(libroots::static_range());
     v[..n].sort_unstable();
     // SAFETY: written once, before the collector's thread starts (init).
     unsafe { *core::ptr::addr_of_mut!(NOSCAN) = v };
@@ -728,8 +729,8 @@ fn collect_data(lo: usize, hi: usize) {
     }
 }
 
-/// Data and bss of the main executable, registered roots, channel buffers (ROOTS_LOCK and
-/// ALLCHANS_LOCK held).
+/// Data and bss of the main executable and of the loaded libraries, registered roots,
+/// channel buffers (ROOTS_LOCK and ALLCHANS_LOCK held).
 fn collect_roots_locked() {
     let bias = auxv::load_bias();
     for p in auxv::program_headers() {
@@ -738,6 +739,8 @@ fn collect_roots_locked() {
             collect_data(lo, lo + p.p_memsz as usize);
         }
     }
+    // Shared libraries' data (the collector's own snapshot: libroots.rs).
+    libroots::for_each(mgcmark::collect_range);
     // SAFETY: the table is under ROOTS_LOCK, held.
     let (roots, n) = unsafe { (&*core::ptr::addr_of!(ROOTS), *core::ptr::addr_of!(NROOTS)) };
     for &(lo, hi) in &roots[..n] {
@@ -1195,6 +1198,7 @@ fn gc_cycle() {
     // is safe to wait for).
     let cycle = CYCLE.fetch_add(1, Ordering::Relaxed) + 1;
     crate::unwind::refresh_if_stale();
+    libroots::snapshot();
     collect_roots();
     mark_some(true);
     let mut gs: usize = 0;
@@ -1222,7 +1226,9 @@ fn gc_cycle() {
         .round_stacks
         .fetch_add(rounds.stacks as u64, Ordering::Relaxed);
 
-    // 3. Mark termination.
+    // 3. Mark termination. The libraries again first (no thread is stopped yet): the ones
+    // loaded since the first snapshot.
+    libroots::snapshot();
     world_lock();
     let p1 = sys::nanotime();
     stw::stop_the_world();
@@ -1257,6 +1263,7 @@ fn gc_cycle() {
     world_unlock_keep_heap();
     HEAP_LOCK.unlock();
     record_pause(pause2);
+    libroots::release();
     // Allocations waiting for this cycle (heap_grew) go on now.
     PHASE.store(PHASE_SWEEP, Ordering::Release);
     MARKED_CYCLES.fetch_add(1, Ordering::Release);
