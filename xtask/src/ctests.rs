@@ -591,6 +591,13 @@ pub fn run_all(mode: Mode) -> bool {
             }
         }
     }
+    // grt installed like a C library, and programs built through pkg-config alone (this
+    // machine's architecture, natively).
+    if mode == Mode::Native
+        && "install".contains(&std::env::var("GRT_TEST_FILTER").unwrap_or_default())
+    {
+        crate::install::check_install(&mut t);
+    }
     if !t.failures.is_empty() {
         println!("\nfailed:");
         for f in &t.failures {

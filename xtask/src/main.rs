@@ -19,6 +19,10 @@
 //!                bench_gc.rs; then the network poller against Go's (hand-off, wrk against
 //!                examples/httpd.c and the same server in Go, idle connections), see
 //!                bench_net.rs.
+//! - `install [--prefix DIR]`
+//!                libgrt.a (both builds), grt.h, the freestanding linker script and the
+//!                pkg-config files grt.pc and grt-freestanding.pc under DIR (default
+//!                /usr/local), see install.rs.
 //! - `demo`       builds and runs examples/demo.c (goroutines, channels, a blocking read)
 //!                under GRTPROF, then draws its flame graph (paths printed).
 //! - `flamegraph PROFILE BINARY [-o OUT.svg]`
@@ -38,6 +42,7 @@ mod bench_prof;
 mod corpus;
 mod ctests;
 mod flamegraph;
+mod install;
 mod pprof;
 mod profchecks;
 mod setup;
@@ -50,6 +55,7 @@ use std::process::ExitCode;
 fn usage() -> ExitCode {
     eprintln!("usage: cargo xtask <test | qemu-test | bench [switch|sched|prof|gc|net] | demo>");
     eprintln!("       cargo xtask flamegraph PROFILE BINARY [-o OUT.svg]");
+    eprintln!("       cargo xtask install [--prefix DIR]   (default /usr/local)");
     eprintln!("  env GRT_TEST_FILTER=substr   run only the C tests whose name contains substr");
     ExitCode::from(2)
 }
@@ -81,6 +87,11 @@ fn main() -> ExitCode {
             switch && sched && prof && gc && net
         }
         "demo" => ctests::demo(),
+        "install" => match args.get(1..).unwrap_or(&[]) {
+            [] => install::install(Path::new("/usr/local")),
+            [flag, dir] if flag == "--prefix" => install::install(&cwd.join(dir)),
+            _ => return usage(),
+        },
         "flamegraph" => match flamegraph_args(&args[1..], &cwd) {
             Some((profile, binary, out)) => flamegraph::run(&profile, &binary, out.as_deref()),
             None => return usage(),

@@ -13,6 +13,8 @@ const APT_PACKAGES: &[&str] = &[
     // The code-shape corpus is built with clang too (for both architectures: clang finds the
     // aarch64 cross gcc's headers, libraries and linker by itself).
     "clang",
+    // `cargo xtask test` builds programs against an installed grt through pkg-config.
+    "pkg-config",
 ];
 
 pub(crate) fn is_root() -> bool {
@@ -34,12 +36,13 @@ pub fn ensure() -> bool {
         || !have("clang", "--version")
         || !have("qemu-aarch64", "--version")
         || !have("qemu-x86_64", "--version")
+        || !have("pkg-config", "--version")
         || !Path::new("/usr/aarch64-linux-gnu/lib/crt1.o").exists();
     if missing {
         let list = APT_PACKAGES.join(" ");
         if !is_root() {
             eprintln!(
-                "xtask: missing qemu-user, the aarch64 cross toolchain and/or clang; run as root:"
+                "xtask: missing qemu-user, the aarch64 cross toolchain, clang and/or pkg-config; run as root:"
             );
             eprintln!("  apt-get update && apt-get install -y {list}");
             return false;
