@@ -399,6 +399,18 @@ int grt_prof_read_stats(grt_prof_stats *out);
 void *grt_alloc(size_t n);
 /* n zeroed bytes never scanned for pointers ("atomic" in bdwgc's sense). */
 void *grt_alloc_atomic(size_t n);
+/* The start of the heap object that p points into (interior pointers too), or NULL when p is
+ * not in a live grt heap object (a stack, a global, malloc's memory, a freed object). */
+void *grt_base(const void *p);
+/* The usable bytes of the heap object that p points into (its size rounded up to the
+ * allocator's size class, at least what was asked), or 0 as grt_base gives NULL. */
+size_t grt_size(const void *p);
+/* Resizes an object grt_alloc or grt_alloc_atomic returned (same kind): in place when it
+ * fits (the bytes given up are zeroed), else a new object with the old contents (the old one
+ * is left to the collector). grt_realloc(NULL, n) is grt_alloc(n); n == 0 gives NULL and
+ * leaves the object to the collector. A pointer that is not the start of a live object: NULL,
+ * and a message (GRT_EINVAL). */
+void *grt_realloc(void *p, size_t n);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
 int grt_add_roots(void *lo, void *hi);
 /* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the

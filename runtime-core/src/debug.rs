@@ -20,6 +20,7 @@
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
+//! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 //! | `gcnosweepgen=1` | test-only build: after a cycle, allocation goes on in spans not yet swept (the sweep-generation check is skipped), so gc_sweep can be seen to fail |
 //! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
@@ -50,6 +51,7 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
+    pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
     pub gcscanvalidkeep: bool,
     pub gcnosweepgen: bool,
@@ -85,6 +87,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
+    gcnoreallocshade: false,
     gcnolibroots: false,
     gcscanvalidkeep: false,
     gcnosweepgen: false,
@@ -111,6 +114,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcnochanbarrier",
     "gcnoscandone",
+    "gcnoreallocshade",
     "gcnolibroots",
     "gcscanvalidkeep",
     "gcnosweepgen",
@@ -156,6 +160,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
+            "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
             "gcnosweepgen" => k.gcnosweepgen = on,

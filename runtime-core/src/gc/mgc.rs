@@ -396,7 +396,7 @@ fn wait_cycle(target: u32) {
 
 // ---- allocation ----------------------------------------------------------------------------
 
-fn alloc(n: usize, noscan: bool) -> *mut c_void {
+pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {

@@ -24,4 +24,5 @@ pub mod mcache;
 pub mod mgc;
 pub mod mgcmark;
 pub mod mheap;
+pub mod objects;
 pub mod stkbar;
