@@ -411,6 +411,24 @@ size_t grt_size(const void *p);
  * leaves the object to the collector. A pointer that is not the start of a live object: NULL,
  * and a message (GRT_EINVAL). */
 void *grt_realloc(void *p, size_t n);
+/* Finalizers (Go's runtime.SetFinalizer). Once the object obj (the start of a grt heap
+ * object) is unreachable, fn(obj, arg) runs once, on grt's finalizer goroutine (or on a
+ * thread that calls grt_run_finalizers first). The object, and everything it reaches, is kept
+ * until then: it is freed by a later cycle if the finalizer left it unreachable. arg is a
+ * root while the finalizer is set. A second call replaces the finalizer; fn NULL removes it.
+ * From a goroutine. GRT_EINVAL (and a message): obj is not the start of a grt heap object. */
+int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
+/* Runs the finalizers that are due on the calling thread; returns how many ran. */
+int grt_run_finalizers(void);
+/* Weak pointers (Go 1.24's weak.Pointer). grt_weak_make(p) makes a handle to the object p
+ * points into (interior pointers too) that does not keep it alive; grt_weak_get returns
+ * the object's start while it lives, NULL once a cycle found it unreachable (before its
+ * finalizer, if any, runs). grt_weak_free releases the handle. NULL and a message for a
+ * pointer outside grt's heap or a handle that is not live. */
+typedef struct grt_weak grt_weak;
+grt_weak *grt_weak_make(void *p);
+void *grt_weak_get(grt_weak *w);
+int grt_weak_free(grt_weak *w);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
 int grt_add_roots(void *lo, void *hi);
 /* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the

@@ -102,6 +102,18 @@ impl<T: Copy> RtVec<T> {
         Ok(())
     }
 
+    /// Appends `v` if that needs no allocation (with the world stopped, rtalloc's lock may be
+    /// held by a stopped thread); false when full.
+    pub fn push_in_capacity(&mut self, v: T) -> bool {
+        if self.len == self.cap {
+            return false;
+        }
+        // SAFETY: len < cap.
+        unsafe { self.ptr.add(self.len).write(v) };
+        self.len += 1;
+        true
+    }
+
     /// `n` copies of `v` at the end.
     pub fn resize(&mut self, n: usize, v: T) -> Result<(), NoMem> {
         if n > self.len {

@@ -347,15 +347,18 @@ fn header_check(arch: &Arch, build: Build) -> Result<(), String> {
         {
             continue;
         }
-        if let Some(p) = line.find("grt_") {
+        // Every `grt_name(` of the line (a return type may be grt's too: `grt_weak *grt_weak_make(`).
+        let mut from = 0;
+        while let Some(p) = line[from..].find("grt_").map(|p| p + from) {
             let name: String = line[p..]
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             let after = line[p + name.len()..].trim_start();
             if after.starts_with('(') || (line.starts_with("extern ") && after.starts_with(';')) {
-                declared.insert(name);
+                declared.insert(name.clone());
             }
+            from = p + name.len();
         }
     }
     let nm = output(

@@ -32,8 +32,8 @@
 //!
 //! # Invariants
 //!
-//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, HEAP_LOCK, MARK_LOCK. The collector
-//!   takes all five before stopping the world; nothing else takes a later one and then an
+//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK, HEAP_LOCK, MARK_LOCK. The
+//!   collector takes all six before stopping the world; nothing else takes a later one and then an
 //!   earlier one (marking needs only MARK_LOCK: lookups are lock-free, mark bits atomic).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
@@ -67,7 +67,7 @@ use crate::lock::Lock;
 use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
-use crate::{auxv, chan, env, libroots, mcache, proc, stkbar, stw, suspend, sys, thread};
+use crate::{auxv, chan, env, libroots, mcache, mfinal, proc, stkbar, stw, suspend, sys, thread};
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
 pub const MIN_HEAP_GOAL: usize = 4 << 20;
@@ -664,6 +664,7 @@ fn world_lock() {
     suspend::SUSPEND_LOCK.lock();
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
+    mfinal::FIN_LOCK.lock();
     HEAP_LOCK.lock();
     mgcmark::MARK_LOCK.lock();
 }
@@ -671,6 +672,7 @@ fn world_lock() {
 /// Releases what [`world_lock`] took, but the heap lock.
 fn world_unlock_keep_heap() {
     mgcmark::MARK_LOCK.unlock();
+    mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
     suspend::SUSPEND_LOCK.unlock();
@@ -730,7 +732,8 @@ fn collect_data(lo: usize, hi: usize) {
 }
 
 /// Data and bss of the main executable and of the loaded libraries, registered roots,
-/// channel buffers (ROOTS_LOCK and ALLCHANS_LOCK held).
+/// channel buffers, finalizers' args and queued objects (ALLCHANS_LOCK, ROOTS_LOCK and
+/// FIN_LOCK held).
 fn collect_roots_locked() {
     let bias = auxv::load_bias();
     for p in auxv::program_headers() {
@@ -747,12 +750,15 @@ fn collect_roots_locked() {
         mgcmark::collect_range(lo, hi);
     }
     chan::for_each_buffer_locked(mgcmark::collect_range);
+    mfinal::collect_roots_locked();
 }
 
 fn collect_roots() {
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
+    mfinal::FIN_LOCK.lock();
     collect_roots_locked();
+    mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
 }
@@ -1229,6 +1235,7 @@ fn gc_cycle() {
     // 3. Mark termination. The libraries again first (no thread is stopped yet): the ones
     // loaded since the first snapshot.
     libroots::snapshot();
+    mfinal::prepare();
     world_lock();
     let p1 = sys::nanotime();
     stw::stop_the_world();
@@ -1246,6 +1253,12 @@ fn gc_cycle() {
     let rescan_ns = r1 - r0;
     mgcmark::flush_candidates_locked();
     mgcmark::drain_locked(usize::MAX);
+    // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
+    // all it reaches (mfinal.rs).
+    let finalizers_queued = mfinal::mark_termination_locked();
+    if finalizers_queued > 0 {
+        mgcmark::drain_locked(usize::MAX);
+    }
     grt_gc_wbenabled.store(0, Ordering::SeqCst);
     mgcmark::set_marking_locked(false);
     mheap::set_alloc_black_locked(false);
@@ -1264,6 +1277,9 @@ fn gc_cycle() {
     HEAP_LOCK.unlock();
     record_pause(pause2);
     libroots::release();
+    if finalizers_queued > 0 {
+        mfinal::wake_fing();
+    }
     // Allocations waiting for this cycle (heap_grew) go on now.
     PHASE.store(PHASE_SWEEP, Ordering::Release);
     MARKED_CYCLES.fetch_add(1, Ordering::Release);

@@ -214,6 +214,12 @@ fn greyobject(w: usize) {
     }
 }
 
+/// Marks the object `w` points into and queues it for scanning (finalizers' objects at mark
+/// termination). MARK_LOCK held.
+pub fn grey_locked(w: usize) {
+    greyobject(w);
+}
+
 /// Marks what the collected candidates point to. MARK_LOCK held.
 pub fn flush_candidates_locked() {
     let c = candidates();

@@ -766,6 +766,13 @@ pub fn mark(s: *mut Span, idx: usize) -> bool {
     sr.mark[w].fetch_or(b, Ordering::Relaxed) & b == 0
 }
 
+/// Whether object `idx` of `s` is marked.
+pub fn is_marked(s: *mut Span, idx: usize) -> bool {
+    // SAFETY: as in mark.
+    let sr = unsafe { &*s };
+    sr.mark[idx / 64].load(Ordering::Relaxed) & (1u64 << (idx % 64)) != 0
+}
+
 /// Marks objects `idx..idx + n` of `s` (a run of slots: a word of the bitmap at a time).
 ///
 /// Returns the bytes newly marked.

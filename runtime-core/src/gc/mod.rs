@@ -21,6 +21,7 @@
 
 pub mod libroots;
 pub mod mcache;
+pub mod mfinal;
 pub mod mgc;
 pub mod mgcmark;
 pub mod mheap;

@@ -67,6 +67,7 @@ pub enum WaitReason {
     SyncMutexLock,
     SyncWaitGroupWait,
     IoWait,
+    FinalizerWait,
 }
 
 impl WaitReason {
@@ -81,6 +82,7 @@ impl WaitReason {
             WaitReason::SyncMutexLock => "sync.Mutex.Lock",
             WaitReason::SyncWaitGroupWait => "sync.WaitGroup.Wait",
             WaitReason::IoWait => "IO wait",
+            WaitReason::FinalizerWait => "finalizer wait",
         }
     }
 }

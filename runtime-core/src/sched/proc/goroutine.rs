@@ -118,6 +118,31 @@ pub fn newproc(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void, size: usi
     }
 }
 
+/// `newproc` that returns the new goroutine (the runtime's own goroutines: the finalizer
+/// goroutine); None when out of memory. From a goroutine.
+pub fn newproc_g(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> Option<*mut G> {
+    let m = mp();
+    let pp = m.p;
+    let gp = newproc1(f, arg, 0, pp).ok()?;
+    // SAFETY: a goroutine's M holds its P.
+    runqput(unsafe { &*pp }, gp, false);
+    wakep();
+    Some(gp)
+}
+
+/// Makes a parked goroutine runnable from a thread that holds no P (the collector's): on
+/// the global queue, and an M woken for it.
+pub fn ready_outside(gp: *mut G) {
+    // SAFETY: a parked G its waker just took over.
+    if !suspend::make_runnable(unsafe { &*gp }) {
+        return; // grt_suspend holds it; grt_resume queues it
+    }
+    SCHED_LOCK.lock();
+    globrunqput(gp);
+    SCHED_LOCK.unlock();
+    wakep();
+}
+
 /// Makes `gp` (waiting) runnable on the current P, to run next.
 pub fn goready(gp: *mut G) {
     ready(gp, true)

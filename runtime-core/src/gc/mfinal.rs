@@ -1,0 +1,579 @@
+//! Finalizers and weak pointers (Go's mfinal.go and Go 1.24's weak pointers; bdwgc's
+//! GC_register_finalizer and disappearing links are built on them).
+//!
+//! # How it works
+//!
+//! A finalizer is `fn(obj, arg)` attached to the start of a heap object (`grt_set_finalizer`),
+//! kept in a hash table keyed by the object (`FINS`). The table is not a root for the objects
+//! (else none would ever die), but its `arg`s are: the program may hand grt the only pointer
+//! to what the finalizer needs.
+//!
+//! A weak pointer (`grt_weak_make`) is a cell of grt's own memory that holds an object's
+//! address where the collector does not look. `grt_weak_get` returns the object, or NULL once
+//! the object has died; while a cycle marks it shades the object before it lets go of the
+//! table's lock, so an object someone just got is never cleared by that cycle (Go's
+//! weak.Pointer.Value does the same).
+//!
+//! At mark termination, with the world stopped and marking drained (`mark_termination`):
+//! 1. every weak cell whose object is not marked is cleared (so weak pointers read NULL
+//!    before the object's finalizer runs, as in Go);
+//! 2. every finalizer whose object is not marked is taken out of the table and queued, and
+//!    the object is marked and queued for scanning: it and all it reaches live one more
+//!    cycle, for the finalizer (the caller then drains). A second cycle frees the object if
+//!    the finalizer left it unreachable.
+//!
+//! The queue is run by the finalizer goroutine (started by the first `grt_set_finalizer`,
+//! woken after a cycle that queued something), or by the program itself with
+//! `grt_run_finalizers`. Queued objects and args are roots until their finalizer ran.
+//!
+//! # Who may touch what
+//! `FIN_LOCK` guards the table, the queue and the weak cells. The collector takes it before
+//! it stops the world (its lock order: SUSPEND, ALLCHANS, ROOTS, FIN, HEAP, MARK), so no
+//! stopped thread holds it at mark termination. Finalizers run without it.
+
+use core::ffi::c_void;
+use core::ptr::{self, null_mut};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
+use crate::lock::Lock;
+use crate::rtvec::RtVec;
+use crate::runtime2::{WaitReason, G};
+use crate::{mgcmark, mheap, proc, rtalloc};
+
+pub type FinFn = unsafe extern "C" fn(*mut c_void, *mut c_void);
+
+pub static FIN_LOCK: Lock = Lock::new();
+
+/// Keys of the table: 0 is an empty slot, 1 a deleted one (no object starts there).
+const EMPTY: usize = 0;
+const TOMB: usize = 1;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    obj: usize,
+    f: Option<FinFn>,
+    arg: usize,
+}
+
+const NO_ENTRY: Entry = Entry {
+    obj: EMPTY,
+    f: None,
+    arg: 0,
+};
+
+/// Open addressing, linear probing; capacity a power of two, at most half full (tombstones
+/// count).
+struct Table {
+    slots: *mut Entry,
+    cap: usize,
+    used: usize,
+    live: usize,
+}
+
+/// A finalizer due to run.
+#[derive(Clone, Copy)]
+struct Due {
+    obj: usize,
+    f: FinFn,
+    arg: usize,
+}
+
+/// A weak pointer's cell (grt's memory, never scanned).
+#[repr(C)]
+pub struct Weak {
+    magic: u64,
+    target: usize,
+    /// Its index in the list of live cells.
+    idx: usize,
+}
+
+const WEAK_MAGIC: u64 = 0x6772_7477_6561_6b31; // "grtweak1"
+const WEAK_DEAD: u64 = 0x6772_7477_6561_6b30;
+
+struct State {
+    fins: Table,
+    due: RtVec<Due>,
+    weak: RtVec<*mut Weak>,
+    /// Freed cells, reused by grt_weak_make (cells are never given back to rtalloc).
+    weak_free: RtVec<*mut Weak>,
+}
+
+static mut STATE: State = State {
+    fins: Table {
+        slots: null_mut(),
+        cap: 0,
+        used: 0,
+        live: 0,
+    },
+    due: RtVec::new(),
+    weak: RtVec::new(),
+    weak_free: RtVec::new(),
+};
+
+#[allow(clippy::mut_from_ref)]
+fn st() -> &'static mut State {
+    // SAFETY: callers hold FIN_LOCK.
+    unsafe { &mut *ptr::addr_of_mut!(STATE) }
+}
+
+/// The finalizer goroutine, once started; parked while nothing is due.
+static FING: AtomicPtr<G> = AtomicPtr::new(null_mut());
+/// The finalizer goroutine is parked (under FIN_LOCK).
+static mut FING_PARKED: bool = false;
+/// Finalizers run, in all.
+pub static FINALIZERS_RUN: AtomicU64 = AtomicU64::new(0);
+
+fn hash(obj: usize) -> usize {
+    (obj >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 7
+}
+
+impl Table {
+    #[allow(clippy::mut_from_ref)]
+    fn slots(&self) -> &mut [Entry] {
+        if self.cap == 0 {
+            return &mut [];
+        }
+        // SAFETY: cap initialised entries, owned by the table (under FIN_LOCK).
+        unsafe { core::slice::from_raw_parts_mut(self.slots, self.cap) }
+    }
+
+    fn find(&self, obj: usize) -> Option<usize> {
+        if self.cap == 0 {
+            return None;
+        }
+        let s = self.slots();
+        let mask = self.cap - 1;
+        let mut i = hash(obj) & mask;
+        // Bounded: at most half the slots are used, so an empty one comes within cap probes.
+        for _ in 0..self.cap {
+            match s[i].obj {
+                EMPTY => return None,
+                o if o == obj => return Some(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+        None
+    }
+
+    fn grow(&mut self) -> bool {
+        let ncap = (self.live * 4).max(64).next_power_of_two();
+        let bytes = ncap * core::mem::size_of::<Entry>();
+        let ns = rtalloc::alloc(bytes) as *mut Entry;
+        if ns.is_null() {
+            return false;
+        }
+        // SAFETY: fresh memory for ncap entries.
+        unsafe {
+            for i in 0..ncap {
+                ns.add(i).write(NO_ENTRY);
+            }
+        }
+        let old = core::mem::replace(
+            self,
+            Table {
+                slots: ns,
+                cap: ncap,
+                used: 0,
+                live: 0,
+            },
+        );
+        for e in old.slots().iter().filter(|e| e.obj > TOMB) {
+            self.insert(*e);
+        }
+        if old.cap != 0 {
+            // SAFETY: the old array, no longer used.
+            unsafe {
+                rtalloc::free(
+                    old.slots as *mut u8,
+                    old.cap * core::mem::size_of::<Entry>(),
+                )
+            };
+        }
+        true
+    }
+
+    /// Inserts or replaces. False when out of memory.
+    fn insert(&mut self, e: Entry) -> bool {
+        if let Some(i) = self.find(e.obj) {
+            self.slots()[i] = e;
+            return true;
+        }
+        if (self.used + 1) * 2 > self.cap && !self.grow() {
+            return false;
+        }
+        let mask = self.cap - 1;
+        let mut i = hash(e.obj) & mask;
+        let s = self.slots();
+        while s[i].obj > TOMB {
+            i = (i + 1) & mask;
+        }
+        let fresh = s[i].obj == EMPTY;
+        s[i] = e;
+        self.used += fresh as usize;
+        self.live += 1;
+        true
+    }
+
+    fn remove_at(&mut self, i: usize) {
+        self.slots()[i] = Entry {
+            obj: TOMB,
+            f: None,
+            arg: 0,
+        };
+        self.live -= 1;
+    }
+}
+
+/// Test-only build, `GRTDEBUG=gcnofinmark=1`: an object kept for its finalizer is marked but
+/// not scanned, so what it points to dies (the teeth of gc_finalizer).
+fn no_fin_mark() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnofinmark
+}
+
+/// Before the world stops for mark termination: room in the queue for every finalizer, so
+/// `mark_termination_locked` allocates nothing.
+pub fn prepare() {
+    FIN_LOCK.lock();
+    let s = st();
+    let _ = s.due.reserve(s.fins.live);
+    FIN_LOCK.unlock();
+}
+
+/// Mark termination's part (see the module comment). World stopped, FIN_LOCK and MARK_LOCK
+/// held, marking drained; the caller drains again after. Returns the finalizers queued.
+pub fn mark_termination_locked() -> usize {
+    let s = st();
+    for &w in s.weak.as_slice() {
+        // SAFETY: live cells (freed ones leave the list).
+        let c = unsafe { &mut *w };
+        if c.target != 0 && !is_marked(c.target) {
+            c.target = 0;
+        }
+    }
+    let mut queued = 0;
+    let no_scan = no_fin_mark();
+    for i in 0..s.fins.cap {
+        let e = s.fins.slots()[i];
+        if e.obj <= TOMB || is_marked(e.obj) {
+            continue;
+        }
+        let Some(f) = e.f else { continue };
+        // No allocation with the world stopped (`prepare` made the room).
+        if !s.due.push_in_capacity(Due {
+            obj: e.obj,
+            f,
+            arg: e.arg,
+        }) {
+            break; // finalizers set since `prepare`: they wait for the next cycle
+        }
+        s.fins.remove_at(i);
+        queued += 1;
+        if no_scan {
+            if let Some((sp, idx)) = mheap::find_object(e.obj) {
+                mheap::mark(sp, idx);
+            }
+        } else {
+            mgcmark::grey_locked(e.obj);
+        }
+    }
+    queued
+}
+
+fn is_marked(obj: usize) -> bool {
+    match mheap::find_object(obj) {
+        Some((s, idx)) => mheap::is_marked(s, idx),
+        None => true, // not a live object any more: nothing to clear or run
+    }
+}
+
+/// The args of the finalizers and the objects queued for theirs: roots. FIN_LOCK held.
+pub fn collect_roots_locked() {
+    let s = st();
+    for e in s.fins.slots().iter().filter(|e| e.obj > TOMB) {
+        mgcmark::collect_words(&[e.arg]);
+    }
+    for d in s.due.as_slice() {
+        mgcmark::collect_words(&[d.obj, d.arg]);
+    }
+}
+
+/// After a cycle that queued finalizers (the collector's thread, world running): wakes the
+/// finalizer goroutine.
+pub fn wake_fing() {
+    FIN_LOCK.lock();
+    // SAFETY: under FIN_LOCK.
+    let parked = unsafe { core::mem::replace(&mut *ptr::addr_of_mut!(FING_PARKED), false) };
+    let due = !st().due.is_empty();
+    FIN_LOCK.unlock();
+    if parked {
+        if due {
+            proc::ready_outside(FING.load(Ordering::Acquire));
+        } else {
+            // Nothing to run after all: it stays parked.
+            FIN_LOCK.lock();
+            // SAFETY: under FIN_LOCK.
+            unsafe { *ptr::addr_of_mut!(FING_PARKED) = true };
+            FIN_LOCK.unlock();
+        }
+    }
+}
+
+/// Runs the finalizers that are due, on the calling thread; returns how many.
+pub fn run_due() -> usize {
+    let mut n = 0;
+    // Bounded by the queue: each round takes one entry off it (a finalizer that sets new
+    // finalizers adds to the table, not to the queue).
+    loop {
+        FIN_LOCK.lock();
+        let s = st();
+        let d = if s.due.is_empty() {
+            None
+        } else {
+            let last = s.due.len() - 1;
+            let d = s.due.as_slice()[last];
+            let _ = s.due.resize(last, d);
+            Some(d)
+        };
+        FIN_LOCK.unlock();
+        let Some(d) = d else { return n };
+        // SAFETY: the program's finalizer, with the object and arg it was given.
+        unsafe { (d.f)(d.obj as *mut c_void, d.arg as *mut c_void) };
+        FINALIZERS_RUN.fetch_add(1, Ordering::Relaxed);
+        n += 1;
+    }
+}
+
+fn fing_park(_gp: *mut G, _: usize) -> bool {
+    FIN_LOCK.unlock();
+    true
+}
+
+/// The finalizer goroutine.
+unsafe extern "C" fn fing(_: *mut c_void) {
+    loop {
+        run_due();
+        FIN_LOCK.lock();
+        if !st().due.is_empty() {
+            FIN_LOCK.unlock();
+            continue;
+        }
+        // SAFETY: under FIN_LOCK.
+        unsafe { *ptr::addr_of_mut!(FING_PARKED) = true };
+        // Parked until wake_fing; the unlock step drops FIN_LOCK once we are waiting.
+        proc::gopark(fing_park, 0, WaitReason::FinalizerWait);
+    }
+}
+
+/// `grt_set_finalizer`: on a goroutine (it may start the finalizer goroutine).
+pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
+    const F: &str = "grt_set_finalizer";
+    let base = match mheap::find_object(obj as usize) {
+        Some((s, idx)) => mheap::object(s, idx).0,
+        None => {
+            return report(
+                GRT_EINVAL,
+                F,
+                format_args!("{:p} is not an object grt_alloc returned", obj),
+            )
+        }
+    };
+    if base != obj as usize {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!(
+                "{:p} points into the object at {:#x}, not to its start",
+                obj, base
+            ),
+        );
+    }
+    if f.is_some() && FING.load(Ordering::Acquire).is_null() {
+        start_fing();
+    }
+    FIN_LOCK.lock();
+    let t = &mut st().fins;
+    let ok = match f {
+        Some(_) => t.insert(Entry {
+            obj: base,
+            f,
+            arg: arg as usize,
+        }),
+        None => {
+            if let Some(i) = t.find(base) {
+                t.remove_at(i);
+            }
+            true
+        }
+    };
+    FIN_LOCK.unlock();
+    if ok {
+        GRT_OK
+    } else {
+        report(
+            GRT_ENOMEM,
+            F,
+            format_args!("out of memory for the finalizer table"),
+        )
+    }
+}
+
+static FING_START: Lock = Lock::new();
+
+fn start_fing() {
+    FING_START.lock();
+    if FING.load(Ordering::Acquire).is_null() {
+        match proc::newproc_g(fing, null_mut()) {
+            Some(gp) => FING.store(gp, Ordering::Release),
+            None => crate::throw!("cannot start the finalizer goroutine: out of memory"),
+        }
+    }
+    FING_START.unlock();
+}
+
+/// `grt_weak_make`.
+pub fn weak_make(obj: *mut c_void) -> *mut Weak {
+    const F: &str = "grt_weak_make";
+    let Some((s, idx)) = mheap::find_object(obj as usize) else {
+        report(
+            GRT_EINVAL,
+            F,
+            format_args!("{:p} is not in an object grt_alloc returned", obj),
+        );
+        return null_mut();
+    };
+    let base = mheap::object(s, idx).0;
+    FIN_LOCK.lock();
+    let state = st();
+    let cell = match state.weak_free.as_slice().last().copied() {
+        Some(c) => {
+            let n = state.weak_free.len() - 1;
+            let _ = state.weak_free.resize(n, c);
+            c
+        }
+        None => rtalloc::alloc(core::mem::size_of::<Weak>()) as *mut Weak,
+    };
+    let idx = state.weak.len();
+    if cell.is_null() || state.weak.push(cell).is_err() {
+        FIN_LOCK.unlock();
+        report(
+            GRT_ENOMEM,
+            F,
+            format_args!("out of memory for a weak pointer"),
+        );
+        return null_mut();
+    }
+    // SAFETY: a cell of ours, not on any list but the one just pushed to.
+    unsafe {
+        cell.write(Weak {
+            magic: WEAK_MAGIC,
+            target: base,
+            idx,
+        })
+    };
+    // The object is reachable (the caller holds it): shade it, as a get would.
+    mgcmark::shade(base);
+    FIN_LOCK.unlock();
+    cell
+}
+
+fn check_weak(w: *mut Weak, func: &str) -> Result<(), i32> {
+    // SAFETY: only read the magic word of what the caller says is a cell; cells are never
+    // unmapped, so one of ours is readable. A pointer that is not ours may fault: the API
+    // asks for a handle grt_weak_make returned.
+    if w.is_null() || unsafe { ptr::read_volatile(ptr::addr_of!((*w).magic)) } != WEAK_MAGIC {
+        return Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("{:p} is not a live handle from grt_weak_make", w),
+        ));
+    }
+    Ok(())
+}
+
+/// `grt_weak_get`.
+pub fn weak_get(w: *mut Weak) -> *mut c_void {
+    if check_weak(w, "grt_weak_get").is_err() {
+        return null_mut();
+    }
+    FIN_LOCK.lock();
+    // SAFETY: a live cell (checked); its target is under FIN_LOCK.
+    let t = unsafe { (*w).target };
+    if t != 0 {
+        // Before FIN_LOCK goes: mark termination, which clears cells, takes it first. (Where
+        // the caller keeps the pointer, its stack or a GRT_STORE, mark termination would
+        // find it anyway; a thread that is not a goroutine is not scanned at all, and the
+        // shade is what keeps the object for it through this cycle.)
+        mgcmark::shade(t);
+    }
+    FIN_LOCK.unlock();
+    t as *mut c_void
+}
+
+/// `grt_weak_free`.
+pub fn weak_free(w: *mut Weak) -> i32 {
+    if let Err(e) = check_weak(w, "grt_weak_free") {
+        return e;
+    }
+    FIN_LOCK.lock();
+    let s = st();
+    // SAFETY: a cell of ours (checked), on the live list at its idx (under FIN_LOCK).
+    unsafe {
+        if (*w).magic == WEAK_MAGIC {
+            let v = s.weak.as_mut_slice();
+            let (i, last) = ((*w).idx, v.len() - 1);
+            v.swap(i, last);
+            (*v[i]).idx = i;
+            let _ = s.weak.resize(last, w);
+            (*w).magic = WEAK_DEAD;
+            let _ = s.weak_free.push(w);
+        }
+    }
+    FIN_LOCK.unlock();
+    GRT_OK
+}
+
+// ---- the C API ------------------------------------------------------------------------------
+
+/// `int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    if let Err(e) = proc::current_user_g("grt_set_finalizer") {
+        return e;
+    }
+    set_finalizer(obj, f, arg)
+}
+
+/// `int grt_run_finalizers(void)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_run_finalizers() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    run_due().min(i32::MAX as usize) as i32
+}
+
+/// `grt_weak *grt_weak_make(void *obj)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_weak_make(obj: *mut c_void) -> *mut Weak {
+    let _np = crate::preempt::NoPreempt::enter();
+    weak_make(obj)
+}
+
+/// `void *grt_weak_get(grt_weak *w)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_weak_get(w: *mut Weak) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    weak_get(w)
+}
+
+/// `int grt_weak_free(grt_weak *w)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_weak_free(w: *mut Weak) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    weak_free(w)
+}
