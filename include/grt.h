@@ -431,6 +431,9 @@ void *grt_weak_get(grt_weak *w);
 int grt_weak_free(grt_weak *w);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
 int grt_add_roots(void *lo, void *hi);
+/* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's
+ * GC_remove_roots): the number removed. GRT_EINVAL: lo > hi. */
+int grt_remove_roots(void *lo, void *hi);
 /* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the
  * goroutine waits like in a system call; from another thread, the thread waits.
  * GRT_ENOTINIT before grt_main. */

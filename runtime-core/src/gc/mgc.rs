@@ -532,6 +532,42 @@ pub extern "C" fn grt_add_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
     }
 }
 
+/// `grt_remove_roots`: drops every registered range inside `[lo, hi)`; returns how many.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_remove_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    const F: &str = "grt_remove_roots";
+    let (lo, hi) = (lo as usize, hi as usize);
+    if lo > hi {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("lo {:#x} is above hi {:#x}", lo, hi),
+        );
+    }
+    ROOTS_LOCK.lock();
+    // SAFETY: the table is under ROOTS_LOCK.
+    let removed = unsafe {
+        let n = &mut *core::ptr::addr_of_mut!(NROOTS);
+        let t = &mut *core::ptr::addr_of_mut!(ROOTS);
+        let mut kept = 0;
+        for i in 0..*n {
+            let (a, b) = t[i];
+            if a >= lo && b <= hi {
+                continue;
+            }
+            t[kept] = (a, b);
+            kept += 1;
+        }
+        let removed = *n - kept;
+        *n = kept;
+        removed
+    };
+    ROOTS_LOCK.unlock();
+    removed as i32
+}
+
 /// `grt_gc`.
 #[no_mangle]
 #[link_section = "grt_text"]
