@@ -95,6 +95,16 @@ typedef struct grt_thread grt_thread;
 
 int grt_thread_start(grt_thread **out, void (*fn)(void *), void *arg);
 int grt_thread_join(grt_thread *thread);
+/* Registers the calling thread (not a goroutine: a pthread, grt_main's caller, a
+ * grt_thread_start thread) with the collector (bdwgc's GC_register_my_thread): from then on
+ * its stack, from its stack pointer up to stack_hi (NULL: found by grt), and its registers
+ * are roots, scanned while the collector stops the thread at the end of each cycle (with
+ * SIGURG: keep it unblocked). It stores pointers into heap objects with GRT_STORE, as a
+ * goroutine does. GRT_EINVAL: already registered, a goroutine, or no stack found.
+ * grt_unregister_thread before the thread exits (a thread that exits without it is
+ * forgotten at the next cycle). */
+int grt_register_thread(const void *stack_hi);
+int grt_unregister_thread(void);
 
 /* ---- Goroutines -----------------------------------------------------------------------------
  * grt_main starts the scheduler: GRTMAXPROCS (environment; default: the CPUs this process may
@@ -367,9 +377,10 @@ int grt_prof_read_stats(grt_prof_stats *out);
  *
  * Roots: every goroutine's stack and its saved registers, the main program's data and bss,
  * the data and bss of every loaded shared library (dlopen'd ones included, from the next
- * cycle on), channel buffers, the argument given to grt_go/grt_main, and ranges registered
- * with grt_add_roots. Not roots: the stacks of threads that are not goroutines (grt_main's
- * caller, the program's own pthreads) and memory from malloc. Keep pointers that live there
+ * cycle on), channel buffers, the argument given to grt_go/grt_main, ranges registered
+ * with grt_add_roots, and the stacks and registers of threads registered with
+ * grt_register_thread. Not roots: the stacks of other threads that are not goroutines
+ * (grt_main's caller, the program's own pthreads) and memory from malloc. Keep pointers that live there
  * reachable some other way (grt_add_roots). Of a goroutine stopped on a CPU,
  * the general-purpose registers are scanned, not the SSE/NEON ones (as in bdwgc).
  *

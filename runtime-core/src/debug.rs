@@ -22,6 +22,7 @@
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
+//! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 //! | `gcnosweepgen=1` | test-only build: after a cycle, allocation goes on in spans not yet swept (the sweep-generation check is skipped), so gc_sweep can be seen to fail |
 //! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
@@ -52,6 +53,7 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
+    pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
@@ -89,6 +91,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
+    gcnoregthreads: false,
     gcnofinmark: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
@@ -117,6 +120,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcnochanbarrier",
     "gcnoscandone",
+    "gcnoregthreads",
     "gcnofinmark",
     "gcnoreallocshade",
     "gcnolibroots",
@@ -164,6 +168,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
+            "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,

@@ -39,7 +39,9 @@ pub use gc::{libroots, mcache, mfinal, mgc, mgcmark, mheap, objects, stkbar};
 pub use os::freestanding;
 pub use os::{auxv, codemap, env, maps, signals, stack, stackreg, sys, sysnet, thread};
 pub use prof::{cpuprof, gzip, profbuf, profile, sigprof};
-pub use sched::{chan, context, netpoll, preempt, proc, runtime2, sema, stw, suspend, sync, time};
+pub use sched::{
+    chan, context, netpoll, preempt, proc, regthreads, runtime2, sema, stw, suspend, sync, time,
+};
 
 pub use grt_arch as arch;
 

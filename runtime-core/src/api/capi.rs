@@ -203,6 +203,22 @@ pub unsafe extern "C" fn grt_thread_join(t: ThreadHandle) -> i32 {
     }
 }
 
+/// `int grt_register_thread(const void *stack_hi)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_register_thread(stack_hi: *const c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    crate::regthreads::register(stack_hi as usize)
+}
+
+/// `int grt_unregister_thread(void)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_unregister_thread() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    crate::regthreads::unregister()
+}
+
 /// `long grt_sys_write(int fd, const void *buf, size_t len)`: raw write(2), for programs
 /// without libc (it blocks its thread; `grt_write` parks the goroutine instead).
 #[no_mangle]

@@ -32,8 +32,8 @@
 //!
 //! # Invariants
 //!
-//! - Lock order: SUSPEND_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK, HEAP_LOCK, MARK_LOCK. The
-//!   collector takes all six before stopping the world; nothing else takes a later one and then an
+//! - Lock order: SUSPEND_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK, HEAP_LOCK,
+//!   MARK_LOCK. The collector takes all seven before stopping the world; nothing else takes a later one and then an
 //!   earlier one (marking needs only MARK_LOCK: lookups are lock-free, mark bits atomic).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
@@ -67,7 +67,9 @@ use crate::lock::Lock;
 use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
-use crate::{auxv, chan, env, libroots, mcache, mfinal, proc, stkbar, stw, suspend, sys, thread};
+use crate::{
+    auxv, chan, env, libroots, mcache, mfinal, proc, regthreads, stkbar, stw, suspend, sys, thread,
+};
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
 pub const MIN_HEAP_GOAL: usize = 4 << 20;
@@ -698,6 +700,7 @@ pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
 
 fn world_lock() {
     suspend::SUSPEND_LOCK.lock();
+    regthreads::REG_LOCK.lock();
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
     mfinal::FIN_LOCK.lock();
@@ -711,6 +714,7 @@ fn world_unlock_keep_heap() {
     mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
+    regthreads::REG_LOCK.unlock();
     suspend::SUSPEND_LOCK.unlock();
 }
 
@@ -1275,6 +1279,14 @@ fn gc_cycle() {
     world_lock();
     let p1 = sys::nanotime();
     stw::stop_the_world();
+    // Registered threads that are not goroutines too: their stacks and registers are roots,
+    // scanned whole while they are stopped (regthreads.rs).
+    regthreads::stop_all();
+    regthreads::for_each_stopped(|lo, hi, uc| {
+        mgcmark::collect_range(lo, hi);
+        // SAFETY: the ucontext of a thread stopped in the suspend handler until start_all.
+        unsafe { mgcmark::collect_ucontext(uc) };
+    });
     let t_stopped = sys::nanotime();
     // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
     stw::for_each_m(|m| {
@@ -1307,6 +1319,7 @@ fn gc_cycle() {
     HEAP_GOAL.store(goal, Ordering::Relaxed);
     let t_drained = sys::nanotime();
     stw::start_the_world();
+    regthreads::start_all();
     let t_end = sys::nanotime();
     let pause2 = t_end - p1;
     world_unlock_keep_heap();

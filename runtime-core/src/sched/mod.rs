@@ -5,7 +5,7 @@
 //! system calls and `grt_cgocall`, sysmon, time slices, `grt_main`), making and leaving a
 //! context (`context`), timers (`time`), goroutines waiting on descriptors (`netpoll`), goroutine futexes and the sync types
 //! on them (`sema`, `sync`), channels and select (`chan`), stopping a goroutine or the world
-//! from outside (`suspend`, `stw`), and asynchronous preemption (`preempt`).
+//! from outside (`suspend`, `stw`; threads that are not goroutines, registered with the collector: `regthreads`), and asynchronous preemption (`preempt`).
 //!
 //! Invariants: a G changes status only by `casgstatus` (the scan bit blocks it); a G runs on
 //! at most one M; parks release their lock only after the G is GWAITING (no lost wakeups);
@@ -23,6 +23,7 @@ pub mod context;
 pub mod netpoll;
 pub mod preempt;
 pub mod proc;
+pub mod regthreads;
 pub mod runtime2;
 pub mod sema;
 pub mod stw;

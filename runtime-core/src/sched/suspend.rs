@@ -76,7 +76,16 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
             *(b.add(SIGINFO_PID_OFF) as *const i32),
         )
     };
-    let tkill = !m.is_null() && code == SI_TKILL && pid == sys::getpid();
+    let from_us = code == SI_TKILL && pid == sys::getpid();
+    if m.is_null() {
+        // A thread that is not an M: a registered thread the collector stops (regthreads.rs).
+        if let Some(t) = crate::regthreads::claim_for_signal(from_us) {
+            // SAFETY: uc is this handler's ucontext, on its stack until we return.
+            unsafe { t.stopped_here(uc as usize, arch::uc_sp(uc)) };
+            return;
+        }
+    }
+    let tkill = !m.is_null() && from_us;
     // A preemption request (preempt.rs) rides on the same signal; two sent close together
     // arrive as one, so both requests are looked at.
     // SAFETY: the TLS m slot is null or this thread's own M.
@@ -122,20 +131,7 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
             lr: arch::uc_lr(uc).unwrap_or(0),
         };
         core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
-        // The collector scans every register of a stopped thread from here; the ucontext
-        // stays put on this handler's stack until the thread is resumed.
-        (*m).suspend_uc.store(uc as usize, Ordering::Relaxed);
-        let st = &(*m).suspend_state;
-        // Publish the registers: the suspender reads them after it sees STOPPED.
-        st.store(SUSPEND_STOPPED, Ordering::Release);
-        sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
-        // The suspension itself: sleep until the resumer says so (one futex sleep per wake).
-        while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
-            let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
-        }
-        (*m).suspend_uc.store(0, Ordering::Relaxed);
-        st.store(SUSPEND_IDLE, Ordering::Release);
-        sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+        park_stopped(&(*m).suspend_state, &(*m).suspend_uc, uc as usize);
         if preempt {
             // After the suspension: the goroutine's state is looked at afresh.
             crate::preempt::try_preempt(&*m, info, uc);
@@ -180,10 +176,36 @@ fn syscall_regs(g: &G) -> GRegs {
 
 /// Asks `m`'s thread to stop (SIGURG); false if it cannot be asked (a stop is already under
 /// way or held, or the signal cannot be sent). The caller holds SUSPEND_LOCK.
+/// The stopped half of the handshake, in the suspend handler of a claimed request: publish
+/// the ucontext (the collector scans every register of a stopped thread from it; it stays
+/// put on the handler's stack until the thread is resumed), say STOPPED, sleep until the
+/// resumer says so (one futex sleep per wakeup), then say IDLE.
+pub(crate) fn park_stopped(
+    st: &core::sync::atomic::AtomicU32,
+    uc_slot: &core::sync::atomic::AtomicUsize,
+    uc: usize,
+) {
+    uc_slot.store(uc, Ordering::Relaxed);
+    // Publish the registers: the suspender reads them after it sees STOPPED.
+    st.store(SUSPEND_STOPPED, Ordering::Release);
+    sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+    while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
+        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+    }
+    uc_slot.store(0, Ordering::Relaxed);
+    st.store(SUSPEND_IDLE, Ordering::Release);
+    sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+}
+
 pub(crate) fn request_stop(m: &M) -> bool {
-    let st = &m.suspend_state;
+    request_stop_tid(&m.suspend_state, m.procid.load(Ordering::Acquire) as i32)
+}
+
+/// Asks thread `tid`, whose handshake word is `st`, to stop (SIGURG). False if it cannot be
+/// asked (stopped by someone else, or gone).
+pub(crate) fn request_stop_tid(st: &core::sync::atomic::AtomicU32, tid: i32) -> bool {
     // A release without its wait (the world's restart) may still be finishing.
-    wait_released(m);
+    wait_released_word(st);
     // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds
     // unless the M is stopped right now (by grt_suspend).
     if st
@@ -197,7 +219,6 @@ pub(crate) fn request_stop(m: &M) -> bool {
     {
         return false;
     }
-    let tid = m.procid.load(Ordering::Acquire) as i32;
     if sys::tgkill(sys::getpid(), tid, SIGURG).is_err() {
         st.store(SUSPEND_IDLE, Ordering::Release);
         return false;
@@ -208,12 +229,24 @@ pub(crate) fn request_stop(m: &M) -> bool {
 /// Waits until `m` (asked by [`request_stop`]) is stopped. False if it did not answer by
 /// `deadline` (the request is then withdrawn).
 pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
+    wait_stopped_tid(
+        &m.suspend_state,
+        m.procid.load(Ordering::Acquire) as i32,
+        deadline,
+    )
+}
+
+/// [`wait_stopped`] for thread `tid` with handshake word `st`.
+pub(crate) fn wait_stopped_tid(
+    st: &core::sync::atomic::AtomicU32,
+    tid: i32,
+    deadline: u64,
+) -> bool {
     /// How long to wait for an answer before sending the signal again, in ns.
     const RESEND_NS: u64 = 20_000_000;
     /// How long to watch for the answer before sleeping on it, in ns: a running thread's
     /// handler answers within a few microseconds, and a futex sleep and wakeup costs more.
     const SPIN_NS: u64 = 20_000;
-    let st = &m.suspend_state;
     let t0 = sys::nanotime();
     while st.load(Ordering::Acquire) == SUSPEND_REQUESTED && sys::nanotime() - t0 < SPIN_NS {
         arch::cpu_relax();
@@ -246,7 +279,6 @@ pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
                 if now >= resend_at {
                     // Still not taken: send again. qemu-user has been seen to lose one (1 in
                     // thousands of stops); a duplicate finds no request and is dropped.
-                    let tid = m.procid.load(Ordering::Acquire) as i32;
                     let _ = sys::tgkill(sys::getpid(), tid, SIGURG);
                     resend_at = now + RESEND_NS;
                 }
@@ -256,7 +288,7 @@ pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
                     Some((deadline - now).min(RESEND_NS)),
                 );
             }
-            s => crate::throw!("suspend: M {} in unexpected suspend state {}", m.id, s),
+            s => crate::throw!("suspend: thread {} in unexpected suspend state {}", tid, s),
         }
     }
 }
@@ -270,7 +302,11 @@ pub(crate) fn resume_m(m: &M) {
 /// Lets a stopped `m` go without waiting: its handler finishes the handshake on its own
 /// ([`wait_released`] waits for that; [`request_stop`] does before asking again).
 pub(crate) fn release_m(m: &M) {
-    let st = &m.suspend_state;
+    release_word(&m.suspend_state);
+}
+
+/// Lets the thread stopped through handshake word `st` go, without waiting.
+pub(crate) fn release_word(st: &core::sync::atomic::AtomicU32) {
     st.store(SUSPEND_RESUMING, Ordering::Release);
     sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
 }
@@ -278,7 +314,11 @@ pub(crate) fn release_m(m: &M) {
 /// Waits until a released `m`'s handler is done with the handshake. Bounded by the
 /// handler's next wakeup: it stores IDLE right after.
 pub(crate) fn wait_released(m: &M) {
-    let st = &m.suspend_state;
+    wait_released_word(&m.suspend_state);
+}
+
+/// [`wait_released`] for handshake word `st`.
+pub(crate) fn wait_released_word(st: &core::sync::atomic::AtomicU32) {
     while st.load(Ordering::Acquire) == SUSPEND_RESUMING {
         let _ = sys::futex_wait_private(st, SUSPEND_RESUMING, Some(1_000_000));
     }

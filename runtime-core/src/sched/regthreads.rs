@@ -1,0 +1,278 @@
+//! Threads that are not goroutines, registered with the collector (bdwgc's
+//! `GC_register_my_thread`): their stacks and registers become roots.
+//!
+//! # How it works
+//!
+//! `grt_register_thread` puts the calling thread (its tid and the top of its stack) in a
+//! fixed table. At mark termination, with the Ms stopped, the collector stops every
+//! registered thread the way it stops an M (suspend.rs's handshake: SIGURG by tgkill; the
+//! handler, finding no M, looks its thread up here by tid, publishes its ucontext and sleeps
+//! on its handshake word), scans `[sp - RED_ZONE, stack top)` and every general register, and
+//! lets the threads go when the world restarts. The stacks are scanned only then, whole, with
+//! the thread stopped: no barriers, no concurrent scan (bdwgc's model). A registered thread
+//! stores pointers into heap objects with `GRT_STORE`, like a goroutine; stores into its own
+//! stack need nothing (its stack is scanned with it stopped).
+//!
+//! A thread that exits without `grt_unregister_thread` is found gone at the next stop (tgkill
+//! fails) and its slot freed.
+//!
+//! # Who may touch what
+//! `REG_LOCK` guards registration and the collector's stop of these threads (the collector
+//! takes it before it stops the world). The signal handler reads the table without a lock:
+//! every field it reads is an atomic, and it scans at most the table's high-water mark.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use grt_arch as arch;
+
+use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
+use crate::lock::Lock;
+use crate::runtime2::{SUSPEND_CLAIMED, SUSPEND_REQUESTED};
+use crate::{proc, suspend, sys};
+
+/// Registered threads at most.
+pub const MAX_THREADS: usize = 1024;
+/// How long the collector waits for a registered thread to stop, in ns.
+const STOP_TIMEOUT_NS: u64 = 5_000_000_000;
+
+pub struct RegThread {
+    /// The thread's id; 0: a free slot.
+    tid: AtomicU32,
+    /// One past the highest address of its stack.
+    stack_hi: AtomicUsize,
+    /// The suspend handshake word (suspend.rs's states).
+    state: AtomicU32,
+    /// While stopped: its ucontext and stack pointer.
+    uc: AtomicUsize,
+    sp: AtomicUsize,
+    /// Stopped by the collector in this stop (collector only, under REG_LOCK).
+    stopped: AtomicBool,
+}
+
+const FREE: RegThread = RegThread {
+    tid: AtomicU32::new(0),
+    stack_hi: AtomicUsize::new(0),
+    state: AtomicU32::new(0),
+    uc: AtomicUsize::new(0),
+    sp: AtomicUsize::new(0),
+    stopped: AtomicBool::new(false),
+};
+
+static THREADS: [RegThread; MAX_THREADS] = [FREE; MAX_THREADS];
+/// Slots at or above this were never used.
+static HWM: AtomicUsize = AtomicUsize::new(0);
+pub static REG_LOCK: Lock = Lock::new();
+
+fn slots() -> &'static [RegThread] {
+    &THREADS[..HWM.load(Ordering::Acquire).min(MAX_THREADS)]
+}
+
+fn find(tid: u32) -> Option<&'static RegThread> {
+    slots()
+        .iter()
+        .find(|t| t.tid.load(Ordering::Acquire) == tid)
+}
+
+/// Test-only build, `GRTDEBUG=gcnoregthreads=1`: registered threads are not scanned (the
+/// teeth of gc_regthread).
+fn disabled() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnoregthreads
+}
+
+/// The top of the calling thread's stack: glibc's idea of it (pthread_getattr_np), or the
+/// end of the mapping that holds the stack pointer.
+fn detect_stack_hi() -> Option<usize> {
+    #[cfg(not(feature = "freestanding"))]
+    {
+        extern "C" {
+            fn pthread_self() -> usize;
+            fn pthread_getattr_np(t: usize, attr: *mut u8) -> i32;
+            fn pthread_attr_getstack(attr: *const u8, addr: *mut usize, size: *mut usize) -> i32;
+            fn pthread_attr_destroy(attr: *mut u8) -> i32;
+        }
+        // pthread_attr_t: 56 bytes on x86_64, 64 on aarch64.
+        #[repr(C, align(16))]
+        struct Attr([u8; 128]);
+        let mut attr = Attr([0; 128]);
+        let (mut addr, mut size) = (0usize, 0usize);
+        // SAFETY: attr is large enough for pthread_attr_t; the out-parameters are locals.
+        unsafe {
+            if pthread_getattr_np(pthread_self(), attr.0.as_mut_ptr()) == 0 {
+                let ok = pthread_attr_getstack(attr.0.as_ptr(), &mut addr, &mut size) == 0;
+                pthread_attr_destroy(attr.0.as_mut_ptr());
+                if ok && size != 0 {
+                    return Some(addr + size);
+                }
+            }
+        }
+    }
+    let sp = arch::frame_pointer();
+    crate::maps::find(sp).map(|m| m.end)
+}
+
+/// `grt_register_thread`.
+pub fn register(stack_hi: usize) -> i32 {
+    const F: &str = "grt_register_thread";
+    if !proc::getm().is_null() {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("called on a goroutine or a thread of grt's: those are scanned already"),
+        );
+    }
+    let here = arch::frame_pointer();
+    let hi = if stack_hi != 0 {
+        stack_hi
+    } else {
+        match detect_stack_hi() {
+            Some(h) => h,
+            None => {
+                return report(
+                    GRT_EINVAL,
+                    F,
+                    format_args!("cannot find this thread's stack: pass its top"),
+                )
+            }
+        }
+    };
+    if hi <= here {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("stack top {:#x} is below the stack pointer {:#x}", hi, here),
+        );
+    }
+    let tid = sys::gettid() as u32;
+    REG_LOCK.lock();
+    let r = if find(tid).is_some() {
+        Err(report(
+            GRT_EINVAL,
+            F,
+            format_args!("thread {} is registered already", tid),
+        ))
+    } else {
+        let hwm = HWM.load(Ordering::Relaxed);
+        match THREADS[..hwm]
+            .iter()
+            .position(|t| t.tid.load(Ordering::Relaxed) == 0)
+            .or((hwm < MAX_THREADS).then_some(hwm))
+        {
+            Some(i) => {
+                let t = &THREADS[i];
+                t.stack_hi.store(hi, Ordering::Relaxed);
+                t.stopped.store(false, Ordering::Relaxed);
+                t.tid.store(tid, Ordering::Release);
+                if i == hwm {
+                    HWM.store(hwm + 1, Ordering::Release);
+                }
+                Ok(())
+            }
+            None => Err(report(
+                GRT_ENOMEM,
+                F,
+                format_args!("too many registered threads (at most {})", MAX_THREADS),
+            )),
+        }
+    };
+    REG_LOCK.unlock();
+    r.map_or_else(|e| e, |()| GRT_OK)
+}
+
+/// `grt_unregister_thread`.
+pub fn unregister() -> i32 {
+    let tid = sys::gettid() as u32;
+    REG_LOCK.lock();
+    let r = match find(tid) {
+        Some(t) => {
+            t.tid.store(0, Ordering::Release);
+            GRT_OK
+        }
+        None => report(
+            GRT_EINVAL,
+            "grt_unregister_thread",
+            format_args!("thread {} is not registered", tid),
+        ),
+    };
+    REG_LOCK.unlock();
+    r
+}
+
+/// In the suspend handler of a thread that is not an M: its slot, if the collector asked it
+/// to stop (the request is claimed). Lock-free.
+pub fn claim_for_signal(from_us: bool) -> Option<&'static RegThread> {
+    if !from_us {
+        return None;
+    }
+    let t = find(sys::gettid() as u32)?;
+    t.state
+        .compare_exchange(
+            SUSPEND_REQUESTED,
+            SUSPEND_CLAIMED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_ok()
+        .then_some(t)
+}
+
+impl RegThread {
+    /// The stopped half of the handshake (in the handler, after `claim_for_signal`).
+    ///
+    /// # Safety
+    /// `uc` is the handler's ucontext, live until this returns.
+    pub unsafe fn stopped_here(&self, uc: usize, sp: usize) {
+        self.sp.store(sp, Ordering::Relaxed);
+        suspend::park_stopped(&self.state, &self.uc, uc);
+    }
+}
+
+/// Stops every registered thread (mark termination, world stopped, REG_LOCK held). A thread
+/// that is gone has its slot freed.
+pub fn stop_all() {
+    if disabled() {
+        return;
+    }
+    for t in slots() {
+        let tid = t.tid.load(Ordering::Acquire);
+        if tid == 0 {
+            continue;
+        }
+        let asked = suspend::request_stop_tid(&t.state, tid as i32);
+        if !asked {
+            t.tid.store(0, Ordering::Release); // exited without unregistering
+        }
+        t.stopped.store(asked, Ordering::Relaxed);
+    }
+    let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
+    for t in slots() {
+        if t.stopped.load(Ordering::Relaxed)
+            && !suspend::wait_stopped_tid(&t.state, t.tid.load(Ordering::Relaxed) as i32, deadline)
+        {
+            crate::throw!(
+                "stop the world: registered thread {} did not stop (is SIGURG blocked on it?)",
+                t.tid.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
+/// Calls `f(lo, hi, ucontext)` for every thread `stop_all` stopped.
+pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize)) {
+    for t in slots().iter().filter(|t| t.stopped.load(Ordering::Relaxed)) {
+        let sp = t.sp.load(Ordering::Relaxed).saturating_sub(arch::RED_ZONE);
+        f(
+            sp,
+            t.stack_hi.load(Ordering::Relaxed),
+            t.uc.load(Ordering::Relaxed),
+        );
+    }
+}
+
+/// Lets every thread `stop_all` stopped go (after the world restarted).
+pub fn start_all() {
+    for t in slots() {
+        if t.stopped.swap(false, Ordering::Relaxed) {
+            suspend::release_word(&t.state);
+        }
+    }
+}
