@@ -247,7 +247,8 @@ int grt_wg_wait(grt_waitgroup *wg);
  *     set on its open file: other users of that file see it too). Close it with
  *     grt_fd_close, not close(2): grt keeps state per descriptor number.
  *   - deadline_ns is absolute, on the grt_nanotime() clock; 0 means none. A deadline that has
- *     passed gives GRT_ETIMEDOUT, at once if it had passed before the call.
+ *     passed gives GRT_ETIMEDOUT; one that had passed before the call gives it at once, even
+ *     when the descriptor is ready (as Go's deadlines).
  *   - Errors: GRT_EINVAL for bad input (a message on stderr: a bad or closed descriptor, NULL,
  *     a negative length or deadline), GRT_ENOTG off a goroutine, GRT_ECLOSED when
  *     grt_fd_close closed the descriptor meanwhile, GRT_ESYS when the system call failed:
@@ -260,8 +261,9 @@ int grt_wg_wait(grt_waitgroup *wg);
 #define GRT_POLLOUT 2
 struct sockaddr;
 
-/* Waits until fd is readable (GRT_POLLIN), writable (GRT_POLLOUT) or either. GRT_OK may be
- * early (retry the call and wait again on EAGAIN). */
+/* Waits until fd is readable (GRT_POLLIN), writable (GRT_POLLOUT) or either: GRT_OK at once
+ * if it is already. GRT_OK may also come early, after a change that another goroutine's call
+ * used up (retry the call, and wait again on EAGAIN). */
 int grt_fd_wait(int fd, int events, int64_t deadline_ns);
 /* read(2) that parks instead of blocking: bytes read (0 at end of file), or a GRT_E* code. */
 long grt_read(int fd, void *buf, size_t len, int64_t deadline_ns);
@@ -426,10 +428,14 @@ void *grt_realloc(void *p, size_t n);
  * object) is unreachable, fn(obj, arg) runs once, on grt's finalizer goroutine (or on a
  * thread that calls grt_run_finalizers first). The object, and everything it reaches, is kept
  * until then: it is freed by a later cycle if the finalizer left it unreachable. arg is a
- * root while the finalizer is set. A second call replaces the finalizer; fn NULL removes it.
+ * root while the finalizer is set. Order: if an object with a finalizer reaches another
+ * one, the outer one is finalized first and the inner one a cycle later; objects in a cycle
+ * of finalizable objects are never finalized (as in Go); pointers from an object into
+ * itself do not count (as in bdwgc). A second call replaces the finalizer; fn NULL removes it.
  * From a goroutine. GRT_EINVAL (and a message): obj is not the start of a grt heap object. */
 int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
-/* Runs the finalizers that are due on the calling thread; returns how many ran. */
+/* Runs the finalizers that are due on the calling thread (a goroutine or a registered
+ * thread: GRT_EINVAL otherwise); returns how many ran. */
 int grt_run_finalizers(void);
 /* Weak pointers (Go 1.24's weak.Pointer). grt_weak_make(p) makes a handle to the object p
  * points into (interior pointers too) that does not keep it alive; grt_weak_get returns

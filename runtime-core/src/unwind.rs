@@ -509,6 +509,11 @@ impl LibPins {
         images::unpin(&mut self.0);
     }
 
+    /// As many libraries are held as the table takes: any more were not.
+    pub fn full(&self) -> bool {
+        self.0.n == MAX_IMAGES
+    }
+
     /// The library loaded at `bias` is held.
     pub fn holds(&self, bias: usize) -> bool {
         self.0.holds(bias)

@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok unreachable objects finalized once" stdout="ok reachable ones never" stdout="ok removed finalizers do not run" stdout="ok bad input" stdout="PASS" stderr="grt: grt_set_finalizer:" env="GRTMAXPROCS=2"
+/* grt-test: exit=0 stdout="ok unreachable objects finalized once" stdout="ok reachable ones never" stdout="ok removed finalizers do not run" stdout="ok outer before inner" stdout="ok bad input" stdout="PASS" stderr="grt: grt_set_finalizer:" env="GRTMAXPROCS=2"
  *
  * Finalizers (Go's SetFinalizer semantics):
  * - 2,000 parents, each the only holder of a tracked child object, get finalizers and are
@@ -9,6 +9,9 @@
  *   pointer to each parent must read NULL by then (weak pointers clear before finalizers).
  * - 200 reachable objects with finalizers: never finalized.
  * - finalizers removed with fn NULL: never run.
+ * - order: 100 pairs, an outer object with a finalizer pointing to an inner one with its own
+ *   (and a pointer to itself, which does not count): every outer finalizer runs while its
+ *   inner one has not, and the inner ones run in a later cycle.
  * - bad input: a stack address, a global, an interior pointer: GRT_EINVAL and a message.
  * Teeth: gc_finalizer_teeth.c (GRTDEBUG=gcnofinmark=1: the kept object is not scanned, so
  * its child dies).
@@ -72,8 +75,45 @@ static __attribute__((noinline, noipa)) void churn(int n) {
     for (int i = 0; i < n; i++) (void)tobj_new();
 }
 
+#define NPAIRS 100
+struct node {
+    struct node *self;
+    struct node *inner;
+    uint64_t id;
+};
+static unsigned char outer_ran[NPAIRS], inner_ran[NPAIRS];
+static int order_violations;
+
+static void fin_outer(void *obj, void *arg) {
+    (void)arg;
+    struct node *n = obj;
+    if (inner_ran[n->id]) __atomic_fetch_add(&order_violations, 1, __ATOMIC_RELAXED);
+    CHECK(n->inner->id == n->id && n->inner->self == n->inner);
+    outer_ran[n->id] = 1;
+}
+
+static void fin_inner(void *obj, void *arg) {
+    (void)arg;
+    struct node *n = obj;
+    if (!outer_ran[n->id]) __atomic_fetch_add(&order_violations, 1, __ATOMIC_RELAXED);
+    inner_ran[n->id] = 1;
+}
+
+static __attribute__((noinline, noipa)) void make_pairs(void) {
+    for (uint64_t i = 0; i < NPAIRS; i++) {
+        struct node *in = grt_alloc(sizeof *in), *out = grt_alloc(sizeof *out);
+        in->id = out->id = i;
+        GRT_STORE(&in->self, in);
+        GRT_STORE(&out->self, out);
+        GRT_STORE(&out->inner, in);
+        CHECK_EQ(grt_set_finalizer(in, fin_inner, 0), GRT_OK);
+        CHECK_EQ(grt_set_finalizer(out, fin_outer, 0), GRT_OK);
+    }
+}
+
 static void main_g(void *arg) {
     (void)arg;
+    make_pairs();
     make_garbage();
     /* A conservative collector may keep a few dead objects through stale words (a dead
      * local, a register's old value): 99% must be finalized. */
@@ -100,6 +140,21 @@ static void main_g(void *arg) {
     CHECK_EQ(bad_runs, 0);
     t_puts(1, "ok reachable ones never\n");
     t_puts(1, "ok removed finalizers do not run\n");
+    int outer_n = 0, inner_n = 0;
+    for (int k = 0; k < 20; k++) {
+        churn(500);
+        CHECK_EQ(grt_gc(), GRT_OK);
+        grt_run_finalizers();
+    }
+    for (int i = 0; i < NPAIRS; i++) outer_n += outer_ran[i], inner_n += inner_ran[i];
+    t_puts(1, "order");
+    t_put_kv("outer", (uint64_t)outer_n);
+    t_put_kv("inner", (uint64_t)inner_n);
+    t_put_kv("violations", (uint64_t)order_violations);
+    t_puts(1, "\n");
+    CHECK_EQ(order_violations, 0);
+    CHECK(outer_n >= NPAIRS - NPAIRS / 10 && inner_n >= NPAIRS - NPAIRS / 10);
+    t_puts(1, "ok outer before inner\n");
 
     char local;
     static char global;

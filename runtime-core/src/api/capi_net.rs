@@ -46,6 +46,12 @@ fn check_deadline(func: &str, deadline: i64) -> Result<u64, i32> {
     Ok(deadline as u64)
 }
 
+/// A deadline that has passed before the call: `GRT_ETIMEDOUT` at once, even if the
+/// descriptor is ready (as Go's deadlines).
+fn expired(deadline: u64) -> bool {
+    deadline != 0 && crate::sys::nanotime() >= deadline
+}
+
 fn check_buf(func: &str, buf: *const c_void, len: usize) -> Result<(), i32> {
     if len > isize::MAX as usize {
         return Err(report(
@@ -98,12 +104,26 @@ pub extern "C" fn grt_fd_wait(fd: i32, events: i32, deadline_ns: i64) -> i32 {
         Ok(d) => d,
         Err(e) => return e,
     };
+    if expired(deadline) {
+        return GRT_ETIMEDOUT;
+    }
     let d = match netpoll::acquire(fd, F) {
         Ok(d) => d,
         Err(e) => return e,
     };
     if d.blocking {
         return GRT_OK; // a regular file is always ready
+    }
+    // Ready already? Edge-triggered, the poller would only say so at the next change.
+    let mut pev = 0i16;
+    if events & POLLIN != 0 {
+        pev |= 0x1;
+    }
+    if events & POLLOUT != 0 {
+        pev |= 0x4;
+    }
+    if sysnet::ready_now(fd, pev) {
+        return GRT_OK;
     }
     netpoll::wait(g, &d, events, deadline)
 }
@@ -115,10 +135,13 @@ pub extern "C" fn grt_read(fd: i32, buf: *mut c_void, len: usize, deadline_ns: i
     const F: &str = "grt_read";
     let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!(F);
-    let deadline = match check_buf(F, buf, len).and(check_deadline(F, deadline_ns)) {
+    let deadline = match check_buf(F, buf, len).and_then(|()| check_deadline(F, deadline_ns)) {
         Ok(d) => d,
         Err(e) => return e as isize,
     };
+    if expired(deadline) {
+        return GRT_ETIMEDOUT as isize;
+    }
     let d = match netpoll::acquire(fd, F) {
         Ok(d) => d,
         Err(e) => return e as isize,
@@ -165,10 +188,13 @@ pub extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize, deadline_ns
     const F: &str = "grt_write";
     let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!(F);
-    let deadline = match check_buf(F, buf, len).and(check_deadline(F, deadline_ns)) {
+    let deadline = match check_buf(F, buf, len).and_then(|()| check_deadline(F, deadline_ns)) {
         Ok(d) => d,
         Err(e) => return e as isize,
     };
+    if expired(deadline) {
+        return GRT_ETIMEDOUT as isize;
+    }
     let d = match netpoll::acquire(fd, F) {
         Ok(d) => d,
         Err(e) => return e as isize,
@@ -232,6 +258,9 @@ pub extern "C" fn grt_accept(
         Ok(d) => d,
         Err(e) => return e,
     };
+    if expired(deadline) {
+        return GRT_ETIMEDOUT;
+    }
     let d = match netpoll::acquire(fd, F) {
         Ok(d) => d,
         Err(e) => return e,
@@ -266,6 +295,9 @@ pub extern "C" fn grt_connect(fd: i32, addr: *const c_void, addrlen: u32, deadli
         Ok(d) => d,
         Err(e) => return e,
     };
+    if expired(deadline) {
+        return GRT_ETIMEDOUT;
+    }
     let d = match netpoll::acquire(fd, F) {
         Ok(d) => d,
         Err(e) => return e,

@@ -17,7 +17,11 @@
 //!
 //! So a library loaded with `dlopen` is a root from the next snapshot on. The one window: a
 //! library loaded in the microseconds between the second snapshot and the stop, whose data
-//! receives the only pointer to an object in that window; that pointer is seen a cycle late.
+//! receives the only pointer to an object in that window: that object is freed. (bdwgc
+//! closes it by holding its lock across `dlopen` through its `GC_dlopen` wrapper.)
+//!
+//! Limits: 128 libraries (unwind.rs's table) and `MAX_SEGS` segments; beyond them a warning
+//! is printed once, and the rest are not roots.
 //!
 //! # Who may touch what
 //! The table belongs to the collector's thread: only it snapshots, scans and releases.
@@ -63,6 +67,11 @@ pub fn snapshot() {
         return;
     }
     t.pins.pin();
+    if t.pins.full() {
+        warn_once(
+            "more than 128 shared libraries are loaded: the data of the others is not scanned",
+        );
+    }
     let main_phdrs = auxv::program_headers().as_ptr();
     let (pins, segs, n) = (&t.pins, &mut t.segs, &mut t.n);
     unwind::for_each_object(&mut |bias, phdrs| {
@@ -70,13 +79,26 @@ pub fn snapshot() {
             return; // the executable (mgc scans it), or a library being unloaded
         }
         for p in phdrs {
-            if p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_W != 0 && *n < MAX_SEGS {
+            if p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_W != 0 {
+                if *n == MAX_SEGS {
+                    warn_once(
+                        "too many writable segments in shared libraries: some are not scanned",
+                    );
+                    continue;
+                }
                 let lo = bias.wrapping_add(p.p_vaddr as usize);
                 segs[*n] = (lo, lo + p.p_memsz as usize);
                 *n += 1;
             }
         }
     });
+}
+
+fn warn_once(what: &str) {
+    static WARNED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+        crate::printerr!("grt: warning: {}\n", what);
+    }
 }
 
 /// Calls `f(lo, hi)` for every segment of the last snapshot.

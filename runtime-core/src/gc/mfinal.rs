@@ -17,8 +17,10 @@
 //! At mark termination, with the world stopped and marking drained (`mark_termination`):
 //! 1. every weak cell whose object is not marked is cleared (so weak pointers read NULL
 //!    before the object's finalizer runs, as in Go);
-//! 2. every finalizer whose object is not marked is taken out of the table and queued, and
-//!    the object is marked and queued for scanning: it and all it reaches live one more
+//! 2. what unmarked finalizable objects point to is marked (not the objects): an object
+//!    reachable from another finalizable one waits for that one's finalizer first;
+//! 3. every finalizer whose object is still not marked is taken out of the table and queued,
+//!    and the object is marked and queued for scanning: it and all it reaches live one more
 //!    cycle, for the finalizer (the caller then drains). A second cycle frees the object if
 //!    the finalizer left it unreachable.
 //!
@@ -251,24 +253,41 @@ pub fn mark_termination_locked() -> usize {
             c.target = 0;
         }
     }
-    let mut queued = 0;
+    // Pass 1 (Go's and bdwgc's order): what unreachable finalizable objects point to is
+    // marked first, not the objects themselves (nor through their pointers to themselves).
+    // An object reachable from another one with a finalizer is then marked, and only the
+    // outermost is finalized this cycle (its finalizer may still use the inner one, whose
+    // own finalizer runs a cycle later). A cycle of finalizable objects is never finalized,
+    // as in Go.
     let no_scan = no_fin_mark();
+    if !no_scan {
+        for i in 0..s.fins.cap {
+            let e = s.fins.slots()[i];
+            if e.obj > TOMB && !is_marked(e.obj) {
+                mgcmark::grey_contents_locked(e.obj);
+            }
+        }
+        mgcmark::drain_locked(usize::MAX);
+    }
+    // Pass 2: what is still unmarked is queued, and marked with all it reaches.
+    let mut queued = 0;
     for i in 0..s.fins.cap {
         let e = s.fins.slots()[i];
         if e.obj <= TOMB || is_marked(e.obj) {
             continue;
         }
         let Some(f) = e.f else { continue };
-        // No allocation with the world stopped (`prepare` made the room).
-        if !s.due.push_in_capacity(Due {
+        // No allocation with the world stopped (`prepare` made the room). Without room (set
+        // since `prepare`, or out of memory) the object is kept, entry and all, for the
+        // next cycle.
+        if s.due.push_in_capacity(Due {
             obj: e.obj,
             f,
             arg: e.arg,
         }) {
-            break; // finalizers set since `prepare`: they wait for the next cycle
+            s.fins.remove_at(i);
+            queued += 1;
         }
-        s.fins.remove_at(i);
-        queued += 1;
         if no_scan {
             if let Some((sp, idx)) = mheap::find_object(e.obj) {
                 mheap::mark(sp, idx);
@@ -546,11 +565,21 @@ pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mu
     set_finalizer(obj, f, arg)
 }
 
-/// `int grt_run_finalizers(void)`
+/// `int grt_run_finalizers(void)`: from a goroutine or a registered thread, whose stack is
+/// scanned: the object a finalizer runs on is off the queue (a root) by then, and the
+/// caller's stack is what keeps it alive until the finalizer returns.
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_run_finalizers() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
+    let on_g = proc::current_user_g_any("grt_run_finalizers").is_ok();
+    if !on_g && !crate::regthreads::is_registered() {
+        return report(
+            GRT_EINVAL,
+            "grt_run_finalizers",
+            format_args!("call it from a goroutine or a registered thread (grt_register_thread): a finalizer's object must stay reachable while it runs"),
+        );
+    }
     run_due().min(i32::MAX as usize) as i32
 }
 

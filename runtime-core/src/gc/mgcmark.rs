@@ -220,6 +220,27 @@ pub fn grey_locked(w: usize) {
     greyobject(w);
 }
 
+/// Marks what the object at `base` points to, but not the object itself, nor through
+/// pointers into itself (finalizers' first pass: a self-reference, as in a circular list's
+/// head, does not keep an object from being finalized, as in bdwgc). MARK_LOCK held.
+pub fn grey_contents_locked(base: usize) {
+    if let Some((s, i)) = mheap::find_object(base) {
+        let (b, size, scan) = mheap::object(s, i);
+        if !scan {
+            return;
+        }
+        let mut p = b;
+        while p < b + size {
+            // SAFETY: inside an allocated heap object (finalizable, so not freed yet).
+            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+            if w < b || w >= b + size {
+                greyobject(w);
+            }
+            p += 8;
+        }
+    }
+}
+
 /// Marks what the collected candidates point to. MARK_LOCK held.
 pub fn flush_candidates_locked() {
     let c = candidates();

@@ -197,3 +197,32 @@ pub fn socket_error(fd: i32) -> Result<i32> {
     })
     .map(|_| v)
 }
+
+/// Whether `fd` is ready now for `events` (POLLIN 0x1 / POLLOUT 0x4 bits of poll(2)), or in
+/// error or hung up: ppoll with a zero timeout (aarch64 has no poll(2)).
+pub fn ready_now(fd: i32, events: i16) -> bool {
+    #[repr(C)]
+    struct PollFd {
+        fd: i32,
+        events: i16,
+        revents: i16,
+    }
+    let mut p = PollFd {
+        fd,
+        events,
+        revents: 0,
+    };
+    let ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: one pollfd and a zero timeout, both live locals; no signal mask change.
+    let r = check(unsafe {
+        arch::syscall5(
+            nr::__NR_ppoll,
+            &mut p as *mut PollFd as usize,
+            1,
+            &ts as *const Timespec as usize,
+            0,
+            8,
+        )
+    });
+    matches!(r, Ok(1)) && p.revents != 0
+}

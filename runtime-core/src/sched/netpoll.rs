@@ -11,9 +11,10 @@
 //! does for files).
 //!
 //! Each descriptor number has a poll descriptor (`PollDesc`, in a table indexed by number,
-//! never freed) with, per direction (read, write): a `ready` flag (an edge came while nobody
-//! waited) and a list of waiting goroutines. A wait (`wait`) consumes `ready` or parks; an
-//! edge (`netpoll`) wakes every waiter of that direction, or sets `ready` when there is none.
+//! never freed) with, per direction (read, write): a `ready` flag (an edge came) and a list
+//! of waiting goroutines. A wait (`wait`) consumes `ready` or parks; an edge (`netpoll`)
+//! wakes every waiter of that direction and sets `ready` (for a goroutine whose call failed
+//! with EAGAIN just before the edge and that is not parked yet).
 //! A woken goroutine retries its call, and parks again on EAGAIN; edge triggering makes that
 //! correct: the next byte makes a new edge. Many goroutines may wait on one descriptor.
 //!
@@ -414,16 +415,13 @@ fn finish(pd: &mut PollDesc, w: *mut Wait, result: i32) -> *mut G {
 }
 
 /// Wakes every waiter of `dir` with `result`, chaining their Gs onto `list` (through
-/// `schedlink`); true if there was one. Lock held.
-fn wake_all(pd: &mut PollDesc, dir: usize, result: i32, list: &mut GList) -> bool {
-    let mut any = false;
+/// `schedlink`). Lock held.
+fn wake_all(pd: &mut PollDesc, dir: usize, result: i32, list: &mut GList) {
     // Bounded: each round takes one waiter off the list.
     while !pd.head[dir].is_null() {
         let g = finish(pd, pd.head[dir], result);
         list.push(g);
-        any = true;
     }
-    any
 }
 
 /// Park's unlock step: the goroutine is waiting; arm its deadline, drop the lock.
@@ -515,8 +513,11 @@ pub fn close(fd: i32, func: &str) -> i32 {
     if fd < 0 || fd >= MAX_FD {
         return report(GRT_EINVAL, func, format_args!("bad descriptor {}", fd));
     }
-    let p = if inited() {
-        lookup(fd, false)
+    // The poll descriptor even of a number never used here: a call may register it right
+    // now, and closing it under the descriptor's lock keeps that from leaving a registration
+    // behind for the number's next user.
+    let p = if init().is_ok() {
+        lookup(fd, true)
     } else {
         null_mut()
     };
@@ -534,8 +535,9 @@ pub fn close(fd: i32, func: &str) -> i32 {
         );
     }
     if pd.state == UNREG && pd.refs == 0 {
+        let r = close_number(fd, func);
         pd.lock.unlock();
-        return close_number(fd, func);
+        return r;
     }
     pd.closing = true;
     pd.seq = pd.seq.wrapping_add(1);
@@ -686,9 +688,14 @@ pub fn netpoll(delay_ns: Option<u64>) -> GList {
     for ev in &evs[..n] {
         let (bits, data) = (ev.events, ev.data);
         if data == BREAK_TAG {
-            let mut buf = [0u8; 8];
-            let _ = sys::read(EVFD.load(Ordering::Acquire), &mut buf);
-            BREAK_PENDING.store(false, Ordering::Release);
+            // Only the poller that may block reads the break: a non-blocking poll that took
+            // it would swallow a wakeup meant for the blocked M (the eventfd is
+            // level-triggered, so it stays reported until read).
+            if delay_ns != Some(0) {
+                let mut buf = [0u8; 8];
+                let _ = sys::read(EVFD.load(Ordering::Acquire), &mut buf);
+                BREAK_PENDING.store(false, Ordering::Release);
+            }
             continue;
         }
         let (fd, seq) = ((data & 0xffff_ffff) as i32, (data >> 32) as u32);
@@ -702,16 +709,18 @@ pub fn netpoll(delay_ns: Option<u64>) -> GList {
             pd.lock.unlock();
             continue; // an event for a number since given up
         }
+        // Every waiter is woken, and `ready` is set all the same: a goroutine whose call got
+        // EAGAIN just before this edge, and is not parked yet, must not wait for the next
+        // edge (two connections in one edge, one woken acceptor, the other would sleep).
+        // The cost is one spurious retry for the next waiter.
         let err = bits & (EPOLLERR | EPOLLHUP) != 0;
         if bits & (EPOLLIN | EPOLLRDHUP) != 0 || err {
-            if !wake_all(pd, READ, GRT_OK, &mut list) {
-                pd.ready[READ] = true;
-            }
+            wake_all(pd, READ, GRT_OK, &mut list);
+            pd.ready[READ] = true;
         }
         if bits & EPOLLOUT != 0 || err {
-            if !wake_all(pd, WRITE, GRT_OK, &mut list) {
-                pd.ready[WRITE] = true;
-            }
+            wake_all(pd, WRITE, GRT_OK, &mut list);
+            pd.ready[WRITE] = true;
         }
         pd.lock.unlock();
     }
@@ -751,19 +760,23 @@ pub fn poll_useful() -> bool {
 }
 
 /// Becomes the M blocked in the poller, if there is none and something to wait for (an fd
-/// waiter or a timer): true if this M now owns that role (it must call `unblock` after).
-pub fn try_block(until: u64) -> bool {
+/// waiter or a timer): `Some(deadline)` (u64::MAX: none) if this M now owns that role (it
+/// must call `unblock` after). The deadline is read after the role was taken: a timer added
+/// before it is published breaks the poller (`timer_added` sees 0), one added after
+/// compares itself with it.
+pub fn try_block() -> Option<u64> {
     if !inited() || (waiters() == 0 && !time::pending()) {
-        return false;
+        return None;
     }
     if BLOCKED
         .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
         .is_err()
     {
-        return false;
+        return None;
     }
+    let until = time::next_when().unwrap_or(u64::MAX);
     POLL_UNTIL.store(until, Ordering::Release);
-    true
+    Some(until)
 }
 
 pub fn unblock() {
@@ -782,7 +795,9 @@ pub fn timer_added(when: u64) -> bool {
     if !BLOCKED.load(Ordering::Acquire) {
         return false;
     }
-    if when < POLL_UNTIL.load(Ordering::Acquire) {
+    // 0: the blocker has not published its deadline yet; break it to be safe (Go does too).
+    let until = POLL_UNTIL.load(Ordering::Acquire);
+    if until == 0 || when < until {
         netpoll_break();
     }
     true

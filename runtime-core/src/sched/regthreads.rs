@@ -197,6 +197,11 @@ pub fn unregister() -> i32 {
     r
 }
 
+/// The calling thread is registered.
+pub fn is_registered() -> bool {
+    find(sys::gettid() as u32).is_some()
+}
+
 /// In the suspend handler of a thread that is not an M: its slot, if the collector asked it
 /// to stop (the request is claimed). Lock-free.
 pub fn claim_for_signal(from_us: bool) -> Option<&'static RegThread> {

@@ -270,8 +270,7 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         }
         // Instead of sleeping, one idle M at a time blocks in the poller until the earliest
         // timer: descriptor wakeups and timers share one wait.
-        let until = time::next_when().unwrap_or(u64::MAX);
-        if netpoll::try_block(until) {
+        if let Some(until) = netpoll::try_block() {
             let delay = (until != u64::MAX).then(|| until.saturating_sub(sys::nanotime()));
             // Idle for a stop of the world: it holds no P and touches no goroutine.
             crate::stw::idle_enter(m);
@@ -291,6 +290,12 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
                 continue 'top;
             }
             inject_global(&mut list);
+        } else if netpoll::blocked() {
+            // Another M blocks in the poller and watches the timers: make sure it watches the
+            // earliest (one added while we looked may be earlier than its deadline).
+            if let Some(w) = time::next_when() {
+                netpoll::timer_added(w);
+            }
         }
         stopm(m);
     }
