@@ -115,6 +115,7 @@ pub extern "C" fn grt_fd_wait(fd: i32, events: i32, deadline_ns: i64) -> i32 {
         return GRT_OK; // a regular file is always ready
     }
     // Ready already? Edge-triggered, the poller would only say so at the next change.
+    let mark = d.mark();
     let mut pev = 0i16;
     if events & POLLIN != 0 {
         pev |= 0x1;
@@ -125,7 +126,7 @@ pub extern "C" fn grt_fd_wait(fd: i32, events: i32, deadline_ns: i64) -> i32 {
     if sysnet::ready_now(fd, pev) {
         return GRT_OK;
     }
-    netpoll::wait(g, &d, events, deadline)
+    netpoll::wait(g, &d, events, deadline, mark)
 }
 
 /// `long grt_read(int fd, void *buf, size_t len, int64_t deadline_ns)`
@@ -156,10 +157,11 @@ pub extern "C" fn grt_read(fd: i32, buf: *mut c_void, len: usize, deadline_ns: i
     }
     // Bounded by the caller's deadline or by data: each round parks until an edge.
     loop {
+        let mark = d.mark();
         match read() {
             Ok(n) => return n as isize,
             Err(EINTR) => {}
-            Err(EAGAIN) => match netpoll::wait(g, &d, POLLIN, deadline) {
+            Err(EAGAIN) => match netpoll::wait(g, &d, POLLIN, deadline, mark) {
                 GRT_OK => {}
                 e => return e as isize,
             },
@@ -208,6 +210,7 @@ pub extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize, deadline_ns
     while done < len {
         // SAFETY: within the caller's buffer.
         let p = unsafe { (buf as *const u8).add(done) };
+        let mark = d.mark();
         let r = if d.blocking {
             blocking(|| write_once(&d, p, len - done))
         } else {
@@ -219,7 +222,7 @@ pub extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize, deadline_ns
                 continue;
             }
             Err(EINTR) => continue,
-            Err(EAGAIN) if !d.blocking => match netpoll::wait(g, &d, POLLOUT, deadline) {
+            Err(EAGAIN) if !d.blocking => match netpoll::wait(g, &d, POLLOUT, deadline, mark) {
                 GRT_OK => continue,
                 e => e,
             },
@@ -267,12 +270,13 @@ pub extern "C" fn grt_accept(
     };
     // Bounded by the deadline or by a connection arriving.
     loop {
+        let mark = d.mark();
         // SAFETY: addr/addrlen are null or the caller's sockaddr buffer and its length.
         let r = unsafe { sysnet::accept(fd, addr as usize, addrlen as usize) };
         match r {
             Ok(nfd) => return nfd,
             Err(EINTR) | Err(ECONNABORTED) => {}
-            Err(EAGAIN) if !d.blocking => match netpoll::wait(g, &d, POLLIN, deadline) {
+            Err(EAGAIN) if !d.blocking => match netpoll::wait(g, &d, POLLIN, deadline, mark) {
                 GRT_OK => {}
                 e => return e,
             },
@@ -304,6 +308,7 @@ pub extern "C" fn grt_connect(fd: i32, addr: *const c_void, addrlen: u32, deadli
     };
     // SAFETY: the caller's sockaddr of addrlen bytes.
     let connect = || unsafe { sysnet::connect(fd, addr as usize, addrlen as usize) };
+    let mut mark = d.mark();
     match connect() {
         Ok(()) => return GRT_OK,
         Err(EINPROGRESS) | Err(EINTR) | Err(EALREADY) if !d.blocking => {}
@@ -312,10 +317,11 @@ pub extern "C" fn grt_connect(fd: i32, addr: *const c_void, addrlen: u32, deadli
     // In progress: writable once it connected or failed. A wakeup can be early (an edge from
     // before the call): ask connect again, which says EALREADY until it is done.
     loop {
-        match netpoll::wait(g, &d, POLLOUT, deadline) {
+        match netpoll::wait(g, &d, POLLOUT, deadline, mark) {
             GRT_OK => {}
             e => return e,
         }
+        mark = d.mark();
         match sysnet::socket_error(fd) {
             Ok(0) => {}
             Ok(e) => return syserr(Errno(e)),

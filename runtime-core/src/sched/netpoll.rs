@@ -11,10 +11,11 @@
 //! does for files).
 //!
 //! Each descriptor number has a poll descriptor (`PollDesc`, in a table indexed by number,
-//! never freed) with, per direction (read, write): a `ready` flag (an edge came) and a list
-//! of waiting goroutines. A wait (`wait`) consumes `ready` or parks; an edge (`netpoll`)
-//! wakes every waiter of that direction and sets `ready` (for a goroutine whose call failed
-//! with EAGAIN just before the edge and that is not parked yet).
+//! never freed) with, per direction (read, write): a count of the edges seen, and a list of
+//! waiting goroutines. A call notes the count (`Desc::mark`) before its system call; on
+//! EAGAIN it waits (`wait`) and parks only if no edge came since, so an edge that came
+//! between the call and the park is never lost, whoever else it woke. An edge (`netpoll`)
+//! counts and wakes every waiter of its direction.
 //! A woken goroutine retries its call, and parks again on EAGAIN; edge triggering makes that
 //! correct: the next byte makes a new edge. Many goroutines may wait on one descriptor.
 //!
@@ -49,7 +50,9 @@
 //! - Nothing here runs in a signal handler.
 
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use grt_arch::EpollEvent;
 
@@ -112,8 +115,8 @@ pub struct PollDesc {
     lock: Lock,
     state: u8,
     closing: bool,
-    /// An edge came for this direction while nobody waited.
-    ready: [bool; 2],
+    /// Edges seen per direction (written under the lock, read by `Desc::mark` without it).
+    edges: [AtomicU32; 2],
     /// Bumped when the number is given up; events carry it.
     seq: u32,
     /// Calls between `acquire` and `release`.
@@ -245,9 +248,22 @@ pub struct Desc {
     pub blocking: bool,
 }
 
+/// The edge counts a call noted before its system call (`Desc::mark`).
+#[derive(Clone, Copy)]
+pub struct Mark([u32; 2]);
+
 impl Desc {
     fn pd(&self) -> &'static mut PollDesc {
         pd_of(self.pd)
+    }
+
+    /// The edge counts now: take them before the system call whose EAGAIN leads to `wait`.
+    pub fn mark(&self) -> Mark {
+        let pd = self.pd();
+        Mark([
+            pd.edges[READ].load(Ordering::Acquire),
+            pd.edges[WRITE].load(Ordering::Acquire),
+        ])
     }
 }
 
@@ -346,7 +362,6 @@ fn register(pd: &mut PollDesc, fd: i32) -> Result<(), Errno> {
         Err(EPERM) => pd.state = BLOCKING,
         Err(e) => return Err(e),
     }
-    pd.ready = [false; 2];
     pd.notsock.store(false, Ordering::Relaxed);
     Ok(())
 }
@@ -431,9 +446,10 @@ fn wait_commit(_gp: *mut G, arg: usize) -> bool {
     true
 }
 
-/// Waits until `fd` may be ready for `events` (POLLIN/POLLOUT), the deadline passes
-/// (`GRT_ETIMEDOUT`), or the descriptor is closed (`GRT_ECLOSED`). On the calling goroutine.
-pub fn wait(g: &G, d: &Desc, events: i32, deadline: u64) -> i32 {
+/// Waits until `fd` may be ready for `events` (POLLIN/POLLOUT): an edge since `mark`, taken
+/// before the call that failed; or the deadline passes (`GRT_ETIMEDOUT`), or the descriptor
+/// is closed (`GRT_ECLOSED`). On the calling goroutine.
+pub fn wait(g: &G, d: &Desc, events: i32, deadline: u64, mark: Mark) -> i32 {
     let pd = d.pd();
     pd.lock.lock();
     if pd.closing || pd.seq != d.seq {
@@ -441,10 +457,9 @@ pub fn wait(g: &G, d: &Desc, events: i32, deadline: u64) -> i32 {
         return GRT_ECLOSED;
     }
     for (dir, bit) in [(READ, POLLIN), (WRITE, POLLOUT)] {
-        if events & bit != 0 && pd.ready[dir] {
-            pd.ready[dir] = false;
+        if events & bit != 0 && pd.edges[dir].load(Ordering::Relaxed) != mark.0[dir] {
             pd.lock.unlock();
-            return GRT_OK;
+            return GRT_OK; // an edge since the call: retry it
         }
     }
     if deadline != 0 && sys::nanotime() >= deadline {
@@ -558,7 +573,6 @@ pub fn close(fd: i32, func: &str) -> i32 {
     let r = sysnet::close(fd);
     pd.state = UNREG;
     pd.closing = false;
-    pd.ready = [false; 2];
     pd.lock.unlock();
     match r {
         Ok(()) => GRT_OK,
@@ -709,18 +723,18 @@ pub fn netpoll(delay_ns: Option<u64>) -> GList {
             pd.lock.unlock();
             continue; // an event for a number since given up
         }
-        // Every waiter is woken, and `ready` is set all the same: a goroutine whose call got
-        // EAGAIN just before this edge, and is not parked yet, must not wait for the next
-        // edge (two connections in one edge, one woken acceptor, the other would sleep).
-        // The cost is one spurious retry for the next waiter.
+        // Every waiter is woken, and the edge is counted: a goroutine whose call got EAGAIN
+        // just before this edge, and is not parked yet, sees the count move in `wait` (two
+        // connections in one edge, one acceptor woken: the other does not sleep).
         let err = bits & (EPOLLERR | EPOLLHUP) != 0;
-        if bits & (EPOLLIN | EPOLLRDHUP) != 0 || err {
-            wake_all(pd, READ, GRT_OK, &mut list);
-            pd.ready[READ] = true;
-        }
-        if bits & EPOLLOUT != 0 || err {
-            wake_all(pd, WRITE, GRT_OK, &mut list);
-            pd.ready[WRITE] = true;
+        for (dir, hit) in [
+            (READ, bits & (EPOLLIN | EPOLLRDHUP) != 0 || err),
+            (WRITE, bits & EPOLLOUT != 0 || err),
+        ] {
+            if hit {
+                pd.edges[dir].fetch_add(1, Ordering::AcqRel);
+                wake_all(pd, dir, GRT_OK, &mut list);
+            }
         }
         pd.lock.unlock();
     }
