@@ -46,10 +46,15 @@ fn check_deadline(func: &str, deadline: i64) -> Result<u64, i32> {
     Ok(deadline as u64)
 }
 
-/// A deadline that has passed before the call: `GRT_ETIMEDOUT` at once, even if the
-/// descriptor is ready (as Go's deadlines).
-fn expired(deadline: u64) -> bool {
-    deadline != 0 && crate::sys::nanotime() >= deadline
+/// What every call does first: checks the deadline (one that passed before the call gives
+/// `GRT_ETIMEDOUT` at once, even if the descriptor is ready, as Go's deadlines) and takes
+/// the descriptor (registering it on first use). Errors are reported.
+fn begin(func: &str, fd: i32, deadline_ns: i64) -> Result<(u64, Desc), i32> {
+    let deadline = check_deadline(func, deadline_ns)?;
+    if deadline != 0 && crate::sys::nanotime() >= deadline {
+        return Err(GRT_ETIMEDOUT);
+    }
+    Ok((deadline, netpoll::acquire(fd, func)?))
 }
 
 fn check_buf(func: &str, buf: *const c_void, len: usize) -> Result<(), i32> {
@@ -100,15 +105,8 @@ pub extern "C" fn grt_fd_wait(fd: i32, events: i32, deadline_ns: i64) -> i32 {
             ),
         );
     }
-    let deadline = match check_deadline(F, deadline_ns) {
-        Ok(d) => d,
-        Err(e) => return e,
-    };
-    if expired(deadline) {
-        return GRT_ETIMEDOUT;
-    }
-    let d = match netpoll::acquire(fd, F) {
-        Ok(d) => d,
+    let (deadline, d) = match begin(F, fd, deadline_ns) {
+        Ok(x) => x,
         Err(e) => return e,
     };
     if d.blocking {
@@ -136,15 +134,11 @@ pub extern "C" fn grt_read(fd: i32, buf: *mut c_void, len: usize, deadline_ns: i
     const F: &str = "grt_read";
     let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!(F);
-    let deadline = match check_buf(F, buf, len).and_then(|()| check_deadline(F, deadline_ns)) {
-        Ok(d) => d,
-        Err(e) => return e as isize,
-    };
-    if expired(deadline) {
-        return GRT_ETIMEDOUT as isize;
+    if let Err(e) = check_buf(F, buf, len) {
+        return e as isize;
     }
-    let d = match netpoll::acquire(fd, F) {
-        Ok(d) => d,
+    let (deadline, d) = match begin(F, fd, deadline_ns) {
+        Ok(x) => x,
         Err(e) => return e as isize,
     };
     // SAFETY (both calls): the caller passes a writable buffer of len bytes.
@@ -190,15 +184,11 @@ pub extern "C" fn grt_write(fd: i32, buf: *const c_void, len: usize, deadline_ns
     const F: &str = "grt_write";
     let _np = crate::preempt::NoPreempt::enter();
     let g = on_goroutine!(F);
-    let deadline = match check_buf(F, buf, len).and_then(|()| check_deadline(F, deadline_ns)) {
-        Ok(d) => d,
-        Err(e) => return e as isize,
-    };
-    if expired(deadline) {
-        return GRT_ETIMEDOUT as isize;
+    if let Err(e) = check_buf(F, buf, len) {
+        return e as isize;
     }
-    let d = match netpoll::acquire(fd, F) {
-        Ok(d) => d,
+    let (deadline, d) = match begin(F, fd, deadline_ns) {
+        Ok(x) => x,
         Err(e) => return e as isize,
     };
     if len == 0 {
@@ -257,15 +247,8 @@ pub extern "C" fn grt_accept(
             format_args!("addr given but addrlen is NULL"),
         );
     }
-    let deadline = match check_deadline(F, deadline_ns) {
-        Ok(d) => d,
-        Err(e) => return e,
-    };
-    if expired(deadline) {
-        return GRT_ETIMEDOUT;
-    }
-    let d = match netpoll::acquire(fd, F) {
-        Ok(d) => d,
+    let (deadline, d) = match begin(F, fd, deadline_ns) {
+        Ok(x) => x,
         Err(e) => return e,
     };
     // Bounded by the deadline or by a connection arriving.
@@ -295,15 +278,8 @@ pub extern "C" fn grt_connect(fd: i32, addr: *const c_void, addrlen: u32, deadli
     if addr.is_null() {
         return report(GRT_EINVAL, F, format_args!("addr is NULL"));
     }
-    let deadline = match check_deadline(F, deadline_ns) {
-        Ok(d) => d,
-        Err(e) => return e,
-    };
-    if expired(deadline) {
-        return GRT_ETIMEDOUT;
-    }
-    let d = match netpoll::acquire(fd, F) {
-        Ok(d) => d,
+    let (deadline, d) = match begin(F, fd, deadline_ns) {
+        Ok(x) => x,
         Err(e) => return e,
     };
     // SAFETY: the caller's sockaddr of addrlen bytes.

@@ -17,8 +17,9 @@ pub const ETIMEDOUT: Errno = Errno(110);
 
 pub type Result<T> = core::result::Result<T, Errno>;
 
+/// A raw system call's result: the value, or the errno it encodes (-4095..0).
 #[inline(always)]
-fn check(r: isize) -> Result<usize> {
+pub(crate) fn check(r: isize) -> Result<usize> {
     if (-4095..0).contains(&r) {
         Err(Errno(-r as i32))
     } else {
@@ -187,6 +188,16 @@ pub struct Timespec {
     pub nsec: i64,
 }
 
+impl Timespec {
+    /// `ns` nanoseconds as a relative timespec.
+    pub fn from_ns(ns: u64) -> Timespec {
+        Timespec {
+            sec: (ns / 1_000_000_000) as i64,
+            nsec: (ns % 1_000_000_000) as i64,
+        }
+    }
+}
+
 pub const CLOCK_MONOTONIC: usize = 1;
 
 /// Nanoseconds of `clock`.
@@ -265,10 +276,7 @@ pub fn futex_wake(word: &AtomicU32, n: u32) {
 /// futex: for words only this process's threads wait on (locks, notes). May return early
 /// (EINTR, EAGAIN, ETIMEDOUT, or a spurious wake); callers re-check their condition.
 pub fn futex_wait_private(word: &AtomicU32, val: u32, ns: Option<u64>) -> Result<()> {
-    let ts = ns.map(|n| Timespec {
-        sec: (n / 1_000_000_000) as i64,
-        nsec: (n % 1_000_000_000) as i64,
-    });
+    let ts = ns.map(Timespec::from_ns);
     let tsp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
     // SAFETY: word is a live 4-byte aligned atomic; tsp is 0 or a valid relative timeout.
     check(unsafe {

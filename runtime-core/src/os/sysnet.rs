@@ -5,7 +5,7 @@
 
 use grt_arch::{self as arch, nr, EpollEvent};
 
-use crate::sys::{Errno, Result, Timespec};
+use crate::sys::{check, Errno, Result, Timespec};
 
 pub const EPERM: Errno = Errno(1);
 pub const EBADF: Errno = Errno(9);
@@ -34,15 +34,6 @@ const SOL_SOCKET: usize = 1;
 const SO_ERROR: usize = 4;
 /// send(2) flag: EPIPE instead of SIGPIPE on a socket whose peer has gone.
 const MSG_NOSIGNAL: usize = 0x4000;
-
-#[inline(always)]
-fn check(r: isize) -> Result<usize> {
-    if (-4095..0).contains(&r) {
-        Err(Errno(-r as i32))
-    } else {
-        Ok(r as usize)
-    }
-}
 
 pub fn epoll_create() -> Result<i32> {
     // SAFETY: no memory arguments.
@@ -82,10 +73,7 @@ pub fn epoll_pwait(epfd: i32, evs: &mut [EpollEvent], timeout_ms: i32) -> Result
 /// epoll_pwait2 (Linux 5.11): a nanosecond timeout (`None`: none). ENOSYS on older kernels and
 /// emulators that do not know it.
 pub fn epoll_pwait2(epfd: i32, evs: &mut [EpollEvent], timeout_ns: Option<u64>) -> Result<usize> {
-    let ts = timeout_ns.map(|n| Timespec {
-        sec: (n / 1_000_000_000) as i64,
-        nsec: (n % 1_000_000_000) as i64,
-    });
+    let ts = timeout_ns.map(Timespec::from_ns);
     let tsp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
     // SAFETY: evs is writable for its length; tsp is 0 or a valid timespec.
     check(unsafe {
@@ -212,7 +200,7 @@ pub fn ready_now(fd: i32, events: i16) -> bool {
         events,
         revents: 0,
     };
-    let ts = Timespec { sec: 0, nsec: 0 };
+    let ts = Timespec::from_ns(0);
     // SAFETY: one pollfd and a zero timeout, both live locals; no signal mask change.
     let r = check(unsafe {
         arch::syscall5(
