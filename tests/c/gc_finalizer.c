@@ -152,7 +152,15 @@ static void main_g(void *arg) {
     t_put_kv("inner", (uint64_t)inner_n);
     t_put_kv("violations", (uint64_t)order_violations);
     t_puts(1, "\n");
-    CHECK_EQ(order_violations, 0);
+    if (order_violations != 0) {
+        /* An inner object's finalizer ran first: the collector took it for garbage while its
+         * outer object, kept for its own finalizer, still pointed to it. */
+        t_puts(2, "gc_finalizer: ");
+        t_putu(2, (uint64_t)order_violations, 10);
+        t_puts(2, " inner objects were finalized while reachable from an outer object kept for "
+                  "its finalizer\n");
+        grt_exit(1);
+    }
     CHECK(outer_n >= NPAIRS - NPAIRS / 10 && inner_n >= NPAIRS - NPAIRS / 10);
     t_puts(1, "ok outer before inner\n");
 
