@@ -451,6 +451,16 @@ int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's
  * GC_remove_roots): the number removed. GRT_EINVAL: lo > hi. */
 int grt_remove_roots(void *lo, void *hi);
+/* Plain-store mode (on: 1, off: 0; from the next cycle; also GRTPLAINSTORES=1): the program
+ * stores pointers into heap objects with plain assignments, no GRT_STORE (as bdwgc programs
+ * do). While a cycle marks, the heap's pages that may hold pointers are write-protected; the
+ * first write to each is caught (SIGSEGV, handled inside grt) and mark termination rescans
+ * the pages written. Costs a fault per page written per cycle. A system call that writes into
+ * such a page while a cycle marks fails with EFAULT (grt_read and grt_accept retry): give
+ * read(2) buffers from grt_alloc_atomic, which are never protected. grt's fault handler passes
+ * other faults on to the SIGSEGV handler installed before it; a handler the program installs
+ * after grt started replaces it. GRT_EINVAL for another value. */
+int grt_gc_set_plain_stores(int on);
 /* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the
  * goroutine waits like in a system call; from another thread, the thread waits.
  * GRT_ENOTINIT before grt_main. */
@@ -514,6 +524,10 @@ struct grt_gc_stats {
     uint64_t heap_released;      /* free heap pages given back to the kernel now (a page goes
                                     back once it has stayed free for about a second), bytes */
     uint64_t heap_released_total; /* the same, in all */
+    uint64_t dirty_faults;       /* plain-store mode: writes to write-protected heap pages
+                                    caught while a cycle marked, total */
+    uint64_t dirty_ranges_rescanned; /* plain-store mode: written page ranges mark termination
+                                        rescanned, total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

@@ -21,6 +21,7 @@
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
+//! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
@@ -55,6 +56,7 @@ pub struct Knobs {
     pub gcnoscandone: bool,
     pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
+    pub gcnodirty: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
     pub gcscanvalidkeep: bool,
@@ -93,6 +95,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoscandone: false,
     gcnoregthreads: false,
     gcnofinmark: false,
+    gcnodirty: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
     gcscanvalidkeep: false,
@@ -122,6 +125,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoscandone",
     "gcnoregthreads",
     "gcnofinmark",
+    "gcnodirty",
     "gcnoreallocshade",
     "gcnolibroots",
     "gcscanvalidkeep",
@@ -170,6 +174,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoscandone" => k.gcnoscandone = on,
             "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
+            "gcnodirty" => k.gcnodirty = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,

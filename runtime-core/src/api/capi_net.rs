@@ -9,10 +9,10 @@ use core::ffi::c_void;
 
 use crate::errors::*;
 use crate::netpoll::{self, Desc, POLLIN, POLLOUT};
-use crate::proc;
 use crate::runtime2::G;
 use crate::sys::{Errno, EAGAIN, EINTR};
 use crate::sysnet::{self, EALREADY, EINPROGRESS, ENOTSOCK};
+use crate::{dirty, proc};
 
 extern "C" {
     fn grt_entersyscall() -> i32;
@@ -142,7 +142,12 @@ pub extern "C" fn grt_read(fd: i32, buf: *mut c_void, len: usize, deadline_ns: i
         Err(e) => return e as isize,
     };
     // SAFETY (both calls): the caller passes a writable buffer of len bytes.
-    let read = || unsafe { sysnet::read_raw(fd, buf as *mut u8, len) };
+    // In plain-store mode the buffer may be write-protected: made writable first.
+    let read = || {
+        dirty::syscall_into(buf as usize, len, || unsafe {
+            sysnet::read_raw(fd, buf as *mut u8, len)
+        })
+    };
     if d.blocking {
         return match blocking(read) {
             Ok(n) => n as isize,
@@ -254,6 +259,13 @@ pub extern "C" fn grt_accept(
     // Bounded by the deadline or by a connection arriving.
     loop {
         let mark = d.mark();
+        // Plain-store mode: the kernel's writes into addr/addrlen must not fault (a connection
+        // accepted and then EFAULT would be lost): their pages made writable first.
+        if !addr.is_null() {
+            // SAFETY: addrlen is the caller's valid pointer (checked non-NULL above).
+            dirty::touch(addr as usize, unsafe { *addrlen } as usize);
+            dirty::touch(addrlen as usize, 4);
+        }
         // SAFETY: addr/addrlen are null or the caller's sockaddr buffer and its length.
         let r = unsafe { sysnet::accept(fd, addr as usize, addrlen as usize) };
         match r {

@@ -68,7 +68,8 @@ use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
 use crate::{
-    auxv, chan, env, libroots, mcache, mfinal, proc, regthreads, stkbar, stw, suspend, sys, thread,
+    auxv, chan, dirty, env, libroots, mcache, mfinal, proc, regthreads, stkbar, stw, suspend, sys,
+    thread,
 };
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
@@ -251,6 +252,10 @@ pub struct GcStats {
     /// Free heap pages given back to the kernel (madvise) now, and in all, in bytes.
     pub heap_released: u64,
     pub heap_released_total: u64,
+    /// Plain-store mode (dirty.rs): writes to protected heap pages caught, and logged
+    /// ranges rescanned at mark termination, in all.
+    pub dirty_faults: u64,
+    pub dirty_ranges_rescanned: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -274,6 +279,11 @@ pub fn init() -> Result<(), i32> {
         cfg!(feature = "testhooks") && crate::debug::get().gcscanvalidkeep,
         Ordering::Relaxed,
     );
+    match env::get("GRTPLAINSTORES") {
+        None | Some(b"0") => {}
+        Some(b"1") => dirty::set(true),
+        Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0 or 1; ignored\n"),
+    }
     match env::get("GRTGC") {
         None => {}
         Some(b"off") => GC_PERCENT.store(-1, Ordering::Relaxed),
@@ -595,6 +605,24 @@ pub extern "C" fn grt_gc() -> i32 {
     GRT_OK
 }
 
+/// `grt_gc_set_plain_stores`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_set_plain_stores(on: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    match on {
+        0 | 1 => {
+            dirty::set(on == 1);
+            GRT_OK
+        }
+        _ => report(
+            GRT_EINVAL,
+            "grt_gc_set_plain_stores",
+            format_args!("on is {}: 0 or 1", on),
+        ),
+    }
+}
+
 /// `grt_gc_shade`: the write barrier's slow path.
 #[no_mangle]
 #[link_section = "grt_text"]
@@ -663,6 +691,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         spans_swept_by_alloc: h.spans_swept_by_alloc,
         heap_released: h.released as u64,
         heap_released_total: h.released_total,
+        dirty_faults: dirty::FAULTS.load(Ordering::Relaxed) as u64,
+        dirty_ranges_rescanned: dirty::PAGES_RESCANNED.load(Ordering::Relaxed) as u64,
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -1225,6 +1255,10 @@ fn gc_cycle() {
         s
     };
 
+    // 0. In plain-store mode, the heap's pages are write-protected (dirty.rs) before the
+    // barrier goes on: a store after this is logged.
+    dirty::protect();
+
     // 1. Barrier on.
     world_lock();
     let p0 = sys::nanotime();
@@ -1299,6 +1333,8 @@ fn gc_cycle() {
     let rescanned = rescan_all(cycle);
     let r1 = sys::nanotime();
     let rescan_ns = r1 - r0;
+    // Plain-store mode: the pages written since the protection, in marked objects.
+    dirty::rescan_locked();
     mgcmark::flush_candidates_locked();
     mgcmark::drain_locked(usize::MAX);
     // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
@@ -1323,6 +1359,9 @@ fn gc_cycle() {
     let t_end = sys::nanotime();
     let pause2 = t_end - p1;
     world_unlock_keep_heap();
+    // The heap writable again, with the world running (under the heap lock: no chunk is
+    // unmapped meanwhile).
+    dirty::unprotect_locked();
     HEAP_LOCK.unlock();
     record_pause(pause2);
     libroots::release();

@@ -496,6 +496,10 @@ fn new_span(npages: usize, elemsize: usize, class: usize, noscan: bool) -> Optio
             page_slot(chunk, p).store(s, Ordering::Release);
         }
     }
+    if !noscan {
+        // Not write-protected: while stores are tracked, its pages count as written.
+        crate::dirty::new_span(base, bytes);
+    }
     Some(s)
 }
 
@@ -516,6 +520,7 @@ fn free_span(s: *mut Span) {
     }
     if c.dedicated {
         let bytes = c.npages * PAGE_BYTES;
+        crate::dirty::chunk_unmapping();
         // SAFETY: the object's own mapping; nothing points into it that we will follow
         // (its pages are gone from the table first).
         unsafe { sys::munmap(c.base, bytes).ok() };
@@ -1053,6 +1058,97 @@ pub fn scavenge_step_locked(cursor: &mut usize) -> (usize, bool) {
     h.stats.released += given;
     h.stats.released_total += given as u64;
     (given, *cursor < h.nchunks)
+}
+
+// ---- walks for dirty-page tracking (dirty.rs) ------------------------------------------------
+
+/// Calls `f(lo, hi)` for every maximal run of pages held by spans that may hold pointers
+/// (ascending addresses). HEAP_LOCK must be held.
+pub fn for_each_scan_run_locked(mut f: impl FnMut(usize, usize)) {
+    let h = heap();
+    for &c in &h.chunks[..h.nchunks] {
+        // SAFETY: chunks in the table are live; their page tables too.
+        let cr = unsafe { &*c };
+        let mut run: Option<usize> = None;
+        for p in 0..cr.npages {
+            // SAFETY: page p of a live chunk.
+            let s = unsafe { page_slot(c, p) }.load(Ordering::Relaxed);
+            // SAFETY: a span in the page table is live.
+            let scan = !s.is_null() && !unsafe { (*s).noscan };
+            match (scan, run) {
+                (true, None) => run = Some(cr.base + p * PAGE_BYTES),
+                (false, Some(lo)) => {
+                    f(lo, cr.base + p * PAGE_BYTES);
+                    run = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(lo) = run {
+            f(lo, cr.base + cr.npages * PAGE_BYTES);
+        }
+    }
+}
+
+/// Calls `f(lo, hi)` for every chunk's whole range. HEAP_LOCK must be held.
+pub fn for_each_chunk_locked(mut f: impl FnMut(usize, usize)) {
+    let h = heap();
+    for &c in &h.chunks[..h.nchunks] {
+        // SAFETY: chunks in the table are live.
+        let cr = unsafe { &*c };
+        f(cr.base, cr.base + cr.npages * PAGE_BYTES);
+    }
+}
+
+/// Calls `f(lo, hi)` with the part inside `[lo, hi)` of every marked object of a span that
+/// may hold pointers. HEAP_LOCK must be held (or the world stopped by its holder).
+pub fn for_each_marked_in_locked(lo: usize, hi: usize, mut f: impl FnMut(usize, usize)) {
+    let mut a = lo & !(PAGE_BYTES - 1);
+    while a < hi {
+        let mut next = a + PAGE_BYTES;
+        if let Some(s) = span_of_unsync(a) {
+            // SAFETY: a live span (under HEAP_LOCK).
+            let sr = unsafe { &*s };
+            next = sr.base + sr.npages * PAGE_BYTES;
+            if !sr.noscan {
+                let (from, to) = (lo.max(sr.base), hi.min(next));
+                let first = (((from - sr.base) as u64 * sr.divmul) >> 32) as usize;
+                let first = if sr.class == usize::MAX { 0 } else { first };
+                let mut i = first;
+                while i < sr.nelems {
+                    let o = sr.base + i * sr.elemsize;
+                    if o >= to {
+                        break;
+                    }
+                    if bit(&sr.alloc, i) && bit(&sr.mark, i) {
+                        f(o.max(from), (o + sr.elemsize).min(to));
+                    }
+                    i += 1;
+                }
+            }
+        }
+        a = next;
+    }
+}
+
+/// The span holding page-aligned address `a`, allocated objects or not (no seqlock: under
+/// HEAP_LOCK, where the chunk table cannot change).
+fn span_of_unsync(a: usize) -> Option<*mut Span> {
+    let h = heap();
+    let at = h.chunks[..h.nchunks].partition_point(|&k| {
+        // SAFETY: chunks in the table are live.
+        unsafe { (*k).base <= a }
+    });
+    let c = *h.chunks[..h.nchunks].get(at.checked_sub(1)?)?;
+    // SAFETY: a live chunk.
+    let off = a - unsafe { (*c).base };
+    // SAFETY: as above.
+    if off >= unsafe { (*c).npages } * PAGE_BYTES {
+        return None;
+    }
+    // SAFETY: page off / PAGE_BYTES of a live chunk.
+    let s = unsafe { page_slot(c, off / PAGE_BYTES) }.load(Ordering::Relaxed);
+    (!s.is_null()).then_some(s)
 }
 
 /// Whether new objects are born marked (while a cycle marks). HEAP_LOCK must be held.

@@ -1,7 +1,7 @@
 //! The garbage collector: a conservative, concurrent mark-sweep over grt's own heap, with
 //! Go 1.5-1.7's concurrent stack scan and return-address stack barriers.
 //!
-//! What lives here: the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
+//! What lives here: write-protection tracking of plain stores (`dirty`), the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
 //! bits, sweep), per-M allocation caches and write-barrier buffers (`mcache`), marking
 //! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), the
 //! cycle, its pacing, its thread and the heap's C API (`mgc`), and stack barriers
@@ -19,6 +19,7 @@
 //! addresses). Against the direction: `prof` (the profiler counts the collector's own
 //! thread), `api` (test hooks only, in the test-only build).
 
+pub mod dirty;
 pub mod libroots;
 pub mod mcache;
 pub mod mfinal;

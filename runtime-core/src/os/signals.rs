@@ -386,11 +386,16 @@ pub fn drop_altstack(a: AltStack) {
 // ---------------------------------------------------------------------------------------------
 // The fault handler: stack overflow detection.
 
-/// SIGSEGV / SIGBUS: a fault inside a registered guard region is a stack overflow (fatal,
+/// SIGSEGV / SIGBUS: a write to a heap page protected in plain-store mode is logged and
+/// retried (dirty.rs); a fault inside a registered guard region is a stack overflow (fatal,
 /// with a message); anything else goes to the program's own handler or the default action.
 unsafe extern "C" fn fault_handler(sig: i32, info: *mut c_void, uc: *mut c_void) {
     // SAFETY: info is the kernel's siginfo; si_addr holds the fault address for these signals.
     let addr = unsafe { *((info as *const u8).add(arch::SIGINFO_ADDR_OFF) as *const usize) };
+    // A write to a heap page protected to track plain stores (dirty.rs): retried.
+    if sig == SIGSEGV && crate::dirty::on_fault(addr) {
+        return;
+    }
     if let Some(g) = crate::stackreg::find(addr) {
         // SAFETY: uc is the handler's ucontext.
         unsafe { crate::fatal::stack_overflow(sig, addr, g, uc) };

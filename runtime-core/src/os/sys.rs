@@ -11,6 +11,7 @@ pub struct Errno(pub i32);
 
 pub const EINTR: Errno = Errno(4);
 pub const EAGAIN: Errno = Errno(11);
+pub const EFAULT: Errno = Errno(14);
 pub const ENOMEM: Errno = Errno(12);
 pub const EINVAL: Errno = Errno(22);
 pub const ETIMEDOUT: Errno = Errno(110);
