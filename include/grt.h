@@ -124,6 +124,13 @@ int grt_unregister_thread(void);
  * "fatal error: all goroutines are asleep - deadlock!" and the stack of each goroutine.
  */
 int grt_main(void (*fn)(void *), void *arg);
+/* Starts the runtime without a main goroutine (bdwgc's GC_INIT on a plain thread): the Ms,
+ * the collector and sysmon start in the background and grt_init returns; the caller goes on
+ * as a plain thread (register it with grt_register_thread to make its stack a root). From
+ * then on any thread may call grt_alloc, grt_gc and the collector's other calls, and
+ * grt_main may still run once to start a main goroutine (no deadlock detection before it:
+ * plain threads may be what wakes the goroutines). GRT_OK, also when already started. */
+int grt_init(void);
 /* Starts fn(arg) as a new goroutine. */
 int grt_go(void (*fn)(void *), void *arg);
 /* The same with a stack of at least stack_size bytes (GRT_STACK_MIN..GRT_STACK_MAX; 0 is
@@ -528,6 +535,10 @@ struct grt_gc_stats {
                                     caught while a cycle marked, total */
     uint64_t dirty_ranges_rescanned; /* plain-store mode: written page ranges mark termination
                                         rescanned, total */
+    uint64_t dirty_full_rescans; /* plain-store mode: mark terminations that rescanned every
+                                    marked object instead (a store that faults on a protected
+                                    page is not restarted exactly here, as under qemu-user on
+                                    aarch64, or the log of written pages overflowed) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

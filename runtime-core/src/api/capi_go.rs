@@ -34,6 +34,14 @@ pub extern "C" fn grt_main(f: Option<GoFn>, arg: *mut c_void) -> i32 {
     proc::main(f, arg)
 }
 
+/// `int grt_init(void)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_init() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::init_background()
+}
+
 fn go(func: &str, f: Option<GoFn>, arg: *mut c_void, size: usize) -> i32 {
     let Some(f) = f else {
         return report(GRT_EINVAL, func, format_args!("fn is NULL"));

@@ -24,7 +24,9 @@
 //!    words reach. A store into an object not yet marked needs nothing: the object's scan,
 //!    whenever it comes, reads its contents then. A store into an object already scanned
 //!    dirtied its page, so it is rescanned here. When the log overflows, or a protection
-//!    fails, every marked object is rescanned (slow, still complete).
+//!    fails, every marked object is rescanned (slow, still complete). So too where a store
+//!    that faulted is not restarted exactly (probed once with the program's memset: [`probe`]; qemu-user 7.2 on aarch64),
+//!    with no page protected at all.
 //! 4. **Unprotect** (after the world restarts, under the heap lock, so no chunk is freed
 //!    meanwhile): every chunk is made writable again, then `TRACKING` goes off. A fault
 //!    still in flight finds its address in `RANGES` and is retried (the page is writable by
@@ -45,7 +47,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use grt_arch::ProtFlags;
+use grt_arch::{MapFlags, ProtFlags};
 
 use crate::mheap::{self, HEAP_LOCK};
 use crate::{auxv, mgcmark, sys};
@@ -73,8 +75,20 @@ static EPOCH: AtomicUsize = AtomicUsize::new(0);
 /// Everything counts as written (the log overflowed, or a protection failed).
 static ALL_DIRTY: AtomicBool = AtomicBool::new(false);
 
+/// Whether a store that faulted on a write-protected page is restarted exactly (probed once:
+/// PROBE_UNKNOWN, PROBE_EXACT, PROBE_INEXACT).
+static PROBE: AtomicUsize = AtomicUsize::new(PROBE_UNKNOWN);
+const PROBE_UNKNOWN: usize = 0;
+const PROBE_EXACT: usize = 1;
+const PROBE_INEXACT: usize = 2;
+/// The probe's protected page while it runs (the fault handler unprotects it).
+static PROBE_LO: AtomicUsize = AtomicUsize::new(0);
+static PROBE_HI: AtomicUsize = AtomicUsize::new(0);
+
 /// Counters for grt_gc_stats (monotonic).
 pub static FAULTS: AtomicUsize = AtomicUsize::new(0);
+/// Cycles whose mark termination rescanned every marked object (no protection possible).
+pub static FULL_RESCANS: AtomicUsize = AtomicUsize::new(0);
 pub static PAGES_RESCANNED: AtomicUsize = AtomicUsize::new(0);
 
 /// Turns plain-store mode on or off, from the next cycle.
@@ -118,12 +132,83 @@ pub fn chunk_unmapping() {
     }
 }
 
+/// Zeroes stretches that cross write-protected pages (the fault handler unprotecting each
+/// page as it is hit) with the `memset` the program uses, and checks every byte. qemu-user 7.2
+/// on aarch64 fails this: a fault inside glibc's memset loop is restarted at an earlier
+/// instruction with the loop's base register already advanced, so a stretch is never
+/// stored. Where it fails, protection cannot be used. Returns whether stores restart exactly.
+fn probe() -> bool {
+    const BYTES: usize = 64 << 10;
+    const ROUNDS: usize = 32;
+    let Ok(base) = sys::mmap_anon(BYTES, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty())
+    else {
+        return false;
+    };
+    PROBE_LO.store(base, Ordering::SeqCst);
+    PROBE_HI.store(base + BYTES, Ordering::SeqCst);
+    let mut exact = true;
+    for r in 0..ROUNDS {
+        // Sizes and offsets that take memset's long paths across page boundaries.
+        let (off, n) = ((r * 64) % (BYTES / 2), 4096 + (r * 48 * 13) % 20000);
+        // SAFETY: our own mapping (made writable again before each fill); the fault handler
+        // knows it (PROBE_LO/HI) and unprotects a page on a write to it.
+        unsafe {
+            if sys::mprotect(base, BYTES, ProtFlags::READ | ProtFlags::WRITE).is_err() {
+                exact = false;
+                break;
+            }
+            core::ptr::write_bytes(base as *mut u8, 0xab, BYTES);
+            if sys::mprotect(base, BYTES, ProtFlags::READ).is_err() {
+                exact = false;
+                break;
+            }
+            core::ptr::write_bytes((base + off) as *mut u8, 0, n);
+        }
+        // SAFETY: readable, ours.
+        if !(0..n).all(|i| unsafe { ((base + off + i) as *const u8).read_volatile() } == 0) {
+            exact = false;
+            break;
+        }
+    }
+    PROBE_LO.store(0, Ordering::SeqCst);
+    PROBE_HI.store(0, Ordering::SeqCst);
+    // SAFETY: our mapping, no longer used.
+    unsafe { sys::munmap(base, BYTES).ok() };
+    exact
+}
+
+fn restarts_exactly() -> bool {
+    match PROBE.load(Ordering::Acquire) {
+        PROBE_EXACT => true,
+        PROBE_INEXACT => false,
+        _ => {
+            let exact = probe();
+            PROBE.store(
+                if exact { PROBE_EXACT } else { PROBE_INEXACT },
+                Ordering::Release,
+            );
+            if !exact && crate::debug::get().gctrace {
+                crate::printerr!("grt: plain-store mode: stores that fault on a write-protected page are not restarted exactly here (an emulator?): every marked object is rescanned at mark termination instead\n");
+            }
+            exact
+        }
+    }
+}
+
 /// Step 1, by the collector before the barrier goes on. Returns whether this cycle tracks.
 pub fn protect() -> bool {
     if !enabled() || disabled() {
         return false;
     }
     let page = auxv::page_size();
+    if !restarts_exactly() {
+        // Without protection: mark termination rescans every marked object (complete, and
+        // its pause grows with the heap).
+        NRANGES.store(0, Ordering::SeqCst);
+        ALL_DIRTY.store(true, Ordering::SeqCst);
+        TRACKING.store(true, Ordering::SeqCst);
+        return true;
+    }
     HEAP_LOCK.lock();
     NRANGES.store(0, Ordering::SeqCst);
     NLOG.store(0, Ordering::SeqCst);
@@ -163,6 +248,14 @@ pub fn protect() -> bool {
 /// Step 2, from the SIGSEGV handler: true if the fault was a write to a page protected
 /// here (now writable again: retry the instruction).
 pub fn on_fault(addr: usize) -> bool {
+    if addr >= PROBE_LO.load(Ordering::Acquire) && addr < PROBE_HI.load(Ordering::Acquire) {
+        let page = auxv::page_size();
+        // SAFETY: the probe's own page.
+        return unsafe {
+            sys::mprotect(addr & !(page - 1), page, ProtFlags::READ | ProtFlags::WRITE)
+        }
+        .is_ok();
+    }
     if !in_ranges(addr) {
         return false;
     }
@@ -202,6 +295,7 @@ pub fn rescan_locked() -> usize {
         })
     };
     if ALL_DIRTY.load(Ordering::Acquire) {
+        FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
         mheap::for_each_chunk_locked(&mut scan);
     } else {
         let n = NLOG.load(Ordering::Acquire).min(LOG_MAX);
@@ -219,6 +313,10 @@ pub fn rescan_locked() -> usize {
 /// Step 4, after the world restarted, HEAP_LOCK held: the heap writable again.
 pub fn unprotect_locked() {
     if !TRACKING.load(Ordering::Acquire) {
+        return;
+    }
+    if PROBE.load(Ordering::Acquire) != PROBE_EXACT {
+        TRACKING.store(false, Ordering::SeqCst);
         return;
     }
     mheap::for_each_chunk_locked(|lo, hi| {

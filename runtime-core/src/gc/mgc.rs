@@ -256,6 +256,9 @@ pub struct GcStats {
     /// ranges rescanned at mark termination, in all.
     pub dirty_faults: u64,
     pub dirty_ranges_rescanned: u64,
+    /// Plain-store mode: mark terminations that rescanned every marked object (write
+    /// protection unusable: the log overflowed, or faulting stores do not restart exactly).
+    pub dirty_full_rescans: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -693,6 +696,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         heap_released_total: h.released_total,
         dirty_faults: dirty::FAULTS.load(Ordering::Relaxed) as u64,
         dirty_ranges_rescanned: dirty::PAGES_RESCANNED.load(Ordering::Relaxed) as u64,
+        dirty_full_rescans: dirty::FULL_RESCANS.load(Ordering::Relaxed) as u64,
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };

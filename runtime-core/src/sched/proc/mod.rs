@@ -97,6 +97,9 @@ const SYSCALL_RETAKE_NS: u64 = 10_000_000;
 pub const STATE_NONE: u32 = 0;
 pub const STATE_RUNNING: u32 = 1;
 pub const STATE_EXITING: u32 = 2;
+/// Started by grt_init, with no main goroutine (yet): plain threads drive the program, so
+/// "every goroutine blocked" is no deadlock (checkdead looks only in STATE_RUNNING).
+pub const STATE_BACKGROUND: u32 = 3;
 pub static STATE: AtomicU32 = AtomicU32::new(STATE_NONE);
 
 static GOMAXPROCS: AtomicUsize = AtomicUsize::new(0);

@@ -70,29 +70,60 @@ pub(crate) fn schedinit() -> Result<(), i32> {
     Ok(())
 }
 
+/// `grt_init()`: the scheduler's threads and the collector start in the background and the
+/// caller goes on as a plain thread. GRT_OK again when already started (by either call).
+pub fn init_background() -> i32 {
+    static INIT_LOCK: crate::lock::Lock = crate::lock::Lock::new();
+    INIT_LOCK.lock();
+    let r = if STATE.load(Ordering::Acquire) != STATE_NONE {
+        GRT_OK
+    } else {
+        match schedinit() {
+            Ok(()) => {
+                STATE.store(STATE_BACKGROUND, Ordering::Release);
+                GRT_OK
+            }
+            Err(e) => e,
+        }
+    };
+    INIT_LOCK.unlock();
+    r
+}
+
 /// `grt_main(fn, arg)`.
 pub fn main(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> i32 {
     const F: &str = "grt_main";
     if !getg().is_null() {
         return report(GRT_EINVAL, F, format_args!("called from a goroutine"));
     }
-    if STATE
-        .compare_exchange(
-            STATE_NONE,
-            STATE_RUNNING,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
-        .is_err()
-    {
-        return report(
-            GRT_EINVAL,
-            F,
-            format_args!("grt_main has already run in this process (it runs once)"),
-        );
-    }
-    if let Err(e) = schedinit() {
-        return e;
+    match STATE.compare_exchange(
+        STATE_NONE,
+        STATE_RUNNING,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => {
+            if let Err(e) = schedinit() {
+                return e;
+            }
+        }
+        // Started by grt_init: the scheduler runs; only the main goroutine is new.
+        Err(STATE_BACKGROUND)
+            if STATE
+                .compare_exchange(
+                    STATE_BACKGROUND,
+                    STATE_RUNNING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok() => {}
+        Err(_) => {
+            return report(
+                GRT_EINVAL,
+                F,
+                format_args!("grt_main has already run in this process (it runs once)"),
+            );
+        }
     }
     let gp = match newproc1(f, arg, 0, null_mut()) {
         Ok(gp) => gp,
