@@ -105,6 +105,9 @@ int grt_thread_join(grt_thread *thread);
  * forgotten at the next cycle). */
 int grt_register_thread(const void *stack_hi);
 int grt_unregister_thread(void);
+/* 2 when called from a goroutine, 1 from a thread registered with grt_register_thread, 0 from
+ * any other thread. */
+int grt_thread_registered(void);
 
 /* ---- Goroutines -----------------------------------------------------------------------------
  * grt_main starts the scheduler: GRTMAXPROCS (environment; default: the CPUs this process may
@@ -419,6 +422,11 @@ int grt_prof_read_stats(grt_prof_stats *out);
 void *grt_alloc(size_t n);
 /* n zeroed bytes never scanned for pointers ("atomic" in bdwgc's sense). */
 void *grt_alloc_atomic(size_t n);
+/* The same, but NULL (and no message) instead of a fatal error when the heap cannot have n
+ * bytes (a size no mapping can hold, or the kernel refuses memory): for APIs that promise NULL
+ * (bdwgc's GC_malloc, through gc.h). */
+void *grt_try_alloc(size_t n);
+void *grt_try_alloc_atomic(size_t n);
 /* The start of the heap object that p points into (interior pointers too), or NULL when p is
  * not in a live grt heap object (a stack, a global, malloc's memory, a freed object). */
 void *grt_base(const void *p);
@@ -439,7 +447,8 @@ void *grt_realloc(void *p, size_t n);
  * one, the outer one is finalized first and the inner one a cycle later; objects in a cycle
  * of finalizable objects are never finalized (as in Go); pointers from an object into
  * itself do not count (as in bdwgc). A second call replaces the finalizer; fn NULL removes it.
- * From a goroutine. GRT_EINVAL (and a message): obj is not the start of a grt heap object. */
+ * From a goroutine or a registered thread. GRT_EINVAL (and a message): obj is not the start
+ * of a grt heap object. */
 int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
 /* Runs the finalizers that are due on the calling thread (a goroutine or a registered
  * thread: GRT_EINVAL otherwise); returns how many ran. */

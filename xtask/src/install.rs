@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! PREFIX/include/grt.h
+//! PREFIX/include/gc.h, gc/*.h, private/*.h  bdwgc's API over grt (and what bdwgc's tests take
+//!                                             from its private headers)
 //! PREFIX/lib/libgrt.a                         the libc build
 //! PREFIX/lib/grt/freestanding/libgrt.a        the freestanding build (no libc)
 //! PREFIX/lib/grt/freestanding.ld              its linker script
@@ -94,8 +96,28 @@ pub fn install(prefix: &Path) -> bool {
     let lib = prefix.join("lib");
     let pc = lib.join("pkgconfig");
     println!("installing grt into {}:", prefix.display());
-    let ok = copy(Path::new("include/grt.h"), &prefix.join("include/grt.h"))
-        && copy(&ctests::lib_path(arch, Build::Libc), &lib.join("libgrt.a"))
+    let headers = [
+        "grt.h",
+        "gc.h",
+        "gc/gc.h",
+        "gc/gc_disclaim.h",
+        "gc/gc_backptr.h",
+        "gc/gc_mark.h",
+        "gc/gc_typed.h",
+        "gc/javaxfc.h",
+        "gc/leak_detector.h",
+        "gc/gc_inline.h",
+        "gc/gc_gcj.h",
+        "private/gc_priv.h",
+        "private/gc_atomic_ops.h",
+        "private/gcconfig.h",
+    ];
+    let ok = headers.iter().all(|h| {
+        copy(
+            &Path::new("include").join(h),
+            &prefix.join("include").join(h),
+        )
+    }) && copy(&ctests::lib_path(arch, Build::Libc), &lib.join("libgrt.a"))
         && copy(
             &ctests::lib_path(arch, Build::Freestanding),
             &lib.join("grt/freestanding/libgrt.a"),
@@ -132,8 +154,8 @@ pub fn install(prefix: &Path) -> bool {
 }
 
 /// `cargo xtask test`'s check of the install: into a temporary prefix, then a goroutine
-/// program (libc) and a freestanding one built with nothing but `pkg-config`'s flags, and
-/// run.
+/// program (libc), a bdwgc program (gc.h) and a freestanding one built with nothing but
+/// `pkg-config`'s flags, and run.
 pub fn check_install(t: &mut Tally) {
     let name = "install: programs built through pkg-config";
     let prefix = std::env::current_dir().unwrap().join("target/install-test");
@@ -156,8 +178,9 @@ pub fn check_install(t: &mut Tally) {
                 .collect()
         })
     };
-    let progs: [(&str, &str, PathBuf); 2] = [
+    let progs: [(&str, &str, PathBuf); 3] = [
         ("grt", "examples/goroutines.c", prefix.join("goroutines")),
+        ("grt", "tests/c/gc_bdwgc.c", prefix.join("gc_bdwgc")),
         (
             "grt-freestanding",
             "tests/c/goroutines_10k.c",
@@ -183,6 +206,7 @@ pub fn check_install(t: &mut Tally) {
         }
         let ok = Command::new(&exe)
             .env("GRTMAXPROCS", "4")
+            .env("GRT_STRESS_MS", "300")
             .output()
             .is_ok_and(|o| o.status.success());
         if !ok {
@@ -190,5 +214,9 @@ pub fn check_install(t: &mut Tally) {
             return;
         }
     }
-    t.record(name, true, "grt.pc and grt-freestanding.pc");
+    t.record(
+        name,
+        true,
+        "grt.pc (a goroutine program, a bdwgc program through gc.h) and grt-freestanding.pc",
+    );
 }

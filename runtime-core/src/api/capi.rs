@@ -219,6 +219,21 @@ pub extern "C" fn grt_unregister_thread() -> i32 {
     crate::regthreads::unregister()
 }
 
+/// `int grt_thread_registered(void)`: 2 on a goroutine, 1 on a registered thread, else 0.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_thread_registered() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    // SAFETY: the TLS g slot holds null or a live G.
+    if unsafe { crate::proc::getg().as_ref() }
+        .is_some_and(|g| g.kind == crate::runtime2::GKind::User)
+    {
+        2
+    } else {
+        crate::regthreads::is_registered() as i32
+    }
+}
+
 /// `long grt_sys_write(int fd, const void *buf, size_t len)`: raw write(2), for programs
 /// without libc (it blocks its thread; `grt_write` parks the goroutine instead).
 #[no_mangle]

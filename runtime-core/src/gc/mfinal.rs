@@ -559,8 +559,12 @@ pub fn weak_free(w: *mut Weak) -> i32 {
 #[link_section = "grt_text"]
 pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
-    if let Err(e) = proc::current_user_g("grt_set_finalizer") {
-        return e;
+    // A goroutine or a registered thread: its stack is scanned, so `obj` stays reachable
+    // while the finalizer is being set.
+    if !crate::regthreads::is_registered() {
+        if let Err(e) = proc::current_user_g("grt_set_finalizer") {
+            return e;
+        }
     }
     set_finalizer(obj, f, arg)
 }
@@ -572,7 +576,9 @@ pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mu
 #[link_section = "grt_text"]
 pub extern "C" fn grt_run_finalizers() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
-    let on_g = proc::current_user_g_any("grt_run_finalizers").is_ok();
+    // SAFETY: the TLS g slot holds null or a live G.
+    let on_g =
+        unsafe { proc::getg().as_ref() }.is_some_and(|g| g.kind == crate::runtime2::GKind::User);
     if !on_g && !crate::regthreads::is_registered() {
         return report(
             GRT_EINVAL,

@@ -412,24 +412,29 @@ fn wait_cycle(target: u32) {
 // ---- allocation ----------------------------------------------------------------------------
 
 pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
+    let p = try_alloc(n, noscan);
+    if p.is_null() {
+        out_of_memory(n);
+    }
+    p
+}
+
+/// `n` zeroed bytes of heap, or null when the heap cannot have them (a size no mapping can
+/// hold, or the kernel refused memory).
+pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {
-            let p = mcache::alloc(m, mheap::class_of(n), noscan);
-            if p.is_null() {
-                out_of_memory(n);
-            }
-            return p as *mut c_void;
+            return mcache::alloc(m, mheap::class_of(n), noscan) as *mut c_void;
         }
     }
     HEAP_LOCK.lock();
     let p = mheap::alloc_locked(n.max(1), noscan);
     let live = mheap::live_locked();
     HEAP_LOCK.unlock();
-    if p.is_null() {
-        out_of_memory(n);
+    if !p.is_null() {
+        heap_grew(live);
     }
-    heap_grew(live);
     p as *mut c_void
 }
 
@@ -505,6 +510,24 @@ pub extern "C" fn grt_alloc_atomic(n: usize) -> *mut c_void {
     let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
     alloc(n, true)
+}
+
+/// `grt_try_alloc`: as grt_alloc, but NULL (no message) when the heap cannot have `n` bytes.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_try_alloc(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::preempt_point();
+    try_alloc(n, false)
+}
+
+/// `grt_try_alloc_atomic`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_try_alloc_atomic(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::preempt_point();
+    try_alloc(n, true)
 }
 
 /// `grt_add_roots`.

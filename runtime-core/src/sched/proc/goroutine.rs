@@ -119,13 +119,20 @@ pub fn newproc(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void, size: usi
 }
 
 /// `newproc` that returns the new goroutine (the runtime's own goroutines: the finalizer
-/// goroutine); None when out of memory. From a goroutine.
+/// goroutine); None when out of memory. From a goroutine (its P's queue) or from a thread
+/// that is not an M, a registered thread (the global queue).
 pub fn newproc_g(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> Option<*mut G> {
-    let m = mp();
-    let pp = m.p;
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    let pp = unsafe { getm().as_ref() }.map_or(null_mut(), |m| m.p);
     let gp = newproc1(f, arg, 0, pp).ok()?;
-    // SAFETY: a goroutine's M holds its P.
-    runqput(unsafe { &*pp }, gp, false);
+    if pp.is_null() {
+        SCHED_LOCK.lock();
+        globrunqput(gp);
+        SCHED_LOCK.unlock();
+    } else {
+        // SAFETY: a goroutine's M holds its P.
+        runqput(unsafe { &*pp }, gp, false);
+    }
     wakep();
     Some(gp)
 }
