@@ -467,16 +467,27 @@ int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's
  * GC_remove_roots): the number removed. GRT_EINVAL: lo > hi. */
 int grt_remove_roots(void *lo, void *hi);
-/* Plain-store mode (on: 1, off: 0; from the next cycle; also GRTPLAINSTORES=1): the program
- * stores pointers into heap objects with plain assignments, no GRT_STORE (as bdwgc programs
- * do). While a cycle marks, the heap's pages that may hold pointers are write-protected; the
- * first write to each is caught (SIGSEGV, handled inside grt) and mark termination rescans
- * the pages written. Costs a fault per page written per cycle. A system call that writes into
- * such a page while a cycle marks fails with EFAULT (grt_read and grt_accept retry): give
- * read(2) buffers from grt_alloc_atomic, which are never protected. grt's fault handler passes
- * other faults on to the SIGSEGV handler installed before it; a handler the program installs
- * after grt started replaces it. GRT_EINVAL for another value. */
-int grt_gc_set_plain_stores(int on);
+/* Plain-store mode: the program stores pointers into heap objects with plain assignments, no
+ * GRT_STORE (as bdwgc programs do). From the next cycle; also GRTPLAINSTORES=0/1/2.
+ * GRT_PLAIN_STORES_RESCAN (2): mark termination rescans every marked object (and every
+ *   goroutine stack whole): complete with no help from the program or the kernel; the
+ *   pause grows with the heap. gc.h's GC_INIT.
+ * GRT_PLAIN_STORES_PROTECT (1): while a cycle marks, the heap's pages that may hold pointers
+ *   are write-protected; the first write to each is caught (a SIGSEGV handled inside grt)
+ *   and mark termination rescans only the pages written. A fault per page written per cycle.
+ *   A system call that writes into such a page meanwhile fails with EFAULT (grt_read and
+ *   grt_accept make the pages writable first): give read(2) buffers from grt_alloc_atomic.
+ *   A thread with SIGSEGV blocked dies on its first such write. grt's fault handler passes
+ *   other faults on to the SIGSEGV handler installed before it; a handler the program
+ *   installs after grt started replaces it. Where faulting stores are not restarted exactly
+ *   (grt probes this once: qemu-user on aarch64), it works as RESCAN. gc.h's
+ *   GC_enable_incremental.
+ * 0: off (GRT_STORE). GRT_EINVAL for another value. */
+#define GRT_PLAIN_STORES_PROTECT 1
+#define GRT_PLAIN_STORES_RESCAN 2
+int grt_gc_set_plain_stores(int mode);
+/* The plain-store mode set (0, 1 or 2). */
+int grt_gc_plain_stores(void);
 /* Runs a full cycle and returns when it is over (sweep included). From a goroutine, the
  * goroutine waits like in a system call; from another thread, the thread waits.
  * GRT_ENOTINIT before grt_main. */

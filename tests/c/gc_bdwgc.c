@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok threads and plain stores" stdout="ok finalizers" stdout="ok objects" stdout="PASS" builds=hosted env="GRTMAXPROCS=2"
+/* grt-test: exit=0 stdout="ok threads and plain stores" stdout="ok finalizers" stdout="ok objects" stdout="PASS" builds=hosted env="GRTMAXPROCS=2" cflags="-Iinclude/grt-gc"
  *
  * A program written for bdwgc, built against grt's gc.h (no grt call, no GRT_STORE):
  * GC_INIT on the main thread, threads made by pthread_create (redirected to

@@ -61,7 +61,7 @@ int main(void) {
     CHECK_EQ(grt_init(), GRT_OK);
     CHECK_EQ(grt_init(), GRT_OK);
     CHECK_EQ(grt_register_thread(0), GRT_OK);
-    CHECK_EQ(grt_gc_set_plain_stores(1), GRT_OK);
+    CHECK_EQ(grt_gc_set_plain_stores(GRT_PLAIN_STORES_PROTECT), GRT_OK);
     struct node *head = build();
     for (int c = 0; c < 20; c++) {
         churn();

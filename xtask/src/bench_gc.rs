@@ -7,9 +7,10 @@
 //! - Allocation: gcbench.c, binary trees in the shape of the Ellis/Kovac/Boehm GCBench
 //!   (a stretch tree of depth 18, a long-lived tree of depth 16 and an array of 500000
 //!   doubles kept to the end, then trees of depth 4, 6, .., 16 built top-down and bottom-up
-//!   and dropped; 15.3 M nodes of two pointers and two ints), one source built three ways:
+//!   and dropped; 15.3 M nodes of two pointers and two ints), one source built four ways:
 //!   on grt (grt_alloc, GRT_STORE; GRTMAXPROCS=1, the collector's mark worker is a thread of
-//!   its own), on bdwgc (Debian's libgc-dev, installed here when running as root) and on
+//!   its own), on grt through its gc.h (GC_MALLOC, plain stores: plain-store mode, the main
+//!   thread a registered plain thread), on bdwgc (Debian's libgc-dev, installed here when running as root) and on
 //!   malloc with an explicit free of every dropped tree. bdwgc runs with its defaults, which
 //!   for a program that creates no thread means one marker (the allocating thread, the world
 //!   stopped; GC_MARKERS changes nothing there), so pinning GC_MARKERS=1 would change
@@ -35,6 +36,10 @@
 //! - RSS after a spike: gc_rss_bench.c built three ways (grt, bdwgc, malloc): 1 GiB held,
 //!   dropped, then idle; the resident set after 0.5 to 3 s. Goal: grt's back below 10 % of
 //!   the spike within 3 s.
+//! - bdwgc's own tests that do real work (middle, realloc, disclaim_bench), built unchanged
+//!   against grt's gc.h and against bdwgc, when GRT_BDWGC_SRC names a bdwgc source tree
+//!   (their sources are not in this repository): wall time and peak RSS, measured by
+//!   tests/bench/c/runstat.c. Goal: grt at or under bdwgc on time.
 //!
 //! Sides run alternately, one process each, RUNS rounds, so that all see the same machine
 //! noise (the machine is shared); a figure is the median over the rounds, a ratio the median
@@ -184,6 +189,7 @@ fn bdwgc_version() -> String {
 struct Exes {
     gcbench_grt: PathBuf,
     gcbench_bdwgc: Option<PathBuf>,
+    gcbench_gch: PathBuf,
     gcbench_malloc: PathBuf,
     rescan: PathBuf,
     /// gc_rescan_bench against the test build, where GRTDEBUG=gctrustframes=1 skips the
@@ -225,6 +231,11 @@ fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
         } else {
             None
         },
+        gcbench_gch: one(
+            GCBENCH_SRC,
+            "gcbench_gch",
+            &["-DGCB_GCH", "-Iinclude/grt-gc"],
+        )?,
         gcbench_malloc: one(GCBENCH_SRC, "gcbench_malloc", &["-DGCB_MALLOC"])?,
         rescan: one(RESCAN_SRC, "gc_rescan_bench", &[])?,
         rescan_trust: {
@@ -318,6 +329,11 @@ fn alloc(exes: &Exes) -> bool {
         });
     }
     sides.push(Side {
+        label: "grt via gc.h (plain st.)",
+        exe: &exes.gcbench_gch,
+        env: vec!["-u", "GRTGC", "-u", "GRTDEBUG", "GRTMAXPROCS=1"],
+    });
+    sides.push(Side {
         label: "malloc/free",
         exe: &exes.gcbench_malloc,
         env: vec![],
@@ -392,7 +408,7 @@ fn alloc(exes: &Exes) -> bool {
             },
             ms("pause_max_ns"),
             ms("pause_total_ns"),
-            if v[0].text("side") == "grt" {
+            if v[0].text("side").starts_with("grt") {
                 ms("alloc_wait_max_ns")
             } else {
                 "-".into()
@@ -798,6 +814,126 @@ fn rss(exes: &Exes) -> bool {
     true
 }
 
+/// bdwgc's own tests that do real work, run through grt's gc.h and on bdwgc.
+const BDWGC_TESTS: [&str; 3] = ["middle", "realloc", "disclaim_bench"];
+
+/// What bdwgc's tests take from its private gc_priv.h, for their bdwgc build (written here:
+/// bdwgc's own header needs its configured source tree).
+const BDWGC_PRIV_SHIM: &str = "/* bdwgc-side shim of bdwgc's private gc_priv.h, for cargo xtask bench */\n\
+#include <stdio.h>\n#include <stdlib.h>\n#include <time.h>\n#include <gc.h>\n#include <gc/gc_disclaim.h>\n\
+#define GC_RAND_MAX 0x7fff\n#define GC_RAND_STATE_T unsigned\n\
+#define GC_RAND_NEXT(p) ((int)(*(p) = (*(p) * 1103515245u + 12345u) & (unsigned)GC_RAND_MAX))\n\
+#define COVERT_DATAFLOW(w) (w)\n#define CLOCK_TYPE struct timespec\n\
+#define GET_TIME(t) clock_gettime(CLOCK_MONOTONIC, &(t))\n\
+#define MS_TIME_DIFF(a, b) ((unsigned long)(((a).tv_sec - (b).tv_sec) * 1000 + ((long)(a).tv_nsec - (long)(b).tv_nsec) / 1000000))\n";
+
+/// bdwgc's tests (middle, realloc, disclaim_bench: the ones that do real work), built
+/// unchanged against grt's gc.h (libgrt.a) and against bdwgc (-lgc), run alternately under
+/// runstat (wall time, peak RSS). Their sources are bdwgc's, not ours: this part runs only
+/// when GRT_BDWGC_SRC names a bdwgc source tree (github.com/ivmai/bdwgc).
+fn bdwgc_tests(out_dir: &Path, peer: bool) -> bool {
+    println!("\n  -- bdwgc's own tests through grt's gc.h vs bdwgc: wall time and peak RSS");
+    let Some(src) = std::env::var_os("GRT_BDWGC_SRC") else {
+        println!("  skipped: set GRT_BDWGC_SRC to a bdwgc source tree to run them");
+        return true;
+    };
+    if !peer {
+        println!("  skipped: no bdwgc to compare with (see above)");
+        return true;
+    }
+    let tests = Path::new(&src).join("tests");
+    let shim = out_dir.join("bdwgc-shim");
+    let runstat = out_dir.join("runstat");
+    let cc = |args: &[&str], out: &Path| -> bool {
+        let mut c = Command::new("cc");
+        c.args([
+            "-O2",
+            "-fno-omit-frame-pointer",
+            "-mno-omit-leaf-frame-pointer",
+        ])
+        .args(args)
+        .arg("-o")
+        .arg(out);
+        crate::util::run(&mut c)
+    };
+    if std::fs::create_dir_all(shim.join("private")).is_err()
+        || std::fs::write(shim.join("private/gc_priv.h"), BDWGC_PRIV_SHIM).is_err()
+        || !cc(&["tests/bench/c/runstat.c"], &runstat)
+    {
+        println!("  FAILED: could not set up the runner");
+        return false;
+    }
+    let lib = ctests::lib_path(&ARCHES[0], Build::Libc);
+    let mut ok = true;
+    println!(
+        "\n  {:<16}{:>10}{:>10}{:>10}{:>12}{:>12}{:>10}",
+        "median", "grt ms", "bdwgc ms", "grt/bdwgc", "grt RSS", "bdwgc RSS", "grt/bdwgc"
+    );
+    for t in BDWGC_TESTS {
+        let c_src = tests.join(format!("{t}.c"));
+        let c_src = c_src.to_string_lossy();
+        let (g, b) = (
+            out_dir.join(format!("{t}_grt")),
+            out_dir.join(format!("{t}_bdwgc")),
+        );
+        let shim_i = format!("-I{}", shim.display());
+        if !cc(
+            &[
+                "-DGC_THREADS",
+                "-Iinclude/grt-gc",
+                "-Iinclude",
+                &c_src,
+                &lib.to_string_lossy(),
+                "-lpthread",
+                "-ldl",
+            ],
+            &g,
+        ) || !cc(&["-DGC_THREADS", &shim_i, &c_src, "-lgc", "-lpthread"], &b)
+        {
+            println!("  {t}: FAILED to build (see above)");
+            ok = false;
+            continue;
+        }
+        let leak = |p: &Path| -> &'static str {
+            Box::leak(format!("RUNSTAT_PROG={}", p.display()).into_boxed_str())
+        };
+        let sides = [
+            Side {
+                label: "grt (gc.h)",
+                exe: &runstat,
+                env: vec![leak(&g)],
+            },
+            Side {
+                label: "bdwgc",
+                exe: &runstat,
+                env: vec![leak(&b)],
+            },
+        ];
+        println!("  {t}:");
+        let r = match rounds(&sides, &[], "runstat", &|_, _| Ok(()), ("ms", 1.0, "ms")) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("  {t}: FAILED {e}");
+                ok = false;
+                continue;
+            }
+        };
+        println!(
+            "  {:<16}{:>10.1}{:>10.1}{:>10.3}{:>8.0} MiB{:>8.0} MiB{:>10.3}",
+            t,
+            med(&r[0], "ms"),
+            med(&r[1], "ms"),
+            ratio(&r[0], &r[1], "ms"),
+            med(&r[0], "maxrss_kb") / 1024.0,
+            med(&r[1], "maxrss_kb") / 1024.0,
+            ratio(&r[0], &r[1], "maxrss_kb"),
+        );
+    }
+    println!("  built with bdwgc's own -DGC_THREADS; grt's side is a plain registered thread in plain-store mode (gc.h's GC_INIT).");
+    println!("  goal (issue 16): grt at or under bdwgc on time in each");
+    ok
+}
+
 /// `cargo xtask bench`, collector part: builds, runs the benchmarks, prints the tables.
 pub fn gc() -> bool {
     println!("\n== garbage collector: allocation against bdwgc and malloc; stack barriers on/off");
@@ -830,7 +966,8 @@ pub fn gc() -> bool {
     let v = validation(&exes);
     let p = pauses(&exes);
     let m = rss(&exes);
-    a && r && v && p && m
+    let b = bdwgc_tests(&out_dir, peer.is_ok());
+    a && r && v && p && m && b
 }
 
 #[cfg(test)]

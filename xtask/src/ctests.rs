@@ -163,7 +163,7 @@ pub fn compile_c_with(
 
 /// What a test file says about itself in its first comment:
 /// `grt-test: exit=N | signal=N  stdout="..."  stderr="..."  builds=hosted|testhooks
-/// env="NAME=VALUE"  profile=CHECK`
+/// env="NAME=VALUE"  profile=CHECK  cflags="-I..."`
 /// (stdout, stderr and env may repeat; env sets a variable for the run, e.g. GRTMAXPROCS).
 /// `profile=CHECK`: the run gets a profile path in `GRT_TEST_PROFILE` (and in place of
 /// `@PROFILE@` in env values); after a successful run the profile must pass the check of that
@@ -179,6 +179,8 @@ struct Expect {
     testhooks_only: bool,
     env: Vec<(String, String)>,
     profile: Option<String>,
+    /// Extra compiler flags (`cflags="-Iinclude/grt-gc"`).
+    cflags: Vec<String>,
 }
 
 fn parse_expect(src: &str) -> Option<Expect> {
@@ -210,6 +212,7 @@ fn parse_expect(src: &str) -> Option<Expect> {
                 e.testhooks_only = value == "testhooks";
             }
             "profile" => e.profile = Some(value),
+            "cflags" => e.cflags.extend(value.split_whitespace().map(String::from)),
             "env" => {
                 let (name, val) = value.split_once('=')?;
                 if name.is_empty() {
@@ -447,8 +450,11 @@ fn run_c_test(arch: &Arch, build: Build, mode: Mode, src: &Path) -> (bool, Strin
         }
         lib_env = Some(format!("GRT_TEST_LIB={}", so.display()));
     }
-    let extra: &[&str] = if lib_env.is_some() { &["-ldl"] } else { &[] };
-    if !compile_c_with(arch, build, &srcs, &exe, extra) {
+    let mut extra: Vec<&str> = expect.cflags.iter().map(String::as_str).collect();
+    if lib_env.is_some() {
+        extra.push("-ldl");
+    }
+    if !compile_c_with(arch, build, &srcs, &exe, &extra) {
         return (false, "does not compile".into());
     }
     // `env NAME=VALUE ... [qemu-aarch64 -L ...] exe`: qemu user mode hands its own

@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! PREFIX/include/grt.h
-//! PREFIX/include/gc.h, gc/*.h, private/*.h  bdwgc's API over grt (and what bdwgc's tests take
-//!                                             from its private headers)
+//! PREFIX/include/grt-gc/gc.h, gc/, private/  bdwgc's API over grt (and what bdwgc's tests
+//!                                             take from its private headers), in a folder of
+//!                                             its own so as not to hide an installed bdwgc
 //! PREFIX/lib/libgrt.a                         the libc build
 //! PREFIX/lib/grt/freestanding/libgrt.a        the freestanding build (no libc)
 //! PREFIX/lib/grt/freestanding.ld              its linker script
 //! PREFIX/lib/pkgconfig/grt.pc                 cflags and libs of the libc build
 //! PREFIX/lib/pkgconfig/grt-freestanding.pc    of the freestanding build
+//! PREFIX/lib/pkgconfig/grt-gc.pc              a bdwgc program on grt (in place of bdw-gc.pc)
 //! ```
 //!
 //! `cargo xtask test` installs into a temporary prefix and builds programs through
@@ -98,19 +100,19 @@ pub fn install(prefix: &Path) -> bool {
     println!("installing grt into {}:", prefix.display());
     let headers = [
         "grt.h",
-        "gc.h",
-        "gc/gc.h",
-        "gc/gc_disclaim.h",
-        "gc/gc_backptr.h",
-        "gc/gc_mark.h",
-        "gc/gc_typed.h",
-        "gc/javaxfc.h",
-        "gc/leak_detector.h",
-        "gc/gc_inline.h",
-        "gc/gc_gcj.h",
-        "private/gc_priv.h",
-        "private/gc_atomic_ops.h",
-        "private/gcconfig.h",
+        "grt-gc/gc.h",
+        "grt-gc/gc/gc.h",
+        "grt-gc/gc/gc_disclaim.h",
+        "grt-gc/gc/gc_backptr.h",
+        "grt-gc/gc/gc_mark.h",
+        "grt-gc/gc/gc_typed.h",
+        "grt-gc/gc/javaxfc.h",
+        "grt-gc/gc/leak_detector.h",
+        "grt-gc/gc/gc_inline.h",
+        "grt-gc/gc/gc_gcj.h",
+        "grt-gc/private/gc_priv.h",
+        "grt-gc/private/gc_atomic_ops.h",
+        "grt-gc/private/gcconfig.h",
     ];
     let ok = headers.iter().all(|h| {
         copy(
@@ -150,7 +152,16 @@ pub fn install(prefix: &Path) -> bool {
          Cflags: -I${{includedir}} {cflags} -ffreestanding -fno-stack-protector -fno-pie\n\
          Libs: -nostdlib -static -no-pie -T ${{libdir}}/grt/freestanding.ld -Wl,--eh-frame-hdr ${{libdir}}/grt/freestanding/libgrt.a -lgcc\n"
     );
-    write(&pc.join("grt.pc"), &libc_pc) && write(&pc.join("grt-freestanding.pc"), &free_pc)
+    let gc_pc = format!(
+        "{head}Name: grt-gc\n\
+         Description: bdwgc's API (gc.h) over grt, for programs written for the Boehm collector\n\
+         Version: {v}\n\
+         Cflags: -I${{includedir}}/grt-gc -I${{includedir}} {cflags}\n\
+         Libs: -L${{libdir}} -lgrt -lpthread -ldl\n"
+    );
+    write(&pc.join("grt.pc"), &libc_pc)
+        && write(&pc.join("grt-freestanding.pc"), &free_pc)
+        && write(&pc.join("grt-gc.pc"), &gc_pc)
 }
 
 /// `cargo xtask test`'s check of the install: into a temporary prefix, then a goroutine
@@ -180,7 +191,7 @@ pub fn check_install(t: &mut Tally) {
     };
     let progs: [(&str, &str, PathBuf); 3] = [
         ("grt", "examples/goroutines.c", prefix.join("goroutines")),
-        ("grt", "tests/c/gc_bdwgc.c", prefix.join("gc_bdwgc")),
+        ("grt-gc", "tests/c/gc_bdwgc.c", prefix.join("gc_bdwgc")),
         (
             "grt-freestanding",
             "tests/c/goroutines_10k.c",
@@ -217,6 +228,6 @@ pub fn check_install(t: &mut Tally) {
     t.record(
         name,
         true,
-        "grt.pc (a goroutine program, a bdwgc program through gc.h) and grt-freestanding.pc",
+        "grt.pc (a goroutine program), grt-gc.pc (a bdwgc program) and grt-freestanding.pc",
     );
 }

@@ -4,8 +4,14 @@
 //!
 //! grt's concurrent marking is complete only if every pointer store into a heap object goes
 //! through the write barrier (`GRT_STORE`). Programs written for bdwgc store with plain
-//! assignments. With plain-store mode on (`grt_gc_set_plain_stores(1)`, `GRTPLAINSTORES=1`,
-//! or gc.h's `GC_INIT`), each cycle does this:
+//! assignments. Plain-store mode has two forms (`grt_gc_set_plain_stores`, `GRTPLAINSTORES`):
+//!
+//! - **Rescan** (2; gc.h's `GC_INIT`): nothing is protected; mark termination rescans every
+//!   marked object (`ALL_DIRTY`). Complete, no fault and no EFAULT; the pause grows with the
+//!   heap (as bdwgc's own default, which marks with the world stopped).
+//! - **Protect** (1; gc.h's `GC_enable_incremental`, as bdwgc's incremental mode): the pages
+//!   written while the cycle marks are tracked by write protection, and only they are
+//!   rescanned. Each cycle does this:
 //!
 //! 1. **Protect** (before the barrier goes on, the program running): `TRACKING` on, then,
 //!    under the heap lock, every run of pages held by spans that may hold pointers is made
@@ -30,20 +36,36 @@
 //! 4. **Unprotect** (after the world restarts, under the heap lock, so no chunk is freed
 //!    meanwhile): every chunk is made writable again, then `TRACKING` goes off. A fault
 //!    still in flight finds its address in `RANGES` and is retried (the page is writable by
-//!    the time `TRACKING` reads off); `RANGES` is emptied before a chunk is unmapped.
+//!    the time `TRACKING` reads off). `RANGES` has two tables, the cycle's and the last
+//!    one's, so a handler held up across the next protection still finds its page; both are
+//!    emptied before a chunk is unmapped.
 //!
-//! Stores from the kernel are not tracked: a system call that writes into a protected page
-//! fails with EFAULT (as with bdwgc's incremental mode). grt's own calls that write into
-//! caller memory (`grt_read`, `grt_accept`) retry after touching the pages; a program that
-//! passes heap memory that may hold pointers to `read(2)` itself should allocate it with
-//! `grt_alloc_atomic` (never protected).
+//! In either form, goroutine stacks are rescanned whole at mark termination, and stacks
+//! parked since their scan too: stack barriers and `G.gcscanvalid` rely on stores into
+//! another frame (an out-parameter) going through `GRT_STORE`, which plain stores do not.
+//!
+//! Write protection needs mappings: each protected run, and each page made writable inside
+//! one, splits a mapping. When the kernel refuses (`vm.max_map_count`), the handler makes its
+//! whole run writable at once and the cycle falls back to rescanning everything
+//! (`ALL_DIRTY`); so does a cycle whose runs overflow the table, and one whose written pages
+//! overflow the log.
+//!
+//! Stores from the kernel are not tracked: in the protect form, a system call that writes
+//! into a protected page fails with EFAULT (as with bdwgc's incremental mode). grt's own calls
+//! that write into caller memory (`grt_read`, `grt_accept`) make the pages writable first and
+//! retry; a program that passes heap memory to `read(2)` itself should allocate it with
+//! `grt_alloc_atomic` (not protected where the system page is at most the heap's 8 KiB page).
+//! A thread with SIGSEGV blocked is killed by its first store to a protected page.
 //!
 //! # Who touches what
-//! `RANGES`/`NRANGES` are written by the collector's thread only, under the heap lock, while
-//! no handler can look (before the first page is protected: NRANGES is published after the
-//! table is written, and each run is protected after that). The handler reads them with no
-//! lock and writes only the log (an index taken with fetch_add, bounded by `LOG_MAX`). It
-//! takes no lock, allocates nothing and has no loop but a binary search.
+//! The range tables are written by the collector's thread only, under the heap lock: the
+//! table not in use is filled, then published (`CUR`), then its runs are protected, so no
+//! fault can find a run before it is written. The handler reads the tables with no lock and
+//! writes only the fault log: a slot taken with fetch_add and filled by compare-exchange from
+//! zero (a handler held up past the log's reset cannot overwrite the new cycle's entry; it
+//! takes another slot, at most `LOG_TRIES` times). Spans made while tracking go to a separate
+//! log, under the heap lock. The handler takes no lock, allocates nothing, and loops only in a
+//! binary search and those bounded tries.
 
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -52,27 +74,44 @@ use grt_arch::{MapFlags, ProtFlags};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::{auxv, mgcmark, sys};
 
-/// Protected runs at most (more are merged into the last: noscan pages between are
-/// protected too, which only costs a fault).
+/// Protected runs per table at most (beyond: those runs are left writable and the cycle
+/// rescans everything).
 const MAX_RANGES: usize = 32 * 1024;
-/// Pages logged per cycle at most (beyond: every marked object is rescanned). 64 Ki pages of
+/// Pages the handler logs per cycle at most (beyond: everything is rescanned). 64 Ki pages of
 /// 4 KiB: 256 MiB written during one marking.
 const LOG_MAX: usize = 64 * 1024;
+/// Spans made while tracking, logged per cycle at most.
+const SPAN_LOG_MAX: usize = 16 * 1024;
+/// Slots the handler tries before it gives up and marks everything written.
+const LOG_TRIES: usize = 4;
 
-/// Plain-store mode: on from the next cycle.
-static ON: AtomicBool = AtomicBool::new(false);
-/// Protection is (being) in place for the cycle under way.
+/// Plain-store mode: MODE_OFF, MODE_PROTECT, MODE_RESCAN (from the next cycle).
+static MODE: AtomicUsize = AtomicUsize::new(MODE_OFF);
+pub const MODE_OFF: usize = 0;
+pub const MODE_PROTECT: usize = 1;
+pub const MODE_RESCAN: usize = 2;
+/// The cycle under way tracks plain stores (either form).
 static TRACKING: AtomicBool = AtomicBool::new(false);
-static NRANGES: AtomicUsize = AtomicUsize::new(0);
-static RANGE_LO: [AtomicUsize; MAX_RANGES] = [const { AtomicUsize::new(0) }; MAX_RANGES];
-static RANGE_HI: [AtomicUsize; MAX_RANGES] = [const { AtomicUsize::new(0) }; MAX_RANGES];
-static NLOG: AtomicUsize = AtomicUsize::new(0);
-static LOG_LO: [AtomicUsize; LOG_MAX] = [const { AtomicUsize::new(0) }; LOG_MAX];
-static LOG_HI: [AtomicUsize; LOG_MAX] = [const { AtomicUsize::new(0) }; LOG_MAX];
+/// ... and protected pages to do it.
+static PROTECTED: AtomicBool = AtomicBool::new(false);
+/// Two range tables: `CUR` is this cycle's, the other the last one's.
+static CUR: AtomicUsize = AtomicUsize::new(0);
+static NRANGES: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
+static RANGE_LO: [[AtomicUsize; MAX_RANGES]; 2] =
+    [const { [const { AtomicUsize::new(0) }; MAX_RANGES] }; 2];
+static RANGE_HI: [[AtomicUsize; MAX_RANGES]; 2] =
+    [const { [const { AtomicUsize::new(0) }; MAX_RANGES] }; 2];
+/// Pages written (the handler's log): 0 is a free slot.
+static NFAULT: AtomicUsize = AtomicUsize::new(0);
+static FAULT_LOG: [AtomicUsize; LOG_MAX] = [const { AtomicUsize::new(0) }; LOG_MAX];
+/// Spans made while tracking (under HEAP_LOCK).
+static NSPAN: AtomicUsize = AtomicUsize::new(0);
+static SPAN_LO: [AtomicUsize; SPAN_LOG_MAX] = [const { AtomicUsize::new(0) }; SPAN_LOG_MAX];
+static SPAN_HI: [AtomicUsize; SPAN_LOG_MAX] = [const { AtomicUsize::new(0) }; SPAN_LOG_MAX];
 /// Cycles that protected the heap: a handler that made a page writable while a new cycle
 /// protected it logs the page again for the new cycle (see `on_fault`).
 static EPOCH: AtomicUsize = AtomicUsize::new(0);
-/// Everything counts as written (the log overflowed, or a protection failed).
+/// Everything counts as written this cycle: mark termination rescans every marked object.
 static ALL_DIRTY: AtomicBool = AtomicBool::new(false);
 
 /// Whether a store that faulted on a write-protected page is restarted exactly (probed once:
@@ -81,54 +120,77 @@ static PROBE: AtomicUsize = AtomicUsize::new(PROBE_UNKNOWN);
 const PROBE_UNKNOWN: usize = 0;
 const PROBE_EXACT: usize = 1;
 const PROBE_INEXACT: usize = 2;
-/// The probe's protected page while it runs (the fault handler unprotects it).
+/// The probe's protected pages while it runs (the fault handler unprotects them).
 static PROBE_LO: AtomicUsize = AtomicUsize::new(0);
 static PROBE_HI: AtomicUsize = AtomicUsize::new(0);
 
 /// Counters for grt_gc_stats (monotonic).
 pub static FAULTS: AtomicUsize = AtomicUsize::new(0);
-/// Cycles whose mark termination rescanned every marked object (no protection possible).
-pub static FULL_RESCANS: AtomicUsize = AtomicUsize::new(0);
 pub static PAGES_RESCANNED: AtomicUsize = AtomicUsize::new(0);
+/// Cycles whose mark termination rescanned every marked object.
+pub static FULL_RESCANS: AtomicUsize = AtomicUsize::new(0);
 
-/// Turns plain-store mode on or off, from the next cycle.
-pub fn set(on: bool) {
-    ON.store(on, Ordering::Release);
+/// Sets plain-store mode (MODE_*), from the next cycle.
+pub fn set(mode: usize) {
+    MODE.store(mode, Ordering::Release);
 }
 
-pub fn enabled() -> bool {
-    ON.load(Ordering::Acquire)
+/// The mode set (MODE_*).
+pub fn mode() -> usize {
+    MODE.load(Ordering::Acquire)
+}
+
+/// Whether the cycle under way tracks plain stores (mark termination then trusts neither
+/// stack barriers nor `G.gcscanvalid`).
+pub fn tracking() -> bool {
+    TRACKING.load(Ordering::Acquire)
 }
 
 /// Test-only build, `GRTDEBUG=gcnodirty=1`: no tracking in plain-store mode (the teeth of
-/// gc_plainstore).
+/// gc_plainstore and gc_bdwgc).
 fn disabled() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnodirty
 }
 
-fn log(lo: usize, hi: usize) {
-    let i = NLOG.fetch_add(1, Ordering::AcqRel);
-    if i >= LOG_MAX {
-        ALL_DIRTY.store(true, Ordering::SeqCst);
-        return;
+/// The handler's log: a free slot, filled by compare-exchange (see the module comment).
+fn log_fault(pg: usize) {
+    for _ in 0..LOG_TRIES {
+        let i = NFAULT.fetch_add(1, Ordering::AcqRel);
+        if i >= LOG_MAX {
+            break;
+        }
+        if FAULT_LOG[i]
+            .compare_exchange(0, pg, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
     }
-    LOG_LO[i].store(lo, Ordering::Relaxed);
-    LOG_HI[i].store(hi, Ordering::SeqCst);
+    ALL_DIRTY.store(true, Ordering::SeqCst);
 }
 
 /// A span made while tracking (not protected): all its pages count as written. Under
 /// HEAP_LOCK.
 pub fn new_span(base: usize, bytes: usize) {
-    if TRACKING.load(Ordering::Acquire) {
-        log(base, base + bytes);
+    if !PROTECTED.load(Ordering::Acquire) {
+        return;
     }
+    let i = NSPAN.load(Ordering::Relaxed);
+    if i >= SPAN_LOG_MAX {
+        ALL_DIRTY.store(true, Ordering::SeqCst);
+        return;
+    }
+    SPAN_LO[i].store(base, Ordering::Relaxed);
+    SPAN_HI[i].store(base + bytes, Ordering::Relaxed);
+    NSPAN.store(i + 1, Ordering::Release);
 }
 
 /// A chunk is about to be unmapped (HEAP_LOCK held): the fault handler must no longer take
 /// its addresses for ours.
 pub fn chunk_unmapping() {
     if !TRACKING.load(Ordering::Acquire) {
-        NRANGES.store(0, Ordering::SeqCst);
+        NRANGES[0].store(0, Ordering::SeqCst);
+        NRANGES[1].store(0, Ordering::SeqCst);
     }
 }
 
@@ -170,8 +232,9 @@ fn probe() -> bool {
             break;
         }
     }
-    PROBE_LO.store(0, Ordering::SeqCst);
+    // The high bound first: a handler never sees [0, old high).
     PROBE_HI.store(0, Ordering::SeqCst);
+    PROBE_LO.store(0, Ordering::SeqCst);
     // SAFETY: our mapping, no longer used.
     unsafe { sys::munmap(base, BYTES).ok() };
     exact
@@ -197,41 +260,57 @@ fn restarts_exactly() -> bool {
 
 /// Step 1, by the collector before the barrier goes on. Returns whether this cycle tracks.
 pub fn protect() -> bool {
-    if !enabled() || disabled() {
+    let mode = MODE.load(Ordering::Acquire);
+    if mode == MODE_OFF || disabled() {
         return false;
     }
-    let page = auxv::page_size();
-    if !restarts_exactly() {
-        // Without protection: mark termination rescans every marked object (complete, and
-        // its pause grows with the heap).
-        NRANGES.store(0, Ordering::SeqCst);
+    if mode == MODE_RESCAN || !restarts_exactly() {
+        // Nothing protected: mark termination rescans every marked object.
+        PROTECTED.store(false, Ordering::SeqCst);
         ALL_DIRTY.store(true, Ordering::SeqCst);
         TRACKING.store(true, Ordering::SeqCst);
         return true;
     }
+    let page = auxv::page_size();
     HEAP_LOCK.lock();
-    NRANGES.store(0, Ordering::SeqCst);
-    NLOG.store(0, Ordering::SeqCst);
+    let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
+    for slot in &FAULT_LOG[..nf] {
+        slot.store(0, Ordering::Relaxed);
+    }
+    NFAULT.store(0, Ordering::SeqCst);
+    NSPAN.store(0, Ordering::SeqCst);
     ALL_DIRTY.store(false, Ordering::SeqCst);
     // After the log is reset: a handler that sees the new epoch logs into the new log.
     EPOCH.fetch_add(1, Ordering::SeqCst);
+    PROTECTED.store(true, Ordering::SeqCst);
     TRACKING.store(true, Ordering::SeqCst);
+    // Fill the table not in use (the last cycle's stays for handlers held up since).
+    let t = 1 - CUR.load(Ordering::Relaxed);
+    let (lo_t, hi_t) = (&RANGE_LO[t], &RANGE_HI[t]);
     let mut n = 0;
+    let mut overflow = false;
     mheap::for_each_scan_run_locked(|lo, hi| {
         let (lo, hi) = (lo & !(page - 1), (hi + page - 1) & !(page - 1));
-        if n > 0 && (RANGE_HI[n - 1].load(Ordering::Relaxed) >= lo || n == MAX_RANGES) {
-            RANGE_HI[n - 1].store(hi, Ordering::Relaxed);
+        if n > 0 && hi_t[n - 1].load(Ordering::Relaxed) >= lo {
+            // Adjacent runs (of one chunk, or of chunks side by side: all heap).
+            hi_t[n - 1].store(hi, Ordering::Relaxed);
+        } else if n == MAX_RANGES {
+            overflow = true;
         } else {
-            RANGE_LO[n].store(lo, Ordering::Relaxed);
-            RANGE_HI[n].store(hi, Ordering::Relaxed);
+            lo_t[n].store(lo, Ordering::Relaxed);
+            hi_t[n].store(hi, Ordering::Relaxed);
             n += 1;
         }
     });
-    NRANGES.store(n, Ordering::SeqCst);
+    NRANGES[t].store(n, Ordering::SeqCst);
+    CUR.store(t, Ordering::SeqCst);
+    if overflow {
+        ALL_DIRTY.store(true, Ordering::SeqCst);
+    }
     for i in 0..n {
         let (lo, hi) = (
-            RANGE_LO[i].load(Ordering::Relaxed),
-            RANGE_HI[i].load(Ordering::Relaxed),
+            lo_t[i].load(Ordering::Relaxed),
+            hi_t[i].load(Ordering::Relaxed),
         );
         // SAFETY: pages of the heap's own chunks; only the fault handler below relies on the
         // protection, and it knows these ranges.
@@ -245,6 +324,34 @@ pub fn protect() -> bool {
     true
 }
 
+/// The range of table `t` that holds `addr`.
+fn find_in(t: usize, addr: usize) -> Option<(usize, usize)> {
+    let n = NRANGES[t].load(Ordering::Acquire).min(MAX_RANGES);
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if RANGE_LO[t][mid].load(Ordering::Relaxed) <= addr {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if lo == 0 {
+        return None;
+    }
+    let (rlo, rhi) = (
+        RANGE_LO[t][lo - 1].load(Ordering::Relaxed),
+        RANGE_HI[t][lo - 1].load(Ordering::Relaxed),
+    );
+    (addr < rhi).then_some((rlo, rhi))
+}
+
+/// The protected range (this cycle's or the last one's) that holds `addr`.
+fn in_ranges(addr: usize) -> Option<(usize, usize)> {
+    let t = CUR.load(Ordering::Acquire);
+    find_in(t, addr).or_else(|| find_in(1 - t, addr))
+}
+
 /// Step 2, from the SIGSEGV handler: true if the fault was a write to a page protected
 /// here (now writable again: retry the instruction).
 pub fn on_fault(addr: usize) -> bool {
@@ -256,24 +363,31 @@ pub fn on_fault(addr: usize) -> bool {
         }
         .is_ok();
     }
-    if !in_ranges(addr) {
+    let Some((rlo, rhi)) = in_ranges(addr) else {
         return false;
-    }
+    };
     let e1 = EPOCH.load(Ordering::SeqCst);
     if TRACKING.load(Ordering::SeqCst) {
         let page = auxv::page_size();
         let pg = addr & !(page - 1);
-        log(pg, pg + page);
+        log_fault(pg);
         // SAFETY: a page of the heap this module protected.
         if unsafe { sys::mprotect(pg, page, ProtFlags::READ | ProtFlags::WRITE) }.is_err() {
-            return false;
+            // Out of mappings: the whole run writable at once (which merges its pieces), and
+            // this cycle rescans everything.
+            ALL_DIRTY.store(true, Ordering::SeqCst);
+            // SAFETY: a run of the heap's own pages, protected here.
+            if unsafe { sys::mprotect(rlo, rhi - rlo, ProtFlags::READ | ProtFlags::WRITE) }.is_err()
+            {
+                return false;
+            }
         }
         // This thread may have been held up between its check and the mprotect for so long
         // that a new cycle protected the page in between: the mprotect then made it
         // writable in the new cycle, which must know. (The world cannot stop meanwhile: the
         // suspend signal is blocked in this handler, so the entry is in before any rescan.)
         if EPOCH.load(Ordering::SeqCst) != e1 {
-            log(pg, pg + page);
+            log_fault(pg);
         }
         FAULTS.fetch_add(1, Ordering::Relaxed);
     }
@@ -298,14 +412,24 @@ pub fn rescan_locked() -> usize {
         FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
         mheap::for_each_chunk_locked(&mut scan);
     } else {
-        let n = NLOG.load(Ordering::Acquire).min(LOG_MAX);
-        for i in 0..n {
+        let page = auxv::page_size();
+        let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
+        let mut pages = 0;
+        for slot in &FAULT_LOG[..nf] {
+            let pg = slot.load(Ordering::SeqCst);
+            if pg != 0 {
+                scan(pg, pg + page);
+                pages += 1;
+            }
+        }
+        let ns = NSPAN.load(Ordering::Acquire).min(SPAN_LOG_MAX);
+        for i in 0..ns {
             scan(
-                LOG_LO[i].load(Ordering::Relaxed),
-                LOG_HI[i].load(Ordering::SeqCst),
+                SPAN_LO[i].load(Ordering::Relaxed),
+                SPAN_HI[i].load(Ordering::Relaxed),
             );
         }
-        PAGES_RESCANNED.fetch_add(n, Ordering::Relaxed);
+        PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
     }
     bytes
 }
@@ -315,26 +439,24 @@ pub fn unprotect_locked() {
     if !TRACKING.load(Ordering::Acquire) {
         return;
     }
-    if PROBE.load(Ordering::Acquire) != PROBE_EXACT {
-        TRACKING.store(false, Ordering::SeqCst);
-        return;
+    if PROTECTED.load(Ordering::Acquire) {
+        mheap::for_each_chunk_locked(|lo, hi| {
+            // SAFETY: the heap's own chunk, mapped read-write at first.
+            let r = unsafe { sys::mprotect(lo, hi - lo, ProtFlags::READ | ProtFlags::WRITE) };
+            if r.is_err() {
+                crate::throw!("cannot make the heap writable again at {:#x}: {:?}", lo, r);
+            }
+        });
     }
-    mheap::for_each_chunk_locked(|lo, hi| {
-        // SAFETY: the heap's own chunk, mapped read-write at first.
-        let r = unsafe { sys::mprotect(lo, hi - lo, ProtFlags::READ | ProtFlags::WRITE) };
-        if r.is_err() {
-            crate::throw!("cannot make the heap writable again at {:#x}: {:?}", lo, r);
-        }
-    });
     TRACKING.store(false, Ordering::SeqCst);
 }
 
 /// Makes the heap pages of `[lo, lo + len)` that are write-protected writable (a byte of
 /// each written with its own value: the write faults in and changes nothing), before a
-/// system call writes there. Returns whether any page was in a protected range. No-op when no cycle
-/// tracks.
+/// system call writes there. Returns whether any page was in a protected range. No-op when no
+/// cycle protects.
 pub fn touch(lo: usize, len: usize) -> bool {
-    if len == 0 || !TRACKING.load(Ordering::Acquire) || NRANGES.load(Ordering::Acquire) == 0 {
+    if len == 0 || !TRACKING.load(Ordering::Acquire) || !PROTECTED.load(Ordering::Acquire) {
         return false;
     }
     let page = auxv::page_size();
@@ -342,7 +464,7 @@ pub fn touch(lo: usize, len: usize) -> bool {
     let mut hit = false;
     let end = lo.saturating_add(len);
     while a < end {
-        if mheap::in_arena(a) && in_ranges(a) {
+        if mheap::in_arena(a) && in_ranges(a).is_some() {
             // SAFETY: a byte of the caller's buffer, which the system call is about to
             // overwrite (writable per the caller's contract). Volatile, so the write is done
             // (an atomic `|= 0` may be turned into a load).
@@ -355,20 +477,6 @@ pub fn touch(lo: usize, len: usize) -> bool {
         a = (a & !(page - 1)) + page;
     }
     hit
-}
-
-fn in_ranges(addr: usize) -> bool {
-    let n = NRANGES.load(Ordering::Acquire).min(MAX_RANGES);
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if RANGE_LO[mid].load(Ordering::Relaxed) <= addr {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo > 0 && addr < RANGE_HI[lo - 1].load(Ordering::Relaxed)
 }
 
 /// Runs `f`, a system call that writes into `[lo, lo + len)`, with the buffer's protected

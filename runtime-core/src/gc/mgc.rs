@@ -284,8 +284,9 @@ pub fn init() -> Result<(), i32> {
     );
     match env::get("GRTPLAINSTORES") {
         None | Some(b"0") => {}
-        Some(b"1") => dirty::set(true),
-        Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0 or 1; ignored\n"),
+        Some(b"1") => dirty::set(dirty::MODE_PROTECT),
+        Some(b"2") => dirty::set(dirty::MODE_RESCAN),
+        Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0, 1 or 2; ignored\n"),
     }
     match env::get("GRTGC") {
         None => {}
@@ -634,19 +635,29 @@ pub extern "C" fn grt_gc() -> i32 {
 /// `grt_gc_set_plain_stores`.
 #[no_mangle]
 #[link_section = "grt_text"]
-pub extern "C" fn grt_gc_set_plain_stores(on: i32) -> i32 {
+pub extern "C" fn grt_gc_set_plain_stores(mode: i32) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
-    match on {
-        0 | 1 => {
-            dirty::set(on == 1);
-            GRT_OK
-        }
-        _ => report(
+    match mode {
+        0 => dirty::set(dirty::MODE_OFF),
+        1 => dirty::set(dirty::MODE_PROTECT),
+        2 => dirty::set(dirty::MODE_RESCAN),
+        _ => return report(
             GRT_EINVAL,
             "grt_gc_set_plain_stores",
-            format_args!("on is {}: 0 or 1", on),
+            format_args!(
+                "mode is {}: 0 (off), 1 (GRT_PLAIN_STORES_PROTECT) or 2 (GRT_PLAIN_STORES_RESCAN)",
+                mode
+            ),
         ),
     }
+    GRT_OK
+}
+
+/// `grt_gc_plain_stores`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_plain_stores() -> i32 {
+    dirty::mode() as i32
 }
 
 /// `grt_gc_shade`: the write barrier's slow path.
@@ -1135,8 +1146,13 @@ fn rescan_all(cycle: u64) -> Rescanned {
         if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
             return true;
         }
-        let scanned = gp.gcscan_cycle == cycle
-            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed));
+        // Plain-store mode: another frame, or another goroutine, may have stored into this
+        // stack through a pointer without GRT_STORE: neither its barriers nor gcscanvalid
+        // can be trusted, and the stack is rescanned whole (dirty.rs).
+        let plain = dirty::tracking();
+        let scanned = !plain
+            && (gp.gcscan_cycle == cycle
+                || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
         // Parked now and at its scan, and not run in between: nothing to rescan. (A status
         // of GRUNNABLE or GWAITING means its context is saved: no thread is on its stack.)
         if scanned && (s == GRUNNABLE || s == GWAITING) && gp.gcscanvalid.load(Ordering::Relaxed) {

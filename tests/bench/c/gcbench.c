@@ -7,6 +7,8 @@
  *                 with libgrt.a; xtask runs it with GRTMAXPROCS=1 (the collector's background
  *                 mark worker is its own thread).
  *   -DGCB_BDWGC   GC_INIT, GC_MALLOC / GC_MALLOC_ATOMIC from bdwgc (-lgc), with its defaults.
+ *   -DGCB_GCH     the same source lines on grt through its gc.h (-Iinclude/grt-gc, libgrt.a): plain
+ *                 stores (plain-store mode), the main thread a registered plain thread.
  *   -DGCB_MALLOC  malloc, and an explicit recursive free of every tree that is dropped.
  *
  *   gcbench            (no arguments)
@@ -65,8 +67,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#if defined(GCB_GRT) + defined(GCB_BDWGC) + defined(GCB_MALLOC) != 1
-#error "build with exactly one of -DGCB_GRT, -DGCB_BDWGC, -DGCB_MALLOC"
+#if defined(GCB_GRT) + defined(GCB_BDWGC) + defined(GCB_GCH) + defined(GCB_MALLOC) != 1
+#error "build with exactly one of -DGCB_GRT, -DGCB_BDWGC, -DGCB_GCH, -DGCB_MALLOC"
 #endif
 
 #define STRETCH_DEPTH 18
@@ -98,6 +100,13 @@ static double *alloc_array(size_t n) { return grt_alloc_atomic(n * sizeof(double
 /* For GC_get_parallel (Debian's libgc is built with threads and parallel marking). */
 #define GC_THREADS 1
 #include <gc.h>
+#define STORE(slot, v) (*(slot) = (v))
+static node *alloc_node(void) { return GC_MALLOC(sizeof(node)); }
+static double *alloc_array(size_t n) { return GC_MALLOC_ATOMIC(n * sizeof(double)); }
+#define drop_tree(t) ((void)(t))
+#elif defined(GCB_GCH)
+#define SIDE "grt-gc.h"
+#include <gc.h> /* grt's (-Iinclude/grt-gc), not bdwgc's */
 #define STORE(slot, v) (*(slot) = (v))
 static node *alloc_node(void) { return GC_MALLOC(sizeof(node)); }
 static double *alloc_array(size_t n) { return GC_MALLOC_ATOMIC(n * sizeof(double)); }
@@ -284,6 +293,16 @@ static void run(void) {
     gi.alloc_wait_max_ns = st.alloc_wait_max_ns;
     gi.markers = 1;
     procs = grt_maxprocs();
+#elif defined(GCB_GCH)
+    struct grt_gc_stats st;
+    if (grt_gc_stats(&st) != GRT_OK)
+        die("grt_gc_stats failed");
+    gi.gcs = st.cycles;
+    gi.pause_max_ns = st.pause_max_ns;
+    gi.pause_total_ns = st.pause_total_ns;
+    gi.alloc_wait_max_ns = st.alloc_wait_max_ns;
+    gi.markers = 1;
+    procs = grt_maxprocs();
 #elif defined(GCB_BDWGC)
     gi.gcs = GC_get_gc_no() - gc0;
     gi.pause_max_ns = bdw_pause_max_ns;
@@ -338,6 +357,9 @@ int main(int argc, char **argv) {
     GC_INIT();
     if (par != NULL && strcmp(par, "1") == 0)
         GC_start_mark_threads();
+    run();
+#elif defined(GCB_GCH)
+    GC_INIT();
     run();
 #else
     run();

@@ -22,7 +22,9 @@ pub(crate) fn goexit0(m: &mut M, g: &mut G) {
     casgstatus(g, GRUNNING, GDEAD);
     dropg(m, g);
     NGOROUTINES.fetch_sub(1, Ordering::AcqRel);
-    let main = g.goid() == 1;
+    let main = MAIN_G
+        .compare_exchange(g, null_mut(), Ordering::AcqRel, Ordering::Relaxed)
+        .is_ok();
     g.startfn = None;
     g.startarg = null_mut();
     g.param = null_mut();

@@ -106,6 +106,11 @@ static GOMAXPROCS: AtomicUsize = AtomicUsize::new(0);
 static NCPU: AtomicUsize = AtomicUsize::new(0);
 static GOIDGEN: AtomicU64 = AtomicU64::new(0);
 static MAIN_DONE: Note = Note::new();
+/// grt_main's goroutine while it runs (not "goid 1": after grt_init, a runtime goroutine such
+/// as the finalizer goroutine may come first).
+static MAIN_G: core::sync::atomic::AtomicPtr<G> = core::sync::atomic::AtomicPtr::new(null_mut());
+/// grt_init and grt_main start the runtime under it (either may come first, from any thread).
+static INIT_LOCK: crate::lock::Lock = crate::lock::Lock::new();
 
 /// Everything under `SCHED_LOCK`.
 struct Sched {

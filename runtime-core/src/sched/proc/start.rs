@@ -73,7 +73,6 @@ pub(crate) fn schedinit() -> Result<(), i32> {
 /// `grt_init()`: the scheduler's threads and the collector start in the background and the
 /// caller goes on as a plain thread. GRT_OK again when already started (by either call).
 pub fn init_background() -> i32 {
-    static INIT_LOCK: crate::lock::Lock = crate::lock::Lock::new();
     INIT_LOCK.lock();
     let r = if STATE.load(Ordering::Acquire) != STATE_NONE {
         GRT_OK
@@ -96,39 +95,29 @@ pub fn main(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> i32 {
     if !getg().is_null() {
         return report(GRT_EINVAL, F, format_args!("called from a goroutine"));
     }
-    match STATE.compare_exchange(
-        STATE_NONE,
-        STATE_RUNNING,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => {
-            if let Err(e) = schedinit() {
-                return e;
-            }
-        }
+    INIT_LOCK.lock();
+    let r = match STATE.load(Ordering::Acquire) {
+        STATE_NONE => schedinit().map(|()| STATE.store(STATE_RUNNING, Ordering::Release)),
         // Started by grt_init: the scheduler runs; only the main goroutine is new.
-        Err(STATE_BACKGROUND)
-            if STATE
-                .compare_exchange(
-                    STATE_BACKGROUND,
-                    STATE_RUNNING,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok() => {}
-        Err(_) => {
-            return report(
-                GRT_EINVAL,
-                F,
-                format_args!("grt_main has already run in this process (it runs once)"),
-            );
+        STATE_BACKGROUND => {
+            STATE.store(STATE_RUNNING, Ordering::Release);
+            Ok(())
         }
+        _ => Err(report(
+            GRT_EINVAL,
+            F,
+            format_args!("grt_main has already run in this process (it runs once)"),
+        )),
+    };
+    INIT_LOCK.unlock();
+    if let Err(e) = r {
+        return e;
     }
     let gp = match newproc1(f, arg, 0, null_mut()) {
         Ok(gp) => gp,
         Err(e) => return report(e, F, format_args!("cannot make the main goroutine")),
     };
+    MAIN_G.store(gp, Ordering::Release);
     SCHED_LOCK.lock();
     globrunqput(gp);
     SCHED_LOCK.unlock();

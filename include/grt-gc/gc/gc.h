@@ -6,7 +6,13 @@
  * Served:
  *   GC_INIT/GC_init          grt_init (the runtime in the background), the calling thread
  *                            registered, plain-store mode on (bdwgc programs store pointers
- *                            with plain assignments; grt_gc_set_plain_stores)
+ *                            with plain assignments): GRT_PLAIN_STORES_RESCAN, every marked
+ *                            object rescanned at the end of a cycle (no protection, no
+ *                            faults); any first use of the API does the same
+ *   GC_enable_incremental    GRT_PLAIN_STORES_PROTECT: pages written while a cycle marks
+ *                            tracked by write protection, only they rescanned (as bdwgc's
+ *                            incremental mode: a system call writing into GC_MALLOC memory
+ *                            may then fail with EFAULT; see grt.h)
  *   GC_MALLOC, GC_malloc, GC_MALLOC_ATOMIC, GC_malloc_atomic, GC_NEW, GC_NEW_ATOMIC,
  *   GC_MALLOC_IGNORE_OFF_PAGE, GC_malloc_ignore_off_page, GC_malloc_atomic_ignore_off_page,
  *   GC_STRDUP, GC_strdup, GC_STRNDUP, GC_strndup
@@ -21,9 +27,11 @@
  *   GC_register_finalizer, GC_REGISTER_FINALIZER, GC_register_finalizer_ignore_self,
  *   GC_register_finalizer_no_order, GC_register_finalizer_unreachable
  *                            grt_set_finalizer (Go's order: an object reachable from another
- *                            finalizable one is finalized in a later cycle; pointers into
+ *                            finalizable one is finalized in a later cycle, and a cycle of
+ *                            finalizable objects never is, _no_order or not; pointers into
  *                            itself do not count). The old finalizer is not returned: *ofn
- *                            and *ocd are set to NULL.
+ *                            and *ocd are set to NULL. A pointer that is not the start of a
+ *                            heap object is ignored, as bdwgc does.
  *   GC_invoke_finalizers     grt_run_finalizers (finalizers also run on grt's own goroutine)
  *   GC_add_roots, GC_remove_roots   grt_add_roots, grt_remove_roots
  *   GC_register_my_thread, GC_unregister_my_thread, GC_thread_is_registered,
@@ -40,7 +48,6 @@
  *
  * Accepted, with no effect (grt does it anyway, or it does not apply):
  *   GC_FREE, GC_free         the object is freed by a cycle once unreachable
- *   GC_enable_incremental    grt's collector is always concurrent
  *   GC_set_all_interior_pointers   interior pointers always keep their object
  *   GC_allow_register_threads, GC_start_mark_threads, GC_set_manual_vdb_allowed,
  *   GC_END_STUBBORN_CHANGE, GC_end_stubborn_change, GC_set_thr_restart_signal,
@@ -68,7 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../grt.h"
+#include "../../grt.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,18 +122,35 @@ static pthread_key_t grt_gc_key_ __attribute__((__unused__));
 static inline void grt_gc_thread_exit_(void *v) {
     (void)v;
     if (grt_thread_registered() == 1) (void)grt_unregister_thread(); /* not a goroutine (2) */
+    grt_gc_registered_ = 0; /* a later destructor that allocates registers it again */
 }
 
 static inline void grt_gc_make_key_(void) { (void)pthread_key_create(&grt_gc_key_, grt_gc_thread_exit_); }
 
+/* The runtime started, and plain-store mode on unless already chosen (any first use of the
+ * API: bdwgc programs may skip GC_INIT). */
+static inline void grt_gc_start_(void) {
+    if (grt_init() != GRT_OK) {
+        fprintf(stderr, "gc.h: grt_init failed\n");
+        abort();
+    }
+    if (grt_gc_plain_stores() == 0) (void)grt_gc_set_plain_stores(GRT_PLAIN_STORES_RESCAN);
+}
+
 /* Registers the calling thread (stack top found by grt) unless it is a goroutine or already
  * registered; a thread registered here is deregistered at its exit (a pthread key's
- * destructor). */
+ * destructor). A failed registration (grt says why) is not retried. */
 static inline void grt_gc_register_self_(void) {
+    grt_gc_start_();
+    if (grt_thread_registered()) {
+        grt_gc_registered_ = 1;
+        return;
+    }
+    if (grt_register_thread(NULL) != GRT_OK) {
+        grt_gc_registered_ = 2;
+        return;
+    }
     grt_gc_registered_ = 1;
-    if (grt_thread_registered()) return;
-    (void)grt_init();
-    if (grt_register_thread(NULL) != GRT_OK) return;
     (void)pthread_once(&grt_gc_key_once_, grt_gc_make_key_);
     (void)pthread_setspecific(grt_gc_key_, (void *)1);
 }
@@ -164,8 +188,8 @@ static inline void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg) {
 static inline int GC_thread_is_registered(void) { return grt_thread_registered(); }
 
 static inline int GC_register_my_thread(const struct GC_stack_base *sb) {
+    grt_gc_start_();
     if (grt_thread_registered()) return GC_DUPLICATE;
-    (void)grt_init();
     if (grt_register_thread(sb ? sb->mem_base : NULL) != GRT_OK) return GC_UNIMPLEMENTED;
     grt_gc_registered_ = 1;
     return GC_SUCCESS;
@@ -224,17 +248,18 @@ static inline void GC_start_mark_threads(void) {}
 /* ---- start-up and tuning ------------------------------------------------------------------- */
 
 static inline void GC_init(void) {
-    if (grt_init() != GRT_OK) {
-        fprintf(stderr, "GC_init: grt_init failed\n");
-        abort();
-    }
-    (void)grt_gc_set_plain_stores(1);
+    grt_gc_start_();
     grt_gc_autoregister_();
 }
 #define GC_INIT() GC_init()
 
-static inline void GC_enable_incremental(void) {}
-static inline int GC_is_incremental_mode(void) { return 1; }
+static inline void GC_enable_incremental(void) {
+    grt_gc_start_();
+    (void)grt_gc_set_plain_stores(GRT_PLAIN_STORES_PROTECT);
+}
+static inline int GC_is_incremental_mode(void) {
+    return grt_gc_plain_stores() == GRT_PLAIN_STORES_PROTECT;
+}
 static inline void GC_set_all_interior_pointers(int on) { (void)on; }
 static inline int GC_get_all_interior_pointers(void) { return 1; }
 static inline void GC_set_manual_vdb_allowed(int on) { (void)on; }
@@ -333,7 +358,7 @@ static inline void GC_register_finalizer(void *obj, GC_finalization_proc fn, voi
     grt_gc_autoregister_();
     if (ofn) *ofn = 0;
     if (ocd) *ocd = 0;
-    (void)grt_set_finalizer(obj, fn, cd);
+    if (obj != NULL && grt_base(obj) == obj) (void)grt_set_finalizer(obj, fn, cd);
 }
 static inline void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn,
                                                      void *cd, GC_finalization_proc *ofn,
