@@ -265,6 +265,12 @@ macro_rules! tls_slot {
 }
 tls_slot!(getg, setg, TLS_G_OFF, "g");
 tls_slot!(getm, setm, TLS_M_OFF, "m");
+tls_slot!(
+    getcache,
+    setcache,
+    TLS_CACHE_OFF,
+    "registered thread's allocation cache"
+);
 
 // ---------------------------------------------------------------------------------------------
 // Signal frames: the ucontext passed as a handler's third argument.

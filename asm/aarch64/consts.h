@@ -19,10 +19,12 @@
 #define ENTRY_ARG_OFF       8
 #define ENTRY_LINK_OFF      16
 
-/* struct grt_tls (the thread's current g and m), an initial-exec TLS object. */
+/* struct grt_tls (the thread's current g and m, and a registered thread's allocation cache),
+ * an initial-exec TLS object. */
 #define TLS_G_OFF           0
 #define TLS_M_OFF           8
-#define TLS_SIZE            16
+#define TLS_CACHE_OFF       16
+#define TLS_SIZE            24
 
 #define NR_RT_SIGRETURN     139
 #define NR_CLONE            220

@@ -1,7 +1,7 @@
 /*
  * aarch64 thread-local state and raw thread creation.
  *
- * grt_tls is the per-thread struct { g *g; m *m; } the runtime and its assembly use to find
+ * grt_tls is the per-thread struct { g *g; m *m; cache *c; } the runtime and its assembly use to find
  * the current goroutine. It is an initial-exec TLS object reached from TPIDR_EL0, valid in
  * both builds: under glibc (which owns TPIDR_EL0 and allocates static TLS for every pthread)
  * and in the freestanding build (where grt lays out the TLS block and sets TPIDR_EL0).

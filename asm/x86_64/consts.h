@@ -28,10 +28,12 @@
 #define SWITCH_CTL_MASK     0x0000ffff0000ffc0
 #define SWITCH_MXCSR_CTL_MASK 0xffc0
 
-/* struct grt_tls (the thread's current g and m), an initial-exec TLS object. */
+/* struct grt_tls (the thread's current g and m, and a registered thread's allocation cache),
+ * an initial-exec TLS object. */
 #define TLS_G_OFF           0
 #define TLS_M_OFF           8
-#define TLS_SIZE            16
+#define TLS_CACHE_OFF       16
+#define TLS_SIZE            24
 
 /* rt_sigreturn syscall number (for the signal restorer). */
 #define NR_RT_SIGRETURN     15

@@ -1,7 +1,7 @@
 /*
  * x86_64 thread-local state and raw thread creation.
  *
- * grt_tls is the per-thread struct { g *g; m *m; } the runtime and its assembly use to find
+ * grt_tls is the per-thread struct { g *g; m *m; cache *c; } the runtime and its assembly use to find
  * the current goroutine. It is an initial-exec TLS object: one `mov` from %fs-relative memory,
  * valid in both builds: under glibc (which owns %fs and allocates static TLS for every
  * pthread) and in the freestanding build (where grt lays out the TLS block and sets %fs).

@@ -21,6 +21,7 @@
 //! | `gcnounwindfloor=1` | test-only build: grt_gc_unwind does not keep barriers out of the frames its jump skips, so gc_unwind_scan can be seen to fail |
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
+//! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
@@ -57,6 +58,7 @@ pub struct Knobs {
     pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
     pub gcnodirty: bool,
+    pub gcnoregcache: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
     pub gcscanvalidkeep: bool,
@@ -96,6 +98,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoregthreads: false,
     gcnofinmark: false,
     gcnodirty: false,
+    gcnoregcache: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
     gcscanvalidkeep: false,
@@ -126,6 +129,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoregthreads",
     "gcnofinmark",
     "gcnodirty",
+    "gcnoregcache",
     "gcnoreallocshade",
     "gcnolibroots",
     "gcscanvalidkeep",
@@ -175,6 +179,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
             "gcnodirty" => k.gcnodirty = on,
+            "gcnoregcache" => k.gcnoregcache = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,

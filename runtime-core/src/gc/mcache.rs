@@ -4,7 +4,9 @@
 //!
 //! # Allocation
 //!
-//! For each size class (scanned and noscan), an M holds a *run*: consecutive slots of one span
+//! For each size class (scanned and noscan), an M holds a *run* (and so does a thread
+//! registered with the collector, in a cache of its own: regthreads.rs, found through the
+//! `grt_tls` cache slot): consecutive slots of one span
 //! that the heap handed over as allocated (`mheap::claim_run_locked`, zeroed, marked when
 //! claimed during a cycle). `grt_alloc` on that M takes the next slot with no lock and no
 //! atomic. A run not yet handed out is invisible to the program, so the collector must keep
@@ -45,18 +47,28 @@ pub struct Run {
     end: usize,
 }
 
+/// A run per size class, scanned and noscan: an M's, or a registered thread's (regthreads.rs).
+pub type Runs = [[Run; NCLASSES]; 2];
+
+/// Empty runs (a registered thread's cache when its slot is taken).
+pub const NO_RUNS: Runs = [[Run {
+    start: 0,
+    next: 0,
+    end: 0,
+}; NCLASSES]; 2];
+
 #[repr(C)]
 pub struct MCache {
-    runs: [[Run; NCLASSES]; 2],
+    pub runs: Runs,
     wbuf: [usize; WBUF_LEN],
     wbuf_len: usize,
 }
 
-/// An object of class `c` from `m`'s cache, refilling it under the heap lock when empty.
-/// Null when the heap is out of memory.
+/// An object of class `c` from `runs` (an M's cache, or a registered thread's), refilling it
+/// under the heap lock when empty. Null when the heap is out of memory.
 #[inline]
-pub fn alloc(m: &mut M, c: usize, noscan: bool) -> *mut u8 {
-    let r = &mut m.mcache.runs[noscan as usize][c];
+pub fn alloc(runs: &mut Runs, c: usize, noscan: bool) -> *mut u8 {
+    let r = &mut runs[noscan as usize][c];
     if r.next < r.end {
         let p = r.next;
         r.next += mheap::class_size(c);
@@ -110,10 +122,10 @@ pub fn handed_out(m: &M) -> u64 {
     n
 }
 
-/// Marks the slots of `m`'s runs not handed out yet (mark termination: world stopped, the
-/// heap and mark locks held). They are zero: nothing to scan.
-pub fn mark_runs_locked(m: &M) {
-    for runs in m.mcache.runs.iter() {
+/// Marks the slots of `runs` not handed out yet (an M's or a stopped registered thread's; mark
+/// termination: world stopped, the heap and mark locks held). They are zero: nothing to scan.
+pub fn mark_runs_locked(all: &Runs) {
+    for runs in all.iter() {
         for (c, r) in runs.iter().enumerate() {
             // A run is consecutive slots of one span: one lookup, then its mark bits.
             if r.next < r.end {

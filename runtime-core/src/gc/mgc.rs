@@ -426,7 +426,14 @@ pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {
-            return mcache::alloc(m, mheap::class_of(n), noscan) as *mut c_void;
+            return mcache::alloc(&mut m.mcache.runs, mheap::class_of(n), noscan) as *mut c_void;
+        }
+        // A registered thread's own cache (regthreads.rs).
+        let c = arch::getcache() as *mut mcache::Runs;
+        // SAFETY: null or this thread's cache, which only this thread and the collector (with
+        // the thread stopped) touch.
+        if let Some(runs) = unsafe { c.as_mut() } {
+            return mcache::alloc(runs, mheap::class_of(n), noscan) as *mut c_void;
         }
     }
     HEAP_LOCK.lock();
@@ -641,14 +648,16 @@ pub extern "C" fn grt_gc_set_plain_stores(mode: i32) -> i32 {
         0 => dirty::set(dirty::MODE_OFF),
         1 => dirty::set(dirty::MODE_PROTECT),
         2 => dirty::set(dirty::MODE_RESCAN),
-        _ => return report(
-            GRT_EINVAL,
-            "grt_gc_set_plain_stores",
-            format_args!(
+        _ => {
+            return report(
+                GRT_EINVAL,
+                "grt_gc_set_plain_stores",
+                format_args!(
                 "mode is {}: 0 (off), 1 (GRT_PLAIN_STORES_PROTECT) or 2 (GRT_PLAIN_STORES_RESCAN)",
                 mode
             ),
-        ),
+            )
+        }
     }
     GRT_OK
 }
@@ -1359,7 +1368,11 @@ fn gc_cycle() {
     // Registered threads that are not goroutines too: their stacks and registers are roots,
     // scanned whole while they are stopped (regthreads.rs).
     regthreads::stop_all();
-    regthreads::for_each_stopped(|lo, hi, uc| {
+    regthreads::for_each_stopped(|lo, hi, uc, runs| {
+        // Slots its allocation cache holds but has not handed out.
+        if !(cfg!(feature = "testhooks") && crate::debug::get().gcnoregcache) {
+            mcache::mark_runs_locked(runs);
+        }
         mgcmark::collect_range(lo, hi);
         // SAFETY: the ucontext of a thread stopped in the suspend handler until start_all.
         unsafe { mgcmark::collect_ucontext(uc) };
@@ -1367,7 +1380,7 @@ fn gc_cycle() {
     let t_stopped = sys::nanotime();
     // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
     stw::for_each_m(|m| {
-        mcache::mark_runs_locked(m);
+        mcache::mark_runs_locked(&m.mcache.runs);
         mcache::flush_wbuf_locked(m);
     });
     let t_flushed = sys::nanotime();

@@ -16,6 +16,12 @@
 //! A thread that exits without `grt_unregister_thread` is found gone at the next stop (tgkill
 //! fails) and its slot freed.
 //!
+//! Each slot has an allocation cache (`mcache::Runs`, made on the slot's first use): while
+//! registered, the thread's `grt_tls` cache slot points to it and `grt_alloc` takes slots from
+//! it without a lock, as on an M. Mark termination marks the slots a stopped thread's cache
+//! holds but has not handed out (as it does an M's); at deregistration the cache is dropped
+//! (those slots, unmarked, go to the next sweep).
+//!
 //! # Who may touch what
 //! `REG_LOCK` guards registration and the collector's stop of these threads (the collector
 //! takes it before it stops the world). The signal handler reads the table without a lock:
@@ -28,7 +34,7 @@ use grt_arch as arch;
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
 use crate::runtime2::{SUSPEND_CLAIMED, SUSPEND_REQUESTED};
-use crate::{proc, suspend, sys};
+use crate::{mcache, proc, rtalloc, suspend, sys};
 
 /// Registered threads at most.
 pub const MAX_THREADS: usize = 1024;
@@ -47,6 +53,10 @@ pub struct RegThread {
     sp: AtomicUsize,
     /// Stopped by the collector in this stop (collector only, under REG_LOCK).
     stopped: AtomicBool,
+    /// The slot's allocation cache (`mcache::Runs`, made on the slot's first use and kept
+    /// for its next threads): the thread's `grt_tls` cache slot points to it while it is
+    /// registered.
+    cache: AtomicUsize,
 }
 
 const FREE: RegThread = RegThread {
@@ -56,6 +66,7 @@ const FREE: RegThread = RegThread {
     uc: AtomicUsize::new(0),
     sp: AtomicUsize::new(0),
     stopped: AtomicBool::new(false),
+    cache: AtomicUsize::new(0),
 };
 
 static THREADS: [RegThread; MAX_THREADS] = [FREE; MAX_THREADS];
@@ -159,6 +170,18 @@ pub fn register(stack_hi: usize) -> i32 {
         {
             Some(i) => {
                 let t = &THREADS[i];
+                let mut cache = t.cache.load(Ordering::Relaxed) as *mut mcache::Runs;
+                if cache.is_null() {
+                    cache = rtalloc::persistentalloc(core::mem::size_of::<mcache::Runs>(), 64)
+                        as *mut mcache::Runs;
+                    t.cache.store(cache as usize, Ordering::Relaxed);
+                }
+                if !cache.is_null() {
+                    // SAFETY: the slot's cache, used by no thread now (the slot is free).
+                    unsafe { cache.write(mcache::NO_RUNS) };
+                }
+                // Null (out of memory): this thread allocates under the heap lock.
+                arch::setcache(cache as usize);
                 t.stack_hi.store(hi, Ordering::Relaxed);
                 t.stopped.store(false, Ordering::Relaxed);
                 t.tid.store(tid, Ordering::Release);
@@ -184,6 +207,9 @@ pub fn unregister() -> i32 {
     REG_LOCK.lock();
     let r = match find(tid) {
         Some(t) => {
+            // Its cache's slots not handed out are dropped: not marked at the next mark
+            // termination, the sweep frees them.
+            arch::setcache(0);
             t.tid.store(0, Ordering::Release);
             GRT_OK
         }
@@ -262,13 +288,18 @@ pub fn stop_all() {
 }
 
 /// Calls `f(lo, hi, ucontext)` for every thread `stop_all` stopped.
-pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize)) {
+pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
     for t in slots().iter().filter(|t| t.stopped.load(Ordering::Relaxed)) {
         let sp = t.sp.load(Ordering::Relaxed).saturating_sub(arch::RED_ZONE);
+        let cache = t.cache.load(Ordering::Relaxed) as *const mcache::Runs;
+        // SAFETY: the stopped thread's cache (or none); it cannot change while the thread is
+        // stopped.
+        let runs = unsafe { cache.as_ref() }.unwrap_or(&mcache::NO_RUNS);
         f(
             sp,
             t.stack_hi.load(Ordering::Relaxed),
             t.uc.load(Ordering::Relaxed),
+            runs,
         );
     }
 }
