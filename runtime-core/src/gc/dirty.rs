@@ -97,17 +97,40 @@ static PROTECTED: AtomicBool = AtomicBool::new(false);
 /// Two range tables: `CUR` is this cycle's, the other the last one's.
 static CUR: AtomicUsize = AtomicUsize::new(0);
 static NRANGES: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
-static RANGE_LO: [[AtomicUsize; MAX_RANGES]; 2] =
-    [const { [const { AtomicUsize::new(0) }; MAX_RANGES] }; 2];
-static RANGE_HI: [[AtomicUsize; MAX_RANGES]; 2] =
-    [const { [const { AtomicUsize::new(0) }; MAX_RANGES] }; 2];
-/// Pages written (the handler's log): 0 is a free slot.
+/// Pages written (the handler's log; 0 is a free slot), and spans made while tracking (under
+/// HEAP_LOCK): counts here, entries in [`Tables`].
 static NFAULT: AtomicUsize = AtomicUsize::new(0);
-static FAULT_LOG: [AtomicUsize; LOG_MAX] = [const { AtomicUsize::new(0) }; LOG_MAX];
-/// Spans made while tracking (under HEAP_LOCK).
 static NSPAN: AtomicUsize = AtomicUsize::new(0);
-static SPAN_LO: [AtomicUsize; SPAN_LOG_MAX] = [const { AtomicUsize::new(0) }; SPAN_LOG_MAX];
-static SPAN_HI: [AtomicUsize; SPAN_LOG_MAX] = [const { AtomicUsize::new(0) }; SPAN_LOG_MAX];
+
+/// The range tables and the logs: 1.8 MiB, mapped on the first protection (not in the
+/// program's bss, which every cycle scans as a root).
+struct Tables {
+    range_lo: [[AtomicUsize; MAX_RANGES]; 2],
+    range_hi: [[AtomicUsize; MAX_RANGES]; 2],
+    fault_log: [AtomicUsize; LOG_MAX],
+    span_lo: [AtomicUsize; SPAN_LOG_MAX],
+    span_hi: [AtomicUsize; SPAN_LOG_MAX],
+}
+static TABLES: core::sync::atomic::AtomicPtr<Tables> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// The tables, once mapped.
+fn tables() -> Option<&'static Tables> {
+    // SAFETY: null or a mapping of a Tables (zeroed memory is a valid Tables of atomics),
+    // never unmapped.
+    unsafe { TABLES.load(Ordering::Acquire).as_ref() }
+}
+
+/// Maps the tables (the collector's thread, once).
+fn map_tables() -> Option<&'static Tables> {
+    if let Some(t) = tables() {
+        return Some(t);
+    }
+    let bytes = core::mem::size_of::<Tables>();
+    let p = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+    TABLES.store(p as *mut Tables, Ordering::Release);
+    tables()
+}
 /// Cycles that protected the heap: a handler that made a page writable while a new cycle
 /// protected it logs the page again for the new cycle (see `on_fault`).
 static EPOCH: AtomicUsize = AtomicUsize::new(0);
@@ -154,12 +177,16 @@ fn disabled() -> bool {
 
 /// The handler's log: a free slot, filled by compare-exchange (see the module comment).
 fn log_fault(pg: usize) {
+    let Some(tb) = tables() else {
+        ALL_DIRTY.store(true, Ordering::SeqCst);
+        return;
+    };
     for _ in 0..LOG_TRIES {
         let i = NFAULT.fetch_add(1, Ordering::AcqRel);
         if i >= LOG_MAX {
             break;
         }
-        if FAULT_LOG[i]
+        if tb.fault_log[i]
             .compare_exchange(0, pg, Ordering::SeqCst, Ordering::Relaxed)
             .is_ok()
         {
@@ -176,12 +203,12 @@ pub fn new_span(base: usize, bytes: usize) {
         return;
     }
     let i = NSPAN.load(Ordering::Relaxed);
-    if i >= SPAN_LOG_MAX {
+    let Some(tb) = tables().filter(|_| i < SPAN_LOG_MAX) else {
         ALL_DIRTY.store(true, Ordering::SeqCst);
         return;
-    }
-    SPAN_LO[i].store(base, Ordering::Relaxed);
-    SPAN_HI[i].store(base + bytes, Ordering::Relaxed);
+    };
+    tb.span_lo[i].store(base, Ordering::Relaxed);
+    tb.span_hi[i].store(base + bytes, Ordering::Relaxed);
     NSPAN.store(i + 1, Ordering::Release);
 }
 
@@ -264,17 +291,22 @@ pub fn protect() -> bool {
     if mode == MODE_OFF || disabled() {
         return false;
     }
-    if mode == MODE_RESCAN || !restarts_exactly() {
+    let tb = if mode == MODE_RESCAN || !restarts_exactly() {
+        None
+    } else {
+        map_tables()
+    };
+    let Some(tb) = tb else {
         // Nothing protected: mark termination rescans every marked object.
         PROTECTED.store(false, Ordering::SeqCst);
         ALL_DIRTY.store(true, Ordering::SeqCst);
         TRACKING.store(true, Ordering::SeqCst);
         return true;
-    }
+    };
     let page = auxv::page_size();
     HEAP_LOCK.lock();
     let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
-    for slot in &FAULT_LOG[..nf] {
+    for slot in &tb.fault_log[..nf] {
         slot.store(0, Ordering::Relaxed);
     }
     NFAULT.store(0, Ordering::SeqCst);
@@ -286,7 +318,7 @@ pub fn protect() -> bool {
     TRACKING.store(true, Ordering::SeqCst);
     // Fill the table not in use (the last cycle's stays for handlers held up since).
     let t = 1 - CUR.load(Ordering::Relaxed);
-    let (lo_t, hi_t) = (&RANGE_LO[t], &RANGE_HI[t]);
+    let (lo_t, hi_t) = (&tb.range_lo[t], &tb.range_hi[t]);
     let mut n = 0;
     let mut overflow = false;
     mheap::for_each_scan_run_locked(|lo, hi| {
@@ -326,11 +358,13 @@ pub fn protect() -> bool {
 
 /// The range of table `t` that holds `addr`.
 fn find_in(t: usize, addr: usize) -> Option<(usize, usize)> {
+    let tb = tables()?;
+    let (range_lo, range_hi) = (&tb.range_lo[t], &tb.range_hi[t]);
     let n = NRANGES[t].load(Ordering::Acquire).min(MAX_RANGES);
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if RANGE_LO[t][mid].load(Ordering::Relaxed) <= addr {
+        if range_lo[mid].load(Ordering::Relaxed) <= addr {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -340,8 +374,8 @@ fn find_in(t: usize, addr: usize) -> Option<(usize, usize)> {
         return None;
     }
     let (rlo, rhi) = (
-        RANGE_LO[t][lo - 1].load(Ordering::Relaxed),
-        RANGE_HI[t][lo - 1].load(Ordering::Relaxed),
+        range_lo[lo - 1].load(Ordering::Relaxed),
+        range_hi[lo - 1].load(Ordering::Relaxed),
     );
     (addr < rhi).then_some((rlo, rhi))
 }
@@ -408,14 +442,12 @@ pub fn rescan_locked() -> usize {
             bytes += b - a;
         })
     };
-    if ALL_DIRTY.load(Ordering::Acquire) {
-        FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
-        mheap::for_each_chunk_locked(&mut scan);
-    } else {
+    let tb = tables().filter(|_| !ALL_DIRTY.load(Ordering::Acquire));
+    if let Some(tb) = tb {
         let page = auxv::page_size();
         let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
         let mut pages = 0;
-        for slot in &FAULT_LOG[..nf] {
+        for slot in &tb.fault_log[..nf] {
             let pg = slot.load(Ordering::SeqCst);
             if pg != 0 {
                 scan(pg, pg + page);
@@ -425,11 +457,14 @@ pub fn rescan_locked() -> usize {
         let ns = NSPAN.load(Ordering::Acquire).min(SPAN_LOG_MAX);
         for i in 0..ns {
             scan(
-                SPAN_LO[i].load(Ordering::Relaxed),
-                SPAN_HI[i].load(Ordering::Relaxed),
+                tb.span_lo[i].load(Ordering::Relaxed),
+                tb.span_hi[i].load(Ordering::Relaxed),
             );
         }
         PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
+    } else {
+        FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
+        mheap::for_each_chunk_locked(&mut scan);
     }
     bytes
 }

@@ -49,7 +49,8 @@
 //! The pacer counts Go's heap_live (`mheap`: what the last cycle marked, plus what was
 //! allocated since; sweeping does not lower it). `heap_goal` = what the last cycle marked ×
 //! (1 + GRTGC/100), at least [`MIN_HEAP_GOAL`]. A cycle is asked for when heap_live reaches
-//! the goal. An allocating goroutine that finds heap_live past the goal by half of it waits
+//! the goal. An allocating goroutine (or registered thread) that finds heap_live past the goal
+//! by half of it waits
 //! for the end of the next marking (the one under way, or the one it asks for), which sets
 //! heap_live back to what was marked: however fast goroutines allocate, the heap stays
 //! within 1.5 × the goal, plus what the Ms' allocation caches hold (32 KiB a class each)
@@ -479,7 +480,9 @@ pub fn heap_grew(live: usize) {
     // else the next cycle's, asked for here), which sets the live heap back to what it
     // marked. (`marked` was read before `phase`: if the marking under way ends in between,
     // the wait is over at once.)
-    if live >= goal + goal / HARD_OVER_DEN && is_goroutine() {
+    // Goroutines and registered threads (those with an allocation cache) wait; other threads
+    // (grt's own, unregistered ones) cannot be stopped for it.
+    if live >= goal + goal / HARD_OVER_DEN && (is_goroutine() || arch::getcache() != 0) {
         if phase == PHASE_SWEEP {
             request(done.wrapping_add(2));
         }
