@@ -480,7 +480,8 @@ int grt_remove_roots(void *lo, void *hi);
  *   A thread with SIGSEGV blocked dies on its first such write. grt's fault handler passes
  *   other faults on to the SIGSEGV handler installed before it; a handler the program
  *   installs after grt started replaces it. Where faulting stores are not restarted exactly
- *   (grt probes this once: qemu-user on aarch64), it works as RESCAN. gc.h's
+ *   (under a user-mode emulator: qemu-user 7.2 on aarch64 is not exact), it works as RESCAN.
+ *   gc.h's
  *   GC_enable_incremental.
  * 0: off (GRT_STORE). GRT_EINVAL for another value. */
 #define GRT_PLAIN_STORES_PROTECT 1

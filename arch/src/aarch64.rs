@@ -214,6 +214,10 @@ syscall_fn!(syscall6, a1 => "x0", a2 => "x1", a3 => "x2", a4 => "x3", a5 => "x4"
 // Thread pointer and TLS. aarch64 uses TLS variant I: TPIDR_EL0 points to a 16-byte thread
 // control block and the TLS block follows it (aligned up to the TLS segment's alignment).
 
+/// A line of /proc/cpuinfo that only another architecture's kernel writes (an x86_64 host's,
+/// seen through a user-mode emulator such as qemu-aarch64 7.2, which passes the host's file on).
+pub const CPUINFO_FOREIGN_MARKER: &[u8] = b"vendor_id";
+
 /// The TLS block lies above the thread pointer.
 pub const TLS_ABOVE_TP: bool = true;
 /// Bytes of the thread control block at the thread pointer, before the TLS block.

@@ -21,6 +21,7 @@
 //! | [`NSYSCALLREGS`], `grt_entersyscall`/`grt_cgocall` (asm only) | the callee-saved registers `asm/<arch>/syscall.S` hands the runtime at a system call |
 //! | [`grt_sigreturn`], [`grt_sigtramp`] | the signal restorer (byte-identical to glibc's) and the handler trampoline |
 //! | `cputicks`, `cpu_relax`, `frame_pointer`, `MINSIGSTKSZ`, `SIGSTKSZ` | small per-CPU facts |
+//! | `CPUINFO_FOREIGN_MARKER` | a /proc/cpuinfo field only the other architecture's kernel writes: seen, the process runs under a user-mode emulator |
 //! | `EpollEvent` | `struct epoll_event`, whose layout differs (packed on x86_64) |
 
 #![no_std]

@@ -218,6 +218,10 @@ syscall_fn!(syscall6, a1 => "rdi", a2 => "rsi", a3 => "rdx", a4 => "r10", a5 => 
 // Thread pointer and TLS. x86_64 uses TLS variant II: the TLS block sits just below the
 // thread pointer (%fs base), and the word at %fs:0 points to itself.
 
+/// A line of /proc/cpuinfo that only another architecture's kernel writes (an aarch64 host's,
+/// seen through a user-mode emulator such as qemu-x86_64, which passes the host's file on).
+pub const CPUINFO_FOREIGN_MARKER: &[u8] = b"CPU implementer";
+
 /// The TLS block lies below the thread pointer.
 pub const TLS_ABOVE_TP: bool = false;
 /// Bytes the thread control block takes at the thread pointer (the self pointer).

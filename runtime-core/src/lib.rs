@@ -37,7 +37,7 @@ pub use api::{capi, capi_go};
 pub use gc::{dirty, libroots, mcache, mfinal, mgc, mgcmark, mheap, objects, stkbar};
 #[cfg(feature = "freestanding")]
 pub use os::freestanding;
-pub use os::{auxv, codemap, env, maps, signals, stack, stackreg, sys, sysnet, thread};
+pub use os::{auxv, codemap, emulator, env, maps, signals, stack, stackreg, sys, sysnet, thread};
 pub use prof::{cpuprof, gzip, profbuf, profile, sigprof};
 pub use sched::{
     chan, context, netpoll, preempt, proc, regthreads, runtime2, sema, stw, suspend, sync, time,

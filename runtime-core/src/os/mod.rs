@@ -5,7 +5,7 @@
 //! handler (`signals`), OS threads (`thread`: pthreads or raw clone), guarded stacks and the
 //! registry of their bounds (`stack`, `stackreg`), the auxiliary vector (`auxv`),
 //! `/proc/self/maps` lookups (`maps`), fault-free reads of code (`codemap`), the environment
-//! (`env`), and the freestanding build's start-up (`freestanding`).
+//! (`env`), whether a user-mode emulator runs the process (`emulator`), and the freestanding build's start-up (`freestanding`).
 //!
 //! Invariants: every function here that a signal handler reaches is async-signal-safe (no
 //! allocation, no lock); nothing here knows about goroutines.
@@ -16,6 +16,7 @@
 
 pub mod auxv;
 pub mod codemap;
+pub mod emulator;
 pub mod env;
 #[cfg(feature = "freestanding")]
 pub mod freestanding;
