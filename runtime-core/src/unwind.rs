@@ -313,31 +313,6 @@ mod images {
             -> i32;
     }
 
-    unsafe extern "C" fn each(
-        info: *mut DlPhdrInfo,
-        _: usize,
-        data: *mut core::ffi::c_void,
-    ) -> i32 {
-        // SAFETY: the loader passes a valid info for the duration of the call, and our
-        // Collect.
-        unsafe {
-            let c = &mut *(data as *mut Collect);
-            let i = &*info;
-            if !i.phdr.is_null() {
-                let phdrs = core::slice::from_raw_parts(i.phdr, i.phnum as usize);
-                add_image(i.addr, phdrs, c);
-            }
-        }
-        0
-    }
-
-    /// Every loaded image, from the dynamic loader (which holds its lock meanwhile: no image
-    /// is unloaded while its tables are copied).
-    pub fn collect(c: &mut Collect) {
-        // SAFETY: `each` only reads what the loader passes and writes into `c`.
-        unsafe { dl_iterate_phdr(each, c as *mut Collect as *mut core::ffi::c_void) };
-    }
-
     unsafe extern "C" fn each_object(
         info: *mut DlPhdrInfo,
         _: usize,
@@ -358,7 +333,8 @@ mod images {
         0
     }
 
-    /// Calls `f(load bias, program headers)` for every loaded object, under the loader's lock.
+    /// Calls `f(load bias, program headers)` for every loaded object, under the loader's lock
+    /// (no object is unloaded while `f` copies from it).
     pub fn for_each_object(mut f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
         let data = &mut f as *mut &mut dyn FnMut(usize, &[auxv::Phdr]) as *mut core::ffi::c_void;
         // SAFETY: `each_object` only calls f with what the loader passes.
@@ -375,7 +351,7 @@ mod images {
         _: usize,
         data: *mut core::ffi::c_void,
     ) -> i32 {
-        // SAFETY: as in `each`; the name is a NUL-terminated string of the loader's.
+        // SAFETY: as in `each_object`; the name is a NUL-terminated string of the loader's.
         unsafe {
             let o = &mut *(data as *mut Names);
             let i = &*info;
@@ -452,11 +428,6 @@ mod images {
 mod images {
     use super::*;
 
-    /// The executable, the only image of a static program, from its program headers.
-    pub fn collect(c: &mut Collect) {
-        add_image(auxv::load_bias(), auxv::program_headers(), c);
-    }
-
     /// The executable, the only object of a static program.
     pub fn for_each_object(f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
         f(auxv::load_bias(), auxv::program_headers());
@@ -483,20 +454,23 @@ struct Pins {
 /// Room for the libraries' path names.
 const NAMES_BYTES: usize = 16 * 1024;
 
+/// No library held.
+const NO_PINS: Pins = Pins {
+    n: 0,
+    bias: [0; MAX_IMAGES],
+    handle: [0; MAX_IMAGES],
+    name_at: [0; MAX_IMAGES],
+    names: [0; NAMES_BYTES],
+    names_used: 0,
+};
+
 /// The loaded libraries held loaded by a user other than the profiler (the collector's
 /// library roots, gc/libroots.rs): the same mechanism, its own references.
 pub struct LibPins(Pins);
 
 impl LibPins {
     pub const fn new() -> LibPins {
-        LibPins(Pins {
-            n: 0,
-            bias: [0; MAX_IMAGES],
-            handle: [0; MAX_IMAGES],
-            name_at: [0; MAX_IMAGES],
-            names: [0; NAMES_BYTES],
-            names_used: 0,
-        })
+        LibPins(NO_PINS)
     }
 
     /// Takes a reference on every loaded library (not while a thread is stopped: the loader's
@@ -525,6 +499,11 @@ impl LibPins {
 /// stopped; freestanding: the executable alone).
 pub fn for_each_object(f: &mut dyn FnMut(usize, &[auxv::Phdr])) {
     images::for_each_object(f)
+}
+
+/// Every loaded image's unwind tables into `c`.
+fn collect_images(c: &mut Collect) {
+    images::for_each_object(&mut |bias, phdrs| add_image(bias, phdrs, c));
 }
 
 impl Pins {
@@ -658,7 +637,7 @@ pub fn snapshot() {
         n: 0,
         prof: None,
     };
-    images::collect(&mut c);
+    collect_images(&mut c);
     NIMAGES.store(c.n, Ordering::Release);
     STALE.store(false, Ordering::Relaxed);
 }
@@ -699,14 +678,7 @@ static PROF_IMAGES: ProfTable = ProfTable(core::cell::UnsafeCell::new(ProfImages
     arena: 0,
     arena_len: 0,
     segs: [(0, 0); MAX_SEGS],
-    pins: Pins {
-        n: 0,
-        bias: [0; MAX_IMAGES],
-        handle: [0; MAX_IMAGES],
-        name_at: [0; MAX_IMAGES],
-        names: [0; NAMES_BYTES],
-        names_used: 0,
-    },
+    pins: NO_PINS,
 }));
 static PROF_NIMAGES: AtomicUsize = AtomicUsize::new(0);
 
@@ -770,7 +742,7 @@ pub fn profiler_snapshot() {
                 keep: &keep,
             }),
         };
-        images::collect(&mut c);
+        collect_images(&mut c);
         let out = c.prof.take().expect("the profiler's collection");
         (n, nsegs) = (c.n, out.nsegs);
         let a = out.arena;

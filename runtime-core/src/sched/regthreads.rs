@@ -33,7 +33,6 @@ use grt_arch as arch;
 
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
-use crate::runtime2::{SUSPEND_CLAIMED, SUSPEND_REQUESTED};
 use crate::{mcache, proc, rtalloc, suspend, sys};
 
 /// Registered threads at most.
@@ -235,15 +234,7 @@ pub fn claim_for_signal(from_us: bool) -> Option<&'static RegThread> {
         return None;
     }
     let t = find(sys::gettid() as u32)?;
-    t.state
-        .compare_exchange(
-            SUSPEND_REQUESTED,
-            SUSPEND_CLAIMED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
-        .is_ok()
-        .then_some(t)
+    suspend::claim_word(&t.state).then_some(t)
 }
 
 impl RegThread {

@@ -95,17 +95,7 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
     // Take the request: a suspender that gave up (timed out) has put IDLE back, and then
     // this late signal must not stop the thread.
     // SAFETY: as above.
-    let ours = ours
-        && unsafe {
-            (*m).suspend_state
-                .compare_exchange(
-                    SUSPEND_REQUESTED,
-                    SUSPEND_CLAIMED,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok()
-        };
+    let ours = ours && claim_word(unsafe { &(*m).suspend_state });
     if !ours && preempt {
         // SAFETY: this thread's M; the handler's own arguments.
         unsafe { crate::preempt::try_preempt(&*m, info, uc) };
@@ -303,6 +293,18 @@ pub(crate) fn resume_m(m: &M) {
 /// ([`wait_released`] waits for that; [`request_stop`] does before asking again).
 pub(crate) fn release_m(m: &M) {
     release_word(&m.suspend_state);
+}
+
+/// The handler's claim of a stop request on a handshake word (an M's or a registered
+/// thread's): REQUESTED -> CLAIMED; false if the suspender gave up meanwhile.
+pub(crate) fn claim_word(st: &core::sync::atomic::AtomicU32) -> bool {
+    st.compare_exchange(
+        SUSPEND_REQUESTED,
+        SUSPEND_CLAIMED,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    )
+    .is_ok()
 }
 
 /// Lets the thread stopped through handshake word `st` go, without waiting.

@@ -284,16 +284,7 @@ static void run(void) {
 
     struct gcinfo gi = {0, 0, 0, 0, 0};
     int procs = 1;
-#if defined(GCB_GRT)
-    struct grt_gc_stats st;
-    CHECK(grt_gc_stats(&st));
-    gi.gcs = st.cycles;
-    gi.pause_max_ns = st.pause_max_ns;
-    gi.pause_total_ns = st.pause_total_ns;
-    gi.alloc_wait_max_ns = st.alloc_wait_max_ns;
-    gi.markers = 1;
-    procs = grt_maxprocs();
-#elif defined(GCB_GCH)
+#if defined(GCB_GRT) || defined(GCB_GCH)
     struct grt_gc_stats st;
     if (grt_gc_stats(&st) != GRT_OK)
         die("grt_gc_stats failed");
