@@ -322,7 +322,10 @@ int grt_resume(uint64_t goid);
 /* Return addresses of goroutine goid's stack, innermost first, from its frame-pointer chain:
  * at most max of them; returns how many (or a negative error). The goroutine is suspended
  * for the walk. In a system call or grt_cgocall the walk starts at syscallpc/syscallsp, so
- * the first entry is the return address into the caller of grt_entersyscall/grt_cgocall. */
+ * the first entry is the return address into the caller of grt_entersyscall/grt_cgocall.
+ * Every entry after the first reads as a return address: a goroutine preempted
+ * asynchronously shows its interrupted pc as pc + 1 (so entry - 1 is inside the
+ * instruction, as for the others). */
 int grt_traceback(uint64_t goid, uintptr_t *pcs, int max);
 
 /* ---- CPU profiler ------------------------------------------------------------------------ */

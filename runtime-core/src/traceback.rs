@@ -65,6 +65,14 @@ pub const TRACE_FROM_SIGNAL: u32 = 1;
 /// goes on by unwind steps (`unwind::frame_for_walk`, `unwind::rule_for_walk`), or ends.
 pub const TRACE_CHECK_CALLS: u32 = 2;
 
+/// Every frame after the first is reported as a return address: an interrupted pc met inside
+/// the walk (a preempted goroutine's, past the preemption stub) is reported as `pc + 1`, so a
+/// reader that takes every caller as `address - 1` (the profile writer, pprof, addr2line
+/// users of `grt_traceback`) lands on the interrupted instruction, not on the end of the
+/// function before it when the pc is a function's first instruction (Go's `tracebackPCs`
+/// does the same).
+pub const TRACE_CALLERS_AS_RET: u32 = 8;
+
 /// Return addresses below this are garbage (the first page is never mapped), and would clash
 /// with the profile's pseudo-frames.
 pub const MIN_CODE_ADDR: usize = 4096;
@@ -602,6 +610,10 @@ fn walk_preempted(
     if sp <= uc || sp > hi {
         return 0;
     }
+    // The interrupted pc is the walk's first report here (unless it is the trampoline's, which
+    // reports the return address it resolves instead).
+    let as_ret = flags & TRACE_CALLERS_AS_RET != 0;
+    let mut first = true;
     gentraceback(
         pc,
         sp,
@@ -612,7 +624,11 @@ fn walk_preempted(
         flags | TRACE_FROM_SIGNAL | TRACE_IN_PREEMPT,
         max,
         g,
-        f,
+        |x| {
+            let at_pc = first && as_ret && x == pc;
+            first = false;
+            f(if at_pc { x + 1 } else { x })
+        },
     )
 }
 
@@ -624,9 +640,28 @@ pub fn walk(pc: usize, fp: usize, lo: usize, hi: usize, max: usize, f: impl FnMu
 /// A walk of goroutine `g`'s stack from a return address (or pc), stack pointer and frame
 /// pointer, through its stack barriers. Takes `g`'s stack lock for the walk (never in a
 /// signal handler).
-pub fn walk_g(pc: usize, sp: usize, fp: usize, g: &G, max: usize, f: impl FnMut(usize)) -> usize {
+pub fn walk_g(
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    g: &G,
+    flags: u32,
+    max: usize,
+    f: impl FnMut(usize),
+) -> usize {
     stkbar::gc_lock_stack_barriers(g);
-    let n = gentraceback(pc, sp, fp, None, g.stack.lo, g.stack.hi, 0, max, Some(g), f);
+    let n = gentraceback(
+        pc,
+        sp,
+        fp,
+        None,
+        g.stack.lo,
+        g.stack.hi,
+        flags,
+        max,
+        Some(g),
+        f,
+    );
     stkbar::gc_unlock_stack_barriers(g);
     n
 }

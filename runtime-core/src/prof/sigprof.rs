@@ -40,7 +40,9 @@ use grt_arch as arch;
 use crate::cpuprof::{self, PC_EXTERNAL_CODE, PC_GC, PC_SYSTEM};
 use crate::profbuf::{Sample, MAX_STACK};
 use crate::runtime2::{G, GSCAN, GSYSCALL, M};
-use crate::traceback::{gentraceback, MIN_CODE_ADDR, TRACE_CHECK_CALLS, TRACE_FROM_SIGNAL};
+use crate::traceback::{
+    gentraceback, MIN_CODE_ADDR, TRACE_CALLERS_AS_RET, TRACE_CHECK_CALLS, TRACE_FROM_SIGNAL,
+};
 use crate::{codemap, proc, signals, stkbar, sys};
 
 pub const SIGPROF: i32 = 27;
@@ -247,7 +249,7 @@ fn walk_regs(
         lr,
         lo,
         hi,
-        TRACE_FROM_SIGNAL | TRACE_CHECK_CALLS,
+        TRACE_FROM_SIGNAL | TRACE_CHECK_CALLS | TRACE_CALLERS_AS_RET,
         room,
         barriers,
         |f| {
@@ -267,7 +269,7 @@ fn walk_syscall(s: &mut Sample, g: &G) {
         None,
         lo,
         hi,
-        TRACE_CHECK_CALLS,
+        TRACE_CHECK_CALLS | TRACE_CALLERS_AS_RET,
         room,
         Some(g),
         |f| {

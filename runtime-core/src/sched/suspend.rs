@@ -582,7 +582,7 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
         if me.kind == GKind::User && me.goid() == goid {
             let mut n = 0;
             let fp = arch::frame_pointer();
-            traceback::walk_g(0, fp, fp, me, max, |pc| {
+            traceback::walk_g(0, fp, fp, me, traceback::TRACE_CALLERS_AS_RET, max, |pc| {
                 pcs[n] = pc;
                 n += 1;
             });
@@ -608,7 +608,7 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
             lr,
             g.stack.lo,
             g.stack.hi,
-            traceback::TRACE_FROM_SIGNAL,
+            traceback::TRACE_FROM_SIGNAL | traceback::TRACE_CALLERS_AS_RET,
             max,
             Some(g),
             push,
@@ -620,7 +620,15 @@ pub fn traceback_g(goid: u64, pcs: &mut [usize]) -> Result<usize, i32> {
         } else {
             0
         };
-        traceback::walk_g(pc, r.sp, r.fp, g, max, push);
+        traceback::walk_g(
+            pc,
+            r.sp,
+            r.fp,
+            g,
+            traceback::TRACE_CALLERS_AS_RET,
+            max,
+            push,
+        );
     }
     resume(goid)?;
     Ok(n)
