@@ -56,6 +56,7 @@ enum {
 #define T_AF_INET 2
 #define T_SOCK_STREAM 1
 #define T_SOCK_CLOEXEC 02000000
+#define T_SOCK_NONBLOCK 04000
 #define T_SOL_SOCKET 1
 #define T_SO_REUSEADDR 2
 #define T_SO_LINGER 13
@@ -69,6 +70,11 @@ static inline long t_close(int fd) { return t_sys6(T_NR_close, fd, 0, 0, 0, 0, 0
 static inline long t_pipe(int fds[2]) { return t_sys6(T_NR_pipe2, (long)fds, T_SOCK_CLOEXEC, 0, 0, 0, 0); }
 static inline long t_socketpair(int fds[2]) {
     return t_sys6(T_NR_socketpair, T_AF_UNIX, T_SOCK_STREAM | T_SOCK_CLOEXEC, 0, (long)fds, 0, 0);
+}
+/* A socket pair made non-blocking at once (what grt does on a descriptor's first use). */
+static inline long t_socketpair_nb(int fds[2]) {
+    return t_sys6(T_NR_socketpair, T_AF_UNIX, T_SOCK_STREAM | T_SOCK_CLOEXEC | T_SOCK_NONBLOCK, 0,
+                  (long)fds, 0, 0);
 }
 static inline long t_shutdown(int fd, int how) { return t_sys6(T_NR_shutdown, fd, how, 0, 0, 0, 0); }
 
