@@ -465,6 +465,30 @@ typedef struct grt_weak grt_weak;
 grt_weak *grt_weak_make(void *p);
 void *grt_weak_get(grt_weak *w);
 int grt_weak_free(grt_weak *w);
+/* Disappearing links (bdwgc's GC_general_register_disappearing_link). link is a word of
+ * yours (static data, a grt heap object, malloc'd memory: aligned, and writable while
+ * registered) that typically holds obj disguised (GRT_HIDE_POINTER: a hidden pointer does
+ * not keep obj alive). The cycle that finds obj (any pointer into it) unreachable sets *link
+ * to NULL and forgets the link, with the world stopped: no thread reads the link between
+ * the collector's decision and the clearing, so a link read as non-NULL names a live object
+ * (reveal it and keep it in a variable or a GRT_STORE'd field, and it stays alive).
+ * A short link (flags 0) is cleared before finalizers are considered, like grt_weak; a long
+ * one (GRT_LINK_LONG) only once obj is not kept for a finalizer either. A link whose own
+ * word lies in a heap object that died is forgotten without being written.
+ * grt_link_register: GRT_OK, or GRT_LINK_DUPLICATE if link is registered already (its
+ * object unchanged). grt_link_unregister: 1 if it was registered, 0 if not.
+ * grt_link_move: the registration moves to new_link (*new_link not written): GRT_OK,
+ * GRT_LINK_NOT_FOUND, or GRT_LINK_DUPLICATE if new_link is registered already.
+ * GRT_EINVAL (and a message): link or new_link NULL or not aligned, obj not in grt's heap,
+ * flags not 0 or GRT_LINK_LONG. From any thread. */
+#define GRT_LINK_LONG 1
+#define GRT_LINK_DUPLICATE 1
+#define GRT_LINK_NOT_FOUND 2
+#define GRT_HIDE_POINTER(p) (~(uintptr_t)(p))
+#define GRT_REVEAL_POINTER(h) ((void *)~(uintptr_t)(h))
+int grt_link_register(void **link, const void *obj, int flags);
+int grt_link_unregister(void **link, int flags);
+int grt_link_move(void **link, void **new_link, int flags);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
 int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's

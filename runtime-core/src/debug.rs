@@ -23,6 +23,7 @@
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
+//! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
@@ -57,6 +58,7 @@ pub struct Knobs {
     pub gcnoscandone: bool,
     pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
+    pub gcnolinkclear: bool,
     pub gcnodirty: bool,
     pub gcnoregcache: bool,
     pub gcnoreallocshade: bool,
@@ -97,6 +99,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoscandone: false,
     gcnoregthreads: false,
     gcnofinmark: false,
+    gcnolinkclear: false,
     gcnodirty: false,
     gcnoregcache: false,
     gcnoreallocshade: false,
@@ -128,6 +131,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoscandone",
     "gcnoregthreads",
     "gcnofinmark",
+    "gcnolinkclear",
     "gcnodirty",
     "gcnoregcache",
     "gcnoreallocshade",
@@ -178,6 +182,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoscandone" => k.gcnoscandone = on,
             "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
+            "gcnolinkclear" => k.gcnolinkclear = on,
             "gcnodirty" => k.gcnodirty = on,
             "gcnoregcache" => k.gcnoregcache = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,

@@ -33,6 +33,11 @@
  *                            and *ocd are set to NULL. A pointer that is not the start of a
  *                            heap object is ignored, as bdwgc does.
  *   GC_invoke_finalizers     grt_run_finalizers (finalizers also run on grt's own goroutine)
+ *   GC_general_register_disappearing_link, GC_register_disappearing_link,
+ *   GC_register_long_link, GC_unregister_disappearing_link, GC_unregister_long_link,
+ *   GC_move_disappearing_link, GC_move_long_link
+ *                            grt_link_register, grt_link_unregister, grt_link_move (cleared
+ *                            with the world stopped: reading a hidden pointer needs no lock)
  *   GC_add_roots, GC_remove_roots   grt_add_roots, grt_remove_roots
  *   GC_register_my_thread, GC_unregister_my_thread, GC_thread_is_registered,
  *   GC_get_stack_base, GC_call_with_stack_base
@@ -57,8 +62,7 @@
  *   GC_get_suspend_signal    SIGURG, grt's suspend signal
  *
  * Not provided (a program using them does not build): uncollectable allocation, aligned
- * allocation (GC_memalign), explicit freeing, disappearing links (GC_general_register_
- * disappearing_link and the weak maps built on them; grt has grt_weak_make), leak detection
+ * allocation (GC_memalign), explicit freeing, leak detection
  * (GC_set_find_leak(1) says so and does nothing), heap limits (GC_set_max_heap_size),
  * custom kinds and typed allocation (gc_mark.h, gc_typed.h), back pointers (gc_backptr.h),
  * the debugging allocator's calls (GC_debug_*).
@@ -105,6 +109,7 @@ typedef void (*GC_finalization_proc)(void *obj, void *client_data);
 #define GC_SUCCESS 0
 #define GC_DUPLICATE 1
 #define GC_NO_THREADS 2
+#define GC_NO_MEMORY 2
 #define GC_UNIMPLEMENTED 3
 #define GC_NOT_FOUND 4
 
@@ -386,6 +391,42 @@ static inline int GC_invoke_finalizers(void) {
     return n > 0 ? n : 0;
 }
 static inline int GC_should_invoke_finalizers(void) { return 0; }
+
+/* ---- disappearing links -------------------------------------------------------------------- */
+
+static inline int grt_gc_link_result_(int r) {
+    if (r == GRT_OK) return GC_SUCCESS;
+    if (r == GRT_LINK_DUPLICATE) return GC_DUPLICATE;
+    if (r == GRT_ENOMEM) return GC_NO_MEMORY;
+    abort(); /* a NULL or unaligned link, or obj not in the heap: bdwgc aborts too */
+}
+static inline int GC_general_register_disappearing_link(void **link, const void *obj) {
+    grt_gc_autoregister_();
+    return grt_gc_link_result_(grt_link_register(link, obj, 0));
+}
+static inline int GC_register_disappearing_link(void **link) {
+    return GC_general_register_disappearing_link(link, grt_base(link));
+}
+static inline int GC_register_long_link(void **link, const void *obj) {
+    grt_gc_autoregister_();
+    return grt_gc_link_result_(grt_link_register(link, obj, GRT_LINK_LONG));
+}
+static inline int GC_unregister_disappearing_link(void **link) {
+    return grt_link_unregister(link, 0) == 1;
+}
+static inline int GC_unregister_long_link(void **link) {
+    return grt_link_unregister(link, GRT_LINK_LONG) == 1;
+}
+static inline int grt_gc_move_result_(int r) {
+    if (r == GRT_LINK_NOT_FOUND) return GC_NOT_FOUND;
+    return grt_gc_link_result_(r);
+}
+static inline int GC_move_disappearing_link(void **link, void **new_link) {
+    return grt_gc_move_result_(grt_link_move(link, new_link, 0));
+}
+static inline int GC_move_long_link(void **link, void **new_link) {
+    return grt_gc_move_result_(grt_link_move(link, new_link, GRT_LINK_LONG));
+}
 
 /* ---- pthread redirection (bdwgc's gc_pthread_redirects.h) ---------------------------------- */
 

@@ -24,12 +24,22 @@
 //!    cycle, for the finalizer (the caller then drains). A second cycle frees the object if
 //!    the finalizer left it unreachable.
 //!
+//! A disappearing link (bdwgc's `GC_general_register_disappearing_link`, `grt_link_register`)
+//! is a word of the program's (`link`: static data, a heap object, malloc'd memory) that the
+//! collector sets to 0 when the cycle finds its object unreachable: at mark termination, with
+//! the world stopped, so no thread reads the link between the decision and the clearing. A
+//! short link is cleared with the weak cells (step 1), a long one only after step 3's marking
+//! (an object kept for its finalizer keeps its long links). Either is dropped, not written,
+//! when the link's own word lies in a heap object that died (the object may be handed out
+//! again). The tables are keyed by the link's address and hold the object's start where the
+//! collector does not look.
+//!
 //! The queue is run by the finalizer goroutine (started by the first `grt_set_finalizer`,
 //! woken after a cycle that queued something), or by the program itself with
 //! `grt_run_finalizers`. Queued objects and args are roots until their finalizer ran.
 //!
 //! # Who may touch what
-//! `FIN_LOCK` guards the table, the queue and the weak cells. The collector takes it before
+//! `FIN_LOCK` guards the tables, the queue and the weak cells. The collector takes it before
 //! it stops the world (its lock order: SUSPEND, ALLCHANS, ROOTS, FIN, HEAP, MARK), so no
 //! stopped thread holds it at mark termination. Finalizers run without it.
 
@@ -95,19 +105,35 @@ const WEAK_DEAD: u64 = 0x6772_7477_6561_6b30;
 
 struct State {
     fins: Table,
+    /// Disappearing links, short [`SHORT`] and long [`LONG`]: `Entry::obj` is the link's
+    /// address, `Entry::arg` the object's start (never a root).
+    links: [Table; 2],
     due: RtVec<Due>,
     weak: RtVec<*mut Weak>,
     /// Freed cells, reused by grt_weak_make (cells are never given back to rtalloc).
     weak_free: RtVec<*mut Weak>,
 }
 
+const NO_TABLE: Table = Table {
+    slots: null_mut(),
+    cap: 0,
+    used: 0,
+    live: 0,
+};
+
+const SHORT: usize = 0;
+const LONG: usize = 1;
+/// `grt_link_*`'s flag: a long link (`GRT_LINK_LONG`).
+pub const LINK_LONG: i32 = 1;
+/// `grt_link_register`: the link was registered already; `grt_link_move`: the new place is
+/// (`GRT_LINK_DUPLICATE`).
+pub const LINK_DUPLICATE: i32 = 1;
+/// `grt_link_move`: no link is registered at the old place (`GRT_LINK_NOT_FOUND`).
+pub const LINK_NOT_FOUND: i32 = 2;
+
 static mut STATE: State = State {
-    fins: Table {
-        slots: null_mut(),
-        cap: 0,
-        used: 0,
-        live: 0,
-    },
+    fins: NO_TABLE,
+    links: [NO_TABLE, NO_TABLE],
     due: RtVec::new(),
     weak: RtVec::new(),
     weak_free: RtVec::new(),
@@ -253,6 +279,7 @@ pub fn mark_termination_locked() -> usize {
             c.target = 0;
         }
     }
+    clear_links_locked(SHORT);
     // Pass 1 (Go's and bdwgc's order): what unreachable finalizable objects point to is
     // marked first, not the objects themselves (nor through their pointers to themselves).
     // An object reachable from another one with a finalizer is then marked, and only the
@@ -297,6 +324,52 @@ pub fn mark_termination_locked() -> usize {
         }
     }
     queued
+}
+
+/// After mark termination's last drain (world stopped, FIN_LOCK held): the long links whose
+/// object is not kept, not even for a finalizer, are cleared.
+pub fn clear_long_links_locked() {
+    clear_links_locked(LONG);
+}
+
+/// Test-only build, `GRTDEBUG=gcnolinkclear=1`: links to dead objects are dropped without
+/// being cleared, so gc_links can be seen to fail.
+fn no_link_clear() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnolinkclear
+}
+
+/// Links cleared (to dead objects) and dropped (their own word died), in all.
+pub static LINKS_CLEARED: AtomicU64 = AtomicU64::new(0);
+pub static LINKS_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Clears the links of table `which` whose object is not marked, and drops those whose own
+/// word lies in a heap object that died. World stopped, FIN_LOCK held: nothing allocates.
+fn clear_links_locked(which: usize) {
+    let t = &mut st().links[which];
+    let no_clear = no_link_clear();
+    let (mut cleared, mut dropped) = (0, 0);
+    for i in 0..t.cap {
+        let e = t.slots()[i];
+        if e.obj <= TOMB {
+            continue;
+        }
+        if mheap::find_object(e.obj).is_some_and(|(sp, idx)| !mheap::is_marked(sp, idx)) {
+            t.remove_at(i);
+            dropped += 1;
+        } else if !is_marked(e.arg) {
+            if !no_clear {
+                // SAFETY: the program registered the link as a writable, aligned word that
+                // stays so while registered (grt.h), and its object, if any, is alive. A
+                // page the plain-store mode protected faults into its handler like any
+                // other write.
+                unsafe { ptr::write_volatile(e.obj as *mut usize, 0) };
+            }
+            t.remove_at(i);
+            cleared += 1;
+        }
+    }
+    LINKS_CLEARED.fetch_add(cleared, Ordering::Relaxed);
+    LINKS_DROPPED.fetch_add(dropped, Ordering::Relaxed);
 }
 
 fn is_marked(obj: usize) -> bool {
@@ -552,6 +625,119 @@ pub fn weak_free(w: *mut Weak) -> i32 {
     GRT_OK
 }
 
+fn link_table(flags: i32, func: &str) -> Result<usize, i32> {
+    match flags {
+        0 => Ok(SHORT),
+        LINK_LONG => Ok(LONG),
+        _ => Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("flags {:#x}: 0 or GRT_LINK_LONG", flags),
+        )),
+    }
+}
+
+fn check_link(link: usize, func: &str) -> Result<(), i32> {
+    if link == 0 || link % core::mem::size_of::<usize>() != 0 {
+        return Err(report(
+            GRT_EINVAL,
+            func,
+            format_args!("link {:#x} is not an aligned word", link),
+        ));
+    }
+    Ok(())
+}
+
+/// `grt_link_register`.
+pub fn link_register(link: usize, obj: usize, flags: i32) -> i32 {
+    const F: &str = "grt_link_register";
+    let which = match link_table(flags, F).and_then(|w| check_link(link, F).map(|_| w)) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    let Some((sp, idx)) = mheap::find_object(obj) else {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("{:#x} is not in an object grt_alloc returned", obj),
+        );
+    };
+    let base = mheap::object(sp, idx).0;
+    FIN_LOCK.lock();
+    let t = &mut st().links[which];
+    let r = if t.find(link).is_some() {
+        LINK_DUPLICATE
+    } else if t.insert(Entry {
+        obj: link,
+        f: None,
+        arg: base,
+    }) {
+        GRT_OK
+    } else {
+        GRT_ENOMEM
+    };
+    FIN_LOCK.unlock();
+    if r == GRT_ENOMEM {
+        return report(
+            GRT_ENOMEM,
+            F,
+            format_args!("out of memory for the link table"),
+        );
+    }
+    r
+}
+
+/// `grt_link_unregister`: 1 if `link` was registered, else 0.
+pub fn link_unregister(link: usize, flags: i32) -> i32 {
+    let which = match link_table(flags, "grt_link_unregister") {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    FIN_LOCK.lock();
+    let t = &mut st().links[which];
+    let found = t.find(link).map(|i| t.remove_at(i)).is_some();
+    FIN_LOCK.unlock();
+    found as i32
+}
+
+/// `grt_link_move`.
+pub fn link_move(link: usize, new_link: usize, flags: i32) -> i32 {
+    const F: &str = "grt_link_move";
+    let which = match link_table(flags, F).and_then(|w| check_link(new_link, F).map(|_| w)) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    FIN_LOCK.lock();
+    let t = &mut st().links[which];
+    let r = match t.find(link) {
+        None => LINK_NOT_FOUND,
+        Some(_) if new_link == link => GRT_OK,
+        Some(_) if t.find(new_link).is_some() => LINK_DUPLICATE,
+        Some(i) => {
+            // In under the new key first (it may grow the table: indexes change), then the
+            // old key out: out of memory leaves the link where it was.
+            let e = t.slots()[i];
+            if t.insert(Entry { obj: new_link, ..e }) {
+                if let Some(j) = t.find(link) {
+                    t.remove_at(j);
+                }
+                GRT_OK
+            } else {
+                GRT_ENOMEM
+            }
+        }
+    };
+    FIN_LOCK.unlock();
+    if r == GRT_ENOMEM {
+        return report(
+            GRT_ENOMEM,
+            F,
+            format_args!("out of memory for the link table"),
+        );
+    }
+    r
+}
+
 // ---- the C API ------------------------------------------------------------------------------
 
 /// `int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg)`
@@ -611,4 +797,32 @@ pub extern "C" fn grt_weak_get(w: *mut Weak) -> *mut c_void {
 pub extern "C" fn grt_weak_free(w: *mut Weak) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     weak_free(w)
+}
+
+/// `int grt_link_register(void **link, const void *obj, int flags)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_link_register(link: *mut *mut c_void, obj: *const c_void, flags: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    link_register(link as usize, obj as usize, flags)
+}
+
+/// `int grt_link_unregister(void **link, int flags)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_link_unregister(link: *mut *mut c_void, flags: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    link_unregister(link as usize, flags)
+}
+
+/// `int grt_link_move(void **link, void **new_link, int flags)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_link_move(
+    link: *mut *mut c_void,
+    new_link: *mut *mut c_void,
+    flags: i32,
+) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    link_move(link as usize, new_link as usize, flags)
 }

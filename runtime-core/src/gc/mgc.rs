@@ -1402,6 +1402,8 @@ fn gc_cycle() {
     if finalizers_queued > 0 {
         mgcmark::drain_locked(usize::MAX);
     }
+    // Long links: what is not kept even for a finalizer.
+    mfinal::clear_long_links_locked();
     grt_gc_wbenabled.store(0, Ordering::SeqCst);
     mgcmark::set_marking_locked(false);
     mheap::set_alloc_black_locked(false);
