@@ -426,8 +426,9 @@ void *grt_alloc(size_t n);
 /* n zeroed bytes never scanned for pointers ("atomic" in bdwgc's sense). */
 void *grt_alloc_atomic(size_t n);
 /* The same, but NULL (and no message) instead of a fatal error when the heap cannot have n
- * bytes (a size no mapping can hold, or the kernel refuses memory): for APIs that promise NULL
- * (bdwgc's GC_malloc, through gc.h). */
+ * bytes (a size no mapping can hold, the kernel refuses memory, or grt_gc_set_max_heap's
+ * limit holds even after a full collection): for APIs that promise NULL (bdwgc's GC_malloc,
+ * through gc.h). */
 void *grt_try_alloc(size_t n);
 void *grt_try_alloc_atomic(size_t n);
 /* The start of the heap object that p points into (interior pointers too), or NULL when p is
@@ -520,12 +521,25 @@ int grt_gc_plain_stores(void);
  * goroutine waits like in a system call; from another thread, the thread waits.
  * GRT_ENOTINIT before grt_main. */
 int grt_gc(void);
+/* The memory limit (Go's GOMEMLIMIT; also GRTMEMLIMIT=<bytes>[B|KiB|MiB|GiB|TiB], or off):
+ * a soft cap on the heap. After each cycle the heap goal is at most the limit (never below
+ * the live heap plus 1/16 of it), so cycles come more often as the live heap nears it, with
+ * GRTGC=off too (then only the limit starts cycles). No allocation fails because of it.
+ * limit < 0 only asks; INT64_MAX removes it. Returns the previous limit (INT64_MAX: none). */
+int64_t grt_gc_set_memory_limit(int64_t limit);
+/* A hard cap on the bytes the heap maps (bdwgc's GC_set_max_heap_size); 0 removes it. The
+ * heap grows in 4 MiB chunks (a large object: a mapping of its own), so the heap stays at
+ * or under the cap. An allocation that would pass it waits for a full collection and a
+ * full sweep, then tries once more: grt_try_alloc* then returns NULL, grt_alloc* is a fatal
+ * error ("out of memory: ... within the heap limit"). Returns GRT_OK. */
+int grt_gc_set_max_heap(size_t bytes);
 
 struct grt_gc_stats {
     uint64_t cycles;             /* completed cycles */
     uint64_t heap_inuse;         /* bytes in allocated objects (size-class rounded) */
     uint64_t heap_mapped;        /* bytes mapped for the heap */
-    uint64_t heap_goal;          /* heap_inuse at which the next cycle starts (0: GRTGC=off) */
+    uint64_t heap_goal;          /* heap_inuse at which the next cycle starts (0: GRTGC=off
+                                  * and no memory limit) */
     uint64_t nmalloc;            /* objects allocated, total */
     uint64_t nfree;              /* objects freed by sweeps, total */
     uint64_t pause_total_ns;     /* all stop-the-world pauses, total */

@@ -20,6 +20,9 @@
  *                            be had (a size no heap can hold); a thread that allocates is
  *                            registered on its first allocation (bdwgc's implicit
  *                            registration), and deregistered when it exits
+ *   GC_set_max_heap_size     grt_gc_set_max_heap (a hard cap: past it, after a full
+ *                            collection, an allocation returns NULL or what GC_oom_fn gives)
+ *   GC_set_oom_fn, GC_get_oom_fn
  *   GC_REALLOC, GC_realloc   grt_realloc (NULL pointer: an allocation; size 0: NULL)
  *   GC_base, GC_size, GC_is_heap_ptr   grt_base, grt_size
  *   GC_gcollect              grt_gc
@@ -63,7 +66,7 @@
  *
  * Not provided (a program using them does not build): uncollectable allocation, aligned
  * allocation (GC_memalign), explicit freeing, leak detection
- * (GC_set_find_leak(1) says so and does nothing), heap limits (GC_set_max_heap_size),
+ * (GC_set_find_leak(1) says so and does nothing),
  * custom kinds and typed allocation (gc_mark.h, gc_typed.h), back pointers (gc_backptr.h),
  * the debugging allocator's calls (GC_debug_*).
  */
@@ -275,13 +278,24 @@ static inline void GC_set_find_leak(int on) {
 
 /* ---- allocation ---------------------------------------------------------------------------- */
 
+/* bdwgc's out-of-memory hook: what an allocation that fails returns (default: NULL). One
+ * per program (a weak symbol shared by every unit that includes this header). */
+typedef void *(*GC_oom_func)(size_t bytes_requested);
+__attribute__((__weak__)) GC_oom_func grt_gc_oom_fn_;
+static inline void GC_set_oom_fn(GC_oom_func fn) { grt_gc_oom_fn_ = fn; }
+static inline GC_oom_func GC_get_oom_fn(void) { return grt_gc_oom_fn_; }
+static inline void *grt_gc_oom_(size_t n) { return grt_gc_oom_fn_ ? grt_gc_oom_fn_(n) : NULL; }
+static inline void GC_set_max_heap_size(GC_word n) { (void)grt_gc_set_max_heap((size_t)n); }
+
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline void *GC_malloc(size_t n) {
     grt_gc_autoregister_();
-    return grt_try_alloc(n);
+    void *p = grt_try_alloc(n);
+    return p ? p : grt_gc_oom_(n);
 }
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline void *GC_malloc_atomic(size_t n) {
     grt_gc_autoregister_();
-    return grt_try_alloc_atomic(n);
+    void *p = grt_try_alloc_atomic(n);
+    return p ? p : grt_gc_oom_(n);
 }
 static inline void *GC_malloc_ignore_off_page(size_t n) { return GC_malloc(n); }
 static inline void *GC_malloc_atomic_ignore_off_page(size_t n) { return GC_malloc_atomic(n); }

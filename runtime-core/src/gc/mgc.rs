@@ -94,7 +94,16 @@ pub static grt_gc_wbenabled: AtomicI32 = AtomicI32::new(0);
 
 /// GRTGC: percent of growth that triggers a cycle; negative: off.
 static GC_PERCENT: AtomicI32 = AtomicI32::new(100);
+/// GRTMEMLIMIT (Go's GOMEMLIMIT), in bytes: the heap goal never exceeds it; `usize::MAX`:
+/// none. Soft: no allocation fails for it.
+static MEM_LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+/// Under the memory limit, the goal is still at least the live heap plus 1/this of it (a
+/// live heap at or past the limit gets a cycle after every such growth, not one per
+/// allocation).
+const LIMIT_HEADROOM_DEN: usize = 16;
 static HEAP_GOAL: AtomicUsize = AtomicUsize::new(MIN_HEAP_GOAL);
+/// What the last cycle left live (marked, and allocated black), in bytes: the goal's base.
+static LAST_MARKED: AtomicUsize = AtomicUsize::new(0);
 /// Cycles asked for / completed (futex words).
 static WORK: AtomicU32 = AtomicU32::new(0);
 static DONE: AtomicU32 = AtomicU32::new(0);
@@ -289,6 +298,15 @@ pub fn init() -> Result<(), i32> {
         Some(b"2") => dirty::set(dirty::MODE_RESCAN),
         Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0, 1 or 2; ignored\n"),
     }
+    match env::get("GRTMEMLIMIT") {
+        None | Some(b"off") => {}
+        Some(v) => match parse_bytes(v) {
+            Some(n) => set_memory_limit(n),
+            None => crate::printerr!(
+                "grt: GRTMEMLIMIT must be a number of bytes with an optional suffix B, KiB, MiB, GiB or TiB, or \"off\"; ignored\n"
+            ),
+        },
+    }
     match env::get("GRTGC") {
         None => {}
         Some(b"off") => GC_PERCENT.store(-1, Ordering::Relaxed),
@@ -411,6 +429,104 @@ fn wait_cycle(target: u32) {
     unsafe { grt_cgocall(wait_done_c, target as usize as *mut c_void) };
 }
 
+// ---- limits ---------------------------------------------------------------------------------
+
+/// `123`, `123B`, `64KiB`, `512MiB`, `2GiB`, `1TiB` (Go's GOMEMLIMIT forms) as bytes.
+pub fn parse_bytes(v: &[u8]) -> Option<usize> {
+    let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let n = v[..digits]
+        .iter()
+        .fold(0u64, |n, d| n * 10 + (d - b'0') as u64);
+    let shift = match &v[digits..] {
+        b"" | b"B" => 0,
+        b"KiB" => 10,
+        b"MiB" => 20,
+        b"GiB" => 30,
+        b"TiB" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+        .and_then(|b| usize::try_from(b).ok())
+}
+
+/// The heap goal after a cycle that left `live` bytes: GRTGC's growth over it, at least
+/// [`MIN_HEAP_GOAL`], at most the memory limit (but never below `live` plus a little room);
+/// with GRTGC=off, the memory limit alone (or no goal).
+fn goal_for(live: usize) -> usize {
+    let pct = GC_PERCENT.load(Ordering::Relaxed);
+    let limit = MEM_LIMIT.load(Ordering::Relaxed);
+    let by_pct = if pct < 0 {
+        usize::MAX
+    } else {
+        live.saturating_add(live / 100 * pct as usize)
+            .max(MIN_HEAP_GOAL)
+    };
+    let floor = live.saturating_add(live / LIMIT_HEADROOM_DEN).max(64 << 10);
+    by_pct.min(limit.max(floor))
+}
+
+fn set_memory_limit(bytes: usize) {
+    MEM_LIMIT.store(bytes, Ordering::Relaxed);
+    // The goal follows at once (Go's SetMemoryLimit): the next allocation may ask for a cycle.
+    HEAP_LOCK.lock();
+    HEAP_GOAL.store(
+        goal_for(LAST_MARKED.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    HEAP_LOCK.unlock();
+}
+
+/// Whether a goal is in force (GRTGC on, or a memory limit).
+fn pacing_on() -> bool {
+    GC_PERCENT.load(Ordering::Relaxed) >= 0 || MEM_LIMIT.load(Ordering::Relaxed) != usize::MAX
+}
+
+/// `grt_gc_set_memory_limit`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_set_memory_limit(limit: i64) -> i64 {
+    let _np = crate::preempt::NoPreempt::enter();
+    let old = match MEM_LIMIT.load(Ordering::Relaxed) {
+        usize::MAX => i64::MAX,
+        b => b.min(i64::MAX as usize) as i64,
+    };
+    if limit >= 0 {
+        set_memory_limit(if limit == i64::MAX {
+            usize::MAX
+        } else {
+            limit as usize
+        });
+    }
+    old
+}
+
+/// `grt_gc_set_max_heap`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_set_max_heap(bytes: usize) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    mheap::MAX_MAPPED.store(
+        if bytes == 0 { usize::MAX } else { bytes },
+        Ordering::Relaxed,
+    );
+    GRT_OK
+}
+
+/// A full cycle that starts after the call (grt_gc's).
+fn full_cycle() {
+    let done = DONE.load(Ordering::Acquire);
+    let target = if RUNNING.load(Ordering::Acquire) || WORK.load(Ordering::Acquire) != done {
+        done.wrapping_add(2)
+    } else {
+        done.wrapping_add(1)
+    };
+    request(target);
+    wait_cycle(target);
+}
+
 // ---- allocation ----------------------------------------------------------------------------
 
 pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
@@ -422,8 +538,25 @@ pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
 }
 
 /// `n` zeroed bytes of heap, or null when the heap cannot have them (a size no mapping can
-/// hold, or the kernel refused memory).
+/// hold, the kernel refused memory, or the heap limit: then only after a full cycle and a
+/// full sweep, bdwgc's retry).
 pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
+    let p = try_alloc_once(n, noscan);
+    if !p.is_null()
+        || mheap::MAX_MAPPED.load(Ordering::Relaxed) == usize::MAX
+        || !STARTED.load(Ordering::Acquire)
+    {
+        return p;
+    }
+    full_cycle();
+    HEAP_LOCK.lock();
+    // Bounded: each round sweeps what is left unswept of this cycle.
+    while mheap::sweep_some_locked(usize::MAX).1 {}
+    HEAP_LOCK.unlock();
+    try_alloc_once(n, noscan)
+}
+
+fn try_alloc_once(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {
@@ -452,6 +585,16 @@ fn out_of_memory(n: usize) -> ! {
     HEAP_LOCK.lock();
     let s = mheap::stats_locked();
     HEAP_LOCK.unlock();
+    let max = mheap::MAX_MAPPED.load(Ordering::Relaxed);
+    if max != usize::MAX {
+        crate::throw!(
+            "out of memory: cannot allocate {} bytes within the heap limit of {} bytes (grt_gc_set_max_heap; heap in use {} bytes, mapped {} bytes)",
+            n,
+            max,
+            s.inuse,
+            s.mapped
+        )
+    }
     crate::throw!(
         "out of memory: cannot allocate {} bytes (heap in use {} bytes, mapped {} bytes)",
         n,
@@ -466,8 +609,7 @@ fn out_of_memory(n: usize) -> ! {
 pub fn heap_grew(live: usize) {
     let goal = HEAP_GOAL.load(Ordering::Relaxed);
     let trigger = goal / TRIGGER_DEN * TRIGGER_NUM;
-    if live < trigger || GC_PERCENT.load(Ordering::Relaxed) < 0 || !STARTED.load(Ordering::Acquire)
-    {
+    if live < trigger || !pacing_on() || !STARTED.load(Ordering::Acquire) {
         return;
     }
     let marked = MARKED_CYCLES.load(Ordering::Acquire);
@@ -630,14 +772,7 @@ pub extern "C" fn grt_gc() -> i32 {
         );
     }
     // A full cycle that starts after this call: if one is under way, the one after it.
-    let done = DONE.load(Ordering::Acquire);
-    let target = if RUNNING.load(Ordering::Acquire) || WORK.load(Ordering::Acquire) != done {
-        done.wrapping_add(2)
-    } else {
-        done.wrapping_add(1)
-    };
-    request(target);
-    wait_cycle(target);
+    full_cycle();
     proc::preempt_point();
     GRT_OK
 }
@@ -701,11 +836,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         cycles: l(&STATS.cycles),
         heap_inuse: h.inuse as u64,
         heap_mapped: h.mapped as u64,
-        heap_goal: if GC_PERCENT.load(Ordering::Relaxed) < 0 {
-            0
-        } else {
-            goal as u64
-        },
+        heap_goal: if pacing_on() { goal as u64 } else { 0 },
         nmalloc: h.nmalloc + cached,
         nfree: h.nfree,
         pause_total_ns: l(&STATS.pause_total_ns),
@@ -1411,8 +1542,8 @@ fn gc_cycle() {
     // marked, and the goal follows from it.
     let live = mgcmark::take_marked_locked() + mheap::black_bytes_locked();
     mheap::flip_locked(live);
-    let pct = GC_PERCENT.load(Ordering::Relaxed).max(0) as usize;
-    let goal = (live + live / 100 * pct).max(MIN_HEAP_GOAL);
+    LAST_MARKED.store(live, Ordering::Relaxed);
+    let goal = goal_for(live);
     HEAP_GOAL.store(goal, Ordering::Relaxed);
     let t_drained = sys::nanotime();
     stw::start_the_world();
@@ -1468,7 +1599,7 @@ fn gc_cycle() {
             n,
             before.inuse / 1024,
             live / 1024,
-            goal / 1024,
+            if pacing_on() { goal / 1024 } else { 0 },
             freed / 1024,
             gs,
             rounds.rounds,
@@ -1489,5 +1620,31 @@ fn gc_cycle() {
             sweep_ns / 1000,
             (sys::nanotime() - t0) / 1000
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn memory_limits_parse_as_go_writes_them() {
+        assert_eq!(parse_bytes(b"123"), Some(123));
+        assert_eq!(parse_bytes(b"123B"), Some(123));
+        assert_eq!(parse_bytes(b"64KiB"), Some(64 << 10));
+        assert_eq!(parse_bytes(b"512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes(b"2GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes(b"1TiB"), Some(1 << 40));
+        for bad in [
+            &b""[..],
+            b"MiB",
+            b"12MB",
+            b"12 MiB",
+            b"-1",
+            b"1.5GiB",
+            b"99999999999TiB",
+        ] {
+            assert_eq!(parse_bytes(bad), None, "{:?}", core::str::from_utf8(bad));
+        }
     }
 }

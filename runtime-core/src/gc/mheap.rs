@@ -231,6 +231,8 @@ pub struct HeapStats {
     pub released_total: u64,
     /// Bytes mapped for the heap.
     pub mapped: usize,
+    /// Chunks not mapped because of `MAX_MAPPED`.
+    pub limit_refusals: u64,
     /// Objects allocated since the start.
     pub nmalloc: u64,
     /// Objects freed by sweeps.
@@ -296,6 +298,7 @@ static mut HEAP: Heap = Heap {
         released: 0,
         released_total: 0,
         mapped: 0,
+        limit_refusals: 0,
         nmalloc: 0,
         nfree: 0,
     },
@@ -327,9 +330,18 @@ const ZERO_BITS: [AtomicU64; BITMAP_WORDS] = [const { AtomicU64::new(0) }; BITMA
 
 // ---- chunks and pages ------------------------------------------------------------------------
 
+/// The most bytes the heap may have mapped (`grt_gc_set_max_heap`, bdwgc's
+/// GC_set_max_heap_size); `usize::MAX`: no limit. A chunk that would pass it is not mapped:
+/// the allocation fails as when the kernel refuses memory.
+pub static MAX_MAPPED: AtomicUsize = AtomicUsize::new(usize::MAX);
+
 fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
     let h = heap();
     if h.nchunks == MAX_CHUNKS {
+        return None;
+    }
+    if h.stats.mapped.saturating_add(bytes) > MAX_MAPPED.load(Ordering::Relaxed) {
+        h.stats.limit_refusals += 1;
         return None;
     }
     let base = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
