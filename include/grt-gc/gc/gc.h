@@ -259,7 +259,13 @@ static inline void GC_init(void) {
     grt_gc_start_();
     grt_gc_autoregister_();
 }
+/* GC_INIT also applies GC_MAXIMUM_HEAP_SIZE when the program defines it (as bdwgc's does);
+ * GC_INITIAL_HEAP_SIZE is accepted with no effect (the heap grows as needed). */
+#ifdef GC_MAXIMUM_HEAP_SIZE
+#define GC_INIT() (GC_init(), (void)grt_gc_set_max_heap((size_t)(GC_MAXIMUM_HEAP_SIZE)))
+#else
 #define GC_INIT() GC_init()
+#endif
 
 static inline void GC_enable_incremental(void) {
     grt_gc_start_();

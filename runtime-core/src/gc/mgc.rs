@@ -542,10 +542,9 @@ pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
 /// full sweep, bdwgc's retry).
 pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
     let p = try_alloc_once(n, noscan);
-    if !p.is_null()
-        || mheap::MAX_MAPPED.load(Ordering::Relaxed) == usize::MAX
-        || !STARTED.load(Ordering::Acquire)
-    {
+    let max = mheap::MAX_MAPPED.load(Ordering::Relaxed);
+    // (A request larger than the cap itself cannot be helped by a collection.)
+    if !p.is_null() || max == usize::MAX || n > max || !STARTED.load(Ordering::Acquire) {
         return p;
     }
     full_cycle();
