@@ -293,12 +293,17 @@ static inline GC_oom_func GC_get_oom_fn(void) { return grt_gc_oom_fn_; }
 static inline void *grt_gc_oom_(size_t n) { return grt_gc_oom_fn_ ? grt_gc_oom_fn_(n) : NULL; }
 static inline void GC_set_max_heap_size(GC_word n) { (void)grt_gc_set_max_heap((size_t)n); }
 
-GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline void *GC_malloc(size_t n) {
+/* (Always inlined: a call left out of line would make gcc check a constant size against
+ * the largest object, as it does for malloc, where bdwgc programs ask for huge sizes on
+ * purpose to see NULL.) */
+GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
+GC_malloc(size_t n) {
     grt_gc_autoregister_();
     void *p = grt_try_alloc(n);
     return p ? p : grt_gc_oom_(n);
 }
-GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline void *GC_malloc_atomic(size_t n) {
+GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
+GC_malloc_atomic(size_t n) {
     grt_gc_autoregister_();
     void *p = grt_try_alloc_atomic(n);
     return p ? p : grt_gc_oom_(n);
