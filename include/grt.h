@@ -431,6 +431,21 @@ void *grt_alloc_atomic(size_t n);
  * through gc.h). */
 void *grt_try_alloc(size_t n);
 void *grt_try_alloc_atomic(size_t n);
+/* n zeroed bytes aligned to align (a power of two: else NULL and a message). Up to 4096, the
+ * start of an object (perhaps larger than n: grt_base(p) == p); above, an aligned pointer
+ * into a larger object (it keeps the object alive like any interior pointer; grt_base gives
+ * the start). NULL when the heap cannot have it. */
+void *grt_alloc_aligned(size_t align, size_t n);
+/* n zeroed bytes the collector never frees (bdwgc's uncollectable objects): each cycle
+ * takes the object as a root (scanned for pointers; not the _atomic one), so what it points
+ * to lives too, until grt_free(p). NULL when the heap cannot have it. */
+void *grt_alloc_uncollectable(size_t n);
+void *grt_alloc_uncollectable_atomic(size_t n);
+/* Gives an object back: an uncollectable one becomes an ordinary object; any object is then
+ * freed by the first cycle that finds it unreachable (grt never hands out memory the program
+ * may still point to, so this frees nothing at once). NULL: nothing. GRT_EINVAL (and a
+ * message): p is not the start of a live grt heap object. */
+int grt_free(void *p);
 /* The start of the heap object that p points into (interior pointers too), or NULL when p is
  * not in a live grt heap object (a stack, a global, malloc's memory, a freed object). */
 void *grt_base(const void *p);
@@ -457,6 +472,10 @@ int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
 /* Runs the finalizers that are due on the calling thread (a goroutine or a registered
  * thread: GRT_EINVAL otherwise); returns how many ran. */
 int grt_run_finalizers(void);
+/* Runs every finalizer set, whether its object is reachable or not (bdwgc's GC_finalize_all,
+ * for the end of a program), and those already due, on the calling thread (as
+ * grt_run_finalizers); each runs once. Returns how many ran. */
+int grt_run_all_finalizers(void);
 /* Weak pointers (Go 1.24's weak.Pointer). grt_weak_make(p) makes a handle to the object p
  * points into (interior pointers too) that does not keep it alive; grt_weak_get returns
  * the object's start while it lives, NULL once a cycle found it unreachable (before its

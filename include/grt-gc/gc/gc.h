@@ -24,6 +24,16 @@
  *                            collection, an allocation returns NULL or what GC_oom_fn gives)
  *   GC_set_oom_fn, GC_get_oom_fn
  *   GC_REALLOC, GC_realloc   grt_realloc (NULL pointer: an allocation; size 0: NULL)
+ *   GC_malloc_many, GC_NEXT  a list of objects (about a page of them) linked through their
+ *                            first word
+ *   GC_MALLOC_UNCOLLECTABLE, GC_malloc_uncollectable, GC_MALLOC_ATOMIC_UNCOLLECTABLE,
+ *   GC_malloc_atomic_uncollectable, GC_NEW_UNCOLLECTABLE   grt_alloc_uncollectable[_atomic]
+ *   GC_FREE, GC_free         grt_free: an uncollectable object becomes collectable; the
+ *                            memory of any object is reused once a cycle finds it
+ *                            unreachable, not at once (so a dangling pointer never sees
+ *                            another object)
+ *   GC_memalign, GC_posix_memalign, GC_valloc, GC_pvalloc   grt_alloc_aligned (alignments
+ *                            above 4096 give a pointer into the object: GC_base differs)
  *   GC_base, GC_size, GC_is_heap_ptr   grt_base, grt_size
  *   GC_gcollect              grt_gc
  *   GC_get_heap_size, GC_get_free_bytes, GC_get_gc_no   from grt_gc_stats
@@ -55,7 +65,6 @@
  *   GC_finalized_malloc (gc/gc_disclaim.h)   an object with a finalizer (see that header)
  *
  * Accepted, with no effect (grt does it anyway, or it does not apply):
- *   GC_FREE, GC_free         the object is freed by a cycle once unreachable
  *   GC_set_all_interior_pointers   interior pointers always keep their object
  *   GC_allow_register_threads, GC_start_mark_threads, GC_set_manual_vdb_allowed,
  *   GC_END_STUBBORN_CHANGE, GC_end_stubborn_change, GC_set_thr_restart_signal,
@@ -64,15 +73,19 @@
  *   GC_DEBUG                 the debugging allocator is not provided: plain allocation
  *   GC_get_suspend_signal    SIGURG, grt's suspend signal
  *
- * Not provided (a program using them does not build): uncollectable allocation, aligned
- * allocation (GC_memalign), explicit freeing, leak detection
- * (GC_set_find_leak(1) says so and does nothing),
- * custom kinds and typed allocation (gc_mark.h, gc_typed.h), back pointers (gc_backptr.h),
- * the debugging allocator's calls (GC_debug_*).
+ * In the other headers: gc/gc_disclaim.h (GC_finalized_malloc), gc/gc_typed.h (typed
+ * allocation), gc/gc_inline.h (the inline allocation macros), gc/javaxfc.h (GC_finalize_all),
+ * gc/gc_backptr.h (declares nothing: the back-pointer calls need bdwgc's debugging
+ * allocator): see each.
+ *
+ * Not provided (a program using them does not build): leak detection
+ * (GC_set_find_leak(1) says so and does nothing), custom kinds and mark procedures
+ * (gc_mark.h), the debugging allocator's calls (GC_debug_*), gcj-style allocation.
  */
 #ifndef GRT_GC_GC_H
 #define GRT_GC_GC_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -318,7 +331,55 @@ static inline void *GC_realloc(void *p, size_t n) {
     return grt_realloc(p, n);
 }
 
-static inline void GC_free(void *p) { (void)p; }
+static inline void GC_free(void *p) { (void)grt_free(p); }
+
+/* A list of objects of n bytes linked through their first word (GC_NEXT), about a page of
+ * them (at most 64); NULL when the heap cannot have one. */
+#define GC_NEXT(p) (*(void **)(p))
+static inline void *GC_malloc_many(size_t n) {
+    grt_gc_autoregister_();
+    if (n < sizeof(void *)) n = sizeof(void *);
+    size_t k = n >= 4096 ? 1 : 4096 / n;
+    if (k > 64) k = 64;
+    void *head = NULL;
+    for (size_t i = 0; i < k; i++) {
+        void *p = grt_try_alloc(n);
+        if (p == NULL) break;
+        GRT_STORE((void **)p, head);
+        head = p;
+    }
+    return head;
+}
+
+/* Uncollectable objects (never freed until GC_FREE), and aligned ones. */
+static inline void *GC_malloc_uncollectable(size_t n) {
+    grt_gc_autoregister_();
+    void *p = grt_alloc_uncollectable(n);
+    return p ? p : grt_gc_oom_(n);
+}
+static inline void *GC_malloc_atomic_uncollectable(size_t n) {
+    grt_gc_autoregister_();
+    void *p = grt_alloc_uncollectable_atomic(n);
+    return p ? p : grt_gc_oom_(n);
+}
+#define GC_MALLOC_UNCOLLECTABLE(n) GC_malloc_uncollectable(n)
+#define GC_MALLOC_ATOMIC_UNCOLLECTABLE(n) GC_malloc_atomic_uncollectable(n)
+#define GC_NEW_UNCOLLECTABLE(t) ((t *)GC_MALLOC_UNCOLLECTABLE(sizeof(t)))
+static inline void *GC_memalign(size_t align, size_t n) {
+    grt_gc_autoregister_();
+    if (align == 0 || (align & (align - 1)) != 0) return NULL;
+    void *p = grt_alloc_aligned(align, n);
+    return p ? p : grt_gc_oom_(n);
+}
+static inline int GC_posix_memalign(void **memptr, size_t align, size_t n) {
+    if (align < sizeof(void *) || (align & (align - 1)) != 0) return EINVAL;
+    void *p = GC_memalign(align, n);
+    if (p == NULL) return ENOMEM;
+    *memptr = p;
+    return 0;
+}
+static inline void *GC_valloc(size_t n) { return GC_memalign(4096, n); }
+static inline void *GC_pvalloc(size_t n) { return GC_memalign(4096, (n + 4095) & ~(size_t)4095); }
 
 static inline char *GC_strndup(const char *s, size_t n) {
     size_t len = strnlen(s, n);

@@ -1,4 +1,25 @@
-/* gc/javaxfc.h over grt: not provided. grt's gc.h serves bdwgc's allocation, collection,
- * finalization, thread and root calls (see gc/gc.h for the list); Java-style finalization (GC_finalize_all)
- * would need bdwgc's own heap. */
-#error "grt's gc.h does not provide gc/javaxfc.h: Java-style finalization (GC_finalize_all)"
+/*
+ * gc/javaxfc.h over grt: Java-style finalization (bdwgc 8.x).
+ *   GC_finalize_all          grt_run_all_finalizers: every finalizer set runs now, on the
+ *                            calling thread, whether its object is reachable or not (each
+ *                            once); for the end of a program
+ */
+#ifndef GRT_GC_JAVAXFC_H
+#define GRT_GC_JAVAXFC_H
+
+#include "gc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+static inline void GC_finalize_all(void) {
+    grt_gc_autoregister_();
+    (void)grt_run_all_finalizers();
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -34,6 +34,10 @@
 //! again). The tables are keyed by the link's address and hold the object's start where the
 //! collector does not look.
 //!
+//! An uncollectable object (`grt_alloc_uncollectable`, bdwgc's GC_malloc_uncollectable) is
+//! in a third table: each cycle takes it as a root (marked, and scanned unless atomic) until
+//! `grt_free` takes it out; then it is an ordinary object, freed once unreachable.
+//!
 //! The queue is run by the finalizer goroutine (started by the first `grt_set_finalizer`,
 //! woken after a cycle that queued something), or by the program itself with
 //! `grt_run_finalizers`. Queued objects and args are roots until their finalizer ran.
@@ -108,6 +112,8 @@ struct State {
     /// Disappearing links, short [`SHORT`] and long [`LONG`]: `Entry::obj` is the link's
     /// address, `Entry::arg` the object's start (never a root).
     links: [Table; 2],
+    /// Uncollectable objects: `Entry::obj` their start.
+    uncoll: Table,
     due: RtVec<Due>,
     weak: RtVec<*mut Weak>,
     /// Freed cells, reused by grt_weak_make (cells are never given back to rtalloc).
@@ -134,6 +140,7 @@ pub const LINK_NOT_FOUND: i32 = 2;
 static mut STATE: State = State {
     fins: NO_TABLE,
     links: [NO_TABLE, NO_TABLE],
+    uncoll: NO_TABLE,
     due: RtVec::new(),
     weak: RtVec::new(),
     weak_free: RtVec::new(),
@@ -379,11 +386,15 @@ fn is_marked(obj: usize) -> bool {
     }
 }
 
-/// The args of the finalizers and the objects queued for theirs: roots. FIN_LOCK held.
+/// The args of the finalizers, the objects queued for theirs and the uncollectable objects:
+/// roots. FIN_LOCK held.
 pub fn collect_roots_locked() {
     let s = st();
     for e in s.fins.slots().iter().filter(|e| e.obj > TOMB) {
         mgcmark::collect_words(&[e.arg]);
+    }
+    for e in s.uncoll.slots().iter().filter(|e| e.obj > TOMB) {
+        mgcmark::collect_words(&[e.obj]);
     }
     for d in s.due.as_slice() {
         mgcmark::collect_words(&[d.obj, d.arg]);
@@ -625,6 +636,81 @@ pub fn weak_free(w: *mut Weak) -> i32 {
     GRT_OK
 }
 
+/// `grt_alloc_uncollectable[_atomic]`: `n` zeroed bytes the collector never frees (until
+/// `grt_free`); null when the heap or the table cannot have them.
+pub fn alloc_uncollectable(n: usize, noscan: bool, func: &str) -> *mut c_void {
+    let p = crate::mgc::try_alloc(n, noscan);
+    if p.is_null() {
+        return p;
+    }
+    // Until it is in the table, the caller's registers hold the only pointer: scanned.
+    FIN_LOCK.lock();
+    let ok = st().uncoll.insert(Entry {
+        obj: p as usize,
+        f: None,
+        arg: 0,
+    });
+    FIN_LOCK.unlock();
+    if !ok {
+        report(
+            GRT_ENOMEM,
+            func,
+            format_args!("out of memory for the table of uncollectable objects"),
+        );
+        return null_mut();
+    }
+    p
+}
+
+/// `grt_free`: an uncollectable object becomes an ordinary one; any object is freed by the
+/// first cycle that finds it unreachable.
+pub fn free(p: *mut c_void) -> i32 {
+    const F: &str = "grt_free";
+    if p.is_null() {
+        return GRT_OK;
+    }
+    let base = mheap::find_object(p as usize).map(|(s, idx)| mheap::object(s, idx).0);
+    if base != Some(p as usize) {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("{:p} is not the start of an object grt_alloc returned", p),
+        );
+    }
+    FIN_LOCK.lock();
+    let t = &mut st().uncoll;
+    if let Some(i) = t.find(p as usize) {
+        t.remove_at(i);
+    }
+    FIN_LOCK.unlock();
+    GRT_OK
+}
+
+/// `grt_run_all_finalizers` (bdwgc's GC_finalize_all, Java's runFinalizersOnExit): every
+/// finalizer set, whether its object is reachable or not, is queued (its object kept until
+/// it ran), then the due ones run on the calling thread. Returns how many ran.
+pub fn finalize_all() -> usize {
+    FIN_LOCK.lock();
+    let s = st();
+    let _ = s.due.reserve(s.fins.live);
+    for i in 0..s.fins.cap {
+        let e = s.fins.slots()[i];
+        let (true, Some(f)) = (e.obj > TOMB, e.f) else {
+            continue;
+        };
+        // Without room (out of memory) the finalizer stays set, for a later call or cycle.
+        if s.due.push_in_capacity(Due {
+            obj: e.obj,
+            f,
+            arg: e.arg,
+        }) {
+            s.fins.remove_at(i);
+        }
+    }
+    FIN_LOCK.unlock();
+    run_due()
+}
+
 fn link_table(flags: i32, func: &str) -> Result<usize, i32> {
     match flags {
         0 => Ok(SHORT),
@@ -762,17 +848,63 @@ pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mu
 #[link_section = "grt_text"]
 pub extern "C" fn grt_run_finalizers() -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
+    if let Err(e) = may_run_finalizers("grt_run_finalizers") {
+        return e;
+    }
+    run_due().min(i32::MAX as usize) as i32
+}
+
+/// The calling thread may run finalizers (a goroutine or a registered thread: its stack is
+/// scanned, and keeps a finalizer's object alive while it runs).
+fn may_run_finalizers(func: &str) -> Result<(), i32> {
     // SAFETY: the TLS g slot holds null or a live G.
     let on_g =
         unsafe { proc::getg().as_ref() }.is_some_and(|g| g.kind == crate::runtime2::GKind::User);
     if !on_g && !crate::regthreads::is_registered() {
-        return report(
+        return Err(report(
             GRT_EINVAL,
-            "grt_run_finalizers",
+            func,
             format_args!("call it from a goroutine or a registered thread (grt_register_thread): a finalizer's object must stay reachable while it runs"),
-        );
+        ));
     }
-    run_due().min(i32::MAX as usize) as i32
+    Ok(())
+}
+
+/// `int grt_run_all_finalizers(void)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_run_all_finalizers() -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    if let Err(e) = may_run_finalizers("grt_run_all_finalizers") {
+        return e;
+    }
+    finalize_all().min(i32::MAX as usize) as i32
+}
+
+/// `void *grt_alloc_uncollectable(size_t n)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_alloc_uncollectable(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::preempt_point();
+    alloc_uncollectable(n, false, "grt_alloc_uncollectable")
+}
+
+/// `void *grt_alloc_uncollectable_atomic(size_t n)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_alloc_uncollectable_atomic(n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::preempt_point();
+    alloc_uncollectable(n, true, "grt_alloc_uncollectable_atomic")
+}
+
+/// `int grt_free(void *p)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_free(p: *mut c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    free(p)
 }
 
 /// `grt_weak *grt_weak_make(void *obj)`

@@ -555,6 +555,37 @@ pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
     try_alloc_once(n, noscan)
 }
 
+/// Spans start on an OS page at least (chunks are mmap'd; pages of [`mheap::PAGE_BYTES`]
+/// from there): an object of a size class that is a multiple of an alignment up to this is
+/// aligned to it.
+const SPAN_ALIGN: usize = 4096;
+
+/// `grt_alloc_aligned`: `n` zeroed bytes aligned to `align` (a power of two). Up to
+/// [`SPAN_ALIGN`], an object's start: of the smallest class that is a multiple of `align`
+/// (or a large object, at a span's start). Above, an aligned pointer into an object
+/// `align - 1` bytes larger (an interior pointer keeps its object like any other).
+pub(crate) fn try_alloc_aligned(align: usize, n: usize, noscan: bool) -> *mut c_void {
+    if align <= 16 {
+        return try_alloc(n, noscan); // every object is 16-byte aligned
+    }
+    if align <= SPAN_ALIGN {
+        if n > mheap::MAX_SMALL {
+            return try_alloc(n, noscan);
+        }
+        if let Some(size) = mheap::class_multiple(n, align) {
+            return try_alloc(size, noscan);
+        }
+    }
+    let Some(m) = n.checked_add(align - 1) else {
+        return core::ptr::null_mut();
+    };
+    let p = try_alloc(m, noscan) as usize;
+    if p == 0 {
+        return core::ptr::null_mut();
+    }
+    ((p + align - 1) & !(align - 1)) as *mut c_void
+}
+
 fn try_alloc_once(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
@@ -680,6 +711,23 @@ pub extern "C" fn grt_try_alloc_atomic(n: usize) -> *mut c_void {
     let _np = crate::preempt::NoPreempt::enter();
     proc::preempt_point();
     try_alloc(n, true)
+}
+
+/// `grt_alloc_aligned`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_alloc_aligned(align: usize, n: usize) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    proc::preempt_point();
+    if !align.is_power_of_two() {
+        report(
+            GRT_EINVAL,
+            "grt_alloc_aligned",
+            format_args!("alignment {} is not a power of two", align),
+        );
+        return core::ptr::null_mut();
+    }
+    try_alloc_aligned(align, n, false)
 }
 
 /// `grt_add_roots`.

@@ -116,6 +116,15 @@ pub fn class_of(n: usize) -> usize {
     CLASSES[..NCLASSES].partition_point(|&c| c < n)
 }
 
+/// The smallest class size of at least `n` bytes that is a multiple of `align` (n <=
+/// MAX_SMALL), if any.
+pub fn class_multiple(n: usize, align: usize) -> Option<usize> {
+    CLASSES[class_of(n)..]
+        .iter()
+        .copied()
+        .find(|&c| c % align == 0)
+}
+
 /// The object size of class `c`, in bytes.
 #[inline]
 pub fn class_size(c: usize) -> usize {
@@ -1228,6 +1237,18 @@ mod tests {
         for c in 0..NCLASSES {
             assert!(span_pages(c) * PAGE_BYTES / CLASSES[c] <= MAX_NELEMS);
         }
+    }
+
+    #[test]
+    fn every_small_size_has_a_class_for_every_alignment_up_to_a_page() {
+        for align in [32, 64, 128, 256, 512, 1024, 2048, 4096] {
+            for n in [1, 16, 100, 255, 1000, 4097, 20000, MAX_SMALL] {
+                let c = class_multiple(n, align).expect("a class");
+                assert!(c >= n && c % align == 0, "{n} at {align} -> {c}");
+            }
+        }
+        assert_eq!(class_multiple(100, 64), Some(128));
+        assert_eq!(class_multiple(5000, 4096), Some(8192));
     }
 
     #[test]
