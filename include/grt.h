@@ -446,6 +446,22 @@ void *grt_alloc_uncollectable_atomic(size_t n);
  * may still point to, so this frees nothing at once). NULL: nothing. GRT_EINVAL (and a
  * message): p is not the start of a live grt heap object. */
 int grt_free(void *p);
+/* The collector's view of the object p points into (bdwgc's GC_is_marked, GC_set_mark_bit):
+ * grt_gc_is_marked: while a cycle marks, whether it has reached the object yet; between
+ * cycles, whether the last cycle kept it (or it was allocated since); 0 for a pointer into
+ * no live object. grt_gc_set_mark_bit keeps the object through the cycle under way or, if
+ * that cycle already found it unreachable, through the sweep to come (a weak table reviving
+ * an entry it is about to lose). grt_gc_scanned: 1 if the object is scanned for pointers,
+ * 0 if atomic, -1 for no live object. */
+int grt_gc_is_marked(const void *p);
+void grt_gc_set_mark_bit(const void *p);
+int grt_gc_scanned(const void *p);
+/* Calls fn(obj, size, arg) for every object the collector holds live (as grt_gc_is_marked
+ * between cycles; a marking under way is waited for), with the heap locked: fn must not
+ * allocate, wait for the collector or ask it about marks (grt_base, grt_size and
+ * grt_gc_scanned are fine).
+ * Returns how many objects, or GRT_EINVAL for a NULL fn. */
+int64_t grt_gc_enumerate(void (*fn)(void *obj, size_t size, void *arg), void *arg);
 /* The start of the heap object that p points into (interior pointers too), or NULL when p is
  * not in a live grt heap object (a stack, a global, malloc's memory, a freed object). */
 void *grt_base(const void *p);
@@ -472,9 +488,10 @@ int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
 /* Runs the finalizers that are due on the calling thread (a goroutine or a registered
  * thread: GRT_EINVAL otherwise); returns how many ran. */
 int grt_run_finalizers(void);
-/* Runs every finalizer set, whether its object is reachable or not (bdwgc's GC_finalize_all,
- * for the end of a program), and those already due, on the calling thread (as
- * grt_run_finalizers); each runs once. Returns how many ran. */
+/* Makes every finalizer set due, whether its object is reachable or not (bdwgc's
+ * GC_finalize_all, for the end of a program), and runs the due ones on the calling thread
+ * (as grt_run_finalizers; the finalizer goroutine may run some meanwhile); each runs once.
+ * Returns how many ran on the calling thread. */
 int grt_run_all_finalizers(void);
 /* Weak pointers (Go 1.24's weak.Pointer). grt_weak_make(p) makes a handle to the object p
  * points into (interior pointers too) that does not keep it alive; grt_weak_get returns
@@ -489,9 +506,13 @@ int grt_weak_free(grt_weak *w);
  * yours (static data, a grt heap object, malloc'd memory: aligned, and writable while
  * registered) that typically holds obj disguised (GRT_HIDE_POINTER: a hidden pointer does
  * not keep obj alive). The cycle that finds obj (any pointer into it) unreachable sets *link
- * to NULL and forgets the link, with the world stopped: no thread reads the link between
- * the collector's decision and the clearing, so a link read as non-NULL names a live object
- * (reveal it and keep it in a variable or a GRT_STORE'd field, and it stays alive).
+ * to NULL and forgets the link, with the world stopped.
+ * Read a link with grt_link_get (obj's start while the link stands, else NULL), or reveal
+ * its hidden pointer yourself between grt_gc_lock_links and grt_gc_unlock_links: a thread
+ * that has read the hidden word but not yet made it a pointer holds nothing the collector
+ * can see, and a collection in between would free the object it is about to use. Under the
+ * lock no collection ends (do not allocate or wait for the collector there); once the
+ * pointer is in a variable or a GRT_STORE'd field, it keeps the object.
  * A short link (flags 0) is cleared before finalizers are considered, like grt_weak; a long
  * one (GRT_LINK_LONG) only once obj is not kept for a finalizer either. A link whose own
  * word lies in a heap object that died is forgotten without being written.
@@ -509,6 +530,9 @@ int grt_weak_free(grt_weak *w);
 int grt_link_register(void **link, const void *obj, int flags);
 int grt_link_unregister(void **link, int flags);
 int grt_link_move(void **link, void **new_link, int flags);
+void *grt_link_get(void **link);
+void grt_gc_lock_links(void);
+void grt_gc_unlock_links(void);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
 int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's

@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok weak links" stdout="ok typed allocation" stdout="ok inline allocation" stdout="ok uncollectable and aligned" stdout="ok finalize all" stdout="ok heap cap and oom hook" stdout="PASS" builds=hosted env="GRTMAXPROCS=2" cflags="-Iinclude/grt-gc"
+/* grt-test: exit=0 stdout="ok weak links" stdout="ok typed allocation" stdout="ok inline allocation" stdout="ok uncollectable and aligned" stdout="ok kinds and marks" stdout="ok finalize all" stdout="ok heap cap and oom hook" stdout="PASS" builds=hosted env="GRTMAXPROCS=2" cflags="-Iinclude/grt-gc"
  *
  * More of bdwgc's API through grt's gc.h, as a bdwgc program uses it (no grt call):
  * - weak links: GC_general_register_disappearing_link on hidden pointers to 1,000 dropped
@@ -12,12 +12,16 @@
  * - GC_MALLOC_UNCOLLECTABLE keeps what 100 objects reference alive with no other reference,
  *   until GC_FREE (then 95% of the referents are collected);
  *   GC_memalign, GC_posix_memalign (EINVAL for a bad alignment);
+ * - gc_mark.h: objects of a kind made with GC_new_kind keep their referents when the
+ *   descriptor adds the size (scanned), not when it is 0 | GC_DS_LENGTH alone; mark bits,
+ *   GC_get_kind_and_size, GC_enumerate_reachable_objects_inner;
  * - javaxfc.h: GC_finalize_all runs every registered finalizer once;
  * - GC_set_max_heap_size with GC_set_oom_fn: a request past the cap gets the hook's answer.
  */
 #define GC_THREADS
 #include "gc.h"
 #include "gc/gc_inline.h"
+#include "gc/gc_mark.h"
 #include "gc/gc_typed.h"
 #include "gc/javaxfc.h"
 
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FAIL(...)                          \
     do {                                   \
@@ -89,6 +94,13 @@ static __attribute__((noinline, noipa)) struct obj **make_links(void) {
     return keep;
 }
 
+/* A link's object, revealed under the allocator lock as bdwgc asks, or NULL once cleared. */
+static void *reveal_fn(void *l) {
+    GC_hidden_pointer h = *(GC_hidden_pointer *)l;
+    return h ? GC_REVEAL_POINTER(h) : NULL;
+}
+static struct obj *reveal(GC_hidden_pointer *l) { return GC_call_with_alloc_lock(reveal_fn, l); }
+
 static void links(void) {
     struct obj **keep = make_links();
     int cleared = 0;
@@ -96,12 +108,13 @@ static void links(void) {
         collect(1);
         cleared = 0;
         for (int i = 0; i < N; i++) {
-            if (live_l[i] == 0) FAIL("a link to a kept object was cleared");
-            obj_check(GC_REVEAL_POINTER(live_l[i]), live_s[i], "kept, through its link");
-            if (dead_l[i] == 0)
+            struct obj *k = reveal(&live_l[i]), *d = reveal(&dead_l[i]);
+            if (k == NULL) FAIL("a link to a kept object was cleared");
+            obj_check(k, live_s[i], "kept, through its link");
+            if (d == NULL)
                 cleared++;
             else
-                obj_check(GC_REVEAL_POINTER(dead_l[i]), dead_s[i], "dropped, link not cleared");
+                obj_check(d, dead_s[i], "dropped, link not cleared");
         }
     }
     printf("links cleared=%d of %d\n", cleared, N);
@@ -249,10 +262,64 @@ static void uncollectable_aligned(void) {
     printf("ok uncollectable and aligned\n");
 }
 
+/* gc_mark.h: a scanned kind keeps what its objects point to, a pointer-free one does not. */
+static GC_hidden_pointer kind_obj[2][N], kind_ref[2][N];
+static unsigned reachable;
+static void count_obj(void *obj, size_t size, void *cd) {
+    (void)cd;
+    if (GC_base(obj) != obj || GC_size(obj) != size) FAIL("enumerated %p (%zu bytes) is no object start", obj, size);
+    reachable++;
+}
+
+static __attribute__((noinline, noipa)) void make_kinds(int k[2]) {
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < N; i++) {
+            struct obj *o = GC_generic_malloc(sizeof(struct obj), k[j]);
+            if (!o) FAIL("GC_generic_malloc failed");
+            struct obj *r = obj_new();
+            o->ref = r;
+            kind_obj[j][i] = GC_HIDE_POINTER(o);
+            kind_ref[j][i] = GC_HIDE_POINTER(r);
+            if (GC_general_register_disappearing_link((void **)&kind_ref[j][i], r) != GC_SUCCESS)
+                FAIL("register");
+        }
+}
+
+static void kinds(void) {
+    int k[2];
+    k[0] = (int)GC_new_kind(GC_new_free_list(), 0 | GC_DS_LENGTH, 1, 1);
+    k[1] = (int)GC_new_kind(GC_new_free_list(), 0 | GC_DS_LENGTH, 0, 1);
+    if (k[0] < 4 || k[1] != k[0] + 1) FAIL("GC_new_kind gave %d, %d", k[0], k[1]);
+    make_kinds(k);
+    /* The objects themselves are kept by a scanned array. */
+    void **arr = GC_MALLOC(2 * N * sizeof(void *));
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < N; i++) arr[j * N + i] = GC_REVEAL_POINTER(kind_obj[j][i]);
+    collect(4);
+    int kept = 0, gone = 0;
+    for (int i = 0; i < N; i++) {
+        kept += kind_ref[0][i] != 0;
+        gone += kind_ref[1][i] == 0;
+        if (!GC_is_marked(arr[i])) FAIL("a kept object of a new kind reads unmarked");
+    }
+    printf("kinds scanned_kept=%d ptrfree_collected=%d of %d\n", kept, gone, N);
+    if (kept != N || gone < N - N / 100) FAIL("a kind's objects not scanned as its descriptor says");
+    size_t sz;
+    if (GC_get_kind_and_size(arr[0], &sz) != GC_I_NORMAL || sz != GC_size(arr[0]) ||
+        GC_get_kind_and_size(arr[N], NULL) != GC_I_PTRFREE)
+        FAIL("GC_get_kind_and_size");
+    GC_set_mark_bit(arr[0]);
+    GC_clear_mark_bit(arr[0]);
+    GC_enumerate_reachable_objects_inner(count_obj, NULL);
+    printf("kinds reachable=%u\n", reachable);
+    if (reachable < 2 * N) FAIL("GC_enumerate_reachable_objects_inner saw %u objects", reachable);
+    printf("ok kinds and marks\n");
+}
+
 static int fin_ran[50];
 static void fin(void *obj, void *cd) {
     (void)obj;
-    fin_ran[(uintptr_t)cd]++;
+    __atomic_fetch_add(&fin_ran[(uintptr_t)cd], 1, __ATOMIC_RELEASE);
 }
 
 static void finalize_all(void) {
@@ -262,6 +329,14 @@ static void finalize_all(void) {
         GC_REGISTER_FINALIZER(keep[i], fin, (void *)(uintptr_t)i, NULL, NULL);
     }
     GC_finalize_all();
+    /* grt's finalizer goroutine may be running the last of them: a second at most. */
+    for (int t = 0; t < 1000; t++) {
+        int all = 1;
+        for (int i = 0; i < 50; i++) all &= __atomic_load_n(&fin_ran[i], __ATOMIC_ACQUIRE) == 1;
+        if (all) break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     collect(2);
     (void)GC_invoke_finalizers();
     for (int i = 0; i < 50; i++)
@@ -293,6 +368,7 @@ int main(void) {
     typed();
     inline_alloc();
     uncollectable_aligned();
+    kinds();
     finalize_all();
     cap();
     printf("PASS\n");

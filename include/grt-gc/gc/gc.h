@@ -50,7 +50,11 @@
  *   GC_register_long_link, GC_unregister_disappearing_link, GC_unregister_long_link,
  *   GC_move_disappearing_link, GC_move_long_link
  *                            grt_link_register, grt_link_unregister, grt_link_move (cleared
- *                            with the world stopped: reading a hidden pointer needs no lock)
+ *                            with the world stopped; reveal a link's hidden pointer inside
+ *                            GC_call_with_alloc_lock, as bdwgc asks)
+ *   GC_call_with_alloc_lock, GC_call_with_reader_lock, GC_alloc_lock, GC_alloc_unlock
+ *                            grt_gc_lock_links: no collection ends while held (the function
+ *                            must not allocate)
  *   GC_add_roots, GC_remove_roots   grt_add_roots, grt_remove_roots
  *   GC_register_my_thread, GC_unregister_my_thread, GC_thread_is_registered,
  *   GC_get_stack_base, GC_call_with_stack_base
@@ -506,6 +510,22 @@ static inline int GC_unregister_long_link(void **link) {
 static inline int grt_gc_move_result_(int r) {
     if (r == GRT_LINK_NOT_FOUND) return GC_NOT_FOUND;
     return grt_gc_link_result_(r);
+}
+typedef void *(*GC_fn_type)(void *client_data);
+static inline void GC_alloc_lock(void) {
+    grt_gc_autoregister_();
+    grt_gc_lock_links();
+}
+static inline void GC_alloc_unlock(void) { grt_gc_unlock_links(); }
+static inline void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
+    GC_alloc_lock();
+    void *r = fn(cd);
+    GC_alloc_unlock();
+    return r;
+}
+static inline void *GC_call_with_reader_lock(GC_fn_type fn, void *cd, int release) {
+    (void)release;
+    return GC_call_with_alloc_lock(fn, cd);
 }
 static inline int GC_move_disappearing_link(void **link, void **new_link) {
     return grt_gc_move_result_(grt_link_move(link, new_link, 0));

@@ -6,13 +6,14 @@
  * tiny_fl as they found it (zeroed, as bdwgc asks the caller to supply it).
  *   GC_MALLOC_WORDS, GC_MALLOC_ATOMIC_WORDS, GC_MALLOC_WORDS_KIND, GC_CONS,
  *   GC_FAST_MALLOC_GRANS     default_expr, then init
- *   GC_malloc_kind, GC_malloc_kind_global   GC_I_PTRFREE: atomic; any other kind: scanned
+ *   GC_malloc_kind, GC_malloc_kind_global   GC_generic_malloc (gc/gc_mark.h)
  *   GC_generic_malloc_many   a list of objects linked through their first word (GC_NEXT)
  */
 #ifndef GRT_GC_INLINE_H
 #define GRT_GC_INLINE_H
 
 #include "gc.h"
+#include "gc_mark.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,14 +34,7 @@ extern "C" {
 #define GC_TINY_FREELISTS 25
 #endif
 
-#ifndef GC_I_PTRFREE
-#define GC_I_PTRFREE 0
-#define GC_I_NORMAL 1
-#endif
-
-static inline void *GC_malloc_kind(size_t n, int kind) {
-    return kind == GC_I_PTRFREE ? GC_malloc_atomic(n) : GC_malloc(n);
-}
+static inline void *GC_malloc_kind(size_t n, int kind) { return GC_generic_malloc(n, kind); }
 static inline void *GC_malloc_kind_global(size_t n, int kind) { return GC_malloc_kind(n, kind); }
 
 static inline void GC_generic_malloc_many(size_t n, int kind, void **result) {

@@ -1,7 +1,9 @@
 /*
  * What bdwgc's tests take from its private gc_priv.h (they include it), for programs built
  * against grt's gc.h: the collector's API, a small random-number generator (GC_RAND_NEXT), a
- * clock (GET_TIME, MS_TIME_DIFF) and COVERT_DATAFLOW. Nothing of bdwgc's internals.
+ * clock (GET_TIME, MS_TIME_DIFF), COVERT_DATAFLOW, the word and block sizes, the predefined
+ * kinds' numbers, and bdwgc's output calls (GC_printf to stdout, GC_log_printf and
+ * GC_err_printf to stderr, ABORT). Nothing of bdwgc's internals.
  */
 #ifndef GRT_GC_PRIV_H
 #define GRT_GC_PRIV_H
@@ -27,5 +29,51 @@
                      ((long)(a).tv_nsec - (long)(b).tv_nsec) / 1000000))
 #define NS_FRAC_TIME_DIFF(a, b) \
     ((unsigned long)(((long)(a).tv_nsec - (long)(b).tv_nsec + 1000000000L) % 1000000))
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../gc/gc_mark.h"
+
+#define CPP_WORDSZ 64
+#define CPP_PTRSZ 64
+#define ALIGNMENT 8
+#define GC_SIZEOF_PTR 8
+#define HBLKSIZE 4096
+#define PTRFREE GC_I_PTRFREE
+#define NORMAL GC_I_NORMAL
+#define UNCOLLECTABLE GRT_GC_KIND_UNCOLLECTABLE
+#define AUNCOLLECTABLE GRT_GC_KIND_AUNCOLLECTABLE
+#define ADDR(p) ((GC_word)(GC_uintptr_t)(p))
+#define CAST_THRU_UINTPTR(t, x) ((t)(GC_uintptr_t)(x))
+#define EXPECT(expr, outcome) __builtin_expect(expr, outcome)
+#define BCOPY(x, y, n) memcpy(y, x, (size_t)(n))
+#define BZERO(x, n) memset(x, 0, (size_t)(n))
+#define NUMBER_ROUND_UP(v, bound) ((((v) + (bound) - 1) / (bound)) * (bound))
+#define GETENV(name) getenv(name)
+#define VERBOSE 2
+
+static inline void GC_printf(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
+static inline void GC_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+static inline void GC_log_printf(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
+static inline void GC_log_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+#define GC_err_printf GC_log_printf
+#define ABORT(msg)                                    \
+    do {                                              \
+        fprintf(stderr, "%s\n", (const char *)(msg)); \
+        abort();                                      \
+    } while (0)
 
 #endif

@@ -34,6 +34,14 @@
 //! again). The tables are keyed by the link's address and hold the object's start where the
 //! collector does not look.
 //!
+//! Reading a link holds a race the world stop alone does not close: a thread that has read
+//! the hidden word but not yet turned it into a pointer holds no pointer, and a mark
+//! termination in between frees the object it is about to use (bdwgc asks for its allocator
+//! lock around the read). So a link is read under a lock mark termination takes first:
+//! `grt_link_get` (under `FIN_LOCK`) returns the object itself, and `LINK_LOCK`
+//! (`grt_gc_lock_links`, gc.h's GC_call_with_alloc_lock) lets a program reveal its own
+//! hidden pointers with no mark termination starting meanwhile.
+//!
 //! An uncollectable object (`grt_alloc_uncollectable`, bdwgc's GC_malloc_uncollectable) is
 //! in a third table: each cycle takes it as a root (marked, and scanned unless atomic) until
 //! `grt_free` takes it out; then it is an ordinary object, freed once unreachable.
@@ -44,7 +52,7 @@
 //!
 //! # Who may touch what
 //! `FIN_LOCK` guards the tables, the queue and the weak cells. The collector takes it before
-//! it stops the world (its lock order: SUSPEND, ALLCHANS, ROOTS, FIN, HEAP, MARK), so no
+//! it stops the world (its lock order: LINK, SUSPEND, REG, ALLCHANS, ROOTS, FIN, HEAP, MARK), so no
 //! stopped thread holds it at mark termination. Finalizers run without it.
 
 use core::ffi::c_void;
@@ -60,6 +68,9 @@ use crate::{mgcmark, mheap, proc, rtalloc};
 pub type FinFn = unsafe extern "C" fn(*mut c_void, *mut c_void);
 
 pub static FIN_LOCK: Lock = Lock::new();
+/// Held by a program revealing the hidden pointers in its links (`grt_gc_lock_links`); the
+/// collector takes it first of all before it stops the world (mgc.rs `world_lock`).
+pub static LINK_LOCK: Lock = Lock::new();
 
 /// Keys of the table: 0 is an empty slot, 1 a deleted one (no object starts there).
 const EMPTY: usize = 0;
@@ -688,7 +699,8 @@ pub fn free(p: *mut c_void) -> i32 {
 
 /// `grt_run_all_finalizers` (bdwgc's GC_finalize_all, Java's runFinalizersOnExit): every
 /// finalizer set, whether its object is reachable or not, is queued (its object kept until
-/// it ran), then the due ones run on the calling thread. Returns how many ran.
+/// it ran), then the due ones run on the calling thread (the finalizer goroutine may take
+/// some). Returns how many ran here.
 pub fn finalize_all() -> usize {
     FIN_LOCK.lock();
     let s = st();
@@ -771,6 +783,33 @@ pub fn link_register(link: usize, obj: usize, flags: i32) -> i32 {
         );
     }
     r
+}
+
+/// `grt_link_get`: the start of the object `link` was registered with while the link is not
+/// cleared, else null (also for a link not registered). Under FIN_LOCK, which mark
+/// termination holds while it clears links: the object is alive when read, and shaded for a
+/// cycle under way; from then on the caller's pointer keeps it.
+pub fn link_get(link: usize) -> *mut c_void {
+    if link == 0 || link % core::mem::size_of::<usize>() != 0 {
+        return null_mut();
+    }
+    FIN_LOCK.lock();
+    let s = st();
+    let mut obj = 0;
+    for t in s.links.iter() {
+        if let Some(i) = t.find(link) {
+            // SAFETY: a registered link: an aligned word the program keeps writable.
+            if unsafe { ptr::read_volatile(link as *const usize) } != 0 {
+                obj = t.slots()[i].arg;
+            }
+            break;
+        }
+    }
+    if obj != 0 {
+        mgcmark::shade(obj);
+    }
+    FIN_LOCK.unlock();
+    obj as *mut c_void
 }
 
 /// `grt_link_unregister`: 1 if `link` was registered, else 0.
@@ -957,4 +996,28 @@ pub extern "C" fn grt_link_move(
 ) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     link_move(link as usize, new_link as usize, flags)
+}
+
+/// `void *grt_link_get(void **link)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_link_get(link: *mut *mut c_void) -> *mut c_void {
+    let _np = crate::preempt::NoPreempt::enter();
+    link_get(link as usize)
+}
+
+/// `void grt_gc_lock_links(void)`: no mark termination starts until `grt_gc_unlock_links`.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_lock_links() {
+    let _np = crate::preempt::NoPreempt::enter();
+    LINK_LOCK.lock();
+}
+
+/// `void grt_gc_unlock_links(void)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_unlock_links() {
+    let _np = crate::preempt::NoPreempt::enter();
+    LINK_LOCK.unlock();
 }

@@ -32,8 +32,9 @@
 //!
 //! # Invariants
 //!
-//! - Lock order: SUSPEND_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK, HEAP_LOCK,
-//!   MARK_LOCK. The collector takes all seven before stopping the world; nothing else takes a later one and then an
+//! - Lock order: LINK_LOCK, SUSPEND_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK,
+//!   HEAP_LOCK, MARK_LOCK. The collector takes all eight before stopping the world (the
+//!   program holds LINK_LOCK while it reads its links: mfinal.rs); nothing else takes a later one and then an
 //!   earlier one (marking needs only MARK_LOCK: lookups are lock-free, mark bits atomic).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
@@ -957,6 +958,9 @@ pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
 // ---- the cycle ---------------------------------------------------------------------------
 
 fn world_lock() {
+    // First: a program revealing its links' hidden pointers holds it (mfinal.rs), and may
+    // take any of the others meanwhile.
+    mfinal::LINK_LOCK.lock();
     suspend::SUSPEND_LOCK.lock();
     regthreads::REG_LOCK.lock();
     chan::ALLCHANS_LOCK.lock();
@@ -974,6 +978,7 @@ fn world_unlock_keep_heap() {
     chan::ALLCHANS_LOCK.unlock();
     regthreads::REG_LOCK.unlock();
     suspend::SUSPEND_LOCK.unlock();
+    mfinal::LINK_LOCK.unlock();
 }
 
 fn record_pause(ns: u64) {

@@ -137,6 +137,11 @@ fn grey() -> &'static mut WordBuf {
 }
 
 /// Turns the write barrier's shading on or off (with MARK_LOCK held, world stopped).
+/// Whether a cycle marks (set and cleared under the heap and mark locks).
+pub fn marking() -> bool {
+    MARKING.load(Ordering::Acquire)
+}
+
 pub fn set_marking_locked(on: bool) {
     MARKING.store(on, Ordering::Release);
 }

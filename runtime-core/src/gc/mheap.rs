@@ -799,6 +799,63 @@ pub fn is_marked(s: *mut Span, idx: usize) -> bool {
     sr.mark[idx / 64].load(Ordering::Relaxed) & (1u64 << (idx % 64)) != 0
 }
 
+/// Between cycles (no marking), whether the last cycle kept object `idx` of `s` or it was
+/// allocated since: its mark bit while its span is not swept yet (the last verdict), its
+/// alloc bit once it is (sweep made alloc = mark). HEAP_LOCK held.
+pub fn survived_locked(s: *mut Span, idx: usize) -> bool {
+    // SAFETY: a live span, under HEAP_LOCK.
+    let sr = unsafe { &*s };
+    if sr.sweepgen == heap().sweepgen {
+        bit(&sr.alloc, idx)
+    } else {
+        is_marked(s, idx)
+    }
+}
+
+/// Calls `f(start, bytes)` for every object the collector holds live between cycles
+/// ([`survived_locked`]), chunk by chunk in address order. HEAP_LOCK held (so `f` must not
+/// allocate). Returns how many.
+pub fn for_each_live_locked(mut f: impl FnMut(usize, usize)) -> usize {
+    let h = heap();
+    let mut n = 0;
+    for i in 0..h.nchunks {
+        let c = h.chunks[i];
+        // SAFETY: a live chunk, under HEAP_LOCK.
+        let npages = unsafe { (*c).npages };
+        let mut p = 0;
+        while p < npages {
+            // SAFETY: page p of the live chunk c.
+            let s = unsafe { page_slot(c, p) }.load(Ordering::Acquire);
+            if s.is_null() {
+                p += 1;
+                continue;
+            }
+            // SAFETY: a live span (page table entries are cleared before a span is freed).
+            let sr = unsafe { &*s };
+            for idx in 0..sr.nelems {
+                if bit(&sr.alloc, idx) && survived_locked(s, idx) {
+                    f(sr.base + idx * sr.elemsize, sr.elemsize);
+                    n += 1;
+                }
+            }
+            // Spans are runs of whole pages starting at their first one.
+            p += sr.npages.max(1);
+        }
+    }
+    n
+}
+
+/// Between cycles: keeps object `idx` of `s` through the sweep to come (sets its mark bit
+/// while its span is not swept yet; a swept span already keeps every allocated object).
+/// HEAP_LOCK held.
+pub fn keep_locked(s: *mut Span, idx: usize) {
+    // SAFETY: a live span, under HEAP_LOCK.
+    let sr = unsafe { &*s };
+    if sr.sweepgen != heap().sweepgen && bit(&sr.alloc, idx) && mark(s, idx) {
+        heap().stats.live += sr.elemsize;
+    }
+}
+
 /// Marks objects `idx..idx + n` of `s` (a run of slots: a word of the bitmap at a time).
 ///
 /// Returns the bytes newly marked.

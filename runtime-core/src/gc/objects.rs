@@ -89,3 +89,79 @@ pub extern "C" fn grt_realloc(p: *mut c_void, n: usize) -> *mut c_void {
     }
     q
 }
+
+/// `grt_gc_is_marked`: whether the collector holds the object `p` points into live: while a
+/// cycle marks, whether it reached it yet; between cycles, whether the last cycle kept it (or
+/// it was allocated since). 0 for a pointer into no live object.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_is_marked(p: *const c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    mheap::HEAP_LOCK.lock();
+    let r = match mheap::find_object(p as usize) {
+        None => false,
+        Some((s, idx)) if crate::mgcmark::marking() => mheap::is_marked(s, idx),
+        Some((s, idx)) => mheap::survived_locked(s, idx),
+    };
+    mheap::HEAP_LOCK.unlock();
+    r as i32
+}
+
+/// `grt_gc_set_mark_bit`: keeps the object `p` points into through the cycle under way (it
+/// is shaded) or, between cycles, through the sweep to come, even if that cycle found it
+/// unreachable (bdwgc's GC_set_mark_bit: a weak table's entry revived under its lock).
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_set_mark_bit(p: *const c_void) {
+    let _np = crate::preempt::NoPreempt::enter();
+    crate::mgcmark::shade(p as usize);
+    mheap::HEAP_LOCK.lock();
+    // Marking still on: the shade is in before mark termination (which turns it off under
+    // this lock). Off: the verdict is in; keep the object from the sweep.
+    if !crate::mgcmark::marking() {
+        if let Some((s, idx)) = mheap::find_object(p as usize) {
+            mheap::keep_locked(s, idx);
+        }
+    }
+    mheap::HEAP_LOCK.unlock();
+}
+
+/// `grt_gc_enumerate`: `f(obj, size, arg)` for every object the collector holds live between
+/// cycles (as `grt_gc_is_marked`), under the heap lock; waits for a marking under way to
+/// end first. Returns how many.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_enumerate(
+    f: Option<unsafe extern "C" fn(*mut c_void, usize, *mut c_void)>,
+    arg: *mut c_void,
+) -> i64 {
+    let _np = crate::preempt::NoPreempt::enter();
+    let Some(f) = f else {
+        return report(GRT_EINVAL, "grt_gc_enumerate", format_args!("f is NULL")) as i64;
+    };
+    // A marking under way ends; cycles are separated by their sweeps, so one of these
+    // looks finds none.
+    loop {
+        mheap::HEAP_LOCK.lock();
+        if !mgcmark::marking() {
+            break;
+        }
+        mheap::HEAP_LOCK.unlock();
+        crate::sys::nanosleep(100_000);
+    }
+    let n = mheap::for_each_live_locked(|obj, size| {
+        // SAFETY: the program's callback, given an object and its size.
+        unsafe { f(obj as *mut c_void, size, arg) }
+    });
+    mheap::HEAP_LOCK.unlock();
+    n as i64
+}
+
+/// `grt_gc_scanned`: 1 if the object `p` points into is scanned for pointers, 0 if it is
+/// atomic, -1 if `p` is in no live object.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_scanned(p: *const c_void) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    lookup(p as usize).map_or(-1, |(_, _, scan)| scan as i32)
+}
