@@ -98,28 +98,18 @@ pub fn install(prefix: &Path) -> bool {
     let lib = prefix.join("lib");
     let pc = lib.join("pkgconfig");
     println!("installing grt into {}:", prefix.display());
-    let headers = [
-        "grt.h",
-        "grt-gc/gc.h",
-        "grt-gc/gc/gc.h",
-        "grt-gc/gc/gc_disclaim.h",
-        "grt-gc/gc/gc_backptr.h",
-        "grt-gc/gc/gc_mark.h",
-        "grt-gc/gc/gc_typed.h",
-        "grt-gc/gc/javaxfc.h",
-        "grt-gc/gc/leak_detector.h",
-        "grt-gc/gc/gc_inline.h",
-        "grt-gc/gc/gc_gcj.h",
-        "grt-gc/private/gc_priv.h",
-        "grt-gc/private/gc_atomic_ops.h",
-        "grt-gc/private/gcconfig.h",
-    ];
-    let ok = headers.iter().all(|h| {
-        copy(
-            &Path::new("include").join(h),
-            &prefix.join("include").join(h),
-        )
-    }) && copy(&ctests::lib_path(arch, Build::Libc), &lib.join("libgrt.a"))
+    // Every header under include/ (grt.h, and gc.h's tree under grt-gc/).
+    let mut headers = Vec::new();
+    collect_headers(Path::new("include"), Path::new(""), &mut headers);
+    headers.sort();
+    let ok = !headers.is_empty()
+        && headers.iter().all(|h| {
+            copy(
+                &Path::new("include").join(h),
+                &prefix.join("include").join(h),
+            )
+        })
+        && copy(&ctests::lib_path(arch, Build::Libc), &lib.join("libgrt.a"))
         && copy(
             &ctests::lib_path(arch, Build::Freestanding),
             &lib.join("grt/freestanding/libgrt.a"),
@@ -230,4 +220,19 @@ pub fn check_install(t: &mut Tally) {
         true,
         "grt.pc (a goroutine program), grt-gc.pc (a bdwgc program) and grt-freestanding.pc",
     );
+}
+
+/// The `.h` files under `root/rel`, as paths relative to `root`.
+fn collect_headers(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = rel.join(e.file_name());
+        match e.file_type() {
+            Ok(t) if t.is_dir() => collect_headers(root, &name, out),
+            Ok(_) if name.extension().is_some_and(|x| x == "h") => out.push(name),
+            _ => {}
+        }
+    }
 }
