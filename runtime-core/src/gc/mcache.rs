@@ -66,6 +66,19 @@ pub struct MCache {
 
 /// An object of class `c` from `runs` (an M's cache, or a registered thread's), refilling it
 /// under the heap lock when empty. Null when the heap is out of memory.
+/// An object of class `c` from `runs`' current run, if it has one left (the allocation
+/// fast path: no lock, no call).
+#[inline(always)]
+pub fn bump(runs: &mut Runs, c: usize, noscan: bool) -> Option<*mut u8> {
+    let r = &mut runs[noscan as usize][c];
+    if r.next < r.end {
+        let p = r.next;
+        r.next += mheap::class_size(c);
+        return Some(p as *mut u8);
+    }
+    None
+}
+
 #[inline]
 pub fn alloc(runs: &mut Runs, c: usize, noscan: bool) -> *mut u8 {
     let r = &mut runs[noscan as usize][c];
@@ -150,11 +163,16 @@ pub fn shade(m: &mut M, p: usize) {
     c.wbuf_len += 1;
 }
 
-/// Flushes when the mark lock is free, or (`full`) waits for it.
+/// Flushes when the mark lock is free, or (`full`) waits for it, saying so
+/// (`mgcmark::FLUSH_WAITERS`: the marker steps aside between its batches for a waiting
+/// flush; without that, it took the lock back at once and the allocating thread slept
+/// through the whole marking).
 #[cold]
 fn flush_wbuf(m: &mut M, full: bool) {
     if full {
+        mgcmark::FLUSH_WAITERS.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         mgcmark::MARK_LOCK.lock();
+        mgcmark::FLUSH_WAITERS.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
     } else if !mgcmark::MARK_LOCK.try_lock() {
         return;
     }

@@ -84,6 +84,9 @@ const TRIGGER_DEN: usize = 1;
 /// An allocating goroutine waits for the cycle once the live heap is over the goal by
 /// 1/this of it.
 const HARD_OVER_DEN: usize = 2;
+/// How long the marker waits between batches for a write-barrier flush that wants the mark
+/// lock, in `cpu_relax` rounds (tens of microseconds).
+const HANDOFF_SPINS: u32 = 1 << 12;
 /// Scanning budget of one batch under the heap lock, in words.
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
@@ -530,6 +533,7 @@ fn full_cycle() {
 
 // ---- allocation ----------------------------------------------------------------------------
 
+#[inline(always)]
 pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
     let p = try_alloc(n, noscan);
     if p.is_null() {
@@ -541,7 +545,25 @@ pub(crate) fn alloc(n: usize, noscan: bool) -> *mut c_void {
 /// `n` zeroed bytes of heap, or null when the heap cannot have them (a size no mapping can
 /// hold, the kernel refused memory, or the heap limit: then only after a full cycle and a
 /// full sweep, bdwgc's retry).
+///
+/// The fast path (a small object from the M's current run: a bump) is inlined into the C
+/// entry points; everything else is out of line.
+#[inline(always)]
 pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
+    if n <= mheap::MAX_SMALL {
+        // SAFETY: the TLS m slot is null or this thread's own M.
+        if let Some(m) = unsafe { proc::getm().as_mut() } {
+            if let Some(p) = mcache::bump(&mut m.mcache.runs, mheap::class_of(n), noscan) {
+                return p as *mut c_void;
+            }
+        }
+    }
+    try_alloc_slow(n, noscan)
+}
+
+#[cold]
+#[inline(never)]
+fn try_alloc_slow(n: usize, noscan: bool) -> *mut c_void {
     let p = try_alloc_once(n, noscan);
     let max = mheap::MAX_MAPPED.load(Ordering::Relaxed);
     // (A request larger than the cap itself cannot be helped by a collection.)
@@ -1076,6 +1098,13 @@ fn mark_some(all: bool) {
         mgcmark::MARK_LOCK.unlock();
         if empty || !all {
             return;
+        }
+        // A thread waiting to flush its write-barrier buffer gets the lock before the next
+        // batch (at most HANDOFF_SPINS relaxes: it may be asleep, and wakes slowly).
+        let mut spins = 0;
+        while mgcmark::FLUSH_WAITERS.load(Ordering::Acquire) > 0 && spins < HANDOFF_SPINS {
+            arch::cpu_relax();
+            spins += 1;
         }
     }
 }

@@ -137,6 +137,10 @@ fn grey() -> &'static mut WordBuf {
 }
 
 /// Turns the write barrier's shading on or off (with MARK_LOCK held, world stopped).
+/// Threads waiting for MARK_LOCK to flush a full write-barrier buffer (mcache.rs); the
+/// marker gives them the lock between its batches (mgc.rs `mark_some`).
+pub static FLUSH_WAITERS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
 /// Whether a cycle marks (set and cleared under the heap and mark locks).
 pub fn marking() -> bool {
     MARKING.load(Ordering::Acquire)
