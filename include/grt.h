@@ -644,6 +644,9 @@ struct grt_gc_stats {
                                     marked object instead (a store that faults on a protected
                                     page is not restarted exactly here, as under qemu-user on
                                     aarch64, or the log of written pages overflowed) */
+    uint64_t assists;            /* mark assists: an allocation past the heap goal while a
+                                    cycle marks scanned a batch of the marker's work itself */
+    uint64_t assist_ns;          /* the time they took, total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

@@ -12,6 +12,7 @@
 //! | `gcstackbarrieroff=1` | no stack barriers: mark termination rescans every stack in full (Go's knob) |
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
+//! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
 //! | `gcnorescanrounds=1` | no concurrent rescan rounds before mark termination: it rescans every stack that ran since its scan (to compare pauses) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
@@ -66,6 +67,7 @@ pub struct Knobs {
     pub gcscanvalidkeep: bool,
     pub gcnosweepgen: bool,
     pub gcnorescanrounds: bool,
+    pub gcnoassist: bool,
     pub gctrustframes: bool,
     pub gcnounwindcheck: bool,
     pub gcnounwindfloor: bool,
@@ -107,6 +109,7 @@ static mut KNOBS: Knobs = Knobs {
     gcscanvalidkeep: false,
     gcnosweepgen: false,
     gcnorescanrounds: false,
+    gcnoassist: false,
     gctrustframes: false,
     gcnounwindcheck: false,
     gcnounwindfloor: false,
@@ -190,6 +193,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
             "gcnosweepgen" => k.gcnosweepgen = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
+            "gcnoassist" => k.gcnoassist = on,
             "gctrustframes" => k.gctrustframes = on,
             "gcnounwindcheck" => k.gcnounwindcheck = on,
             "gcnounwindfloor" => k.gcnounwindfloor = on,

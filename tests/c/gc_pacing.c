@@ -56,6 +56,7 @@ static void report(const char *what, struct grt_gc_stats *before) {
     t_put_kv("goal_kib", st.heap_goal / 1024);
     t_put_kv("alloc_waits", st.alloc_waits - before->alloc_waits);
     t_put_kv("alloc_wait_max_us", st.alloc_wait_max_ns / 1000);
+    t_put_kv("assists", st.assists - before->assists);
     t_puts(1, "\n");
     CHECK(st.cycles - before->cycles >= 8);
     CHECK(peak_live_x100 <= 200);

@@ -56,8 +56,14 @@
 //! heap_live back to what was marked: however fast goroutines allocate, the heap stays
 //! within 1.5 × the goal, plus what the Ms' allocation caches hold (32 KiB a class each)
 //! and the object being allocated. The wait is counted (`alloc_waits`, `alloc_wait_max_ns`).
-//! (Go has allocators do mark work instead, its assists; here the collector's own thread
-//! marks, and an allocator that outruns it waits.)
+//! Before it comes to that, an allocation that finds heap_live past the goal by a quarter
+//! while a cycle marks does a batch of the marker's work itself on each cache refill
+//! (Go's assists, simplified: a fixed batch of twice the refill, not Go's computed ratio;
+//! counted in `assists`, `assist_ns`), so the marking usually ends before anyone waits.
+//!
+//! The marker drains in batches under MARK_LOCK; a thread whose write-barrier buffer is
+//! full and must flush it waits for that lock, and the marker hands it over between
+//! batches (`mgcmark::FLUSH_WAITERS`) instead of taking it straight back.
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -167,6 +173,8 @@ struct Stats {
     round_stacks: AtomicU64,
     alloc_waits: AtomicU64,
     alloc_wait_max_ns: AtomicU64,
+    assists: AtomicU64,
+    assist_ns: AtomicU64,
     sweep_batch_max_ns: AtomicU64,
 }
 
@@ -199,6 +207,8 @@ static STATS: Stats = Stats {
     round_stacks: AtomicU64::new(0),
     alloc_waits: AtomicU64::new(0),
     alloc_wait_max_ns: AtomicU64::new(0),
+    assists: AtomicU64::new(0),
+    assist_ns: AtomicU64::new(0),
     sweep_batch_max_ns: AtomicU64::new(0),
 };
 
@@ -273,6 +283,10 @@ pub struct GcStats {
     /// Plain-store mode: mark terminations that rescanned every marked object (write
     /// protection unusable: the log overflowed, or faulting stores do not restart exactly).
     pub dirty_full_rescans: u64,
+    /// Mark assists (an allocation past the goal while a cycle marks scans a batch itself),
+    /// and the time they took, in all.
+    pub assists: u64,
+    pub assist_ns: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -288,6 +302,7 @@ pub fn init() -> Result<(), i32> {
         Ordering::Relaxed,
     );
     NO_ROUNDS.store(crate::debug::get().gcnorescanrounds, Ordering::Relaxed);
+    NO_ASSISTS.store(crate::debug::get().gcnoassist, Ordering::Relaxed);
     mheap::NO_SWEEPGEN_CHECK.store(
         cfg!(feature = "testhooks") && crate::debug::get().gcnosweepgen,
         Ordering::Relaxed,
@@ -671,6 +686,15 @@ pub fn heap_grew(live: usize) {
     if !RUNNING.load(Ordering::Acquire) && WORK.load(Ordering::Acquire) == done {
         request(done.wrapping_add(1));
     }
+    // Past the goal while a cycle marks: pay with mark work first (Go's assists), a batch
+    // per refill, so that the marking ends before the hard limit below makes us wait.
+    if live >= goal + goal / ASSIST_OVER_DEN
+        && phase == PHASE_MARK
+        && mgcmark::marking()
+        && !no_assists()
+    {
+        assist();
+    }
     // Outrunning the collector: wait for the end of the next marking (the one under way, or
     // else the next cycle's, asked for here), which sets the live heap back to what it
     // marked. (`marked` was read before `phase`: if the marking under way ends in between,
@@ -693,6 +717,38 @@ pub fn heap_grew(live: usize) {
         STATS.alloc_waits.fetch_add(1, Ordering::Relaxed);
         STATS.alloc_wait_max_ns.fetch_max(waited, Ordering::Relaxed);
     }
+}
+
+/// Allocations assist once the live heap is over the goal by 1/this of it (halfway to the
+/// hard limit): earlier assists end markings sooner, so less is allocated black in them, the
+/// goals come out smaller and the cycles more (GCBench: 49 cycles instead of 33 when every
+/// allocation past the goal assisted).
+const ASSIST_OVER_DEN: usize = 4;
+/// Words an allocation past the goal scans while a cycle marks: twice what a cache refill
+/// hands out at most (32 KiB), so that allocating past the goal marks faster than it
+/// allocates.
+const ASSIST_WORDS: usize = 2 * (32 << 10) / 8;
+
+/// `GRTDEBUG=gcnoassist=1`: no assists (allocations past the goal only wait at the hard
+/// limit), to compare.
+fn no_assists() -> bool {
+    NO_ASSISTS.load(Ordering::Relaxed)
+}
+static NO_ASSISTS: AtomicBool = AtomicBool::new(false);
+
+/// One assist: a batch of the marker's work on this thread, if the marker is not holding
+/// the mark lock right now (then it is marking anyway).
+fn assist() {
+    if !mgcmark::MARK_LOCK.try_lock() {
+        return;
+    }
+    let t0 = sys::nanotime();
+    mgcmark::drain_locked(ASSIST_WORDS);
+    mgcmark::MARK_LOCK.unlock();
+    STATS.assists.fetch_add(1, Ordering::Relaxed);
+    STATS
+        .assist_ns
+        .fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
 }
 
 fn is_goroutine() -> bool {
@@ -944,6 +1000,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         dirty_faults: dirty::FAULTS.load(Ordering::Relaxed) as u64,
         dirty_ranges_rescanned: dirty::PAGES_RESCANNED.load(Ordering::Relaxed) as u64,
         dirty_full_rescans: dirty::FULL_RESCANS.load(Ordering::Relaxed) as u64,
+        assists: l(&STATS.assists),
+        assist_ns: l(&STATS.assist_ns),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
