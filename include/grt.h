@@ -456,11 +456,12 @@ int grt_free(void *p);
 int grt_gc_is_marked(const void *p);
 void grt_gc_set_mark_bit(const void *p);
 int grt_gc_scanned(const void *p);
-/* Calls fn(obj, size, arg) for every object the collector holds live (as grt_gc_is_marked
- * between cycles; a marking under way is waited for), with the heap locked: fn must not
- * allocate, wait for the collector or ask it about marks (grt_base, grt_size and
- * grt_gc_scanned are fine).
- * Returns how many objects, or GRT_EINVAL for a NULL fn. */
+/* Calls fn(obj, size, arg) for every object the collector holds live as the last cycle left
+ * it (kept by it, or allocated since: while a cycle marks, every allocated object), with
+ * the heap locked: fn must not allocate, wait for the collector or ask it about marks
+ * (grt_base, grt_size and grt_gc_scanned are fine). Slots an allocation cache holds but has
+ * not handed out yet count as objects (zeroed ones). Never waits for the collector (callable
+ * under grt_gc_lock_links). Returns how many objects, or GRT_EINVAL for a NULL fn. */
 int64_t grt_gc_enumerate(void (*fn)(void *obj, size_t size, void *arg), void *arg);
 /* The start of the heap object that p points into (interior pointers too), or NULL when p is
  * not in a live grt heap object (a stack, a global, malloc's memory, a freed object). */
@@ -512,7 +513,8 @@ int grt_weak_free(grt_weak *w);
  * that has read the hidden word but not yet made it a pointer holds nothing the collector
  * can see, and a collection in between would free the object it is about to use. Under the
  * lock no collection ends (do not allocate or wait for the collector there); once the
- * pointer is in a variable or a GRT_STORE'd field, it keeps the object.
+ * pointer is in a variable or a GRT_STORE'd field, it keeps the object. The lock is not
+ * recursive; a goroutine holding it is not preempted (do not block or park there either).
  * A short link (flags 0) is cleared before finalizers are considered, like grt_weak; a long
  * one (GRT_LINK_LONG) only once obj is not kept for a finalizer either. A link whose own
  * word lies in a heap object that died is forgotten without being written.

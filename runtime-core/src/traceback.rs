@@ -66,7 +66,8 @@ pub const TRACE_FROM_SIGNAL: u32 = 1;
 pub const TRACE_CHECK_CALLS: u32 = 2;
 
 /// Every frame after the first is reported as a return address: an interrupted pc met inside
-/// the walk (a preempted goroutine's, past the preemption stub) is reported as `pc + 1`, so a
+/// the walk (a preempted goroutine's, past the preemption stub; not when it is the walk's
+/// first frame, a walk that starts in the stub) is reported as `pc + 1`, so a
 /// reader that takes every caller as `address - 1` (the profile writer, pprof, addr2line
 /// users of `grt_traceback`) lands on the interrupted instruction, not on the end of the
 /// function before it when the pc is a function's first instruction (Go's `tracebackPCs`
@@ -374,8 +375,9 @@ pub fn gentraceback(
     mut f: impl FnMut(usize),
 ) -> usize {
     if pc != 0 && arch::in_async_preempt(pc) && !stub_walk_off() {
-        // Inside the preemption stub: a signal frame (preempt.rs); its record is at fp.
-        return walk_preempted(fp, lo, hi, flags, max, g, &mut f);
+        // Inside the preemption stub: a signal frame (preempt.rs); its record is at fp. The
+        // interrupted pc is then the walk's first frame, an exact pc like any first frame.
+        return walk_preempted(fp, lo, hi, flags & !TRACE_CALLERS_AS_RET, max, g, &mut f);
     }
     // Barriers below the walk's start were popped; sp 0 (unknown) keeps them all.
     let mut cur = g.map(|g| Cursor::new(g, sp, fp, lr));

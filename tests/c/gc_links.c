@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok links to live objects hold" stdout="ok short links to dead objects clear" stdout="ok short before finalizers, long after" stdout="ok links in dead objects are dropped unwritten" stdout="ok register, move, unregister" stdout="ok bad input" stdout="ok readers never see a dead object" stdout="PASS" stderr="grt: grt_link_register:" env="GRTMAXPROCS=2"
+/* grt-test: exit=0 stdout="ok links to live objects hold" stdout="ok short links to dead objects clear" stdout="ok short before finalizers, long after" stdout="ok a link in an object kept for its finalizer is cleared" stdout="ok links in dead objects are dropped unwritten" stdout="ok register, move, unregister" stdout="ok bad input" stdout="ok readers never see a dead object" stdout="PASS" stderr="grt: grt_link_register:" env="GRTMAXPROCS=2"
  *
  * Disappearing links (grt_link_register; bdwgc's GC_general_register_disappearing_link):
  * - 500 links to objects kept reachable, half in a static array, half in heap holders kept
@@ -9,6 +9,9 @@
  * - 200 dropped objects with a finalizer, a short and a long link each: when the finalizer
  *   runs the short link is NULL and the long one still names the object; the long links
  *   clear once the finalizers ran;
+ * - 200 dropped holders with a finalizer and a short link (in the holder) to a target only
+ *   it names: when the finalizer runs, the link is cleared (the target died with it; a
+ *   link forgotten unwritten would name a freed object);
  * - 300 links whose own word is in a heap object dropped while their target lives: the
  *   holders' memory is handed out again (tracked objects whose serial sits where the links
  *   were), then the targets are dropped: no tracked object may be overwritten;
@@ -160,6 +163,53 @@ static void short_long(void) {
     t_puts(1, "ok short before finalizers, long after\n");
 }
 
+/* 3b: a short link inside an object kept for its finalizer: cleared (its target died in
+ * the same cycle), not forgotten with the link still naming a freed target. */
+static int fh_ran, fh_cleared;
+static uint64_t fh_serial[NFIN];
+
+static void fin_holder(void *obj, void *arg) {
+    struct holder *h = obj;
+    int i = (int)(uintptr_t)arg;
+    if (h->link == 0)
+        __atomic_fetch_add(&fh_cleared, 1, __ATOMIC_RELAXED);
+    else /* a stale word kept the target: it must be intact */
+        tobj_check("gc_links", " (target of a link in a finalized holder)", (unsigned)i,
+                   GRT_REVEAL_POINTER(h->link), fh_serial[i]);
+    __atomic_fetch_add(&fh_ran, 1, __ATOMIC_RELAXED);
+}
+
+static __attribute__((noinline, noipa)) void make_fin_holders(void) {
+    for (int i = 0; i < NFIN; i++) {
+        struct holder *h = grt_alloc(sizeof *h);
+        struct tobj *t = tobj_new();
+        CHECK(h != 0);
+        fh_serial[i] = t->serial;
+        h->link = GRT_HIDE_POINTER(t);
+        CHECK_EQ(grt_link_register((void **)&h->link, t, 0), GRT_OK);
+        CHECK_EQ(grt_set_finalizer(h, fin_holder, (void *)(uintptr_t)i), GRT_OK);
+    }
+}
+
+static void fin_holders(void) {
+    make_fin_holders();
+    for (int c = 0; c < 20 && __atomic_load_n(&fh_ran, __ATOMIC_RELAXED) < NFIN - NFIN / 100; c++) {
+        churn(2000);
+        CHECK_EQ(grt_gc(), GRT_OK);
+        (void)grt_run_finalizers();
+    }
+    t_puts(1, "finalized_holders");
+    t_put_kv("ran", (uint64_t)fh_ran);
+    t_put_kv("link_cleared", (uint64_t)fh_cleared);
+    t_puts(1, "\n");
+    CHECK(fh_ran >= NFIN - NFIN / 100);
+    if (fh_cleared < fh_ran - NFIN / 100) {
+        t_puts(2, "gc_links: links in objects kept for their finalizer were not cleared\n");
+        grt_exit(1);
+    }
+    t_puts(1, "ok a link in an object kept for its finalizer is cleared\n");
+}
+
 /* 4: links inside holders that die before their targets. */
 static __attribute__((noinline, noipa)) void make_holders(struct tobj **targets) {
     for (int i = 0; i < NHOLD; i++) {
@@ -308,6 +358,7 @@ static void main_g(void *arg) {
     (void)arg;
     live_and_dead();
     short_long();
+    fin_holders();
     dead_holders();
     calls();
     readers();

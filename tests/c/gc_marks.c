@@ -6,7 +6,8 @@
  *   (they may be swept already: then they are no object at all); a kept object given
  *   grt_gc_set_mark_bit stays marked and intact through more cycles;
  * - grt_gc_enumerate sees every kept object exactly once, at its start and with its size,
- *   and no dropped object that reads unmarked;
+ *   and no dropped object that reads unmarked; called under grt_gc_lock_links while 20
+ *   cycles run, it never waits for them (they wait for the lock);
  * - grt_gc_scanned: 1 for grt_alloc, 0 for grt_alloc_atomic, -1 for a stack address; and a
  *   NULL callback is refused.
  */
@@ -43,6 +44,20 @@ static void visit(void *obj, size_t size, void *arg) {
     }
     for (int i = 0; i < N; i++)
         if ((uintptr_t)obj == ~dropped[i]) strays++;
+}
+
+static grt_waitgroup cwg = GRT_WAITGROUP_INIT;
+static int cycles_done;
+static void cycles(void *arg) {
+    (void)arg;
+    for (int c = 0; c < 20; c++) CHECK_EQ(grt_gc(), GRT_OK);
+    __atomic_store_n(&cycles_done, 1, __ATOMIC_RELEASE);
+    CHECK_EQ(grt_wg_done(&cwg), GRT_OK);
+}
+static void count(void *obj, size_t size, void *arg) {
+    (void)obj;
+    (void)size;
+    (void)arg;
 }
 
 static void main_g(void *arg) {
@@ -82,6 +97,20 @@ static void main_g(void *arg) {
     for (int i = 0; i < N; i++) CHECK_EQ(seen[i], 1);
     CHECK(strays <= still);
     CHECK_EQ(grt_gc_enumerate(0, 0), GRT_EINVAL);
+
+    /* Under the links' lock (bdwgc programs enumerate under their allocator lock) while
+     * cycles run: it must not wait for the marking, which waits for the lock. */
+    CHECK_EQ(grt_wg_add(&cwg, 1), GRT_OK);
+    CHECK_EQ(grt_go(cycles, 0), GRT_OK);
+    uint64_t under_lock = 0;
+    while (!__atomic_load_n(&cycles_done, __ATOMIC_ACQUIRE)) {
+        grt_gc_lock_links();
+        under_lock += (uint64_t)grt_gc_enumerate(count, 0);
+        grt_gc_unlock_links();
+        grt_yield();
+    }
+    CHECK_EQ(grt_wg_wait(&cwg), GRT_OK);
+    CHECK(under_lock > 0);
     t_puts(1, "ok enumeration\n");
 
     CHECK_EQ(grt_gc_scanned(keep[0]), 1);

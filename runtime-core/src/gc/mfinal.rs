@@ -29,9 +29,9 @@
 //! collector sets to 0 when the cycle finds its object unreachable: at mark termination, with
 //! the world stopped, so no thread reads the link between the decision and the clearing. A
 //! short link is cleared with the weak cells (step 1), a long one only after step 3's marking
-//! (an object kept for its finalizer keeps its long links). Either is dropped, not written,
-//! when the link's own word lies in a heap object that died (the object may be handed out
-//! again). The tables are keyed by the link's address and hold the object's start where the
+//! (an object kept for its finalizer keeps its long links). After that marking, a link whose
+//! own word lies in a heap object that died is forgotten without a write (the object may be
+//! handed out again); not before it, since the finalizer marking may keep that object. The tables are keyed by the link's address and hold the object's start where the
 //! collector does not look.
 //!
 //! Reading a link holds a race the world stop alone does not close: a thread that has read
@@ -345,9 +345,13 @@ pub fn mark_termination_locked() -> usize {
 }
 
 /// After mark termination's last drain (world stopped, FIN_LOCK held): the long links whose
-/// object is not kept, not even for a finalizer, are cleared.
+/// object is not kept, not even for a finalizer, are cleared; then the links of both kinds
+/// whose own word lies in an object that died are forgotten (only now: an object that holds
+/// a link and is kept for a finalizer keeps its link).
 pub fn clear_long_links_locked() {
     clear_links_locked(LONG);
+    drop_dead_links_locked(SHORT);
+    drop_dead_links_locked(LONG);
 }
 
 /// Test-only build, `GRTDEBUG=gcnolinkclear=1`: links to dead objects are dropped without
@@ -360,33 +364,47 @@ fn no_link_clear() -> bool {
 pub static LINKS_CLEARED: AtomicU64 = AtomicU64::new(0);
 pub static LINKS_DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// Clears the links of table `which` whose object is not marked, and drops those whose own
-/// word lies in a heap object that died. World stopped, FIN_LOCK held: nothing allocates.
+/// Clears (writes 0 to) and forgets the links of table `which` whose object is not marked,
+/// wherever the link's word lies: in an object that died too, the write lands in memory
+/// not yet swept. World stopped, FIN_LOCK held: nothing allocates.
 fn clear_links_locked(which: usize) {
     let t = &mut st().links[which];
     let no_clear = no_link_clear();
-    let (mut cleared, mut dropped) = (0, 0);
+    let mut cleared = 0;
     for i in 0..t.cap {
         let e = t.slots()[i];
-        if e.obj <= TOMB {
+        if e.obj <= TOMB || is_marked(e.arg) {
             continue;
         }
-        if mheap::find_object(e.obj).is_some_and(|(sp, idx)| !mheap::is_marked(sp, idx)) {
-            t.remove_at(i);
-            dropped += 1;
-        } else if !is_marked(e.arg) {
-            if !no_clear {
-                // SAFETY: the program registered the link as a writable, aligned word that
-                // stays so while registered (grt.h), and its object, if any, is alive. A
-                // page the plain-store mode protected faults into its handler like any
-                // other write.
-                unsafe { ptr::write_volatile(e.obj as *mut usize, 0) };
-            }
-            t.remove_at(i);
-            cleared += 1;
+        if !no_clear {
+            // SAFETY: the program registered the link as a writable, aligned word that stays
+            // so while registered (grt.h); if it lies in a heap object, that object is
+            // allocated (a link in an object that died in an earlier cycle was forgotten
+            // then) and not swept before the world restarts. A page the plain-store mode
+            // protected faults into its handler like any other write.
+            unsafe { ptr::write_volatile(e.obj as *mut usize, 0) };
         }
+        t.remove_at(i);
+        cleared += 1;
     }
     LINKS_CLEARED.fetch_add(cleared, Ordering::Relaxed);
+}
+
+/// Forgets, without writing, the links of table `which` whose own word lies in a heap object
+/// this cycle did not keep (the sweep may hand its memory out again). After the finalizer
+/// marking; world stopped, FIN_LOCK held.
+fn drop_dead_links_locked(which: usize) {
+    let t = &mut st().links[which];
+    let mut dropped = 0;
+    for i in 0..t.cap {
+        let e = t.slots()[i];
+        if e.obj > TOMB
+            && mheap::find_object(e.obj).is_some_and(|(sp, idx)| !mheap::is_marked(sp, idx))
+        {
+            t.remove_at(i);
+            dropped += 1;
+        }
+    }
     LINKS_DROPPED.fetch_add(dropped, Ordering::Relaxed);
 }
 
@@ -818,6 +836,10 @@ pub fn link_unregister(link: usize, flags: i32) -> i32 {
         Ok(w) => w,
         Err(e) => return e,
     };
+    // (0 and 1 are the table's empty and deleted keys: no aligned word is either.)
+    if link == 0 || link % core::mem::size_of::<usize>() != 0 {
+        return 0;
+    }
     FIN_LOCK.lock();
     let t = &mut st().links[which];
     let found = t.find(link).map(|i| t.remove_at(i)).is_some();
@@ -832,6 +854,9 @@ pub fn link_move(link: usize, new_link: usize, flags: i32) -> i32 {
         Ok(w) => w,
         Err(e) => return e,
     };
+    if link == 0 || link % core::mem::size_of::<usize>() != 0 {
+        return LINK_NOT_FOUND;
+    }
     FIN_LOCK.lock();
     let t = &mut st().links[which];
     let r = match t.find(link) {
@@ -1007,17 +1032,27 @@ pub extern "C" fn grt_link_get(link: *mut *mut c_void) -> *mut c_void {
 }
 
 /// `void grt_gc_lock_links(void)`: no mark termination starts until `grt_gc_unlock_links`.
+/// A goroutine stays unpreemptible until then (`preempt::enter_runtime`, left by the unlock):
+/// switched out with the lock held, it could leave another goroutine spinning for it on the
+/// only P.
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_gc_lock_links() {
-    let _np = crate::preempt::NoPreempt::enter();
+    let np = crate::preempt::NoPreempt::enter();
     LINK_LOCK.lock();
+    // The count this guard took stays until grt_gc_unlock_links.
+    core::mem::forget(np);
 }
 
 /// `void grt_gc_unlock_links(void)`
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_gc_unlock_links() {
-    let _np = crate::preempt::NoPreempt::enter();
     LINK_LOCK.unlock();
+    // Gives back the count grt_gc_lock_links kept (the same goroutine: it was not switched
+    // out meanwhile). (This function's own code is in grt_text: never preempted.)
+    // SAFETY: the TLS g is null or a live G.
+    if let Some(g) = unsafe { proc::getg().as_ref() } {
+        crate::preempt::leave_runtime(g);
+    }
 }

@@ -1669,9 +1669,9 @@ fn gc_cycle() {
     // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
     // all it reaches (mfinal.rs).
     let finalizers_queued = mfinal::mark_termination_locked();
-    if finalizers_queued > 0 {
-        mgcmark::drain_locked(usize::MAX);
-    }
+    // Always: an object with a finalizer that found no room in the queue is greyed and kept
+    // for the next cycle without being counted.
+    mgcmark::drain_locked(usize::MAX);
     // Long links: what is not kept even for a finalizer.
     mfinal::clear_long_links_locked();
     grt_gc_wbenabled.store(0, Ordering::SeqCst);

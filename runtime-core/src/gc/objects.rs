@@ -126,9 +126,11 @@ pub extern "C" fn grt_gc_set_mark_bit(p: *const c_void) {
     mheap::HEAP_LOCK.unlock();
 }
 
-/// `grt_gc_enumerate`: `f(obj, size, arg)` for every object the collector holds live between
-/// cycles (as `grt_gc_is_marked`), under the heap lock; waits for a marking under way to
-/// end first. Returns how many.
+/// `grt_gc_enumerate`: `f(obj, size, arg)` for every object the collector holds live as the
+/// last cycle left it (kept by it or allocated since; while a cycle marks every span is
+/// swept, so that is every allocated object), under the heap lock. Never waits for the
+/// collector: programs call it under the links' lock (gc.h's allocator lock), which mark
+/// termination waits for. Returns how many.
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_gc_enumerate(
@@ -139,16 +141,7 @@ pub extern "C" fn grt_gc_enumerate(
     let Some(f) = f else {
         return report(GRT_EINVAL, "grt_gc_enumerate", format_args!("f is NULL")) as i64;
     };
-    // A marking under way ends; cycles are separated by their sweeps, so one of these
-    // looks finds none.
-    loop {
-        mheap::HEAP_LOCK.lock();
-        if !mgcmark::marking() {
-            break;
-        }
-        mheap::HEAP_LOCK.unlock();
-        crate::sys::nanosleep(100_000);
-    }
+    mheap::HEAP_LOCK.lock();
     let n = mheap::for_each_live_locked(|obj, size| {
         // SAFETY: the program's callback, given an object and its size.
         unsafe { f(obj as *mut c_void, size, arg) }
