@@ -69,7 +69,6 @@ typedef struct GC_ms_entry *(*GC_mark_proc)(GC_word *addr, struct GC_ms_entry *m
 __attribute__((__weak__)) unsigned char grt_gc_kinds_[GRT_GC_MAX_KINDS] = {
     0, GRT_GC_KIND_SCAN, GRT_GC_KIND_SCAN | GRT_GC_KIND_UNCOLL, GRT_GC_KIND_UNCOLL};
 __attribute__((__weak__)) unsigned grt_gc_nkinds_ = 4;
-__attribute__((__weak__)) GC_mark_proc grt_gc_procs_[GC_MAX_MARK_PROCS];
 __attribute__((__weak__)) unsigned grt_gc_nprocs_ = GC_RESERVED_MARK_PROCS;
 
 static inline unsigned grt_gc_kind_flags_(int k) {
@@ -114,12 +113,12 @@ static inline unsigned GC_new_kind(void **free_list, GC_word descr, int add_size
     return k;
 }
 static inline unsigned GC_new_proc_inner(GC_mark_proc proc) {
+    (void)proc; /* never called: grt scans conservatively */
     unsigned i = __atomic_fetch_add(&grt_gc_nprocs_, 1, __ATOMIC_RELAXED);
     if (i >= GC_MAX_MARK_PROCS) {
         fprintf(stderr, "grt: gc.h: GC_new_proc: too many mark procedures\n");
         abort();
     }
-    grt_gc_procs_[i] = proc;
     return i;
 }
 static inline unsigned GC_new_proc(GC_mark_proc proc) { return GC_new_proc_inner(proc); }

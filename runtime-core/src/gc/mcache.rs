@@ -81,13 +81,10 @@ pub fn bump(runs: &mut Runs, c: usize, noscan: bool) -> Option<*mut u8> {
 
 #[inline]
 pub fn alloc(runs: &mut Runs, c: usize, noscan: bool) -> *mut u8 {
-    let r = &mut runs[noscan as usize][c];
-    if r.next < r.end {
-        let p = r.next;
-        r.next += mheap::class_size(c);
-        return p as *mut u8;
+    if let Some(p) = bump(runs, c, noscan) {
+        return p;
     }
-    refill(r, c, noscan)
+    refill(&mut runs[noscan as usize][c], c, noscan)
 }
 
 #[cold]

@@ -360,17 +360,12 @@ fn no_link_clear() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnolinkclear
 }
 
-/// Links cleared (to dead objects) and dropped (their own word died), in all.
-pub static LINKS_CLEARED: AtomicU64 = AtomicU64::new(0);
-pub static LINKS_DROPPED: AtomicU64 = AtomicU64::new(0);
-
 /// Clears (writes 0 to) and forgets the links of table `which` whose object is not marked,
 /// wherever the link's word lies: in an object that died too, the write lands in memory
 /// not yet swept. World stopped, FIN_LOCK held: nothing allocates.
 fn clear_links_locked(which: usize) {
     let t = &mut st().links[which];
     let no_clear = no_link_clear();
-    let mut cleared = 0;
     for i in 0..t.cap {
         let e = t.slots()[i];
         if e.obj <= TOMB || is_marked(e.arg) {
@@ -385,9 +380,7 @@ fn clear_links_locked(which: usize) {
             unsafe { ptr::write_volatile(e.obj as *mut usize, 0) };
         }
         t.remove_at(i);
-        cleared += 1;
     }
-    LINKS_CLEARED.fetch_add(cleared, Ordering::Relaxed);
 }
 
 /// Forgets, without writing, the links of table `which` whose own word lies in a heap object
@@ -395,17 +388,14 @@ fn clear_links_locked(which: usize) {
 /// marking; world stopped, FIN_LOCK held.
 fn drop_dead_links_locked(which: usize) {
     let t = &mut st().links[which];
-    let mut dropped = 0;
     for i in 0..t.cap {
         let e = t.slots()[i];
         if e.obj > TOMB
             && mheap::find_object(e.obj).is_some_and(|(sp, idx)| !mheap::is_marked(sp, idx))
         {
             t.remove_at(i);
-            dropped += 1;
         }
     }
-    LINKS_DROPPED.fetch_add(dropped, Ordering::Relaxed);
 }
 
 fn is_marked(obj: usize) -> bool {
