@@ -486,7 +486,24 @@ void *grt_realloc(void *p, size_t n);
  * From a goroutine or a registered thread. GRT_EINVAL (and a message): obj is not the start
  * of a grt heap object. */
 int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
-/* Runs the finalizers that are due on the calling thread (a goroutine or a registered
+/* Disclaims (bdwgc's disclaim procedures): fn(obj) decides, each time a cycle finds the
+ * object obj (the start of a grt heap object) unreachable, whether it may go. Until fn has
+ * answered, obj and everything it reaches are kept; fn runs on grt's finalizer goroutine (or
+ * a thread in grt_run_finalizers). fn returns nonzero to keep obj (asked again when a later
+ * cycle finds it unreachable), 0 to let it go (the disclaim is dropped; a later cycle frees
+ * obj once unreachable). So an object with a disclaim is never freed without being asked.
+ * Meant for weak tables that hold their entries hidden (GRT_HIDE_POINTER): a lookup revives
+ * the entry it found with grt_gc_set_mark_bit under the table's lock, and the disclaim,
+ * under the same lock, keeps what grt_gc_is_marked says was revived: while obj's disclaim is
+ * pending, grt_gc_is_marked(obj) tells whether grt_gc_set_mark_bit was called on it since
+ * the cycle found it unreachable. flags GRT_DISCLAIM_MARK_CONTENTS: what obj points to is
+ * kept (not asked about) whenever obj is asked (bdwgc's mark_unconditionally); without it,
+ * an object reachable only from obj may be asked in the same cycle. A second call replaces
+ * fn; fn NULL removes the disclaim. From a goroutine or a registered thread. GRT_EINVAL (and
+ * a message): obj is not the start of a grt heap object, or other flags. */
+#define GRT_DISCLAIM_MARK_CONTENTS 1
+int grt_set_disclaim(void *obj, int (*fn)(void *obj), int flags);
+/* Runs the finalizers (and disclaims) that are due on the calling thread (a goroutine or a registered
  * thread: GRT_EINVAL otherwise); returns how many ran. */
 int grt_run_finalizers(void);
 /* Makes every finalizer set due, whether its object is reachable or not (bdwgc's

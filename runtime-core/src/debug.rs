@@ -25,6 +25,7 @@
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
+//! | `gcnodisclaimrevive=1` | test-only build: while an object's disclaim is pending, its mark reads 0 even after grt_gc_set_mark_bit revived it, so gc_disclaim can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
@@ -60,6 +61,7 @@ pub struct Knobs {
     pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
     pub gcnolinkclear: bool,
+    pub gcnodisclaimrevive: bool,
     pub gcnodirty: bool,
     pub gcnoregcache: bool,
     pub gcnoreallocshade: bool,
@@ -102,6 +104,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoregthreads: false,
     gcnofinmark: false,
     gcnolinkclear: false,
+    gcnodisclaimrevive: false,
     gcnodirty: false,
     gcnoregcache: false,
     gcnoreallocshade: false,
@@ -135,6 +138,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoregthreads",
     "gcnofinmark",
     "gcnolinkclear",
+    "gcnodisclaimrevive",
     "gcnodirty",
     "gcnoregcache",
     "gcnoreallocshade",
@@ -186,6 +190,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
             "gcnolinkclear" => k.gcnolinkclear = on,
+            "gcnodisclaimrevive" => k.gcnodisclaimrevive = on,
             "gcnodirty" => k.gcnodirty = on,
             "gcnoregcache" => k.gcnoregcache = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,

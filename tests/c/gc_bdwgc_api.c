@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok weak links" stdout="ok typed allocation" stdout="ok inline allocation" stdout="ok uncollectable and aligned" stdout="ok kinds and marks" stdout="ok finalize all" stdout="ok heap cap and oom hook" stdout="PASS" builds=hosted env="GRTMAXPROCS=2" cflags="-Iinclude/grt-gc"
+/* grt-test: exit=0 stdout="ok weak links" stdout="ok typed allocation" stdout="ok inline allocation" stdout="ok uncollectable and aligned" stdout="ok kinds and marks" stdout="ok disclaim procedures" stdout="ok finalize all" stdout="ok heap cap and oom hook" stdout="PASS" builds=hosted env="GRTMAXPROCS=2" cflags="-Iinclude/grt-gc"
  *
  * More of bdwgc's API through grt's gc.h, as a bdwgc program uses it (no grt call):
  * - weak links: GC_general_register_disappearing_link on hidden pointers to 1,000 dropped
@@ -15,11 +15,15 @@
  * - gc_mark.h: objects of a kind made with GC_new_kind keep their referents when the
  *   descriptor adds the size (scanned), not when it is 0 | GC_DS_LENGTH alone; mark bits,
  *   GC_get_kind_and_size, GC_enumerate_reachable_objects_inner;
+ * - gc_disclaim.h: a kind's disclaim procedure (GC_register_disclaim_proc, mark
+ *   unconditionally) is asked about dropped objects only, sees them and what they point to
+ *   intact, and keeps each while it answers nonzero (asked exactly twice when it keeps once);
  * - javaxfc.h: GC_finalize_all runs every registered finalizer once;
  * - GC_set_max_heap_size with GC_set_oom_fn: a request past the cap gets the hook's answer.
  */
 #define GC_THREADS
 #include "gc.h"
+#include "gc/gc_disclaim.h"
 #include "gc/gc_inline.h"
 #include "gc/gc_mark.h"
 #include "gc/gc_typed.h"
@@ -316,6 +320,68 @@ static void kinds(void) {
     printf("ok kinds and marks\n");
 }
 
+/* gc_disclaim.h: a kind's disclaim procedure is asked about each dropped object of the kind
+ * (never a kept one), sees it intact with what it points to (mark_unconditionally), and
+ * keeps it while it answers nonzero. */
+#define ND 200
+static uint64_t disc_serial[ND], disc_ref_serial[ND];
+static int disc_asked[ND], disc_bad;
+
+static int GC_CALLBACK disc_proc(void *p) {
+    struct obj *o = p;
+    uint64_t i = o->pat;
+    if (i >= ND || o->serial != disc_serial[i]) {
+        __atomic_store_n(&disc_bad, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    const struct obj *r = o->ref;
+    if (r == NULL || r->serial != disc_ref_serial[i] || r->pat != pat(r->serial))
+        __atomic_store_n(&disc_bad, 2, __ATOMIC_RELAXED);
+    if (GC_is_marked(o)) __atomic_store_n(&disc_bad, 3, __ATOMIC_RELAXED); /* nobody revived it */
+    return __atomic_add_fetch(&disc_asked[i], 1, __ATOMIC_RELAXED) < 2; /* kept once */
+}
+
+static __attribute__((noinline, noipa)) void make_disclaimed(int k, struct obj **keep) {
+    for (int i = 0; i < ND; i++) {
+        struct obj *o = GC_generic_malloc(sizeof(struct obj), k);
+        if (!o) FAIL("GC_generic_malloc failed");
+        o->serial = ++next_serial;
+        o->pat = (uint64_t)i; /* the index, for disc_proc */
+        disc_serial[i] = o->serial;
+        struct obj *r = obj_new();
+        disc_ref_serial[i] = r->serial;
+        o->ref = r;
+        if (i % 2) keep[i] = o;
+    }
+}
+
+static void disclaim(void) {
+    int k = (int)GC_new_kind(GC_new_free_list(), 0 | GC_DS_LENGTH, 1, 1);
+    GC_register_disclaim_proc(k, disc_proc, 1);
+    struct obj **keep = GC_MALLOC(ND * sizeof *keep);
+    make_disclaimed(k, keep);
+    int twice = 0;
+    for (int c = 0; c < 20 && twice < ND / 2 - ND / 100; c++) {
+        collect(1);
+        (void)GC_invoke_finalizers();
+        twice = 0;
+        for (int i = 0; i < ND; i += 2) twice += __atomic_load_n(&disc_asked[i], __ATOMIC_RELAXED) == 2;
+    }
+    int kept_asked = 0, more = 0;
+    for (int i = 0; i < ND; i++) {
+        int a = __atomic_load_n(&disc_asked[i], __ATOMIC_RELAXED);
+        if (i % 2) kept_asked += a != 0;
+        else more += a > 2;
+    }
+    printf("disclaim asked_twice=%d of %d kept_asked=%d asked_more=%d bad=%d\n", twice, ND / 2,
+           kept_asked, more, disc_bad);
+    if (disc_bad) FAIL("a disclaim procedure saw a wrong object (%d)", disc_bad);
+    if (twice < ND / 2 - ND / 100 || kept_asked || more) FAIL("disclaim procedures asked wrongly");
+    for (int i = 1; i < ND; i += 2)
+        if (keep[i]->serial != disc_serial[i]) FAIL("a kept object of a disclaimed kind was freed");
+    printf("ok disclaim procedures\n");
+}
+
 static int fin_ran[50];
 static void fin(void *obj, void *cd) {
     (void)obj;
@@ -369,6 +435,7 @@ int main(void) {
     inline_alloc();
     uncollectable_aligned();
     kinds();
+    disclaim();
     finalize_all();
     cap();
     printf("PASS\n");

@@ -6,12 +6,34 @@
  * address after them, and grt runs the call as the object's finalizer (grt_set_finalizer:
  * an object reachable from another finalizable one is finalized in a later cycle; bdwgc runs
  * it as the object is reclaimed, in any order). GC_init_finalized_malloc has no effect.
- * Disclaim procedures of custom kinds (GC_register_disclaim_proc) are not provided.
+ * GC_register_disclaim_proc(kind, proc, mark_unconditionally): every object GC_generic_malloc
+ * allocates of that kind from then on gets proc as its disclaim (grt_set_disclaim, with
+ * GRT_DISCLAIM_MARK_CONTENTS for mark_unconditionally). proc runs on grt's finalizer
+ * goroutine, not as the object is swept with the allocator lock held as in bdwgc: nonzero
+ * keeps the object, 0 lets it go; while it is pending, GC_is_marked(obj) says whether
+ * GC_set_mark_bit revived it since the cycle found it unreachable. proc is only ever called
+ * on objects that were allocated (never on a free-list entry).
  */
 #ifndef GRT_GC_DISCLAIM_H
 #define GRT_GC_DISCLAIM_H
 
 #include "gc.h"
+#include "gc_mark.h"
+
+typedef int(GC_CALLBACK *GC_disclaim_proc)(void * /* obj */);
+
+static inline void GC_register_disclaim_proc(int kind, GC_disclaim_proc proc, int mark_unconditionally) {
+    unsigned f = grt_gc_kind_flags_(kind); /* aborts with a message for a bad kind */
+    if (f & GRT_GC_KIND_UNCOLL) {
+        fprintf(stderr, "grt: gc.h: GC_register_disclaim_proc: kind %d is uncollectable\n", kind);
+        abort();
+    }
+    __atomic_store_n(&grt_gc_kinds_[kind],
+                     (unsigned char)(mark_unconditionally ? f | GRT_GC_KIND_DISCLAIM_MARK
+                                                          : f & ~GRT_GC_KIND_DISCLAIM_MARK),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&grt_gc_kind_disclaim_[kind], proc, __ATOMIC_RELEASE);
+}
 
 struct GC_finalizer_closure {
     GC_finalization_proc proc;

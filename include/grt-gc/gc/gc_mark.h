@@ -9,7 +9,8 @@
  *   GC_new_proc, GC_new_proc_inner   an index for GC_MAKE_PROC (the procedure is not called)
  *   GC_generic_malloc, GC_generic_malloc_ignore_off_page, GC_generic_malloc_uncollectable,
  *   GC_generic_or_special_malloc, GC_GENERIC_OR_SPECIAL_MALLOC   by the kind: atomic or
- *                            scanned, uncollectable for the uncollectable kinds
+ *                            scanned, uncollectable for the uncollectable kinds; with the
+ *                            kind's disclaim procedure set on the object (grt_set_disclaim)
  *   GC_get_kind_and_size     GC_I_PTRFREE or GC_I_NORMAL by how grt scans the object (grt
  *                            keeps no kind per object), and GC_size
  *   GC_is_marked, GC_set_mark_bit   grt_gc_is_marked, grt_gc_set_mark_bit
@@ -64,11 +65,14 @@ typedef struct GC_ms_entry *(*GC_mark_proc)(GC_word *addr, struct GC_ms_entry *m
 #define GRT_GC_MAX_KINDS 32
 #define GRT_GC_KIND_SCAN 1
 #define GRT_GC_KIND_UNCOLL 2
+#define GRT_GC_KIND_DISCLAIM_MARK 4 /* GC_register_disclaim_proc's mark_unconditionally */
 
 /* The kinds (one table per program: weak definitions shared by every unit). */
 __attribute__((__weak__)) unsigned char grt_gc_kinds_[GRT_GC_MAX_KINDS] = {
     0, GRT_GC_KIND_SCAN, GRT_GC_KIND_SCAN | GRT_GC_KIND_UNCOLL, GRT_GC_KIND_UNCOLL};
 __attribute__((__weak__)) unsigned grt_gc_nkinds_ = 4;
+/* Each kind's disclaim procedure (gc_disclaim.h's GC_register_disclaim_proc), or NULL. */
+__attribute__((__weak__)) int (*grt_gc_kind_disclaim_[GRT_GC_MAX_KINDS])(void *);
 __attribute__((__weak__)) unsigned grt_gc_nprocs_ = GC_RESERVED_MARK_PROCS;
 
 static inline unsigned grt_gc_kind_flags_(int k) {
@@ -127,7 +131,12 @@ static inline void *GC_generic_malloc(size_t n, int k) {
     unsigned f = grt_gc_kind_flags_(k);
     if (f & GRT_GC_KIND_UNCOLL)
         return (f & GRT_GC_KIND_SCAN) ? GC_malloc_uncollectable(n) : GC_malloc_atomic_uncollectable(n);
-    return (f & GRT_GC_KIND_SCAN) ? GC_malloc(n) : GC_malloc_atomic(n);
+    void *p = (f & GRT_GC_KIND_SCAN) ? GC_malloc(n) : GC_malloc_atomic(n);
+    int (*d)(void *) = __atomic_load_n(&grt_gc_kind_disclaim_[k], __ATOMIC_ACQUIRE);
+    if (p != NULL && d != NULL &&
+        grt_set_disclaim(p, d, (f & GRT_GC_KIND_DISCLAIM_MARK) ? GRT_DISCLAIM_MARK_CONTENTS : 0) != GRT_OK)
+        return NULL; /* grt said why on stderr */
+    return p;
 }
 static inline void *GC_generic_malloc_ignore_off_page(size_t n, int k) { return GC_generic_malloc(n, k); }
 static inline void *GC_generic_malloc_uncollectable(size_t n, int k) {

@@ -1,7 +1,7 @@
 /*
  * What bdwgc's tests take from its private gc_priv.h (they include it), for programs built
  * against grt's gc.h: the collector's API, a small random-number generator (GC_RAND_NEXT), a
- * clock (GET_TIME, MS_TIME_DIFF), COVERT_DATAFLOW, the word and block sizes, the predefined
+ * clock (GET_TIME, MS_TIME_DIFF), COVERT_DATAFLOW, tagged pointers (CPTR_SET_FLAGS), the word and block sizes, the predefined
  * kinds' numbers, and bdwgc's output calls (GC_printf to stdout, GC_log_printf and
  * GC_err_printf to stderr, ABORT). Nothing of bdwgc's internals.
  */
@@ -18,6 +18,10 @@
 #define GC_RAND_STATE_T unsigned
 #define GC_RAND_NEXT(pseed) \
     ((int)(*(pseed) = (*(pseed) * 1103515245u + 12345u) & (unsigned)GC_RAND_MAX))
+
+/* A pointer with low tag bits set or cleared (bdwgc's, for flags kept in an aligned word). */
+#define CPTR_SET_FLAGS(p, mask) ((void *)((GC_uintptr_t)(p) | (GC_uintptr_t)(mask)))
+#define CPTR_CLEAR_FLAGS(p, mask) ((void *)((GC_uintptr_t)(p) & ~(GC_uintptr_t)(mask)))
 
 /* Hides a value's origin from the optimizer. */
 #define COVERT_DATAFLOW(w) (w)

@@ -42,6 +42,24 @@
 //! (`grt_gc_lock_links`, gc.h's GC_call_with_alloc_lock) lets a program reveal its own
 //! hidden pointers with no mark termination starting meanwhile.
 //!
+//! A disclaim (`grt_set_disclaim`, bdwgc's disclaim procedures, GC_register_disclaim_proc)
+//! is a function `fn(obj) -> int` asked, each time a cycle finds its object unreachable,
+//! whether the object may go: the weak hash table's pattern, where a lookup revives an
+//! entry through a hidden pointer under the table's lock (`grt_gc_set_mark_bit`), and the
+//! disclaim, under the same lock, lets go of the entries nobody revived. At mark
+//! termination, after the finalizers (steps 2 and 3 again):
+//! 2'. what an unmarked object with a `DISC_MARK_CONTENTS` disclaim points to is marked,
+//!    not the object (bdwgc's mark_unconditionally): its disclaim may keep it, and with it
+//!    what it points to;
+//! 3'. each registered object still unmarked is made pending: queued, and marked with all
+//!    it reaches, like a finalizer's object. Until its disclaim has returned, the object's
+//!    mark as the program sees it (`disclaim_mark`) is whether `grt_gc_set_mark_bit` revived
+//!    it since; the collector's own mark bits are not involved, so a cycle that starts in
+//!    between changes nothing. The finalizer goroutine calls `fn`: nonzero keeps the
+//!    object registered (asked again when a later cycle finds it unreachable), 0 drops the
+//!    registration (a later cycle frees the object once unreachable). A registered object
+//!    is thus never freed: it is asked first.
+//!
 //! An uncollectable object (`grt_alloc_uncollectable`, bdwgc's GC_malloc_uncollectable) is
 //! in a third table: each cycle takes it as a root (marked, and scanned unless atomic) until
 //! `grt_free` takes it out; then it is an ordinary object, freed once unreachable.
@@ -57,7 +75,7 @@
 
 use core::ffi::c_void;
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
@@ -66,6 +84,8 @@ use crate::runtime2::{WaitReason, G};
 use crate::{mgcmark, mheap, proc, rtalloc};
 
 pub type FinFn = unsafe extern "C" fn(*mut c_void, *mut c_void);
+/// A disclaim: nonzero keeps the object.
+pub type DiscFn = unsafe extern "C" fn(*mut c_void) -> i32;
 
 pub static FIN_LOCK: Lock = Lock::new();
 /// Held by a program revealing the hidden pointers in its links (`grt_gc_lock_links`); the
@@ -81,12 +101,15 @@ struct Entry {
     obj: usize,
     f: Option<FinFn>,
     arg: usize,
+    /// Disclaims: `DISC_*`.
+    flags: usize,
 }
 
 const NO_ENTRY: Entry = Entry {
     obj: EMPTY,
     f: None,
     arg: 0,
+    flags: 0,
 };
 
 /// Open addressing, linear probing; capacity a power of two, at most half full (tombstones
@@ -125,6 +148,11 @@ struct State {
     links: [Table; 2],
     /// Uncollectable objects: `Entry::obj` their start.
     uncoll: Table,
+    /// Disclaims: `Entry::obj` the object's start, `Entry::arg` the function, `Entry::flags`
+    /// `DISC_*`.
+    disc: Table,
+    /// Pending disclaims' objects, in the order found (roots until their disclaim ran).
+    disc_due: RtVec<usize>,
     due: RtVec<Due>,
     weak: RtVec<*mut Weak>,
     /// Freed cells, reused by grt_weak_make (cells are never given back to rtalloc).
@@ -152,6 +180,8 @@ static mut STATE: State = State {
     fins: NO_TABLE,
     links: [NO_TABLE, NO_TABLE],
     uncoll: NO_TABLE,
+    disc: NO_TABLE,
+    disc_due: RtVec::new(),
     due: RtVec::new(),
     weak: RtVec::new(),
     weak_free: RtVec::new(),
@@ -162,6 +192,18 @@ fn st() -> &'static mut State {
     // SAFETY: callers hold FIN_LOCK.
     unsafe { &mut *ptr::addr_of_mut!(STATE) }
 }
+
+/// `grt_set_disclaim`'s flag (`GRT_DISCLAIM_MARK_CONTENTS`): what the object points to is
+/// kept whenever the object is asked (step 2' of the module comment).
+pub const DISC_MARK_CONTENTS: usize = 1;
+/// The object's disclaim is queued or running.
+const DISC_PENDING: usize = 2;
+/// Revived (`grt_gc_set_mark_bit`) since its disclaim was queued.
+const DISC_REVIVED: usize = 4;
+/// Disclaim entries pending, in all (read without FIN_LOCK by `disclaim_mark`'s fast path).
+static DISC_PENDING_N: AtomicUsize = AtomicUsize::new(0);
+/// Disclaims called, in all.
+pub static DISCLAIMS_RUN: AtomicU64 = AtomicU64::new(0);
 
 /// The finalizer goroutine, once started; parked while nothing is due.
 static FING: AtomicPtr<G> = AtomicPtr::new(null_mut());
@@ -264,8 +306,7 @@ impl Table {
     fn remove_at(&mut self, i: usize) {
         self.slots()[i] = Entry {
             obj: TOMB,
-            f: None,
-            arg: 0,
+            ..NO_ENTRY
         };
         self.live -= 1;
     }
@@ -283,11 +324,13 @@ pub fn prepare() {
     FIN_LOCK.lock();
     let s = st();
     let _ = s.due.reserve(s.fins.live);
+    let _ = s.disc_due.reserve(s.disc.live);
     FIN_LOCK.unlock();
 }
 
 /// Mark termination's part (see the module comment). World stopped, FIN_LOCK and MARK_LOCK
-/// held, marking drained; the caller drains again after. Returns the finalizers queued.
+/// held, marking drained; the caller drains again after. Returns the finalizers and
+/// disclaims queued.
 pub fn mark_termination_locked() -> usize {
     let s = st();
     for &w in s.weak.as_slice() {
@@ -312,6 +355,13 @@ pub fn mark_termination_locked() -> usize {
                 mgcmark::grey_contents_locked(e.obj);
             }
         }
+        // Step 2': the contents of unmarked objects whose disclaim asks for it.
+        for i in 0..s.disc.cap {
+            let e = s.disc.slots()[i];
+            if e.obj > TOMB && e.flags & DISC_MARK_CONTENTS != 0 && !is_marked(e.obj) {
+                mgcmark::grey_contents_locked(e.obj);
+            }
+        }
         mgcmark::drain_locked(usize::MAX);
     }
     // Pass 2: what is still unmarked is queued, and marked with all it reaches.
@@ -331,6 +381,32 @@ pub fn mark_termination_locked() -> usize {
             arg: e.arg,
         }) {
             s.fins.remove_at(i);
+            queued += 1;
+        }
+        if no_scan {
+            if let Some((sp, idx)) = mheap::find_object(e.obj) {
+                mheap::mark(sp, idx);
+            }
+        } else {
+            mgcmark::grey_locked(e.obj);
+        }
+    }
+    // Step 3': an unmarked registered object is asked, and kept until it answers. (A pending
+    // one is a root: marked.) Without room in the queue it is kept and asked next cycle.
+    for i in 0..s.disc.cap {
+        let e = s.disc.slots()[i];
+        if e.obj <= TOMB || is_marked(e.obj) {
+            continue;
+        }
+        if e.flags & DISC_PENDING != 0 {
+            // Off the queue, its disclaim running: the runner's stack holds it, but it is
+            // not asked twice at once, and kept whatever the runner's registers show.
+            mgcmark::grey_locked(e.obj);
+            continue;
+        }
+        if s.disc_due.push_in_capacity(e.obj) {
+            s.disc.slots()[i].flags = (e.flags | DISC_PENDING) & !DISC_REVIVED;
+            DISC_PENDING_N.fetch_add(1, Ordering::Relaxed);
             queued += 1;
         }
         if no_scan {
@@ -418,6 +494,7 @@ pub fn collect_roots_locked() {
     for d in s.due.as_slice() {
         mgcmark::collect_words(&[d.obj, d.arg]);
     }
+    mgcmark::collect_words(s.disc_due.as_slice());
 }
 
 /// After a cycle that queued finalizers (the collector's thread, world running): wakes the
@@ -426,7 +503,7 @@ pub fn wake_fing() {
     FIN_LOCK.lock();
     // SAFETY: under FIN_LOCK.
     let parked = unsafe { core::mem::replace(&mut *ptr::addr_of_mut!(FING_PARKED), false) };
-    let due = !st().due.is_empty();
+    let due = any_due();
     FIN_LOCK.unlock();
     if parked {
         if due {
@@ -441,13 +518,96 @@ pub fn wake_fing() {
     }
 }
 
-/// Runs the finalizers that are due, on the calling thread; returns how many.
+/// Something is queued (FIN_LOCK held).
+fn any_due() -> bool {
+    let s = st();
+    !s.due.is_empty() || !s.disc_due.is_empty()
+}
+
+/// Test-only build, `GRTDEBUG=gcnodisclaimrevive=1`: a pending object's mark reads 0 even
+/// when it was revived, so its disclaim drops an entry the program holds (the teeth of
+/// gc_disclaim).
+fn no_disclaim_revive() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnodisclaimrevive
+}
+
+/// The mark the program sees for the object starting at `base` while its disclaim is
+/// pending: whether it was revived since the disclaim was queued (`revive` revives it
+/// first). None when the object has no pending disclaim (then the collector's mark holds).
+pub fn disclaim_mark(base: usize, revive: bool) -> Option<bool> {
+    // A mark termination that queued disclaims stopped and restarted the caller's thread
+    // since, which orders the count's update before this load.
+    if DISC_PENDING_N.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    FIN_LOCK.lock();
+    let t = &mut st().disc;
+    let r = t.find(base).and_then(|i| {
+        let e = &mut t.slots()[i];
+        if e.flags & DISC_PENDING == 0 {
+            return None;
+        }
+        if revive {
+            e.flags |= DISC_REVIVED;
+        }
+        Some(e.flags & DISC_REVIVED != 0 && !no_disclaim_revive())
+    });
+    FIN_LOCK.unlock();
+    r
+}
+
+/// Takes the next pending disclaim off the queue: (object, function), or None when the
+/// queue is empty. An object whose disclaim was removed meanwhile is skipped. FIN_LOCK held.
+fn next_disclaim_locked() -> Option<Option<(usize, DiscFn)>> {
+    let s = st();
+    let obj = *s.disc_due.as_slice().last()?;
+    let _ = s.disc_due.resize(s.disc_due.len() - 1, 0);
+    let f = s.disc.find(obj).and_then(|i| {
+        let e = s.disc.slots()[i];
+        // SAFETY: `arg` of a disclaim entry is the function grt_set_disclaim was given.
+        (e.flags & DISC_PENDING != 0)
+            .then(|| unsafe { core::mem::transmute::<usize, DiscFn>(e.arg) })
+    });
+    Some(f.map(|f| (obj, f)))
+}
+
+/// Files a disclaim's answer: nonzero keeps the object registered, 0 drops it.
+fn disclaim_answered(obj: usize, keep: bool) {
+    FIN_LOCK.lock();
+    let t = &mut st().disc;
+    if let Some(i) = t.find(obj) {
+        if t.slots()[i].flags & DISC_PENDING != 0 {
+            DISC_PENDING_N.fetch_sub(1, Ordering::Relaxed);
+            if keep {
+                t.slots()[i].flags &= !(DISC_PENDING | DISC_REVIVED);
+            } else {
+                t.remove_at(i);
+            }
+        }
+    }
+    FIN_LOCK.unlock();
+}
+
+/// Runs the finalizers and disclaims that are due, on the calling thread; returns how many.
 pub fn run_due() -> usize {
     let mut n = 0;
-    // Bounded by the queue: each round takes one entry off it (a finalizer that sets new
-    // finalizers adds to the table, not to the queue).
+    // Bounded by the queues: each round takes one entry off one (a finalizer that sets new
+    // finalizers adds to the table, not to the queue; a disclaim is queued by mark
+    // termination only).
     loop {
         FIN_LOCK.lock();
+        if let Some(next) = next_disclaim_locked() {
+            FIN_LOCK.unlock();
+            if let Some((obj, f)) = next {
+                // SAFETY: the program's disclaim, with the object it was set on: kept (a
+                // root until it left the queue, then on this stack) until it answers.
+                let keep = unsafe { f(obj as *mut c_void) } != 0;
+                disclaim_answered(obj, keep);
+                DISCLAIMS_RUN.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+            continue;
+        }
         let s = st();
         let d = if s.due.is_empty() {
             None
@@ -476,7 +636,7 @@ unsafe extern "C" fn fing(_: *mut c_void) {
     loop {
         run_due();
         FIN_LOCK.lock();
-        if !st().due.is_empty() {
+        if any_due() {
             FIN_LOCK.unlock();
             continue;
         }
@@ -520,6 +680,7 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
             obj: base,
             f,
             arg: arg as usize,
+            flags: 0,
         }),
         None => {
             if let Some(i) = t.find(base) {
@@ -536,6 +697,75 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
             GRT_ENOMEM,
             F,
             format_args!("out of memory for the finalizer table"),
+        )
+    }
+}
+
+/// `grt_set_disclaim`: on a goroutine or a registered thread (it may start the finalizer
+/// goroutine).
+pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, flags: i32) -> i32 {
+    const F: &str = "grt_set_disclaim";
+    if flags & !(DISC_MARK_CONTENTS as i32) != 0 {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!("flags {:#x}: 0 or GRT_DISCLAIM_MARK_CONTENTS", flags),
+        );
+    }
+    let base = match mheap::find_object(obj as usize) {
+        Some((s, idx)) => mheap::object(s, idx).0,
+        None => {
+            return report(
+                GRT_EINVAL,
+                F,
+                format_args!("{:p} is not an object grt_alloc returned", obj),
+            )
+        }
+    };
+    if base != obj as usize {
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!(
+                "{:p} points into the object at {:#x}, not to its start",
+                obj, base
+            ),
+        );
+    }
+    if f.is_some() && FING.load(Ordering::Acquire).is_null() {
+        start_fing();
+    }
+    FIN_LOCK.lock();
+    let t = &mut st().disc;
+    let old = t.find(base).map(|i| t.slots()[i]);
+    let pending = old.map_or(0, |e| e.flags & (DISC_PENDING | DISC_REVIVED));
+    let ok = match f {
+        // A pending disclaim stays pending (the queue holds the object); the new function
+        // is the one asked.
+        Some(f) => t.insert(Entry {
+            obj: base,
+            f: None,
+            arg: f as usize,
+            flags: flags as usize | pending,
+        }),
+        None => {
+            if let Some(i) = t.find(base) {
+                if pending != 0 {
+                    DISC_PENDING_N.fetch_sub(1, Ordering::Relaxed);
+                }
+                t.remove_at(i);
+            }
+            true
+        }
+    };
+    FIN_LOCK.unlock();
+    if ok {
+        GRT_OK
+    } else {
+        report(
+            GRT_ENOMEM,
+            F,
+            format_args!("out of memory for the disclaim table"),
         )
     }
 }
@@ -666,8 +896,7 @@ pub fn alloc_uncollectable(n: usize, noscan: bool, func: &str) -> *mut c_void {
     FIN_LOCK.lock();
     let ok = st().uncoll.insert(Entry {
         obj: p as usize,
-        f: None,
-        arg: 0,
+        ..NO_ENTRY
     });
     FIN_LOCK.unlock();
     if !ok {
@@ -777,6 +1006,7 @@ pub fn link_register(link: usize, obj: usize, flags: i32) -> i32 {
         obj: link,
         f: None,
         arg: base,
+        flags: 0,
     }) {
         GRT_OK
     } else {
@@ -893,6 +1123,19 @@ pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mu
         }
     }
     set_finalizer(obj, f, arg)
+}
+
+/// `int grt_set_disclaim(void *obj, int (*fn)(void *obj), int flags)`
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_set_disclaim(obj: *mut c_void, f: Option<DiscFn>, flags: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    if !crate::regthreads::is_registered() {
+        if let Err(e) = proc::current_user_g("grt_set_disclaim") {
+            return e;
+        }
+    }
+    set_disclaim(obj, f, flags)
 }
 
 /// `int grt_run_finalizers(void)`: from a goroutine or a registered thread, whose stack is

@@ -92,11 +92,17 @@ pub extern "C" fn grt_realloc(p: *mut c_void, n: usize) -> *mut c_void {
 
 /// `grt_gc_is_marked`: whether the collector holds the object `p` points into live: while a
 /// cycle marks, whether it reached it yet; between cycles, whether the last cycle kept it (or
-/// it was allocated since). 0 for a pointer into no live object.
+/// it was allocated since). 0 for a pointer into no live object. While the object's disclaim
+/// is pending: whether it was revived since (mfinal.rs).
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_gc_is_marked(p: *const c_void) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
+    if let Some(base) = lookup(p as usize).map(|(b, _, _)| b) {
+        if let Some(m) = crate::mfinal::disclaim_mark(base, false) {
+            return m as i32;
+        }
+    }
     mheap::HEAP_LOCK.lock();
     let r = match mheap::find_object(p as usize) {
         None => false,
@@ -109,11 +115,15 @@ pub extern "C" fn grt_gc_is_marked(p: *const c_void) -> i32 {
 
 /// `grt_gc_set_mark_bit`: keeps the object `p` points into through the cycle under way (it
 /// is shaded) or, between cycles, through the sweep to come, even if that cycle found it
-/// unreachable (bdwgc's GC_set_mark_bit: a weak table's entry revived under its lock).
+/// unreachable (bdwgc's GC_set_mark_bit: a weak table's entry revived under its lock). An
+/// object whose disclaim is pending is revived: its disclaim reads it marked.
 #[no_mangle]
 #[link_section = "grt_text"]
 pub extern "C" fn grt_gc_set_mark_bit(p: *const c_void) {
     let _np = crate::preempt::NoPreempt::enter();
+    if let Some(base) = lookup(p as usize).map(|(b, _, _)| b) {
+        let _ = crate::mfinal::disclaim_mark(base, true);
+    }
     crate::mgcmark::shade(p as usize);
     mheap::HEAP_LOCK.lock();
     // Marking still on: the shade is in before mark termination (which turns it off under
