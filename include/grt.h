@@ -431,10 +431,11 @@ void *grt_alloc_atomic(size_t n);
  * through gc.h). */
 void *grt_try_alloc(size_t n);
 void *grt_try_alloc_atomic(size_t n);
-/* n zeroed bytes aligned to align (a power of two: else NULL and a message). Up to 4096, the
- * start of an object (perhaps larger than n: grt_base(p) == p); above, an aligned pointer
- * into a larger object (it keeps the object alive like any interior pointer; grt_base gives
- * the start). NULL when the heap cannot have it. */
+/* n zeroed bytes aligned to align (a power of two: else NULL and a message). Up to 2 MiB,
+ * the start of an object (perhaps larger than n: grt_base(p) == p; above 8 KiB, an object of
+ * at least 32 KiB); above, an aligned pointer into a larger object (it keeps the object
+ * alive like any interior pointer; grt_base gives the start). NULL when the heap cannot
+ * have it. */
 void *grt_alloc_aligned(size_t align, size_t n);
 /* n zeroed bytes the collector never frees (bdwgc's uncollectable objects): each cycle
  * takes the object as a root (scanned for pointers; not the _atomic one), so what it points
@@ -469,6 +470,9 @@ void *grt_base(const void *p);
 /* The usable bytes of the heap object that p points into (its size rounded up to the
  * allocator's size class, at least what was asked), or 0 as grt_base gives NULL. */
 size_t grt_size(const void *p);
+/* The usable bytes an allocation of n bytes gets (what grt_size will say of it: its size
+ * class, or whole 8 KiB pages above 32 KiB); 0 for a size past the address space. */
+size_t grt_alloc_size(size_t n);
 /* Resizes an object grt_alloc or grt_alloc_atomic returned (same kind): in place when it
  * fits (the bytes given up are zeroed), else a new object with the old contents (the old one
  * is left to the collector). grt_realloc(NULL, n) is grt_alloc(n); n == 0 gives NULL and
@@ -589,6 +593,11 @@ int grt_gc(void);
  * GRTGC=off too (then only the limit starts cycles). No allocation fails because of it.
  * limit < 0 only asks; INT64_MAX removes it. Returns the previous limit (INT64_MAX: none). */
 int64_t grt_gc_set_memory_limit(int64_t limit);
+/* The collection target (Go's debug.SetGCPercent; also GRTGC): a cycle starts when the heap
+ * has grown by percent since the last one; a negative percent turns automatic collection
+ * off (grt_gc and a memory limit still collect). Above 100000: 100000. Returns the previous
+ * setting (-1: off). */
+int grt_gc_set_percent(int percent);
 /* A hard cap on the bytes the heap maps (bdwgc's GC_set_max_heap_size); 0 removes it. The
  * heap grows in 4 MiB chunks (a large object: a mapping of its own), so the heap stays at
  * or under the cap. An allocation that would pass it waits for a full collection and a
@@ -666,6 +675,9 @@ struct grt_gc_stats {
     uint64_t assists;            /* mark assists: an allocation past the heap goal while a
                                     cycle marks scanned a batch of the marker's work itself */
     uint64_t assist_ns;          /* the time they took, total */
+    uint64_t alloc_bytes;        /* bytes allocated since the start (size-class rounded; an
+                                    allocation cache's run counts when the cache takes it) */
+    uint64_t last_marked;        /* bytes the last cycle found live */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

@@ -33,7 +33,7 @@
  *                            unreachable, not at once (so a dangling pointer never sees
  *                            another object)
  *   GC_memalign, GC_posix_memalign, GC_valloc, GC_pvalloc   grt_alloc_aligned (alignments
- *                            above 4096 give a pointer into the object: GC_base differs)
+ *                            above 2 MiB give a pointer into the object: GC_base differs)
  *   GC_base, GC_size, GC_is_heap_ptr   grt_base, grt_size
  *   GC_gcollect              grt_gc
  *   GC_get_heap_size, GC_get_free_bytes, GC_get_gc_no   from grt_gc_stats
@@ -67,6 +67,24 @@
  *   GC_HIDE_POINTER, GC_REVEAL_POINTER, GC_HIDE_NZ_POINTER, GC_REVEAL_NZ_POINTER,
  *   GC_reachable_here, GC_noop1, GC_noop1_ptr, GC_PTR_STORE_AND_DIRTY, GC_ptr_store_and_dirty
  *   GC_finalized_malloc (gc/gc_disclaim.h)   an object with a finalizer (see that header)
+ *   GC_disable, GC_enable, GC_is_disabled, GC_set_disable_automatic_collection
+ *                            grt_gc_set_percent(-1) while off (GC_disable also makes
+ *                            GC_gcollect do nothing; a cycle under way finishes)
+ *   GC_get_total_bytes, GC_get_bytes_since_gc, GC_get_memory_use, GC_get_unmapped_bytes,
+ *   GC_get_obtained_from_os_bytes, GC_get_heap_usage_safe, GC_get_prof_stats(_unsafe),
+ *   GC_get_size_map_at, GC_get_full_gc_total_time, GC_get_stopped_mark_total_time,
+ *   GC_get_avg_stopped_mark_time_ns   from grt_gc_stats and grt_alloc_size (the times are
+ *                            grt's stop-the-world pauses: its cycles run concurrently)
+ *   GC_same_obj, GC_is_visible, GC_is_valid_displacement, GC_PTR_ADD, GC_PRE_INCR,
+ *   GC_POST_INCR, GC_POST_DECR, GC_PTR_STORE   (every displacement is valid and every
+ *                            pointer visible to grt; GC_same_obj calls its print procedure)
+ *   GC_toggleref_add, GC_TOGGLEREF_ADD   a strong toggle-ref keeps its object; a callback
+ *                            (GC_set_toggleref_func) is refused with a message and abort()
+ *   GC_clear_roots, GC_dlopen, GC_pthread_cancel, GC_do_blocking, GC_call_with_gc_active,
+ *   GC_get_my_stackbottom, GC_set_stackbottom (the calling thread's own)
+ *   GC_pthread_sigmask       pthread_sigmask that never blocks SIGURG (redirected too)
+ *   GC_get_version (8.3.0), GC_is_init_called, GC_get_supported_vdbs, GC_get_actual_vdb,
+ *   GC_incremental_protection_needs (mprotect: GRT_PLAIN_STORES_PROTECT)
  *
  * Accepted, with no effect (grt does it anyway, or it does not apply):
  *   GC_set_all_interior_pointers   interior pointers always keep their object
@@ -75,7 +93,26 @@
  *   GC_init_finalized_malloc
  *   GC_set_find_leak(0)      GC_get_find_leak() is 0
  *   GC_DEBUG                 the debugging allocator is not provided: plain allocation
- *   GC_get_suspend_signal    SIGURG, grt's suspend signal
+ *   GC_get_suspend_signal    SIGURG, grt's suspend signal (GC_set_suspend_signal of another
+ *                            says so and changes nothing; GC_get_thr_restart_signal: SIGURG)
+ *   Tuning read back as set, with no effect on grt's pacing (it has its own: GRTGC,
+ *   GRTMEMLIMIT): GC_set/get_min_bytes_allocd, rate, max_prior_attempts,
+ *   free_space_divisor, full_freq, max_retries, dont_expand, dont_precollect,
+ *   force_unmap_on_gcollect, no_dls, non_gc_bytes, allocd_bytes_per_finalizer,
+ *   finalize_on_demand, java_finalization, interrupt_finalizers, pages_executable,
+ *   time_limit, time_limit_tv; GC_expand_hp (1: the heap grows as needed),
+ *   GC_collect_a_little (0: grt's collector thread does the work), GC_gcollect_and_unmap
+ *   (GC_gcollect: free pages go back to the kernel about a second after they are free),
+ *   GC_start_performance_measurement, GC_set_markers_count
+ *   Hooks remembered and never called (grt has no such events): GC_set/get_warn_proc,
+ *   abort_func, on_collection_event, on_heap_resize, on_thread_event, finalizer_notifier,
+ *   await_finalize_proc, sp_corrector, stop_func, GC_set_start_callback (gc_mark.h)
+ *   GC_exclude_static_roots, GC_register_has_static_roots_callback   grt scans all data
+ *   GC_get_hblk_size (4096), GC_get_dont_add_byte_at_end (1: no byte is added)
+ *
+ * With a weaker effect:
+ *   GC_stop_world_external, GC_start_world_external   the allocator lock (no collection
+ *                            ends meanwhile); the other threads are not stopped
  *
  * In the other headers: gc/gc_disclaim.h (GC_finalized_malloc), gc/gc_typed.h (typed
  * allocation), gc/gc_inline.h (the inline allocation macros), gc/javaxfc.h (GC_finalize_all),
@@ -83,12 +120,16 @@
  * allocator): see each.
  *
  * Not provided (a program using them does not build): leak detection
- * (GC_set_find_leak(1) says so and does nothing), custom kinds and mark procedures
- * (gc_mark.h), the debugging allocator's calls (GC_debug_*), gcj-style allocation.
+ * (GC_set_find_leak(1) says so and does nothing), the debugging allocator's calls
+ * (GC_debug_*), gcj-style allocation, fork handling (GC_atfork_*, GC_set_handle_fork:
+ * private/gcconfig.h does not define CAN_HANDLE_FORK; the child of a threaded program may
+ * only exec), thread suspension (GC_suspend_thread). Mark procedures and kinds: see
+ * gc/gc_mark.h.
  */
 #ifndef GRT_GC_GC_H
 #define GRT_GC_GC_H
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -154,11 +195,13 @@ static inline void grt_gc_make_key_(void) { (void)pthread_key_create(&grt_gc_key
 
 /* The runtime started, and plain-store mode on unless already chosen (any first use of the
  * API: bdwgc programs may skip GC_INIT). */
+__attribute__((__weak__)) int grt_gc_started_;
 static inline void grt_gc_start_(void) {
     if (grt_init() != GRT_OK) {
         fprintf(stderr, "gc.h: grt_init failed\n");
         abort();
     }
+    __atomic_store_n(&grt_gc_started_, 1, __ATOMIC_RELAXED);
     if (grt_gc_plain_stores() == 0) (void)grt_gc_set_plain_stores(GRT_PLAIN_STORES_RESCAN);
 }
 
@@ -421,8 +464,10 @@ static inline void GC_ptr_store_and_dirty(void *slot, const void *v) { *(const v
 
 /* ---- collection and statistics ------------------------------------------------------------ */
 
+__attribute__((__weak__)) int grt_gc_disabled_;
 static inline void GC_gcollect(void) {
     grt_gc_autoregister_();
+    if (__atomic_load_n(&grt_gc_disabled_, __ATOMIC_RELAXED) > 0) return; /* GC_disable */
     (void)grt_gc();
 }
 
@@ -432,10 +477,15 @@ static inline struct grt_gc_stats grt_gc_stats_now_(void) {
     (void)grt_gc_stats(&st);
     return st;
 }
-static inline size_t GC_get_heap_size(void) { return (size_t)grt_gc_stats_now_().heap_mapped; }
+/* bdwgc's heap size leaves out what went back to the kernel. */
+static inline size_t GC_get_heap_size(void) {
+    struct grt_gc_stats st = grt_gc_stats_now_();
+    return (size_t)(st.heap_mapped - st.heap_released);
+}
 static inline size_t GC_get_free_bytes(void) {
     struct grt_gc_stats st = grt_gc_stats_now_();
-    return (size_t)(st.heap_mapped > st.heap_inuse ? st.heap_mapped - st.heap_inuse : 0);
+    uint64_t hs = st.heap_mapped - st.heap_released;
+    return (size_t)(hs > st.heap_inuse ? hs - st.heap_inuse : 0);
 }
 static inline GC_word GC_get_gc_no(void) { return (GC_word)grt_gc_stats_now_().cycles; }
 
@@ -534,6 +584,358 @@ static inline int GC_move_long_link(void **link, void **new_link) {
     return grt_gc_move_result_(grt_link_move(link, new_link, GRT_LINK_LONG));
 }
 
+/* ---- the rest of bdwgc's API: tuning, statistics, checks ------------------------------------ */
+
+#define GC_VERSION_MAJOR 8
+#define GC_VERSION_MINOR 3
+#define GC_VERSION_MICRO 0
+#define GC_VERSION_VAL_T unsigned
+static inline GC_VERSION_VAL_T GC_get_version(void) {
+    return ((GC_VERSION_VAL_T)GC_VERSION_MAJOR << 16) | (GC_VERSION_MINOR << 8) | GC_VERSION_MICRO;
+}
+static inline int GC_is_init_called(void) { return grt_gc_started_; }
+
+/* One setting of each kind per program (weak definitions shared by every unit). */
+#define GRT_GC_SETTING_(type, name, init)                                                      \
+    __attribute__((__weak__)) type grt_gc_##name##_ = init;                                    \
+    static inline void GC_set_##name(type v) { __atomic_store_n(&grt_gc_##name##_, v, __ATOMIC_RELAXED); } \
+    static inline type GC_get_##name(void) { return __atomic_load_n(&grt_gc_##name##_, __ATOMIC_RELAXED); }
+
+/* Remembered and read back, with no effect on grt (see the list at the top). */
+GRT_GC_SETTING_(size_t, min_bytes_allocd, 1)
+GRT_GC_SETTING_(int, rate, 10)
+GRT_GC_SETTING_(int, max_prior_attempts, 3)
+GRT_GC_SETTING_(GC_word, free_space_divisor, 3)
+GRT_GC_SETTING_(int, full_freq, 19)
+GRT_GC_SETTING_(GC_word, max_retries, 0)
+GRT_GC_SETTING_(int, dont_expand, 0)
+GRT_GC_SETTING_(int, dont_precollect, 0)
+GRT_GC_SETTING_(int, force_unmap_on_gcollect, 0)
+GRT_GC_SETTING_(int, no_dls, 0)
+GRT_GC_SETTING_(GC_word, non_gc_bytes, 0)
+GRT_GC_SETTING_(GC_word, allocd_bytes_per_finalizer, 10000)
+GRT_GC_SETTING_(int, finalize_on_demand, 0)
+GRT_GC_SETTING_(int, java_finalization, 1)
+GRT_GC_SETTING_(unsigned, interrupt_finalizers, 0)
+GRT_GC_SETTING_(int, pages_executable, 0)
+#define GC_TIME_UNLIMITED 999999
+GRT_GC_SETTING_(unsigned long, time_limit, GC_TIME_UNLIMITED)
+
+struct GC_timeval_s {
+    unsigned long tv_ms;   /* milliseconds */
+    unsigned long tv_nsec; /* and nanoseconds (under 1000000) */
+};
+__attribute__((__weak__)) struct GC_timeval_s grt_gc_time_limit_tv_ = {15, 0};
+static inline void GC_set_time_limit_tv(struct GC_timeval_s tv) { grt_gc_time_limit_tv_ = tv; }
+static inline struct GC_timeval_s GC_get_time_limit_tv(void) { return grt_gc_time_limit_tv_; }
+
+/* Callbacks bdwgc calls on its events: remembered, never called (grt has no such hooks). */
+typedef enum {
+    GC_EVENT_START,
+    GC_EVENT_MARK_START,
+    GC_EVENT_MARK_END,
+    GC_EVENT_RECLAIM_START,
+    GC_EVENT_RECLAIM_END,
+    GC_EVENT_END,
+    GC_EVENT_PRE_STOP_WORLD,
+    GC_EVENT_POST_STOP_WORLD,
+    GC_EVENT_PRE_START_WORLD,
+    GC_EVENT_POST_START_WORLD,
+    GC_EVENT_THREAD_SUSPENDED,
+    GC_EVENT_THREAD_UNSUSPENDED
+} GC_EventType;
+typedef void (*GC_on_collection_event_proc)(GC_EventType);
+typedef void (*GC_on_heap_resize_proc)(GC_word);
+typedef void (*GC_on_thread_event_proc)(GC_EventType, void *);
+typedef void (*GC_finalizer_notifier_proc)(void);
+typedef void (*GC_await_finalize_proc)(void *);
+typedef void (*GC_sp_corrector_proc)(void **, void *);
+typedef int (*GC_stop_func)(void);
+typedef void (*GC_warn_proc)(const char *msg, GC_uintptr_t arg);
+typedef void (*GC_abort_func)(const char *msg);
+GRT_GC_SETTING_(GC_on_collection_event_proc, on_collection_event, NULL)
+GRT_GC_SETTING_(GC_on_heap_resize_proc, on_heap_resize, NULL)
+GRT_GC_SETTING_(GC_on_thread_event_proc, on_thread_event, NULL)
+GRT_GC_SETTING_(GC_finalizer_notifier_proc, finalizer_notifier, NULL)
+GRT_GC_SETTING_(GC_await_finalize_proc, await_finalize_proc, NULL)
+GRT_GC_SETTING_(GC_sp_corrector_proc, sp_corrector, NULL)
+GRT_GC_SETTING_(GC_stop_func, stop_func, NULL)
+GRT_GC_SETTING_(GC_warn_proc, warn_proc, NULL)
+GRT_GC_SETTING_(GC_abort_func, abort_func, NULL)
+
+/* Collection on and off. GC_disable nests; while disabled, no cycle starts on its own
+ * (grt_gc_set_percent(-1)) and GC_gcollect does nothing, as with bdwgc (a cycle already
+ * under way finishes). */
+__attribute__((__weak__)) int grt_gc_saved_percent_; /* the setting before they went off */
+__attribute__((__weak__)) int grt_gc_off_applied_;
+__attribute__((__weak__)) int grt_gc_auto_off_;
+__attribute__((__weak__)) pthread_mutex_t grt_gc_disable_mu_ = PTHREAD_MUTEX_INITIALIZER;
+static inline void grt_gc_apply_percent_(void) { /* grt_gc_disable_mu_ held */
+    int off = grt_gc_disabled_ > 0 || grt_gc_auto_off_;
+    if (off && !grt_gc_off_applied_) grt_gc_saved_percent_ = grt_gc_set_percent(-1);
+    if (!off && grt_gc_off_applied_) (void)grt_gc_set_percent(grt_gc_saved_percent_);
+    grt_gc_off_applied_ = off;
+}
+static inline void GC_disable(void) {
+    grt_gc_start_();
+    pthread_mutex_lock(&grt_gc_disable_mu_);
+    grt_gc_disabled_++;
+    grt_gc_apply_percent_();
+    pthread_mutex_unlock(&grt_gc_disable_mu_);
+}
+static inline void GC_enable(void) {
+    pthread_mutex_lock(&grt_gc_disable_mu_);
+    if (grt_gc_disabled_ > 0) grt_gc_disabled_--;
+    grt_gc_apply_percent_();
+    pthread_mutex_unlock(&grt_gc_disable_mu_);
+}
+static inline int GC_is_disabled(void) { return __atomic_load_n(&grt_gc_disabled_, __ATOMIC_RELAXED) > 0; }
+static inline void GC_set_disable_automatic_collection(int on) {
+    grt_gc_start_();
+    pthread_mutex_lock(&grt_gc_disable_mu_);
+    grt_gc_auto_off_ = on != 0;
+    grt_gc_apply_percent_();
+    pthread_mutex_unlock(&grt_gc_disable_mu_);
+}
+static inline int GC_get_disable_automatic_collection(void) { return grt_gc_auto_off_; }
+
+/* The heap grows as needed: a request to grow it succeeds with nothing to do. */
+static inline int GC_expand_hp(size_t bytes) {
+    (void)bytes;
+    grt_gc_start_();
+    return 1;
+}
+/* A full cycle (free pages go back to the kernel about a second after they become free). */
+static inline void GC_gcollect_and_unmap(void) { GC_gcollect(); }
+/* grt's collector thread does a cycle's work (allocations help it when they outrun it):
+ * nothing is left for the caller. */
+static inline int GC_collect_a_little(void) { return 0; }
+static inline void GC_start_performance_measurement(void) {}
+
+/* Statistics (grt_gc_stats). */
+static inline size_t GC_get_total_bytes(void) { return (size_t)grt_gc_stats_now_().alloc_bytes; }
+static inline size_t GC_get_bytes_since_gc(void) {
+    struct grt_gc_stats st = grt_gc_stats_now_();
+    return (size_t)(st.heap_live > st.last_marked ? st.heap_live - st.last_marked : 0);
+}
+static inline GC_word GC_get_memory_use(void) { return (GC_word)grt_gc_stats_now_().heap_inuse; }
+static inline size_t GC_get_unmapped_bytes(void) { return (size_t)grt_gc_stats_now_().heap_released; }
+static inline size_t GC_get_obtained_from_os_bytes(void) { return (size_t)grt_gc_stats_now_().heap_mapped; }
+static inline void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
+                                          GC_word *unmapped_bytes, GC_word *bytes_since_gc,
+                                          GC_word *total_bytes) {
+    struct grt_gc_stats st = grt_gc_stats_now_();
+    GC_word hs = (GC_word)(st.heap_mapped - st.heap_released);
+    if (heap_size) *heap_size = hs;
+    if (free_bytes) *free_bytes = hs > st.heap_inuse ? hs - (GC_word)st.heap_inuse : 0;
+    if (unmapped_bytes) *unmapped_bytes = (GC_word)st.heap_released;
+    if (bytes_since_gc) *bytes_since_gc = st.heap_live > st.last_marked ? (GC_word)(st.heap_live - st.last_marked) : 0;
+    if (total_bytes) *total_bytes = (GC_word)st.alloc_bytes;
+}
+struct GC_prof_stats_s {
+    GC_word heapsize_full;
+    GC_word free_bytes_full;
+    GC_word unmapped_bytes;
+    GC_word bytes_allocd_since_gc;
+    GC_word allocd_bytes_before_gc;
+    GC_word non_gc_bytes;
+    GC_word gc_no;
+    GC_word markers_m1;
+    GC_word bytes_reclaimed_since_gc;
+    GC_word reclaimed_bytes_before_gc;
+    GC_word expl_freed_bytes_since_gc;
+    GC_word obtained_from_os_bytes;
+};
+/* Fills at most sz bytes of *out; returns how many. Fields grt does not count are ~0, as
+ * bdwgc does for the ones it lacks. */
+static inline size_t GC_get_prof_stats(struct GC_prof_stats_s *out, size_t sz) {
+    struct grt_gc_stats st = grt_gc_stats_now_();
+    struct GC_prof_stats_s v;
+    memset(&v, 0xff, sizeof v);
+    v.heapsize_full = (GC_word)st.heap_mapped;
+    v.free_bytes_full = st.heap_mapped > st.heap_inuse ? (GC_word)(st.heap_mapped - st.heap_inuse) : 0;
+    v.unmapped_bytes = (GC_word)st.heap_released;
+    v.bytes_allocd_since_gc = st.heap_live > st.last_marked ? (GC_word)(st.heap_live - st.last_marked) : 0;
+    v.allocd_bytes_before_gc = (GC_word)st.alloc_bytes - v.bytes_allocd_since_gc;
+    v.non_gc_bytes = GC_get_non_gc_bytes();
+    v.gc_no = (GC_word)st.cycles;
+    v.markers_m1 = 0;
+    v.obtained_from_os_bytes = (GC_word)st.heap_mapped;
+    if (sz > sizeof v) sz = sizeof v;
+    memcpy(out, &v, sz);
+    return sz;
+}
+static inline size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *out, size_t sz) {
+    return GC_get_prof_stats(out, sz);
+}
+/* The bytes an allocation of i bytes gets (grt's size classes); (size_t)-1 for i < 0. */
+static inline size_t GC_get_size_map_at(int i) {
+    return i < 0 ? (size_t)-1 : grt_alloc_size((size_t)i);
+}
+/* Time: grt collects concurrently; these count its stop-the-world pauses (in ms, and the
+ * mean per cycle in ns). */
+static inline unsigned long GC_get_full_gc_total_time(void) {
+    return (unsigned long)(grt_gc_stats_now_().pause_total_ns / 1000000u);
+}
+static inline unsigned long GC_get_stopped_mark_total_time(void) { return GC_get_full_gc_total_time(); }
+static inline unsigned long GC_get_avg_stopped_mark_time_ns(void) {
+    struct grt_gc_stats st = grt_gc_stats_now_();
+    return st.cycles ? (unsigned long)(st.pause_total_ns / st.cycles) : 0;
+}
+/* bdwgc's heap block: the unit its programs size things by (grt's pages are 8 KiB). */
+static inline size_t GC_get_hblk_size(void) { return 4096; }
+/* grt adds no byte at an object's end: a pointer just past an object does not keep it. */
+static inline int GC_get_dont_add_byte_at_end(void) { return 1; }
+
+/* Dirty-page tracking (bdwgc's virtual dirty bits): grt's GRT_PLAIN_STORES_PROTECT. */
+#define GC_VDB_NONE 0
+#define GC_VDB_MPROTECT 0x1
+#define GC_VDB_MANUAL 0x2
+#define GC_VDB_DEFAULT 0x4
+#define GC_VDB_GWW 0x8
+#define GC_VDB_PROC 0x20
+#define GC_VDB_SOFT 0x40
+#define GC_PROTECTS_NONE 0
+#define GC_PROTECTS_POINTER_HEAP 1
+#define GC_PROTECTS_PTRFREE_HEAP 2
+#define GC_PROTECTS_STATIC_DATA 4
+#define GC_PROTECTS_STACK 8
+static inline unsigned GC_get_supported_vdbs(void) { return GC_VDB_MPROTECT; }
+static inline unsigned GC_get_actual_vdb(void) {
+    return GC_is_incremental_mode() ? GC_VDB_MPROTECT : GC_VDB_NONE;
+}
+static inline int GC_incremental_protection_needs(void) {
+    return GC_is_incremental_mode() ? GC_PROTECTS_POINTER_HEAP : GC_PROTECTS_NONE;
+}
+static inline int GC_get_manual_vdb_allowed(void) { return 0; }
+
+/* Pointer checks. Every word grt scans counts wherever it points into an object, so every
+ * displacement is valid and every pointer visible; GC_same_obj calls the print procedure
+ * (default: a message and abort) when p and q lie in different heap objects. */
+typedef void (*GC_same_obj_print_proc_t)(void *p, void *q);
+typedef void (*GC_valid_ptr_print_proc_t)(void *p);
+static inline void grt_gc_same_obj_default_(void *p, void *q) {
+    fprintf(stderr, "grt: gc.h: GC_same_obj: %p and %p are not in the same object\n", p, q);
+    abort();
+}
+GRT_GC_SETTING_(GC_same_obj_print_proc_t, same_obj_print_proc, grt_gc_same_obj_default_)
+GRT_GC_SETTING_(GC_valid_ptr_print_proc_t, is_valid_displacement_print_proc, NULL)
+GRT_GC_SETTING_(GC_valid_ptr_print_proc_t, is_visible_print_proc, NULL)
+static inline void *GC_same_obj(void *p, void *q) {
+    void *bp = grt_base(p);
+    if (bp != NULL && bp != grt_base(q)) GC_get_same_obj_print_proc()(p, q);
+    return p;
+}
+static inline void *GC_is_valid_displacement(void *p) { return p; }
+static inline void *GC_is_visible(void *p) { return p; }
+#define GC_PTR_ADD3(x, n, type_of_result) ((type_of_result)((x) + (n)))
+#define GC_PTR_ADD(x, n) ((x) + (n))
+#define GC_PRE_INCR(x, n) ((x) += (n))
+#define GC_POST_INCR(x) ((x)++)
+#define GC_POST_DECR(x) ((x)--)
+#define GC_PTR_STORE(p, q) (*(p) = (q))
+#define GC_ADDR_LT(p, q) ((GC_uintptr_t)(p) < (GC_uintptr_t)(q))
+#define GC_REGISTER_LONG_LINK(link, obj) GC_register_long_link(link, obj)
+#define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) GC_general_register_disappearing_link(link, obj)
+#define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) GC_register_finalizer_unreachable(p, f, d, of, od)
+
+/* Toggle-refs (bdwgc's GC_toggleref_add): without a callback, a strong one keeps its object
+ * (held in an uncollectable table), a weak one does nothing. A callback (deciding at each
+ * cycle) is refused: grt would never call it. */
+typedef enum { GC_TOGGLE_REF_DROP, GC_TOGGLE_REF_STRONG, GC_TOGGLE_REF_WEAK } GC_ToggleRefStatus;
+typedef GC_ToggleRefStatus (*GC_toggleref_func)(void *obj);
+static inline void GC_set_toggleref_func(GC_toggleref_func fn) {
+    if (fn != NULL) {
+        fprintf(stderr, "grt: gc.h: GC_set_toggleref_func: toggle-ref callbacks are not provided\n");
+        abort();
+    }
+}
+static inline GC_toggleref_func GC_get_toggleref_func(void) { return NULL; }
+__attribute__((__weak__)) void **grt_gc_toggle_strong_;
+__attribute__((__weak__)) size_t grt_gc_toggle_n_, grt_gc_toggle_cap_;
+static inline int GC_toggleref_add(void *obj, int is_strong) {
+    if (!is_strong) return GC_SUCCESS;
+    int r = GC_SUCCESS;
+    GC_alloc_lock();
+    if (grt_gc_toggle_n_ == grt_gc_toggle_cap_) {
+        size_t cap = grt_gc_toggle_cap_ ? 2 * grt_gc_toggle_cap_ : 64;
+        /* (The lock only holds off mark termination: allocating under it is fine here, as
+         * no collection is waited for unless the heap is at its hard cap.) */
+        void **t = (void **)grt_alloc_uncollectable(cap * sizeof(void *));
+        if (t == NULL) {
+            r = GC_NO_MEMORY;
+        } else {
+            if (grt_gc_toggle_n_) memcpy(t, grt_gc_toggle_strong_, grt_gc_toggle_n_ * sizeof(void *));
+            (void)grt_free(grt_gc_toggle_strong_);
+            grt_gc_toggle_strong_ = t;
+            grt_gc_toggle_cap_ = cap;
+        }
+    }
+    if (r == GC_SUCCESS) grt_gc_toggle_strong_[grt_gc_toggle_n_++] = obj;
+    GC_alloc_unlock();
+    return r;
+}
+#define GC_TOGGLEREF_ADD(p, is_strong) GC_toggleref_add(p, is_strong)
+
+/* Roots. grt scans all of the program's data and every library's, every cycle. */
+static inline void GC_clear_roots(void) { (void)grt_remove_roots(NULL, (void *)UINTPTR_MAX); }
+/* Accepted with no effect: grt scans the range anyway (it keeps more, never less). */
+static inline void GC_exclude_static_roots(void *lo, void *hi) {
+    (void)lo;
+    (void)hi;
+}
+typedef int (*GC_has_static_roots_func)(const char *dlpi_name, void *section_start, size_t section_size);
+/* Accepted with no effect: every library's writable data is scanned. */
+static inline void GC_register_has_static_roots_callback(GC_has_static_roots_func fn) { (void)fn; }
+
+/* Threads. */
+static inline void *GC_do_blocking(GC_fn_type fn, void *cd) { return fn(cd); }
+/* (The calling thread's whole stack is always scanned: nothing to turn back on.) */
+static inline void *GC_call_with_gc_active(GC_fn_type fn, void *cd) { return fn(cd); }
+/* The calling thread's handle and stack base. */
+static inline void *GC_get_my_stackbottom(struct GC_stack_base *sb) {
+    if (GC_get_stack_base(sb) != GC_SUCCESS) sb->mem_base = NULL;
+    return (void *)pthread_self();
+}
+/* The stack base of the calling thread (handle NULL or its own): registered again with the
+ * new base (a program switching stacks under bdwgc does this). Another thread's: refused
+ * with a message (grt reads a thread's stack bounds only on that thread). */
+static inline void GC_set_stackbottom(void *handle, const struct GC_stack_base *sb) {
+    if (handle != NULL && handle != (void *)pthread_self()) {
+        fprintf(stderr, "grt: gc.h: GC_set_stackbottom: only the calling thread's stack base can be set\n");
+        return;
+    }
+    struct GC_stack_base cur;
+    if (GC_get_stack_base(&cur) == GC_SUCCESS && cur.mem_base == sb->mem_base && grt_thread_registered() == 1) return;
+    if (grt_thread_registered() == 1) (void)grt_unregister_thread();
+    if (grt_register_thread(sb->mem_base) == GRT_OK) grt_gc_registered_ = 1;
+}
+/* grt stops threads with SIGURG and restarts them without a signal. */
+static inline void GC_set_suspend_signal(int sig) {
+    if (sig != SIGURG) fprintf(stderr, "grt: gc.h: GC_set_suspend_signal(%d): grt's suspend signal is SIGURG; unchanged\n", sig);
+}
+static inline int GC_get_thr_restart_signal(void) { return SIGURG; }
+/* grt marks on its collector thread, helped by allocating threads: no marker threads. */
+static inline void GC_set_markers_count(unsigned n) { (void)n; }
+/* Stopping the world from the program (bdwgc's, for heap inspection): grt takes the
+ * allocator lock (no collection ends meanwhile); the other threads are not stopped. */
+static inline void GC_stop_world_external(void) { GC_alloc_lock(); }
+static inline void GC_start_world_external(void) { GC_alloc_unlock(); }
+/* pthread_sigmask that never blocks grt's suspend signal (SIGURG), as bdwgc keeps its own
+ * unblocked: a registered thread that blocked it could not be stopped. */
+static inline int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+    sigset_t s;
+    if (set != NULL && how != SIG_UNBLOCK) {
+        s = *set;
+        sigdelset(&s, SIGURG);
+        set = &s;
+    }
+    return pthread_sigmask(how, set, old);
+}
+static inline int GC_pthread_cancel(pthread_t t) { return pthread_cancel(t); }
+/* grt finds libraries loaded later by itself (their data is scanned from the next cycle). */
+static inline void *GC_dlopen(const char *path, int flags) { return dlopen(path, flags); }
+
 /* ---- pthread redirection (bdwgc's gc_pthread_redirects.h) ---------------------------------- */
 
 #if defined(GC_PTHREADS) && !defined(GC_NO_THREAD_REDIRECTS)
@@ -543,6 +945,8 @@ static inline int GC_move_long_link(void **link, void **new_link) {
 #define pthread_create GC_pthread_create
 #define pthread_join GC_pthread_join
 #define pthread_detach GC_pthread_detach
+#undef pthread_sigmask
+#define pthread_sigmask GC_pthread_sigmask
 #endif
 
 #ifdef __cplusplus

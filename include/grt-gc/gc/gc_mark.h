@@ -187,6 +187,68 @@ __attribute__((__weak__)) GC_on_mark_stack_empty_proc grt_gc_on_mse_;
 static inline void GC_set_on_mark_stack_empty(GC_on_mark_stack_empty_proc fn) { grt_gc_on_mse_ = fn; }
 static inline GC_on_mark_stack_empty_proc GC_get_on_mark_stack_empty(void) { return grt_gc_on_mse_; }
 
+/* Called by bdwgc as each collection starts: remembered, never called (grt has no hook). */
+typedef void (*GC_start_callback_proc)(void);
+__attribute__((__weak__)) GC_start_callback_proc grt_gc_start_cb_;
+static inline void GC_set_start_callback(GC_start_callback_proc fn) { grt_gc_start_cb_ = fn; }
+static inline GC_start_callback_proc GC_get_start_callback(void) { return grt_gc_start_cb_; }
+
+/* Pointer masking (tagged pointers untagged before marking): grt marks what the words hold,
+ * so only the identity (mask all ones, shift 0) is accepted; another one is refused with a
+ * message and abort(). */
+static inline void GC_set_pointer_mask(GC_word mask) {
+    if (mask != ~(GC_word)0) {
+        fprintf(stderr, "grt: gc.h: GC_set_pointer_mask: pointers are not masked by grt\n");
+        abort();
+    }
+}
+static inline GC_word GC_get_pointer_mask(void) { return ~(GC_word)0; }
+static inline void GC_set_pointer_shift(unsigned shift) {
+    if (shift != 0) {
+        fprintf(stderr, "grt: gc.h: GC_set_pointer_shift: pointers are not shifted by grt\n");
+        abort();
+    }
+}
+static inline unsigned GC_get_pointer_shift(void) { return 0; }
+
+/* Whether p lies in a temporary root: a shared library's writable data (grt scans those
+ * anew each cycle, as bdwgc does its temporary roots). */
+#include <elf.h>
+/* The head of glibc's struct dl_phdr_info (a stable ABI), and dl_iterate_phdr under a name
+ * of ours: <link.h> declares them only under _GNU_SOURCE, which the program may not set. */
+struct grt_gc_phdr_info_ {
+    Elf64_Addr addr;
+    const char *name;
+    const Elf64_Phdr *phdr;
+    Elf64_Half phnum;
+};
+extern int grt_gc_dl_iterate_phdr_(int (*cb)(struct grt_gc_phdr_info_ *, size_t, void *),
+                                   void *data) __asm__("dl_iterate_phdr");
+struct grt_gc_tmp_root_q_ {
+    GC_uintptr_t p;
+    int found;
+};
+static inline int grt_gc_tmp_root_cb_(struct grt_gc_phdr_info_ *info, size_t size, void *data) {
+    (void)size;
+    struct grt_gc_tmp_root_q_ *q = (struct grt_gc_tmp_root_q_ *)data;
+    if (info->name == NULL || info->name[0] == 0) return 0; /* the program itself */
+    for (int i = 0; i < info->phnum; i++) {
+        const Elf64_Phdr *ph = &info->phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;
+        GC_uintptr_t lo = info->addr + ph->p_vaddr;
+        if (q->p >= lo && q->p < lo + ph->p_memsz) {
+            q->found = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+static inline int GC_is_tmp_root(void *p) {
+    struct grt_gc_tmp_root_q_ q = {(GC_uintptr_t)p, 0};
+    (void)grt_gc_dl_iterate_phdr_(grt_gc_tmp_root_cb_, &q);
+    return q.found;
+}
+
 typedef void (*GC_describe_type_fn)(void *p, char *out_buf);
 #define GC_TYPE_DESCR_LEN 40
 static inline void GC_register_describe_type_fn(int kind, GC_describe_type_fn fn) {

@@ -1,7 +1,8 @@
 /*
  * What bdwgc's tests take from its private gc_priv.h (they include it), for programs built
  * against grt's gc.h: the collector's API, a small random-number generator (GC_RAND_NEXT), a
- * clock (GET_TIME, MS_TIME_DIFF), COVERT_DATAFLOW, tagged pointers (CPTR_SET_FLAGS), the word and block sizes, the predefined
+ * clock (GET_TIME, MS_TIME_DIFF), COVERT_DATAFLOW, tagged pointers (CPTR_SET_FLAGS),
+ * LONG_MULT, GC_count_set_marks_in_hblk (from grt's mark bits), the word and block sizes, the predefined
  * kinds' numbers, and bdwgc's output calls (GC_printf to stdout, GC_log_printf and
  * GC_err_printf to stderr, ABORT). Nothing of bdwgc's internals.
  */
@@ -54,9 +55,36 @@
 #define EXPECT(expr, outcome) __builtin_expect(expr, outcome)
 #define BCOPY(x, y, n) memcpy(y, x, (size_t)(n))
 #define BZERO(x, n) memset(x, 0, (size_t)(n))
-#define NUMBER_ROUND_UP(v, bound) ((((v) + (bound) - 1) / (bound)) * (bound))
 #define GETENV(name) getenv(name)
 #define VERBOSE 2
+#define UNUSED_ARG(arg) ((void)(arg))
+#define NUMERIC_TO_VPTR(v) ((void *)(GC_uintptr_t)(v))
+typedef uint32_t unsigned32;
+/* The 64-bit product of two 32-bit values, as its high and low halves. */
+#define LONG_MULT(hprod, lprod, x, y)                                   \
+    do {                                                                \
+        uint64_t grt_prod_ = (uint64_t)(uint32_t)(x) * (uint32_t)(y);   \
+        (hprod) = (unsigned32)(grt_prod_ >> 32);                        \
+        (lprod) = (unsigned32)grt_prod_;                                \
+    } while (0)
+
+/* How many objects in p's HBLKSIZE block the last cycle kept (grt_gc_is_marked of each
+ * object that starts in the block). */
+static inline unsigned GC_count_set_marks_in_hblk(const void *p) {
+    GC_uintptr_t lo = (GC_uintptr_t)p & ~(GC_uintptr_t)(HBLKSIZE - 1), a = lo;
+    unsigned n = 0;
+    while (a < lo + HBLKSIZE) {
+        char *b = (char *)grt_base((void *)a);
+        size_t sz = b ? grt_size(b) : 0;
+        if (b == NULL || sz == 0) {
+            a += 16; /* grt's smallest object */
+            continue;
+        }
+        if ((GC_uintptr_t)b >= lo) n += grt_gc_is_marked(b) != 0;
+        a = (GC_uintptr_t)b + sz;
+    }
+    return n;
+}
 
 static inline void GC_printf(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
 static inline void GC_printf(const char *fmt, ...) {

@@ -287,6 +287,10 @@ pub struct GcStats {
     /// and the time they took, in all.
     pub assists: u64,
     pub assist_ns: u64,
+    /// Bytes allocated since the start (size-class rounded; an allocation cache's run counts
+    /// when the cache takes it), and the bytes the last cycle found live.
+    pub alloc_bytes: u64,
+    pub last_marked: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -489,7 +493,12 @@ fn goal_for(live: usize) -> usize {
 
 fn set_memory_limit(bytes: usize) {
     MEM_LIMIT.store(bytes, Ordering::Relaxed);
-    // The goal follows at once (Go's SetMemoryLimit): the next allocation may ask for a cycle.
+    refresh_goal();
+}
+
+/// The goal follows a new setting at once (Go's SetMemoryLimit, SetGCPercent): the next
+/// allocation may ask for a cycle.
+fn refresh_goal() {
     HEAP_LOCK.lock();
     HEAP_GOAL.store(
         goal_for(LAST_MARKED.load(Ordering::Relaxed)),
@@ -519,6 +528,21 @@ pub extern "C" fn grt_gc_set_memory_limit(limit: i64) -> i64 {
             limit as usize
         });
     }
+    old
+}
+
+/// `grt_gc_set_percent` (Go's debug.SetGCPercent).
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_gc_set_percent(percent: i32) -> i32 {
+    let _np = crate::preempt::NoPreempt::enter();
+    let p = if percent < 0 {
+        -1
+    } else {
+        percent.min(100_000)
+    };
+    let old = GC_PERCENT.swap(p, Ordering::Relaxed);
+    refresh_goal();
     old
 }
 
@@ -593,15 +617,16 @@ fn try_alloc_slow(n: usize, noscan: bool) -> *mut c_void {
     try_alloc_once(n, noscan)
 }
 
-/// Spans start on an OS page at least (chunks are mmap'd; pages of [`mheap::PAGE_BYTES`]
-/// from there): an object of a size class that is a multiple of an alignment up to this is
-/// aligned to it.
-const SPAN_ALIGN: usize = 4096;
+/// Spans start on a heap page (chunks are aligned: mheap.rs): an object of a size class that
+/// is a multiple of an alignment up to this is aligned to it.
+const SPAN_ALIGN: usize = mheap::PAGE_BYTES;
 
 /// `grt_alloc_aligned`: `n` zeroed bytes aligned to `align` (a power of two). Up to
 /// [`SPAN_ALIGN`], an object's start: of the smallest class that is a multiple of `align`
-/// (or a large object, at a span's start). Above, an aligned pointer into an object
-/// `align - 1` bytes larger (an interior pointer keeps its object like any other).
+/// (or a large object, at a span's start). Up to [`mheap::MAX_IN_CHUNK`], a large object
+/// (a span of its own, at least [`mheap::MAX_SMALL`] bytes) placed at that alignment. Above,
+/// an aligned pointer into an object `align - 1` bytes larger (an interior pointer keeps its
+/// object like any other).
 pub(crate) fn try_alloc_aligned(align: usize, n: usize, noscan: bool) -> *mut c_void {
     if align <= 16 {
         return try_alloc(n, noscan); // every object is 16-byte aligned
@@ -613,6 +638,16 @@ pub(crate) fn try_alloc_aligned(align: usize, n: usize, noscan: bool) -> *mut c_
         if let Some(size) = mheap::class_multiple(n, align) {
             return try_alloc(size, noscan);
         }
+    }
+    if align <= mheap::MAX_IN_CHUNK {
+        HEAP_LOCK.lock();
+        let p = mheap::alloc_large_locked(n.max(mheap::MAX_SMALL + 1), noscan, align);
+        let live = mheap::live_locked();
+        HEAP_LOCK.unlock();
+        if !p.is_null() {
+            heap_grew(live);
+        }
+        return p as *mut c_void;
     }
     let Some(m) = n.checked_add(align - 1) else {
         return core::ptr::null_mut();
@@ -1002,6 +1037,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         dirty_full_rescans: dirty::FULL_RESCANS.load(Ordering::Relaxed) as u64,
         assists: l(&STATS.assists),
         assist_ns: l(&STATS.assist_ns),
+        alloc_bytes: h.alloc_bytes,
+        last_marked: LAST_MARKED.load(Ordering::Relaxed) as u64,
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };

@@ -5,7 +5,9 @@
 //! # Layout
 //!
 //! Memory comes from the kernel in chunks of [`CHUNK_BYTES`] (or one chunk of its own for a
-//! very large object), each divided into pages of [`PAGE_BYTES`]. A span is a run of pages of
+//! very large object), each aligned to [`CHUNK_BYTES`] and divided into pages of
+//! [`PAGE_BYTES`] (so a span starts on a page, and a large object can be asked for at an
+//! alignment of up to [`MAX_IN_CHUNK`]: [`alloc_large_locked`]). A span is a run of pages of
 //! one chunk holding objects of one size class (`nelems` of them, at most [`MAX_NELEMS`]),
 //! or one large object. Each chunk has a page table (page -> span) and a free-page bitmap, so
 //! any address is mapped to its object in O(log chunks): binary search of the sorted chunk
@@ -74,7 +76,7 @@ const BITMAP_WORDS: usize = MAX_NELEMS / 64;
 /// Objects above this size are large: a span of their own.
 pub const MAX_SMALL: usize = 32 << 10;
 /// Largest object that still goes into an ordinary chunk; bigger ones get their own mapping.
-const MAX_IN_CHUNK: usize = CHUNK_BYTES / 2;
+pub const MAX_IN_CHUNK: usize = CHUNK_BYTES / 2;
 /// Chunks the heap can have at once (4 MiB each: 16 GiB of ordinary spans).
 const MAX_CHUNKS: usize = 4096;
 
@@ -244,6 +246,8 @@ pub struct HeapStats {
     pub limit_refusals: u64,
     /// Objects allocated since the start.
     pub nmalloc: u64,
+    /// Bytes allocated since the start (runs for allocation caches when claimed).
+    pub alloc_bytes: u64,
     /// Objects freed by sweeps.
     pub nfree: u64,
 }
@@ -309,6 +313,7 @@ static mut HEAP: Heap = Heap {
         mapped: 0,
         limit_refusals: 0,
         nmalloc: 0,
+        alloc_bytes: 0,
         nfree: 0,
     },
 };
@@ -353,7 +358,7 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
         h.stats.limit_refusals += 1;
         return None;
     }
-    let base = sys::mmap_anon(bytes, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+    let base = map_aligned(bytes)?;
     let npages = bytes / PAGE_BYTES;
     let c = rtalloc::persistentalloc(core::mem::size_of::<Chunk>(), 64) as *mut Chunk;
     let spans = rtalloc::alloc(npages * core::mem::size_of::<*mut Span>()) as *mut *mut Span;
@@ -393,11 +398,55 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
     Some(c)
 }
 
-/// Takes `n` contiguous free pages of an ordinary chunk (first fit), mapping a new chunk if
-/// none has room. Returns the chunk and the first page.
-fn take_pages(n: usize) -> Option<(*mut Chunk, usize)> {
+/// `bytes` of fresh memory at a multiple of [`CHUNK_BYTES`]: a larger mapping, its ends
+/// given back.
+fn map_aligned(bytes: usize) -> Option<usize> {
+    let len = bytes.checked_add(CHUNK_BYTES)?;
+    let raw = sys::mmap_anon(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::empty()).ok()?;
+    let base = (raw + CHUNK_BYTES - 1) & !(CHUNK_BYTES - 1);
+    // SAFETY: both ends are parts of our fresh mapping that nothing uses.
+    unsafe {
+        if base > raw {
+            sys::munmap(raw, base - raw).ok();
+        }
+        if raw + len > base + bytes {
+            sys::munmap(base + bytes, raw + len - (base + bytes)).ok();
+        }
+    }
+    Some(base)
+}
+
+/// Takes `n` contiguous free pages of an ordinary chunk, the first at a multiple of `align`
+/// pages (chunks are aligned, so the address is too): first fit, mapping a new chunk if none
+/// has room. Returns the chunk and the first page.
+fn take_pages(n: usize, align: usize) -> Option<(*mut Chunk, usize)> {
     let h = heap();
+    if align > 1 {
+        // Rare (grt_alloc_aligned above a page): try each aligned start.
+        for i in 0..h.nchunks {
+            let c = h.chunks[i];
+            // SAFETY: live chunk, under HEAP_LOCK.
+            let cr = unsafe { &mut *c };
+            if cr.dedicated {
+                continue;
+            }
+            let free = |q: usize| cr.free[q / 64] & (1 << (q % 64)) != 0;
+            let first = (0..=PAGES_PER_CHUNK.saturating_sub(n))
+                .step_by(align)
+                .find(|&f| (f..f + n).all(free));
+            if let Some(first) = first {
+                for q in first..first + n {
+                    cr.free[q / 64] &= !(1 << (q % 64));
+                    take_scavenged(cr, q);
+                }
+                return Some((c, first));
+            }
+        }
+    }
     for i in 0..h.nchunks {
+        if align > 1 {
+            break; // searched above: a new chunk (page 0 is aligned)
+        }
         let c = h.chunks[i];
         // SAFETY: live chunk, under HEAP_LOCK.
         let cr = unsafe { &mut *c };
@@ -464,16 +513,23 @@ fn new_span_struct() -> Option<*mut Span> {
     (!s.is_null()).then_some(s)
 }
 
-/// A new span of `npages` for objects of `elemsize` (class, or usize::MAX for large).
-fn new_span(npages: usize, elemsize: usize, class: usize, noscan: bool) -> Option<*mut Span> {
+/// A new span of `npages` for objects of `elemsize` (class, or usize::MAX for large), its
+/// first page at a multiple of `align` pages.
+fn new_span(
+    npages: usize,
+    elemsize: usize,
+    class: usize,
+    noscan: bool,
+    align: usize,
+) -> Option<*mut Span> {
     let s = new_span_struct()?;
     let bytes = npages * PAGE_BYTES;
     let (chunk, first, base) = if bytes > MAX_IN_CHUNK {
         let c = new_chunk(bytes, true)?;
-        // SAFETY: the fresh chunk.
+        // SAFETY: the fresh chunk (aligned to more than any `align` asked for).
         (c, 0, unsafe { (*c).base })
     } else {
-        let (c, first) = take_pages(npages)?;
+        let (c, first) = take_pages(npages, align)?;
         // SAFETY: live chunk.
         (c, first, unsafe { (*c).base } + first * PAGE_BYTES)
     };
@@ -575,37 +631,50 @@ fn free_span(s: *mut Span) {
 
 /// `n` zeroed bytes of heap (`noscan`: marking will not look inside). Null when out of memory.
 /// HEAP_LOCK must be held.
+/// A large object (a span of its own) of at least `n` bytes, starting at a multiple of
+/// `align` bytes (a power of two, at most [`MAX_IN_CHUNK`]; a page or less: any span).
+/// Null when out of memory. HEAP_LOCK must be held.
+pub fn alloc_large_locked(n: usize, noscan: bool, align: usize) -> *mut u8 {
+    let h = heap();
+    let Some(npages) = n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES) else {
+        return null_mut();
+    };
+    debug_assert!(align.is_power_of_two() && align <= MAX_IN_CHUNK);
+    // Give back dead large objects first (Go's deductSweepCredit, roughly): a few unswept
+    // ones of either kind.
+    for k in 0..2 {
+        let mut budget = LARGE_SWEEP_PER_ALLOC;
+        while budget > 0 && !h.unswept[k][NCLASSES].is_null() {
+            sweep_next_locked(k, NCLASSES);
+            h.stats.spans_swept_by_alloc += 1;
+            budget -= 1;
+        }
+    }
+    let align_pages = (align / PAGE_BYTES).max(1);
+    let Some(s) = new_span(npages, npages * PAGE_BYTES, usize::MAX, noscan, align_pages) else {
+        return null_mut();
+    };
+    // SAFETY: our fresh span.
+    let sr = unsafe { &mut *s };
+    set(&sr.alloc, 0);
+    if h.alloc_black {
+        set(&sr.mark, 0);
+        h.black_bytes += sr.elemsize;
+    }
+    sr.nalloc = 1;
+    h.stats.inuse += sr.elemsize;
+    h.stats.live += sr.elemsize;
+    h.stats.alloc_bytes += sr.elemsize as u64;
+    h.stats.nmalloc += 1;
+    sr.base as *mut u8
+}
+
 pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
     let h = heap();
-    let p = if n > MAX_SMALL {
-        let Some(npages) = n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES) else {
-            return null_mut();
-        };
-        // Give back dead large objects first (Go's deductSweepCredit, roughly): a few
-        // unswept ones of either kind.
-        for k in 0..2 {
-            let mut budget = LARGE_SWEEP_PER_ALLOC;
-            while budget > 0 && !h.unswept[k][NCLASSES].is_null() {
-                sweep_next_locked(k, NCLASSES);
-                h.stats.spans_swept_by_alloc += 1;
-                budget -= 1;
-            }
-        }
-        let Some(s) = new_span(npages, npages * PAGE_BYTES, usize::MAX, noscan) else {
-            return null_mut();
-        };
-        // SAFETY: our fresh span.
-        let sr = unsafe { &mut *s };
-        set(&sr.alloc, 0);
-        if h.alloc_black {
-            set(&sr.mark, 0);
-            h.black_bytes += sr.elemsize;
-        }
-        sr.nalloc = 1;
-        h.stats.inuse += sr.elemsize;
-        h.stats.live += sr.elemsize;
-        sr.base
-    } else {
+    if n > MAX_SMALL {
+        return alloc_large_locked(n, noscan, PAGE_BYTES);
+    }
+    let p = {
         let c = class_of(n);
         if h.partial[noscan as usize][c].is_null() {
             sweep_class_locked(c, noscan);
@@ -613,7 +682,7 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         let list = &mut h.partial[noscan as usize][c];
         let mut s = *list;
         if s.is_null() {
-            let Some(ns) = new_span(span_pages(c), CLASSES[c], c, noscan) else {
+            let Some(ns) = new_span(span_pages(c), CLASSES[c], c, noscan, 1) else {
                 return null_mut();
             };
             s = ns;
@@ -641,6 +710,7 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         }
         h.stats.inuse += sr.elemsize;
         h.stats.live += sr.elemsize;
+        h.stats.alloc_bytes += sr.elemsize as u64;
         let p = sr.base + i * sr.elemsize;
         // The slot may hold what a dead object left (sweep does not clear).
         // SAFETY: the object's bytes, ours now.
@@ -664,7 +734,7 @@ pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, us
     let list = &mut h.partial[noscan as usize][c];
     let mut s = *list;
     if s.is_null() {
-        s = new_span(span_pages(c), CLASSES[c], c, noscan)?;
+        s = new_span(span_pages(c), CLASSES[c], c, noscan, 1)?;
         // SAFETY: our fresh span.
         unsafe { (*s).in_partial = true };
         *list = s;
@@ -705,6 +775,7 @@ pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, us
     }
     h.stats.inuse += k * sr.elemsize;
     h.stats.live += k * sr.elemsize;
+    h.stats.alloc_bytes += (k * sr.elemsize) as u64;
     if h.alloc_black {
         h.black_bytes += k * sr.elemsize;
     }

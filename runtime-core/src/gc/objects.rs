@@ -39,6 +39,18 @@ pub extern "C" fn grt_size(p: *const c_void) -> usize {
     lookup(p as usize).map_or(0, |(_, n, _)| n)
 }
 
+/// `size_t grt_alloc_size(size_t n)`: the usable bytes an allocation of `n` bytes gets (its
+/// size class, or whole pages for a large object); 0 for a size past the address space.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_alloc_size(n: usize) -> usize {
+    if n <= mheap::MAX_SMALL {
+        return mheap::class_size(mheap::class_of(n.max(1)));
+    }
+    n.checked_add(mheap::PAGE_BYTES - 1)
+        .map_or(0, |b| b / mheap::PAGE_BYTES * mheap::PAGE_BYTES)
+}
+
 /// `void *grt_realloc(void *p, size_t n)`
 #[no_mangle]
 #[link_section = "grt_text"]
