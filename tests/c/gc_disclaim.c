@@ -143,7 +143,8 @@ static void freed_or_kept(void) {
     t_put_kv("stay_asked", (uint64_t)big_stay_asked);
     t_puts(1, "\n");
     /* The ones that stay are all there; of the ones that go, at most 5% are left. */
-    CHECK(after >= before + (uint64_t)NBIG * BIG);
+    /* (Less what was in use before and died meanwhile: the earlier parts' leftovers.) */
+    CHECK(after + (256u << 10) >= before + (uint64_t)NBIG * BIG);
     CHECK(after <= before + (uint64_t)NBIG * BIG + (uint64_t)NBIG * BIG / 20 + (2u << 20));
     CHECK(big_go_asked >= NBIG - NBIG / 100 && big_go_asked <= NBIG);
     /* Asked again whenever a cycle finds them unreachable: more than once each. */

@@ -78,8 +78,9 @@
  *   GC_same_obj, GC_is_visible, GC_is_valid_displacement, GC_PTR_ADD, GC_PRE_INCR,
  *   GC_POST_INCR, GC_POST_DECR, GC_PTR_STORE   (every displacement is valid and every
  *                            pointer visible to grt; GC_same_obj calls its print procedure)
- *   GC_toggleref_add, GC_TOGGLEREF_ADD   a strong toggle-ref keeps its object; a callback
- *                            (GC_set_toggleref_func) is refused with a message and abort()
+ *   GC_toggleref_add, GC_TOGGLEREF_ADD   GC_SUCCESS, nothing registered (as bdwgc without a
+ *                            callback); a callback (GC_set_toggleref_func) is refused with
+ *                            a message and abort()
  *   GC_clear_roots, GC_dlopen, GC_pthread_cancel, GC_do_blocking, GC_call_with_gc_active,
  *   GC_get_my_stackbottom, GC_set_stackbottom (the calling thread's own)
  *   GC_pthread_sigmask       pthread_sigmask that never blocks SIGURG (redirected too)
@@ -768,9 +769,11 @@ static inline size_t GC_get_prof_stats(struct GC_prof_stats_s *out, size_t sz) {
 static inline size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *out, size_t sz) {
     return GC_get_prof_stats(out, sz);
 }
-/* The bytes an allocation of i bytes gets (grt's size classes); (size_t)-1 for i < 0. */
+/* The bytes an allocation of i bytes gets, for the small sizes grt keeps classes of (up to
+ * 32 KiB); (size_t)-1 outside them, as bdwgc outside its table. */
+#define GRT_GC_MAX_SMALL 32768
 static inline size_t GC_get_size_map_at(int i) {
-    return i < 0 ? (size_t)-1 : grt_alloc_size((size_t)i);
+    return i < 0 || i > GRT_GC_MAX_SMALL ? (size_t)-1 : grt_alloc_size((size_t)i);
 }
 /* Time: grt collects concurrently; these count its stop-the-world pauses (in ms, and the
  * mean per cycle in ns). */
@@ -839,9 +842,10 @@ static inline void *GC_is_visible(void *p) { return p; }
 #define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) GC_general_register_disappearing_link(link, obj)
 #define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) GC_register_finalizer_unreachable(p, f, d, of, od)
 
-/* Toggle-refs (bdwgc's GC_toggleref_add): without a callback, a strong one keeps its object
- * (held in an uncollectable table), a weak one does nothing. A callback (deciding at each
- * cycle) is refused: grt would never call it. */
+/* Toggle-refs (bdwgc's GC_toggleref_add): bdwgc processes them only with a callback set, and
+ * registers nothing without one (GC_SUCCESS). grt never calls such a callback, so
+ * GC_set_toggleref_func refuses one (a message and abort()) and GC_toggleref_add registers
+ * nothing: the object lives or dies as any other. */
 typedef enum { GC_TOGGLE_REF_DROP, GC_TOGGLE_REF_STRONG, GC_TOGGLE_REF_WEAK } GC_ToggleRefStatus;
 typedef GC_ToggleRefStatus (*GC_toggleref_func)(void *obj);
 static inline void GC_set_toggleref_func(GC_toggleref_func fn) {
@@ -851,29 +855,10 @@ static inline void GC_set_toggleref_func(GC_toggleref_func fn) {
     }
 }
 static inline GC_toggleref_func GC_get_toggleref_func(void) { return NULL; }
-__attribute__((__weak__)) void **grt_gc_toggle_strong_;
-__attribute__((__weak__)) size_t grt_gc_toggle_n_, grt_gc_toggle_cap_;
 static inline int GC_toggleref_add(void *obj, int is_strong) {
-    if (!is_strong) return GC_SUCCESS;
-    int r = GC_SUCCESS;
-    GC_alloc_lock();
-    if (grt_gc_toggle_n_ == grt_gc_toggle_cap_) {
-        size_t cap = grt_gc_toggle_cap_ ? 2 * grt_gc_toggle_cap_ : 64;
-        /* (The lock only holds off mark termination: allocating under it is fine here, as
-         * no collection is waited for unless the heap is at its hard cap.) */
-        void **t = (void **)grt_alloc_uncollectable(cap * sizeof(void *));
-        if (t == NULL) {
-            r = GC_NO_MEMORY;
-        } else {
-            if (grt_gc_toggle_n_) memcpy(t, grt_gc_toggle_strong_, grt_gc_toggle_n_ * sizeof(void *));
-            (void)grt_free(grt_gc_toggle_strong_);
-            grt_gc_toggle_strong_ = t;
-            grt_gc_toggle_cap_ = cap;
-        }
-    }
-    if (r == GC_SUCCESS) grt_gc_toggle_strong_[grt_gc_toggle_n_++] = obj;
-    GC_alloc_unlock();
-    return r;
+    (void)obj;
+    (void)is_strong;
+    return GC_SUCCESS;
 }
 #define GC_TOGGLEREF_ADD(p, is_strong) GC_toggleref_add(p, is_strong)
 
@@ -898,8 +883,10 @@ static inline void *GC_get_my_stackbottom(struct GC_stack_base *sb) {
     return (void *)pthread_self();
 }
 /* The stack base of the calling thread (handle NULL or its own): registered again with the
- * new base (a program switching stacks under bdwgc does this). Another thread's: refused
- * with a message (grt reads a thread's stack bounds only on that thread). */
+ * new base (a program switching stacks under bdwgc does this), under the allocator lock so
+ * that no collection ends while it is out. Another thread's: refused with a message (grt
+ * reads a thread's stack bounds only on that thread); a base grt refuses: a message, and the
+ * thread registers again on its next allocation. */
 static inline void GC_set_stackbottom(void *handle, const struct GC_stack_base *sb) {
     if (handle != NULL && handle != (void *)pthread_self()) {
         fprintf(stderr, "grt: gc.h: GC_set_stackbottom: only the calling thread's stack base can be set\n");
@@ -907,8 +894,12 @@ static inline void GC_set_stackbottom(void *handle, const struct GC_stack_base *
     }
     struct GC_stack_base cur;
     if (GC_get_stack_base(&cur) == GC_SUCCESS && cur.mem_base == sb->mem_base && grt_thread_registered() == 1) return;
+    GC_alloc_lock();
     if (grt_thread_registered() == 1) (void)grt_unregister_thread();
-    if (grt_register_thread(sb->mem_base) == GRT_OK) grt_gc_registered_ = 1;
+    int r = grt_register_thread(sb->mem_base);
+    grt_gc_registered_ = r == GRT_OK;
+    GC_alloc_unlock();
+    if (r != GRT_OK) fprintf(stderr, "grt: gc.h: GC_set_stackbottom: the thread could not be registered with that base\n");
 }
 /* grt stops threads with SIGURG and restarts them without a signal. */
 static inline void GC_set_suspend_signal(int sig) {

@@ -211,8 +211,9 @@ static inline void GC_set_pointer_shift(unsigned shift) {
 }
 static inline unsigned GC_get_pointer_shift(void) { return 0; }
 
-/* Whether p lies in a temporary root: a shared library's writable data (grt scans those
- * anew each cycle, as bdwgc does its temporary roots). */
+/* Whether p lies in a temporary root: the writable data of a loaded object (bdwgc, on
+ * glibc, registers every object dl_iterate_phdr lists, the program included, anew at each
+ * collection; grt scans the same data). */
 #include <elf.h>
 /* The head of glibc's struct dl_phdr_info (a stable ABI), and dl_iterate_phdr under a name
  * of ours: <link.h> declares them only under _GNU_SOURCE, which the program may not set. */
@@ -231,7 +232,6 @@ struct grt_gc_tmp_root_q_ {
 static inline int grt_gc_tmp_root_cb_(struct grt_gc_phdr_info_ *info, size_t size, void *data) {
     (void)size;
     struct grt_gc_tmp_root_q_ *q = (struct grt_gc_tmp_root_q_ *)data;
-    if (info->name == NULL || info->name[0] == 0) return 0; /* the program itself */
     for (int i = 0; i < info->phnum; i++) {
         const Elf64_Phdr *ph = &info->phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;

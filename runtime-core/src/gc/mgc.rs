@@ -603,7 +603,13 @@ pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
 #[cold]
 #[inline(never)]
 fn try_alloc_slow(n: usize, noscan: bool) -> *mut c_void {
-    let p = try_alloc_once(n, noscan);
+    retry_at_cap(n, || try_alloc_once(n, noscan))
+}
+
+/// `attempt` (an allocation of `n` bytes), and once more after a full collection and sweep
+/// when it failed under grt_gc_set_max_heap's cap.
+fn retry_at_cap(n: usize, attempt: impl Fn() -> *mut c_void) -> *mut c_void {
+    let p = attempt();
     let max = mheap::MAX_MAPPED.load(Ordering::Relaxed);
     // (A request larger than the cap itself cannot be helped by a collection.)
     if !p.is_null() || max == usize::MAX || n > max || !STARTED.load(Ordering::Acquire) {
@@ -614,7 +620,7 @@ fn try_alloc_slow(n: usize, noscan: bool) -> *mut c_void {
     // Bounded: each round sweeps what is left unswept of this cycle.
     while mheap::sweep_some_locked(usize::MAX).1 {}
     HEAP_LOCK.unlock();
-    try_alloc_once(n, noscan)
+    attempt()
 }
 
 /// Spans start on a heap page (chunks are aligned: mheap.rs): an object of a size class that
@@ -640,14 +646,17 @@ pub(crate) fn try_alloc_aligned(align: usize, n: usize, noscan: bool) -> *mut c_
         }
     }
     if align <= mheap::MAX_IN_CHUNK {
-        HEAP_LOCK.lock();
-        let p = mheap::alloc_large_locked(n.max(mheap::MAX_SMALL + 1), noscan, align);
-        let live = mheap::live_locked();
-        HEAP_LOCK.unlock();
-        if !p.is_null() {
-            heap_grew(live);
-        }
-        return p as *mut c_void;
+        let m = n.max(mheap::MAX_SMALL + 1);
+        return retry_at_cap(m, || {
+            HEAP_LOCK.lock();
+            let p = mheap::alloc_large_locked(m, noscan, align);
+            let live = mheap::live_locked();
+            HEAP_LOCK.unlock();
+            if !p.is_null() {
+                heap_grew(live);
+            }
+            p as *mut c_void
+        });
     }
     let Some(m) = n.checked_add(align - 1) else {
         return core::ptr::null_mut();
