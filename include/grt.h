@@ -186,8 +186,9 @@ int grt_maxprocs(void);
 int grt_entersyscall(void);
 int grt_exitsyscall(void);
 /* Runs fn(arg) on the M's system stack with the goroutine in the syscall state (so the same
- * hand-off applies); returns when fn does. fn must not call grt functions that park. From a
- * thread that is not running a goroutine, fn(arg) is just called. */
+ * hand-off applies); returns when fn does. fn must not call grt functions that park. fn's
+ * frames and registers are roots for the collector (objects it allocates and holds there
+ * live). From a thread that is not running a goroutine, fn(arg) is just called. */
 int grt_cgocall(void (*fn)(void *), void *arg);
 
 /* ---- Channels ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
+//! | `gcnosysstack=1` | test-only build: mark termination does not scan the system stacks (g0) of stopped Ms, where a grt_cgocall function runs, so gc_cgocall_alloc can be seen to fail |
 //! | `gcnodisclaimrevive=1` | test-only build: while an object's disclaim is pending, its mark reads 0 even after grt_gc_set_mark_bit revived it, so gc_disclaim can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
@@ -62,6 +63,7 @@ pub struct Knobs {
     pub gcnofinmark: bool,
     pub gcnolinkclear: bool,
     pub gcnodisclaimrevive: bool,
+    pub gcnosysstack: bool,
     pub gcnodirty: bool,
     pub gcnoregcache: bool,
     pub gcnoreallocshade: bool,
@@ -105,6 +107,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnofinmark: false,
     gcnolinkclear: false,
     gcnodisclaimrevive: false,
+    gcnosysstack: false,
     gcnodirty: false,
     gcnoregcache: false,
     gcnoreallocshade: false,
@@ -139,6 +142,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnofinmark",
     "gcnolinkclear",
     "gcnodisclaimrevive",
+    "gcnosysstack",
     "gcnodirty",
     "gcnoregcache",
     "gcnoreallocshade",
@@ -191,6 +195,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnofinmark" => k.gcnofinmark = on,
             "gcnolinkclear" => k.gcnolinkclear = on,
             "gcnodisclaimrevive" => k.gcnodisclaimrevive = on,
+            "gcnosysstack" => k.gcnosysstack = on,
             "gcnodirty" => k.gcnodirty = on,
             "gcnoregcache" => k.gcnoregcache = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,

@@ -1229,6 +1229,36 @@ fn syscall_top(gp: &G) -> StackTop {
     }
 }
 
+/// Test-only build, `GRTDEBUG=gcnosysstack=1`: mark termination does not scan the system
+/// stacks of stopped Ms (the teeth of gc_cgocall_alloc).
+fn no_sysstack() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnosysstack
+}
+
+/// An M stopped on its system stack (g0): the frames there, from the interrupted sp up, and
+/// its registers are roots. That is where a `grt_cgocall` function runs, and it may hold the
+/// only pointer to objects it allocated (the goroutine's own stack is frozen above
+/// `syscallsp` and scanned from there). Scheduler frames above it are scanned too (they hold
+/// no heap pointer of the program's: conservatively, nothing is lost). World stopped.
+fn collect_system_stack(m: &M) {
+    if !stw::is_stopped(m) || no_sysstack() {
+        return;
+    }
+    // SAFETY: an M's g0 is set before its thread starts and never freed.
+    let g0 = unsafe { &*m.g0 };
+    let sp = m.suspend_regs.sp;
+    if sp < g0.stack.lo || sp >= g0.stack.hi {
+        return;
+    }
+    mgcmark::collect_range(
+        sp.saturating_sub(arch::RED_ZONE).max(g0.stack.lo),
+        g0.stack.hi,
+    );
+    // SAFETY: the ucontext of a thread stopped in the suspend handler, until the world
+    // restarts (or grt_resume, which waits for SUSPEND_LOCK, held).
+    unsafe { mgcmark::collect_ucontext(m.suspend_uc.load(Ordering::Relaxed)) };
+}
+
 /// Where the stack of `gp`, whose M `m` the suspend signal stopped, starts: from the signal's
 /// registers when they are on `gp`'s stack; from `syscallsp` when `gp` is in a system call or
 /// grt_cgocall (its frames above it are frozen, wherever its thread is); from `gp.sched` when
@@ -1701,6 +1731,7 @@ fn gc_cycle() {
     stw::for_each_m(|m| {
         mcache::mark_runs_locked(&m.mcache.runs);
         mcache::flush_wbuf_locked(m);
+        collect_system_stack(m);
     });
     let t_flushed = sys::nanotime();
     collect_roots_locked();
