@@ -67,6 +67,8 @@
  *   GC_HIDE_POINTER, GC_REVEAL_POINTER, GC_HIDE_NZ_POINTER, GC_REVEAL_NZ_POINTER,
  *   GC_reachable_here, GC_noop1, GC_noop1_ptr, GC_PTR_STORE_AND_DIRTY, GC_ptr_store_and_dirty
  *   GC_finalized_malloc (gc/gc_disclaim.h)   an object with a finalizer (see that header)
+ *   GC_set_find_leak, GC_get_find_leak, gc/leak_detector.h   leak detection through
+ *                            finalizers of gc.h's own (see "leak detection" below)
  *   GC_disable, GC_enable, GC_is_disabled, GC_set_disable_automatic_collection
  *                            grt_gc_set_percent(-1) while off (GC_disable also makes
  *                            GC_gcollect do nothing; a cycle under way finishes)
@@ -92,8 +94,8 @@
  *   GC_allow_register_threads, GC_start_mark_threads, GC_set_manual_vdb_allowed,
  *   GC_END_STUBBORN_CHANGE, GC_end_stubborn_change, GC_set_thr_restart_signal,
  *   GC_init_finalized_malloc
- *   GC_set_find_leak(0)      GC_get_find_leak() is 0
- *   GC_DEBUG                 the debugging allocator is not provided: plain allocation
+ *   GC_DEBUG                 the allocation macros record their call site for leak reports;
+ *                            the debugging allocator's headers and checks are not provided
  *   GC_get_suspend_signal    SIGURG, grt's suspend signal (GC_set_suspend_signal of another
  *                            says so and changes nothing; GC_get_thr_restart_signal: SIGURG)
  *   Tuning read back as set, with no effect on grt's pacing (it has its own: GRTGC,
@@ -120,12 +122,12 @@
  * gc/gc_backptr.h (declares nothing: the back-pointer calls need bdwgc's debugging
  * allocator): see each.
  *
- * Not provided (a program using them does not build): leak detection
- * (GC_set_find_leak(1) says so and does nothing), the debugging allocator's calls
- * (GC_debug_*), gcj-style allocation, fork handling (GC_atfork_*, GC_set_handle_fork:
- * private/gcconfig.h does not define CAN_HANDLE_FORK; the child of a threaded program may
- * only exec), thread suspension (GC_suspend_thread). Mark procedures and kinds: see
- * gc/gc_mark.h.
+ * Not provided (a program using them does not build): the debugging allocator's calls
+ * (GC_debug_*) and back pointers (gc/gc_backptr.h, with a message), gcj-style allocation,
+ * fork handling (GC_atfork_prepare, _parent, _child: a message; GC_set_handle_fork is
+ * accepted with no effect; private/gcconfig.h does not define CAN_HANDLE_FORK: the child of
+ * a threaded grt program may only exec), thread suspension (GC_suspend_thread). Mark
+ * procedures and kinds: see gc/gc_mark.h.
  */
 #ifndef GRT_GC_GC_H
 #define GRT_GC_GC_H
@@ -338,10 +340,46 @@ static inline int GC_is_incremental_mode(void) {
 static inline void GC_set_all_interior_pointers(int on) { (void)on; }
 static inline int GC_get_all_interior_pointers(void) { return 1; }
 static inline void GC_set_manual_vdb_allowed(int on) { (void)on; }
-static inline int GC_get_find_leak(void) { return 0; }
-static inline void GC_set_find_leak(int on) {
-    if (on) fprintf(stderr, "GC_set_find_leak: leak detection is not provided by grt's gc.h\n");
+
+/* ---- leak detection (bdwgc's find-leak mode) ----------------------------------------------- *
+ * GC_set_find_leak(1), before the allocations to watch: every collectable object allocated
+ * through this header from then on carries a finalizer of gc.h's own, removed by GC_FREE.
+ * One that becomes unreachable without GC_FREE is reported on stderr when that finalizer
+ * runs ("grt: gc.h: leaked object at 0x... (n bytes), allocated at file:line": the site is
+ * known when the allocation macros were used with GC_DEBUG defined, as gc/leak_detector.h
+ * does), then freed. GC_gcollect runs the due reports on the calling thread, so a
+ * collection reports the leaks it found before it returns (bdwgc's CHECK_LEAKS). Objects
+ * that only another leaked object reaches are reported a cycle later (grt's finalization
+ * order); uncollectable objects are never reported; an object given a finalizer of the
+ * program's is not watched any more. */
+__attribute__((__weak__)) int grt_gc_find_leak_;
+static inline int GC_get_find_leak(void) { return __atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED); }
+static inline void GC_set_find_leak(int on) { __atomic_store_n(&grt_gc_find_leak_, on != 0, __ATOMIC_RELAXED); }
+struct grt_gc_site_ {
+    const char *file;
+    int line;
+};
+static inline void grt_gc_leaked_(void *obj, void *site) {
+    const struct grt_gc_site_ *s = (const struct grt_gc_site_ *)site;
+    if (s)
+        fprintf(stderr, "grt: gc.h: leaked object at %p (%zu bytes), allocated at %s:%d\n", obj,
+                grt_size(obj), s->file, s->line);
+    else
+        fprintf(stderr, "grt: gc.h: leaked object at %p (%zu bytes)\n", obj, grt_size(obj));
+    (void)grt_free(obj);
 }
+/* p, watched for leaks (leak mode) with its allocation site (or NULL). */
+static inline void *grt_gc_watch_(void *p, const struct grt_gc_site_ *site) {
+    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED), 0))
+        (void)grt_set_finalizer(grt_base(p), grt_gc_leaked_, (void *)site);
+    return p;
+}
+/* The call site, in static storage (a statement expression: gcc and clang, C and C++). */
+#define GRT_GC_SITE_                                                                   \
+    __extension__({                                                                    \
+        static const struct grt_gc_site_ grt_gc_site_here_ = {__FILE__, __LINE__};     \
+        &grt_gc_site_here_;                                                            \
+    })
 
 /* ---- allocation ---------------------------------------------------------------------------- */
 
@@ -358,28 +396,54 @@ static inline void GC_set_max_heap_size(GC_word n) { (void)grt_gc_set_max_heap((
  * the largest object, as it does for malloc, where bdwgc programs ask for huge sizes on
  * purpose to see NULL.) */
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
-GC_malloc(size_t n) {
+grt_gc_malloc_at_(size_t n, const struct grt_gc_site_ *site) {
     grt_gc_autoregister_();
     void *p = grt_try_alloc(n);
-    return p ? p : grt_gc_oom_(n);
+    return grt_gc_watch_(p ? p : grt_gc_oom_(n), site);
+}
+GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
+grt_gc_malloc_atomic_at_(size_t n, const struct grt_gc_site_ *site) {
+    grt_gc_autoregister_();
+    void *p = grt_try_alloc_atomic(n);
+    return grt_gc_watch_(p ? p : grt_gc_oom_(n), site);
+}
+GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
+GC_malloc(size_t n) {
+    return grt_gc_malloc_at_(n, NULL);
 }
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
 GC_malloc_atomic(size_t n) {
-    grt_gc_autoregister_();
-    void *p = grt_try_alloc_atomic(n);
-    return p ? p : grt_gc_oom_(n);
+    return grt_gc_malloc_atomic_at_(n, NULL);
 }
 static inline void *GC_malloc_ignore_off_page(size_t n) { return GC_malloc(n); }
 static inline void *GC_malloc_atomic_ignore_off_page(size_t n) { return GC_malloc_atomic(n); }
 
-static inline void *GC_realloc(void *p, size_t n) {
-    grt_gc_autoregister_();
-    if (p == NULL) return GC_malloc(n);
-    if (n == 0) return NULL;
-    return grt_realloc(p, n);
+/* In leak mode a call that frees (GC_FREE, a GC_REALLOC that moves or shrinks to 0) stops
+ * watching the object. */
+static inline void grt_gc_unwatch_(void *p) {
+    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED), 0))
+        (void)grt_set_finalizer(p, NULL, NULL);
 }
+static inline void *grt_gc_realloc_at_(void *p, size_t n, const struct grt_gc_site_ *site) {
+    grt_gc_autoregister_();
+    if (p == NULL) return grt_gc_malloc_at_(n, site);
+    if (n == 0) {
+        grt_gc_unwatch_(p);
+        return NULL;
+    }
+    void *q = grt_realloc(p, n);
+    if (q != NULL && q != p) {
+        grt_gc_unwatch_(p);
+        (void)grt_gc_watch_(q, site);
+    }
+    return q;
+}
+static inline void *GC_realloc(void *p, size_t n) { return grt_gc_realloc_at_(p, n, NULL); }
 
-static inline void GC_free(void *p) { (void)grt_free(p); }
+static inline void GC_free(void *p) {
+    grt_gc_unwatch_(p);
+    (void)grt_free(p);
+}
 
 /* A list of objects of n bytes linked through their first word (GC_NEXT), about a page of
  * them (at most 64); NULL when the heap cannot have one. */
@@ -391,7 +455,7 @@ static inline void *GC_malloc_many(size_t n) {
     if (k > 64) k = 64;
     void *head = NULL;
     for (size_t i = 0; i < k; i++) {
-        void *p = grt_try_alloc(n);
+        void *p = grt_gc_watch_(grt_try_alloc(n), NULL);
         if (p == NULL) break;
         GRT_STORE((void **)p, head);
         head = p;
@@ -417,7 +481,7 @@ static inline void *GC_memalign(size_t align, size_t n) {
     grt_gc_autoregister_();
     if (align == 0 || (align & (align - 1)) != 0) return NULL;
     void *p = grt_alloc_aligned(align, n);
-    return p ? p : grt_gc_oom_(n);
+    return grt_gc_watch_(p ? p : grt_gc_oom_(n), NULL);
 }
 static inline int GC_posix_memalign(void **memptr, size_t align, size_t n) {
     if (align < sizeof(void *) || (align & (align - 1)) != 0) return EINVAL;
@@ -429,22 +493,35 @@ static inline int GC_posix_memalign(void **memptr, size_t align, size_t n) {
 static inline void *GC_valloc(size_t n) { return GC_memalign(4096, n); }
 static inline void *GC_pvalloc(size_t n) { return GC_memalign(4096, (n + 4095) & ~(size_t)4095); }
 
-static inline char *GC_strndup(const char *s, size_t n) {
+static inline char *grt_gc_strndup_at_(const char *s, size_t n, const struct grt_gc_site_ *site) {
     size_t len = strnlen(s, n);
-    char *d = (char *)GC_malloc_atomic(len + 1);
+    char *d = (char *)grt_gc_malloc_atomic_at_(len + 1, site);
     if (d) memcpy(d, s, len);
     return d;
 }
+static inline char *GC_strndup(const char *s, size_t n) { return grt_gc_strndup_at_(s, n, NULL); }
 static inline char *GC_strdup(const char *s) { return s ? GC_strndup(s, strlen(s)) : NULL; }
 
+/* With GC_DEBUG, the allocation macros record their call site for leak reports (bdwgc's
+ * debugging allocator's headers and checks are not provided). */
+#ifdef GC_DEBUG
+#define GC_MALLOC(n) grt_gc_malloc_at_(n, GRT_GC_SITE_)
+#define GC_MALLOC_ATOMIC(n) grt_gc_malloc_atomic_at_(n, GRT_GC_SITE_)
+#define GC_MALLOC_IGNORE_OFF_PAGE(n) grt_gc_malloc_at_(n, GRT_GC_SITE_)
+#define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) grt_gc_malloc_atomic_at_(n, GRT_GC_SITE_)
+#define GC_REALLOC(p, n) grt_gc_realloc_at_(p, n, GRT_GC_SITE_)
+#define GC_STRDUP(s) __extension__({ const char *grt_s_ = (s); grt_s_ ? grt_gc_strndup_at_(grt_s_, strlen(grt_s_), GRT_GC_SITE_) : (char *)NULL; })
+#define GC_STRNDUP(s, n) grt_gc_strndup_at_(s, n, GRT_GC_SITE_)
+#else
 #define GC_MALLOC(n) GC_malloc(n)
 #define GC_MALLOC_ATOMIC(n) GC_malloc_atomic(n)
 #define GC_MALLOC_IGNORE_OFF_PAGE(n) GC_malloc_ignore_off_page(n)
 #define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) GC_malloc_atomic_ignore_off_page(n)
 #define GC_REALLOC(p, n) GC_realloc(p, n)
-#define GC_FREE(p) GC_free(p)
 #define GC_STRDUP(s) GC_strdup(s)
 #define GC_STRNDUP(s, n) GC_strndup(s, n)
+#endif
+#define GC_FREE(p) GC_free(p)
 #define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
 #define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
 
@@ -470,6 +547,7 @@ static inline void GC_gcollect(void) {
     grt_gc_autoregister_();
     if (__atomic_load_n(&grt_gc_disabled_, __ATOMIC_RELAXED) > 0) return; /* GC_disable */
     (void)grt_gc();
+    if (GC_get_find_leak()) (void)grt_run_finalizers(); /* the leak reports, here */
 }
 
 static inline struct grt_gc_stats grt_gc_stats_now_(void) {
@@ -912,6 +990,12 @@ static inline void GC_set_markers_count(unsigned n) { (void)n; }
  * allocator lock (no collection ends meanwhile); the other threads are not stopped. */
 static inline void GC_stop_world_external(void) { GC_alloc_lock(); }
 static inline void GC_start_world_external(void) { GC_alloc_unlock(); }
+/* Fork: a child of a threaded grt program has none of grt's threads and may only exec. */
+static inline void GC_set_handle_fork(int on) { (void)on; }
+#define GRT_GC_NO_FORK_ __attribute__((__error__("grt's gc.h does not handle fork: the child of a threaded grt program may only exec")))
+GRT_GC_NO_FORK_ void GC_atfork_prepare(void);
+GRT_GC_NO_FORK_ void GC_atfork_parent(void);
+GRT_GC_NO_FORK_ void GC_atfork_child(void);
 /* pthread_sigmask that never blocks grt's suspend signal (SIGURG), as bdwgc keeps its own
  * unblocked: a registered thread that blocked it could not be stopped. */
 static inline int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
