@@ -491,12 +491,15 @@ void *grt_realloc(void *p, size_t n);
  * From a goroutine or a registered thread. GRT_EINVAL (and a message): obj is not the start
  * of a grt heap object. */
 int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
-/* Disclaims (bdwgc's disclaim procedures): fn(obj) decides, each time a cycle finds the
+/* Disclaims (bdwgc's disclaim procedures): fn(obj, arg) decides, each time a cycle finds the
  * object obj (the start of a grt heap object) unreachable, whether it may go. Until fn has
  * answered, obj and everything it reaches are kept; fn runs on grt's finalizer goroutine (or
  * a thread in grt_run_finalizers). fn returns nonzero to keep obj (asked again when a later
  * cycle finds it unreachable), 0 to let it go (the disclaim is dropped; a later cycle frees
  * obj once unreachable). So an object with a disclaim is never freed without being asked.
+ * Unlike finalizers, disclaims impose no order: objects that reach each other, cycles
+ * included, are asked in the same cycle (unless GRT_DISCLAIM_MARK_CONTENTS). arg is passed
+ * as is and is not a root.
  * Meant for weak tables that hold their entries hidden (GRT_HIDE_POINTER): a lookup revives
  * the entry it found with grt_gc_set_mark_bit under the table's lock, and the disclaim,
  * under the same lock, keeps what grt_gc_is_marked says was revived: while obj's disclaim is
@@ -507,7 +510,7 @@ int grt_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
  * fn; fn NULL removes the disclaim. From a goroutine or a registered thread. GRT_EINVAL (and
  * a message): obj is not the start of a grt heap object, or other flags. */
 #define GRT_DISCLAIM_MARK_CONTENTS 1
-int grt_set_disclaim(void *obj, int (*fn)(void *obj), int flags);
+int grt_set_disclaim(void *obj, int (*fn)(void *obj, void *arg), void *arg, int flags);
 /* Runs the finalizers (and disclaims) that are due on the calling thread (a goroutine or a registered
  * thread: GRT_EINVAL otherwise); returns how many ran. */
 int grt_run_finalizers(void);

@@ -2,7 +2,7 @@
  *
  * Disclaims (grt_set_disclaim; bdwgc's disclaim procedures):
  * - 500 objects with a disclaim, kept in an array the goroutine holds: never asked through
- *   10 cycles;
+ *   10 cycles (the disclaim gets the argument it was set with);
  * - then dropped: 99% asked within 5 cycles, none twice, each intact when asked; answered
  *   0, 1,000 big ones (16 KiB each) are freed (heap_inuse falls), while 1,000 that answer 1
  *   forever stay (and are asked again every cycle or so);
@@ -37,7 +37,8 @@ static uint64_t serial_of[N];
 static int asked[N];
 static int asked_twice;
 
-static int drop_fn(void *obj) {
+static int drop_fn(void *obj, void *arg) {
+    CHECK(arg == (void *)serial_of); /* the argument given */
     struct tobj *o = obj;
     unsigned i = (unsigned)o->pad[0];
     CHECK(i < N);
@@ -54,7 +55,7 @@ static __attribute__((noinline, noipa)) struct tobj **make_dropped(void) {
         struct tobj *o = tobj_new();
         o->pad[0] = (uint64_t)i;
         serial_of[i] = o->serial;
-        CHECK_EQ(grt_set_disclaim(o, drop_fn, 0), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(o, drop_fn, serial_of, 0), GRT_OK);
         GRT_STORE(&keep[i], o);
     }
     return keep;
@@ -103,24 +104,26 @@ static void asked_once(void) {
 
 static int big_go_asked, big_stay_asked;
 
-static int big_go(void *obj) {
+static int big_go(void *obj, void *arg) {
+    (void)arg;
     CHECK_EQ(*(uint64_t *)obj, 0x60);
     __atomic_fetch_add(&big_go_asked, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
-static int big_stay(void *obj) {
+static int big_stay(void *obj, void *arg) {
+    (void)arg;
     CHECK_EQ(*(uint64_t *)obj, 0x57);
     __atomic_fetch_add(&big_stay_asked, 1, __ATOMIC_RELAXED);
     return 1;
 }
 
-static __attribute__((noinline, noipa)) void make_big(int (*fn)(void *), uint64_t tag) {
+static __attribute__((noinline, noipa)) void make_big(int (*fn)(void *, void *), uint64_t tag) {
     for (int i = 0; i < NBIG; i++) {
         uint64_t *p = grt_alloc_atomic(BIG);
         CHECK(p != 0);
         p[0] = tag;
-        CHECK_EQ(grt_set_disclaim(p, fn, 0), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(p, fn, 0, 0), GRT_OK);
     }
 }
 
@@ -157,7 +160,8 @@ static void freed_or_kept(void) {
 static uint64_t keep_serial[NKEEP];
 static int keep_asked[NKEEP];
 
-static int keep3_fn(void *obj) {
+static int keep3_fn(void *obj, void *arg) {
+    (void)arg;
     struct tobj *o = obj;
     unsigned i = (unsigned)o->pad[0];
     CHECK(i < NKEEP);
@@ -172,7 +176,7 @@ static __attribute__((noinline, noipa)) void make_keep3(void) {
         struct tobj *o = tobj_new();
         o->pad[0] = (uint64_t)i;
         keep_serial[i] = o->serial;
-        CHECK_EQ(grt_set_disclaim(o, keep3_fn, 0), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(o, keep3_fn, 0, 0), GRT_OK);
     }
 }
 
@@ -206,7 +210,8 @@ static int outer_answered[2][NPAIR];
 static int inner_asked[2][NPAIR];
 static int inner_early[2]; /* inner asked before its outer answered */
 
-static int pair_fn(void *obj) {
+static int pair_fn(void *obj, void *arg) {
+    (void)arg;
     struct pair_obj *p = obj;
     int f = (int)p->flagged;
     CHECK(p->idx < NPAIR && (f == 0 || f == 1));
@@ -231,8 +236,8 @@ static __attribute__((noinline, noipa)) void make_pairs(int f) {
         in->flagged = out->flagged = (uint64_t)f;
         GRT_STORE(&out->inner, in);
         int flags = f ? GRT_DISCLAIM_MARK_CONTENTS : 0;
-        CHECK_EQ(grt_set_disclaim(in, pair_fn, flags), GRT_OK);
-        CHECK_EQ(grt_set_disclaim(out, pair_fn, flags), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(in, pair_fn, 0, flags), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(out, pair_fn, 0, flags), GRT_OK);
     }
 }
 
@@ -264,7 +269,8 @@ static void contents(void) {
 
 static int removed_asked;
 
-static int removed_fn(void *obj) {
+static int removed_fn(void *obj, void *arg) {
+    (void)arg;
     (void)obj;
     __atomic_fetch_add(&removed_asked, 1, __ATOMIC_RELAXED);
     return 0;
@@ -273,8 +279,8 @@ static int removed_fn(void *obj) {
 static __attribute__((noinline, noipa)) void make_removed(void) {
     for (int i = 0; i < 100; i++) {
         struct tobj *o = tobj_new();
-        CHECK_EQ(grt_set_disclaim(o, removed_fn, 0), GRT_OK);
-        CHECK_EQ(grt_set_disclaim(o, 0, 0), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(o, removed_fn, 0, 0), GRT_OK);
+        CHECK_EQ(grt_set_disclaim(o, 0, 0, 0), GRT_OK);
     }
 }
 
@@ -285,11 +291,11 @@ static void removed_and_bad(void) {
     t_puts(1, "ok a removed disclaim is not asked\n");
     int local = 0;
     struct tobj *o = tobj_new();
-    CHECK_EQ(grt_set_disclaim(0, removed_fn, 0), GRT_EINVAL);
-    CHECK_EQ(grt_set_disclaim(&local, removed_fn, 0), GRT_EINVAL);
-    CHECK_EQ(grt_set_disclaim((char *)o + 8, removed_fn, 0), GRT_EINVAL);
-    CHECK_EQ(grt_set_disclaim(o, removed_fn, 6), GRT_EINVAL);
-    CHECK_EQ(grt_set_disclaim(o, 0, 0), GRT_OK); /* none set: nothing to remove */
+    CHECK_EQ(grt_set_disclaim(0, removed_fn, 0, 0), GRT_EINVAL);
+    CHECK_EQ(grt_set_disclaim(&local, removed_fn, 0, 0), GRT_EINVAL);
+    CHECK_EQ(grt_set_disclaim((char *)o + 8, removed_fn, 0, 0), GRT_EINVAL);
+    CHECK_EQ(grt_set_disclaim(o, removed_fn, 0, 6), GRT_EINVAL);
+    CHECK_EQ(grt_set_disclaim(o, 0, 0, 0), GRT_OK); /* none set: nothing to remove */
     t_puts(1, "ok bad input\n");
 }
 
@@ -332,7 +338,8 @@ static void ent_check(const struct ent *e, uint64_t key, const char *where) {
     grt_exit(1);
 }
 
-static int ent_disclaim(void *obj) {
+static int ent_disclaim(void *obj, void *arg) {
+    (void)arg;
     struct ent *e = obj;
     ent_check(e, e->key, " (asked)");
     unsigned b = bucket_of(e->key);
@@ -374,7 +381,7 @@ static __attribute__((noinline, noipa)) struct ent *intern(uint64_t key) {
     e->key = key;
     e->magic = ENT_MAGIC ^ key;
     e->self = (uintptr_t)e;
-    CHECK_EQ(grt_set_disclaim(e, ent_disclaim, 0), GRT_OK);
+    CHECK_EQ(grt_set_disclaim(e, ent_disclaim, 0, 0), GRT_OK);
     n->hidden = GRT_HIDE_POINTER(e);
     GRT_STORE(&n->next, bucket[b]);
     GRT_STORE(&bucket[b], n);

@@ -68,7 +68,7 @@
  *   GC_reachable_here, GC_noop1, GC_noop1_ptr, GC_PTR_STORE_AND_DIRTY, GC_ptr_store_and_dirty
  *   GC_finalized_malloc (gc/gc_disclaim.h)   an object with a finalizer (see that header)
  *   GC_set_find_leak, GC_get_find_leak, gc/leak_detector.h   leak detection through
- *                            finalizers of gc.h's own (see "leak detection" below)
+ *                            disclaims of gc.h's own (see "leak detection" below)
  *   GC_disable, GC_enable, GC_is_disabled, GC_set_disable_automatic_collection
  *                            grt_gc_set_percent(-1) while off (GC_disable also makes
  *                            GC_gcollect do nothing; a cycle under way finishes)
@@ -343,43 +343,51 @@ static inline void GC_set_manual_vdb_allowed(int on) { (void)on; }
 
 /* ---- leak detection (bdwgc's find-leak mode) ----------------------------------------------- *
  * GC_set_find_leak(1), before the allocations to watch: every collectable object allocated
- * through this header from then on carries a finalizer of gc.h's own, removed by GC_FREE.
- * One that becomes unreachable without GC_FREE is reported on stderr when that finalizer
- * runs ("grt: gc.h: leaked object at 0x... (n bytes), allocated at file:line": the site is
- * known when the allocation macros were used with GC_DEBUG defined, as gc/leak_detector.h
- * does), then freed. GC_gcollect runs the due reports on the calling thread, so a
- * collection reports the leaks it found before it returns (bdwgc's CHECK_LEAKS). Objects
- * that only another leaked object reaches are reported a cycle later (grt's finalization
- * order); uncollectable objects are never reported; an object given a finalizer of the
- * program's is not watched any more. */
+ * through this header from then on carries a disclaim of gc.h's own (grt_set_disclaim),
+ * removed by GC_FREE. One that becomes unreachable without GC_FREE is reported on stderr
+ * when its disclaim runs ("grt: gc.h: leaked object at 0x... (n bytes), allocated at
+ * file:line": the site is known when the allocation macros were used with GC_DEBUG
+ * defined, as gc/leak_detector.h does), then freed. Disclaims impose no order: a leaked
+ * cycle or chain is reported in one collection. GC_gcollect runs the due reports on the
+ * calling thread (grt's finalizer goroutine may be printing some at the same time), so a
+ * collection reports the leaks it found as it returns (bdwgc's CHECK_LEAKS).
+ * Uncollectable objects are never reported; an object given a disclaim of the program's
+ * (a kind's, GC_finalized_malloc's) is not watched. Allocations on threads grt cannot
+ * register (inside a grt_cgocall function) are not watched. */
 __attribute__((__weak__)) int grt_gc_find_leak_;
+/* Leak mode was on at some point: frees stop watching even after it went off. */
+__attribute__((__weak__)) int grt_gc_find_leak_ever_;
 static inline int GC_get_find_leak(void) { return __atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED); }
-static inline void GC_set_find_leak(int on) { __atomic_store_n(&grt_gc_find_leak_, on != 0, __ATOMIC_RELAXED); }
-struct grt_gc_site_ {
-    const char *file;
-    int line;
-};
-static inline void grt_gc_leaked_(void *obj, void *site) {
-    const struct grt_gc_site_ *s = (const struct grt_gc_site_ *)site;
-    if (s)
-        fprintf(stderr, "grt: gc.h: leaked object at %p (%zu bytes), allocated at %s:%d\n", obj,
-                grt_size(obj), s->file, s->line);
+static inline void GC_set_find_leak(int on) {
+    if (on) __atomic_store_n(&grt_gc_find_leak_ever_, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&grt_gc_find_leak_, on != 0, __ATOMIC_RELAXED);
+}
+static inline int grt_gc_leaked_(void *obj, void *site) {
+    if (site)
+        fprintf(stderr, "grt: gc.h: leaked object at %p (%zu bytes), allocated at %s\n", obj,
+                grt_size(obj), (const char *)site);
     else
         fprintf(stderr, "grt: gc.h: leaked object at %p (%zu bytes)\n", obj, grt_size(obj));
     (void)grt_free(obj);
+    return 0; /* let it go */
 }
-/* p, watched for leaks (leak mode) with its allocation site (or NULL). */
-static inline void *grt_gc_watch_(void *p, const struct grt_gc_site_ *site) {
-    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED), 0))
-        (void)grt_set_finalizer(grt_base(p), grt_gc_leaked_, (void *)site);
+/* p, watched for leaks (leak mode) with its allocation site ("file:line", or NULL). */
+static inline void *grt_gc_watch_(void *p, const char *site) {
+    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED), 0) &&
+        grt_thread_registered() != 0)
+        (void)grt_set_disclaim(grt_base(p), grt_gc_leaked_, (void *)site, 0);
     return p;
 }
-/* The call site, in static storage (a statement expression: gcc and clang, C and C++). */
-#define GRT_GC_SITE_                                                                   \
-    __extension__({                                                                    \
-        static const struct grt_gc_site_ grt_gc_site_here_ = {__FILE__, __LINE__};     \
-        &grt_gc_site_here_;                                                            \
-    })
+/* A call that frees (GC_FREE, a GC_REALLOC that moves or shrinks to 0) stops watching. */
+static inline void grt_gc_unwatch_(void *p) {
+    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_ever_, __ATOMIC_RELAXED), 0) &&
+        grt_thread_registered() != 0 && grt_base(p) == p)
+        (void)grt_set_disclaim(p, NULL, NULL, 0);
+}
+/* The call site as a string literal ("file:line"). */
+#define GRT_GC_STR2_(x) #x
+#define GRT_GC_STR_(x) GRT_GC_STR2_(x)
+#define GRT_GC_SITE_ (__FILE__ ":" GRT_GC_STR_(__LINE__))
 
 /* ---- allocation ---------------------------------------------------------------------------- */
 
@@ -396,13 +404,13 @@ static inline void GC_set_max_heap_size(GC_word n) { (void)grt_gc_set_max_heap((
  * the largest object, as it does for malloc, where bdwgc programs ask for huge sizes on
  * purpose to see NULL.) */
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
-grt_gc_malloc_at_(size_t n, const struct grt_gc_site_ *site) {
+grt_gc_malloc_at_(size_t n, const char *site) {
     grt_gc_autoregister_();
     void *p = grt_try_alloc(n);
     return grt_gc_watch_(p ? p : grt_gc_oom_(n), site);
 }
 GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) static inline __attribute__((__always_inline__)) void *
-grt_gc_malloc_atomic_at_(size_t n, const struct grt_gc_site_ *site) {
+grt_gc_malloc_atomic_at_(size_t n, const char *site) {
     grt_gc_autoregister_();
     void *p = grt_try_alloc_atomic(n);
     return grt_gc_watch_(p ? p : grt_gc_oom_(n), site);
@@ -418,13 +426,7 @@ GC_malloc_atomic(size_t n) {
 static inline void *GC_malloc_ignore_off_page(size_t n) { return GC_malloc(n); }
 static inline void *GC_malloc_atomic_ignore_off_page(size_t n) { return GC_malloc_atomic(n); }
 
-/* In leak mode a call that frees (GC_FREE, a GC_REALLOC that moves or shrinks to 0) stops
- * watching the object. */
-static inline void grt_gc_unwatch_(void *p) {
-    if (p != NULL && __builtin_expect(__atomic_load_n(&grt_gc_find_leak_, __ATOMIC_RELAXED), 0))
-        (void)grt_set_finalizer(p, NULL, NULL);
-}
-static inline void *grt_gc_realloc_at_(void *p, size_t n, const struct grt_gc_site_ *site) {
+static inline void *grt_gc_realloc_at_(void *p, size_t n, const char *site) {
     grt_gc_autoregister_();
     if (p == NULL) return grt_gc_malloc_at_(n, site);
     if (n == 0) {
@@ -441,6 +443,7 @@ static inline void *grt_gc_realloc_at_(void *p, size_t n, const struct grt_gc_si
 static inline void *GC_realloc(void *p, size_t n) { return grt_gc_realloc_at_(p, n, NULL); }
 
 static inline void GC_free(void *p) {
+    if (p != NULL) grt_gc_autoregister_();
     grt_gc_unwatch_(p);
     (void)grt_free(p);
 }
@@ -493,14 +496,17 @@ static inline int GC_posix_memalign(void **memptr, size_t align, size_t n) {
 static inline void *GC_valloc(size_t n) { return GC_memalign(4096, n); }
 static inline void *GC_pvalloc(size_t n) { return GC_memalign(4096, (n + 4095) & ~(size_t)4095); }
 
-static inline char *grt_gc_strndup_at_(const char *s, size_t n, const struct grt_gc_site_ *site) {
+static inline char *grt_gc_strndup_at_(const char *s, size_t n, const char *site) {
     size_t len = strnlen(s, n);
     char *d = (char *)grt_gc_malloc_atomic_at_(len + 1, site);
     if (d) memcpy(d, s, len);
     return d;
 }
 static inline char *GC_strndup(const char *s, size_t n) { return grt_gc_strndup_at_(s, n, NULL); }
-static inline char *GC_strdup(const char *s) { return s ? GC_strndup(s, strlen(s)) : NULL; }
+static inline char *grt_gc_strdup_at_(const char *s, const char *site) {
+    return s ? grt_gc_strndup_at_(s, strlen(s), site) : NULL;
+}
+static inline char *GC_strdup(const char *s) { return grt_gc_strdup_at_(s, NULL); }
 
 /* With GC_DEBUG, the allocation macros record their call site for leak reports (bdwgc's
  * debugging allocator's headers and checks are not provided). */
@@ -510,7 +516,7 @@ static inline char *GC_strdup(const char *s) { return s ? GC_strndup(s, strlen(s
 #define GC_MALLOC_IGNORE_OFF_PAGE(n) grt_gc_malloc_at_(n, GRT_GC_SITE_)
 #define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) grt_gc_malloc_atomic_at_(n, GRT_GC_SITE_)
 #define GC_REALLOC(p, n) grt_gc_realloc_at_(p, n, GRT_GC_SITE_)
-#define GC_STRDUP(s) __extension__({ const char *grt_s_ = (s); grt_s_ ? grt_gc_strndup_at_(grt_s_, strlen(grt_s_), GRT_GC_SITE_) : (char *)NULL; })
+#define GC_STRDUP(s) grt_gc_strdup_at_(s, GRT_GC_SITE_)
 #define GC_STRNDUP(s, n) grt_gc_strndup_at_(s, n, GRT_GC_SITE_)
 #else
 #define GC_MALLOC(n) GC_malloc(n)

@@ -56,6 +56,7 @@ static inline void *GC_finalized_malloc(size_t n, const struct GC_finalizer_clos
     if (n > (size_t)-1 - GRT_GC_FCLOS_HDR) return NULL;
     char *base = (char *)GC_malloc(n + GRT_GC_FCLOS_HDR);
     if (!base) return NULL;
+    grt_gc_unwatch_(base); /* leak mode: its finalizer, not a leak report */
     *(const struct GC_finalizer_closure **)base = fc;
     (void)grt_set_finalizer(base, grt_gc_fclos_run_, NULL);
     return base + GRT_GC_FCLOS_HDR;

@@ -127,6 +127,10 @@ static inline unsigned GC_new_proc_inner(GC_mark_proc proc) {
 }
 static inline unsigned GC_new_proc(GC_mark_proc proc) { return GC_new_proc_inner(proc); }
 
+/* A kind's disclaim procedure, called as grt's disclaim of the object. */
+static inline int grt_gc_kind_disclaim_call_(void *obj, void *proc) {
+    return ((int (*)(void *))proc)(obj);
+}
 static inline void *GC_generic_malloc(size_t n, int k) {
     unsigned f = grt_gc_kind_flags_(k);
     if (f & GRT_GC_KIND_UNCOLL)
@@ -134,7 +138,8 @@ static inline void *GC_generic_malloc(size_t n, int k) {
     void *p = (f & GRT_GC_KIND_SCAN) ? GC_malloc(n) : GC_malloc_atomic(n);
     int (*d)(void *) = __atomic_load_n(&grt_gc_kind_disclaim_[k], __ATOMIC_ACQUIRE);
     if (p != NULL && d != NULL &&
-        grt_set_disclaim(p, d, (f & GRT_GC_KIND_DISCLAIM_MARK) ? GRT_DISCLAIM_MARK_CONTENTS : 0) != GRT_OK)
+        grt_set_disclaim(p, grt_gc_kind_disclaim_call_, (void *)d,
+                         (f & GRT_GC_KIND_DISCLAIM_MARK) ? GRT_DISCLAIM_MARK_CONTENTS : 0) != GRT_OK)
         return NULL; /* grt said why on stderr */
     return p;
 }

@@ -43,7 +43,7 @@
 //! hidden pointers with no mark termination starting meanwhile.
 //!
 //! A disclaim (`grt_set_disclaim`, bdwgc's disclaim procedures, GC_register_disclaim_proc)
-//! is a function `fn(obj) -> int` asked, each time a cycle finds its object unreachable,
+//! is a function `fn(obj, arg) -> int` asked, each time a cycle finds its object unreachable,
 //! whether the object may go: the weak hash table's pattern, where a lookup revives an
 //! entry through a hidden pointer under the table's lock (`grt_gc_set_mark_bit`), and the
 //! disclaim, under the same lock, lets go of the entries nobody revived. At mark
@@ -84,8 +84,8 @@ use crate::runtime2::{WaitReason, G};
 use crate::{mgcmark, mheap, proc, rtalloc};
 
 pub type FinFn = unsafe extern "C" fn(*mut c_void, *mut c_void);
-/// A disclaim: nonzero keeps the object.
-pub type DiscFn = unsafe extern "C" fn(*mut c_void) -> i32;
+/// A disclaim, `fn(obj, arg)`: nonzero keeps the object.
+pub type DiscFn = unsafe extern "C" fn(*mut c_void, *mut c_void) -> i32;
 
 pub static FIN_LOCK: Lock = Lock::new();
 /// Held by a program revealing the hidden pointers in its links (`grt_gc_lock_links`); the
@@ -148,7 +148,8 @@ struct State {
     links: [Table; 2],
     /// Uncollectable objects: `Entry::obj` their start.
     uncoll: Table,
-    /// Disclaims: `Entry::obj` the object's start, `Entry::arg` the function, `Entry::flags`
+    /// Disclaims: `Entry::obj` the object's start, `Entry::f` the function (a [`DiscFn`]
+    /// stored as a [`FinFn`]), `Entry::arg` its argument (not a root), `Entry::flags`
     /// `DISC_*`.
     disc: Table,
     /// Pending disclaims' objects, in the order found (roots until their disclaim ran).
@@ -556,19 +557,24 @@ pub fn disclaim_mark(base: usize, revive: bool) -> Option<bool> {
     r
 }
 
-/// Takes the next pending disclaim off the queue: (object, function), or None when the
-/// queue is empty. An object whose disclaim was removed meanwhile is skipped. FIN_LOCK held.
-fn next_disclaim_locked() -> Option<Option<(usize, DiscFn)>> {
+/// Takes the next pending disclaim off the queue: (object, function, argument), or None when
+/// the queue is empty. An object whose disclaim was removed meanwhile is skipped. FIN_LOCK
+/// held.
+fn next_disclaim_locked() -> Option<Option<(usize, DiscFn, usize)>> {
     let s = st();
     let obj = *s.disc_due.as_slice().last()?;
     let _ = s.disc_due.resize(s.disc_due.len() - 1, 0);
-    let f = s.disc.find(obj).and_then(|i| {
+    let next = s.disc.find(obj).and_then(|i| {
         let e = s.disc.slots()[i];
-        // SAFETY: `arg` of a disclaim entry is the function grt_set_disclaim was given.
-        (e.flags & DISC_PENDING != 0)
-            .then(|| unsafe { core::mem::transmute::<usize, DiscFn>(e.arg) })
+        let f = e.f.filter(|_| e.flags & DISC_PENDING != 0)?;
+        // SAFETY: a disclaim entry's function is the DiscFn grt_set_disclaim was given.
+        Some((
+            obj,
+            unsafe { core::mem::transmute::<FinFn, DiscFn>(f) },
+            e.arg,
+        ))
     });
-    Some(f.map(|f| (obj, f)))
+    Some(next)
 }
 
 /// Files a disclaim's answer: nonzero keeps the object registered, 0 drops it.
@@ -598,10 +604,10 @@ pub fn run_due() -> usize {
         FIN_LOCK.lock();
         if let Some(next) = next_disclaim_locked() {
             FIN_LOCK.unlock();
-            if let Some((obj, f)) = next {
+            if let Some((obj, f, arg)) = next {
                 // SAFETY: the program's disclaim, with the object it was set on: kept (a
                 // root until it left the queue, then on this stack) until it answers.
-                let keep = unsafe { f(obj as *mut c_void) } != 0;
+                let keep = unsafe { f(obj as *mut c_void, arg as *mut c_void) } != 0;
                 disclaim_answered(obj, keep);
                 DISCLAIMS_RUN.fetch_add(1, Ordering::Relaxed);
                 n += 1;
@@ -703,7 +709,7 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
 
 /// `grt_set_disclaim`: on a goroutine or a registered thread (it may start the finalizer
 /// goroutine).
-pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, flags: i32) -> i32 {
+pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, arg: *mut c_void, flags: i32) -> i32 {
     const F: &str = "grt_set_disclaim";
     if flags & !(DISC_MARK_CONTENTS as i32) != 0 {
         return report(
@@ -744,8 +750,10 @@ pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, flags: i32) -> i32 {
         // is the one asked.
         Some(f) => t.insert(Entry {
             obj: base,
-            f: None,
-            arg: f as usize,
+            // SAFETY: stored as a FinFn, called only as the DiscFn it is
+            // (next_disclaim_locked).
+            f: Some(unsafe { core::mem::transmute::<DiscFn, FinFn>(f) }),
+            arg: arg as usize,
             flags: flags as usize | pending,
         }),
         None => {
@@ -1125,17 +1133,22 @@ pub extern "C" fn grt_set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mu
     set_finalizer(obj, f, arg)
 }
 
-/// `int grt_set_disclaim(void *obj, int (*fn)(void *obj), int flags)`
+/// `int grt_set_disclaim(void *obj, int (*fn)(void *obj, void *arg), void *arg, int flags)`
 #[no_mangle]
 #[link_section = "grt_text"]
-pub extern "C" fn grt_set_disclaim(obj: *mut c_void, f: Option<DiscFn>, flags: i32) -> i32 {
+pub extern "C" fn grt_set_disclaim(
+    obj: *mut c_void,
+    f: Option<DiscFn>,
+    arg: *mut c_void,
+    flags: i32,
+) -> i32 {
     let _np = crate::preempt::NoPreempt::enter();
     if !crate::regthreads::is_registered() {
         if let Err(e) = proc::current_user_g("grt_set_disclaim") {
             return e;
         }
     }
-    set_disclaim(obj, f, flags)
+    set_disclaim(obj, f, arg, flags)
 }
 
 /// `int grt_run_finalizers(void)`: from a goroutine or a registered thread, whose stack is

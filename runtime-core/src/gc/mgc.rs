@@ -407,12 +407,14 @@ fn request(target: u32) {
 }
 
 /// Blocks the calling thread until the counter `word` (`DONE`, `MARKED_CYCLES`) reaches
-/// `target`. On an M it waits as an idle M: it holds no lock and touches no heap memory, so
-/// stopping the world need not signal it (stw.rs; its goroutine's frames are frozen above
-/// syscallsp and scanned from there).
-fn wait_count(word: &AtomicU32, target: u32) {
+/// `target`. Called by a goroutine through grt_cgocall (`idle`), its M waits as an idle M:
+/// it holds no lock and touches no heap memory, so stopping the world need not signal it
+/// (stw.rs; the goroutine's frames are frozen above syscallsp and scanned from there). Not
+/// so on an M already on its system stack (a grt_cgocall function that collects): that
+/// function's frames and registers are roots only while its M is stopped by the signal.
+fn wait_count(word: &AtomicU32, target: u32, idle: bool) {
     // SAFETY: the TLS m slot is null or this thread's own M.
-    let m = unsafe { proc::getm().as_ref() };
+    let m = unsafe { proc::getm().as_ref() }.filter(|_| idle);
     if let Some(m) = m {
         stw::idle_enter(m);
     }
@@ -428,14 +430,22 @@ fn wait_count(word: &AtomicU32, target: u32) {
     }
 }
 
+/// The argument of the `wait_*_c` functions: the count to wait for, and (bit 32) whether
+/// the caller is a goroutine, whose M may then wait as an idle one.
+fn wait_arg(target: u32) -> *mut c_void {
+    (target as usize | (is_goroutine() as usize) << 32) as *mut c_void
+}
+
 /// Waits until the marking of cycle `arg` (a count of [`MARKED_CYCLES`]) has ended.
 extern "C" fn wait_marked_c(arg: *mut c_void) {
-    wait_count(&MARKED_CYCLES, arg as usize as u32);
+    let a = arg as usize;
+    wait_count(&MARKED_CYCLES, a as u32, a >> 32 != 0);
 }
 
 /// Waits until cycle `arg` (a count of `DONE`) has completed.
 extern "C" fn wait_done_c(arg: *mut c_void) {
-    wait_count(&DONE, arg as usize as u32);
+    let a = arg as usize;
+    wait_count(&DONE, a as u32, a >> 32 != 0);
 }
 
 extern "C" {
@@ -449,7 +459,7 @@ extern "C" {
 fn wait_cycle(target: u32) {
     // SAFETY: wait_done_c is a plain C-ABI function; grt_cgocall handles both the goroutine
     // and the non-goroutine case.
-    unsafe { grt_cgocall(wait_done_c, target as usize as *mut c_void) };
+    unsafe { grt_cgocall(wait_done_c, wait_arg(target)) };
 }
 
 // ---- limits ---------------------------------------------------------------------------------
@@ -751,12 +761,7 @@ pub fn heap_grew(live: usize) {
         }
         let t0 = sys::nanotime();
         // SAFETY: as in wait_cycle.
-        unsafe {
-            grt_cgocall(
-                wait_marked_c,
-                marked.wrapping_add(1) as usize as *mut c_void,
-            )
-        };
+        unsafe { grt_cgocall(wait_marked_c, wait_arg(marked.wrapping_add(1))) };
         let waited = sys::nanotime() - t0;
         STATS.alloc_waits.fetch_add(1, Ordering::Relaxed);
         STATS.alloc_wait_max_ns.fetch_max(waited, Ordering::Relaxed);
@@ -1246,14 +1251,19 @@ fn collect_system_stack(m: &M) {
     }
     // SAFETY: an M's g0 is set before its thread starts and never freed.
     let g0 = unsafe { &*m.g0 };
+    let (lo, hi) = (g0.stack.lo, g0.stack.hi);
     let sp = m.suspend_regs.sp;
-    if sp < g0.stack.lo || sp >= g0.stack.hi {
+    let from = if sp >= lo && sp < hi {
+        sp.saturating_sub(arch::RED_ZONE).max(lo)
+    } else if m.incgo.load(Ordering::Relaxed) {
+        // In a grt_cgocall function but stopped elsewhere (a handler of the program's on its
+        // alternate signal stack): the function's live frames lie somewhere on g0, all of it.
+        // (Its registers are in that handler's signal frame, which is not scanned.)
+        lo
+    } else {
         return;
-    }
-    mgcmark::collect_range(
-        sp.saturating_sub(arch::RED_ZONE).max(g0.stack.lo),
-        g0.stack.hi,
-    );
+    };
+    mgcmark::collect_range(from, hi);
     // SAFETY: the ucontext of a thread stopped in the suspend handler, until the world
     // restarts (or grt_resume, which waits for SUSPEND_LOCK, held).
     unsafe { mgcmark::collect_ucontext(m.suspend_uc.load(Ordering::Relaxed)) };
