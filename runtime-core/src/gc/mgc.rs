@@ -1240,33 +1240,32 @@ fn no_sysstack() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnosysstack
 }
 
-/// An M stopped on its system stack (g0): the frames there, from the interrupted sp up, and
-/// its registers are roots. That is where a `grt_cgocall` function runs, and it may hold the
-/// only pointer to objects it allocated (the goroutine's own stack is frozen above
-/// `syscallsp` and scanned from there). Scheduler frames above it are scanned too (they hold
-/// no heap pointer of the program's: conservatively, nothing is lost). World stopped.
+/// An M stopped inside a `grt_cgocall` function: that function's frames on the M's system
+/// stack (g0), from the interrupted sp up to g0's parked switch frame, and its registers
+/// are roots. It may hold the only pointer to objects it allocated (the goroutine's own
+/// stack is frozen above `syscallsp` and scanned from there). The scheduler's frames above
+/// are not scanned (they hold no pointer of the program's, but stale words that would keep
+/// dead objects alive), nor is g0 of an M not in such a function. World stopped.
 fn collect_system_stack(m: &M) {
-    if !stw::is_stopped(m) || no_sysstack() {
+    if !m.incgo.load(Ordering::Relaxed) || !stw::is_stopped(m) || no_sysstack() {
         return;
     }
-    // SAFETY: an M's g0 is set before its thread starts and never freed.
+    // SAFETY: an M's g0 is set before its thread starts and never freed; its parked context
+    // does not change while the M runs a grt_cgocall function (below it).
     let g0 = unsafe { &*m.g0 };
-    let (lo, hi) = (g0.stack.lo, g0.stack.hi);
+    let (lo, top) = (g0.stack.lo, g0.sched.sp.min(g0.stack.hi));
     let sp = m.suspend_regs.sp;
-    let from = if sp >= lo && sp < hi {
-        sp.saturating_sub(arch::RED_ZONE).max(lo)
-    } else if m.incgo.load(Ordering::Relaxed) {
-        // In a grt_cgocall function but stopped elsewhere (a handler of the program's on its
-        // alternate signal stack): the function's live frames lie somewhere on g0, all of it.
-        // (Its registers are in that handler's signal frame, which is not scanned.)
-        lo
+    if sp >= lo && sp < top {
+        mgcmark::collect_range(sp.saturating_sub(arch::RED_ZONE).max(lo), top);
+        // SAFETY: the ucontext of a thread stopped in the suspend handler, until the world
+        // restarts (or grt_resume, which waits for SUSPEND_LOCK, held).
+        unsafe { mgcmark::collect_ucontext(m.suspend_uc.load(Ordering::Relaxed)) };
     } else {
-        return;
-    };
-    mgcmark::collect_range(from, hi);
-    // SAFETY: the ucontext of a thread stopped in the suspend handler, until the world
-    // restarts (or grt_resume, which waits for SUSPEND_LOCK, held).
-    unsafe { mgcmark::collect_ucontext(m.suspend_uc.load(Ordering::Relaxed)) };
+        // Stopped elsewhere (a handler of the program's on its alternate signal stack): the
+        // function's live frames lie somewhere below the parked frame, all of it. (Its
+        // registers are in that handler's signal frame, which is not scanned.)
+        mgcmark::collect_range(lo, top);
+    }
 }
 
 /// Where the stack of `gp`, whose M `m` the suspend signal stopped, starts: from the signal's

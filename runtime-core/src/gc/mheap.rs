@@ -7,7 +7,12 @@
 //! Memory comes from the kernel in chunks of [`CHUNK_BYTES`] (or one chunk of its own for a
 //! very large object), each aligned to [`CHUNK_BYTES`] and divided into pages of
 //! [`PAGE_BYTES`] (so a span starts on a page, and a large object can be asked for at an
-//! alignment of up to [`MAX_IN_CHUNK`]: [`alloc_large_locked`]). A span is a run of pages of
+//! alignment of up to [`MAX_IN_CHUNK`]: [`alloc_large_locked`]). The first page of an
+//! ordinary chunk is never used ([`FIRST_PAGE`]): the chunk's start is often the end of the
+//! mapping below it (the alignment leaves gaps that goroutine and thread stacks fill), and a
+//! stale copy of that end (a stack's top, kept in some frame) would otherwise point at the
+//! chunk's first object and keep it, and all it reaches, alive (gc_scavenge's 1 GiB spike,
+//! in about one run in six). A span is a run of pages of
 //! one chunk holding objects of one size class (`nelems` of them, at most [`MAX_NELEMS`]),
 //! or one large object. Each chunk has a page table (page -> span) and a free-page bitmap, so
 //! any address is mapped to its object in O(log chunks): binary search of the sorted chunk
@@ -70,6 +75,8 @@ pub const PAGE_BYTES: usize = 8192;
 /// Memory mapped at a time for ordinary spans, in bytes.
 pub const CHUNK_BYTES: usize = 4 << 20;
 const PAGES_PER_CHUNK: usize = CHUNK_BYTES / PAGE_BYTES;
+/// The first page of an ordinary chunk that may hold a span (see the module comment).
+const FIRST_PAGE: usize = 1;
 /// Most objects a span holds (16-byte objects in one page).
 pub const MAX_NELEMS: usize = PAGE_BYTES / 16;
 const BITMAP_WORDS: usize = MAX_NELEMS / 64;
@@ -378,7 +385,8 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
             scav: [0; PAGES_PER_CHUNK / 64],
             free_prev: [0; PAGES_PER_CHUNK / 64],
         });
-        for p in 0..npages.min(PAGES_PER_CHUNK) {
+        let first = if dedicated { 0 } else { FIRST_PAGE };
+        for p in first..npages.min(PAGES_PER_CHUNK) {
             (*c).free[p / 64] |= 1 << (p % 64);
         }
     }
@@ -445,7 +453,7 @@ fn take_pages(n: usize, align: usize) -> Option<(*mut Chunk, usize)> {
     }
     for i in 0..h.nchunks {
         if align > 1 {
-            break; // searched above: a new chunk (page 0 is aligned)
+            break; // searched above: a new chunk
         }
         let c = h.chunks[i];
         // SAFETY: live chunk, under HEAP_LOCK.
@@ -480,14 +488,20 @@ fn take_pages(n: usize, align: usize) -> Option<(*mut Chunk, usize)> {
             p += 1;
         }
     }
+    // A fresh chunk: the first aligned page from FIRST_PAGE on (n and align are at most
+    // half a chunk's pages each: it fits).
+    let first = FIRST_PAGE.next_multiple_of(align.max(1));
+    if first + n > PAGES_PER_CHUNK {
+        return None;
+    }
     let c = new_chunk(CHUNK_BYTES, false)?;
     // SAFETY: the fresh chunk.
     let cr = unsafe { &mut *c };
-    for q in 0..n {
+    for q in first..first + n {
         cr.free[q / 64] &= !(1 << (q % 64));
         take_scavenged(cr, q);
     }
-    Some((c, 0))
+    Some((c, first))
 }
 
 /// Page `q` of `cr` is taken for a span: if the kernel had it back, it is resident again
