@@ -653,29 +653,36 @@ unsafe extern "C" fn fing(_: *mut c_void) {
     }
 }
 
-/// `grt_set_finalizer`: on a goroutine (it may start the finalizer goroutine).
-pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
-    const F: &str = "grt_set_finalizer";
-    let base = match mheap::find_object(obj as usize) {
-        Some((s, idx)) => mheap::object(s, idx).0,
-        None => {
-            return report(
-                GRT_EINVAL,
-                F,
-                format_args!("{:p} is not an object grt_alloc returned", obj),
-            )
-        }
-    };
-    if base != obj as usize {
-        return report(
+/// `obj` as the start of a live heap object, or GRT_EINVAL with a message for `func`.
+fn object_start(obj: *mut c_void, func: &str) -> Result<usize, i32> {
+    let Some((s, idx)) = mheap::find_object(obj as usize) else {
+        return Err(report(
             GRT_EINVAL,
-            F,
+            func,
+            format_args!("{:p} is not an object grt_alloc returned", obj),
+        ));
+    };
+    let base = mheap::object(s, idx).0;
+    if base != obj as usize {
+        return Err(report(
+            GRT_EINVAL,
+            func,
             format_args!(
                 "{:p} points into the object at {:#x}, not to its start",
                 obj, base
             ),
-        );
+        ));
     }
+    Ok(base)
+}
+
+/// `grt_set_finalizer`: on a goroutine (it may start the finalizer goroutine).
+pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
+    const F: &str = "grt_set_finalizer";
+    let base = match object_start(obj, F) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
     if f.is_some() && FING.load(Ordering::Acquire).is_null() {
         start_fing();
     }
@@ -718,26 +725,10 @@ pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, arg: *mut c_void, flags
             format_args!("flags {:#x}: 0 or GRT_DISCLAIM_MARK_CONTENTS", flags),
         );
     }
-    let base = match mheap::find_object(obj as usize) {
-        Some((s, idx)) => mheap::object(s, idx).0,
-        None => {
-            return report(
-                GRT_EINVAL,
-                F,
-                format_args!("{:p} is not an object grt_alloc returned", obj),
-            )
-        }
+    let base = match object_start(obj, F) {
+        Ok(b) => b,
+        Err(e) => return e,
     };
-    if base != obj as usize {
-        return report(
-            GRT_EINVAL,
-            F,
-            format_args!(
-                "{:p} points into the object at {:#x}, not to its start",
-                obj, base
-            ),
-        );
-    }
     if f.is_some() && FING.load(Ordering::Acquire).is_null() {
         start_fing();
     }
