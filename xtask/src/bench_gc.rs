@@ -39,9 +39,10 @@
 //! - bdwgc's own tests that do real work (middle, realloc, disclaim_bench, gctest), built
 //!   unchanged against grt's gc.h and against bdwgc, when GRT_BDWGC_SRC names a bdwgc source
 //!   tree (their sources are not in this repository): wall time and peak RSS, measured by
-//!   tests/bench/c/runstat.c. gctest follows bdwgc's current source, which its release
-//!   cannot build: its bdwgc side is bdwgc built from that tree (extra/gc.c). Goal: grt at
-//!   or under bdwgc on time.
+//!   tests/bench/c/runstat.c, and their longest pauses from each collector's own report.
+//!   gctest follows bdwgc's current source, which its release cannot build: its bdwgc side
+//!   is bdwgc built from that tree (extra/gc.c). Goal: grt at or under bdwgc on time and
+//!   pause.
 //!
 //! Sides run alternately, one process each, RUNS rounds, so that all see the same machine
 //! noise (the machine is shared); a figure is the median over the rounds, a ratio the median
@@ -849,7 +850,7 @@ const BDWGC_PRIV_SHIM: &str = "/* bdwgc-side shim of bdwgc's private gc_priv.h, 
 /// runstat (wall time, peak RSS). Their sources are bdwgc's, not ours: this part runs only
 /// when GRT_BDWGC_SRC names a bdwgc source tree (github.com/ivmai/bdwgc).
 fn bdwgc_tests(out_dir: &Path, peer: bool) -> bool {
-    println!("\n  -- bdwgc's own tests through grt's gc.h vs bdwgc: wall time and peak RSS");
+    println!("\n  -- bdwgc's own tests through grt's gc.h vs bdwgc: wall time, peak RSS and longest pause");
     let Some(src) = std::env::var_os("GRT_BDWGC_SRC") else {
         println!("  skipped: set GRT_BDWGC_SRC to a bdwgc source tree to run them");
         return true;
@@ -974,6 +975,39 @@ fn bdwgc_tests(out_dir: &Path, peer: bool) -> bool {
             med(&r[1], "maxrss_kb") / 1024.0,
             ratio(&r[0], &r[1], "maxrss_kb"),
         );
+        // The longest pause, from each collector's own per-cycle report (runs of their own:
+        // the reports cost time).
+        let psides = [
+            Side {
+                label: "grt (gc.h) pause",
+                exe: &runstat,
+                env: vec![leak(&g), "RUNSTAT_PAUSES=grt"],
+            },
+            Side {
+                label: "bdwgc pause",
+                exe: &runstat,
+                env: vec![leak(&b), "RUNSTAT_PAUSES=bdwgc"],
+            },
+        ];
+        match rounds(
+            &psides,
+            &[],
+            "runstat",
+            &|_, _| Ok(()),
+            ("pause_max_us", 1.0, "µs"),
+        ) {
+            Ok(p) => println!(
+                "  {:<16}longest pause µs: grt {:.0}, bdwgc {:.0}, grt/bdwgc {:.3}",
+                t,
+                med(&p[0], "pause_max_us"),
+                med(&p[1], "pause_max_us"),
+                ratio(&p[0], &p[1], "pause_max_us"),
+            ),
+            Err(e) => {
+                println!("  {t}: pauses FAILED {e}");
+                ok = false;
+            }
+        }
     }
     println!("  built with bdwgc's own -DGC_THREADS; grt's side is a plain registered thread in plain-store mode (gc.h's GC_INIT).");
     if from_source {
@@ -983,7 +1017,8 @@ fn bdwgc_tests(out_dir: &Path, peer: bool) -> bool {
             BDWGC_SRC_FLAGS.join(" ")
         );
     }
-    println!("  goal (issue 16): grt at or under bdwgc on time in each");
+    println!("  pauses: grt's stop-the-world pauses (GRTDEBUG=gctrace=1), bdwgc's world-stopped marking (GC_PRINT_STATS=1), the longest of each run, median of the runs");
+    println!("  goal (issue 16): grt at or under bdwgc on time and pause in each");
     ok
 }
 
