@@ -11,7 +11,8 @@
  * - a thread's objects are reported the same way;
  * - 100 leaked two-object cycles: both objects of (97% of) them reported by the first
  *   collection (leak reports impose no order);
- * - objects freed after GC_set_find_leak(0) are not reported, nor those allocated then.
+ * - objects freed after GC_set_find_leak(0) are not reported, nor those allocated then;
+ * - objects given a finalizer (GC_REGISTER_FINALIZER) are finalized, not reported.
  */
 #define GC_THREADS
 #include "gc/leak_detector.h"
@@ -81,6 +82,24 @@ static __attribute__((noinline, noipa)) void make_cycles(void) {
     }
 }
 
+static int finalized;
+static void on_final(void *obj, void *cd) {
+    (void)obj;
+    (void)cd;
+    __atomic_fetch_add(&finalized, 1, __ATOMIC_RELAXED);
+}
+
+/* Objects given a finalizer are the program's business, not leaks. */
+static int line_final;
+static __attribute__((noinline, noipa)) void make_finalized(void) {
+    for (int i = 0; i < N; i++) {
+        line_final = __LINE__ + 1;
+        void *p = malloc(24);
+        if (!p) FAIL("out of memory");
+        GC_REGISTER_FINALIZER(p, on_final, NULL, NULL, NULL);
+    }
+}
+
 static __attribute__((noinline, noipa)) void leak_mode_off(void) {
     void *late[N];
     for (int i = 0; i < N; i++) {
@@ -134,6 +153,7 @@ int main(void) {
     int cyc_a = reports_at(text, line_cyc_a), cyc_b = reports_at(text, line_cyc_b);
     make();
     make_moved();
+    make_finalized();
     pthread_t t;
     if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0) FAIL("thread");
     for (int c = 0; c < 5; c++) CHECK_LEAKS();
@@ -164,6 +184,9 @@ int main(void) {
     /* (At most one report may still be on its way from grt's finalizer goroutine.) */
     if (cyc_a < N / 2 - 3 || cyc_b < N / 2 - 3) FAIL("leaked cycles not reported at once");
     printf("ok leaked cycles in one collection\n");
+    int fin_rep = reports_at(text, line_final);
+    printf("finalized=%d reported=%d of %d\n", finalized, fin_rep, N);
+    if (fin_rep || finalized < N - N / 100) FAIL("objects with finalizers reported as leaks, or not finalized");
     if (late || off) FAIL("objects reported after leak mode went off");
     printf("ok frees after leak mode went off\n");
     printf("PASS\n");

@@ -351,8 +351,8 @@ static inline void GC_set_manual_vdb_allowed(int on) { (void)on; }
  * cycle or chain is reported in one collection. GC_gcollect runs the due reports on the
  * calling thread (grt's finalizer goroutine may be printing some at the same time), so a
  * collection reports the leaks it found as it returns (bdwgc's CHECK_LEAKS).
- * Uncollectable objects are never reported; an object given a disclaim of the program's
- * (a kind's, GC_finalized_malloc's) is not watched. Allocations on threads grt cannot
+ * Uncollectable objects are never reported; an object given a finalizer or a disclaim of
+ * the program's (GC_register_finalizer, a kind's, GC_finalized_malloc's) is not watched. Allocations on threads grt cannot
  * register (inside a grt_cgocall function) are not watched. */
 __attribute__((__weak__)) int grt_gc_find_leak_;
 /* Leak mode was on at some point: frees stop watching even after it went off. */
@@ -588,7 +588,10 @@ static inline void GC_register_finalizer(void *obj, GC_finalization_proc fn, voi
     grt_gc_autoregister_();
     if (ofn) *ofn = 0;
     if (ocd) *ocd = 0;
-    if (obj != NULL && grt_base(obj) == obj) (void)grt_set_finalizer(obj, fn, cd);
+    if (obj != NULL && grt_base(obj) == obj) {
+        if (fn != NULL) grt_gc_unwatch_(obj); /* leak mode: finalized, not a leak */
+        (void)grt_set_finalizer(obj, fn, cd);
+    }
 }
 static inline void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn,
                                                      void *cd, GC_finalization_proc *ofn,
