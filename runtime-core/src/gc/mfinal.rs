@@ -703,13 +703,18 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
         }
     };
     FIN_LOCK.unlock();
+    table_result(ok, F, "finalizer")
+}
+
+/// GRT_OK, or GRT_ENOMEM with a message when a table (`what`) could not grow.
+fn table_result(ok: bool, func: &str, what: &str) -> i32 {
     if ok {
         GRT_OK
     } else {
         report(
             GRT_ENOMEM,
-            F,
-            format_args!("out of memory for the finalizer table"),
+            func,
+            format_args!("out of memory for the {} table", what),
         )
     }
 }
@@ -758,15 +763,7 @@ pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, arg: *mut c_void, flags
         }
     };
     FIN_LOCK.unlock();
-    if ok {
-        GRT_OK
-    } else {
-        report(
-            GRT_ENOMEM,
-            F,
-            format_args!("out of memory for the disclaim table"),
-        )
-    }
+    table_result(ok, F, "disclaim")
 }
 
 static FING_START: Lock = Lock::new();

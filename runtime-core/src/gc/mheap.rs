@@ -424,78 +424,66 @@ fn map_aligned(bytes: usize) -> Option<usize> {
     Some(base)
 }
 
-/// Takes `n` contiguous free pages of an ordinary chunk, the first at a multiple of `align`
-/// pages (chunks are aligned, so the address is too): first fit, mapping a new chunk if none
-/// has room. Returns the chunk and the first page.
-fn take_pages(n: usize, align: usize) -> Option<(*mut Chunk, usize)> {
-    let h = heap();
+/// The first of `n` contiguous free pages of `cr`, at a multiple of `align` pages (chunks are
+/// aligned, so the address is too): first fit.
+fn find_run(cr: &Chunk, n: usize, align: usize) -> Option<usize> {
+    let free = |q: usize| cr.free[q / 64] & (1 << (q % 64)) != 0;
     if align > 1 {
-        // Rare (grt_alloc_aligned above a page): try each aligned start.
-        for i in 0..h.nchunks {
-            let c = h.chunks[i];
-            // SAFETY: live chunk, under HEAP_LOCK.
-            let cr = unsafe { &mut *c };
-            if cr.dedicated {
-                continue;
-            }
-            let free = |q: usize| cr.free[q / 64] & (1 << (q % 64)) != 0;
-            let first = (0..=PAGES_PER_CHUNK.saturating_sub(n))
-                .step_by(align)
-                .find(|&f| (f..f + n).all(free));
-            if let Some(first) = first {
-                for q in first..first + n {
-                    cr.free[q / 64] &= !(1 << (q % 64));
-                    take_scavenged(cr, q);
-                }
-                return Some((c, first));
-            }
-        }
+        // Rare (grt_alloc_aligned above a page): each aligned start in turn.
+        return (0..=PAGES_PER_CHUNK.saturating_sub(n))
+            .step_by(align)
+            .find(|&f| (f..f + n).all(free));
     }
-    for i in 0..h.nchunks {
-        if align > 1 {
-            break; // searched above: a new chunk
-        }
-        let c = h.chunks[i];
-        // SAFETY: live chunk, under HEAP_LOCK.
-        let cr = unsafe { &mut *c };
-        if cr.dedicated {
+    let mut run = 0;
+    let mut p = 0;
+    while p < PAGES_PER_CHUNK {
+        let word = cr.free[p / 64] >> (p % 64);
+        if word == 0 {
+            // No free page in the rest of this bitmap word: skip it.
+            run = 0;
+            p = (p / 64 + 1) * 64;
             continue;
         }
-        let mut run = 0;
-        let mut p = 0;
-        while p < PAGES_PER_CHUNK {
-            let word = cr.free[p / 64] >> (p % 64);
-            if word == 0 {
-                // No free page in the rest of this bitmap word: skip it.
-                run = 0;
-                p = (p / 64 + 1) * 64;
-                continue;
-            }
-            if word & 1 == 0 {
-                run = 0;
-                p += word.trailing_zeros() as usize;
-                continue;
-            }
-            run += 1;
-            if run == n {
-                let first = p + 1 - n;
-                for q in first..=p {
-                    cr.free[q / 64] &= !(1 << (q % 64));
-                    take_scavenged(cr, q);
-                }
-                return Some((c, first));
-            }
-            p += 1;
+        if word & 1 == 0 {
+            run = 0;
+            p += word.trailing_zeros() as usize;
+            continue;
         }
+        run += 1;
+        if run == n {
+            return Some(p + 1 - n);
+        }
+        p += 1;
     }
-    // A fresh chunk: the first aligned page from FIRST_PAGE on (n and align are at most
-    // half a chunk's pages each: it fits).
-    let first = FIRST_PAGE.next_multiple_of(align.max(1));
-    if first + n > PAGES_PER_CHUNK {
-        return None;
-    }
-    let c = new_chunk(CHUNK_BYTES, false)?;
-    // SAFETY: the fresh chunk.
+    None
+}
+
+/// Takes `n` contiguous free pages of an ordinary chunk, the first at a multiple of `align`
+/// pages: first fit, mapping a new chunk if none has room. Returns the chunk and the first
+/// page.
+fn take_pages(n: usize, align: usize) -> Option<(*mut Chunk, usize)> {
+    let h = heap();
+    let found = h.chunks[..h.nchunks].iter().find_map(|&c| {
+        // SAFETY: live chunk, under HEAP_LOCK.
+        let cr = unsafe { &*c };
+        (!cr.dedicated)
+            .then(|| find_run(cr, n, align))
+            .flatten()
+            .map(|first| (c, first))
+    });
+    let (c, first) = match found {
+        Some(cf) => cf,
+        None => {
+            // A fresh chunk: the first aligned page from FIRST_PAGE on (n and align are at
+            // most half a chunk's pages each: it fits).
+            let first = FIRST_PAGE.next_multiple_of(align.max(1));
+            if first + n > PAGES_PER_CHUNK {
+                return None;
+            }
+            (new_chunk(CHUNK_BYTES, false)?, first)
+        }
+    };
+    // SAFETY: a live chunk, under HEAP_LOCK; its pages first..first+n are free.
     let cr = unsafe { &mut *c };
     for q in first..first + n {
         cr.free[q / 64] &= !(1 << (q % 64));
@@ -643,14 +631,17 @@ fn free_span(s: *mut Span) {
 
 // ---- allocation ----------------------------------------------------------------------------
 
-/// `n` zeroed bytes of heap (`noscan`: marking will not look inside). Null when out of memory.
-/// HEAP_LOCK must be held.
+/// The pages a large object of `n` bytes takes; None past the address space.
+pub fn large_pages(n: usize) -> Option<usize> {
+    n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES)
+}
+
 /// A large object (a span of its own) of at least `n` bytes, starting at a multiple of
 /// `align` bytes (a power of two, at most [`MAX_IN_CHUNK`]; a page or less: any span).
 /// Null when out of memory. HEAP_LOCK must be held.
 pub fn alloc_large_locked(n: usize, noscan: bool, align: usize) -> *mut u8 {
     let h = heap();
-    let Some(npages) = n.checked_add(PAGE_BYTES - 1).map(|b| b / PAGE_BYTES) else {
+    let Some(npages) = large_pages(n) else {
         return null_mut();
     };
     debug_assert!(align.is_power_of_two() && align <= MAX_IN_CHUNK);
@@ -683,6 +674,8 @@ pub fn alloc_large_locked(n: usize, noscan: bool, align: usize) -> *mut u8 {
     sr.base as *mut u8
 }
 
+/// `n` zeroed bytes of heap (`noscan`: marking will not look inside). Null when out of memory.
+/// HEAP_LOCK must be held.
 pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
     let h = heap();
     if n > MAX_SMALL {

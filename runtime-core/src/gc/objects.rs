@@ -47,8 +47,7 @@ pub extern "C" fn grt_alloc_size(n: usize) -> usize {
     if n <= mheap::MAX_SMALL {
         return mheap::class_size(mheap::class_of(n.max(1)));
     }
-    n.checked_add(mheap::PAGE_BYTES - 1)
-        .map_or(0, |b| b / mheap::PAGE_BYTES * mheap::PAGE_BYTES)
+    mheap::large_pages(n).map_or(0, |p| p * mheap::PAGE_BYTES)
 }
 
 /// `void *grt_realloc(void *p, size_t n)`
