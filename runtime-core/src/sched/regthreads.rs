@@ -224,6 +224,16 @@ pub fn unregister() -> i32 {
 
 /// The calling thread is registered.
 pub fn is_registered() -> bool {
+    // Fast paths, no system call: an M is never registered (`register` refuses), and a
+    // thread that is not one and has an allocation cache in its TLS slot is (register sets
+    // it, unregister clears it). Without one (registered while out of memory, or not
+    // registered) the table says.
+    if !proc::getm().is_null() {
+        return false;
+    }
+    if arch::getcache() != 0 {
+        return true;
+    }
     find(sys::gettid() as u32).is_some()
 }
 
