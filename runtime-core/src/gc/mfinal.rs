@@ -4,9 +4,18 @@
 //! # How it works
 //!
 //! A finalizer is `fn(obj, arg)` attached to the start of a heap object (`grt_set_finalizer`),
-//! kept in a hash table keyed by the object (`FINS`). The table is not a root for the objects
-//! (else none would ever die), but its `arg`s are: the program may hand grt the only pointer
-//! to what the finalizer needs.
+//! kept with the object's span, as Go keeps it in the span's specials: a [`FinSpan`] per span
+//! that has any, with a record per object slot and a bit per slot that has a finalizer. Setting
+//! one costs an index, not a hash probe, and mark termination walks the finalizers a bitmap
+//! word (64 objects) at a time against the span's mark bits, in address order. The records
+//! are not roots for the objects (else none would ever die), but their `arg`s are: the program
+//! may hand grt the only pointer to what the finalizer needs.
+//!
+//! A span's `FinSpan` lives while the span has a finalizer: an object with one is always
+//! marked at mark termination (it is reachable, or kept for its finalizer), so its span is
+//! never freed. Mark termination detaches the `FinSpan`s left empty (their span may die in
+//! the sweep to come) and [`prepare`] frees them before the next one (not with the world
+//! stopped: rtalloc's lock may be held by a stopped thread).
 //!
 //! A weak pointer (`grt_weak_make`) is a cell of grt's own memory that holds an object's
 //! address where the collector does not look. `grt_weak_get` returns the object, or NULL once
@@ -141,8 +150,158 @@ pub struct Weak {
 const WEAK_MAGIC: u64 = 0x6772_7477_6561_6b31; // "grtweak1"
 const WEAK_DEAD: u64 = 0x6772_7477_6561_6b30;
 
+/// The finalizers set on one span's objects. FIN_LOCK guards it, and the span's `fins`.
+#[repr(C)]
+struct FinSpan {
+    /// Its span; null once detached (to be freed by `prepare`).
+    span: *mut mheap::Span,
+    /// Record slots (the span's `nelems` when made; it keeps them while attached).
+    n: usize,
+    /// Bits set in `bits`.
+    count: usize,
+    /// The object slots that have a finalizer.
+    bits: [u64; mheap::BITMAP_WORDS],
+    // `n` FinRecs follow; a record is written before its bit is set, and read only then.
+}
+
+#[derive(Clone, Copy)]
+struct FinRec {
+    f: FinFn,
+    arg: usize,
+}
+
+impl FinSpan {
+    fn bytes(n: usize) -> usize {
+        core::mem::size_of::<FinSpan>() + n * core::mem::size_of::<FinRec>()
+    }
+
+    fn rec(&mut self, idx: usize) -> &mut FinRec {
+        debug_assert!(idx < self.n);
+        // SAFETY: `n` records follow the header in its allocation (`make_finspan`).
+        unsafe { &mut *((self as *mut FinSpan).add(1) as *mut FinRec).add(idx) }
+    }
+
+    /// Still its span's: attached, and the span not freed and made anew since. (A span dies
+    /// with a finalizer only if a finalizer was set on an object the last cycle found dead,
+    /// through a pointer the program hid from it; the records are then dropped unrun.)
+    fn attached(&self) -> bool {
+        // SAFETY: span structs are never freed (recycled); `fins` is a word, written by
+        // `new_span` (null) or under FIN_LOCK.
+        !self.span.is_null()
+            && unsafe { ptr::read_volatile(ptr::addr_of!((*self.span).fins)) }
+                == self as *const FinSpan as *mut c_void
+    }
+
+    fn has(&self, idx: usize) -> bool {
+        self.bits[idx / 64] & (1 << (idx % 64)) != 0
+    }
+
+    fn set(&mut self, idx: usize, r: FinRec) {
+        *self.rec(idx) = r;
+        if !self.has(idx) {
+            self.bits[idx / 64] |= 1 << (idx % 64);
+            self.count += 1;
+            st().nfins += 1;
+        }
+    }
+
+    fn clear(&mut self, idx: usize) {
+        if self.has(idx) {
+            self.bits[idx / 64] &= !(1 << (idx % 64));
+            self.count -= 1;
+            st().nfins -= 1;
+        }
+    }
+
+    /// Calls `f(self, idx)` for each slot with a finalizer whose object is not marked (every
+    /// one if `all`), a bitmap word at a time (`f` may clear the bit it is given).
+    fn for_each(&mut self, all: bool, mut f: impl FnMut(&mut FinSpan, usize)) {
+        if self.count == 0 || !self.attached() {
+            return;
+        }
+        // SAFETY: the attached span is live (see the module comment).
+        let sp = unsafe { &*self.span };
+        for w in 0..self.n.div_ceil(64) {
+            let mut m = self.bits[w];
+            if !all {
+                m &= !sp.mark[w].load(Ordering::Relaxed);
+            }
+            while m != 0 {
+                let idx = w * 64 + m.trailing_zeros() as usize;
+                m &= m - 1;
+                f(self, idx);
+            }
+        }
+    }
+}
+
+/// The finalizer records of span `sp`, made when `make` and it has none (None: none, or out
+/// of memory). FIN_LOCK held, not with the world stopped when `make`.
+fn finspan(sp: *mut mheap::Span, make: bool) -> Option<&'static mut FinSpan> {
+    // SAFETY: a live span (it holds the caller's object); `fins` is under FIN_LOCK.
+    let cur = unsafe { (*sp).fins } as *mut FinSpan;
+    if !cur.is_null() {
+        // SAFETY: an attached FinSpan, ours under FIN_LOCK.
+        return Some(unsafe { &mut *cur });
+    }
+    if !make || st().finspans.reserve(1).is_err() {
+        return None;
+    }
+    // SAFETY: as above.
+    let n = unsafe { (*sp).nelems };
+    let p = rtalloc::alloc(FinSpan::bytes(n)) as *mut FinSpan;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: fresh memory for the header and n records (records need no initialising: one
+    // is read only once its bit is set, and written before).
+    unsafe {
+        p.write(FinSpan {
+            span: sp,
+            n,
+            count: 0,
+            bits: [0; mheap::BITMAP_WORDS],
+        });
+        (*sp).fins = p as *mut c_void;
+    }
+    let _ = st().finspans.push_in_capacity(p);
+    // SAFETY: just made, ours under FIN_LOCK.
+    Some(unsafe { &mut *p })
+}
+
+/// Every FinSpan, attached or detached (FIN_LOCK held).
+fn finspans() -> impl Iterator<Item = &'static mut FinSpan> {
+    // SAFETY: the list holds FinSpans that are freed only by `free_detached`, under FIN_LOCK.
+    st().finspans.as_slice().iter().map(|&p| unsafe { &mut *p })
+}
+
+/// Frees the FinSpans mark termination detached. FIN_LOCK held, the world running.
+fn free_detached() {
+    let s = st();
+    let v = s.finspans.as_mut_slice();
+    let mut kept = 0;
+    for i in 0..v.len() {
+        let p = v[i];
+        // SAFETY: a FinSpan of the list.
+        let (attached, n, count) = unsafe { ((*p).attached(), (*p).n, (*p).count) };
+        if !attached {
+            s.nfins -= count;
+            // SAFETY: detached (no span points to it) and now out of the list.
+            unsafe { rtalloc::free(p as *mut u8, FinSpan::bytes(n)) };
+        } else {
+            v[kept] = p;
+            kept += 1;
+        }
+    }
+    if kept < v.len() {
+        let _ = s.finspans.resize(kept, null_mut());
+    }
+}
+
 struct State {
-    fins: Table,
+    /// The spans' finalizer records ([`FinSpan`]), and how many finalizers they hold.
+    finspans: RtVec<*mut FinSpan>,
+    nfins: usize,
     /// Disappearing links, short [`SHORT`] and long [`LONG`]: `Entry::obj` is the link's
     /// address, `Entry::arg` the object's start (never a root).
     links: [Table; 2],
@@ -178,7 +337,8 @@ pub const LINK_DUPLICATE: i32 = 1;
 pub const LINK_NOT_FOUND: i32 = 2;
 
 static mut STATE: State = State {
-    fins: NO_TABLE,
+    finspans: RtVec::new(),
+    nfins: 0,
     links: [NO_TABLE, NO_TABLE],
     uncoll: NO_TABLE,
     disc: NO_TABLE,
@@ -323,8 +483,9 @@ fn no_fin_mark() -> bool {
 /// `mark_termination_locked` allocates nothing.
 pub fn prepare() {
     FIN_LOCK.lock();
+    free_detached();
     let s = st();
-    let _ = s.due.reserve(s.fins.live);
+    let _ = s.due.reserve(s.nfins);
     let _ = s.disc_due.reserve(s.disc.live);
     FIN_LOCK.unlock();
 }
@@ -350,11 +511,9 @@ pub fn mark_termination_locked() -> usize {
     // as in Go.
     let no_scan = no_fin_mark();
     if !no_scan {
-        for i in 0..s.fins.cap {
-            let e = s.fins.slots()[i];
-            if e.obj > TOMB && !is_marked(e.obj) {
-                mgcmark::grey_contents_locked(e.obj);
-            }
+        for fs in finspans() {
+            let sp = fs.span;
+            fs.for_each(false, |_, idx| mgcmark::grey_contents_at_locked(sp, idx));
         }
         // Step 2': the contents of unmarked objects whose disclaim asks for it.
         for i in 0..s.disc.cap {
@@ -367,29 +526,34 @@ pub fn mark_termination_locked() -> usize {
     }
     // Pass 2: what is still unmarked is queued, and marked with all it reaches.
     let mut queued = 0;
-    for i in 0..s.fins.cap {
-        let e = s.fins.slots()[i];
-        if e.obj <= TOMB || is_marked(e.obj) {
-            continue;
-        }
-        let Some(f) = e.f else { continue };
-        // No allocation with the world stopped (`prepare` made the room). Without room (set
-        // since `prepare`, or out of memory) the object is kept, entry and all, for the
-        // next cycle.
-        if s.due.push_in_capacity(Due {
-            obj: e.obj,
-            f,
-            arg: e.arg,
-        }) {
-            s.fins.remove_at(i);
-            queued += 1;
-        }
-        if no_scan {
-            if let Some((sp, idx)) = mheap::find_object(e.obj) {
-                mheap::mark(sp, idx);
+    for fs in finspans() {
+        let sp = fs.span;
+        fs.for_each(false, |fs, idx| {
+            let obj = mheap::object(sp, idx).0;
+            let r = *fs.rec(idx);
+            // No allocation with the world stopped (`prepare` made the room). Without room
+            // (set since `prepare`, or out of memory) the object is kept, finalizer and all,
+            // for the next cycle.
+            if st().due.push_in_capacity(Due {
+                obj,
+                f: r.f,
+                arg: r.arg,
+            }) {
+                fs.clear(idx);
+                queued += 1;
             }
-        } else {
-            mgcmark::grey_locked(e.obj);
+            if no_scan {
+                mheap::mark(sp, idx);
+            } else {
+                mgcmark::grey_locked(obj);
+            }
+        });
+        // Left empty (now or since the last cycle): detached, as its span may die in the
+        // sweep to come; `prepare` frees it.
+        if fs.count == 0 && fs.attached() {
+            // SAFETY: the live span it is attached to; FIN_LOCK held, world stopped.
+            unsafe { (*sp).fins = null_mut() };
+            fs.span = null_mut();
         }
     }
     // Step 3': an unmarked registered object is asked, and kept until it answers. (A pending
@@ -485,10 +649,10 @@ fn is_marked(obj: usize) -> bool {
 /// The args of the finalizers, the objects queued for theirs and the uncollectable objects:
 /// roots. FIN_LOCK held.
 pub fn collect_roots_locked() {
-    let s = st();
-    for e in s.fins.slots().iter().filter(|e| e.obj > TOMB) {
-        mgcmark::collect_words(&[e.arg]);
+    for fs in finspans() {
+        fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
     }
+    let s = st();
     for e in s.uncoll.slots().iter().filter(|e| e.obj > TOMB) {
         mgcmark::collect_words(&[e.obj]);
     }
@@ -614,23 +778,41 @@ pub fn run_due() -> usize {
             }
             continue;
         }
+        // Up to RUN_BATCH finalizers per hold of the lock (one at a time, the lock went back
+        // and forth with the thread setting finalizers: a futex wake per finalizer). They
+        // stay roots on this goroutine's stack until each has run.
         let s = st();
-        let d = if s.due.is_empty() {
-            None
-        } else {
-            let last = s.due.len() - 1;
-            let d = s.due.as_slice()[last];
-            let _ = s.due.resize(last, d);
-            Some(d)
-        };
+        let k = s.due.len().min(RUN_BATCH);
+        let mut batch = [(0usize, None::<FinFn>, 0usize); RUN_BATCH];
+        for (i, d) in s.due.as_slice()[s.due.len() - k..].iter().enumerate() {
+            batch[i] = (d.obj, Some(d.f), d.arg);
+        }
+        if k > 0 {
+            let _ = s.due.resize(s.due.len() - k, s.due.as_slice()[0]);
+        }
         FIN_LOCK.unlock();
-        let Some(d) = d else { return n };
-        // SAFETY: the program's finalizer, with the object and arg it was given.
-        unsafe { (d.f)(d.obj as *mut c_void, d.arg as *mut c_void) };
-        FINALIZERS_RUN.fetch_add(1, Ordering::Relaxed);
-        n += 1;
+        if k == 0 {
+            return n;
+        }
+        // Last queued first, as before batching.
+        for slot in batch[..k].iter_mut().rev() {
+            let (obj, f, arg) = *slot;
+            if let Some(f) = f {
+                // SAFETY: the program's finalizer, with the object and arg it was given.
+                unsafe { f(obj as *mut c_void, arg as *mut c_void) };
+            }
+            // The slot no longer keeps the object: once its finalizer ran, it is garbage
+            // unless the program kept it (gc_links counts on that).
+            // SAFETY: a slot of our own array.
+            unsafe { ptr::write_volatile(slot, (0, None, 0)) };
+            FINALIZERS_RUN.fetch_add(1, Ordering::Relaxed);
+            n += 1;
+        }
     }
 }
+
+/// Finalizers `run_due` takes off the queue per hold of FIN_LOCK.
+const RUN_BATCH: usize = 32;
 
 fn fing_park(_gp: *mut G, _: usize) -> bool {
     FIN_LOCK.unlock();
@@ -655,6 +837,11 @@ unsafe extern "C" fn fing(_: *mut c_void) {
 
 /// `obj` as the start of a live heap object, or GRT_EINVAL with a message for `func`.
 fn object_start(obj: *mut c_void, func: &str) -> Result<usize, i32> {
+    object_at(obj, func).map(|(base, _, _)| base)
+}
+
+/// [`object_start`], with the object's span and index.
+fn object_at(obj: *mut c_void, func: &str) -> Result<(usize, *mut mheap::Span, usize), i32> {
     let Some((s, idx)) = mheap::find_object(obj as usize) else {
         return Err(report(
             GRT_EINVAL,
@@ -673,31 +860,35 @@ fn object_start(obj: *mut c_void, func: &str) -> Result<usize, i32> {
             ),
         ));
     }
-    Ok(base)
+    Ok((base, s, idx))
 }
 
 /// `grt_set_finalizer`: on a goroutine (it may start the finalizer goroutine).
 pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
     const F: &str = "grt_set_finalizer";
-    let base = match object_start(obj, F) {
-        Ok(b) => b,
+    let (_, sp, idx) = match object_at(obj, F) {
+        Ok(o) => o,
         Err(e) => return e,
     };
     if f.is_some() && FING.load(Ordering::Acquire).is_null() {
         start_fing();
     }
     FIN_LOCK.lock();
-    let t = &mut st().fins;
     let ok = match f {
-        Some(_) => t.insert(Entry {
-            obj: base,
-            f,
-            arg: arg as usize,
-            flags: 0,
-        }),
+        Some(f) => finspan(sp, true)
+            .map(|fs| {
+                fs.set(
+                    idx,
+                    FinRec {
+                        f,
+                        arg: arg as usize,
+                    },
+                )
+            })
+            .is_some(),
         None => {
-            if let Some(i) = t.find(base) {
-                t.remove_at(i);
+            if let Some(fs) = finspan(sp, false) {
+                fs.clear(idx);
             }
             true
         }
@@ -936,21 +1127,21 @@ pub fn free(p: *mut c_void) -> i32 {
 /// some). Returns how many ran here.
 pub fn finalize_all() -> usize {
     FIN_LOCK.lock();
-    let s = st();
-    let _ = s.due.reserve(s.fins.live);
-    for i in 0..s.fins.cap {
-        let e = s.fins.slots()[i];
-        let (true, Some(f)) = (e.obj > TOMB, e.f) else {
-            continue;
-        };
-        // Without room (out of memory) the finalizer stays set, for a later call or cycle.
-        if s.due.push_in_capacity(Due {
-            obj: e.obj,
-            f,
-            arg: e.arg,
-        }) {
-            s.fins.remove_at(i);
-        }
+    let _ = st().due.reserve(st().nfins);
+    for fs in finspans() {
+        let sp = fs.span;
+        fs.for_each(true, |fs, idx| {
+            let r = *fs.rec(idx);
+            // Without room (out of memory) the finalizer stays set, for a later call or
+            // cycle. (A FinSpan left empty is detached by the next mark termination.)
+            if st().due.push_in_capacity(Due {
+                obj: mheap::object(sp, idx).0,
+                f: r.f,
+                arg: r.arg,
+            }) {
+                fs.clear(idx);
+            }
+        });
     }
     FIN_LOCK.unlock();
     run_due()

@@ -234,19 +234,24 @@ pub fn grey_locked(w: usize) {
 /// head, does not keep an object from being finalized, as in bdwgc). MARK_LOCK held.
 pub fn grey_contents_locked(base: usize) {
     if let Some((s, i)) = mheap::find_object(base) {
-        let (b, size, scan) = mheap::object(s, i);
-        if !scan {
-            return;
+        grey_contents_at_locked(s, i);
+    }
+}
+
+/// [`grey_contents_locked`] for object `idx` of span `s` (allocated). MARK_LOCK held.
+pub fn grey_contents_at_locked(s: *mut mheap::Span, idx: usize) {
+    let (b, size, scan) = mheap::object(s, idx);
+    if !scan {
+        return;
+    }
+    let mut p = b;
+    while p < b + size {
+        // SAFETY: inside an allocated heap object (finalizable, so not freed yet).
+        let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+        if w < b || w >= b + size {
+            greyobject(w);
         }
-        let mut p = b;
-        while p < b + size {
-            // SAFETY: inside an allocated heap object (finalizable, so not freed yet).
-            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
-            if w < b || w >= b + size {
-                greyobject(w);
-            }
-            p += 8;
-        }
+        p += 8;
     }
 }
 

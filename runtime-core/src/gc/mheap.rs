@@ -79,7 +79,7 @@ const PAGES_PER_CHUNK: usize = CHUNK_BYTES / PAGE_BYTES;
 const FIRST_PAGE: usize = 1;
 /// Most objects a span holds (16-byte objects in one page).
 pub const MAX_NELEMS: usize = PAGE_BYTES / 16;
-const BITMAP_WORDS: usize = MAX_NELEMS / 64;
+pub const BITMAP_WORDS: usize = MAX_NELEMS / 64;
 /// Objects above this size are large: a span of their own.
 pub const MAX_SMALL: usize = 32 << 10;
 /// Largest object that still goes into an ordinary chunk; bigger ones get their own mapping.
@@ -178,6 +178,10 @@ pub struct Span {
     sweepgen: u32,
     /// Next span of its class in the heap's `unswept` or `swept` list.
     classnext: *mut Span,
+    /// The finalizers set on its objects (mfinal.rs's `FinSpan`, under FIN_LOCK), or null.
+    /// An object with a finalizer is never swept, so a span with any is not freed; `new_span`
+    /// sets it null (a `FinSpan` that finds its span's `fins` is not itself is dropped).
+    pub fins: *mut core::ffi::c_void,
 }
 
 /// The lists of a class, large objects last.
@@ -564,6 +568,7 @@ fn new_span(
             chunk,
             sweepgen: heap().sweepgen,
             classnext: null_mut(),
+            fins: null_mut(),
         });
         let h = heap();
         let list = &mut h.swept[noscan as usize][list_index(class)];
