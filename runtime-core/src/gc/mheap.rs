@@ -1275,16 +1275,27 @@ pub fn for_each_marked_in_locked(lo: usize, hi: usize, mut f: impl FnMut(usize, 
                 let (from, to) = (lo.max(sr.base), hi.min(next));
                 let first = (((from - sr.base) as u64 * sr.divmul) >> 32) as usize;
                 let first = if sr.class == usize::MAX { 0 } else { first };
-                let mut i = first;
-                while i < sr.nelems {
-                    let o = sr.base + i * sr.elemsize;
-                    if o >= to {
-                        break;
+                // Objects first..end start before `to`; a bitmap word (64 objects) at a time,
+                // so a span with few marked objects costs its words, not its slots (a full
+                // rescan walks every span of the heap with the world stopped).
+                let end = sr.nelems.min((to - sr.base).div_ceil(sr.elemsize));
+                let mut w = first / 64;
+                while w * 64 < end {
+                    let mut m =
+                        sr.alloc[w].load(Ordering::Relaxed) & sr.mark[w].load(Ordering::Relaxed);
+                    if w == first / 64 {
+                        m &= !0u64 << (first % 64);
                     }
-                    if bit(&sr.alloc, i) && bit(&sr.mark, i) {
+                    if end < (w + 1) * 64 {
+                        m &= (1u64 << (end % 64)) - 1;
+                    }
+                    while m != 0 {
+                        let i = w * 64 + m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        let o = sr.base + i * sr.elemsize;
                         f(o.max(from), (o + sr.elemsize).min(to));
                     }
-                    i += 1;
+                    w += 1;
                 }
             }
         }
