@@ -181,9 +181,9 @@ impl FinSpan {
         unsafe { &mut *((self as *mut FinSpan).add(1) as *mut FinRec).add(idx) }
     }
 
-    /// Still its span's: attached, and the span not freed and made anew since. (A span dies
-    /// with a finalizer only if a finalizer was set on an object the last cycle found dead,
-    /// through a pointer the program hid from it; the records are then dropped unrun.)
+    /// Still its span's: attached, and the span not freed since (`free_span` and `new_span`
+    /// clear `fins`). A span with a finalizer is never freed (`set_finalizer` refuses an
+    /// object the last cycle found dead); this is the second line.
     fn attached(&self) -> bool {
         // SAFETY: span structs are never freed (recycled); `fins` is a word, written by
         // `new_span` (null) or under FIN_LOCK.
@@ -222,7 +222,9 @@ impl FinSpan {
         // SAFETY: the attached span is live (see the module comment).
         let sp = unsafe { &*self.span };
         for w in 0..self.n.div_ceil(64) {
-            let mut m = self.bits[w];
+            // Allocated slots only: a bit on a free slot (which set_finalizer's check rules
+            // out) is never taken for an object.
+            let mut m = self.bits[w] & sp.alloc[w].load(Ordering::Relaxed);
             if !all {
                 m &= !sp.mark[w].load(Ordering::Relaxed);
             }
@@ -874,6 +876,23 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
         start_fing();
     }
     FIN_LOCK.lock();
+    // Under the heap lock (after FIN_LOCK, in the collector's order) the span cannot be swept
+    // meanwhile: the object must still be this span's, and not one the last cycle found dead
+    // (the program can only reach such an object through a pointer it hid from the collector;
+    // its slot may be freed, its span made anew, by the sweep).
+    mheap::HEAP_LOCK.lock();
+    if mheap::find_object(obj as usize) != Some((sp, idx)) || !mheap::survived_locked(sp, idx) {
+        mheap::HEAP_LOCK.unlock();
+        FIN_LOCK.unlock();
+        return report(
+            GRT_EINVAL,
+            F,
+            format_args!(
+                "{:p} was found unreachable by the last collection (reached through a hidden pointer?)",
+                obj
+            ),
+        );
+    }
     let ok = match f {
         Some(f) => finspan(sp, true)
             .map(|fs| {
@@ -893,6 +912,7 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
             true
         }
     };
+    mheap::HEAP_LOCK.unlock();
     FIN_LOCK.unlock();
     table_result(ok, F, "finalizer")
 }

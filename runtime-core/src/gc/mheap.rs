@@ -179,8 +179,9 @@ pub struct Span {
     /// Next span of its class in the heap's `unswept` or `swept` list.
     classnext: *mut Span,
     /// The finalizers set on its objects (mfinal.rs's `FinSpan`, under FIN_LOCK), or null.
-    /// An object with a finalizer is never swept, so a span with any is not freed; `new_span`
-    /// sets it null (a `FinSpan` that finds its span's `fins` is not itself is dropped).
+    /// An object with a finalizer is never swept, so a span with any is not freed;
+    /// `free_span` and `new_span` set it null (a `FinSpan` that finds its span's `fins` is not
+    /// itself is dropped).
     pub fins: *mut core::ffi::c_void,
 }
 
@@ -592,6 +593,8 @@ fn free_span(s: *mut Span) {
     let h = heap();
     // SAFETY: a live span under HEAP_LOCK, with no allocated object.
     let sr = unsafe { &mut *s };
+    // No finalizer can be set on its objects now (they are all dead); any records are dropped.
+    sr.fins = null_mut();
     // SAFETY: its chunk is live.
     let c = unsafe { &mut *sr.chunk };
     let first = (sr.base - c.base) / PAGE_BYTES;
