@@ -28,10 +28,10 @@
 //!    before the object's finalizer runs, as in Go);
 //! 2. what unmarked finalizable objects point to is marked (not the objects): an object
 //!    reachable from another finalizable one waits for that one's finalizer first;
-//! 3. every finalizer whose object is still not marked is taken out of the table and queued,
-//!    and the object is marked and queued for scanning: it and all it reaches live one more
-//!    cycle, for the finalizer (the caller then drains). A second cycle frees the object if
-//!    the finalizer left it unreachable.
+//! 3. every finalizer whose object is still not marked is taken out of its span's records and
+//!    queued, and the object is marked: it and all it reaches (marked in step 2) live one more
+//!    cycle, for the finalizer. A second cycle frees the object if the finalizer left it
+//!    unreachable.
 //!
 //! A disappearing link (bdwgc's `GC_general_register_disappearing_link`, `grt_link_register`)
 //! is a word of the program's (`link`: static data, a heap object, malloc'd memory) that the
@@ -544,11 +544,11 @@ pub fn mark_termination_locked() -> usize {
                 fs.clear(idx);
                 queued += 1;
             }
-            if no_scan {
-                mheap::mark(sp, idx);
-            } else {
-                mgcmark::grey_locked(obj);
-            }
+            // Marked, not scanned: step 2 greyed its contents (it was unmarked then too) and
+            // the drain marked all they reach, with the world stopped (nothing changed them
+            // since); a pointer into itself needs only this mark. (Scanning it again cost a
+            // lookup per word of every finalized object with the world stopped.)
+            mgcmark::mark_only_locked(sp, idx);
         });
         // Left empty (now or since the last cycle): detached, as its span may die in the
         // sweep to come; `prepare` frees it.
@@ -807,14 +807,15 @@ pub fn run_due() -> usize {
             // unless the program kept it (gc_links counts on that).
             // SAFETY: a slot of our own array.
             unsafe { ptr::write_volatile(slot, (0, None, 0)) };
-            FINALIZERS_RUN.fetch_add(1, Ordering::Relaxed);
-            n += 1;
         }
+        // Once per batch (a locked add per finalizer was most of this loop).
+        FINALIZERS_RUN.fetch_add(k as u64, Ordering::Relaxed);
+        n += k;
     }
 }
 
 /// Finalizers `run_due` takes off the queue per hold of FIN_LOCK.
-const RUN_BATCH: usize = 32;
+const RUN_BATCH: usize = 64;
 
 fn fing_park(_gp: *mut G, _: usize) -> bool {
     FIN_LOCK.unlock();
@@ -876,13 +877,28 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
         start_fing();
     }
     FIN_LOCK.lock();
-    // Under the heap lock (after FIN_LOCK, in the collector's order) the span cannot be swept
-    // meanwhile: the object must still be this span's, and not one the last cycle found dead
-    // (the program can only reach such an object through a pointer it hid from the collector;
-    // its slot may be freed, its span made anew, by the sweep).
-    mheap::HEAP_LOCK.lock();
-    if mheap::find_object(obj as usize) != Some((sp, idx)) || !mheap::survived_locked(sp, idx) {
-        mheap::HEAP_LOCK.unlock();
+    // The object must still be this span's, and not one the last cycle found dead (the
+    // program can only reach such an object through a pointer it hid from the collector; its
+    // slot may be freed, its span made anew, by the sweep). In a span swept in this cycle
+    // (the usual case: objects are allocated from swept spans) FIN_LOCK keeps it so; in one
+    // not swept yet, the heap lock (after FIN_LOCK, in the collector's order) keeps the sweep
+    // out meanwhile.
+    let heap_locked = match mheap::allocated_in_swept(sp, idx) {
+        Some(_) => false,
+        None => {
+            mheap::HEAP_LOCK.lock();
+            true
+        }
+    };
+    let live = mheap::find_object(obj as usize) == Some((sp, idx))
+        && match mheap::allocated_in_swept(sp, idx) {
+            Some(a) => a,
+            None => heap_locked && mheap::survived_locked(sp, idx),
+        };
+    if !live {
+        if heap_locked {
+            mheap::HEAP_LOCK.unlock();
+        }
         FIN_LOCK.unlock();
         return report(
             GRT_EINVAL,
@@ -912,7 +928,9 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
             true
         }
     };
-    mheap::HEAP_LOCK.unlock();
+    if heap_locked {
+        mheap::HEAP_LOCK.unlock();
+    }
     FIN_LOCK.unlock();
     table_result(ok, F, "finalizer")
 }

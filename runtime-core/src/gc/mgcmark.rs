@@ -229,6 +229,14 @@ pub fn grey_locked(w: usize) {
     greyobject(w);
 }
 
+/// Marks object `idx` of span `s` without scanning it (what it points to is marked already:
+/// finalizers' second pass). MARK_LOCK held.
+pub fn mark_only_locked(s: *mut mheap::Span, idx: usize) {
+    if mheap::mark(s, idx) {
+        add_marked_locked(mheap::object(s, idx).1);
+    }
+}
+
 /// Marks what the object at `base` points to, but not the object itself, nor through
 /// pointers into itself (finalizers' first pass: a self-reference, as in a circular list's
 /// head, does not keep an object from being finalized, as in bdwgc). MARK_LOCK held.

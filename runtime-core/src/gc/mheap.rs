@@ -63,7 +63,7 @@
 //! stale pointer to metadata is never a use-after-free.
 
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use grt_arch::{MapFlags, ProtFlags};
 
@@ -174,8 +174,9 @@ pub struct Span {
     /// The chunk it belongs to.
     chunk: *mut Chunk,
     /// `h.sweepgen` when last swept (or made); `h.sweepgen - 2` after a flip: not swept in
-    /// this cycle.
-    sweepgen: u32,
+    /// this cycle. Written under HEAP_LOCK (Release, after the sweep's bits), read without it
+    /// by [`allocated_in_swept`].
+    sweepgen: AtomicU32,
     /// Next span of its class in the heap's `unswept` or `swept` list.
     classnext: *mut Span,
     /// The finalizers set on its objects (mfinal.rs's `FinSpan`, under FIN_LOCK), or null.
@@ -567,7 +568,7 @@ fn new_span(
             needzero: false,
             next: null_mut(),
             chunk,
-            sweepgen: heap().sweepgen,
+            sweepgen: AtomicU32::new(heap().sweepgen),
             classnext: null_mut(),
             fins: null_mut(),
         });
@@ -885,13 +886,27 @@ pub fn is_marked(s: *mut Span, idx: usize) -> bool {
     sr.mark[idx / 64].load(Ordering::Relaxed) & (1u64 << (idx % 64)) != 0
 }
 
+/// Lock-free [`survived_locked`] for a span swept in this cycle: whether object `idx` of `s`
+/// is allocated there (the last cycle kept it, or it was allocated since); None when the span
+/// is not swept yet (then ask `survived_locked` under HEAP_LOCK). The caller holds a lock the
+/// collector takes before it flips the sweep generation (FIN_LOCK): only a sweep frees an
+/// object or a span, and a span swept in this cycle is not swept again before the next
+/// flip, so the answer holds while that lock is held.
+pub fn allocated_in_swept(s: *mut Span, idx: usize) -> Option<bool> {
+    // SAFETY: span structs are never freed; the caller found `s` holding the object.
+    let sr = unsafe { &*s };
+    // Acquire: the sweep's bits are seen once its sweepgen is. The heap's sweepgen changes
+    // only at a flip, which the caller's lock keeps out.
+    (sr.sweepgen.load(Ordering::Acquire) == heap().sweepgen).then(|| bit(&sr.alloc, idx))
+}
+
 /// Between cycles (no marking), whether the last cycle kept object `idx` of `s` or it was
 /// allocated since: its mark bit while its span is not swept yet (the last verdict), its
 /// alloc bit once it is (sweep made alloc = mark). HEAP_LOCK held.
 pub fn survived_locked(s: *mut Span, idx: usize) -> bool {
     // SAFETY: a live span, under HEAP_LOCK.
     let sr = unsafe { &*s };
-    if sr.sweepgen == heap().sweepgen {
+    if sr.sweepgen.load(Ordering::Relaxed) == heap().sweepgen {
         bit(&sr.alloc, idx)
     } else {
         is_marked(s, idx)
@@ -937,7 +952,8 @@ pub fn for_each_live_locked(mut f: impl FnMut(usize, usize)) -> usize {
 pub fn keep_locked(s: *mut Span, idx: usize) {
     // SAFETY: a live span, under HEAP_LOCK.
     let sr = unsafe { &*s };
-    if sr.sweepgen != heap().sweepgen && bit(&sr.alloc, idx) && mark(s, idx) {
+    if sr.sweepgen.load(Ordering::Relaxed) != heap().sweepgen && bit(&sr.alloc, idx) && mark(s, idx)
+    {
         heap().stats.live += sr.elemsize;
     }
 }
@@ -1044,7 +1060,7 @@ fn sweep_next_locked(k: usize, c: usize) -> usize {
         live += (a & mk).count_ones() as usize;
     }
     h.stats.inuse -= freed;
-    sr.sweepgen = h.sweepgen;
+    sr.sweepgen.store(h.sweepgen, Ordering::Release);
     sr.nalloc = live;
     sr.freeindex = 0;
     if !(cfg!(feature = "testhooks") && NO_SWEEPGEN_CHECK.load(Ordering::Relaxed)) {
