@@ -28,10 +28,12 @@
 //!    before the object's finalizer runs, as in Go);
 //! 2. what unmarked finalizable objects point to is marked (not the objects): an object
 //!    reachable from another finalizable one waits for that one's finalizer first;
-//! 3. every finalizer whose object is still not marked is taken out of its span's records and
-//!    queued, and the object is marked: it and all it reaches (marked in step 2) live one more
-//!    cycle, for the finalizer. A second cycle frees the object if the finalizer left it
-//!    unreachable.
+//! 3. every finalizer whose object is still not marked is due: the object is marked (it and
+//!    all it reaches, marked in step 2, live one more cycle, for the finalizer) and its record
+//!    made pending in its span, a bitmap word at a time; the world running again, pending
+//!    records move to the queue (`queue_pending_locked`: the collector's wake of the
+//!    finalizer goroutine, or whoever takes FIN_LOCK to set or run finalizers first). A
+//!    second cycle frees the object if the finalizer left it unreachable.
 //!
 //! A disappearing link (bdwgc's `GC_general_register_disappearing_link`, `grt_link_register`)
 //! is a word of the program's (`link`: static data, a heap object, malloc'd memory) that the
@@ -161,6 +163,9 @@ struct FinSpan {
     count: usize,
     /// The object slots that have a finalizer.
     bits: [u64; mheap::BITMAP_WORDS],
+    /// Slots whose finalizer mark termination found due: their objects marked, their records
+    /// kept here until `queue_pending_locked` moves them to the queue (world running).
+    pending: [u64; mheap::BITMAP_WORDS],
     // `n` FinRecs follow; a record is written before its bit is set, and read only then.
 }
 
@@ -263,6 +268,7 @@ fn finspan(sp: *mut mheap::Span, make: bool) -> Option<&'static mut FinSpan> {
             n,
             count: 0,
             bits: [0; mheap::BITMAP_WORDS],
+            pending: [0; mheap::BITMAP_WORDS],
         });
         (*sp).fins = p as *mut c_void;
     }
@@ -288,6 +294,10 @@ fn free_detached() {
         let (attached, n, count) = unsafe { ((*p).attached(), (*p).n, (*p).count) };
         if !attached {
             s.nfins -= count;
+            // SAFETY: as above.
+            s.npending -= unsafe { (*p).pending.iter() }
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>();
             // SAFETY: detached (no span points to it) and now out of the list.
             unsafe { rtalloc::free(p as *mut u8, FinSpan::bytes(n)) };
         } else {
@@ -304,6 +314,8 @@ struct State {
     /// The spans' finalizer records ([`FinSpan`]), and how many finalizers they hold.
     finspans: RtVec<*mut FinSpan>,
     nfins: usize,
+    /// Bits set in the FinSpans' `pending`.
+    npending: usize,
     /// Disappearing links, short [`SHORT`] and long [`LONG`]: `Entry::obj` is the link's
     /// address, `Entry::arg` the object's start (never a root).
     links: [Table; 2],
@@ -341,6 +353,7 @@ pub const LINK_NOT_FOUND: i32 = 2;
 static mut STATE: State = State {
     finspans: RtVec::new(),
     nfins: 0,
+    npending: 0,
     links: [NO_TABLE, NO_TABLE],
     uncoll: NO_TABLE,
     disc: NO_TABLE,
@@ -481,13 +494,47 @@ fn no_fin_mark() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnofinmark
 }
 
-/// Before the world stops for mark termination: room in the queue for every finalizer, so
-/// `mark_termination_locked` allocates nothing.
+/// Moves the finalizers mark termination found due from their spans' records to the queue.
+/// FIN_LOCK held, the world running (the queue grows). Out of memory: they stay pending,
+/// their objects roots ([`collect_roots_locked`]), for a later call.
+fn queue_pending_locked() {
+    if st().npending == 0 {
+        return;
+    }
+    for fs in finspans() {
+        if !fs.attached() {
+            continue;
+        }
+        let sp = fs.span;
+        for w in 0..fs.n.div_ceil(64) {
+            let mut m = fs.pending[w];
+            while m != 0 {
+                let idx = w * 64 + m.trailing_zeros() as usize;
+                m &= m - 1;
+                let r = *fs.rec(idx);
+                let d = Due {
+                    obj: mheap::object(sp, idx).0,
+                    f: r.f,
+                    arg: r.arg,
+                };
+                if st().due.push(d).is_err() {
+                    return;
+                }
+                fs.pending[w] &= !(1 << (idx % 64));
+                st().npending -= 1;
+            }
+        }
+    }
+}
+
+/// Before the world stops for mark termination: the due finalizers queued, the detached
+/// records freed, and room in the disclaims' queue, so `mark_termination_locked` allocates
+/// nothing.
 pub fn prepare() {
     FIN_LOCK.lock();
+    queue_pending_locked();
     free_detached();
     let s = st();
-    let _ = s.due.reserve(s.nfins);
     let _ = s.disc_due.reserve(s.disc.live);
     FIN_LOCK.unlock();
 }
@@ -526,33 +573,40 @@ pub fn mark_termination_locked() -> usize {
         }
         mgcmark::drain_locked(usize::MAX);
     }
-    // Pass 2: what is still unmarked is queued, and marked with all it reaches.
+    // Pass 2: what is still unmarked is due: marked and made pending, a bitmap word (64
+    // objects) at a time. Marked, not scanned: pass 1 greyed its contents (it was unmarked
+    // then too) and the drain marked all they reach, with the world stopped (nothing changed
+    // them since); a pointer into itself needs only this mark. The records stay in the span
+    // until `queue_pending_locked` moves them to the queue, with the world running (a record
+    // pushed per object, with the world stopped, was most of this pause in disclaim_bench).
     let mut queued = 0;
     for fs in finspans() {
         let sp = fs.span;
-        fs.for_each(false, |fs, idx| {
-            let obj = mheap::object(sp, idx).0;
-            let r = *fs.rec(idx);
-            // No allocation with the world stopped (`prepare` made the room). Without room
-            // (set since `prepare`, or out of memory) the object is kept, finalizer and all,
-            // for the next cycle.
-            if st().due.push_in_capacity(Due {
-                obj,
-                f: r.f,
-                arg: r.arg,
-            }) {
-                fs.clear(idx);
-                queued += 1;
+        if fs.count != 0 && fs.attached() {
+            // SAFETY: the attached span is live (see the module comment).
+            let sr = unsafe { &*sp };
+            for w in 0..fs.n.div_ceil(64) {
+                let due = fs.bits[w]
+                    & sr.alloc[w].load(Ordering::Relaxed)
+                    & !sr.mark[w].load(Ordering::Relaxed);
+                if due == 0 {
+                    continue;
+                }
+                let k = due.count_ones() as usize;
+                let newly = due & !sr.mark[w].fetch_or(due, Ordering::Relaxed);
+                mgcmark::add_marked_locked(newly.count_ones() as usize * sr.elemsize);
+                fs.bits[w] &= !due;
+                fs.pending[w] |= due;
+                fs.count -= k;
+                let s = st();
+                s.nfins -= k;
+                s.npending += k;
+                queued += k;
             }
-            // Marked, not scanned: step 2 greyed its contents (it was unmarked then too) and
-            // the drain marked all they reach, with the world stopped (nothing changed them
-            // since); a pointer into itself needs only this mark. (Scanning it again cost a
-            // lookup per word of every finalized object with the world stopped.)
-            mgcmark::mark_only_locked(sp, idx);
-        });
-        // Left empty (now or since the last cycle): detached, as its span may die in the
-        // sweep to come; `prepare` frees it.
-        if fs.count == 0 && fs.attached() {
+        }
+        // Left empty (now or since the last cycle) with nothing pending: detached, as its
+        // span may die in the sweep to come; `prepare` frees it.
+        if fs.count == 0 && fs.pending == [0; mheap::BITMAP_WORDS] && fs.attached() {
             // SAFETY: the live span it is attached to; FIN_LOCK held, world stopped.
             unsafe { (*sp).fins = null_mut() };
             fs.span = null_mut();
@@ -653,6 +707,19 @@ fn is_marked(obj: usize) -> bool {
 pub fn collect_roots_locked() {
     for fs in finspans() {
         fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
+        // Due, not queued yet: the object and its arg, as for a queued one.
+        if st().npending != 0 && fs.attached() {
+            let sp = fs.span;
+            for w in 0..fs.n.div_ceil(64) {
+                let mut m = fs.pending[w];
+                while m != 0 {
+                    let idx = w * 64 + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let arg = fs.rec(idx).arg;
+                    mgcmark::collect_words(&[mheap::object(sp, idx).0, arg]);
+                }
+            }
+        }
     }
     let s = st();
     for e in s.uncoll.slots().iter().filter(|e| e.obj > TOMB) {
@@ -687,6 +754,8 @@ pub fn wake_fing() {
 
 /// Something is queued (FIN_LOCK held).
 fn any_due() -> bool {
+    // Pending ones queued first (those that find no memory wait for a later call).
+    queue_pending_locked();
     let s = st();
     !s.due.is_empty() || !s.disc_due.is_empty()
 }
@@ -780,6 +849,7 @@ pub fn run_due() -> usize {
             }
             continue;
         }
+        queue_pending_locked();
         // Up to RUN_BATCH finalizers per hold of the lock (one at a time, the lock went back
         // and forth with the thread setting finalizers: a futex wake per finalizer). They
         // stay roots on this goroutine's stack until each has run.
@@ -877,6 +947,8 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
         start_fing();
     }
     FIN_LOCK.lock();
+    // A due finalizer's record is queued before its slot may be given another.
+    queue_pending_locked();
     // The object must still be this span's, and not one the last cycle found dead (the
     // program can only reach such an object through a pointer it hid from the collector; its
     // slot may be freed, its span made anew, by the sweep). In a span swept in this cycle
@@ -1165,6 +1237,7 @@ pub fn free(p: *mut c_void) -> i32 {
 /// some). Returns how many ran here.
 pub fn finalize_all() -> usize {
     FIN_LOCK.lock();
+    queue_pending_locked();
     let _ = st().due.reserve(st().nfins);
     for fs in finspans() {
         let sp = fs.span;
