@@ -27,6 +27,7 @@
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
 //! | `gcnosysstack=1` | test-only build: mark termination does not scan the system stacks (g0) of stopped Ms, where a grt_cgocall function runs, so gc_cgocall_alloc can be seen to fail |
 //! | `gcnodisclaimrevive=1` | test-only build: while an object's disclaim is pending, its mark reads 0 even after grt_gc_set_mark_bit revived it, so gc_disclaim can be seen to fail |
+//! | `gcnofinshade=1` | test-only build: a finalizer's arg set while a cycle marks is not shaded, although mark termination does not collect the finalizers' args again, so gc_finalizer_shade can be seen to fail |
 //! | `gcnofinmark=1` | test-only build: an object kept alive for its finalizer is marked but not scanned, so what it points to is freed and gc_finalizer can be seen to fail |
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
@@ -61,6 +62,7 @@ pub struct Knobs {
     pub gcnoscandone: bool,
     pub gcnoregthreads: bool,
     pub gcnofinmark: bool,
+    pub gcnofinshade: bool,
     pub gcnolinkclear: bool,
     pub gcnodisclaimrevive: bool,
     pub gcnosysstack: bool,
@@ -105,6 +107,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoscandone: false,
     gcnoregthreads: false,
     gcnofinmark: false,
+    gcnofinshade: false,
     gcnolinkclear: false,
     gcnodisclaimrevive: false,
     gcnosysstack: false,
@@ -140,6 +143,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoscandone",
     "gcnoregthreads",
     "gcnofinmark",
+    "gcnofinshade",
     "gcnolinkclear",
     "gcnodisclaimrevive",
     "gcnosysstack",
@@ -193,6 +197,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoscandone" => k.gcnoscandone = on,
             "gcnoregthreads" => k.gcnoregthreads = on,
             "gcnofinmark" => k.gcnofinmark = on,
+            "gcnofinshade" => k.gcnofinshade = on,
             "gcnolinkclear" => k.gcnolinkclear = on,
             "gcnodisclaimrevive" => k.gcnodisclaimrevive = on,
             "gcnosysstack" => k.gcnosysstack = on,

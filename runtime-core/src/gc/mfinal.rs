@@ -517,6 +517,8 @@ fn queue_pending_locked() {
                     f: r.f,
                     arg: r.arg,
                 };
+                // No shade: while pending, the object and arg were roots for the root phase
+                // of a cycle marking now.
                 if st().due.push(d).is_err() {
                     return;
                 }
@@ -704,9 +706,16 @@ fn is_marked(obj: usize) -> bool {
 
 /// The args of the finalizers, the objects queued for theirs and the uncollectable objects:
 /// roots. FIN_LOCK held.
-pub fn collect_roots_locked() {
+///
+/// At mark termination (`stw`) the finalizers' args and the queue are not walked again (each
+/// is O(finalizers), with the world stopped): the concurrent root phase collected them, and a
+/// record written since was shaded as it was written ([`shade_record`]); pending records are
+/// (their objects are not otherwise roots).
+pub fn collect_roots_locked(stw: bool) {
     for fs in finspans() {
-        fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
+        if !stw {
+            fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
+        }
         // Due, not queued yet: the object and its arg, as for a queued one.
         if st().npending != 0 && fs.attached() {
             let sp = fs.span;
@@ -725,10 +734,32 @@ pub fn collect_roots_locked() {
     for e in s.uncoll.slots().iter().filter(|e| e.obj > TOMB) {
         mgcmark::collect_words(&[e.obj]);
     }
-    for d in s.due.as_slice() {
-        mgcmark::collect_words(&[d.obj, d.arg]);
+    if !stw {
+        for d in s.due.as_slice() {
+            mgcmark::collect_words(&[d.obj, d.arg]);
+        }
     }
     mgcmark::collect_words(s.disc_due.as_slice());
+}
+
+/// While a cycle marks (the barrier on), shades the words of a finalizer record or queue
+/// entry as it is written: mark termination does not collect those as roots again (they
+/// were collected in the concurrent root phase; `collect_roots_locked`). Dijkstra's barrier
+/// on grt's own stores. FIN_LOCK held: a record written before the root phase took the lock
+/// is seen by it, and one written after sees the barrier on (turned on before that phase).
+fn shade_record(words: &[usize]) {
+    // Test-only build, `GRTDEBUG=gcnofinshade=1`: not shaded (the teeth of
+    // gc_finalizer_shade).
+    if cfg!(feature = "testhooks") && crate::debug::get().gcnofinshade {
+        return;
+    }
+    if crate::mgc::grt_gc_wbenabled.load(Ordering::Acquire) != 0 {
+        // Not moved to another M halfway through its write-barrier buffer.
+        let _np = crate::preempt::NoPreempt::enter();
+        for &w in words {
+            mgcmark::shade(w);
+        }
+    }
 }
 
 /// After a cycle that queued finalizers (the collector's thread, world running): wakes the
@@ -990,7 +1021,8 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
                         f,
                         arg: arg as usize,
                     },
-                )
+                );
+                shade_record(&[arg as usize]);
             })
             .is_some(),
         None => {
@@ -1245,12 +1277,15 @@ pub fn finalize_all() -> usize {
             let r = *fs.rec(idx);
             // Without room (out of memory) the finalizer stays set, for a later call or
             // cycle. (A FinSpan left empty is detached by the next mark termination.)
+            let obj = mheap::object(sp, idx).0;
             if st().due.push_in_capacity(Due {
-                obj: mheap::object(sp, idx).0,
+                obj,
                 f: r.f,
                 arg: r.arg,
             }) {
                 fs.clear(idx);
+                // Queued objects are roots; this one may be unreachable and unmarked.
+                shade_record(&[obj, r.arg]);
             }
         });
     }

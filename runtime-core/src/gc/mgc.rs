@@ -1167,8 +1167,8 @@ fn collect_data(lo: usize, hi: usize) {
 
 /// Data and bss of the main executable and of the loaded libraries, registered roots,
 /// channel buffers, finalizers' args and queued objects (ALLCHANS_LOCK, ROOTS_LOCK and
-/// FIN_LOCK held).
-fn collect_roots_locked() {
+/// FIN_LOCK held). `stw`: at mark termination (see mfinal's `collect_roots_locked`).
+fn collect_roots_locked(stw: bool) {
     let bias = auxv::load_bias();
     for p in auxv::program_headers() {
         if p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_W != 0 {
@@ -1184,14 +1184,14 @@ fn collect_roots_locked() {
         mgcmark::collect_range(lo, hi);
     }
     chan::for_each_buffer_locked(mgcmark::collect_range);
-    mfinal::collect_roots_locked();
+    mfinal::collect_roots_locked(stw);
 }
 
 fn collect_roots() {
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
     mfinal::FIN_LOCK.lock();
-    collect_roots_locked();
+    collect_roots_locked(false);
     mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
@@ -1743,7 +1743,7 @@ fn gc_cycle() {
         collect_system_stack(m);
     });
     let t_flushed = sys::nanotime();
-    collect_roots_locked();
+    collect_roots_locked(true);
     let r0 = sys::nanotime();
     let rescanned = rescan_all(cycle);
     let r1 = sys::nanotime();
