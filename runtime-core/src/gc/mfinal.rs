@@ -240,6 +240,25 @@ impl FinSpan {
             }
         }
     }
+
+    /// Calls `f(self, idx)` for each pending slot of an attached FinSpan, a bitmap word at a
+    /// time, while `f` returns true (`f` may clear the bit it is given). False if `f` stopped.
+    fn for_each_pending(&mut self, mut f: impl FnMut(&mut FinSpan, usize) -> bool) -> bool {
+        if !self.attached() {
+            return true;
+        }
+        for w in 0..self.n.div_ceil(64) {
+            let mut m = self.pending[w];
+            while m != 0 {
+                let idx = w * 64 + m.trailing_zeros() as usize;
+                m &= m - 1;
+                if !f(self, idx) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
 }
 
 /// The finalizer records of span `sp`, made when `make` and it has none (None: none, or out
@@ -502,29 +521,24 @@ fn queue_pending_locked() {
         return;
     }
     for fs in finspans() {
-        if !fs.attached() {
-            continue;
-        }
-        let sp = fs.span;
-        for w in 0..fs.n.div_ceil(64) {
-            let mut m = fs.pending[w];
-            while m != 0 {
-                let idx = w * 64 + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let r = *fs.rec(idx);
-                let d = Due {
-                    obj: mheap::object(sp, idx).0,
-                    f: r.f,
-                    arg: r.arg,
-                };
-                // No shade: while pending, the object and arg were roots for the root phase
-                // of a cycle marking now.
-                if st().due.push(d).is_err() {
-                    return;
-                }
-                fs.pending[w] &= !(1 << (idx % 64));
-                st().npending -= 1;
+        let queued_all = fs.for_each_pending(|fs, idx| {
+            let r = *fs.rec(idx);
+            let d = Due {
+                obj: mheap::object(fs.span, idx).0,
+                f: r.f,
+                arg: r.arg,
+            };
+            // No shade: while pending, the object and arg were roots for the root phase of
+            // a cycle marking now.
+            if st().due.push(d).is_err() {
+                return false;
             }
+            fs.pending[idx / 64] &= !(1 << (idx % 64));
+            st().npending -= 1;
+            true
+        });
+        if !queued_all {
+            return;
         }
     }
 }
@@ -717,17 +731,12 @@ pub fn collect_roots_locked(stw: bool) {
             fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
         }
         // Due, not queued yet: the object and its arg, as for a queued one.
-        if st().npending != 0 && fs.attached() {
-            let sp = fs.span;
-            for w in 0..fs.n.div_ceil(64) {
-                let mut m = fs.pending[w];
-                while m != 0 {
-                    let idx = w * 64 + m.trailing_zeros() as usize;
-                    m &= m - 1;
-                    let arg = fs.rec(idx).arg;
-                    mgcmark::collect_words(&[mheap::object(sp, idx).0, arg]);
-                }
-            }
+        if st().npending != 0 {
+            fs.for_each_pending(|fs, idx| {
+                let arg = fs.rec(idx).arg;
+                mgcmark::collect_words(&[mheap::object(fs.span, idx).0, arg]);
+                true
+            });
         }
     }
     let s = st();
