@@ -872,9 +872,9 @@ fn disclaim_answered(obj: usize, keep: bool) {
 /// Runs the finalizers and disclaims that are due, on the calling thread; returns how many.
 pub fn run_due() -> usize {
     let mut n = 0;
-    // Bounded by the queues: each round takes one entry off one (a finalizer that sets new
-    // finalizers adds to the table, not to the queue; a disclaim is queued by mark
-    // termination only).
+    // Bounded by the queues: each round takes entries off one (a finalizer that sets new
+    // finalizers adds to its span's records, not to the queue; only mark termination makes
+    // finalizers pending and queues disclaims).
     loop {
         FIN_LOCK.lock();
         if let Some(next) = next_disclaim_locked() {
@@ -1045,10 +1045,10 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
         mheap::HEAP_LOCK.unlock();
     }
     FIN_LOCK.unlock();
-    table_result(ok, F, "finalizer")
+    table_result(ok, F, "finalizer records")
 }
 
-/// GRT_OK, or GRT_ENOMEM with a message when a table (`what`) could not grow.
+/// GRT_OK, or GRT_ENOMEM with a message when `what` (records or a table) could not grow.
 fn table_result(ok: bool, func: &str, what: &str) -> i32 {
     if ok {
         GRT_OK
@@ -1056,7 +1056,7 @@ fn table_result(ok: bool, func: &str, what: &str) -> i32 {
         report(
             GRT_ENOMEM,
             func,
-            format_args!("out of memory for the {} table", what),
+            format_args!("out of memory for the {}", what),
         )
     }
 }
@@ -1105,7 +1105,7 @@ pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, arg: *mut c_void, flags
         }
     };
     FIN_LOCK.unlock();
-    table_result(ok, F, "disclaim")
+    table_result(ok, F, "disclaim table")
 }
 
 static FING_START: Lock = Lock::new();
