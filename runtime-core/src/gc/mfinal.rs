@@ -182,7 +182,7 @@ impl FinSpan {
 
     fn rec(&mut self, idx: usize) -> &mut FinRec {
         debug_assert!(idx < self.n);
-        // SAFETY: `n` records follow the header in its allocation (`make_finspan`).
+        // SAFETY: `n` records follow the header in its allocation (`finspan`).
         unsafe { &mut *((self as *mut FinSpan).add(1) as *mut FinRec).add(idx) }
     }
 
@@ -233,9 +233,7 @@ impl FinSpan {
             if !all {
                 m &= !sp.mark[w].load(Ordering::Relaxed);
             }
-            while m != 0 {
-                let idx = w * 64 + m.trailing_zeros() as usize;
-                m &= m - 1;
+            for idx in mheap::bit_slots(w, m) {
                 f(self, idx);
             }
         }
@@ -248,10 +246,7 @@ impl FinSpan {
             return true;
         }
         for w in 0..self.n.div_ceil(64) {
-            let mut m = self.pending[w];
-            while m != 0 {
-                let idx = w * 64 + m.trailing_zeros() as usize;
-                m &= m - 1;
+            for idx in mheap::bit_slots(w, self.pending[w]) {
                 if !f(self, idx) {
                     return false;
                 }
@@ -995,19 +990,16 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
     // (the usual case: objects are allocated from swept spans) FIN_LOCK keeps it so; in one
     // not swept yet, the heap lock (after FIN_LOCK, in the collector's order) keeps the sweep
     // out meanwhile.
-    let heap_locked = match mheap::allocated_in_swept(sp, idx) {
-        Some(_) => false,
+    let mut heap_locked = false;
+    let survived = match mheap::allocated_in_swept(sp, idx) {
+        Some(a) => a,
         None => {
             mheap::HEAP_LOCK.lock();
-            true
+            heap_locked = true;
+            mheap::survived_locked(sp, idx)
         }
     };
-    let live = mheap::find_object(obj as usize) == Some((sp, idx))
-        && match mheap::allocated_in_swept(sp, idx) {
-            Some(a) => a,
-            None => heap_locked && mheap::survived_locked(sp, idx),
-        };
-    if !live {
+    if !survived || mheap::find_object(obj as usize) != Some((sp, idx)) {
         if heap_locked {
             mheap::HEAP_LOCK.unlock();
         }

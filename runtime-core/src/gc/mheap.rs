@@ -344,6 +344,18 @@ fn heap() -> &'static mut Heap {
 }
 
 #[inline(always)]
+/// The indices of the bits set in `m`, word `w` of a bitmap (object slots `w * 64 ..`), in
+/// order: a bitmap walked a word at a time.
+pub fn bit_slots(w: usize, mut m: u64) -> impl Iterator<Item = usize> {
+    core::iter::from_fn(move || {
+        (m != 0).then(|| {
+            let i = w * 64 + m.trailing_zeros() as usize;
+            m &= m - 1;
+            i
+        })
+    })
+}
+
 fn bit(bits: &[AtomicU64; BITMAP_WORDS], i: usize) -> bool {
     bits[i / 64].load(Ordering::Relaxed) & 1 << (i % 64) != 0
 }
@@ -1308,9 +1320,7 @@ pub fn for_each_marked_in_locked(lo: usize, hi: usize, mut f: impl FnMut(usize, 
                     if end < (w + 1) * 64 {
                         m &= (1u64 << (end % 64)) - 1;
                     }
-                    while m != 0 {
-                        let i = w * 64 + m.trailing_zeros() as usize;
-                        m &= m - 1;
+                    for i in bit_slots(w, m) {
                         let o = sr.base + i * sr.elemsize;
                         f(o.max(from), (o + sr.elemsize).min(to));
                     }
