@@ -524,6 +524,10 @@ pub unsafe fn uc_mask_and_stack(uc: *mut c_void) -> (*mut u64, *mut StackT) {
 /// collector scans an interrupted thread's stack from `sp - RED_ZONE`.
 pub const RED_ZONE: usize = 0;
 
+/// Bytes of `grt_call_spilled`'s frame from the sp it hands its function up to its caller's
+/// sp (asm/aarch64/syscall.S): x29 and x30, x19-x28.
+pub const CALL_SPILLED_BYTES: usize = 96;
+
 /// `MINSIGSTKSZ` / `SIGSTKSZ` of the uapi headers; the runtime takes the larger of these and
 /// the kernel's `AT_MINSIGSTKSZ` (SVE/SME state does not fit the old constants).
 pub const MINSIGSTKSZ: usize = 5120;

@@ -510,6 +510,10 @@ pub unsafe fn uc_mask_and_stack(uc: *mut c_void) -> (*mut u64, *mut StackT) {
 /// thread's stack from `sp - RED_ZONE`. (A signal handler's frame starts below it.)
 pub const RED_ZONE: usize = 128;
 
+/// Bytes of `grt_call_spilled`'s frame from the sp it hands its function up to its caller's
+/// sp (asm/x86_64/syscall.S): padding, rbx r12-r15, rbp, the return address.
+pub const CALL_SPILLED_BYTES: usize = 64;
+
 /// `MINSIGSTKSZ` / `SIGSTKSZ` of the uapi headers; the runtime takes the larger of these and
 /// the kernel's `AT_MINSIGSTKSZ` (AVX-512 state does not fit the old constants).
 pub const MINSIGSTKSZ: usize = 2048;

@@ -141,6 +141,60 @@ grt_cgocall:
         .cfi_endproc
         .size   grt_cgocall, . - grt_cgocall
 
+/*
+ * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp) [x0], void *arg [x1])
+ *
+ * Calls fn(arg, sp) with every callee-saved register of the caller stored on the stack at
+ * or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
+ * (regthreads.rs) is then scanned as [sp, stack top) and nothing of its caller's lives only
+ * in a register (the caller-saved ones are dead across a call by AAPCS64; d8-d15 hold no
+ * pointer the collector looks for, as in the suspend signal's scan).
+ *
+ *      | caller's frames       |
+ *      | x19 .. x28            |  the caller's values
+ *      | saved x29, x30        | <- x29 = sp = sp at `blr fn`      frame record
+ */
+        .globl  grt_call_spilled
+        .hidden grt_call_spilled          /* the runtime's own: not part of grt.h */
+        .type   grt_call_spilled, @function
+        .p2align 4
+grt_call_spilled:
+        .cfi_startproc
+        stp     x29, x30, [sp, #-96]!   /* frame record, so walkers and debuggers see us */
+        .cfi_def_cfa_offset 96
+        .cfi_offset x29, -96
+        .cfi_offset x30, -88
+        mov     x29, sp
+        stp     x19, x20, [sp, #16]     /* the caller's callee-saved registers: spilled for */
+        .cfi_offset x19, -80            /* the scan, restored (unchanged) on the way out */
+        .cfi_offset x20, -72
+        stp     x21, x22, [sp, #32]
+        .cfi_offset x21, -64
+        .cfi_offset x22, -56
+        stp     x23, x24, [sp, #48]
+        .cfi_offset x23, -48
+        .cfi_offset x24, -40
+        stp     x25, x26, [sp, #64]
+        .cfi_offset x25, -32
+        .cfi_offset x26, -24
+        stp     x27, x28, [sp, #80]
+        .cfi_offset x27, -16
+        .cfi_offset x28, -8
+        mov     x9, x0
+        mov     x0, x1                  /* arg */
+        mov     x1, sp                  /* sp */
+        blr     x9
+        ldp     x19, x20, [sp, #16]
+        ldp     x21, x22, [sp, #32]
+        ldp     x23, x24, [sp, #48]
+        ldp     x25, x26, [sp, #64]
+        ldp     x27, x28, [sp, #80]
+        ldp     x29, x30, [sp], #96
+        .cfi_def_cfa_offset 0
+        ret
+        .cfi_endproc
+        .size   grt_call_spilled, . - grt_call_spilled
+
         .text
         .globl  grt_asm_syscall_end
         .hidden grt_asm_syscall_end

@@ -154,6 +154,58 @@ grt_cgocall:
         .cfi_endproc
         .size   grt_cgocall, . - grt_cgocall
 
+/*
+ * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp) [rdi], void *arg [rsi])
+ *
+ * Calls fn(arg, sp) with every callee-saved register of the caller stored on the stack at
+ * or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
+ * (regthreads.rs) is then scanned as [sp, stack top) and nothing of its caller's lives only
+ * in a register (the caller-saved ones are dead across a call by the psABI).
+ *
+ *      | caller's frames       |
+ *      | return address        |
+ *      | saved rbp             | <- rbp      frame record
+ *      | rbx r12 r13 r14 r15   |  the caller's values
+ *      | (padding)             | <- rsp = sp at `call fn` (16-byte aligned)
+ */
+        .globl  grt_call_spilled
+        .hidden grt_call_spilled          /* the runtime's own: not part of grt.h */
+        .type   grt_call_spilled, @function
+        .p2align 4
+grt_call_spilled:
+        .cfi_startproc
+        push    rbp                     /* frame record, so walkers and debuggers see us */
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset rbp, 0
+        mov     rbp, rsp
+        .cfi_def_cfa_register rbp
+        push    rbx                     /* the caller's callee-saved registers: spilled for */
+        .cfi_offset rbx, -24            /* the scan, restored (unchanged) on the way out */
+        push    r12
+        .cfi_offset r12, -32
+        push    r13
+        .cfi_offset r13, -40
+        push    r14
+        .cfi_offset r14, -48
+        push    r15
+        .cfi_offset r15, -56
+        sub     rsp, 8                  /* entry rsp = 8 mod 16; + 6 pushes + 8 = 0 mod 16 */
+        mov     rax, rdi
+        mov     rdi, rsi                /* arg */
+        mov     rsi, rsp                /* sp */
+        call    rax
+        add     rsp, 8
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbx
+        pop     rbp
+        .cfi_def_cfa rsp, 8
+        ret
+        .cfi_endproc
+        .size   grt_call_spilled, . - grt_call_spilled
+
         .text
         .globl  grt_asm_syscall_end
         .hidden grt_asm_syscall_end

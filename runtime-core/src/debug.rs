@@ -23,6 +23,8 @@
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
+//! | `gcnoselfstop=1` | test-only build: mark termination stops every registered thread with the suspend signal, none stops itself in its allocation path (gc_regthread_selfstop compares the two) |
+//! | `gcnoregthreadregs=1` | test-only build: the registers of a stopped registered thread are not scanned, neither its signal's ucontext nor what a self-stop spilled onto its stack, so gc_regthread_regs_teeth can be seen to fail |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
 //! | `gcnosysstack=1` | test-only build: mark termination does not scan the system stacks (g0) of stopped Ms, where a grt_cgocall function runs, so gc_cgocall_alloc can be seen to fail |
@@ -68,6 +70,8 @@ pub struct Knobs {
     pub gcnosysstack: bool,
     pub gcnodirty: bool,
     pub gcnoregcache: bool,
+    pub gcnoselfstop: bool,
+    pub gcnoregthreadregs: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
     pub gcscanvalidkeep: bool,
@@ -113,6 +117,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnosysstack: false,
     gcnodirty: false,
     gcnoregcache: false,
+    gcnoselfstop: false,
+    gcnoregthreadregs: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
     gcscanvalidkeep: false,
@@ -149,6 +155,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnosysstack",
     "gcnodirty",
     "gcnoregcache",
+    "gcnoselfstop",
+    "gcnoregthreadregs",
     "gcnoreallocshade",
     "gcnolibroots",
     "gcscanvalidkeep",
@@ -203,6 +211,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnosysstack" => k.gcnosysstack = on,
             "gcnodirty" => k.gcnodirty = on,
             "gcnoregcache" => k.gcnoregcache = on,
+            "gcnoselfstop" => k.gcnoselfstop = on,
+            "gcnoregthreadregs" => k.gcnoregthreadregs = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,

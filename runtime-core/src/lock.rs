@@ -91,7 +91,11 @@ impl Lock {
                 return;
             }
             wait = SLEEPING;
-            let _ = sys::futex_wait_private(&self.key, SLEEPING, None);
+            // A registered thread sleeps parked: mark termination, which may hold this lock,
+            // need not signal it (regthreads.rs).
+            if !crate::regthreads::futex_wait_parked(&self.key, SLEEPING) {
+                let _ = sys::futex_wait_private(&self.key, SLEEPING, None);
+            }
         }
     }
 

@@ -324,16 +324,17 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_entersyscall_impl", // Rust side of grt_entersyscall (asm passes the caller's registers)
     "grt_cgocall_enter", // Rust halves of grt_cgocall (asm switches stacks between them)
     "grt_cgocall_exit",
-    "grt_clone",                  // raw clone (asm)
-    "grt_tls",                    // the per-thread g/m slots (TLS object)
-    "grt_start_c",                // freestanding process start
-    "grt_stack_barrier",          // the stack-barrier trampoline (asm): only its address is used
-    "grt_stack_barrier_end",      // the end of its code, for "is this pc in the trampoline"
-    "grt_stack_barrier_hit",      // the instruction after its store to stkbar_pos
-    "grt_stack_barrier_bad",      // its failure path's Rust side (a fatal error)
-    "grt_stkbar_nojumps",         // its test-only switch (hidden; GRTDEBUG=gcnojumps=1)
-    "grt_async_preempt_impl",     // the preemption stub's Rust side (asm calls it)
-    "grt_async_preempt_stub",     // the preemption stub (asm, hidden): only its address is used
+    "grt_call_spilled", // a registered thread's self-stop (asm, hidden): spills its registers
+    "grt_clone",        // raw clone (asm)
+    "grt_tls",          // the per-thread g/m slots (TLS object)
+    "grt_start_c",      // freestanding process start
+    "grt_stack_barrier", // the stack-barrier trampoline (asm): only its address is used
+    "grt_stack_barrier_end", // the end of its code, for "is this pc in the trampoline"
+    "grt_stack_barrier_hit", // the instruction after its store to stkbar_pos
+    "grt_stack_barrier_bad", // its failure path's Rust side (a fatal error)
+    "grt_stkbar_nojumps", // its test-only switch (hidden; GRTDEBUG=gcnojumps=1)
+    "grt_async_preempt_impl", // the preemption stub's Rust side (asm calls it)
+    "grt_async_preempt_stub", // the preemption stub (asm, hidden): only its address is used
     "grt_async_preempt_stub_end", // the end of its code
 ];
 

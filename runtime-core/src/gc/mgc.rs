@@ -398,7 +398,12 @@ fn request(target: u32) {
     while (target.wrapping_sub(w) as i32) > 0 {
         match WORK.compare_exchange(w, target, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
-                sys::futex_wake_private(&WORK, 1);
+                // A registered thread wakes the collector parked: the collector may take
+                // this thread's CPU, and its next stop then need not signal it.
+                let mut wake = || sys::futex_wake_private(&WORK, 1);
+                if !regthreads::with_parked(&mut wake) {
+                    wake();
+                }
                 return;
             }
             Err(cur) => w = cur,
@@ -423,7 +428,10 @@ fn wait_count(word: &AtomicU32, target: u32, idle: bool) {
         if (d.wrapping_sub(target) as i32) >= 0 {
             break;
         }
-        let _ = sys::futex_wait_private(word, d, None);
+        // A registered thread waits parked: mark termination need not signal it.
+        if !regthreads::futex_wait_parked(word, d) {
+            let _ = sys::futex_wait_private(word, d, None);
+        }
     }
     if let Some(m) = m {
         stw::idle_exit(m);
@@ -689,6 +697,8 @@ fn try_alloc_once(n: usize, noscan: bool) -> *mut c_void {
         // SAFETY: null or this thread's cache, which only this thread and the collector (with
         // the thread stopped) touch.
         if let Some(runs) = unsafe { c.as_mut() } {
+            // Mark termination may be asking registered threads to stop (regthreads.rs).
+            regthreads::poll_stop();
             return mcache::alloc(runs, mheap::class_of(n), noscan) as *mut c_void;
         }
     }

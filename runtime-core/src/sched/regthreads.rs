@@ -33,6 +33,7 @@ use grt_arch as arch;
 
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
+use crate::runtime2::{SUSPEND_IDLE, SUSPEND_PARKED, SUSPEND_REQUESTED, SUSPEND_STOPPED};
 use crate::{mcache, proc, rtalloc, suspend, sys};
 
 /// Registered threads at most.
@@ -52,6 +53,8 @@ pub struct RegThread {
     sp: AtomicUsize,
     /// Stopped by the collector in this stop (collector only, under REG_LOCK).
     stopped: AtomicBool,
+    /// Of those, found asleep waiting for the collector and held so (collector only).
+    held: AtomicBool,
     /// The slot's allocation cache (`mcache::Runs`, made on the slot's first use and kept
     /// for its next threads): the thread's `grt_tls` cache slot points to it while it is
     /// registered.
@@ -65,6 +68,7 @@ const FREE: RegThread = RegThread {
     uc: AtomicUsize::new(0),
     sp: AtomicUsize::new(0),
     stopped: AtomicBool::new(false),
+    held: AtomicBool::new(false),
     cache: AtomicUsize::new(0),
 };
 
@@ -258,22 +262,67 @@ impl RegThread {
     }
 }
 
+/// Set while [`stop_all`] asks the registered threads to stop; an allocating registered
+/// thread polls it ([`poll_stop`]).
+static STOP_ASKED: AtomicBool = AtomicBool::new(false);
+/// How long [`stop_all`] lets the asked threads stop themselves before it signals the rest,
+/// in ns. A thread that allocates polls every few tens of ns; a signal costs its sender a
+/// system call and its target an interrupt, and takes 20 µs and more to land on a virtual
+/// machine (measured: a tgkill to a spinning thread on another CPU, median 21 µs here).
+const SELF_STOP_WAIT_NS: u64 = 5_000;
+
+/// Test-only build, `GRTDEBUG=gcnoselfstop=1`: registered threads are always stopped by the
+/// signal (to compare, and so that tests cover both ways).
+fn no_self_stop() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnoselfstop
+}
+
 /// Stops every registered thread (mark termination, world stopped, REG_LOCK held). A thread
 /// that is gone has its slot freed.
+///
+/// The request is posted on each thread's handshake word first, without a signal; a thread
+/// that allocates meanwhile sees [`STOP_ASKED`] and stops itself ([`poll_stop`]): it claims
+/// its request as the signal handler would, spills its callee-saved registers onto its
+/// stack and sleeps on the word. After [`SELF_STOP_WAIT_NS`], whoever has not claimed its
+/// request gets the suspend signal; the claim (a CAS from REQUESTED) makes sure exactly one
+/// of the two ways stops a thread, and a signal that lands after a self-stop finds no
+/// request and is dropped (suspend.rs).
 pub fn stop_all() {
     if disabled() {
         return;
     }
+    let mut asked = 0usize;
     for t in slots() {
         let tid = t.tid.load(Ordering::Acquire);
-        if tid == 0 {
-            continue;
+        let (ok, held) = if tid == 0 { (false, false) } else { ask(t) };
+        t.stopped.store(ok, Ordering::Relaxed);
+        t.held.store(held, Ordering::Relaxed);
+        asked += (ok && !held) as usize;
+    }
+    if asked == 0 {
+        return;
+    }
+    if !no_self_stop() {
+        STOP_ASKED.store(true, Ordering::SeqCst);
+        let t0 = sys::nanotime();
+        while sys::nanotime() - t0 < SELF_STOP_WAIT_NS
+            && slots().iter().any(|t| {
+                t.stopped.load(Ordering::Relaxed)
+                    && t.state.load(Ordering::Acquire) == SUSPEND_REQUESTED
+            })
+        {
+            arch::cpu_relax();
         }
-        let asked = suspend::request_stop_tid(&t.state, tid as i32);
-        if !asked {
-            t.tid.store(0, Ordering::Release); // exited without unregistering
+    }
+    for t in slots() {
+        if t.stopped.load(Ordering::Relaxed)
+            && t.state.load(Ordering::Acquire) == SUSPEND_REQUESTED
+            && !suspend::signal_stop_word(&t.state, t.tid.load(Ordering::Relaxed) as i32)
+        {
+            // Gone without unregistering. (Its request is withdrawn: no one claims it.)
+            t.stopped.store(false, Ordering::Relaxed);
+            t.tid.store(0, Ordering::Release);
         }
-        t.stopped.store(asked, Ordering::Relaxed);
     }
     let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
     for t in slots() {
@@ -286,22 +335,181 @@ pub fn stop_all() {
             );
         }
     }
+    STOP_ASKED.store(false, Ordering::Relaxed);
+}
+
+/// Posts a stop request on `t`: (asked, held). A thread asleep waiting for the collector
+/// (SUSPEND_PARKED: [`with_parked`]) is taken as it is, stopped at once (held); any other
+/// gets the request (REQUESTED), to stop itself or by the signal.
+fn ask(t: &RegThread) -> (bool, bool) {
+    loop {
+        suspend::wait_released_word(&t.state);
+        match t.state.compare_exchange(
+            SUSPEND_IDLE,
+            SUSPEND_REQUESTED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return (true, false),
+            Err(SUSPEND_PARKED) => {
+                if t.state
+                    .compare_exchange(
+                        SUSPEND_PARKED,
+                        SUSPEND_STOPPED,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    )
+                    .is_ok()
+                {
+                    return (true, true);
+                }
+                // It woke just now: ask again.
+            }
+            // Stopped by no one else (only the collector stops these threads): a state left
+            // by a stop that is not over cannot be; count the thread as not stoppable.
+            Err(_) => return (false, false),
+        }
+    }
+}
+
+/// Runs `f` (a runtime lock's sleep, a wait for the collector, a wakeup of it: lock.rs,
+/// mgc.rs) on a registered thread published as SUSPEND_PARKED, its registers spilled, so that
+/// mark termination takes the thread as stopped without a signal (as stw.rs does an idle M):
+/// a thread asleep, or descheduled in a system call (the collector it just woke may run on
+/// its CPU), answers a signal only once it runs again. `f` must not touch the heap or
+/// anything the collector reads with the world stopped; it may hold runtime locks (being
+/// held in `f` is being stopped where the signal would have stopped it). Returns false
+/// without running `f` when the calling thread is an M or not registered with a cache.
+pub fn with_parked(f: &mut dyn FnMut()) -> bool {
+    if !proc::getm().is_null() {
+        return false;
+    }
+    let Some(t) = current() else { return false };
+    let mut w = Parked { t, f };
+    // SAFETY: parked_c is a C-ABI function of the expected type; `w` outlives the call.
+    unsafe { arch::grt_call_spilled(parked_c, &mut w as *mut Parked as *mut core::ffi::c_void) };
+    true
+}
+
+/// One `futex_wait(word, val)` through [`with_parked`]; false (no wait) as there.
+pub fn futex_wait_parked(word: &AtomicU32, val: u32) -> bool {
+    with_parked(&mut || {
+        let _ = sys::futex_wait_private(word, val, None);
+    })
+}
+
+struct Parked<'a> {
+    t: &'static RegThread,
+    f: &'a mut dyn FnMut(),
+}
+
+/// This thread's slot: the one whose cache its TLS holds (a slot's cache is its own), if
+/// registered with one.
+fn current() -> Option<&'static RegThread> {
+    let cache = arch::getcache();
+    if cache == 0 {
+        return None;
+    }
+    slots()
+        .iter()
+        .find(|t| t.cache.load(Ordering::Relaxed) == cache && t.tid.load(Ordering::Relaxed) != 0)
+}
+
+unsafe extern "C" fn parked_c(arg: *mut core::ffi::c_void, sp: usize) {
+    // SAFETY: with_parked passes its Parked, live for the call and not otherwise used.
+    let w = unsafe { &mut *(arg as *mut Parked) };
+    let st = &w.t.state;
+    // Published before the state says PARKED (the CAS below releases it).
+    w.t.sp.store(sp, Ordering::Relaxed);
+    loop {
+        match st.compare_exchange(
+            SUSPEND_IDLE,
+            SUSPEND_PARKED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => break,
+            // Asked to stop before it slept: stop now (registers spilled already), then try
+            // again once let go.
+            Err(SUSPEND_REQUESTED) => {
+                if suspend::claim_word(st) {
+                    suspend::park_stopped(st, &w.t.uc, 0);
+                }
+            }
+            // Let go of a stop, its handshake finishing (RESUMING): wait for IDLE.
+            Err(_) => suspend::wait_released_word(st),
+        }
+    }
+    (w.f)();
+    // Back to running, after the collector lets go if it holds this thread now (it puts
+    // PARKED back when the world restarts: `start_all`).
+    while st
+        .compare_exchange(
+            SUSPEND_PARKED,
+            SUSPEND_IDLE,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_err()
+    {
+        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+    }
+}
+
+/// In a registered thread's allocation path: stop here if the collector asks (see
+/// [`stop_all`]). One relaxed load when it does not.
+#[inline(always)]
+pub fn poll_stop() {
+    if STOP_ASKED.load(Ordering::Relaxed) {
+        stop_self();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stop_self() {
+    let Some(t) = current() else { return };
+    // Not asked (a stop that is over, or this thread was not in it): go on.
+    if !suspend::claim_word(&t.state) {
+        return;
+    }
+    // SAFETY: stopped_self_c is a C-ABI function of the expected type; its argument is a
+    // slot of the static table.
+    unsafe {
+        arch::grt_call_spilled(
+            stopped_self_c,
+            t as *const RegThread as *mut core::ffi::c_void,
+        )
+    };
+}
+
+/// The stopped half of a self-stop, with the caller's callee-saved registers on the stack
+/// above `sp` (so no ucontext: the scan of `[sp, stack top)` covers them).
+unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize) {
+    // SAFETY: stop_self passes a slot of the static table.
+    let t = unsafe { &*(arg as *const RegThread) };
+    t.sp.store(sp, Ordering::Relaxed);
+    suspend::park_stopped(&t.state, &t.uc, 0);
 }
 
 /// Calls `f(lo, hi, ucontext)` for every thread `stop_all` stopped.
 pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
+    // Test-only: the thread's registers are left out (see debug.rs).
+    let noregs = cfg!(feature = "testhooks") && crate::debug::get().gcnoregthreadregs;
     for t in slots().iter().filter(|t| t.stopped.load(Ordering::Relaxed)) {
-        let sp = t.sp.load(Ordering::Relaxed).saturating_sub(arch::RED_ZONE);
+        let (sp, uc) = (t.sp.load(Ordering::Relaxed), t.uc.load(Ordering::Relaxed));
+        // Stopped by the signal: from below its red zone, and its ucontext. Stopped in
+        // grt_call_spilled (uc 0): from the sp it handed over, below the spilled registers.
+        let (lo, uc) = match (noregs, uc) {
+            (false, _) => (sp.saturating_sub(arch::RED_ZONE), uc),
+            (true, 0) => (sp + arch::CALL_SPILLED_BYTES, 0),
+            (true, _) => (sp, 0),
+        };
         let cache = t.cache.load(Ordering::Relaxed) as *const mcache::Runs;
         // SAFETY: the stopped thread's cache (or none); it cannot change while the thread is
         // stopped.
         let runs = unsafe { cache.as_ref() }.unwrap_or(&mcache::NO_RUNS);
-        f(
-            sp,
-            t.stack_hi.load(Ordering::Relaxed),
-            t.uc.load(Ordering::Relaxed),
-            runs,
-        );
+        f(lo, t.stack_hi.load(Ordering::Relaxed), uc, runs);
     }
 }
 
@@ -309,7 +517,13 @@ pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
 pub fn start_all() {
     for t in slots() {
         if t.stopped.swap(false, Ordering::Relaxed) {
-            suspend::release_word(&t.state);
+            if t.held.swap(false, Ordering::Relaxed) {
+                // Asleep again, as it was found (it may have woken and wait for this).
+                t.state.store(SUSPEND_PARKED, Ordering::Release);
+                sys::futex_wake_private(&t.state, sys::FUTEX_WAKE_ALL);
+            } else {
+                suspend::release_word(&t.state);
+            }
         }
     }
 }

@@ -379,6 +379,9 @@ pub const SUSPEND_STOPPED: u32 = 2;
 pub const SUSPEND_RESUMING: u32 = 3;
 /// The handler took the request and is recording the registers.
 pub const SUSPEND_CLAIMED: u32 = 4;
+/// A registered thread asleep waiting for the collector, its registers spilled and its sp
+/// published: the collector may count it as stopped without signalling it (regthreads.rs).
+pub const SUSPEND_PARKED: u32 = 5;
 
 /// Registers recorded by the suspend signal handler.
 #[derive(Clone, Copy, Debug, Default)]

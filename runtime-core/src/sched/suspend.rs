@@ -194,22 +194,31 @@ pub(crate) fn request_stop(m: &M) -> bool {
 /// Asks thread `tid`, whose handshake word is `st`, to stop (SIGURG). False if it cannot be
 /// asked (stopped by someone else, or gone).
 pub(crate) fn request_stop_tid(st: &core::sync::atomic::AtomicU32, tid: i32) -> bool {
+    ask_stop_word(st) && signal_stop_word(st, tid)
+}
+
+/// The first half of [`request_stop_tid`]: posts the request on handshake word `st` without
+/// signalling (a thread that polls for it may stop itself: regthreads.rs). False if the
+/// thread is stopped by someone else right now.
+pub(crate) fn ask_stop_word(st: &core::sync::atomic::AtomicU32) -> bool {
     // A release without its wait (the world's restart) may still be finishing.
     wait_released_word(st);
-    // A previous resume of this M is over (resume waits for IDLE), so this CAS succeeds
-    // unless the M is stopped right now (by grt_suspend).
-    if st
-        .compare_exchange(
-            SUSPEND_IDLE,
-            SUSPEND_REQUESTED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
-        .is_err()
-    {
-        return false;
-    }
+    // A previous resume of this thread is over (resume waits for IDLE), so this CAS succeeds
+    // unless the thread is stopped right now (an M, by grt_suspend).
+    st.compare_exchange(
+        SUSPEND_IDLE,
+        SUSPEND_REQUESTED,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    )
+    .is_ok()
+}
+
+/// The second half: sends the suspend signal for the request posted on `st`. False if the
+/// thread is gone (the request is withdrawn).
+pub(crate) fn signal_stop_word(st: &core::sync::atomic::AtomicU32, tid: i32) -> bool {
     if sys::tgkill(sys::getpid(), tid, SIGURG).is_err() {
+        // Gone: no one can claim the request any more.
         st.store(SUSPEND_IDLE, Ordering::Release);
         return false;
     }
