@@ -129,6 +129,12 @@ pub struct PollDesc {
 }
 
 static CHUNKS: [AtomicPtr<PollDesc>; NCHUNKS] = [const { AtomicPtr::new(null_mut()) }; NCHUNKS];
+
+/// Where the chunk table lies: it points at grt's own memory, never into the heap, so the
+/// collector's scan of the program's data skips it (mgc.rs `NOSCAN`).
+pub fn static_range() -> (usize, usize) {
+    (CHUNKS.as_ptr() as usize, core::mem::size_of_val(&CHUNKS))
+}
 static INIT_LOCK: Lock = Lock::new();
 static EPFD: AtomicI32 = AtomicI32::new(-1);
 static EVFD: AtomicI32 = AtomicI32::new(-1);

@@ -73,6 +73,13 @@ const FREE: RegThread = RegThread {
 };
 
 static THREADS: [RegThread; MAX_THREADS] = [FREE; MAX_THREADS];
+/// Where the table lies: it holds no pointer into the heap (thread ids, stack addresses, the
+/// caches, which are grt's own memory), so the collector's scan of the program's data skips
+/// it (mgc.rs `NOSCAN`).
+pub fn static_range() -> (usize, usize) {
+    (THREADS.as_ptr() as usize, core::mem::size_of_val(&THREADS))
+}
+
 /// Slots at or above this were never used.
 static HWM: AtomicUsize = AtomicUsize::new(0);
 pub static REG_LOCK: Lock = Lock::new();

@@ -42,6 +42,13 @@ static TABLE: [Bucket; BUCKETS] = [const {
     }
 }; BUCKETS];
 
+/// Where the table lies: it holds waiters on goroutine stacks and the words they wait on,
+/// never the only pointer to a heap object (its waiters' stacks hold that), so the
+/// collector's scan of the program's data skips it (mgc.rs `NOSCAN`).
+pub fn static_range() -> (usize, usize) {
+    (TABLE.as_ptr() as usize, core::mem::size_of_val(&TABLE))
+}
+
 fn bucket(addr: usize) -> &'static Bucket {
     &TABLE[(addr >> 3) % BUCKETS]
 }
