@@ -92,10 +92,14 @@ extern "C" {
         f: EntryFn,
         arg: *mut c_void,
     ) -> isize;
-    /// Calls `f(arg, sp)` with every callee-saved register of the caller stored on the stack
-    /// at or above `sp` (`asm/<arch>/syscall.S`; bdwgc's `GC_with_callee_saves_pushed`):
-    /// while `f` runs, `[sp, stack top)` holds everything the caller's code may point with.
-    pub fn grt_call_spilled(f: unsafe extern "C" fn(arg: *mut c_void, sp: usize), arg: *mut c_void);
+    /// Calls `f(arg, sp, fp)` with every callee-saved register of the caller stored on the
+    /// stack at or above `sp` (`asm/<arch>/syscall.S`; bdwgc's `GC_with_callee_saves_pushed`):
+    /// while `f` runs, `[sp, stack top)` holds everything the caller's code may point with,
+    /// and `fp` is the frame record that starts its frame-pointer chain.
+    pub fn grt_call_spilled(
+        f: unsafe extern "C" fn(arg: *mut c_void, sp: usize, fp: usize),
+        arg: *mut c_void,
+    );
     /// The stack-barrier trampoline (`asm/<arch>/stkbar.S`; Go's `runtime·stackBarrier`).
     /// Never called: the collector writes its address into the return-address slot of a
     /// frame record (`return_address_slot`) and records the original in `G.stkbar`. The

@@ -142,13 +142,14 @@ grt_cgocall:
         .size   grt_cgocall, . - grt_cgocall
 
 /*
- * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp) [x0], void *arg [x1])
+ * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp, uintptr_t fp) [x0], void *arg [x1])
  *
- * Calls fn(arg, sp) with every callee-saved register of the caller stored on the stack at
- * or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
- * (regthreads.rs) is then scanned as [sp, stack top) and nothing of its caller's lives only
- * in a register (the caller-saved ones are dead across a call by AAPCS64; d8-d15 hold no
- * pointer the collector looks for, as in the suspend signal's scan).
+ * Calls fn(arg, sp, fp) with every callee-saved register of the caller stored on the stack
+ * at or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
+ * (regthreads.rs, stw.rs) is then scanned as [sp, stack top) and nothing of its caller's
+ * lives only in a register (the caller-saved ones are dead across a call by AAPCS64; d8-d15
+ * hold no pointer the collector looks for, as in the suspend signal's scan). fp is this
+ * frame's record, the start of the frame-pointer chain to walk from sp.
  *
  *      | caller's frames       |
  *      | x19 .. x28            |  the caller's values
@@ -183,6 +184,7 @@ grt_call_spilled:
         mov     x9, x0
         mov     x0, x1                  /* arg */
         mov     x1, sp                  /* sp */
+        mov     x2, x29                 /* fp */
         blr     x9
         ldp     x19, x20, [sp, #16]
         ldp     x21, x22, [sp, #32]

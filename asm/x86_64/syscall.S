@@ -155,12 +155,13 @@ grt_cgocall:
         .size   grt_cgocall, . - grt_cgocall
 
 /*
- * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp) [rdi], void *arg [rsi])
+ * void grt_call_spilled(void (*fn)(void *arg, uintptr_t sp, uintptr_t fp) [rdi], void *arg [rsi])
  *
- * Calls fn(arg, sp) with every callee-saved register of the caller stored on the stack at
- * or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
- * (regthreads.rs) is then scanned as [sp, stack top) and nothing of its caller's lives only
- * in a register (the caller-saved ones are dead across a call by the psABI).
+ * Calls fn(arg, sp, fp) with every callee-saved register of the caller stored on the stack
+ * at or above sp (bdwgc's GC_with_callee_saves_pushed): a thread that stops itself inside fn
+ * (regthreads.rs, stw.rs) is then scanned as [sp, stack top) and nothing of its caller's
+ * lives only in a register (the caller-saved ones are dead across a call by the psABI).
+ * fp is this frame's record, the start of the frame-pointer chain to walk from sp.
  *
  *      | caller's frames       |
  *      | return address        |
@@ -193,6 +194,7 @@ grt_call_spilled:
         mov     rax, rdi
         mov     rdi, rsi                /* arg */
         mov     rsi, rsp                /* sp */
+        mov     rdx, rbp                /* fp */
         call    rax
         add     rsp, 8
         pop     r15

@@ -23,7 +23,7 @@
 //! | `gcnolibroots=1` | test-only build: the collector does not scan shared libraries' data, so gc_libroots can be seen to fail |
 //! | `gcnoreallocshade=1` | test-only build: grt_realloc does not shade what it copies into a new object while a cycle marks, so gc_realloc can be seen to fail |
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
-//! | `gcnoselfstop=1` | test-only build: mark termination stops every registered thread with the suspend signal, none stops itself in its allocation path (gc_regthread_selfstop compares the two) |
+//! | `gcnoselfstop=1` | test-only build: stopping the world signals every M and every registered thread; none stops itself in its allocation path (gc_regthread_regs_signal, gc_survive_signal: the signal's way alone) |
 //! | `gcnoregthreadregs=1` | test-only build: the registers of a stopped registered thread are not scanned, neither its signal's ucontext nor what a self-stop spilled onto its stack, so gc_regthread_regs_teeth can be seen to fail |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |

@@ -91,11 +91,9 @@ impl Lock {
                 return;
             }
             wait = SLEEPING;
-            // A registered thread sleeps parked: mark termination, which may hold this lock,
-            // need not signal it (regthreads.rs).
-            if !crate::regthreads::futex_wait_parked(&self.key, SLEEPING) {
-                let _ = sys::futex_wait_private(&self.key, SLEEPING, None);
-            }
+            // Parked: stopping the world (which may hold this lock), or stopping a running
+            // goroutine to scan it, need not signal this thread (suspend.rs).
+            crate::suspend::futex_wait_parked(&self.key, SLEEPING);
         }
     }
 

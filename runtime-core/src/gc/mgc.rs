@@ -401,7 +401,7 @@ fn request(target: u32) {
                 // A registered thread wakes the collector parked: the collector may take
                 // this thread's CPU, and its next stop then need not signal it.
                 let mut wake = || sys::futex_wake_private(&WORK, 1);
-                if !regthreads::with_parked(&mut wake) {
+                if !suspend::with_parked(&mut wake) {
                     wake();
                 }
                 return;
@@ -428,10 +428,8 @@ fn wait_count(word: &AtomicU32, target: u32, idle: bool) {
         if (d.wrapping_sub(target) as i32) >= 0 {
             break;
         }
-        // A registered thread waits parked: mark termination need not signal it.
-        if !regthreads::futex_wait_parked(word, d) {
-            let _ = sys::futex_wait_private(word, d, None);
-        }
+        // Parked: stopping the world need not signal this thread (suspend.rs).
+        suspend::futex_wait_parked(word, d);
     }
     if let Some(m) = m {
         stw::idle_exit(m);
@@ -610,6 +608,8 @@ pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {
+            // Stopping the world may be asking the Ms to stop (stw.rs).
+            stw::poll_stop(m);
             if let Some(p) = mcache::bump(&mut m.mcache.runs, mheap::class_of(n), noscan) {
                 return p as *mut c_void;
             }

@@ -5,10 +5,17 @@
 //!
 //! `grt_register_thread` puts the calling thread (its tid and the top of its stack) in a
 //! fixed table. At mark termination, with the Ms stopped, the collector stops every
-//! registered thread the way it stops an M (suspend.rs's handshake: SIGURG by tgkill; the
-//! handler, finding no M, looks its thread up here by tid, publishes its ucontext and sleeps
-//! on its handshake word), scans `[sp - RED_ZONE, stack top)` and every general register, and
-//! lets the threads go when the world restarts. The stacks are scanned only then, whole, with
+//! registered thread the way it stops an M (suspend.rs's handshake), in one of three ways:
+//! - it stops itself: the request is posted first ([`stop_all`]), and a thread that
+//!   allocates meanwhile ([`poll_stop`]) claims it, spills its callee-saved registers onto
+//!   its stack (`grt_call_spilled`) and sleeps on its handshake word;
+//! - it is asleep in a runtime wait (a lock's, a wait for the collector), published as
+//!   SUSPEND_PARKED with its registers spilled ([`with_parked`]): taken as it is, not woken;
+//! - else, after 5 µs, the signal: SIGURG by tgkill; the handler, finding no M, looks its
+//!   thread up here by tid, publishes its ucontext and sleeps on its handshake word.
+//!
+//! The collector scans `[sp - RED_ZONE, stack top)` and, after a signal, every general
+//! register in the ucontext, and lets the threads go when the world restarts. The stacks are scanned only then, whole, with
 //! the thread stopped: no barriers, no concurrent scan (bdwgc's model). A registered thread
 //! stores pointers into heap objects with `GRT_STORE`, like a goroutine; stores into its own
 //! stack need nothing (its stack is scanned with it stopped).
@@ -33,7 +40,7 @@ use grt_arch as arch;
 
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
-use crate::runtime2::{SUSPEND_IDLE, SUSPEND_PARKED, SUSPEND_REQUESTED, SUSPEND_STOPPED};
+use crate::runtime2::SUSPEND_REQUESTED;
 use crate::{mcache, proc, rtalloc, suspend, sys};
 
 /// Registered threads at most.
@@ -345,64 +352,29 @@ pub fn stop_all() {
     STOP_ASKED.store(false, Ordering::Relaxed);
 }
 
-/// Posts a stop request on `t`: (asked, held). A thread asleep waiting for the collector
-/// (SUSPEND_PARKED: [`with_parked`]) is taken as it is, stopped at once (held); any other
-/// gets the request (REQUESTED), to stop itself or by the signal.
+/// Posts a stop request on `t`: (asked, held). A thread parked in a runtime wait
+/// ([`with_parked`]) is taken as it is, stopped at once (held); any other gets the request
+/// (REQUESTED), to stop itself or by the signal.
 fn ask(t: &RegThread) -> (bool, bool) {
-    loop {
-        suspend::wait_released_word(&t.state);
-        match t.state.compare_exchange(
-            SUSPEND_IDLE,
-            SUSPEND_REQUESTED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => return (true, false),
-            Err(SUSPEND_PARKED) => {
-                if t.state
-                    .compare_exchange(
-                        SUSPEND_PARKED,
-                        SUSPEND_STOPPED,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    )
-                    .is_ok()
-                {
-                    return (true, true);
-                }
-                // It woke just now: ask again.
-            }
-            // Stopped by no one else (only the collector stops these threads): a state left
-            // by a stop that is not over cannot be; count the thread as not stoppable.
-            Err(_) => return (false, false),
-        }
+    match suspend::ask_stop_word(&t.state) {
+        suspend::Asked::Requested => (true, false),
+        suspend::Asked::Held => (true, true),
+        // Stopped by no one else (only the collector stops these threads): a state left by
+        // a stop that is not over cannot be; count the thread as not stoppable.
+        suspend::Asked::Refused => (false, false),
     }
 }
 
-/// Runs `f` (a runtime lock's sleep, a wait for the collector, a wakeup of it: lock.rs,
-/// mgc.rs) on a registered thread published as SUSPEND_PARKED, its registers spilled, so that
-/// mark termination takes the thread as stopped without a signal (as stw.rs does an idle M):
-/// a thread asleep, or descheduled in a system call (the collector it just woke may run on
-/// its CPU), answers a signal only once it runs again. `f` must not touch the heap or
-/// anything the collector reads with the world stopped; it may hold runtime locks (being
-/// held in `f` is being stopped where the signal would have stopped it). Returns false
-/// without running `f` when the calling thread is an M or not registered with a cache.
+/// suspend.rs `with_parked` on a registered thread: runs `f` published as SUSPEND_PARKED on
+/// its handshake word, its registers spilled and its sp recorded, so that mark termination
+/// takes it as stopped without a signal. False, without running `f`, when the calling
+/// thread is not registered with a cache.
 pub fn with_parked(f: &mut dyn FnMut()) -> bool {
-    if !proc::getm().is_null() {
-        return false;
-    }
     let Some(t) = current() else { return false };
     let mut w = Parked { t, f };
     // SAFETY: parked_c is a C-ABI function of the expected type; `w` outlives the call.
     unsafe { arch::grt_call_spilled(parked_c, &mut w as *mut Parked as *mut core::ffi::c_void) };
     true
-}
-
-/// One `futex_wait(word, val)` through [`with_parked`]; false (no wait) as there.
-pub fn futex_wait_parked(word: &AtomicU32, val: u32) -> bool {
-    with_parked(&mut || {
-        let _ = sys::futex_wait_private(word, val, None);
-    })
 }
 
 struct Parked<'a> {
@@ -422,45 +394,12 @@ fn current() -> Option<&'static RegThread> {
         .find(|t| t.cache.load(Ordering::Relaxed) == cache && t.tid.load(Ordering::Relaxed) != 0)
 }
 
-unsafe extern "C" fn parked_c(arg: *mut core::ffi::c_void, sp: usize) {
+unsafe extern "C" fn parked_c(arg: *mut core::ffi::c_void, sp: usize, _fp: usize) {
     // SAFETY: with_parked passes its Parked, live for the call and not otherwise used.
     let w = unsafe { &mut *(arg as *mut Parked) };
-    let st = &w.t.state;
-    // Published before the state says PARKED (the CAS below releases it).
+    // Published before the state says PARKED (park_while's CAS releases it).
     w.t.sp.store(sp, Ordering::Relaxed);
-    loop {
-        match st.compare_exchange(
-            SUSPEND_IDLE,
-            SUSPEND_PARKED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => break,
-            // Asked to stop before it slept: stop now (registers spilled already), then try
-            // again once let go.
-            Err(SUSPEND_REQUESTED) => {
-                if suspend::claim_word(st) {
-                    suspend::park_stopped(st, &w.t.uc, 0);
-                }
-            }
-            // Let go of a stop, its handshake finishing (RESUMING): wait for IDLE.
-            Err(_) => suspend::wait_released_word(st),
-        }
-    }
-    (w.f)();
-    // Back to running, after the collector lets go if it holds this thread now (it puts
-    // PARKED back when the world restarts: `start_all`).
-    while st
-        .compare_exchange(
-            SUSPEND_PARKED,
-            SUSPEND_IDLE,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
-        .is_err()
-    {
-        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
-    }
+    suspend::park_while(&w.t.state, &w.t.uc, w.f);
 }
 
 /// In a registered thread's allocation path: stop here if the collector asks (see
@@ -492,7 +431,7 @@ fn stop_self() {
 
 /// The stopped half of a self-stop, with the caller's callee-saved registers on the stack
 /// above `sp` (so no ucontext: the scan of `[sp, stack top)` covers them).
-unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize) {
+unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize, _fp: usize) {
     // SAFETY: stop_self passes a slot of the static table.
     let t = unsafe { &*(arg as *const RegThread) };
     t.sp.store(sp, Ordering::Relaxed);
@@ -525,9 +464,8 @@ pub fn start_all() {
     for t in slots() {
         if t.stopped.swap(false, Ordering::Relaxed) {
             if t.held.swap(false, Ordering::Relaxed) {
-                // Asleep again, as it was found (it may have woken and wait for this).
-                t.state.store(SUSPEND_PARKED, Ordering::Release);
-                sys::futex_wake_private(&t.state, sys::FUTEX_WAKE_ALL);
+                // Back to its wait, as it was found (it may have woken and wait for this).
+                suspend::unhold_word(&t.state);
             } else {
                 suspend::release_word(&t.state);
             }

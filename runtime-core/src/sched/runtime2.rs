@@ -457,6 +457,10 @@ pub struct M {
     /// Set by sysmon with the suspend signal when it asks this M to preempt its goroutine
     /// asynchronously (`preempt::request`); taken by the signal's handler.
     pub preempt_req: AtomicU32,
+    /// The stopper (collector or grt_suspend, under SUSPEND_LOCK) took this M asleep in a
+    /// runtime wait (SUSPEND_PARKED, suspend.rs `park_while`) rather than stopping it: its
+    /// release puts it back to that wait (`release_m`).
+    pub suspend_held: AtomicBool,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.

@@ -8,6 +8,17 @@
 //! M, each of which records its registers in its handler and sleeps there until resumed.
 //! The collector runs on a thread of its own (not an M), so it never stops itself.
 //!
+//! But a signal is slow to land (on a virtual machine a tgkill to a thread running on
+//! another CPU takes about 20 µs), and most Ms allocate often. So the requests are posted
+//! first without a signal, and [`STW_ASKED`] raised; an M that allocates meanwhile
+//! ([`poll_stop`], one relaxed load on the allocation fast path) stops itself: it claims its
+//! request as the handler would (the CAS from REQUESTED lets exactly one of the two ways
+//! take it), spills its callee-saved registers (`grt_call_spilled`) and records sp and the
+//! frame record there as its registers, with no ucontext: the stack from that sp holds all
+//! its code's pointers, and the frame chain from that record is walkable, as a parked
+//! goroutine's is. After [`SELF_STOP_WAIT_NS`] the rest get the signal; a signal that lands
+//! after a self-stop finds no request and is dropped.
+//!
 //! - [`WORLD_STOPPED`] is set first (SeqCst). An M is on the lock-free list `ALLM` from
 //!   `newm`; a thread that starts after the collector read the list checks the flag in
 //!   `mstart` (after it can receive the signal) and waits there, before running anything.
@@ -32,9 +43,11 @@
 //! lock, in that order), lock-free lists (all Gs, all Ms) and the stopped threads' stacks.
 
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
-use crate::runtime2::{M, SUSPEND_STOPPED};
+use grt_arch as arch;
+
+use crate::runtime2::{SigRegs, M, SUSPEND_REQUESTED, SUSPEND_STOPPED};
 use crate::{suspend, sys};
 
 /// 1 while the collector has (or is taking) the world stopped; a futex word.
@@ -100,11 +113,24 @@ pub fn idle_exit(m: &M) {
     }
 }
 
+/// Set while [`stop_the_world`] lets the Ms it asked stop themselves ([`poll_stop`]).
+static STW_ASKED: AtomicBool = AtomicBool::new(false);
+/// How long [`stop_the_world`] lets the asked Ms stop themselves before it signals the rest,
+/// in ns: an M that allocates polls every few tens of ns, and one that does not pays this
+/// much more than the signal's own cost.
+const SELF_STOP_WAIT_NS: u64 = 5_000;
+
+/// Test-only build, `GRTDEBUG=gcnoselfstop=1`: every M is stopped by the signal.
+fn no_self_stop() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnoselfstop
+}
+
 /// Stops every M. The caller holds SUSPEND_LOCK (and the collector's other world locks).
 pub fn stop_the_world() {
     WORLD_STOPPED.store(1, Ordering::SeqCst);
     let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
     // Ask everyone first, then wait: the threads stop in parallel.
+    let mut asked = 0usize;
     for_each_m(|m| {
         m.stw_stopped = false;
         if m.procid.load(Ordering::SeqCst) == 0 {
@@ -116,17 +142,54 @@ pub fn stop_the_world() {
         {
             return; // asleep in stopm: held there (idle_exit)
         }
-        if suspend::request_stop(m) {
-            m.stw_stopped = true;
-        } else if m.suspend_state.load(Ordering::Acquire) != SUSPEND_STOPPED {
+        match suspend::ask_stop_word(&m.suspend_state) {
+            suspend::Asked::Requested => {
+                m.stw_stopped = true;
+                asked += 1;
+            }
+            // Asleep in a runtime wait (a lock's), its stack top published: stopped as it is.
+            suspend::Asked::Held => {
+                m.suspend_held.store(true, Ordering::Relaxed);
+                m.stw_stopped = true;
+            }
+            suspend::Asked::Refused => {
+                if m.suspend_state.load(Ordering::Acquire) != SUSPEND_STOPPED {
+                    crate::throw!(
+                        "stop the world: cannot ask M {} (thread {}) to stop",
+                        m.id,
+                        m.procid.load(Ordering::Relaxed)
+                    );
+                }
+                // Stopped by grt_suspend; stays so.
+            }
+        }
+    });
+    let requested =
+        |m: &M| m.stw_stopped && m.suspend_state.load(Ordering::Acquire) == SUSPEND_REQUESTED;
+    if asked > 0 && !no_self_stop() {
+        STW_ASKED.store(true, Ordering::SeqCst);
+        let t0 = sys::nanotime();
+        loop {
+            let mut left = false;
+            for_each_m(|m| left |= requested(m));
+            if !left || sys::nanotime() - t0 >= SELF_STOP_WAIT_NS {
+                break;
+            }
+            arch::cpu_relax();
+        }
+    }
+    for_each_m(|m| {
+        if requested(m)
+            && !suspend::signal_stop_word(&m.suspend_state, m.procid.load(Ordering::Relaxed) as i32)
+        {
             crate::throw!(
                 "stop the world: cannot signal M {} (thread {})",
                 m.id,
                 m.procid.load(Ordering::Relaxed)
             );
         }
-        // else: stopped by grt_suspend; stays so.
     });
+    STW_ASKED.store(false, Ordering::Relaxed);
     for_each_m(|m| {
         if m.stw_stopped && !suspend::wait_stopped(m, deadline) {
             debug_m(m);
@@ -139,6 +202,46 @@ pub fn stop_the_world() {
     });
 }
 
+/// On an M's allocation path: stop here if [`stop_the_world`] asks. One relaxed load when it
+/// does not.
+#[inline(always)]
+pub fn poll_stop(m: &mut M) {
+    if STW_ASKED.load(Ordering::Relaxed) {
+        stop_self(m);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stop_self(m: &mut M) {
+    // Not asked (the stop is over, or this M was asleep and held): go on.
+    if !suspend::claim_word(&m.suspend_state) {
+        return;
+    }
+    // SAFETY: stopped_self_c is a C-ABI function of the expected type; m is this thread's M
+    // (never freed).
+    unsafe { arch::grt_call_spilled(stopped_self_c, m as *mut M as *mut core::ffi::c_void) };
+}
+
+/// The stopped half of a self-stop: the M's registers are sp and the frame record of
+/// `grt_call_spilled`'s frame (the callee-saved ones lie above sp), its ucontext none.
+unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize, fp: usize) {
+    let m = arg as *mut M;
+    // SAFETY: stop_self passes this thread's M; the suspender reads suspend_regs only after
+    // it sees STOPPED (park_stopped publishes it with release). fp is a frame record: its
+    // second word is the return address into stop_self.
+    unsafe {
+        let regs = SigRegs {
+            pc: *((fp + 8) as *const usize),
+            sp,
+            fp,
+            lr: 0,
+        };
+        core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
+        suspend::park_stopped(&(*m).suspend_state, &(*m).suspend_uc, 0);
+    }
+}
+
 /// Is `m` stopped right now (by the collector or by grt_suspend)? Only with the world stopped.
 pub fn is_stopped(m: &M) -> bool {
     m.suspend_state.load(Ordering::Acquire) == SUSPEND_STOPPED
@@ -146,7 +249,7 @@ pub fn is_stopped(m: &M) -> bool {
 
 /// Resumes the Ms [`stop_the_world`] stopped and lets waiting new Ms go. Does not wait for
 /// them to run: their handlers finish the handshake in parallel, and the next request to
-/// stop one waits for its own ([`suspend::request_stop`]).
+/// stop one waits for its own ([`suspend::ask_stop_word`]).
 pub fn start_the_world() {
     for_each_m(|m| {
         if m.stw_stopped {

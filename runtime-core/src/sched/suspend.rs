@@ -164,12 +164,11 @@ fn syscall_regs(g: &G) -> GRegs {
     }
 }
 
-/// Asks `m`'s thread to stop (SIGURG); false if it cannot be asked (a stop is already under
-/// way or held, or the signal cannot be sent). The caller holds SUSPEND_LOCK.
-/// The stopped half of the handshake, in the suspend handler of a claimed request: publish
-/// the ucontext (the collector scans every register of a stopped thread from it; it stays
-/// put on the handler's stack until the thread is resumed), say STOPPED, sleep until the
-/// resumer says so (one futex sleep per wakeup), then say IDLE.
+/// The stopped half of the handshake, in the suspend handler of a claimed request (or a
+/// self-stop: stw.rs, regthreads.rs, with `uc` 0): publish the ucontext (the collector scans
+/// every register of a stopped thread from it; it stays put on the handler's stack until the
+/// thread is resumed), say STOPPED, sleep until the resumer says so (one futex sleep per
+/// wakeup), then say IDLE.
 pub(crate) fn park_stopped(
     st: &core::sync::atomic::AtomicU32,
     uc_slot: &core::sync::atomic::AtomicUsize,
@@ -187,31 +186,157 @@ pub(crate) fn park_stopped(
     sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
 }
 
-pub(crate) fn request_stop(m: &M) -> bool {
-    request_stop_tid(&m.suspend_state, m.procid.load(Ordering::Acquire) as i32)
+/// What [`ask_stop_word`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Asked {
+    /// The request is posted (REQUESTED): the thread is to stop itself or be signalled.
+    Requested,
+    /// The thread was asleep in a runtime wait, published as SUSPEND_PARKED ([`park_while`]),
+    /// and is now counted as stopped (STOPPED) without having run: let it go with
+    /// [`unhold_word`], not [`release_word`].
+    Held,
+    /// Stopped by someone else right now (an M, by grt_suspend).
+    Refused,
 }
 
-/// Asks thread `tid`, whose handshake word is `st`, to stop (SIGURG). False if it cannot be
-/// asked (stopped by someone else, or gone).
-pub(crate) fn request_stop_tid(st: &core::sync::atomic::AtomicU32, tid: i32) -> bool {
-    ask_stop_word(st) && signal_stop_word(st, tid)
+/// Asks the thread whose handshake word is `st` to stop, first half: posts the request
+/// without signalling ([`signal_stop_word`] is the second half) (a thread that polls for it may stop itself: stw.rs, regthreads.rs), or takes
+/// a thread parked in a runtime wait as it is.
+pub(crate) fn ask_stop_word(st: &core::sync::atomic::AtomicU32) -> Asked {
+    loop {
+        // A release without its wait (the world's restart) may still be finishing.
+        wait_released_word(st);
+        // A previous resume of this thread is over (resume waits for IDLE), so this CAS
+        // succeeds unless the thread is stopped or parked right now.
+        match st.compare_exchange(
+            SUSPEND_IDLE,
+            SUSPEND_REQUESTED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Asked::Requested,
+            Err(SUSPEND_PARKED) => {
+                if st
+                    .compare_exchange(
+                        SUSPEND_PARKED,
+                        SUSPEND_STOPPED,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    )
+                    .is_ok()
+                {
+                    return Asked::Held;
+                }
+                // It woke just now: ask again.
+            }
+            Err(_) => return Asked::Refused,
+        }
+    }
 }
 
-/// The first half of [`request_stop_tid`]: posts the request on handshake word `st` without
-/// signalling (a thread that polls for it may stop itself: regthreads.rs). False if the
-/// thread is stopped by someone else right now.
-pub(crate) fn ask_stop_word(st: &core::sync::atomic::AtomicU32) -> bool {
-    // A release without its wait (the world's restart) may still be finishing.
-    wait_released_word(st);
-    // A previous resume of this thread is over (resume waits for IDLE), so this CAS succeeds
-    // unless the thread is stopped right now (an M, by grt_suspend).
-    st.compare_exchange(
-        SUSPEND_IDLE,
-        SUSPEND_REQUESTED,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    )
-    .is_ok()
+/// Lets a thread taken by [`ask_stop_word`] as [`Asked::Held`] go: back to PARKED, its wait
+/// (which may be over: then it is waiting for this) going on.
+pub(crate) fn unhold_word(st: &core::sync::atomic::AtomicU32) {
+    st.store(SUSPEND_PARKED, Ordering::Release);
+    sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+}
+
+/// The thread's side of a runtime wait that counts as stopped: runs `f` (a futex sleep, or a
+/// system call that may leave the thread descheduled) published as SUSPEND_PARKED on its
+/// handshake word `st`. The caller has published where the thread's stack and registers are
+/// (its callee-saved registers spilled above that sp: `grt_call_spilled`), so that a
+/// stopper can take the thread as stopped without waking it ([`ask_stop_word`]). A request
+/// posted before the thread parks is served first, by stopping here. Afterwards, if a
+/// stopper holds the thread now, waits until it lets go ([`unhold_word`]). `f` must not
+/// touch anything a stopper reads of the thread (its stack above the published sp, its
+/// allocation cache); it may hold runtime locks, as a thread stopped by the signal may.
+pub(crate) fn park_while(
+    st: &core::sync::atomic::AtomicU32,
+    uc_slot: &core::sync::atomic::AtomicUsize,
+    f: &mut dyn FnMut(),
+) {
+    loop {
+        match st.compare_exchange(
+            SUSPEND_IDLE,
+            SUSPEND_PARKED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => break,
+            // Asked to stop before it slept: stop now (registers spilled already), then try
+            // again once let go.
+            Err(SUSPEND_REQUESTED) => {
+                if claim_word(st) {
+                    park_stopped(st, uc_slot, 0);
+                }
+            }
+            // Let go of a stop, its handshake finishing (RESUMING): wait for IDLE.
+            Err(_) => wait_released_word(st),
+        }
+    }
+    f();
+    while st
+        .compare_exchange(
+            SUSPEND_PARKED,
+            SUSPEND_IDLE,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_err()
+    {
+        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+    }
+}
+
+/// Runs `f` (a runtime lock's sleep, a wait for the collector, a wakeup of it) on an M or a
+/// registered thread as a wait that counts as stopped ([`park_while`]): the thread's
+/// callee-saved registers are spilled (`grt_call_spilled`) and its stack top published
+/// first, so stopping the world, or stopping a running goroutine to scan it, takes the
+/// thread without a signal. (A thread asleep, or descheduled in a system call, answers a
+/// signal only once it runs again: 20 µs and more.) False, without running `f`, on any
+/// other thread (grt's own, an unregistered one): the caller runs `f` itself.
+pub fn with_parked(f: &mut dyn FnMut()) -> bool {
+    let m = proc::getm();
+    if m.is_null() {
+        return crate::regthreads::with_parked(f);
+    }
+    let mut w = MParked { m, f };
+    // SAFETY: m_parked_c is a C-ABI function of the expected type; `w` outlives the call.
+    unsafe { arch::grt_call_spilled(m_parked_c, &mut w as *mut MParked as *mut core::ffi::c_void) };
+    true
+}
+
+/// One `futex_wait(word, val)` through [`with_parked`] (or plainly on other threads).
+pub fn futex_wait_parked(word: &core::sync::atomic::AtomicU32, val: u32) {
+    let mut wait = || {
+        let _ = sys::futex_wait_private(word, val, None);
+    };
+    if !with_parked(&mut wait) {
+        wait();
+    }
+}
+
+struct MParked<'a> {
+    m: *mut M,
+    f: &'a mut dyn FnMut(),
+}
+
+unsafe extern "C" fn m_parked_c(arg: *mut c_void, sp: usize, fp: usize) {
+    // SAFETY: with_parked passes its MParked, live for the call and not otherwise used; m is
+    // this thread's M. suspend_regs is read by a stopper only once it holds the M (the CAS
+    // from PARKED acquires what park_while's CAS to PARKED released). fp is a frame record:
+    // its second word is the return address into with_parked.
+    unsafe {
+        let w = &mut *(arg as *mut MParked);
+        let regs = SigRegs {
+            pc: *((fp + 8) as *const usize),
+            sp,
+            fp,
+            lr: 0,
+        };
+        core::ptr::addr_of_mut!((*w.m).suspend_regs).write(regs);
+        park_while(&(*w.m).suspend_state, &(*w.m).suspend_uc, w.f);
+    }
 }
 
 /// The second half: sends the suspend signal for the request posted on `st`. False if the
@@ -225,7 +350,7 @@ pub(crate) fn signal_stop_word(st: &core::sync::atomic::AtomicU32, tid: i32) -> 
     true
 }
 
-/// Waits until `m` (asked by [`request_stop`]) is stopped. False if it did not answer by
+/// Waits until `m` (asked by [`ask_stop_word`] and [`signal_stop_word`]) is stopped. False if it did not answer by
 /// `deadline` (the request is then withdrawn).
 pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
     wait_stopped_tid(
@@ -294,14 +419,23 @@ pub(crate) fn wait_stopped_tid(
 
 /// Lets a stopped `m` go, and waits until its handler is done with the handshake.
 pub(crate) fn resume_m(m: &M) {
+    // (A held M has no handshake to finish: it goes back to its wait.)
+    let held = m.suspend_held.load(Ordering::Relaxed);
     release_m(m);
-    wait_released(m);
+    if !held {
+        wait_released(m);
+    }
 }
 
 /// Lets a stopped `m` go without waiting: its handler finishes the handshake on its own
-/// ([`wait_released`] waits for that; [`request_stop`] does before asking again).
+/// ([`wait_released`] waits for that; [`ask_stop_word`] does before asking again). An M held
+/// asleep in a runtime wait ([`Asked::Held`]) goes back to it.
 pub(crate) fn release_m(m: &M) {
-    release_word(&m.suspend_state);
+    if m.suspend_held.swap(false, Ordering::Relaxed) {
+        unhold_word(&m.suspend_state);
+    } else {
+        release_word(&m.suspend_state);
+    }
 }
 
 /// The handler's claim of a stop request on a handshake word (an M's or a registered
@@ -337,7 +471,15 @@ pub(crate) fn wait_released_word(st: &core::sync::atomic::AtomicU32) {
 
 /// Stops `m` and returns its registers. SUSPEND_LOCK held.
 pub(crate) fn stop_m(m: &M) -> Result<SigRegs, ()> {
-    if !request_stop(m) {
+    match ask_stop_word(&m.suspend_state) {
+        Asked::Refused => return Err(()),
+        Asked::Held => {
+            m.suspend_held.store(true, Ordering::Relaxed);
+            return Ok(m.suspend_regs);
+        }
+        Asked::Requested => {}
+    }
+    if !signal_stop_word(&m.suspend_state, m.procid.load(Ordering::Acquire) as i32) {
         return Err(());
     }
     if !wait_stopped(m, sys::nanotime() + SUSPEND_TIMEOUT_NS) {
