@@ -33,7 +33,9 @@
 #define NREG 10
 #endif
 /* Spin rounds and allocations per regs_hold. */
+#ifndef SPINS
 #define SPINS 20000
+#endif
 #define ALLOCS 2000
 
 void regs_hold(void *(*make)(long), long spins, long allocs, void *(*churn)(void), void **out);

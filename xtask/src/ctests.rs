@@ -324,7 +324,7 @@ const INTERNAL_SYMBOLS: &[&str] = &[
     "grt_entersyscall_impl", // Rust side of grt_entersyscall (asm passes the caller's registers)
     "grt_cgocall_enter", // Rust halves of grt_cgocall (asm switches stacks between them)
     "grt_cgocall_exit",
-    "grt_call_spilled", // a registered thread's self-stop (asm, hidden): spills its registers
+    "grt_call_spilled", // self-stops and parked waits (asm, hidden): spills the registers
     "grt_clone",        // raw clone (asm)
     "grt_tls",          // the per-thread g/m slots (TLS object)
     "grt_start_c",      // freestanding process start

@@ -401,7 +401,7 @@ fn request(target: u32) {
                 // A registered thread wakes the collector parked: the collector may take
                 // this thread's CPU, and its next stop then need not signal it.
                 let mut wake = || sys::futex_wake_private(&WORK, 1);
-                if !suspend::with_parked(&mut wake) {
+                if !suspend::with_parked(&mut wake, None) {
                     wake();
                 }
                 return;
@@ -1129,7 +1129,7 @@ fn record_pause(ns: u64) {
 
 /// grt's own large statics, which lie in the program's data but never hold a pointer into
 /// the heap (caches of code addresses and unwind rules, code maps, the heap's metadata),
-/// sorted by address: the scan of data and bss skips them (about 330 KiB of
+/// sorted by address: the scan of data and bss skips them (about 310 KiB of
 /// the 390 KiB a small program's data has, and as much of mark termination's time).
 /// Written once by the collector's thread before its first cycle.
 static mut NOSCAN: [(usize, usize); NOSCAN_MAX] = [(0, 0); NOSCAN_MAX];
@@ -1153,11 +1153,6 @@ fn init_noscan() {
     add(regthreads::static_range());
     add(crate::sema::static_range());
     add(crate::netpoll::static_range());
-    // The registered roots' table holds ranges, not pointers to keep.
-    add((
-        core::ptr::addr_of!(ROOTS) as usize,
-        core::mem::size_of::<[(usize, usize); MAX_ROOTS]>(),
-    ));
     v[..n].sort_unstable();
     // SAFETY: written once, before the collector's thread starts (init).
     unsafe { *core::ptr::addr_of_mut!(NOSCAN) = v };

@@ -60,8 +60,10 @@ pub struct RegThread {
     sp: AtomicUsize,
     /// Stopped by the collector in this stop (collector only, under REG_LOCK).
     stopped: AtomicBool,
-    /// Of those, found asleep waiting for the collector and held so (collector only).
+    /// Of those, found asleep in a runtime wait and held so (collector only).
     held: AtomicBool,
+    /// A stop request's signal is on its way (suspend.rs `signal_stop_word`).
+    sig_owed: AtomicBool,
     /// The slot's allocation cache (`mcache::Runs`, made on the slot's first use and kept
     /// for its next threads): the thread's `grt_tls` cache slot points to it while it is
     /// registered.
@@ -76,6 +78,7 @@ const FREE: RegThread = RegThread {
     sp: AtomicUsize::new(0),
     stopped: AtomicBool::new(false),
     held: AtomicBool::new(false),
+    sig_owed: AtomicBool::new(false),
     cache: AtomicUsize::new(0),
 };
 
@@ -255,14 +258,32 @@ pub fn is_registered() -> bool {
     find(sys::gettid() as u32).is_some()
 }
 
-/// In the suspend handler of a thread that is not an M: its slot, if the collector asked it
-/// to stop (the request is claimed). Lock-free.
-pub fn claim_for_signal(from_us: bool) -> Option<&'static RegThread> {
+/// What the suspend signal is to a thread that is not an M ([`claim_for_signal`]).
+pub enum Claim {
+    /// A registered thread the collector asks to stop: the request is claimed.
+    Claimed(&'static RegThread),
+    /// The late signal of a request the thread served by stopping itself: to drop.
+    Owed,
+    /// Not the collector's.
+    Not,
+}
+
+/// In the suspend handler of a thread that is not an M. Lock-free.
+pub fn claim_for_signal(from_us: bool) -> Claim {
     if !from_us {
-        return None;
+        return Claim::Not;
     }
-    let t = find(sys::gettid() as u32)?;
-    suspend::claim_word(&t.state).then_some(t)
+    let Some(t) = find(sys::gettid() as u32) else {
+        return Claim::Not;
+    };
+    let owed = t.sig_owed.swap(false, Ordering::AcqRel);
+    if suspend::claim_word(&t.state) {
+        Claim::Claimed(t)
+    } else if owed {
+        Claim::Owed
+    } else {
+        Claim::Not
+    }
 }
 
 impl RegThread {
@@ -331,7 +352,11 @@ pub fn stop_all() {
     for t in slots() {
         if t.stopped.load(Ordering::Relaxed)
             && t.state.load(Ordering::Acquire) == SUSPEND_REQUESTED
-            && !suspend::signal_stop_word(&t.state, t.tid.load(Ordering::Relaxed) as i32)
+            && !suspend::signal_stop_word(
+                &t.state,
+                &t.sig_owed,
+                t.tid.load(Ordering::Relaxed) as i32,
+            )
         {
             // Gone without unregistering. (Its request is withdrawn: no one claims it.)
             t.stopped.store(false, Ordering::Relaxed);
@@ -341,7 +366,12 @@ pub fn stop_all() {
     let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
     for t in slots() {
         if t.stopped.load(Ordering::Relaxed)
-            && !suspend::wait_stopped_tid(&t.state, t.tid.load(Ordering::Relaxed) as i32, deadline)
+            && !suspend::wait_stopped_tid(
+                &t.state,
+                &t.sig_owed,
+                t.tid.load(Ordering::Relaxed) as i32,
+                deadline,
+            )
         {
             crate::throw!(
                 "stop the world: registered thread {} did not stop (is SIGURG blocked on it?)",
@@ -369,9 +399,9 @@ fn ask(t: &RegThread) -> (bool, bool) {
 /// its handshake word, its registers spilled and its sp recorded, so that mark termination
 /// takes it as stopped without a signal. False, without running `f`, when the calling
 /// thread is not registered with a cache.
-pub fn with_parked(f: &mut dyn FnMut()) -> bool {
+pub fn with_parked(f: &mut dyn FnMut(), on_held: Option<&dyn Fn()>) -> bool {
     let Some(t) = current() else { return false };
-    let mut w = Parked { t, f };
+    let mut w = Parked { t, f, on_held };
     // SAFETY: parked_c is a C-ABI function of the expected type; `w` outlives the call.
     unsafe { arch::grt_call_spilled(parked_c, &mut w as *mut Parked as *mut core::ffi::c_void) };
     true
@@ -380,6 +410,7 @@ pub fn with_parked(f: &mut dyn FnMut()) -> bool {
 struct Parked<'a> {
     t: &'static RegThread,
     f: &'a mut dyn FnMut(),
+    on_held: Option<&'a dyn Fn()>,
 }
 
 /// This thread's slot: the one whose cache its TLS holds (a slot's cache is its own), if
@@ -399,7 +430,7 @@ unsafe extern "C" fn parked_c(arg: *mut core::ffi::c_void, sp: usize, _fp: usize
     let w = unsafe { &mut *(arg as *mut Parked) };
     // Published before the state says PARKED (park_while's CAS releases it).
     w.t.sp.store(sp, Ordering::Relaxed);
-    suspend::park_while(&w.t.state, &w.t.uc, w.f);
+    suspend::park_while(&w.t.state, &w.t.uc, w.f, w.on_held);
 }
 
 /// In a registered thread's allocation path: stop here if the collector asks (see

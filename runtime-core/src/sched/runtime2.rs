@@ -379,8 +379,9 @@ pub const SUSPEND_STOPPED: u32 = 2;
 pub const SUSPEND_RESUMING: u32 = 3;
 /// The handler took the request and is recording the registers.
 pub const SUSPEND_CLAIMED: u32 = 4;
-/// A registered thread asleep waiting for the collector, its registers spilled and its sp
-/// published: the collector may count it as stopped without signalling it (regthreads.rs).
+/// An M or registered thread asleep in a runtime wait (a lock's, the collector's), its
+/// registers spilled and its stack top published: a stopper may count it as stopped without
+/// signalling it (suspend.rs `park_while`).
 pub const SUSPEND_PARKED: u32 = 5;
 
 /// Registers recorded by the suspend signal handler.
@@ -461,6 +462,9 @@ pub struct M {
     /// runtime wait (SUSPEND_PARKED, suspend.rs `park_while`) rather than stopping it: its
     /// release puts it back to that wait (`release_m`).
     pub suspend_held: AtomicBool,
+    /// A stop request's signal is on its way to this M (suspend.rs `signal_stop_word`): the
+    /// handler drops it if the M served the request by stopping itself meanwhile.
+    pub suspend_sig_owed: AtomicBool,
 }
 
 // SAFETY: shared between threads under the rules in the module comment.

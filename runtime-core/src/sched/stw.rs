@@ -180,7 +180,11 @@ pub fn stop_the_world() {
     }
     for_each_m(|m| {
         if requested(m)
-            && !suspend::signal_stop_word(&m.suspend_state, m.procid.load(Ordering::Relaxed) as i32)
+            && !suspend::signal_stop_word(
+                &m.suspend_state,
+                &m.suspend_sig_owed,
+                m.procid.load(Ordering::Relaxed) as i32,
+            )
         {
             crate::throw!(
                 "stop the world: cannot signal M {} (thread {})",

@@ -79,10 +79,16 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
     let from_us = code == SI_TKILL && pid == sys::getpid();
     if m.is_null() {
         // A thread that is not an M: a registered thread the collector stops (regthreads.rs).
-        if let Some(t) = crate::regthreads::claim_for_signal(from_us) {
-            // SAFETY: uc is this handler's ucontext, on its stack until we return.
-            unsafe { t.stopped_here(uc as usize, arch::uc_sp(uc)) };
-            return;
+        match crate::regthreads::claim_for_signal(from_us) {
+            crate::regthreads::Claim::Claimed(t) => {
+                // SAFETY: uc is this handler's ucontext, on its stack until we return.
+                unsafe { t.stopped_here(uc as usize, arch::uc_sp(uc)) };
+                return;
+            }
+            // The signal of a request the thread served by stopping itself: not the
+            // program's (it may be counted as stopped right now).
+            crate::regthreads::Claim::Owed => return,
+            crate::regthreads::Claim::Not => {}
         }
     }
     let tkill = !m.is_null() && from_us;
@@ -96,9 +102,18 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
     // this late signal must not stop the thread.
     // SAFETY: as above.
     let ours = ours && claim_word(unsafe { &(*m).suspend_state });
+    // Whether a stop request's signal was owed to this M: claimed now, or the late signal of
+    // a request it served by stopping itself (stw.rs), which must not reach the program's
+    // handler (the M may be counted as stopped right now). One delivery may stand for both
+    // a stop and a preemption: the flag is taken either way.
+    // SAFETY: as above.
+    let owed = tkill && unsafe { (*m).suspend_sig_owed.swap(false, Ordering::AcqRel) };
     if !ours && preempt {
         // SAFETY: this thread's M; the handler's own arguments.
         unsafe { crate::preempt::try_preempt(&*m, info, uc) };
+        return;
+    }
+    if !ours && owed {
         return;
     }
     if !ours {
@@ -250,10 +265,16 @@ pub(crate) fn unhold_word(st: &core::sync::atomic::AtomicU32) {
 /// stopper holds the thread now, waits until it lets go ([`unhold_word`]). `f` must not
 /// touch anything a stopper reads of the thread (its stack above the published sp, its
 /// allocation cache); it may hold runtime locks, as a thread stopped by the signal may.
+///
+/// `on_held` runs once if the thread finds itself held when `f` is over: a futex sleep that
+/// a wakeup ended while the thread was held took that wakeup from the other waiters, and
+/// passes it on (a lock's next waiter would sleep on a free lock until this thread is let
+/// go, for as long as grt_suspend holds it).
 pub(crate) fn park_while(
     st: &core::sync::atomic::AtomicU32,
     uc_slot: &core::sync::atomic::AtomicUsize,
     f: &mut dyn FnMut(),
+    on_held: Option<&dyn Fn()>,
 ) {
     loop {
         match st.compare_exchange(
@@ -271,20 +292,33 @@ pub(crate) fn park_while(
                 }
             }
             // Let go of a stop, its handshake finishing (RESUMING): wait for IDLE.
-            Err(_) => wait_released_word(st),
+            Err(SUSPEND_RESUMING) => wait_released_word(st),
+            // Only this thread parks itself or claims its requests, and not from a handler.
+            Err(s) => crate::throw!("park: unexpected suspend state {} before a wait", s),
         }
     }
     f();
-    while st
-        .compare_exchange(
+    let mut passed = false;
+    loop {
+        match st.compare_exchange(
             SUSPEND_PARKED,
             SUSPEND_IDLE,
             Ordering::AcqRel,
             Ordering::Acquire,
-        )
-        .is_err()
-    {
-        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+        ) {
+            Ok(_) => return,
+            Err(SUSPEND_STOPPED) => {
+                if !passed {
+                    passed = true;
+                    if let Some(h) = on_held {
+                        h();
+                    }
+                }
+                let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+            }
+            // A held thread goes back to PARKED only (unhold_word).
+            Err(s) => crate::throw!("park: unexpected suspend state {} after a wait", s),
+        }
     }
 }
 
@@ -295,23 +329,26 @@ pub(crate) fn park_while(
 /// thread without a signal. (A thread asleep, or descheduled in a system call, answers a
 /// signal only once it runs again: 20 µs and more.) False, without running `f`, on any
 /// other thread (grt's own, an unregistered one): the caller runs `f` itself.
-pub fn with_parked(f: &mut dyn FnMut()) -> bool {
+pub fn with_parked(f: &mut dyn FnMut(), on_held: Option<&dyn Fn()>) -> bool {
     let m = proc::getm();
     if m.is_null() {
-        return crate::regthreads::with_parked(f);
+        return crate::regthreads::with_parked(f, on_held);
     }
-    let mut w = MParked { m, f };
+    let mut w = MParked { m, f, on_held };
     // SAFETY: m_parked_c is a C-ABI function of the expected type; `w` outlives the call.
     unsafe { arch::grt_call_spilled(m_parked_c, &mut w as *mut MParked as *mut core::ffi::c_void) };
     true
 }
 
-/// One `futex_wait(word, val)` through [`with_parked`] (or plainly on other threads).
+/// One `futex_wait(word, val)` through [`with_parked`] (or plainly on other threads). Held
+/// when it ends, the thread passes one wakeup of `word` on (see [`park_while`]); its waiters
+/// all take a wakeup as a hint and look again.
 pub fn futex_wait_parked(word: &core::sync::atomic::AtomicU32, val: u32) {
     let mut wait = || {
         let _ = sys::futex_wait_private(word, val, None);
     };
-    if !with_parked(&mut wait) {
+    let pass = || sys::futex_wake_private(word, 1);
+    if !with_parked(&mut wait, Some(&pass)) {
         wait();
     }
 }
@@ -319,6 +356,7 @@ pub fn futex_wait_parked(word: &core::sync::atomic::AtomicU32, val: u32) {
 struct MParked<'a> {
     m: *mut M,
     f: &'a mut dyn FnMut(),
+    on_held: Option<&'a dyn Fn()>,
 }
 
 unsafe extern "C" fn m_parked_c(arg: *mut c_void, sp: usize, fp: usize) {
@@ -335,15 +373,23 @@ unsafe extern "C" fn m_parked_c(arg: *mut c_void, sp: usize, fp: usize) {
             lr: 0,
         };
         core::ptr::addr_of_mut!((*w.m).suspend_regs).write(regs);
-        park_while(&(*w.m).suspend_state, &(*w.m).suspend_uc, w.f);
+        park_while(&(*w.m).suspend_state, &(*w.m).suspend_uc, w.f, w.on_held);
     }
 }
 
-/// The second half: sends the suspend signal for the request posted on `st`. False if the
-/// thread is gone (the request is withdrawn).
-pub(crate) fn signal_stop_word(st: &core::sync::atomic::AtomicU32, tid: i32) -> bool {
+/// The second half: sends the suspend signal for the request posted on `st`, first saying
+/// in `owed` that a signal of ours is on its way (the thread may serve the request by
+/// stopping itself before it lands: the handler then drops it instead of handing it to the
+/// program's SIGURG handler). False if the thread is gone (the request is withdrawn).
+pub(crate) fn signal_stop_word(
+    st: &core::sync::atomic::AtomicU32,
+    owed: &core::sync::atomic::AtomicBool,
+    tid: i32,
+) -> bool {
+    owed.store(true, Ordering::Release);
     if sys::tgkill(sys::getpid(), tid, SIGURG).is_err() {
         // Gone: no one can claim the request any more.
+        owed.store(false, Ordering::Relaxed);
         st.store(SUSPEND_IDLE, Ordering::Release);
         return false;
     }
@@ -355,14 +401,17 @@ pub(crate) fn signal_stop_word(st: &core::sync::atomic::AtomicU32, tid: i32) -> 
 pub(crate) fn wait_stopped(m: &M, deadline: u64) -> bool {
     wait_stopped_tid(
         &m.suspend_state,
+        &m.suspend_sig_owed,
         m.procid.load(Ordering::Acquire) as i32,
         deadline,
     )
 }
 
-/// [`wait_stopped`] for thread `tid` with handshake word `st`.
+/// [`wait_stopped`] for thread `tid` with handshake word `st` (and its `owed` flag: see
+/// [`signal_stop_word`]).
 pub(crate) fn wait_stopped_tid(
     st: &core::sync::atomic::AtomicU32,
+    owed: &core::sync::atomic::AtomicBool,
     tid: i32,
     deadline: u64,
 ) -> bool {
@@ -403,6 +452,7 @@ pub(crate) fn wait_stopped_tid(
                 if now >= resend_at {
                     // Still not taken: send again. qemu-user has been seen to lose one (1 in
                     // thousands of stops); a duplicate finds no request and is dropped.
+                    owed.store(true, Ordering::Release);
                     let _ = sys::tgkill(sys::getpid(), tid, SIGURG);
                     resend_at = now + RESEND_NS;
                 }
@@ -479,7 +529,11 @@ pub(crate) fn stop_m(m: &M) -> Result<SigRegs, ()> {
         }
         Asked::Requested => {}
     }
-    if !signal_stop_word(&m.suspend_state, m.procid.load(Ordering::Acquire) as i32) {
+    if !signal_stop_word(
+        &m.suspend_state,
+        &m.suspend_sig_owed,
+        m.procid.load(Ordering::Acquire) as i32,
+    ) {
         return Err(());
     }
     if !wait_stopped(m, sys::nanotime() + SUSPEND_TIMEOUT_NS) {
@@ -495,13 +549,16 @@ fn stop_running(g: &G) -> Result<GRegs, ()> {
     let m = unsafe { &*mp };
     let r = stop_m(m)?;
     if r.sp >= g.stack.lo && r.sp < g.stack.hi {
+        // Held asleep in a runtime wait (no ucontext): sp and fp are a frame record's, pc its
+        // return address, to walk as a parked context; else where the signal caught it.
+        let on_signal = (m.suspend_uc.load(Ordering::Acquire) != 0) as i32;
         Ok(GRegs {
             pc: r.pc,
             sp: r.sp,
             fp: r.fp,
             lr: r.lr,
             state: 0,
-            on_signal: 1,
+            on_signal,
         })
     } else {
         Ok(parked_regs(g))
