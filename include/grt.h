@@ -405,7 +405,8 @@ int grt_prof_read_stats(grt_prof_stats *out);
  * briefly stopped, and return-address stack barriers are installed in its frames), then a
  * short stop-the-world mark termination that rescans only the stack frames that ran since
  * their scan, then a sweep. A cycle starts when the heap has grown by GRTGC percent (default
- * 100, as Go's GOGC; GRTGC=off: only grt_gc) since the last one.
+ * 100, as Go's GOGC; GRTGC=off: only grt_gc) since the last one. (Objects kept only for
+ * their finalizers count in the heap but are not grown over: they die in the next cycle.)
  *
  * THE RULE (write barrier): while a cycle marks, a pointer stored into a heap object, or into
  * a caller's stack frame through a pointer (an out-parameter), must go through GRT_STORE.

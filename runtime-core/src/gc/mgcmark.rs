@@ -110,6 +110,12 @@ pub fn add_marked_locked(bytes: usize) {
     unsafe { *core::ptr::addr_of_mut!(MARKED_BYTES) += bytes };
 }
 
+/// The bytes marked so far in this cycle. MARK_LOCK held.
+pub fn marked_locked() -> usize {
+    // SAFETY: under MARK_LOCK.
+    unsafe { *core::ptr::addr_of!(MARKED_BYTES) }
+}
+
 /// The bytes marked in this cycle, and starts counting anew. MARK_LOCK held.
 pub fn take_marked_locked() -> usize {
     // SAFETY: under MARK_LOCK.
