@@ -204,6 +204,8 @@ pub fn register(stack_hi: usize) -> i32 {
                 arch::setcache(cache as usize);
                 t.stack_hi.store(hi, Ordering::Relaxed);
                 t.stopped.store(false, Ordering::Relaxed);
+                // A signal owed to the slot's last thread is not this one's.
+                t.sig_owed.store(false, Ordering::Relaxed);
                 t.tid.store(tid, Ordering::Release);
                 if i == hwm {
                     HWM.store(hwm + 1, Ordering::Release);

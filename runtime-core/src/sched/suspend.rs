@@ -96,18 +96,20 @@ unsafe extern "C" fn suspend_handler(sig: i32, info: *mut c_void, uc: *mut c_voi
     // arrive as one, so both requests are looked at.
     // SAFETY: the TLS m slot is null or this thread's own M.
     let preempt = tkill && unsafe { (*m).preempt_req.swap(0, Ordering::AcqRel) } != 0;
+    // Whether a stop request's signal was owed to this M: to be claimed now, or the late
+    // signal of a request it served by stopping itself (stw.rs), which must not reach the
+    // program's handler (the M may be counted as stopped right now). One delivery may stand
+    // for both a stop and a preemption: the flag is taken either way. Taken before the
+    // claim, as on a registered thread: a resend's flag, set after the claim, stays for the
+    // resent signal.
+    // SAFETY: as above.
+    let owed = tkill && unsafe { (*m).suspend_sig_owed.swap(false, Ordering::AcqRel) };
     // SAFETY: as above.
     let ours = tkill && unsafe { (*m).suspend_state.load(Ordering::Acquire) } == SUSPEND_REQUESTED;
     // Take the request: a suspender that gave up (timed out) has put IDLE back, and then
     // this late signal must not stop the thread.
     // SAFETY: as above.
     let ours = ours && claim_word(unsafe { &(*m).suspend_state });
-    // Whether a stop request's signal was owed to this M: claimed now, or the late signal of
-    // a request it served by stopping itself (stw.rs), which must not reach the program's
-    // handler (the M may be counted as stopped right now). One delivery may stand for both
-    // a stop and a preemption: the flag is taken either way.
-    // SAFETY: as above.
-    let owed = tkill && unsafe { (*m).suspend_sig_owed.swap(false, Ordering::AcqRel) };
     if !ours && preempt {
         // SAFETY: this thread's M; the handler's own arguments.
         unsafe { crate::preempt::try_preempt(&*m, info, uc) };
