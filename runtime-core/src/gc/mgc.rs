@@ -403,8 +403,8 @@ fn request(target: u32) {
     while (target.wrapping_sub(w) as i32) > 0 {
         match WORK.compare_exchange(w, target, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
-                // A registered thread wakes the collector parked: the collector may take
-                // this thread's CPU, and its next stop then need not signal it.
+                // Woken parked (suspend.rs): the collector may take this thread's CPU, and
+                // a stop meanwhile then need not signal it.
                 let mut wake = || sys::futex_wake_private(&WORK, 1);
                 if !suspend::with_parked(&mut wake, None) {
                     wake();
