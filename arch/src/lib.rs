@@ -126,6 +126,26 @@ extern "C" {
     pub static grt_stack_barrier_hit: u8;
 }
 
+/// [`grt_call_spilled`] with a closure: `f(sp, fp)` runs with every callee-saved register of
+/// the caller on the stack at or above `sp`, and `fp` the frame record there. Inlined, so
+/// that the caller's own frame is the one above the spill.
+#[inline(always)]
+pub fn call_spilled(f: &mut dyn FnMut(usize, usize)) {
+    unsafe extern "C" fn tramp(arg: *mut c_void, sp: usize, fp: usize) {
+        // SAFETY: call_spilled passes its closure, live and not otherwise used for the call.
+        let f = unsafe { &mut *(arg as *mut &mut dyn FnMut(usize, usize)) };
+        f(sp, fp);
+    }
+    let mut f = f;
+    // SAFETY: tramp is a C-ABI function of the expected type; `f` outlives the call.
+    unsafe {
+        grt_call_spilled(
+            tramp,
+            &mut f as *mut &mut dyn FnMut(usize, usize) as *mut c_void,
+        )
+    };
+}
+
 /// The address the collector writes into a return-address slot to install a stack barrier,
 /// and that walkers recognise in a slot.
 #[inline]

@@ -302,17 +302,6 @@ impl RegThread {
 /// Set while [`stop_all`] asks the registered threads to stop; an allocating registered
 /// thread polls it ([`poll_stop`]).
 static STOP_ASKED: AtomicBool = AtomicBool::new(false);
-/// How long [`stop_all`] lets the asked threads stop themselves before it signals the rest,
-/// in ns. A thread that allocates polls every few tens of ns; a signal costs its sender a
-/// system call and its target an interrupt, and takes 20 µs and more to land on a virtual
-/// machine (measured: a tgkill to a spinning thread on another CPU, median 21 µs here).
-const SELF_STOP_WAIT_NS: u64 = 5_000;
-
-/// Test-only build, `GRTDEBUG=gcnoselfstop=1`: registered threads are always stopped by the
-/// signal (to compare, and so that tests cover both ways).
-fn no_self_stop() -> bool {
-    cfg!(feature = "testhooks") && crate::debug::get().gcnoselfstop
-}
 
 /// Stops every registered thread (mark termination, world stopped, REG_LOCK held). A thread
 /// that is gone has its slot freed.
@@ -339,10 +328,10 @@ pub fn stop_all() {
     if asked == 0 {
         return;
     }
-    if !no_self_stop() {
+    if !suspend::no_self_stop() {
         STOP_ASKED.store(true, Ordering::SeqCst);
         let t0 = sys::nanotime();
-        while sys::nanotime() - t0 < SELF_STOP_WAIT_NS
+        while sys::nanotime() - t0 < suspend::SELF_STOP_WAIT_NS
             && slots().iter().any(|t| {
                 t.stopped.load(Ordering::Relaxed)
                     && t.state.load(Ordering::Acquire) == SUSPEND_REQUESTED
@@ -403,16 +392,12 @@ fn ask(t: &RegThread) -> (bool, bool) {
 /// thread is not registered with a cache.
 pub fn with_parked(f: &mut dyn FnMut(), on_held: Option<&dyn Fn()>) -> bool {
     let Some(t) = current() else { return false };
-    let mut w = Parked { t, f, on_held };
-    // SAFETY: parked_c is a C-ABI function of the expected type; `w` outlives the call.
-    unsafe { arch::grt_call_spilled(parked_c, &mut w as *mut Parked as *mut core::ffi::c_void) };
+    arch::call_spilled(&mut |sp, _| {
+        // Published before the state says PARKED (park_while's CAS releases it).
+        t.sp.store(sp, Ordering::Relaxed);
+        suspend::park_while(&t.state, &t.uc, f, on_held);
+    });
     true
-}
-
-struct Parked<'a> {
-    t: &'static RegThread,
-    f: &'a mut dyn FnMut(),
-    on_held: Option<&'a dyn Fn()>,
 }
 
 /// This thread's slot: the one whose cache its TLS holds (a slot's cache is its own), if
@@ -425,14 +410,6 @@ fn current() -> Option<&'static RegThread> {
     slots()
         .iter()
         .find(|t| t.cache.load(Ordering::Relaxed) == cache && t.tid.load(Ordering::Relaxed) != 0)
-}
-
-unsafe extern "C" fn parked_c(arg: *mut core::ffi::c_void, sp: usize, _fp: usize) {
-    // SAFETY: with_parked passes its Parked, live for the call and not otherwise used.
-    let w = unsafe { &mut *(arg as *mut Parked) };
-    // Published before the state says PARKED (park_while's CAS releases it).
-    w.t.sp.store(sp, Ordering::Relaxed);
-    suspend::park_while(&w.t.state, &w.t.uc, w.f, w.on_held);
 }
 
 /// In a registered thread's allocation path: stop here if the collector asks (see
@@ -452,23 +429,12 @@ fn stop_self() {
     if !suspend::claim_word(&t.state) {
         return;
     }
-    // SAFETY: stopped_self_c is a C-ABI function of the expected type; its argument is a
-    // slot of the static table.
-    unsafe {
-        arch::grt_call_spilled(
-            stopped_self_c,
-            t as *const RegThread as *mut core::ffi::c_void,
-        )
-    };
-}
-
-/// The stopped half of a self-stop, with the caller's callee-saved registers on the stack
-/// above `sp` (so no ucontext: the scan of `[sp, stack top)` covers them).
-unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize, _fp: usize) {
-    // SAFETY: stop_self passes a slot of the static table.
-    let t = unsafe { &*(arg as *const RegThread) };
-    t.sp.store(sp, Ordering::Relaxed);
-    suspend::park_stopped(&t.state, &t.uc, 0);
+    // Stopped with the caller's callee-saved registers on the stack above `sp` (so no
+    // ucontext: the scan of `[sp, stack top)` covers them).
+    arch::call_spilled(&mut |sp, _| {
+        t.sp.store(sp, Ordering::Relaxed);
+        suspend::park_stopped(&t.state, &t.uc, 0);
+    });
 }
 
 /// Calls `f(lo, hi, ucontext)` for every thread `stop_all` stopped.

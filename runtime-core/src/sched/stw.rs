@@ -47,7 +47,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
 use grt_arch as arch;
 
-use crate::runtime2::{SigRegs, M, SUSPEND_REQUESTED, SUSPEND_STOPPED};
+use crate::runtime2::{M, SUSPEND_REQUESTED, SUSPEND_STOPPED};
 use crate::{suspend, sys};
 
 /// 1 while the collector has (or is taking) the world stopped; a futex word.
@@ -115,15 +115,6 @@ pub fn idle_exit(m: &M) {
 
 /// Set while [`stop_the_world`] lets the Ms it asked stop themselves ([`poll_stop`]).
 static STW_ASKED: AtomicBool = AtomicBool::new(false);
-/// How long [`stop_the_world`] lets the asked Ms stop themselves before it signals the rest,
-/// in ns: an M that allocates polls every few tens of ns, and one that does not pays this
-/// much more than the signal's own cost.
-const SELF_STOP_WAIT_NS: u64 = 5_000;
-
-/// Test-only build, `GRTDEBUG=gcnoselfstop=1`: every M is stopped by the signal.
-fn no_self_stop() -> bool {
-    cfg!(feature = "testhooks") && crate::debug::get().gcnoselfstop
-}
 
 /// Stops every M. The caller holds SUSPEND_LOCK (and the collector's other world locks).
 pub fn stop_the_world() {
@@ -166,13 +157,13 @@ pub fn stop_the_world() {
     });
     let requested =
         |m: &M| m.stw_stopped && m.suspend_state.load(Ordering::Acquire) == SUSPEND_REQUESTED;
-    if asked > 0 && !no_self_stop() {
+    if asked > 0 && !suspend::no_self_stop() {
         STW_ASKED.store(true, Ordering::SeqCst);
         let t0 = sys::nanotime();
         loop {
             let mut left = false;
             for_each_m(|m| left |= requested(m));
-            if !left || sys::nanotime() - t0 >= SELF_STOP_WAIT_NS {
+            if !left || sys::nanotime() - t0 >= suspend::SELF_STOP_WAIT_NS {
                 break;
             }
             arch::cpu_relax();
@@ -222,28 +213,11 @@ fn stop_self(m: &mut M) {
     if !suspend::claim_word(&m.suspend_state) {
         return;
     }
-    // SAFETY: stopped_self_c is a C-ABI function of the expected type; m is this thread's M
-    // (never freed).
-    unsafe { arch::grt_call_spilled(stopped_self_c, m as *mut M as *mut core::ffi::c_void) };
-}
-
-/// The stopped half of a self-stop: the M's registers are sp and the frame record of
-/// `grt_call_spilled`'s frame (the callee-saved ones lie above sp), its ucontext none.
-unsafe extern "C" fn stopped_self_c(arg: *mut core::ffi::c_void, sp: usize, fp: usize) {
-    let m = arg as *mut M;
-    // SAFETY: stop_self passes this thread's M; the suspender reads suspend_regs only after
-    // it sees STOPPED (park_stopped publishes it with release). fp is a frame record: its
-    // second word is the return address into stop_self.
-    unsafe {
-        let regs = SigRegs {
-            pc: *((fp + 8) as *const usize),
-            sp,
-            fp,
-            lr: 0,
-        };
-        core::ptr::addr_of_mut!((*m).suspend_regs).write(regs);
-        suspend::park_stopped(&(*m).suspend_state, &(*m).suspend_uc, 0);
-    }
+    arch::call_spilled(&mut |sp, fp| {
+        // Read by the suspender only after it sees STOPPED (park_stopped publishes it).
+        m.suspend_regs = suspend::spilled_regs(sp, fp);
+        suspend::park_stopped(&m.suspend_state, &m.suspend_uc, 0);
+    });
 }
 
 /// Is `m` stopped right now (by the collector or by grt_suspend)? Only with the world stopped.

@@ -332,14 +332,43 @@ pub(crate) fn park_while(
 /// signal only once it runs again: 20 µs and more.) False, without running `f`, on any
 /// other thread (grt's own, an unregistered one): the caller runs `f` itself.
 pub fn with_parked(f: &mut dyn FnMut(), on_held: Option<&dyn Fn()>) -> bool {
-    let m = proc::getm();
-    if m.is_null() {
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    let Some(m) = (unsafe { proc::getm().as_mut() }) else {
         return crate::regthreads::with_parked(f, on_held);
-    }
-    let mut w = MParked { m, f, on_held };
-    // SAFETY: m_parked_c is a C-ABI function of the expected type; `w` outlives the call.
-    unsafe { arch::grt_call_spilled(m_parked_c, &mut w as *mut MParked as *mut core::ffi::c_void) };
+    };
+    arch::call_spilled(&mut |sp, fp| {
+        // Read by a stopper only once it holds the M (the CAS from PARKED acquires what
+        // park_while's CAS to PARKED released).
+        m.suspend_regs = spilled_regs(sp, fp);
+        park_while(&m.suspend_state, &m.suspend_uc, f, on_held);
+    });
     true
+}
+
+/// An M's registers when it stops in `arch::call_spilled` (a self-stop, a parked wait): sp
+/// and the frame record there, pc that record's return address, no ucontext (the callee-saved
+/// registers lie above sp). Its stack is then walked and scanned as a parked goroutine's.
+pub(crate) fn spilled_regs(sp: usize, fp: usize) -> SigRegs {
+    SigRegs {
+        // SAFETY: fp is grt_call_spilled's frame record, live during the call.
+        pc: unsafe { arch::read_frame_record(fp) }.ret,
+        sp,
+        fp,
+        lr: 0,
+    }
+}
+
+/// How long a stopper lets the threads it asked stop themselves in their allocation path
+/// before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
+/// every few tens of ns; a signal costs its sender a system call and its target an
+/// interrupt, and takes 20 µs and more to land on a virtual machine (measured: a tgkill to a
+/// spinning thread on another CPU, median 21 µs here).
+pub(crate) const SELF_STOP_WAIT_NS: u64 = 5_000;
+
+/// Test-only build, `GRTDEBUG=gcnoselfstop=1`: every M and registered thread is stopped by
+/// the signal (to compare, and so that tests cover both ways).
+pub(crate) fn no_self_stop() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcnoselfstop
 }
 
 /// One `futex_wait(word, val)` through [`with_parked`] (or plainly on other threads). Held
@@ -352,30 +381,6 @@ pub fn futex_wait_parked(word: &core::sync::atomic::AtomicU32, val: u32) {
     let pass = || sys::futex_wake_private(word, 1);
     if !with_parked(&mut wait, Some(&pass)) {
         wait();
-    }
-}
-
-struct MParked<'a> {
-    m: *mut M,
-    f: &'a mut dyn FnMut(),
-    on_held: Option<&'a dyn Fn()>,
-}
-
-unsafe extern "C" fn m_parked_c(arg: *mut c_void, sp: usize, fp: usize) {
-    // SAFETY: with_parked passes its MParked, live for the call and not otherwise used; m is
-    // this thread's M. suspend_regs is read by a stopper only once it holds the M (the CAS
-    // from PARKED acquires what park_while's CAS to PARKED released). fp is a frame record:
-    // its second word is the return address into with_parked.
-    unsafe {
-        let w = &mut *(arg as *mut MParked);
-        let regs = SigRegs {
-            pc: *((fp + 8) as *const usize),
-            sp,
-            fp,
-            lr: 0,
-        };
-        core::ptr::addr_of_mut!((*w.m).suspend_regs).write(regs);
-        park_while(&(*w.m).suspend_state, &(*w.m).suspend_uc, w.f, w.on_held);
     }
 }
 
