@@ -28,12 +28,16 @@ const PASSIVE_SPIN: u32 = 1;
 
 pub struct Lock {
     key: AtomicU32,
+    /// Threads in the slow path of [`Lock::lock`] (spinning or asleep): what
+    /// [`Lock::hand_over`] waits for.
+    waiters: AtomicU32,
 }
 
 impl Lock {
     pub const fn new() -> Lock {
         Lock {
             key: AtomicU32::new(UNLOCKED),
+            waiters: AtomicU32::new(0),
         }
     }
 
@@ -60,6 +64,12 @@ impl Lock {
 
     #[cold]
     fn lock_slow(&self) {
+        self.waiters.fetch_add(1, Ordering::Relaxed);
+        self.lock_contended();
+        self.waiters.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn lock_contended(&self) {
         // Once we have seen contention we must leave SLEEPING behind when we take the lock,
         // since other threads may be asleep waiting for it.
         let mut wait = self.key.swap(LOCKED, Ordering::Acquire);
@@ -116,6 +126,25 @@ impl Lock {
             LOCKED => {}
             SLEEPING => sys::futex_wake_private(&self.key, 1),
             _ => crate::throw!("unlock of an unlocked runtime lock"),
+        }
+    }
+
+    /// For a thread that takes the lock again and again in a long loop (the collector's
+    /// marking and background sweep), called just after an unlock: if others wait for the
+    /// lock, lets one of them have it before the loop takes it back. This lock is not fair:
+    /// the loop's next `lock` comes within nanoseconds of its unlock, a spinning waiter
+    /// polls far less often, and a sleeping one takes tens of microseconds to wake, so
+    /// without this a waiter (an allocation refilling its cache) slept through the whole
+    /// loop. Waits at most `max_relax` `cpu_relax` rounds (the waiter may be slow to wake,
+    /// or gone).
+    pub fn hand_over(&self, max_relax: u32) {
+        let mut n = 0;
+        while n < max_relax
+            && self.waiters.load(Ordering::Relaxed) > 0
+            && self.key.load(Ordering::Relaxed) == UNLOCKED
+        {
+            arch::cpu_relax();
+            n += 1;
         }
     }
 

@@ -62,6 +62,12 @@ pub struct MCache {
     pub runs: Runs,
     wbuf: [usize; WBUF_LEN],
     wbuf_len: usize,
+    /// `[lo, hi)` of the last run this M claimed while a cycle marks (born marked), or empty:
+    /// the write barrier drops a pointer into it without a lookup (most stores while
+    /// marking are of objects just allocated). Set under HEAP_LOCK by the claim itself and
+    /// emptied by mark termination (world stopped, HEAP_LOCK held), so it never outlives its
+    /// cycle.
+    black: [usize; 2],
 }
 
 /// An object of class `c` from `runs` (an M's cache, or a registered thread's), refilling it
@@ -84,11 +90,32 @@ pub fn alloc(runs: &mut Runs, c: usize, noscan: bool) -> *mut u8 {
     if let Some(p) = bump(runs, c, noscan) {
         return p;
     }
-    refill(&mut runs[noscan as usize][c], c, noscan)
+    refill(&mut runs[noscan as usize][c], c, noscan, None)
+}
+
+/// [`alloc`] from an M's cache, which also keeps the M's black window.
+#[inline]
+pub fn alloc_m(mc: &mut MCache, c: usize, noscan: bool) -> *mut u8 {
+    if let Some(p) = bump(&mut mc.runs, c, noscan) {
+        return p;
+    }
+    // Objects the write barrier buffered go to the marker at least once per refill (if its
+    // lock is free), not only once the buffer fills: with marked objects filtered out,
+    // few are buffered, and left for mark termination each would be traced there, with
+    // the world stopped (a stored root of a tree allocated before the cycle: milliseconds).
+    if mc.wbuf_len > 0 {
+        flush_wbuf(mc, false);
+    }
+    refill(
+        &mut mc.runs[noscan as usize][c],
+        c,
+        noscan,
+        Some(&mut mc.black),
+    )
 }
 
 #[cold]
-fn refill(r: &mut Run, c: usize, noscan: bool) -> *mut u8 {
+fn refill(r: &mut Run, c: usize, noscan: bool, black: Option<&mut [usize; 2]>) -> *mut u8 {
     let size = mheap::class_size(c);
     let max = (RUN_BYTES / size).clamp(1, RUN_OBJECTS);
     HEAP_LOCK.lock();
@@ -103,6 +130,11 @@ fn refill(r: &mut Run, c: usize, noscan: bool) -> *mut u8 {
                 next: lo + size,
                 end: hi,
             };
+            if let Some(b) = black {
+                if mheap::alloc_black_locked() {
+                    *b = [lo, hi];
+                }
+            }
             lo as *mut u8
         }
         None => {
@@ -148,38 +180,51 @@ pub fn mark_runs_locked(all: &Runs) {
     }
 }
 
+/// Whether `p` lies in `m`'s black window (born marked in this cycle: nothing to shade).
+#[inline]
+pub fn in_black(m: &M, p: usize) -> bool {
+    let [lo, hi] = m.mcache.black;
+    p.wrapping_sub(lo) < hi - lo
+}
+
 /// The write barrier on an M: buffer `p`.
 #[inline]
 pub fn shade(m: &mut M, p: usize) {
     let len = m.mcache.wbuf_len;
     if len >= WBUF_TRY && (len.is_multiple_of(WBUF_TRY) || len == WBUF_LEN) {
-        flush_wbuf(m, len == WBUF_LEN);
+        flush_wbuf(&mut m.mcache, len == WBUF_LEN);
     }
     let c = &mut m.mcache;
     c.wbuf[c.wbuf_len] = p;
     c.wbuf_len += 1;
 }
 
-/// Flushes when the mark lock is free, or (`full`) waits for it, saying so
-/// (`mgcmark::FLUSH_WAITERS`: the marker steps aside between its batches for a waiting
-/// flush; without that, it took the lock back at once and the allocating thread slept
-/// through the whole marking).
+/// Flushes when the mark lock is free, or (`full`) waits for it (the marker steps aside
+/// between its batches for a waiting flush, `Lock::hand_over`; without that, it took the
+/// lock back at once and the allocating thread slept through the whole marking).
 #[cold]
-fn flush_wbuf(m: &mut M, full: bool) {
+fn flush_wbuf(mc: &mut MCache, full: bool) {
     if full {
-        mgcmark::FLUSH_WAITERS.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         mgcmark::MARK_LOCK.lock();
-        mgcmark::FLUSH_WAITERS.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
     } else if !mgcmark::MARK_LOCK.try_lock() {
         return;
     }
-    flush_wbuf_locked(m);
+    flush_locked(mc);
     mgcmark::MARK_LOCK.unlock();
+}
+
+/// Mark termination, for each M (world stopped, HEAP_LOCK held): the black window ends with
+/// its cycle.
+pub fn end_cycle_locked(m: &mut M) {
+    m.mcache.black = [0, 0];
 }
 
 /// Marks what `m`'s buffer points to (when a cycle marks) and empties it. MARK_LOCK held.
 pub fn flush_wbuf_locked(m: &mut M) {
-    let c = &mut m.mcache;
+    flush_locked(&mut m.mcache);
+}
+
+fn flush_locked(c: &mut MCache) {
     let n = c.wbuf_len.min(WBUF_LEN);
     mgcmark::shade_many_locked(&c.wbuf[..n]);
     c.wbuf_len = 0;

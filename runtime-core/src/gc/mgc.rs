@@ -62,9 +62,10 @@
 //! (Go's assists, simplified: a fixed batch of twice the refill, not Go's computed ratio;
 //! counted in `assists`, `assist_ns`), so the marking usually ends before anyone waits.
 //!
-//! The marker drains in batches under MARK_LOCK; a thread whose write-barrier buffer is
-//! full and must flush it waits for that lock, and the marker hands it over between
-//! batches (`mgcmark::FLUSH_WAITERS`) instead of taking it straight back.
+//! The marker drains in batches under MARK_LOCK, and the background sweep under HEAP_LOCK;
+//! a thread that waits for either lock (a full write-barrier buffer to flush, a cache to
+//! refill) is handed it between batches (`Lock::hand_over`) instead of the loop taking it
+//! straight back.
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -91,8 +92,8 @@ const TRIGGER_DEN: usize = 1;
 /// An allocating goroutine waits for the cycle once the live heap is over the goal by
 /// 1/this of it.
 const HARD_OVER_DEN: usize = 2;
-/// How long the marker waits between batches for a write-barrier flush that wants the mark
-/// lock, in `cpu_relax` rounds (tens of microseconds).
+/// How long the marker and the background sweep wait between batches for a thread that
+/// wants their lock (`Lock::hand_over`), in `cpu_relax` rounds (tens of microseconds).
 const HANDOFF_SPINS: u32 = 1 << 12;
 /// Scanning budget of one batch under the heap lock, in words.
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
@@ -715,7 +716,7 @@ fn try_alloc_once(n: usize, noscan: bool) -> *mut c_void {
     if n <= mheap::MAX_SMALL {
         // SAFETY: the TLS m slot is null or this thread's own M.
         if let Some(m) = unsafe { proc::getm().as_mut() } {
-            return mcache::alloc(&mut m.mcache.runs, mheap::class_of(n), noscan) as *mut c_void;
+            return mcache::alloc_m(&mut m.mcache, mheap::class_of(n), noscan) as *mut c_void;
         }
         // A registered thread's own cache (regthreads.rs).
         let c = arch::getcache() as *mut mcache::Runs;
@@ -777,12 +778,15 @@ pub fn heap_grew(live: usize) {
     }
     // Past the goal while a cycle marks: pay with mark work first (Go's assists), a batch
     // per refill, so that the marking ends before the hard limit below makes us wait.
-    if live >= goal + goal / ASSIST_OVER_DEN
-        && phase == PHASE_MARK
-        && mgcmark::marking()
-        && !no_assists()
-    {
-        assist();
+    if live >= goal + goal / ASSIST_OVER_DEN {
+        if phase == PHASE_MARK && mgcmark::marking() && !no_assists() {
+            assist();
+        } else if phase == PHASE_IDLE {
+            // Asked for, not started: the collector's thread, just woken, may be queued
+            // behind this one on its CPU (the kernel tends to wake a thread where its waker
+            // runs); let it run.
+            sys::sched_yield();
+        }
     }
     // Outrunning the collector: wait for the end of the next marking (the one under way, or
     // else the next cycle's, asked for here), which sets the live heap back to what it
@@ -820,13 +824,13 @@ fn no_assists() -> bool {
 }
 static NO_ASSISTS: AtomicBool = AtomicBool::new(false);
 
-/// One assist: a batch of the marker's work on this thread, if the marker is not holding
-/// the mark lock right now (then it is marking anyway).
+/// One assist: a batch of the marker's work on this thread. It waits for the mark lock:
+/// the marker hands it over between its batches (`Lock::hand_over`). (With a try_lock,
+/// the marker, which holds the lock for most of a marking, refused nearly every assist,
+/// and the allocation went on until it had to wait for the whole marking.)
 fn assist() {
-    if !mgcmark::MARK_LOCK.try_lock() {
-        return;
-    }
     let t0 = sys::nanotime();
+    mgcmark::MARK_LOCK.lock();
     mgcmark::drain_locked(ASSIST_WORDS);
     mgcmark::MARK_LOCK.unlock();
     STATS.assists.fetch_add(1, Ordering::Relaxed);
@@ -1247,12 +1251,8 @@ fn mark_some(all: bool) {
             return;
         }
         // A thread waiting to flush its write-barrier buffer gets the lock before the next
-        // batch (at most HANDOFF_SPINS relaxes: it may be asleep, and wakes slowly).
-        let mut spins = 0;
-        while mgcmark::FLUSH_WAITERS.load(Ordering::Acquire) > 0 && spins < HANDOFF_SPINS {
-            arch::cpu_relax();
-            spins += 1;
-        }
+        // batch.
+        mgcmark::MARK_LOCK.hand_over(HANDOFF_SPINS);
     }
 }
 
@@ -1689,6 +1689,8 @@ fn background_sweep() -> usize {
         if !more {
             return freed;
         }
+        // An allocation waiting to refill its cache goes first.
+        HEAP_LOCK.hand_over(HANDOFF_SPINS);
     }
 }
 
@@ -1778,6 +1780,7 @@ fn gc_cycle() {
     stw::for_each_m(|m| {
         mcache::mark_runs_locked(&m.mcache.runs);
         mcache::flush_wbuf_locked(m);
+        mcache::end_cycle_locked(m);
         collect_system_stack(m);
     });
     let t_flushed = sys::nanotime();

@@ -142,16 +142,12 @@ fn grey() -> &'static mut WordBuf {
     unsafe { &mut *core::ptr::addr_of_mut!(GREY) }
 }
 
-/// Turns the write barrier's shading on or off (with MARK_LOCK held, world stopped).
-/// Threads waiting for MARK_LOCK to flush a full write-barrier buffer (mcache.rs); the
-/// marker gives them the lock between its batches (mgc.rs `mark_some`).
-pub static FLUSH_WAITERS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
-
 /// Whether a cycle marks (set and cleared under the heap and mark locks).
 pub fn marking() -> bool {
     MARKING.load(Ordering::Acquire)
 }
 
+/// Turns the write barrier's shading on or off (with MARK_LOCK held, world stopped).
 pub fn set_marking_locked(on: bool) {
     MARKING.store(on, Ordering::Release);
 }
@@ -329,17 +325,37 @@ pub fn drain_locked(budget: usize) -> bool {
 /// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to
 /// and queue it: buffered on an M (mcache.rs), at once elsewhere.
 pub fn shade(p: usize) {
-    if !mheap::in_arena(p) {
-        return;
-    }
     // SAFETY: the TLS m slot is null or this thread's own M.
     if let Some(m) = unsafe { crate::proc::getm().as_mut() } {
-        crate::mcache::shade(m, p);
+        if !crate::mcache::in_black(m, p) && unmarked(p) {
+            crate::mcache::shade(m, p);
+        }
+        return;
+    }
+    if !unmarked(p) {
         return;
     }
     MARK_LOCK.lock();
     shade_many_locked(&[p]);
     MARK_LOCK.unlock();
+}
+
+/// Whether `p` points into a heap object not marked yet: what the write barrier must buffer.
+/// Lock-free (the lookup is, the bits are atomic). A marked object is dropped at once: most
+/// stores while a cycle marks are of objects allocated during it (born marked), and buffering
+/// them filled the buffer, whose flush then waited for the marker's lock. Mark bits are clear
+/// when the barrier goes on (the last sweep is finished first) and only get set while it is
+/// on, so a set bit is this cycle's; a shade that runs after mark termination is dropped
+/// either way.
+#[inline]
+pub fn unmarked(p: usize) -> bool {
+    if !mheap::in_arena(p) {
+        return false;
+    }
+    match mheap::find_object(p) {
+        Some((s, i)) => !mheap::is_marked(s, i),
+        None => false,
+    }
 }
 
 /// Marks and queues what `ptrs` point to, if a cycle marks (else drops them). MARK_LOCK held.

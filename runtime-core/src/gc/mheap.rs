@@ -892,6 +892,7 @@ pub fn mark(s: *mut Span, idx: usize) -> bool {
 }
 
 /// Whether object `idx` of `s` is marked.
+#[inline]
 pub fn is_marked(s: *mut Span, idx: usize) -> bool {
     // SAFETY: as in mark.
     let sr = unsafe { &*s };
@@ -1353,6 +1354,11 @@ fn span_of_unsync(a: usize) -> Option<*mut Span> {
 }
 
 /// Whether new objects are born marked (while a cycle marks). HEAP_LOCK must be held.
+/// Whether objects are born marked (a cycle marks). HEAP_LOCK held.
+pub fn alloc_black_locked() -> bool {
+    heap().alloc_black
+}
+
 pub fn set_alloc_black_locked(on: bool) {
     heap().alloc_black = on;
 }
