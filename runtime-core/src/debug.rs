@@ -25,6 +25,7 @@
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnoselfstop=1` | test-only build: stopping the world signals every M and every registered thread; none stops itself in its allocation path (gc_regthread_regs_signal, gc_survive_signal: the signal's way alone) |
 //! | `gcnoregthreadregs=1` | test-only build: the registers of a stopped registered thread are not scanned, neither its signal's ucontext nor what a self-stop spilled onto its stack, so gc_regthread_regs_teeth can be seen to fail |
+//! | `gcblackstale=1` | test-only build: mark termination does not empty the Ms' black windows (mcache.rs), so the write barrier drops stores of objects white in the next cycle and gc_wb_black_teeth can be seen to fail |
 //! | `gcgrowrevived=1` | test-only build: the heap goal grows over the bytes kept only for finalizers too (Go's way), so gc_finalizer_pacing_teeth sees it grow without bound |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
 //! | `gcnolinkclear=1` | test-only build: disappearing links to dead objects are dropped without being cleared, so gc_links can be seen to fail |
@@ -73,6 +74,7 @@ pub struct Knobs {
     pub gcnoregcache: bool,
     pub gcnoselfstop: bool,
     pub gcgrowrevived: bool,
+    pub gcblackstale: bool,
     pub gcnoregthreadregs: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
@@ -121,6 +123,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnoregcache: false,
     gcnoselfstop: false,
     gcgrowrevived: false,
+    gcblackstale: false,
     gcnoregthreadregs: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
@@ -160,6 +163,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnoregcache",
     "gcnoselfstop",
     "gcgrowrevived",
+    "gcblackstale",
     "gcnoregthreadregs",
     "gcnoreallocshade",
     "gcnolibroots",
@@ -217,6 +221,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoregcache" => k.gcnoregcache = on,
             "gcnoselfstop" => k.gcnoselfstop = on,
             "gcgrowrevived" => k.gcgrowrevived = on,
+            "gcblackstale" => k.gcblackstale = on,
             "gcnoregthreadregs" => k.gcnoregthreadregs = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,

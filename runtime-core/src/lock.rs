@@ -254,6 +254,49 @@ mod tests {
         assert_eq!(unsafe { *s.n.get() }, 80_000);
     }
 
+    /// A loop that takes the lock back right after each unlock starves a waiter (it spins
+    /// too rarely to see the gap, or sleeps and wakes too late); with `hand_over` after each
+    /// unlock, the waiter has the lock within a round or two of asking.
+    fn rounds_waited(hand: bool) -> u64 {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        const ROUNDS: u64 = 400;
+        const HOLD: std::time::Duration = std::time::Duration::from_micros(50);
+        let l = Arc::new(Lock::new());
+        let round = Arc::new(AtomicU64::new(0));
+        let asked = Arc::new(AtomicBool::new(false));
+        let (l2, round2, asked2) = (l.clone(), round.clone(), asked.clone());
+        let looper = std::thread::spawn(move || {
+            for r in 0..ROUNDS {
+                l2.lock();
+                round2.store(r, Ordering::SeqCst);
+                let t = std::time::Instant::now();
+                while t.elapsed() < HOLD {}
+                l2.unlock();
+                if r == 10 {
+                    asked2.store(true, Ordering::SeqCst);
+                }
+                if hand {
+                    l2.hand_over(1 << 24);
+                }
+            }
+        });
+        while !asked.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+        let from = round.load(Ordering::SeqCst);
+        l.lock();
+        let got = round.load(Ordering::SeqCst);
+        l.unlock();
+        looper.join().unwrap();
+        got - from
+    }
+
+    #[test]
+    fn hand_over_lets_a_waiter_in() {
+        let waited = rounds_waited(true);
+        assert!(waited <= 3, "waited {waited} rounds of the loop");
+    }
+
     #[test]
     fn note_wakes_and_times_out() {
         let n = Arc::new(Note::new());
