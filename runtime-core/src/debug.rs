@@ -25,6 +25,8 @@
 //! | `gcnoregcache=1` | test-only build: the slots a registered thread's allocation cache holds are not marked at mark termination, so the sweep frees them and they are handed out twice (gc_bdwgc_cache_teeth) |
 //! | `gcnoselfstop=1` | test-only build: stopping the world signals every M and every registered thread; none stops itself in its allocation path (gc_regthread_regs_signal, gc_survive_signal: the signal's way alone) |
 //! | `gcnoregthreadregs=1` | test-only build: the registers of a stopped registered thread are not scanned, neither its signal's ucontext nor what a self-stop spilled onto its stack, so gc_regthread_regs_teeth can be seen to fail |
+//! | `gcnorescanlist=1` | test-only build: a goroutine that runs after its scan does not put itself on the rescan list (rescanlist.rs), so mark termination skips it and gc_rescan_ran_list_teeth can be seen to fail |
+//! | `gcrescancheck=1` | test-only build: mark termination checks that every goroutine off the rescan list is skippable (a fatal error if not) |
 //! | `gcblackstale=1` | test-only build: mark termination does not empty the Ms' black windows (mcache.rs), so the write barrier drops stores of objects white in the next cycle and gc_wb_black_teeth can be seen to fail |
 //! | `gcgrowrevived=1` | test-only build: the heap goal grows over the bytes kept only for finalizers too (Go's way), so gc_finalizer_pacing_teeth sees it grow without bound |
 //! | `gcnodirty=1` | test-only build: plain-store mode tracks no writes (no page is protected or rescanned), so gc_plainstore can be seen to fail |
@@ -75,6 +77,8 @@ pub struct Knobs {
     pub gcnoselfstop: bool,
     pub gcgrowrevived: bool,
     pub gcblackstale: bool,
+    pub gcnorescanlist: bool,
+    pub gcrescancheck: bool,
     pub gcnoregthreadregs: bool,
     pub gcnoreallocshade: bool,
     pub gcnolibroots: bool,
@@ -124,6 +128,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnoselfstop: false,
     gcgrowrevived: false,
     gcblackstale: false,
+    gcnorescanlist: false,
+    gcrescancheck: false,
     gcnoregthreadregs: false,
     gcnoreallocshade: false,
     gcnolibroots: false,
@@ -164,6 +170,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnoselfstop",
     "gcgrowrevived",
     "gcblackstale",
+    "gcnorescanlist",
+    "gcrescancheck",
     "gcnoregthreadregs",
     "gcnoreallocshade",
     "gcnolibroots",
@@ -222,6 +230,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnoselfstop" => k.gcnoselfstop = on,
             "gcgrowrevived" => k.gcgrowrevived = on,
             "gcblackstale" => k.gcblackstale = on,
+            "gcnorescanlist" => k.gcnorescanlist = on,
+            "gcrescancheck" => k.gcrescancheck = on,
             "gcnoregthreadregs" => k.gcnoregthreadregs = on,
             "gcnoreallocshade" => k.gcnoreallocshade = on,
             "gcnolibroots" => k.gcnolibroots = on,

@@ -20,7 +20,9 @@
  * goroutine allocates garbage of the same size, checks it, and puts it back (GRT_STORE).
  *
  * Teeth: gc_rescan_ran_teeth.c, the same with GRTDEBUG=gcscanvalidkeep=1 (a goroutine keeps
- * its "unchanged since the scan" mark when it runs), loses an object.
+ * its "unchanged since the scan" mark when it runs), loses an object; so does
+ * gc_rescan_ran_list_teeth.c, with GRTDEBUG=gcnorescanlist=1 (it loses the mark but does not
+ * go on the rescan list). gc_rescan_ran_list.c checks the list at every mark termination.
  */
 #include "gc_stress.h"
 

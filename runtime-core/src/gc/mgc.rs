@@ -20,8 +20,9 @@
 //!    hit and get new barriers below it; rounds repeat while each has less to do than the
 //!    one before, so mark termination finds only what ran during the last short round.
 //! 3. **Mark termination** (stop the world): roots again, and the stack of every goroutine
-//!    that may have run since its scan (Go 1.7's rescan list: `G.gcscanvalid` says a stack
-//!    is unchanged since a scan of this cycle, and those are skipped) from its current sp up
+//!    that may have run since its scan (`G.gcscanvalid` says a stack is unchanged since a
+//!    scan of this cycle, and those are skipped; only the goroutines on Go 1.7's rescan
+//!    list, rescanlist.rs, and those the Ms run are looked at) from its current sp up
 //!    to its lowest barrier not hit (the whole stack if all were hit, or with
 //!    `gcstackbarrieroff`), the stopped threads' registers; drain to the end; remove the
 //!    barriers of the stacks rescanned; barrier off. The skipped stacks' barriers are taken
@@ -33,9 +34,10 @@
 //! # Invariants
 //!
 //! - Lock order: LINK_LOCK, SUSPEND_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK,
-//!   HEAP_LOCK, MARK_LOCK. The collector takes all eight before stopping the world (the
-//!   program holds LINK_LOCK while it reads its links: mfinal.rs); nothing else takes a later one and then an
-//!   earlier one (marking needs only MARK_LOCK: lookups are lock-free, mark bits atomic).
+//!   HEAP_LOCK, MARK_LOCK, RESCAN_LOCK. The collector takes all nine before stopping the
+//!   world (the program holds LINK_LOCK while it reads its links: mfinal.rs); nothing else
+//!   takes a later one and then an earlier one (marking needs only MARK_LOCK: lookups are
+//!   lock-free, mark bits atomic; RESCAN_LOCK is a leaf).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
 //!   cannot be had is rescanned in full and keeps its barriers until the next scan.
@@ -78,8 +80,8 @@ use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
 use crate::{
-    auxv, chan, dirty, env, libroots, mcache, mfinal, proc, regthreads, stkbar, stw, suspend, sys,
-    thread,
+    auxv, chan, dirty, env, libroots, mcache, mfinal, proc, regthreads, rescanlist, stkbar, stw,
+    suspend, sys, thread,
 };
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
@@ -319,6 +321,14 @@ pub fn init() -> Result<(), i32> {
     );
     SCANVALID_KEEP.store(
         cfg!(feature = "testhooks") && crate::debug::get().gcscanvalidkeep,
+        Ordering::Relaxed,
+    );
+    NO_RESCAN_LIST.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcnorescanlist,
+        Ordering::Relaxed,
+    );
+    RESCAN_CHECK.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcrescancheck,
         Ordering::Relaxed,
     );
     match env::get("GRTPLAINSTORES") {
@@ -1138,10 +1148,12 @@ fn world_lock() {
     mfinal::FIN_LOCK.lock();
     HEAP_LOCK.lock();
     mgcmark::MARK_LOCK.lock();
+    rescanlist::RESCAN_LOCK.lock();
 }
 
 /// Releases what [`world_lock`] took, but the heap lock.
 fn world_unlock_keep_heap() {
+    rescanlist::RESCAN_LOCK.unlock();
     mgcmark::MARK_LOCK.unlock();
     mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
@@ -1537,74 +1549,149 @@ struct Rescanned {
     skipped: usize,
 }
 
+/// Test-only build, `GRTDEBUG=gcrescancheck=1`: mark termination checks that every
+/// goroutine not on the rescan list is skippable (a fatal error if not).
+static RESCAN_CHECK: AtomicBool = AtomicBool::new(false);
+
+/// Whether mark termination may skip `gp`: scanned in this cycle while parked, parked now,
+/// and not run in between (`G.gcscanvalid`). Never in plain-store mode: another frame, or
+/// another goroutine, may have stored into its stack through a pointer without GRT_STORE,
+/// so neither its barriers nor gcscanvalid can be trusted (dirty.rs).
+fn skippable(gp: &G, cycle: u64) -> bool {
+    let s = gp.status() & !GSCAN;
+    let scanned = !dirty::tracking()
+        && (gp.gcscan_cycle == cycle
+            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
+    // (A status of GRUNNABLE or GWAITING means its context is saved: no thread is on its
+    // stack.)
+    scanned && (s == GRUNNABLE || s == GWAITING) && gp.gcscanvalid.load(Ordering::Relaxed)
+}
+
 /// Mark termination's rescan of every goroutine that may have changed its stack since its
-/// scan (world stopped): Go 1.7's rescan list, as a test of each G. A goroutine parked
-/// since its scan in this cycle (`G.gcscanvalid`) is skipped: its stack holds what the scan
+/// scan (world stopped; RESCAN_LOCK held): Go 1.7's rescan list (rescanlist.rs), so the
+/// goroutines that did nothing cost nothing here; in plain-store mode, every goroutine. A
+/// goroutine parked since its scan in this cycle is skipped: its stack holds what the scan
 /// collected, and its barriers are taken out after the world restarts
 /// ([`remove_skipped_barriers`]).
 fn rescan_all(cycle: u64) -> Rescanned {
     let mut out = Rescanned::default();
+    if dirty::tracking() {
+        proc::for_each_gp(|gm| {
+            rescan_one(gm, cycle, &mut out);
+            true
+        });
+        return out;
+    }
+    if RESCAN_CHECK.load(Ordering::Relaxed) {
+        check_rescan_list(cycle);
+    }
+    rescanlist::for_each_locked(|gm| rescan_one(gm, cycle, &mut out));
+    // And what each M runs, or was about to run when it stopped: a goroutine may have been
+    // stopped between its status saying GRUNNING and its push (rescanlist.rs).
+    stw::for_each_m(|m| {
+        if let Some(g) = current_off_list(m) {
+            rescan_one(g as *const G as *mut G, cycle, &mut out);
+        }
+    });
+    // The live goroutines not rescanned were skipped, listed or not.
+    let live = crate::runtime2::NGOROUTINES.load(Ordering::Relaxed).max(0) as usize;
+    out.skipped = live.saturating_sub(out.stacks);
+    out
+}
+
+/// The user goroutine `m` runs (or is switching to), if it is not on the rescan list (world
+/// stopped, RESCAN_LOCK held).
+fn current_off_list(m: &M) -> Option<&'static G> {
+    // SAFETY: null or a G (never freed).
+    let g = unsafe { m.curg.load(Ordering::Acquire).as_ref() }?;
+    (g.kind == GKind::User && !rescanlist::listed_locked(g)).then_some(g)
+}
+
+/// `gcrescancheck`: every live goroutine off the rescan list, and not what an M runs, must
+/// be skippable.
+fn check_rescan_list(cycle: u64) {
     proc::for_each_gp(|gm| {
-        // SAFETY: the world is stopped: nothing else touches the G (Gs are never freed).
-        let gp = unsafe { &mut *gm };
-        let s = gp.status() & !GSCAN;
-        if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
-            return true;
-        }
-        // Plain-store mode: another frame, or another goroutine, may have stored into this
-        // stack through a pointer without GRT_STORE: neither its barriers nor gcscanvalid
-        // can be trusted, and the stack is rescanned whole (dirty.rs).
-        let plain = dirty::tracking();
-        let scanned = !plain
-            && (gp.gcscan_cycle == cycle
-                || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
-        // Parked now and at its scan, and not run in between: nothing to rescan. (A status
-        // of GRUNNABLE or GWAITING means its context is saved: no thread is on its stack.)
-        if scanned && (s == GRUNNABLE || s == GWAITING) && gp.gcscanvalid.load(Ordering::Relaxed) {
-            out.skipped += 1;
-            return true;
-        }
-        out.stacks += 1;
-        // SAFETY: as above; a shared view for the helpers that only read.
+        // SAFETY: the world is stopped (Gs are never freed).
         let g = unsafe { &*gm };
+        let s = g.status() & !GSCAN;
         // SAFETY: null or an M (never freed).
-        let m = unsafe { g.m.load(Ordering::Acquire).as_ref() };
-        let top = match m.filter(|m| stw::is_stopped(m)) {
-            Some(m) => running_top(m, g),
-            None if s == GSYSCALL && g.syscallsp != 0 => Some(syscall_top(g)),
-            None => Some(parked_top(g)),
-        };
-        match top {
-            Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
-                // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
-                // and say nothing about what ran since this cycle's scans.
-                let (f, hits, whole, jumped) = mgcmark::rescanstack(gp, top, scanned);
-                STATS
-                    .barriers_jumped
-                    .fetch_add(jumped as u64, Ordering::Relaxed);
-                stkbar::gc_unlock_stack_barriers(g);
-                out.frames += f;
-                STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
-                if whole {
-                    STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Some(top) => {
-                // A stopped thread holds the lock: everything, and the barriers stay (the
-                // next cycle trusts them only after scanning this stack again).
-                mgcmark::collect_stack(g, top);
-                STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
-            }
-            None => {
-                // Stopped off its own stack (running_top): all of it, from its lowest byte.
-                let m = m.expect("an unknown top comes from a stopped M");
-                mgcmark::collect_stack(g, whole_stack_top(m, g));
-                STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
-            }
+        let current = unsafe { g.m.load(Ordering::Acquire).as_ref() }
+            .is_some_and(|m| m.curg.load(Ordering::Acquire) == gm);
+        if g.kind == GKind::User
+            && s != GDEAD
+            && s != GIDLE
+            && !rescanlist::listed_locked(g)
+            && !current
+            && !skippable(g, cycle)
+        {
+            crate::throw!(
+                "rescan list: goroutine {} (status {:#x}, scanned in cycle {} of {}, valid {}, epoch {} of {}) is not on it and not skippable",
+                g.goid(),
+                g.status(),
+                g.gcscan_cycle,
+                cycle,
+                g.gcscanvalid.load(Ordering::Relaxed),
+                g.rescan_epoch.load(Ordering::Relaxed),
+                rescanlist::epoch_locked()
+            );
         }
         true
     });
-    out
+}
+
+/// [`rescan_all`] for one G.
+fn rescan_one(gm: *mut G, cycle: u64, out: &mut Rescanned) {
+    // SAFETY: the world is stopped: nothing else touches the G (Gs are never freed).
+    let gp = unsafe { &mut *gm };
+    let s = gp.status() & !GSCAN;
+    if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
+        return;
+    }
+    let scanned = !dirty::tracking()
+        && (gp.gcscan_cycle == cycle
+            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
+    if skippable(gp, cycle) {
+        out.skipped += 1;
+        return;
+    }
+    out.stacks += 1;
+    // SAFETY: as above; a shared view for the helpers that only read.
+    let g = unsafe { &*gm };
+    // SAFETY: null or an M (never freed).
+    let m = unsafe { g.m.load(Ordering::Acquire).as_ref() };
+    let top = match m.filter(|m| stw::is_stopped(m)) {
+        Some(m) => running_top(m, g),
+        None if s == GSYSCALL && g.syscallsp != 0 => Some(syscall_top(g)),
+        None => Some(parked_top(g)),
+    };
+    match top {
+        Some(top) if stkbar::gc_try_lock_stack_barriers(g) => {
+            // Not scanned in this cycle: its barriers, if any, are an earlier cycle's
+            // and say nothing about what ran since this cycle's scans.
+            let (f, hits, whole, jumped) = mgcmark::rescanstack(gp, top, scanned);
+            STATS
+                .barriers_jumped
+                .fetch_add(jumped as u64, Ordering::Relaxed);
+            stkbar::gc_unlock_stack_barriers(g);
+            out.frames += f;
+            STATS.barriers_hit.fetch_add(hits as u64, Ordering::Relaxed);
+            if whole {
+                STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Some(top) => {
+            // A stopped thread holds the lock: everything, and the barriers stay (the
+            // next cycle trusts them only after scanning this stack again).
+            mgcmark::collect_stack(g, top);
+            STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
+        }
+        None => {
+            // Stopped off its own stack (running_top): all of it, from its lowest byte.
+            let m = m.expect("an unknown top comes from a stopped M");
+            mgcmark::collect_stack(g, whole_stack_top(m, g));
+            STATS.stacks_rescanned_whole.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// After mark termination, with the world running: takes the barriers out of the stacks it
@@ -1717,6 +1804,8 @@ fn gc_cycle() {
     mgcmark::take_marked_locked();
     mgcmark::set_marking_locked(true);
     grt_gc_wbenabled.store(1, Ordering::SeqCst);
+    // The scan pass below looks at every goroutine: the rescan list starts anew.
+    rescanlist::reset_locked();
     stw::start_the_world();
     let pause1 = sys::nanotime() - p0;
     world_unlock_keep_heap();
@@ -1736,7 +1825,14 @@ fn gc_cycle() {
         // SAFETY: Gs are never freed; scang takes ownership of the G before touching it.
         if unsafe { (*gm).kind } == GKind::User {
             // SAFETY: as above.
-            scang(unsafe { &mut *gm }, cycle);
+            let gp = unsafe { &mut *gm };
+            scang(gp, cycle);
+            // Not skippable by mark termination (running or in a system call at its scan,
+            // or not scanned): on the rescan list. One skippable now puts itself there
+            // when it runs (G::ran).
+            if !(gp.gcscan_cycle == cycle && gp.gcscanvalid.load(Ordering::Relaxed)) {
+                rescanlist::push(gp);
+            }
             mark_some(false);
             gs += 1;
         }

@@ -27,4 +27,5 @@ pub mod mgc;
 pub mod mgcmark;
 pub mod mheap;
 pub mod objects;
+pub mod rescanlist;
 pub mod stkbar;

@@ -189,6 +189,10 @@ pub struct G {
     /// `newproc` for a reused G. Nothing else changes a parked stack: channel operations
     /// and `GRT_STORE` shade what they write into another goroutine's frames (grt.h's rule).
     pub gcscanvalid: AtomicBool,
+    /// The rescan list (rescanlist.rs): the next G on it, and the list's epoch in which
+    /// this G was put on it. Both under `RESCAN_LOCK` (atomics only for shared access).
+    pub rescan_next: AtomicPtr<G>,
+    pub rescan_epoch: AtomicU64,
     /// Set by `grt_gc_unwind(sp)`: the frames below this stack address are about to be
     /// skipped by a jump, so no barrier may go into them (one placed between grt_gc_unwind
     /// and the longjmp would never be hit); cleared by the first scan that finds the
@@ -261,14 +265,26 @@ impl G {
 /// Test-only build, `GRTDEBUG=gcscanvalidkeep=1`: [`G::ran`] keeps `gcscanvalid` (the teeth
 /// of gc_rescan_ran). Set once by the collector's init.
 pub static SCANVALID_KEEP: AtomicBool = AtomicBool::new(false);
+/// Test-only build, `GRTDEBUG=gcnorescanlist=1`: [`G::ran`] clears `gcscanvalid` but does
+/// not put the G on the rescan list (the teeth of gc_rescan_ran_list). Set once by the
+/// collector's init.
+pub static NO_RESCAN_LIST: AtomicBool = AtomicBool::new(false);
 
 impl G {
     /// The goroutine is about to run (its status already says so): its stack is no longer
     /// what its last scan saw.
+    /// A stack that was skippable stops being so: it goes on the rescan list.
     #[inline]
     pub fn ran(&self) {
-        if !(cfg!(feature = "testhooks") && SCANVALID_KEEP.load(Ordering::Relaxed)) {
+        if cfg!(feature = "testhooks") && SCANVALID_KEEP.load(Ordering::Relaxed) {
+            return;
+        }
+        // No scan sets it meanwhile: the status already says GRUNNING.
+        if self.gcscanvalid.load(Ordering::Relaxed) {
             self.gcscanvalid.store(false, Ordering::Relaxed);
+            if !(cfg!(feature = "testhooks") && NO_RESCAN_LIST.load(Ordering::Relaxed)) {
+                crate::rescanlist::push(self);
+            }
         }
     }
 }

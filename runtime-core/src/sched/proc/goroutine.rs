@@ -101,7 +101,13 @@ pub(crate) fn newproc1(
         Ordering::Relaxed,
     );
     NGOROUTINES.fetch_add(1, Ordering::AcqRel);
+    // Not scanned by a cycle that marks now: mark termination must look at it. Pushed
+    // before it is runnable (mark termination may stop this thread between the two) and
+    // after (the barrier-on pause may, which starts a new list, and the scan pass may have
+    // gone by it while it was dead). rescanlist.rs.
+    crate::rescanlist::push(g);
     casgstatus(g, GDEAD, GRUNNABLE);
+    crate::rescanlist::push(g);
     Ok(gp)
 }
 
