@@ -298,6 +298,15 @@ unsafe fn page_slot<'a>(c: *const Chunk, p: usize) -> &'a AtomicPtr<Span> {
     unsafe { &*((*c).spans.add(p) as *const AtomicPtr<Span>) }
 }
 
+/// The range the heap has used so far, as (lo, hi - lo): a word `w` is inside it when
+/// `w.wrapping_sub(lo) < len` (one compare). For loops over many words; the range only
+/// grows, and a chunk mapped after this read holds only objects allocated after it.
+#[inline(always)]
+pub fn arena_bounds() -> (usize, usize) {
+    let lo = !ARENA_LO_INV.load(Ordering::Relaxed);
+    (lo, ARENA_HI.load(Ordering::Relaxed).saturating_sub(lo))
+}
+
 /// Is `w` inside the range the heap ever used? (Lock-free; a false positive is fine.)
 #[inline(always)]
 pub fn in_arena(w: usize) -> bool {

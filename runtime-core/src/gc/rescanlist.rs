@@ -95,6 +95,25 @@ pub fn for_each_locked(mut f: impl FnMut(*mut G)) {
     }
 }
 
+/// Calls `f` for every G on the list as it is now, without holding RESCAN_LOCK through the
+/// walk (the collector's concurrent rescan rounds, which must not hold up goroutines that
+/// start running). Safe because a G's link is written once per epoch, before the push
+/// publishes it, and only the collector's own barrier-on pause starts a new epoch; Gs
+/// pushed after the head is read are not seen.
+pub fn for_each_concurrent(mut f: impl FnMut(*mut G) -> bool) {
+    RESCAN_LOCK.lock();
+    let mut gp = list().head;
+    RESCAN_LOCK.unlock();
+    while !gp.is_null() {
+        if !f(gp) {
+            return;
+        }
+        // SAFETY: Gs are never freed; the link was written before the G was published as
+        // head (under the lock taken above) and does not change within the epoch.
+        gp = unsafe { (*gp).rescan_next.load(Ordering::Relaxed) };
+    }
+}
+
 /// Whether `g` is on the list (RESCAN_LOCK held).
 pub fn listed_locked(g: &G) -> bool {
     g.rescan_epoch.load(Ordering::Relaxed) == list().epoch
