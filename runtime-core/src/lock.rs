@@ -135,16 +135,28 @@ impl Lock {
     /// the loop's next `lock` comes within nanoseconds of its unlock, a spinning waiter
     /// polls far less often, and a sleeping one takes tens of microseconds to wake, so
     /// without this a waiter (an allocation refilling its cache) slept through the whole
-    /// loop. Waits at most `max_relax` `cpu_relax` rounds (the waiter may be slow to wake,
-    /// or gone).
-    pub fn hand_over(&self, max_relax: u32) {
-        let mut n = 0;
-        while n < max_relax
-            && self.waiters.load(Ordering::Relaxed) > 0
-            && self.key.load(Ordering::Relaxed) == UNLOCKED
-        {
-            arch::cpu_relax();
-            n += 1;
+    /// loop. Waits at most `max_ns` nanoseconds (the waiter may be slow to wake, stopped, or
+    /// gone); with one CPU it yields it, since the waiter cannot run otherwise.
+    pub fn hand_over(&self, max_ns: u64) {
+        let waiting = || {
+            self.waiters.load(Ordering::Relaxed) > 0 && self.key.load(Ordering::Relaxed) == UNLOCKED
+        };
+        if !waiting() {
+            return;
+        }
+        let one_cpu = crate::proc::ncpu() <= 1;
+        let t0 = sys::nanotime();
+        let mut n = 0u32;
+        while waiting() {
+            if one_cpu {
+                sys::sched_yield();
+            } else {
+                arch::cpu_relax();
+            }
+            n = n.wrapping_add(1);
+            if n % 64 == 0 && sys::nanotime() - t0 >= max_ns {
+                return;
+            }
         }
     }
 
@@ -276,7 +288,7 @@ mod tests {
                     asked2.store(true, Ordering::SeqCst);
                 }
                 if hand {
-                    l2.hand_over(1 << 24);
+                    l2.hand_over(100_000_000);
                 }
             }
         });

@@ -14,7 +14,10 @@
  *   inner one has not, and the inner ones run in a later cycle.
  * - bad input: a stack address, a global, an interior pointer: GRT_EINVAL and a message.
  * Teeth: gc_finalizer_teeth.c (GRTDEBUG=gcnofinmark=1: the kept object is not scanned, so
- * its child dies).
+ * its child dies). Each child also has a long disappearing link (GRT_LINK_LONG: cleared only
+ * once the child is not kept even for a finalizer), which the finalizer checks first: a
+ * freed child is caught there at once, not only if its memory happened to be handed out
+ * again before the finalizer read it.
  */
 #include "gc_tobj.h"
 
@@ -29,6 +32,8 @@ struct parent {
 };
 
 static grt_weak *weak[NFIN];
+/* A long link to each parent's child (hidden: no pointer for the collector). */
+static void *child_link[NFIN + NKEEP + NREMOVED];
 static unsigned char ran[NFIN];
 static int runs, weak_seen_live, bad_runs;
 static struct parent *kept[NKEEP];
@@ -39,6 +44,13 @@ static void fin(void *obj, void *arg) {
     if (p->id >= NFIN) {
         __atomic_fetch_add(&bad_runs, 1, __ATOMIC_RELAXED);
         return;
+    }
+    if (child_link[p->id] == 0) {
+        t_puts(2, "gc_finalizer: the child of finalized parent ");
+        t_putu(2, p->id, 10);
+        t_puts(2, " was found unreachable (its long link was cleared) and freed while "
+                  "reachable from its parent, kept for this finalizer\n");
+        grt_exit(1);
     }
     tobj_check("gc_finalizer", " (a finalized parent's child)", (unsigned)p->id, p->child, p->child_serial);
     if (grt_weak_get(weak[p->id]) != 0) __atomic_fetch_add(&weak_seen_live, 1, __ATOMIC_RELAXED);
@@ -54,6 +66,8 @@ static __attribute__((noinline, noipa)) struct parent *make_parent(uint64_t id) 
     struct tobj *c = tobj_new();
     p->child_serial = c->serial;
     GRT_STORE(&p->child, c);
+    child_link[id] = (void *)GRT_HIDE_POINTER(c);
+    CHECK_EQ(grt_link_register(&child_link[id], c, GRT_LINK_LONG), GRT_OK);
     CHECK_EQ(grt_set_finalizer(p, fin, (void *)(uintptr_t)(id * 3 + 1)), GRT_OK);
     return p;
 }

@@ -16,9 +16,12 @@
 //!
 //! # Write barrier
 //!
-//! `grt_gc_shade(p)` on an M appends `p` to the M's buffer; a full buffer is marked under the
-//! mark lock in one go. Mark termination flushes every M's buffer (world stopped). An entry
-//! flushed twice, or left over from a finished cycle, only marks what it points to, which is
+//! `grt_gc_shade(p)` on an M drops `p` if it points into the M's black window (the last run
+//! it claimed while the cycle marks: born marked) or into an object already marked
+//! (`mgcmark::unmarked`, lock-free); else it appends `p` to the M's buffer. The buffer is
+//! marked under the mark lock in one go: when it fills, and at each cache refill if the
+//! lock is free. Mark termination flushes every M's buffer (world stopped). An entry flushed
+//! twice, or left over from a finished cycle, only marks what it points to, which is
 //! conservative; when no cycle marks, flushing drops the entries.
 //!
 //! # Who touches what

@@ -95,8 +95,9 @@ const TRIGGER_DEN: usize = 1;
 /// 1/this of it.
 const HARD_OVER_DEN: usize = 2;
 /// How long the marker and the background sweep wait between batches for a thread that
-/// wants their lock (`Lock::hand_over`), in `cpu_relax` rounds (tens of microseconds).
-const HANDOFF_SPINS: u32 = 1 << 12;
+/// wants their lock to take it (`Lock::hand_over`), in ns: a sleeping waiter takes tens of
+/// microseconds to wake.
+const HANDOFF_NS: u64 = 100_000;
 /// Scanning budget of one batch under the mark lock, in words.
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
@@ -839,8 +840,13 @@ static NO_ASSISTS: AtomicBool = AtomicBool::new(false);
 /// the marker, which holds the lock for most of a marking, refused nearly every assist,
 /// and the allocation went on until it had to wait for the whole marking.)
 fn assist() {
-    let t0 = sys::nanotime();
     mgcmark::MARK_LOCK.lock();
+    // The marking may have ended while this waited: then there is nothing to do or count.
+    if !mgcmark::marking() {
+        mgcmark::MARK_LOCK.unlock();
+        return;
+    }
+    let t0 = sys::nanotime();
     mgcmark::drain_locked(ASSIST_WORDS);
     mgcmark::MARK_LOCK.unlock();
     STATS.assists.fetch_add(1, Ordering::Relaxed);
@@ -1264,7 +1270,7 @@ fn mark_some(all: bool) {
         }
         // A thread waiting to flush its write-barrier buffer gets the lock before the next
         // batch.
-        mgcmark::MARK_LOCK.hand_over(HANDOFF_SPINS);
+        mgcmark::MARK_LOCK.hand_over(HANDOFF_NS);
     }
 }
 
@@ -1608,7 +1614,10 @@ fn rescan_all(cycle: u64) -> Rescanned {
 fn current_off_list(m: &M) -> Option<&'static G> {
     // SAFETY: null or a G (never freed).
     let g = unsafe { m.curg.load(Ordering::Acquire).as_ref() }?;
-    (g.kind == GKind::User && !rescanlist::listed_locked(g)).then_some(g)
+    // (An M that set a goroutine aside for grt_resume may still name it as curg while another
+    // M runs it: that one's curg covers it.)
+    let mine = core::ptr::eq(g.m.load(Ordering::Acquire), m);
+    (g.kind == GKind::User && mine && !rescanlist::listed_locked(g)).then_some(g)
 }
 
 /// `gcrescancheck`: every live goroutine off the rescan list, and not what an M runs, must
@@ -1781,7 +1790,7 @@ fn background_sweep() -> usize {
             return freed;
         }
         // An allocation waiting to refill its cache goes first.
-        HEAP_LOCK.hand_over(HANDOFF_SPINS);
+        HEAP_LOCK.hand_over(HANDOFF_NS);
     }
 }
 

@@ -358,10 +358,11 @@ pub fn shade(p: usize) {
 /// Whether `p` points into a heap object not marked yet: what the write barrier must buffer.
 /// Lock-free (the lookup is, the bits are atomic). A marked object is dropped at once: most
 /// stores while a cycle marks are of objects allocated during it (born marked), and buffering
-/// them filled the buffer, whose flush then waited for the marker's lock. Mark bits are clear
-/// when the barrier goes on (the last sweep is finished first) and only get set while it is
-/// on, so a set bit is this cycle's; a shade that runs after mark termination is dropped
-/// either way.
+/// them filled the buffer, whose flush then waited for the marker's lock. Mark bits are all
+/// clear when the barrier goes on (the last sweep, which clears them, is finished first), so
+/// while it is on a set bit is this cycle's: the object was greyed, or born marked. A shade
+/// that runs after mark termination is dropped, or buffered and flushed into the next
+/// cycle, which only keeps an object longer.
 #[inline]
 pub fn unmarked(p: usize) -> bool {
     if !mheap::in_arena(p) {

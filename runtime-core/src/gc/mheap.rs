@@ -1362,12 +1362,12 @@ fn span_of_unsync(a: usize) -> Option<*mut Span> {
     (!s.is_null()).then_some(s)
 }
 
-/// Whether new objects are born marked (while a cycle marks). HEAP_LOCK must be held.
-/// Whether objects are born marked (a cycle marks). HEAP_LOCK held.
+/// Whether new objects are born marked (a cycle marks). HEAP_LOCK must be held.
 pub fn alloc_black_locked() -> bool {
     heap().alloc_black
 }
 
+/// Turns born-marked allocation on or off (while a cycle marks). HEAP_LOCK must be held.
 pub fn set_alloc_black_locked(on: bool) {
     heap().alloc_black = on;
 }

@@ -317,6 +317,16 @@ pub fn stop_all() {
     if disabled() {
         return;
     }
+    // They may spin while stopped (suspend.rs SPIN_STOPPED) if they, the Ms stopped with
+    // them and the collector each have a CPU: set before any is asked.
+    let running = slots()
+        .iter()
+        .filter(|t| t.tid.load(Ordering::Relaxed) != 0)
+        .count();
+    suspend::SPIN_STOPPED.store(
+        crate::stw::BUSY_STOPPED.load(Ordering::Relaxed) + running < crate::proc::ncpu(),
+        Ordering::Relaxed,
+    );
     let mut asked = 0usize;
     for t in slots() {
         let tid = t.tid.load(Ordering::Acquire);

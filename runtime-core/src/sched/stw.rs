@@ -39,8 +39,8 @@
 //!
 //! Anything: a stopped M may be inside the scheduler lock, the allocator's lock, a channel's
 //! lock. So while the world is stopped the collector touches only what it locked *before*
-//! stopping it ([`crate::mgc`]: SUSPEND_LOCK, the channel list, the roots table, the heap
-//! lock, in that order), lock-free lists (all Gs, all Ms) and the stopped threads' stacks.
+//! stopping it (its world lock: the order is in [`crate::mgc`]'s module comment), lock-free
+//! lists (all Gs, all Ms) and the stopped threads' stacks.
 
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
@@ -120,6 +120,16 @@ static STW_ASKED: AtomicBool = AtomicBool::new(false);
 pub fn stop_the_world() {
     WORLD_STOPPED.store(1, Ordering::SeqCst);
     let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
+    // Stopped Ms may spin while stopped if each, and the collector, has a CPU (suspend.rs
+    // SPIN_STOPPED): count the Ms that are not asleep idle.
+    let mut busy = 0usize;
+    for_each_m(|m| {
+        if m.procid.load(Ordering::Relaxed) != 0 && m.stw_idle.load(Ordering::Relaxed) != M_IDLE {
+            busy += 1;
+        }
+    });
+    BUSY_STOPPED.store(busy, Ordering::Relaxed);
+    suspend::SPIN_STOPPED.store(busy < crate::proc::ncpu(), Ordering::Relaxed);
     // Ask everyone first, then wait: the threads stop in parallel.
     let mut asked = 0usize;
     for_each_m(|m| {
@@ -242,7 +252,12 @@ pub fn start_the_world() {
     });
     WORLD_STOPPED.store(0, Ordering::SeqCst);
     sys::futex_wake_private(&WORLD_STOPPED, sys::FUTEX_WAKE_ALL);
+    suspend::SPIN_STOPPED.store(false, Ordering::Relaxed);
 }
+
+/// The Ms the last [`stop_the_world`] found busy (for registered threads stopped with them:
+/// regthreads.rs).
+pub static BUSY_STOPPED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
 /// What a thread that did not stop was doing (for the fatal error).
 fn debug_m(m: &M) {

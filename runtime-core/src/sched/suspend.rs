@@ -195,6 +195,18 @@ pub(crate) fn park_stopped(
     // Publish the registers: the suspender reads them after it sees STOPPED.
     st.store(SUSPEND_STOPPED, Ordering::Release);
     sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+    if SPIN_STOPPED.load(Ordering::Relaxed) {
+        // Bounded by the clock (this may be a signal handler).
+        let t0 = sys::nanotime();
+        let mut n = 0u32;
+        while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
+            arch::cpu_relax();
+            n = n.wrapping_add(1);
+            if n % 64 == 0 && sys::nanotime() - t0 >= STOPPED_SPIN_NS {
+                break;
+            }
+        }
+    }
     while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
         let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
     }
@@ -357,6 +369,18 @@ pub(crate) fn spilled_regs(sp: usize, fp: usize) -> SigRegs {
         lr: 0,
     }
 }
+
+/// Set by stopping the world when each thread it stops and the collector can have a CPU of
+/// their own: a stopped thread then watches for its release for up to [`STOPPED_SPIN_NS`]
+/// before it sleeps, so that restarting it is a store, not a futex wakeup, which on a
+/// virtual machine took 10 µs and more of every pause (and the thread longer to run).
+/// Without a spare CPU a spinning thread would take one from the collector, which is
+/// what it waits for.
+pub(crate) static SPIN_STOPPED: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+/// How long a stopped thread watches for its release before it sleeps, in ns: more than a
+/// mark termination takes with a few hundred goroutines.
+const STOPPED_SPIN_NS: u64 = 100_000;
 
 /// How long a stopper lets the threads it asked stop themselves in their allocation path
 /// before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
