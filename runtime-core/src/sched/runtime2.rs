@@ -272,8 +272,8 @@ pub static NO_RESCAN_LIST: AtomicBool = AtomicBool::new(false);
 
 impl G {
     /// The goroutine is about to run (its status already says so): its stack is no longer
-    /// what its last scan saw.
-    /// A stack that was skippable stops being so: it goes on the rescan list.
+    /// what its last scan saw. One that mark termination could have skipped goes on the
+    /// rescan list (rescanlist.rs).
     #[inline]
     pub fn ran(&self) {
         if cfg!(feature = "testhooks") && SCANVALID_KEEP.load(Ordering::Relaxed) {
