@@ -1569,12 +1569,19 @@ static RESCAN_CHECK: AtomicBool = AtomicBool::new(false);
 /// so neither its barriers nor gcscanvalid can be trusted (dirty.rs).
 fn skippable(gp: &G, cycle: u64) -> bool {
     let s = gp.status() & !GSCAN;
-    let scanned = !dirty::tracking()
-        && (gp.gcscan_cycle == cycle
-            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
     // (A status of GRUNNABLE or GWAITING means its context is saved: no thread is on its
     // stack.)
-    scanned && (s == GRUNNABLE || s == GWAITING) && gp.gcscanvalid.load(Ordering::Relaxed)
+    scanned_in(gp, cycle)
+        && (s == GRUNNABLE || s == GWAITING)
+        && gp.gcscanvalid.load(Ordering::Relaxed)
+}
+
+/// Whether `gp`'s barriers may be trusted as this cycle's scan left them: stamped in
+/// `cycle` (or the test-only `gcnoscandone`), and not in plain-store mode.
+fn scanned_in(gp: &G, cycle: u64) -> bool {
+    !dirty::tracking()
+        && (gp.gcscan_cycle == cycle
+            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)))
 }
 
 /// Mark termination's rescan of every goroutine that may have changed its stack since its
@@ -1660,9 +1667,7 @@ fn rescan_one(gm: *mut G, cycle: u64, out: &mut Rescanned) {
     if gp.kind != GKind::User || s == GDEAD || s == GIDLE {
         return;
     }
-    let scanned = !dirty::tracking()
-        && (gp.gcscan_cycle == cycle
-            || (cfg!(feature = "testhooks") && NO_SCANDONE.load(Ordering::Relaxed)));
+    let scanned = scanned_in(gp, cycle);
     if skippable(gp, cycle) {
         out.skipped += 1;
         return;

@@ -49,13 +49,11 @@ pub static RESCAN_LOCK: Lock = Lock::new();
 struct List {
     head: *mut G,
     epoch: u64,
-    len: usize,
 }
 
 static mut LIST: List = List {
     head: core::ptr::null_mut(),
     epoch: 1,
-    len: 0,
 };
 
 fn list() -> &'static mut List {
@@ -72,7 +70,6 @@ pub fn push(g: &G) {
         g.rescan_epoch.store(l.epoch, Ordering::Relaxed);
         g.rescan_next.store(l.head, Ordering::Relaxed);
         l.head = g as *const G as *mut G;
-        l.len += 1;
     }
     RESCAN_LOCK.unlock();
 }
@@ -82,7 +79,6 @@ pub fn reset_locked() {
     let l = list();
     l.head = core::ptr::null_mut();
     l.epoch += 1;
-    l.len = 0;
 }
 
 /// Calls `f` for every G on the list (RESCAN_LOCK held).
@@ -122,9 +118,4 @@ pub fn listed_locked(g: &G) -> bool {
 /// The list's epoch (RESCAN_LOCK held).
 pub fn epoch_locked() -> u64 {
     list().epoch
-}
-
-/// Entries on the list (RESCAN_LOCK held).
-pub fn len_locked() -> usize {
-    list().len
 }
