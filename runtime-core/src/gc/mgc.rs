@@ -1931,8 +1931,8 @@ fn gc_cycle() {
     let goal = goal_for(live, revived);
     HEAP_GOAL.store(goal, Ordering::Relaxed);
     let t_drained = sys::nanotime();
-    stw::start_the_world();
     regthreads::start_all();
+    stw::start_the_world();
     let t_end = sys::nanotime();
     let pause2 = t_end - p1;
     world_unlock_keep_heap();

@@ -324,7 +324,7 @@ pub fn stop_all() {
         .filter(|t| t.tid.load(Ordering::Relaxed) != 0)
         .count();
     suspend::SPIN_STOPPED.store(
-        crate::stw::BUSY_STOPPED.load(Ordering::Relaxed) + running < crate::proc::ncpu(),
+        suspend::may_spin_stopped(crate::stw::BUSY_STOPPED.load(Ordering::Relaxed) + running),
         Ordering::Relaxed,
     );
     let mut asked = 0usize;
@@ -347,7 +347,7 @@ pub fn stop_all() {
                     && t.state.load(Ordering::Acquire) == SUSPEND_REQUESTED
             })
         {
-            arch::cpu_relax();
+            suspend::stopper_pause();
         }
     }
     for t in slots() {
@@ -468,7 +468,8 @@ pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
     }
 }
 
-/// Lets every thread `stop_all` stopped go (after the world restarted).
+/// Lets every thread `stop_all` stopped go: just before the world restarts, whose one
+/// wakeup wakes them with the Ms (`stw::start_the_world`).
 pub fn start_all() {
     for t in slots() {
         if t.stopped.swap(false, Ordering::Relaxed) {
@@ -476,7 +477,8 @@ pub fn start_all() {
                 // Back to its wait, as it was found (it may have woken and wait for this).
                 suspend::unhold_word(&t.state);
             } else {
-                suspend::release_word(&t.state);
+                // Stopped with the world: woken with the Ms (stw::start_the_world).
+                suspend::release_quiet_word(&t.state);
             }
         }
     }

@@ -10,8 +10,9 @@
 //!
 //! But a signal is slow to land (on a virtual machine a tgkill to a thread running on
 //! another CPU takes about 20 µs), and most Ms allocate often. So the requests are posted
-//! first without a signal, and [`STW_ASKED`] raised; an M that allocates meanwhile
-//! ([`poll_stop`], one relaxed load on the allocation fast path) stops itself: it claims its
+//! first without a signal, and [`STW_ASKED`] raised; an M that allocates or starts running a
+//! goroutine meanwhile ([`poll_stop`], one relaxed load on the allocation fast path and in
+//! `execute`) stops itself: it claims its
 //! request as the handler would (the CAS from REQUESTED lets exactly one of the two ways
 //! take it), spills its callee-saved registers (`grt_call_spilled`) and records sp and the
 //! frame record there as its registers, with no ucontext: the stack from that sp holds all
@@ -129,7 +130,7 @@ pub fn stop_the_world() {
         }
     });
     BUSY_STOPPED.store(busy, Ordering::Relaxed);
-    suspend::SPIN_STOPPED.store(busy < crate::proc::ncpu(), Ordering::Relaxed);
+    suspend::SPIN_STOPPED.store(suspend::may_spin_stopped(busy), Ordering::Relaxed);
     // Ask everyone first, then wait: the threads stop in parallel.
     let mut asked = 0usize;
     for_each_m(|m| {
@@ -176,7 +177,7 @@ pub fn stop_the_world() {
             if !left || sys::nanotime() - t0 >= suspend::SELF_STOP_WAIT_NS {
                 break;
             }
-            arch::cpu_relax();
+            suspend::stopper_pause();
         }
     }
     for_each_m(|m| {
@@ -242,7 +243,7 @@ pub fn start_the_world() {
     for_each_m(|m| {
         if m.stw_stopped {
             m.stw_stopped = false;
-            suspend::release_m(m);
+            suspend::release_m_quiet(m);
         }
         // Held asleep: asleep again. (If it woke meanwhile, it swapped in M_BUSY and waits
         // for the flag below.)
@@ -251,6 +252,9 @@ pub fn start_the_world() {
                 .compare_exchange(M_IDLE_HELD, M_IDLE, Ordering::SeqCst, Ordering::SeqCst);
     });
     WORLD_STOPPED.store(0, Ordering::SeqCst);
+    // Every thread stopped with the world (registered threads too, let go before this), with
+    // one wakeup.
+    suspend::release_world();
     sys::futex_wake_private(&WORLD_STOPPED, sys::FUTEX_WAKE_ALL);
     suspend::SPIN_STOPPED.store(false, Ordering::Relaxed);
 }

@@ -185,7 +185,8 @@ fn syscall_regs(g: &G) -> GRegs {
 /// self-stop: stw.rs, regthreads.rs, with `uc` 0): publish the ucontext (the collector scans
 /// every register of a stopped thread from it; it stays put on the handler's stack until the
 /// thread is resumed), say STOPPED, sleep until the resumer says so (one futex sleep per
-/// wakeup), then say IDLE.
+/// wakeup: on `st`, or, stopped with the world, on the word each restart moves, so that one
+/// wakeup lets every such thread go: [`release_world`]), then say IDLE.
 pub(crate) fn park_stopped(
     st: &core::sync::atomic::AtomicU32,
     uc_slot: &core::sync::atomic::AtomicUsize,
@@ -198,17 +199,28 @@ pub(crate) fn park_stopped(
     if SPIN_STOPPED.load(Ordering::Relaxed) {
         // Bounded by the clock (this may be a signal handler).
         let t0 = sys::nanotime();
-        let mut n = 0u32;
         while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
-            arch::cpu_relax();
-            n = n.wrapping_add(1);
-            if n % 64 == 0 && sys::nanotime() - t0 >= STOPPED_SPIN_NS {
+            // A yield, not a pause: the collector may be waiting for this very CPU.
+            sys::sched_yield();
+            if sys::nanotime() - t0 >= STOPPED_SPIN_NS {
                 break;
             }
         }
     }
-    while st.load(Ordering::Acquire) == SUSPEND_STOPPED {
-        let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+    loop {
+        // Read before the state: a restart after this read moves the epoch.
+        let epoch = WORLD_RELEASE.load(Ordering::Acquire);
+        let world = crate::stw::WORLD_STOPPED.load(Ordering::SeqCst) != 0;
+        if st.load(Ordering::Acquire) != SUSPEND_STOPPED {
+            break;
+        }
+        if world {
+            // Stopped with the world: the restart wakes every such thread with one wakeup
+            // (release_world).
+            let _ = sys::futex_wait_private(&WORLD_RELEASE, epoch, None);
+        } else {
+            let _ = sys::futex_wait_private(st, SUSPEND_STOPPED, None);
+        }
     }
     uc_slot.store(0, Ordering::Relaxed);
     st.store(SUSPEND_IDLE, Ordering::Release);
@@ -370,14 +382,34 @@ pub(crate) fn spilled_regs(sp: usize, fp: usize) -> SigRegs {
     }
 }
 
-/// Set by stopping the world when each thread it stops and the collector can have a CPU of
-/// their own: a stopped thread then watches for its release for up to [`STOPPED_SPIN_NS`]
-/// before it sleeps, so that restarting it is a store, not a futex wakeup, which on a
-/// virtual machine took 10 µs and more of every pause (and the thread longer to run).
-/// Without a spare CPU a spinning thread would take one from the collector, which is
-/// what it waits for.
+/// Set by stopping the world ([`may_spin_stopped`]): a stopped thread then watches for its
+/// release for up to [`STOPPED_SPIN_NS`] before it sleeps, so that restarting it is a store,
+/// not a futex wakeup, which on a virtual machine took 10 µs and more of every pause (and
+/// the thread longer to run). It watches with `sched_yield`, not a pause instruction: the
+/// kernel may have queued the collector on the same CPU, and then the collector, which is
+/// what the thread waits for, runs at once.
 pub(crate) static SPIN_STOPPED: core::sync::atomic::AtomicBool =
     core::sync::atomic::AtomicBool::new(false);
+
+/// Whether `threads` stopped threads may spin ([`SPIN_STOPPED`]): while there are no more
+/// than two per CPU. Each spinner yields its CPU whenever something else there can run, so
+/// spinning costs the collector little; past that, the wakeup is the cheaper wait.
+/// Measured with two busy Ms on two CPUs (the collector a third thread), 1,000 goroutines:
+/// sleeping, the restart took 30–45 µs of each mark termination (the kernel ran each thread
+/// it woke before the collector could go on); yielding, under 1 µs.
+pub(crate) fn may_spin_stopped(threads: usize) -> bool {
+    threads <= 2 * crate::proc::ncpu()
+}
+
+/// One step of a stopper's wait for threads to stop: a `sched_yield`. A thread that has not
+/// answered yet is often one the kernel queued behind the stopper on its own CPU (three
+/// threads on two CPUs: the collector and two busy Ms); spinning with a pause instruction,
+/// the stopper kept it off that CPU for the whole wait (20 µs and more), even with the other
+/// CPU idle. When nothing else can run there, the yield returns at once.
+#[inline]
+pub(crate) fn stopper_pause() {
+    sys::sched_yield();
+}
 /// How long a stopped thread watches for its release before it sleeps, in ns: more than a
 /// mark termination takes with a few hundred goroutines.
 const STOPPED_SPIN_NS: u64 = 100_000;
@@ -386,8 +418,11 @@ const STOPPED_SPIN_NS: u64 = 100_000;
 /// before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
 /// every few tens of ns; a signal costs its sender a system call and its target an
 /// interrupt, and takes 20 µs and more to land on a virtual machine (measured: a tgkill to a
-/// spinning thread on another CPU, median 21 µs here).
-pub(crate) const SELF_STOP_WAIT_NS: u64 = 5_000;
+/// spinning thread on another CPU, median 21 µs here). A busy thread the kernel has queued
+/// behind another gets its CPU within the wait (the stopper yields) and stops itself within
+/// about 10 µs; with a 5 µs wait, most such threads were signalled anyway, and the stop
+/// took 30–40 µs more.
+pub(crate) const SELF_STOP_WAIT_NS: u64 = 15_000;
 
 /// Test-only build, `GRTDEBUG=gcnoselfstop=1`: every M and registered thread is stopped by
 /// the signal (to compare, and so that tests cover both ways).
@@ -450,10 +485,11 @@ pub(crate) fn wait_stopped_tid(
     const RESEND_NS: u64 = 20_000_000;
     /// How long to watch for the answer before sleeping on it, in ns: a running thread's
     /// handler answers within a few microseconds, and a futex sleep and wakeup costs more.
+    /// The watch yields ([`stopper_pause`]), so a thread queued on this CPU gets to answer.
     const SPIN_NS: u64 = 20_000;
     let t0 = sys::nanotime();
     while st.load(Ordering::Acquire) == SUSPEND_REQUESTED && sys::nanotime() - t0 < SPIN_NS {
-        arch::cpu_relax();
+        stopper_pause();
     }
     let mut resend_at = t0 + RESEND_NS;
     loop {
@@ -535,6 +571,34 @@ pub(crate) fn claim_word(st: &core::sync::atomic::AtomicU32) -> bool {
 pub(crate) fn release_word(st: &core::sync::atomic::AtomicU32) {
     st.store(SUSPEND_RESUMING, Ordering::Release);
     sys::futex_wake_private(st, sys::FUTEX_WAKE_ALL);
+}
+
+/// Moved by each restart of the world; a futex word. A thread stopped while the world is
+/// stopped sleeps on it rather than on its own handshake word, so that the restart wakes all
+/// of them with one system call: waking them one by one, the collector was often preempted by
+/// the first thread it woke before it could wake the next (10–30 µs of a pause).
+static WORLD_RELEASE: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// [`release_m`] for an M stopped with the world, whose wakeup is [`release_world`]'s.
+pub(crate) fn release_m_quiet(m: &M) {
+    if m.suspend_held.swap(false, Ordering::Relaxed) {
+        unhold_word(&m.suspend_state);
+    } else {
+        release_quiet_word(&m.suspend_state);
+    }
+}
+
+/// [`release_word`] for a thread stopped with the world, whose wakeup is
+/// [`release_world`]'s (it sleeps on that word, or spins on its own: [`park_stopped`]).
+pub(crate) fn release_quiet_word(st: &core::sync::atomic::AtomicU32) {
+    st.store(SUSPEND_RESUMING, Ordering::Release);
+}
+
+/// After every thread stopped with the world is released quietly ([`release_m_quiet`],
+/// [`release_quiet_word`]) and the world flag is cleared: wakes them all.
+pub(crate) fn release_world() {
+    WORLD_RELEASE.fetch_add(1, Ordering::Release);
+    sys::futex_wake_private(&WORLD_RELEASE, sys::FUTEX_WAKE_ALL);
 }
 
 /// Waits until a released `m`'s handler is done with the handshake. Bounded by the

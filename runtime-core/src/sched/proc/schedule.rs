@@ -35,6 +35,10 @@ pub(crate) fn schedule() -> ! {
 /// Runs `gp` on this M until it comes back through mcall. False if `gp` could not run
 /// because grt_suspend holds it: then it is set aside, and grt_resume queues it again.
 pub(crate) fn execute(m: &mut M, gp: *mut G) -> bool {
+    // Stopping the world may be asking the Ms to stop (stw.rs): a thread between goroutines
+    // holds no lock and has gp parked (GRUNNABLE, its context saved), so it can stop here as
+    // it would in the signal handler, without the signal.
+    crate::stw::poll_stop(m);
     // SAFETY: gp came off a run queue: runnable, owned by us now.
     let g = unsafe { &mut *gp };
     // g.m before the status says GRUNNING: a suspender that sees GRUNNING reads it at once.
