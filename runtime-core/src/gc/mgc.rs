@@ -1465,9 +1465,9 @@ fn scang(gp: &mut G, cycle: u64) {
 }
 
 /// Most concurrent rescan rounds in a cycle.
-const MAX_RESCAN_ROUNDS: usize = 8;
+const MAX_RESCAN_ROUNDS: usize = 16;
 /// A round with at most this many stacks to rescan is left to mark termination.
-const RESCAN_ROUND_MIN: usize = 2;
+const RESCAN_ROUND_MIN: usize = 4;
 
 /// What the concurrent rescan rounds did in the last cycle (for gctrace and the stats).
 #[derive(Clone, Copy, Default)]
@@ -1531,11 +1531,15 @@ fn rescan_round(cycle: u64) -> (usize, usize) {
 
 /// Concurrent rescan rounds before mark termination (the goroutines that run during a round
 /// are the next one's work, and what runs during the last is mark termination's), until a
-/// round has at most [`RESCAN_ROUND_MIN`] stacks, at most [`MAX_RESCAN_ROUNDS`]; each ends
-/// by draining grey objects. A round that rescans no fewer than the one before does not end
-/// them: with many goroutines churning, counts go up and down from round to round, and
-/// stopping at the first rise left mark termination a round's worth of stacks (312 of
-/// them in one cycle with 10,000 goroutines, against 20 to 60 after eight rounds).
+/// round has at most [`RESCAN_ROUND_MIN`] stacks and no more are waiting, at most
+/// [`MAX_RESCAN_ROUNDS`]; each ends by draining grey objects. A round that rescans no fewer
+/// than the one before does not end them: with many goroutines churning, counts go up and
+/// down from round to round, and stopping at the first rise left mark termination a round's
+/// worth of stacks (312 of them in one cycle with 10,000 goroutines, against 20 to 60 after
+/// eight rounds). Where the program dirties stacks as fast as the collector rescans them
+/// (1,000 goroutines churning on two CPUs that the collector shares), rounds do not shrink
+/// and mark termination gets about one round's worth; 16 rounds, not 8, let more cycles
+/// converge first.
 fn rescan_rounds(cycle: u64) -> Rounds {
     let mut out = Rounds::default();
     while out.rounds < MAX_RESCAN_ROUNDS {
@@ -1544,11 +1548,34 @@ fn rescan_rounds(cycle: u64) -> Rounds {
         out.rounds += 1;
         out.stacks += n;
         out.frames += f;
-        if n <= RESCAN_ROUND_MIN {
+        // A small round ends them unless more ran meanwhile: the drain after a round can be
+        // long, and a round that happened to find the goroutines between two runs once
+        // left 941 stacks for mark termination.
+        if n <= RESCAN_ROUND_MIN && dirty_listed(cycle) <= RESCAN_ROUND_MIN {
             break;
         }
     }
     out
+}
+
+/// How many goroutines on the rescan list ran since their scan or rescan in `cycle` (what
+/// the next round would rescan, running ones included), counted up to one more than
+/// [`RESCAN_ROUND_MIN`].
+fn dirty_listed(cycle: u64) -> usize {
+    let mut k = 0;
+    rescanlist::for_each_concurrent(|gm| {
+        // SAFETY: Gs are never freed; racy reads of the collector's own stamps and of a flag
+        // the G clears when it runs: a count.
+        let gp = unsafe { &*gm };
+        if gp.kind == GKind::User
+            && gp.gcscan_cycle == cycle
+            && !gp.gcscanvalid.load(Ordering::Relaxed)
+        {
+            k += 1;
+        }
+        k <= RESCAN_ROUND_MIN
+    });
+    k
 }
 
 /// What [`rescan_all`] did.
