@@ -8,11 +8,13 @@
 //! registered thread the way it stops an M (suspend.rs's handshake), in one of three ways:
 //! - it stops itself: the request is posted first ([`stop_all`]), and a thread that
 //!   allocates meanwhile ([`poll_stop`]) claims it, spills its callee-saved registers onto
-//!   its stack (`grt_call_spilled`) and sleeps on its handshake word;
+//!   its stack (`grt_call_spilled`) and sleeps (on the word the world's restart moves:
+//!   suspend.rs `park_stopped`);
 //! - it is asleep in a runtime wait (a lock's, a wait for the collector), published as
 //!   SUSPEND_PARKED with its registers spilled ([`with_parked`]): taken as it is, not woken;
-//! - else, after 5 µs, the signal: SIGURG by tgkill; the handler, finding no M, looks its
-//!   thread up here by tid, publishes its ucontext and sleeps on its handshake word.
+//! - else, after `SELF_STOP_WAIT_NS` (15 µs), the signal: SIGURG by tgkill; the handler,
+//!   finding no M, looks its thread up here by tid, publishes its ucontext and sleeps as
+//!   above.
 //!
 //! The collector scans `[sp - RED_ZONE, stack top)` and, after a signal, every general
 //! register in the ucontext, and lets the threads go when the world restarts. The stacks are scanned only then, whole, with
