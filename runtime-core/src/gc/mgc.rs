@@ -1558,18 +1558,21 @@ fn rescan_rounds(cycle: u64) -> Rounds {
     out
 }
 
-/// How many goroutines on the rescan list ran since their scan or rescan in `cycle` (what
-/// the next round would rescan, running ones included), counted up to one more than
-/// [`RESCAN_ROUND_MIN`].
+/// How many goroutines on the rescan list ran since their scan or rescan in `cycle` and are
+/// parked now (what the next round would rescan; running ones and ones in a system call are
+/// mark termination's whatever the rounds do, and counting them would run every round),
+/// counted up to one more than [`RESCAN_ROUND_MIN`].
 fn dirty_listed(cycle: u64) -> usize {
     let mut k = 0;
     rescanlist::for_each_concurrent(|gm| {
-        // SAFETY: Gs are never freed; racy reads of the collector's own stamps and of a flag
-        // the G clears when it runs: a count.
+        // SAFETY: Gs are never freed; racy reads of the collector's own stamps, of a flag
+        // the G clears when it runs and of its status: a count.
         let gp = unsafe { &*gm };
+        let s = gp.status() & !GSCAN;
         if gp.kind == GKind::User
             && gp.gcscan_cycle == cycle
             && !gp.gcscanvalid.load(Ordering::Relaxed)
+            && (s == GRUNNABLE || s == GWAITING)
         {
             k += 1;
         }

@@ -311,7 +311,7 @@ static STOP_ASKED: AtomicBool = AtomicBool::new(false);
 /// The request is posted on each thread's handshake word first, without a signal; a thread
 /// that allocates meanwhile sees [`STOP_ASKED`] and stops itself ([`poll_stop`]): it claims
 /// its request as the signal handler would, spills its callee-saved registers onto its
-/// stack and sleeps on the word. After [`SELF_STOP_WAIT_NS`], whoever has not claimed its
+/// stack and waits to be let go (suspend.rs `park_stopped`). After [`SELF_STOP_WAIT_NS`], whoever has not claimed its
 /// request gets the suspend signal; the claim (a CAS from REQUESTED) makes sure exactly one
 /// of the two ways stops a thread, and a signal that lands after a self-stop finds no
 /// request and is dropped (suspend.rs).
@@ -319,8 +319,8 @@ pub fn stop_all() {
     if disabled() {
         return;
     }
-    // They may spin while stopped (suspend.rs SPIN_STOPPED) if they, the Ms stopped with
-    // them and the collector each have a CPU: set before any is asked.
+    // They may watch for their release while stopped (suspend.rs SPIN_STOPPED) if they and
+    // the Ms stopped with them are few enough per CPU: set before any is asked.
     let running = slots()
         .iter()
         .filter(|t| t.tid.load(Ordering::Relaxed) != 0)

@@ -121,7 +121,7 @@ static STW_ASKED: AtomicBool = AtomicBool::new(false);
 pub fn stop_the_world() {
     WORLD_STOPPED.store(1, Ordering::SeqCst);
     let deadline = sys::nanotime() + STOP_TIMEOUT_NS;
-    // Stopped Ms may spin while stopped if each, and the collector, has a CPU (suspend.rs
+    // Stopped Ms may watch for their release while few share a CPU (suspend.rs
     // SPIN_STOPPED): count the Ms that are not asleep idle.
     let mut busy = 0usize;
     for_each_m(|m| {
@@ -208,8 +208,8 @@ pub fn stop_the_world() {
     });
 }
 
-/// On an M's allocation path: stop here if [`stop_the_world`] asks. One relaxed load when it
-/// does not.
+/// On an M's allocation path and in `execute`: stop here if [`stop_the_world`] asks. One
+/// relaxed load when it does not.
 #[inline(always)]
 pub fn poll_stop(m: &mut M) {
     if STW_ASKED.load(Ordering::Relaxed) {

@@ -13,12 +13,15 @@
 //! A running goroutine (GRUNNING | GSCAN) is still executing, so its M is stopped the way
 //! bdwgc stops C threads: the suspender sets the M's `suspend_state` to REQUESTED and sends
 //! SIGURG to the M's thread (tgkill). The handler, on the M's alternate signal stack, records
-//! the interrupted pc/sp/fp/lr, publishes STOPPED, and sleeps on the futex until the state
-//! becomes RESUMING; then it stores IDLE and returns. The resumer waits for IDLE before
+//! the interrupted pc/sp/fp/lr, publishes STOPPED, and waits until the state becomes
+//! RESUMING; then it stores IDLE and returns. The resumer waits for IDLE before
 //! clearing the scan bit, so the next suspension of that M starts from a clean state.
 //!
 //! The handler blocks, by design: the wait *is* the suspension. It is a futex sleep per
-//! wakeup, never a spin, it touches only its own M, allocates nothing and takes no lock. It
+//! wakeup (on its own word, or stopped with the world on the word each restart moves),
+//! after, while the world is stopped with few threads per CPU, a watch of at most
+//! [`STOPPED_SPIN_NS`] that yields the CPU at each step ([`SPIN_STOPPED`]); it touches only
+//! its own M, allocates nothing and takes no lock. It
 //! claims only SIGURG sent by this process with tgkill while its M has a request pending;
 //! any other SIGURG goes to the program's own handler.
 //!
@@ -414,8 +417,8 @@ pub(crate) fn stopper_pause() {
 /// mark termination takes with a few hundred goroutines.
 const STOPPED_SPIN_NS: u64 = 100_000;
 
-/// How long a stopper lets the threads it asked stop themselves in their allocation path
-/// before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
+/// How long a stopper lets the threads it asked stop themselves (where they poll: an
+/// allocation, an M's switch to a goroutine) before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
 /// every few tens of ns; a signal costs its sender a system call and its target an
 /// interrupt, and takes 20 µs and more to land on a virtual machine (measured: a tgkill to a
 /// spinning thread on another CPU, median 21 µs here). A busy thread the kernel has queued
