@@ -740,11 +740,14 @@ fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64) -> bool 
     );
     println!(
         "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0}), \
-         scans stopped at an unprovable record {:.0}",
+         scans stopped at an unprovable record {:.0}, rescan rounds {:.0}, goroutine starts \
+         that first yielded to rounds behind {:.0}",
         med(on, "frames_scanned"),
         med(on, "barriers_installed"),
         med(on, "barriers_hit"),
-        med(on, "barriers_unprovable")
+        med(on, "barriers_unprovable"),
+        med(on, "rescan_rounds"),
+        med(on, "round_yields")
     );
     if [on, off].iter().any(|v| {
         v.iter()

@@ -29,11 +29,11 @@
  *            barriers_installed=<n> barriers_hit=<n> extra_cycles=<n> scan_ns=<n>
  *            barriers_unprovable=<n> stacks_rescanned_median=<n> stop_ns_median=<n>
  *            roots_ns_median=<n> drain_ns_median=<n> rescan_rounds=<n> alloc_wait_max_ns=<n>
- *            check=ok
+ *            round_yields=<n> check=ok
  *
  *   pause_max_ns           grt_gc_stats' longest stop-the-world pause (of the process)
  *   cycle_pause_median_ns  all stop-the-world pauses of one cycle (pause_total_ns moves)
- *   frames_scanned, barriers_*  totals over the measured cycles
+ *   frames_scanned, barriers_*, rescan_rounds, round_yields  totals over the measured cycles
  *   extra_cycles           cycles beyond the ones asked for (0 with GRTGC=off)
  *
  * Build: gcc -O2 -fno-omit-frame-pointer -Iinclude gc_pause_bench.c libgrt.a -lpthread
@@ -217,7 +217,7 @@ static void main_goroutine(void *arg) {
            "frames_scanned=%llu barriers_installed=%llu barriers_hit=%llu extra_cycles=%llu "
            "scan_ns=%llu barriers_unprovable=%llu stacks_rescanned_median=%llu "
            "stop_ns_median=%llu roots_ns_median=%llu drain_ns_median=%llu "
-           "rescan_rounds=%llu alloc_wait_max_ns=%llu check=ok\n",
+           "rescan_rounds=%llu alloc_wait_max_ns=%llu round_yields=%llu check=ok\n",
            n, churners, max_depth, a->cycles, grt_maxprocs(), (unsigned long long)s.pause_max_ns,
            (unsigned long long)median(pause, a->cycles),
            (unsigned long long)median(markterm, a->cycles), (unsigned long long)markterm_max,
@@ -232,7 +232,8 @@ static void main_goroutine(void *arg) {
            (unsigned long long)median(stacks, a->cycles), (unsigned long long)median(stop, a->cycles),
            (unsigned long long)median(roots, a->cycles), (unsigned long long)median(drain, a->cycles),
            (unsigned long long)(s.rescan_rounds - s0.rescan_rounds),
-           (unsigned long long)s.alloc_wait_max_ns);
+           (unsigned long long)s.alloc_wait_max_ns,
+           (unsigned long long)(s.round_yields - s0.round_yields));
     fflush(stdout);
     free(stacks);
     free(stop);

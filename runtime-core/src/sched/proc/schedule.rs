@@ -41,6 +41,9 @@ pub(crate) fn execute(m: &mut M, gp: *mut G) -> bool {
     crate::stw::poll_stop(m);
     // SAFETY: gp came off a run queue: runnable, owned by us now.
     let g = unsafe { &mut *gp };
+    // Running gp may make work for a rescan round that falls behind: let the collector have
+    // this CPU first, if it waits for one (mgc.rs ROUNDS_BEHIND).
+    crate::mgc::round_yield(g);
     // g.m before the status says GRUNNING: a suspender that sees GRUNNING reads it at once.
     m.curg.store(gp, Ordering::Release);
     g.m.store(m, Ordering::Release);
