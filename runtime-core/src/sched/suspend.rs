@@ -413,14 +413,15 @@ pub(crate) fn may_spin_stopped(threads: usize) -> bool {
 pub(crate) fn stopper_pause() {
     sys::sched_yield();
 }
+
 /// How long a stopped thread watches for its release before it sleeps, in ns: more than a
 /// mark termination takes with a few hundred goroutines.
 const STOPPED_SPIN_NS: u64 = 100_000;
 
 /// How long a stopper lets the threads it asked stop themselves (where they poll: an
-/// allocation, an M's switch to a goroutine) before it signals the rest, in ns (stw.rs, regthreads.rs). A thread that allocates polls
-/// every few tens of ns; a signal costs its sender a system call and its target an
-/// interrupt, and takes 20 µs and more to land on a virtual machine (measured: a tgkill to a
+/// allocation, an M's switch to a goroutine) before it signals the rest, in ns (stw.rs,
+/// regthreads.rs). A thread that allocates polls every few tens of ns; a signal costs its
+/// sender a system call and its target an interrupt, and takes 20 µs and more to land on a virtual machine (measured: a tgkill to a
 /// spinning thread on another CPU, median 21 µs here). A busy thread the kernel has queued
 /// behind another gets its CPU within the wait (the stopper yields) and stops itself within
 /// about 10 µs; with a 5 µs wait, most such threads were signalled anyway, and the stop
@@ -578,8 +579,9 @@ pub(crate) fn release_word(st: &core::sync::atomic::AtomicU32) {
 
 /// Moved by each restart of the world; a futex word. A thread stopped while the world is
 /// stopped sleeps on it rather than on its own handshake word, so that the restart wakes all
-/// of them with one system call: waking them one by one, the collector was often preempted by
-/// the first thread it woke before it could wake the next (10–30 µs of a pause).
+/// of them with one system call: woken one by one, the first thread woken may preempt the
+/// collector (a woken thread often runs at once on the waker's CPU) and leave the others
+/// asleep until it gets the CPU back.
 static WORLD_RELEASE: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
 /// [`release_m`] for an M stopped with the world, whose wakeup is [`release_world`]'s.
