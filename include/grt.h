@@ -683,10 +683,12 @@ struct grt_gc_stats {
     uint64_t alloc_bytes;        /* bytes allocated since the start (size-class rounded; an
                                     allocation cache's run counts when the cache takes it) */
     uint64_t last_marked;        /* bytes the last cycle found live */
-    uint64_t round_yields;       /* times an M yielded its CPU before running a goroutine
-                                    because the rescan rounds fell behind (the goroutines
-                                    dirtied their stacks as fast as the rounds rescanned
-                                    them; GRTDEBUG=gcnoroundyield=1 turns this off), total */
+    uint64_t round_yields;       /* times an M yielded its CPU (to the collector) before
+                                    running a goroutine whose stack was clean, because the
+                                    rescan rounds fell behind (the goroutines dirtied their
+                                    stacks as fast as the rounds rescanned them) or mark
+                                    termination was about to stop the world;
+                                    GRTDEBUG=gcnoroundyield=1 turns this off; total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

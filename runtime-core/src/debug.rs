@@ -14,7 +14,7 @@
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
 //! | `gcnorescanrounds=1` | no concurrent rescan rounds before mark termination: it rescans every stack that ran since its scan (to compare pauses) |
-//! | `gcnoroundyield=1` | an M does not yield its CPU before running a goroutine while the rescan rounds fall behind (mgc.rs `ROUNDS_BEHIND`; to compare pauses) |
+//! | `gcnoroundyield=1` | an M does not yield its CPU before running a goroutine while the rescan rounds fall behind or mark termination is about to stop the world (mgc.rs `ROUNDS_BEHIND`; to compare pauses) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |

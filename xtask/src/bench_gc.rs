@@ -741,7 +741,7 @@ fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64) -> bool 
     println!(
         "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0}), \
          scans stopped at an unprovable record {:.0}, rescan rounds {:.0}, goroutine starts \
-         that first yielded to rounds behind {:.0}",
+         that first yielded to the collector (rounds behind, or mark termination next) {:.0}",
         med(on, "frames_scanned"),
         med(on, "barriers_installed"),
         med(on, "barriers_hit"),

@@ -20,8 +20,9 @@
 //!    hit and get new barriers below it; rounds repeat (a few) until one has almost
 //!    nothing to do, so mark termination finds only what ran during the last short round.
 //!    When a round does not shrink (the program dirties stacks as fast as the collector,
-//!    which shares the CPUs with it, rescans them), an M about to run a goroutine whose stack
-//!    is clean first yields its CPU ([`ROUNDS_BEHIND`]), so that the collector catches up.
+//!    which shares the CPUs with it, rescans them), and from the last round to the stop, an
+//!    M about to run a goroutine whose stack is clean first yields its CPU
+//!    ([`ROUNDS_BEHIND`]), so that the collector catches up.
 //! 3. **Mark termination** (stop the world): roots again, and the stack of every goroutine
 //!    that may have run since its scan (`G.gcscanvalid` says a stack is unchanged since a
 //!    scan of this cycle, and those are skipped; only the goroutines on Go 1.7's rescan
@@ -307,8 +308,9 @@ pub struct GcStats {
     /// when the cache takes it), and the bytes the last cycle found live.
     pub alloc_bytes: u64,
     pub last_marked: u64,
-    /// Times an M yielded its CPU before running a goroutine because the rescan rounds fell
-    /// behind ([`ROUNDS_BEHIND`]), in all.
+    /// Times an M yielded its CPU before running a goroutine with a clean stack because the
+    /// rescan rounds fell behind or mark termination was about to stop the world
+    /// ([`ROUNDS_BEHIND`]), in all.
     pub round_yields: u64,
 }
 
@@ -1559,7 +1561,7 @@ fn rescan_rounds(cycle: u64) -> Rounds {
         let (n, f) = rescan_round(cycle);
         mark_some(true);
         ROUNDS_BEHIND.store(
-            rounds_behind(n, last) && !NO_ROUND_YIELD.load(Ordering::Relaxed),
+            rounds_behind(n, last) && round_yields_on(),
             Ordering::Relaxed,
         );
         last = n;
@@ -1574,8 +1576,14 @@ fn rescan_rounds(cycle: u64) -> Rounds {
         }
     }
     // From here to the stop, every clean stack that runs is mark termination's work.
-    ROUNDS_BEHIND.store(!NO_ROUND_YIELD.load(Ordering::Relaxed), Ordering::Relaxed);
+    ROUNDS_BEHIND.store(round_yields_on(), Ordering::Relaxed);
     out
+}
+
+/// Whether Ms yield to rounds that fall behind: not under `gcnoroundyield`, nor in
+/// plain-store mode, where mark termination rescans every stack whole whatever the rounds did.
+fn round_yields_on() -> bool {
+    !NO_ROUND_YIELD.load(Ordering::Relaxed) && !dirty::tracking()
 }
 
 /// Set while the concurrent rescan rounds fall behind: a round did not shrink, because the
@@ -1591,8 +1599,9 @@ fn rescan_rounds(cycle: u64) -> Rounds {
 /// (which clears it), whatever that round did: the collector, after milliseconds of rounds,
 /// was at times preempted there, and the Ms dirtied 190 stacks in the 290 µs before the
 /// stop. Mutator time given up this way is bounded by the rounds (at most
-/// [`MAX_RESCAN_ROUNDS`] a cycle) and that short gap, and a yield with nothing else to run
-/// returns at once.
+/// [`MAX_RESCAN_ROUNDS`] a cycle) and that gap (usually microseconds; as long as the program
+/// holds a lock the world lock takes, `grt_gc_lock_links`, if it does), and a yield with
+/// nothing else to run returns at once.
 static ROUNDS_BEHIND: AtomicBool = AtomicBool::new(false);
 
 /// Whether a round that rescanned `n` stacks, after one that rescanned `last`

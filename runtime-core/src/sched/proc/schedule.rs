@@ -35,15 +35,17 @@ pub(crate) fn schedule() -> ! {
 /// Runs `gp` on this M until it comes back through mcall. False if `gp` could not run
 /// because grt_suspend holds it: then it is set aside, and grt_resume queues it again.
 pub(crate) fn execute(m: &mut M, gp: *mut G) -> bool {
-    // Stopping the world may be asking the Ms to stop (stw.rs): a thread between goroutines
-    // holds no lock and has gp parked (GRUNNABLE, its context saved), so it can stop here as
-    // it would in the signal handler, without the signal.
-    crate::stw::poll_stop(m);
     // SAFETY: gp came off a run queue: runnable, owned by us now.
     let g = unsafe { &mut *gp };
-    // Running gp may make work for a rescan round that falls behind: let the collector have
-    // this CPU first, if it waits for one (mgc.rs ROUNDS_BEHIND).
+    // Running gp may make work for a rescan round that falls behind, or for the mark
+    // termination about to stop the world: let the collector have this CPU first, if it waits
+    // for one (mgc.rs ROUNDS_BEHIND).
     crate::mgc::round_yield(g);
+    // Stopping the world may be asking the Ms to stop (stw.rs): a thread between goroutines
+    // holds no lock and has gp parked (GRUNNABLE, its context saved), so it can stop here as
+    // it would in the signal handler, without the signal. (After the yield: the collector
+    // may have asked meanwhile.)
+    crate::stw::poll_stop(m);
     // g.m before the status says GRUNNING: a suspender that sees GRUNNING reads it at once.
     m.curg.store(gp, Ordering::Release);
     g.m.store(m, Ordering::Release);
