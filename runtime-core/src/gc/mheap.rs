@@ -310,7 +310,8 @@ pub fn arena_bounds() -> (usize, usize) {
 /// Is `w` inside the range the heap ever used? (Lock-free; a false positive is fine.)
 #[inline(always)]
 pub fn in_arena(w: usize) -> bool {
-    w >= !ARENA_LO_INV.load(Ordering::Relaxed) && w < ARENA_HI.load(Ordering::Relaxed)
+    let (lo, len) = arena_bounds();
+    w.wrapping_sub(lo) < len
 }
 
 static mut HEAP: Heap = Heap {
