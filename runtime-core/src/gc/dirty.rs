@@ -468,7 +468,10 @@ pub fn rescan_locked() -> usize {
         PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
     } else {
         FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
-        mheap::for_each_chunk_locked(&mut scan);
+        mheap::for_each_marked_locked(|a, b| {
+            mgcmark::collect_range(a, b);
+            bytes += b - a;
+        });
     }
     bytes
 }
