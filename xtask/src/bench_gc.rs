@@ -33,6 +33,8 @@
 //!   back (GRTMAXPROCS=2, GRTGC=off); then 10,000 goroutines, 10 cycles. The longest
 //!   stop-the-world pause, the median mark termination and its parts, barriers on and off.
 //!   Goals: longest pause with barriers <= 100 µs at 1,000 goroutines, <= 200 µs at 10,000.
+//!   Beside them, the machine's floor (sched_gap.c): how often two threads that never block
+//!   are kept off their CPUs for more than 50 and 100 µs anyway.
 //! - RSS after a spike: gc_rss_bench.c built three ways (grt, bdwgc, malloc): 1 GiB held,
 //!   dropped, then idle; the resident set after 0.5 to 3 s. Goal: grt's back below 10 % of
 //!   the spike within 3 s.
@@ -67,6 +69,11 @@ const GCBENCH_SRC: &str = "tests/bench/c/gcbench.c";
 const RESCAN_SRC: &str = "tests/bench/c/gc_rescan_bench.c";
 const PAUSE_SRC: &str = "tests/bench/c/gc_pause_bench.c";
 const RSS_SRC: &str = "tests/bench/c/gc_rss_bench.c";
+const GAP_SRC: &str = "tests/bench/c/sched_gap.c";
+/// The machine's noise probe: threads (as many as the pause benchmark's Ps) and how long each
+/// process watches, in ms (about as long as a pause process runs).
+const GAP_THREADS: u32 = 2;
+const GAP_MS: u32 = 1_500;
 const BDWGC_HEADER: &str = "/usr/include/gc.h";
 const BDWGC_PACKAGE: &str = "libgc-dev";
 /// The knob that turns stack barriers off.
@@ -199,6 +206,7 @@ struct Exes {
     /// check of each frame record before a barrier goes in (what that check costs).
     rescan_trust: PathBuf,
     pause: PathBuf,
+    gap: PathBuf,
     rss_grt: PathBuf,
     rss_bdwgc: Option<PathBuf>,
     rss_malloc: PathBuf,
@@ -256,6 +264,7 @@ fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
             exe
         },
         pause: one(PAUSE_SRC, "gc_pause_bench", &[])?,
+        gap: one(GAP_SRC, "sched_gap", &[])?,
         rss_grt: one(RSS_SRC, "gc_rss_grt", &["-DGCB_GRT"])?,
         rss_bdwgc: if bdwgc {
             Some(one(RSS_SRC, "gc_rss_bdwgc", &["-DGCB_BDWGC", "-lgc"])?)
@@ -677,10 +686,50 @@ fn validation(exes: &Exes) -> bool {
 
 /// Pauses: many goroutines of mixed depth, most parked; 1,000 and 10,000 of them.
 fn pauses(exes: &Exes) -> bool {
+    let g = machine_gaps(exes);
     PAUSE_RUNS
         .iter()
         .map(|&(n, cycles, goal)| pauses_with(exes, n, cycles, goal))
-        .fold(true, |a, b| a && b)
+        .fold(g, |a, b| a && b)
+}
+
+/// The floor under the pauses (sched_gap.c): how often a thread that never blocks is kept
+/// off its CPU on this machine, measured in the same run. A pause needs the collector and
+/// every thread it stops to run; a gap in any of them lands in the pause.
+fn machine_gaps(exes: &Exes) -> bool {
+    println!(
+        "\n  -- the machine's noise: {GAP_THREADS} threads that never block, each reading the \
+         clock for {GAP_MS} ms ({RUNS} processes); steps between two reads longer than 50 and \
+         100 µs"
+    );
+    let args = [GAP_THREADS.to_string(), GAP_MS.to_string()];
+    let side = Side {
+        label: "spinning threads",
+        exe: &exes.gap,
+        env: Vec::new(),
+    };
+    let results = match rounds(
+        std::slice::from_ref(&side),
+        &args,
+        "sched_gap",
+        &|_, _| Ok(()),
+        ("gaps_100us_per_s", 1.0, "gaps > 100 µs per thread-second"),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED: {e}");
+            return false;
+        }
+    };
+    let v = &results[0];
+    println!(
+        "  median: gaps > 50 µs {:.1} and > 100 µs {:.1} per thread-second; the longest \
+         {:.0} µs (median of the processes' longest)",
+        med(v, "gaps_50us_per_s"),
+        med(v, "gaps_100us_per_s"),
+        med(v, "gap_max_ns") / 1e3
+    );
+    true
 }
 
 fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64) -> bool {
