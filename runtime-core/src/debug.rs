@@ -17,6 +17,8 @@
 //! | `gcnoroundyield=1` | an M does not yield its CPU before running a goroutine while the rescan rounds fall behind or mark termination is about to stop the world (mgc.rs `ROUNDS_BEHIND`; to compare pauses) |
 //! | `gctrace=1` | one line per collection on stderr |
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
+//! | `gcsuspendlockfirst=1` | test-only build: the collector's world lock takes SUSPEND_LOCK second, as it did, so gc_suspend_locks can be seen to deadlock |
+//! | `gcrescanpushslow=1` | test-only build: a push to the rescan list holds its lock 20 µs (gc_suspend_locks' window) |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
 //! | `gctrustframes=1` | test-only build: stack barriers go into frame records whose return address is not proven one, so gc_fpless can be seen to fail |
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
@@ -65,6 +67,8 @@ pub struct Knobs {
     pub gctrace: bool,
     pub asyncpreempt: bool,
     pub gcnostacklock: bool,
+    pub gcsuspendlockfirst: bool,
+    pub gcrescanpushslow: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
     pub gcnoregthreads: bool,
@@ -117,6 +121,8 @@ static mut KNOBS: Knobs = Knobs {
     gctrace: false,
     asyncpreempt: false,
     gcnostacklock: false,
+    gcsuspendlockfirst: false,
+    gcrescanpushslow: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
     gcnoregthreads: false,
@@ -160,6 +166,8 @@ static mut KNOBS: Knobs = Knobs {
 const TEST_ONLY: &[&str] = &[
     "profalloc",
     "gcnostacklock",
+    "gcsuspendlockfirst",
+    "gcrescanpushslow",
     "gcnochanbarrier",
     "gcnoscandone",
     "gcnoregthreads",
@@ -220,6 +228,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gctrace" => k.gctrace = on,
             "asyncpreempt" => k.asyncpreempt = on,
             "gcnostacklock" => k.gcnostacklock = on,
+            "gcsuspendlockfirst" => k.gcsuspendlockfirst = on,
+            "gcrescanpushslow" => k.gcrescanpushslow = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
             "gcnoregthreads" => k.gcnoregthreads = on,

@@ -37,11 +37,16 @@
 //!
 //! # Invariants
 //!
-//! - Lock order: LINK_LOCK, SUSPEND_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK,
-//!   HEAP_LOCK, MARK_LOCK, RESCAN_LOCK. The collector takes all nine before stopping the
+//! - Lock order: LINK_LOCK, REG_LOCK, ALLCHANS_LOCK, ROOTS_LOCK, FIN_LOCK, HEAP_LOCK,
+//!   MARK_LOCK, RESCAN_LOCK, SUSPEND_LOCK. The collector takes all nine before stopping the
 //!   world (the program holds LINK_LOCK while it reads its links: mfinal.rs); nothing else
 //!   takes a later one and then an earlier one (marking needs only MARK_LOCK: lookups are
-//!   lock-free, mark bits atomic; RESCAN_LOCK is a leaf).
+//!   lock-free, mark bits atomic; RESCAN_LOCK is a leaf; under SUSPEND_LOCK a stopper only
+//!   stops, reads stacks and resumes). SUSPEND_LOCK comes last because an M stopped by
+//!   `grt_suspend` stays stopped wherever it was, maybe inside a push to the rescan list or
+//!   an allocation, holding one of the others, until `grt_resume`, which takes SUSPEND_LOCK:
+//!   a collector that held it while it waited for the others waited forever (seen in
+//!   gc_scandone_teeth under qemu; gc_suspend_locks now).
 //! - With the world stopped, the collector takes no other lock and only *tries* stack locks:
 //!   a stopped thread may hold one (goroutine exit, `grt_gc_unwind`). A stack whose lock
 //!   cannot be had is rescanned in full and keeps its barriers until the next scan.
@@ -1158,10 +1163,14 @@ pub extern "C" fn grt_gc_unwind(sp: *const c_void) -> i32 {
 // ---- the cycle ---------------------------------------------------------------------------
 
 fn world_lock() {
+    // The order is in the module comment.
+    let suspend_first = suspend_lock_first();
     // First: a program revealing its links' hidden pointers holds it (mfinal.rs), and may
     // take any of the others meanwhile.
     mfinal::LINK_LOCK.lock();
-    suspend::SUSPEND_LOCK.lock();
+    if suspend_first {
+        suspend::SUSPEND_LOCK.lock();
+    }
     regthreads::REG_LOCK.lock();
     chan::ALLCHANS_LOCK.lock();
     ROOTS_LOCK.lock();
@@ -1169,17 +1178,28 @@ fn world_lock() {
     HEAP_LOCK.lock();
     mgcmark::MARK_LOCK.lock();
     rescanlist::RESCAN_LOCK.lock();
+    // Last: an M stopped by grt_suspend may hold any of the others, and only grt_resume,
+    // which takes this one, lets it go.
+    if !suspend_first {
+        suspend::SUSPEND_LOCK.lock();
+    }
+}
+
+/// Test-only build, `GRTDEBUG=gcsuspendlockfirst=1`: the world lock takes SUSPEND_LOCK second,
+/// as it did, so that gc_suspend_locks can be seen to deadlock.
+fn suspend_lock_first() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcsuspendlockfirst
 }
 
 /// Releases what [`world_lock`] took, but the heap lock.
 fn world_unlock_keep_heap() {
+    suspend::SUSPEND_LOCK.unlock();
     rescanlist::RESCAN_LOCK.unlock();
     mgcmark::MARK_LOCK.unlock();
     mfinal::FIN_LOCK.unlock();
     ROOTS_LOCK.unlock();
     chan::ALLCHANS_LOCK.unlock();
     regthreads::REG_LOCK.unlock();
-    suspend::SUSPEND_LOCK.unlock();
     mfinal::LINK_LOCK.unlock();
 }
 

@@ -32,7 +32,7 @@
 //!
 //! [`RESCAN_LOCK`] guards the list's head, its epoch and every G's `rescan_next` and
 //! `rescan_epoch`. A push takes it for a few instructions and takes nothing else under it;
-//! the collector takes it last in its world lock (mgc.rs), so with the world stopped no
+//! the collector takes it in its world lock (mgc.rs), so with the world stopped no
 //! thread is inside a push, and both pauses may read and reset the list. Each G is on it
 //! at most once per epoch (its stamp), so the list never holds more entries than there are
 //! goroutines. The epoch starts anew when the barrier goes on (the scan pass looks at every
@@ -43,8 +43,12 @@ use core::sync::atomic::Ordering;
 use crate::lock::Lock;
 use crate::runtime2::G;
 
-/// Guards the list (see the module comment). Taken last in the collector's world lock.
+/// Guards the list (see the module comment). Taken in the collector's world lock, after every
+/// other lock but SUSPEND_LOCK.
 pub static RESCAN_LOCK: Lock = Lock::new();
+
+/// `GRTDEBUG=gcrescanpushslow=1` (test-only build): how long a push holds the lock, in ns.
+const PUSH_SLOW_NS: u64 = 20_000;
 
 struct List {
     head: *mut G,
@@ -64,6 +68,13 @@ fn list() -> &'static mut List {
 /// Puts `g` on the list unless it is there already in this epoch.
 pub fn push(g: &G) {
     RESCAN_LOCK.lock();
+    if cfg!(feature = "testhooks") && crate::debug::get().gcrescanpushslow {
+        // Test-only: a wide window in which a stop finds this thread holding the lock.
+        let t0 = crate::sys::nanotime();
+        while crate::sys::nanotime() - t0 < PUSH_SLOW_NS {
+            core::hint::spin_loop();
+        }
+    }
     let l = list();
     // (Relaxed: the G's list fields are only touched under RESCAN_LOCK, held.)
     if g.rescan_epoch.load(Ordering::Relaxed) != l.epoch {
