@@ -303,7 +303,8 @@ int grt_errno(void);
  * does not run until grt_resume: waking it (a channel send to it, say) completes for the
  * waker, and the goroutine becomes runnable at grt_resume; if it was in a system call, its
  * thread waits at grt_exitsyscall. Threads stopped by the signal may hold grt's internal
- * locks, so keep suspensions of running goroutines short.
+ * locks (a collection, or an allocation elsewhere, then waits for grt_resume), so keep
+ * suspensions of running goroutines short.
  */
 typedef struct grt_gregs {
     uintptr_t pc; /* where it runs (or will resume) */
