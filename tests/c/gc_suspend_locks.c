@@ -9,14 +9,16 @@
  * qemu: a plain thread's grt_traceback had stopped an M inside a push).
  *
  *   - WORKERS goroutines yield in a loop: each one's first run after its scan in a cycle
- *     pushes it on the rescan list;
+ *     pushes it on the rescan list, from its M's scheduler (on g0, before it switches to it);
  *   - a plain thread (grt_thread_start, not an M) suspends them in turn, and holds each one
- *     it stopped on a CPU for HOLD_US before grt_resume;
+ *     it stopped on a CPU for HOLD_US before grt_resume: stopped in its own code (the
+ *     registers from the signal), or with its M on g0 between switches (reported as its
+ *     saved context, on_signal 0), which is where the pushes are;
  *   - a goroutine runs collections back to back for GRT_STRESS_MS (default 2000 ms);
  *   - a second plain thread watches the collections: none finished for WATCHDOG_MS is a
  *     deadlock (stderr "deadlock", exit 1).
- * The run must have stopped running goroutines and finished collections (else it proved
- * nothing). Teeth: gc_suspend_locks_teeth.c (GRTDEBUG=gcsuspendlockfirst=1).
+ * The run must have finished collections and stopped Ms both ways, on g0 too (else it
+ * proved nothing). Teeth: gc_suspend_locks_teeth.c (GRTDEBUG=gcsuspendlockfirst=1).
  */
 #include "check.h"
 
@@ -29,7 +31,7 @@
 
 static volatile int stop;
 static volatile uint64_t goids[WORKERS];
-static volatile uint64_t cycles, stopped_running, suspensions;
+static volatile uint64_t cycles, stopped_running, stopped_on_g0, suspensions;
 static grt_waitgroup done = GRT_WAITGROUP_INIT;
 static uint64_t run_ms;
 
@@ -58,8 +60,11 @@ static void suspender(void *arg) {
             uint64_t id = goids[i];
             if (!id || grt_suspend(id, &r) != GRT_OK) continue;
             suspensions++;
-            if (r.state == GRT_GSTATE_RUNNING && r.on_signal) {
-                stopped_running++;
+            if (r.state == GRT_GSTATE_RUNNING) {
+                if (r.on_signal)
+                    stopped_running++;
+                else
+                    stopped_on_g0++;
                 spin_us(HOLD_US);
             }
             CHECK_EQ(grt_resume(id), GRT_OK);
@@ -113,9 +118,11 @@ static void main_goroutine(void *arg) {
     t_put_kv("cycles", cycles);
     t_put_kv("suspensions", suspensions);
     t_put_kv("stopped_running", stopped_running);
+    t_put_kv("stopped_on_g0", stopped_on_g0);
     t_puts(1, "\n");
     CHECK(cycles > 10);
     CHECK(stopped_running > 10);
+    CHECK(stopped_on_g0 > 0);
     t_puts(1, "ok no deadlock between grt_suspend and the world lock\n");
     t_puts(1, "PASS\n");
 }

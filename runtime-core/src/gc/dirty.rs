@@ -440,11 +440,9 @@ pub fn rescan_locked() -> usize {
         return 0;
     }
     let mut bytes = 0;
-    let mut scan = |lo: usize, hi: usize| {
-        mheap::for_each_marked_in_locked(lo, hi, |a, b| {
-            mgcmark::collect_range(a, b);
-            bytes += b - a;
-        })
+    let mut collect = |a: usize, b: usize| {
+        mgcmark::collect_range(a, b);
+        bytes += b - a;
     };
     let tb = tables().filter(|_| !ALL_DIRTY.load(Ordering::Acquire));
     if let Some(tb) = tb {
@@ -454,24 +452,22 @@ pub fn rescan_locked() -> usize {
         for slot in &tb.fault_log[..nf] {
             let pg = slot.load(Ordering::SeqCst);
             if pg != 0 {
-                scan(pg, pg + page);
+                mheap::for_each_marked_in_locked(pg, pg + page, &mut collect);
                 pages += 1;
             }
         }
         let ns = NSPAN.load(Ordering::Acquire).min(SPAN_LOG_MAX);
         for i in 0..ns {
-            scan(
+            mheap::for_each_marked_in_locked(
                 tb.span_lo[i].load(Ordering::Relaxed),
                 tb.span_hi[i].load(Ordering::Relaxed),
+                &mut collect,
             );
         }
         PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
     } else {
         FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
-        mheap::for_each_marked_locked(|a, b| {
-            mgcmark::collect_range(a, b);
-            bytes += b - a;
-        });
+        mheap::for_each_marked_locked(&mut collect);
     }
     bytes
 }

@@ -81,8 +81,9 @@
 //!
 //! # Who may touch what
 //! `FIN_LOCK` guards the tables, the queue and the weak cells. The collector takes it before
-//! it stops the world (its lock order: LINK, SUSPEND, REG, ALLCHANS, ROOTS, FIN, HEAP, MARK), so no
-//! stopped thread holds it at mark termination. Finalizers run without it.
+//! it stops the world (its lock order: LINK, REG, ALLCHANS, ROOTS, FIN, HEAP, MARK, RESCAN,
+//! SUSPEND: mgc.rs), so no stopped thread holds it at mark termination. Finalizers run
+//! without it.
 
 use core::ffi::c_void;
 use core::ptr::{self, null_mut};

@@ -41,8 +41,9 @@
 //!   MARK_LOCK, RESCAN_LOCK, SUSPEND_LOCK. The collector takes all nine before stopping the
 //!   world (the program holds LINK_LOCK while it reads its links: mfinal.rs); nothing else
 //!   takes a later one and then an earlier one (marking needs only MARK_LOCK: lookups are
-//!   lock-free, mark bits atomic; RESCAN_LOCK is a leaf; under SUSPEND_LOCK a stopper only
-//!   stops, reads stacks and resumes). SUSPEND_LOCK comes last because an M stopped by
+//!   lock-free, mark bits atomic; RESCAN_LOCK is a leaf; under SUSPEND_LOCK a stopper takes
+//!   no lock: it stops, reads stacks, puts barriers in or out, resumes). SUSPEND_LOCK comes
+//!   last because an M stopped by
 //!   `grt_suspend` stays stopped wherever it was, maybe inside a push to the rescan list or
 //!   an allocation, holding one of the others, until `grt_resume`, which takes SUSPEND_LOCK:
 //!   a collector that held it while it waited for the others waited forever (seen in
@@ -1277,17 +1278,22 @@ fn data_and_library_ranges(mut f: impl FnMut(usize, usize)) {
 /// Bytes per cache line prefetched by [`warm_roots`] (64 on both architectures' usual cores;
 /// a larger line only prefetches some lines twice).
 const CACHE_LINE_BYTES: usize = 64;
+/// At most this much is prefetched by [`warm_roots`], in bytes (about a core's L2 cache):
+/// beyond it, later lines would only push out the first ones, which the scan reads first.
+const WARM_MAX_BYTES: usize = 512 << 10;
 
 /// Just before mark termination stops the world, with the program running: prefetches into
 /// this CPU's caches the data and bss that mark termination scans first. Their scan with the
 /// world stopped took 14 µs cold and 6.5 µs warm (166 KiB: a small program, glibc and the
 /// loader), so the pause no longer waits on those misses. A hint: nothing is read, no fault.
 fn warm_roots() {
+    let mut left = WARM_MAX_BYTES;
     data_and_library_ranges(|lo, hi| {
         let mut p = lo & !(CACHE_LINE_BYTES - 1);
-        while p < hi {
+        while p < hi && left > 0 {
             arch::prefetch(p);
             p += CACHE_LINE_BYTES;
+            left -= CACHE_LINE_BYTES;
         }
     });
 }
@@ -1644,9 +1650,10 @@ fn round_yields_on() -> bool {
 /// (which clears it), whatever that round did: the collector, after milliseconds of rounds,
 /// was at times preempted there, and the Ms dirtied 190 stacks in the 290 µs before the
 /// stop. Mutator time given up this way is bounded by the rounds (at most
-/// [`MAX_RESCAN_ROUNDS`] a cycle) and that gap (usually microseconds; as long as the program
-/// holds a lock the world lock takes, `grt_gc_lock_links`, if it does), and a yield with
-/// nothing else to run returns at once.
+/// [`MAX_RESCAN_ROUNDS`] a cycle) and that gap (usually microseconds; longer while the
+/// program holds a lock the world lock takes, `grt_gc_lock_links`, or while a goroutine
+/// `grt_suspend` stopped inside grt holds one, until `grt_resume`), and a yield with nothing
+/// else to run returns at once.
 static ROUNDS_BEHIND: AtomicBool = AtomicBool::new(false);
 
 /// Whether a round that rescanned `n` stacks, after one that rescanned `last`
