@@ -619,8 +619,11 @@ struct grt_gc_stats {
                                   * and no memory limit) */
     uint64_t nmalloc;            /* objects allocated, total */
     uint64_t nfree;              /* objects freed by sweeps, total */
-    uint64_t pause_total_ns;     /* all stop-the-world pauses, total */
-    uint64_t pause_max_ns;       /* the longest stop-the-world pause */
+    uint64_t pause_total_ns;     /* all stop-the-world pauses, total (a cycle also stops the
+                                    registered threads that are not goroutines once while it
+                                    marks, to read their stacks: counted here too) */
+    uint64_t pause_max_ns;       /* the longest pause: a stop of the world, or of the
+                                    registered threads while a cycle marks */
     uint64_t last_markterm_ns;   /* the last mark termination's pause */
     uint64_t last_rescan_ns;     /* of it: rescanning goroutine stacks */
     uint64_t last_sweep_ns;      /* the last sweep (after the world restarted) */
@@ -690,6 +693,12 @@ struct grt_gc_stats {
                                     stacks as fast as the rounds rescanned them) or mark
                                     termination was about to stop the world;
                                     GRTDEBUG=gcnoroundyield=1 turns this off; total */
+    uint64_t mark_par_jobs;      /* parts of mark termination that grow with the heap (the
+                                    rescan of every marked object in plain-store mode's rescan
+                                    form, the finalizers' first pass) big enough to be shared
+                                    with the collector's helper thread on another CPU, total */
+    uint64_t mark_helper_jobs;   /* of them, those the helper took part in (it may come too
+                                    late, or find no free CPU) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

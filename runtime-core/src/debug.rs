@@ -19,6 +19,8 @@
 //! | `gcnostacklock=1` | test-only build: nobody takes `G.stack_lock`, so the race tests can be seen to fail |
 //! | `gcsuspendlockfirst=1` | test-only build: the collector's world lock takes SUSPEND_LOCK second, as it did, so gc_suspend_locks can be seen to deadlock |
 //! | `gcrescanpushslow=1` | test-only build: a push to the rescan list holds its lock 20 µs (gc_suspend_locks' window) |
+//! | `gcparall=1` | test-only build: every mark termination job wakes the helper thread, and the collector waits for it to join (gc_parmark) |
+//! | `gcparlose=1` | test-only build: mark termination's helper claims items and marks nothing from them (gc_parmark's teeth) |
 //! | `gcnochanbarrier=1` | test-only build: channel copies do not shade, so gc_chan_wb can be seen to fail |
 //! | `gctrustframes=1` | test-only build: stack barriers go into frame records whose return address is not proven one, so gc_fpless can be seen to fail |
 //! | `gcnounwindcheck=1` | test-only build: frame records are not checked against the unwind tables (return addresses still are), so gc_fpless_teeth_unwind can be seen to fail |
@@ -69,6 +71,8 @@ pub struct Knobs {
     pub gcnostacklock: bool,
     pub gcsuspendlockfirst: bool,
     pub gcrescanpushslow: bool,
+    pub gcparall: bool,
+    pub gcparlose: bool,
     pub gcnochanbarrier: bool,
     pub gcnoscandone: bool,
     pub gcnoregthreads: bool,
@@ -123,6 +127,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnostacklock: false,
     gcsuspendlockfirst: false,
     gcrescanpushslow: false,
+    gcparall: false,
+    gcparlose: false,
     gcnochanbarrier: false,
     gcnoscandone: false,
     gcnoregthreads: false,
@@ -168,6 +174,8 @@ const TEST_ONLY: &[&str] = &[
     "gcnostacklock",
     "gcsuspendlockfirst",
     "gcrescanpushslow",
+    "gcparall",
+    "gcparlose",
     "gcnochanbarrier",
     "gcnoscandone",
     "gcnoregthreads",
@@ -230,6 +238,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnostacklock" => k.gcnostacklock = on,
             "gcsuspendlockfirst" => k.gcsuspendlockfirst = on,
             "gcrescanpushslow" => k.gcrescanpushslow = on,
+            "gcparall" => k.gcparall = on,
+            "gcparlose" => k.gcparlose = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,
             "gcnoscandone" => k.gcnoscandone = on,
             "gcnoregthreads" => k.gcnoregthreads = on,

@@ -34,7 +34,9 @@ pub mod unwind;
 #[cfg(feature = "testhooks")]
 pub use api::testhooks;
 pub use api::{capi, capi_go};
-pub use gc::{dirty, libroots, mcache, mfinal, mgc, mgcmark, mheap, objects, rescanlist, stkbar};
+pub use gc::{
+    dirty, libroots, mcache, mfinal, mgc, mgcmark, mgcpar, mheap, objects, rescanlist, stkbar,
+};
 #[cfg(feature = "freestanding")]
 pub use os::freestanding;
 pub use os::{auxv, codemap, emulator, env, maps, signals, stack, stackreg, sys, sysnet, thread};

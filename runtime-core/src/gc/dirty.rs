@@ -434,42 +434,51 @@ pub fn on_fault(addr: usize) -> bool {
 }
 
 /// Step 3, at mark termination with the world stopped and HEAP_LOCK held: collects the
-/// words on logged pages of marked objects (the caller drains). Returns the bytes rescanned.
-pub fn rescan_locked() -> usize {
+/// words on logged pages of marked objects (the caller drains), or says that every marked
+/// object is to be read again.
+pub fn rescan_locked() -> Rescan {
     if !TRACKING.load(Ordering::Acquire) {
-        return 0;
+        return Rescan::Pages(0);
     }
+    let tb = tables().filter(|_| !ALL_DIRTY.load(Ordering::Acquire));
+    let Some(tb) = tb else {
+        FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
+        return Rescan::All;
+    };
     let mut bytes = 0;
     let mut collect = |a: usize, b: usize| {
         mgcmark::collect_range(a, b);
         bytes += b - a;
     };
-    let tb = tables().filter(|_| !ALL_DIRTY.load(Ordering::Acquire));
-    if let Some(tb) = tb {
-        let page = auxv::page_size();
-        let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
-        let mut pages = 0;
-        for slot in &tb.fault_log[..nf] {
-            let pg = slot.load(Ordering::SeqCst);
-            if pg != 0 {
-                mheap::for_each_marked_in_locked(pg, pg + page, &mut collect);
-                pages += 1;
-            }
+    let page = auxv::page_size();
+    let nf = NFAULT.load(Ordering::Acquire).min(LOG_MAX);
+    let mut pages = 0;
+    for slot in &tb.fault_log[..nf] {
+        let pg = slot.load(Ordering::SeqCst);
+        if pg != 0 {
+            mheap::for_each_marked_in_locked(pg, pg + page, &mut collect);
+            pages += 1;
         }
-        let ns = NSPAN.load(Ordering::Acquire).min(SPAN_LOG_MAX);
-        for i in 0..ns {
-            mheap::for_each_marked_in_locked(
-                tb.span_lo[i].load(Ordering::Relaxed),
-                tb.span_hi[i].load(Ordering::Relaxed),
-                &mut collect,
-            );
-        }
-        PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
-    } else {
-        FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
-        mheap::for_each_marked_locked(&mut collect);
     }
-    bytes
+    let ns = NSPAN.load(Ordering::Acquire).min(SPAN_LOG_MAX);
+    for i in 0..ns {
+        mheap::for_each_marked_in_locked(
+            tb.span_lo[i].load(Ordering::Relaxed),
+            tb.span_hi[i].load(Ordering::Relaxed),
+            &mut collect,
+        );
+    }
+    PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
+    Rescan::Pages(bytes)
+}
+
+/// What [`rescan_locked`] did.
+pub enum Rescan {
+    /// Collected the logged pages' words (bytes read).
+    Pages(usize),
+    /// Nothing: every marked object is to be read again (the caller does it, on two CPUs when
+    /// it is big: mgcpar.rs's heap items).
+    All,
 }
 
 /// Step 4, after the world restarted, HEAP_LOCK held: the heap writable again.

@@ -219,9 +219,9 @@ impl FinSpan {
         }
     }
 
-    /// Calls `f(self, idx)` for each slot with a finalizer whose object is not marked (every
-    /// one if `all`), a bitmap word at a time (`f` may clear the bit it is given).
-    fn for_each(&mut self, all: bool, mut f: impl FnMut(&mut FinSpan, usize)) {
+    /// Calls `f(self, idx)` for each slot with a finalizer, a bitmap word at a time (`f` may
+    /// clear the bit it is given).
+    fn for_each(&mut self, mut f: impl FnMut(&mut FinSpan, usize)) {
         if self.count == 0 || !self.attached() {
             return;
         }
@@ -230,12 +230,29 @@ impl FinSpan {
         for w in 0..self.n.div_ceil(64) {
             // Allocated slots only: a bit on a free slot (which set_finalizer's check rules
             // out) is never taken for an object.
-            let mut m = self.bits[w] & sp.alloc[w].load(Ordering::Relaxed);
-            if !all {
-                m &= !sp.mark[w].load(Ordering::Relaxed);
-            }
+            let m = self.bits[w] & sp.alloc[w].load(Ordering::Relaxed);
             for idx in mheap::bit_slots(w, m) {
                 f(self, idx);
+            }
+        }
+    }
+
+    /// Calls `f(idx)` for each slot with a finalizer whose object is not marked, reading the
+    /// mark bits as it goes (another marker may set them meanwhile).
+    fn for_each_unmarked(&self, mut f: impl FnMut(usize)) {
+        if self.count == 0 || !self.attached() {
+            return;
+        }
+        // SAFETY: the attached span is live (see the module comment).
+        let sp = unsafe { &*self.span };
+        for w in 0..self.n.div_ceil(64) {
+            let m = self.bits[w]
+                & sp.alloc[w].load(Ordering::Relaxed)
+                & !sp.mark[w].load(Ordering::Relaxed);
+            for idx in mheap::bit_slots(w, m) {
+                if !mheap::is_marked(self.span, idx) {
+                    f(idx);
+                }
             }
         }
     }
@@ -572,18 +589,27 @@ pub fn mark_termination_locked() -> usize {
     // as in Go.
     let no_scan = no_fin_mark();
     if !no_scan {
-        for fs in finspans() {
-            let sp = fs.span;
-            fs.for_each(false, |_, idx| mgcmark::grey_contents_at_locked(sp, idx));
-        }
-        // Step 2': the contents of unmarked objects whose disclaim asks for it.
+        // Step 2' first (its objects go to the grey buffer the pass drains): the contents of
+        // unmarked objects whose disclaim asks for it.
         for i in 0..s.disc.cap {
             let e = s.disc.slots()[i];
             if e.obj > TOMB && e.flags & DISC_MARK_CONTENTS != 0 && !is_marked(e.obj) {
                 mgcmark::grey_contents_locked(e.obj);
             }
         }
-        mgcmark::drain_locked(usize::MAX);
+        // Pass 1 proper, in runs of spans, on two CPUs when it is big (mgcpar.rs). An object
+        // marked meanwhile (from another one's contents) is skipped: its own scan, as a
+        // marked object, reads its contents.
+        let spans = s.finspans.as_slice();
+        PASS1_SPANS.store(spans.as_ptr() as *mut *mut FinSpan, Ordering::Relaxed);
+        PASS1_N.store(spans.len(), Ordering::Relaxed);
+        let bytes = finspans()
+            .filter(|fs| fs.attached())
+            // SAFETY: an attached span is live.
+            .map(|fs| fs.count * unsafe { (*fs.span).elemsize })
+            .sum();
+        crate::mgcpar::mark_locked(crate::mgcpar::ITEMS_FIN, bytes);
+        PASS1_N.store(0, Ordering::Relaxed);
     }
     // Pass 2: what is still unmarked is due: marked and made pending, a bitmap word (64
     // objects) at a time. Marked, not scanned: pass 1 greyed its contents (it was unmarked
@@ -651,6 +677,37 @@ pub fn mark_termination_locked() -> usize {
         }
     }
     queued
+}
+
+/// The finalizer spans of the pass 1 under way (`mark_termination_locked`), for its items:
+/// read by the collector and mark termination's helper thread, which may not take FIN_LOCK
+/// (the collector holds it for them).
+static PASS1_SPANS: AtomicPtr<*mut FinSpan> = AtomicPtr::new(null_mut());
+static PASS1_N: AtomicUsize = AtomicUsize::new(0);
+/// Finalizer spans per item of pass 1.
+const PASS1_ITEM_SPANS: usize = 4;
+
+/// Items of pass 1 (mgcpar.rs): runs of [`PASS1_ITEM_SPANS`] finalizer spans.
+pub fn pass1_items() -> usize {
+    PASS1_N.load(Ordering::Relaxed).div_ceil(PASS1_ITEM_SPANS)
+}
+
+/// Item `i` of pass 1: what the unmarked objects with a finalizer in its spans point to is
+/// marked, into `m`. The world stopped and FIN_LOCK held by the collector, for whichever
+/// marker runs it; the FinSpans are only read (pass 2 changes them, after the pass).
+pub(crate) fn pass1_item(i: usize, m: &mut mgcmark::Marker) {
+    let n = PASS1_N.load(Ordering::Relaxed);
+    let lo = i * PASS1_ITEM_SPANS;
+    let hi = (lo + PASS1_ITEM_SPANS).min(n);
+    let base = PASS1_SPANS.load(Ordering::Relaxed);
+    for k in lo..hi {
+        // SAFETY: k < n, the length of the list snapshotted by mark_termination_locked, which
+        // does not change while the pass runs (FIN_LOCK held, nothing allocates); each entry a
+        // live FinSpan (freed only by free_detached, under FIN_LOCK).
+        let fs = unsafe { &**base.add(k) };
+        let sp = fs.span;
+        fs.for_each_unmarked(|idx| m.grey_contents_at(sp, idx));
+    }
 }
 
 /// After mark termination's last drain (world stopped, FIN_LOCK held): the long links whose
@@ -724,7 +781,7 @@ fn is_marked(obj: usize) -> bool {
 pub fn collect_roots_locked(stw: bool) {
     for fs in finspans() {
         if !stw {
-            fs.for_each(true, |fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
+            fs.for_each(|fs, idx| mgcmark::collect_words(&[fs.rec(idx).arg]));
         }
         // Due, not queued yet: the object and its arg, as for a queued one.
         if st().npending != 0 {
@@ -1275,7 +1332,7 @@ pub fn finalize_all() -> usize {
     let _ = st().due.reserve(st().nfins);
     for fs in finspans() {
         let sp = fs.span;
-        fs.for_each(true, |fs, idx| {
+        fs.for_each(|fs, idx| {
             let r = *fs.rec(idx);
             // Without room (out of memory) the finalizer stays set, for a later call or
             // cycle. (A FinSpan left empty is detached by the next mark termination.)

@@ -90,8 +90,8 @@ use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
 use crate::{
-    auxv, chan, dirty, env, libroots, mcache, mfinal, proc, regthreads, rescanlist, stkbar, stw,
-    suspend, sys, thread,
+    auxv, chan, dirty, env, libroots, mcache, mfinal, mgcpar, proc, regthreads, rescanlist, stkbar,
+    stw, suspend, sys, thread,
 };
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
@@ -318,6 +318,10 @@ pub struct GcStats {
     /// rescan rounds fell behind or mark termination was about to stop the world
     /// ([`ROUNDS_BEHIND`]), in all.
     pub round_yields: u64,
+    /// Mark termination jobs big enough to wake the helper thread (mgcpar.rs), and of them
+    /// the ones it took part in, in all.
+    pub mark_par_jobs: u64,
+    pub mark_helper_jobs: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -1128,6 +1132,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         alloc_bytes: h.alloc_bytes,
         last_marked: LAST_MARKED.load(Ordering::Relaxed) as u64,
         round_yields: l(&STATS.round_yields),
+        mark_par_jobs: mgcpar::PAR_JOBS.load(Ordering::Relaxed),
+        mark_helper_jobs: mgcpar::HELPER_JOBS.load(Ordering::Relaxed),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -1987,6 +1993,17 @@ fn gc_cycle() {
     crate::unwind::refresh_if_stale();
     libroots::snapshot();
     collect_roots();
+    // Registered threads that are not goroutines: their stacks and registers, read once now
+    // so that marking what they reach is not left to mark termination. Each is stopped for
+    // this: a pause for it, counted as one.
+    let threads_ns = regthreads::collect_concurrent(|lo, hi, uc| {
+        mgcmark::collect_range(lo, hi);
+        // SAFETY: the ucontext of a thread stopped in the suspend handler until released.
+        unsafe { mgcmark::collect_ucontext(uc) };
+    });
+    if threads_ns != 0 {
+        record_pause(threads_ns);
+    }
     mark_some(true);
     let mut gs: usize = 0;
     proc::for_each_gp(|gm| {
@@ -2025,6 +2042,7 @@ fn gc_cycle() {
     // loaded since the first snapshot.
     libroots::snapshot();
     mfinal::prepare();
+    mgcpar::ensure_helper(before.inuse as usize);
     warm_roots();
     world_lock();
     let p1 = sys::nanotime();
@@ -2058,10 +2076,17 @@ fn gc_cycle() {
     let rescanned = rescan_all(cycle);
     let r1 = sys::nanotime();
     let rescan_ns = r1 - r0;
-    // Plain-store mode: the pages written since the protection, in marked objects.
-    dirty::rescan_locked();
-    mgcmark::flush_candidates_locked();
-    mgcmark::drain_locked(usize::MAX);
+    // Plain-store mode: the pages written since the protection, in marked objects, or all
+    // of them; then what is left to mark, on two CPUs when it is big (mgcpar.rs).
+    if let dirty::Rescan::All = dirty::rescan_locked() {
+        // The candidates collected so far are marked with the heap's (after the walk, which
+        // would read what they mark again).
+        let bytes = mgcmark::marked_locked() + mheap::black_bytes_locked();
+        mgcpar::mark_locked(mgcpar::ITEMS_HEAP, bytes);
+    } else {
+        mgcmark::flush_candidates_locked();
+        mgcmark::drain_locked(usize::MAX);
+    }
     // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
     // all it reaches (mfinal.rs).
     let marked_before_fin = mgcmark::marked_locked();
@@ -2133,7 +2158,7 @@ fn gc_cycle() {
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), sweep {} us, total {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
@@ -2156,6 +2181,7 @@ fn gc_cycle() {
             frames,
             rescanned.skipped,
             cleaned,
+            threads_ns / 1000,
             sweep_ns / 1000,
             (sys::nanotime() - t0) / 1000
         );

@@ -37,20 +37,20 @@ use crate::stkbar;
 /// space each.
 const BUF_WORDS: usize = 32 << 20;
 
-struct WordBuf {
+pub(crate) struct WordBuf {
     base: *mut usize,
     len: usize,
 }
 
 impl WordBuf {
-    const fn new() -> WordBuf {
+    pub(crate) const fn new() -> WordBuf {
         WordBuf {
             base: core::ptr::null_mut(),
             len: 0,
         }
     }
 
-    fn reserve(&mut self) -> bool {
+    pub(crate) fn reserve(&mut self) -> bool {
         if !self.base.is_null() {
             return true;
         }
@@ -68,7 +68,7 @@ impl WordBuf {
     }
 
     #[inline(always)]
-    fn push(&mut self, w: usize) {
+    pub(crate) fn push(&mut self, w: usize) {
         if self.len == BUF_WORDS {
             crate::throw!(
                 "garbage collector: mark buffer overflow ({} words)",
@@ -81,7 +81,7 @@ impl WordBuf {
     }
 
     #[inline(always)]
-    fn pop(&mut self) -> Option<usize> {
+    pub(crate) fn pop(&mut self) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
@@ -132,7 +132,7 @@ pub fn init() -> bool {
     }
 }
 
-fn candidates() -> &'static mut WordBuf {
+pub(crate) fn candidates() -> &'static mut WordBuf {
     // SAFETY: only the collector thread uses it.
     unsafe { &mut *core::ptr::addr_of_mut!(CANDIDATES) }
 }
@@ -161,7 +161,11 @@ pub fn set_marking_locked(on: bool) {
 /// atomic loads per word were a third of their time): a chunk mapped meanwhile holds only
 /// objects allocated after that read, while this cycle marks, so born marked.
 pub fn collect_range(lo: usize, hi: usize) {
-    let c = candidates();
+    collect_range_into(candidates(), lo, hi);
+}
+
+/// [`collect_range`] into candidate buffer `c` (mark termination's helper has its own).
+pub(crate) fn collect_range_into(c: &mut WordBuf, lo: usize, hi: usize) {
     let (alo, alen) = mheap::arena_bounds();
     let mut p = (lo + 7) & !7;
     while p + 8 <= hi {
@@ -210,29 +214,140 @@ pub fn collect_g_fields(gp: &G) {
 
 // ---- marking (MARK_LOCK held) ---------------------------------------------------------------
 
+/// A marker: a grey buffer to push to and a count of the bytes it marked. The one under
+/// MARK_LOCK is [`Marker::serial`]; mark termination's helper thread has its own
+/// (mgcpar.rs). Two markers may run at once:
+/// mark bits are set with an atomic or, and only the marker that set a bit pushes the object,
+/// so each object is queued once whoever finds it.
+pub(crate) struct Marker<'a> {
+    grey: &'a mut WordBuf,
+    marked: &'a mut usize,
+    /// The heap's range, read once (see collect_range): a chunk mapped meanwhile holds only
+    /// objects allocated while this cycle marks, born marked.
+    alo: usize,
+    alen: usize,
+}
+
+impl<'a> Marker<'a> {
+    pub(crate) fn new(grey: &'a mut WordBuf, marked: &'a mut usize) -> Marker<'a> {
+        let (alo, alen) = mheap::arena_bounds();
+        Marker {
+            grey,
+            marked,
+            alo,
+            alen,
+        }
+    }
+
+    /// The marker of whoever holds MARK_LOCK (the collector, an assist, a barrier flush),
+    /// for as long as it is used.
+    pub(crate) fn serial() -> Marker<'static> {
+        // SAFETY: the grey buffer and the count are under MARK_LOCK, which the caller holds
+        // while it uses the marker; nothing else makes a second one at the same time.
+        unsafe { Marker::new(grey(), &mut *core::ptr::addr_of_mut!(MARKED_BYTES)) }
+    }
+
+    /// The bytes this marker marked since the last call.
+    pub(crate) fn take_marked(&mut self) -> usize {
+        core::mem::replace(self.marked, 0)
+    }
+
+    /// Marks the object `w` points into, if any, and queues it for scanning if it may hold
+    /// pointers.
+    #[inline(always)]
+    pub(crate) fn grey_word(&mut self, w: usize) {
+        if w.wrapping_sub(self.alo) < self.alen {
+            self.grey_in_arena(w);
+        }
+    }
+
+    /// [`Marker::grey_word`] for a word already found inside the heap's range.
+    #[inline]
+    fn grey_in_arena(&mut self, w: usize) {
+        if let Some((s, i)) = mheap::find_object(w) {
+            if mheap::mark(s, i) {
+                let (base, size, scan) = mheap::object(s, i);
+                *self.marked += size;
+                if scan {
+                    self.grey.push(base);
+                    self.grey.push(size);
+                }
+            }
+        }
+    }
+
+    /// Marks what the aligned words of `[lo, hi)` point to (part of a marked object, read
+    /// again: a full rescan's piece of work).
+    pub(crate) fn scan_range(&mut self, lo: usize, hi: usize) {
+        let mut p = lo;
+        while p < hi {
+            // SAFETY: inside an allocated heap object (marked, so not freed this cycle).
+            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+            self.grey_word(w);
+            p += 8;
+        }
+    }
+
+    /// Marks what object `idx` of span `s` (allocated) points to, but not the object itself,
+    /// nor through pointers into itself (finalizers' first pass: a self-reference, as in a
+    /// circular list's head, does not keep an object from being finalized, as in bdwgc).
+    pub(crate) fn grey_contents_at(&mut self, s: *mut mheap::Span, idx: usize) {
+        let (b, size, scan) = mheap::object(s, idx);
+        if !scan {
+            return;
+        }
+        let mut p = b;
+        while p < b + size {
+            // SAFETY: inside an allocated heap object (finalizable, so not freed yet).
+            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
+            if w.wrapping_sub(b) >= size {
+                self.grey_word(w);
+            }
+            p += 8;
+        }
+    }
+
+    /// Scans grey objects until none is left or about `budget` words were scanned. Returns
+    /// true when none is left.
+    pub(crate) fn drain(&mut self, budget: usize) -> bool {
+        let mut ring = [(0usize, 0usize); PREFETCH_DEPTH];
+        let (mut head, mut len) = (0usize, 0usize);
+        let mut done = 0;
+        loop {
+            // Fill the ring from the grey stack, prefetching each object as it enters.
+            while len < PREFETCH_DEPTH {
+                let Some(size) = self.grey.pop() else { break };
+                let base = self.grey.pop().expect("grey entries come in pairs");
+                arch::prefetch(base);
+                ring[(head + len) % PREFETCH_DEPTH] = (base, size);
+                len += 1;
+            }
+            if len == 0 {
+                return true;
+            }
+            let (base, size) = ring[head];
+            head = (head + 1) % PREFETCH_DEPTH;
+            len -= 1;
+            self.scan_range(base, base + size);
+            done += size / 8;
+            if done >= budget {
+                // Put what is in flight back for the next batch.
+                for k in 0..len {
+                    let (b, sz) = ring[(head + k) % PREFETCH_DEPTH];
+                    self.grey.push(b);
+                    self.grey.push(sz);
+                }
+                return self.grey.len == 0;
+            }
+        }
+    }
+}
+
 /// Marks the object `w` points into, if any, and queues it for scanning if it may hold
 /// pointers.
 #[inline]
 fn greyobject(w: usize) {
-    if mheap::in_arena(w) {
-        greyobject_in_arena(w);
-    }
-}
-
-/// [`greyobject`] for a word already found inside the heap's range.
-#[inline]
-fn greyobject_in_arena(w: usize) {
-    if let Some((s, i)) = mheap::find_object(w) {
-        if mheap::mark(s, i) {
-            let (base, size, scan) = mheap::object(s, i);
-            add_marked_locked(size);
-            if scan {
-                let g = grey();
-                g.push(base);
-                g.push(size);
-            }
-        }
-    }
+    Marker::serial().grey_word(w);
 }
 
 /// Marks the object `w` points into and queues it for scanning (finalizers' objects at mark
@@ -249,37 +364,20 @@ pub fn mark_only_locked(s: *mut mheap::Span, idx: usize) {
     }
 }
 
-/// Marks what the object at `base` points to, but not the object itself, nor through
-/// pointers into itself (finalizers' first pass: a self-reference, as in a circular list's
-/// head, does not keep an object from being finalized, as in bdwgc). MARK_LOCK held.
+/// Marks what the object at `base` points to, but not the object itself (see
+/// [`Marker::grey_contents_at`]). MARK_LOCK held.
 pub fn grey_contents_locked(base: usize) {
     if let Some((s, i)) = mheap::find_object(base) {
-        grey_contents_at_locked(s, i);
-    }
-}
-
-/// [`grey_contents_locked`] for object `idx` of span `s` (allocated). MARK_LOCK held.
-pub fn grey_contents_at_locked(s: *mut mheap::Span, idx: usize) {
-    let (b, size, scan) = mheap::object(s, idx);
-    if !scan {
-        return;
-    }
-    let mut p = b;
-    while p < b + size {
-        // SAFETY: inside an allocated heap object (finalizable, so not freed yet).
-        let w = unsafe { core::ptr::read_volatile(p as *const usize) };
-        if w < b || w >= b + size {
-            greyobject(w);
-        }
-        p += 8;
+        Marker::serial().grey_contents_at(s, i);
     }
 }
 
 /// Marks what the collected candidates point to. MARK_LOCK held.
 pub fn flush_candidates_locked() {
     let c = candidates();
+    let mut m = Marker::serial();
     while let Some(w) = c.pop() {
-        greyobject(w);
+        m.grey_word(w);
     }
 }
 
@@ -291,50 +389,7 @@ const PREFETCH_DEPTH: usize = 16;
 /// Scans grey objects until none is left or about `budget` words were scanned. Returns true
 /// when no grey object is left. MARK_LOCK held.
 pub fn drain_locked(budget: usize) -> bool {
-    // Read once (see collect_range): what lies in a chunk mapped meanwhile was allocated
-    // while this cycle marks, born marked.
-    let (alo, alen) = mheap::arena_bounds();
-    let mut ring = [(0usize, 0usize); PREFETCH_DEPTH];
-    let (mut head, mut len) = (0usize, 0usize);
-    let mut done = 0;
-    loop {
-        // Fill the ring from the grey stack, prefetching each object as it enters.
-        while len < PREFETCH_DEPTH {
-            let g = grey();
-            let Some(size) = g.pop() else { break };
-            let base = g.pop().expect("grey entries come in pairs");
-            arch::prefetch(base);
-            ring[(head + len) % PREFETCH_DEPTH] = (base, size);
-            len += 1;
-        }
-        if len == 0 {
-            return true;
-        }
-        let (base, size) = ring[head];
-        head = (head + 1) % PREFETCH_DEPTH;
-        len -= 1;
-        let mut p = base;
-        let end = base + size;
-        while p < end {
-            // SAFETY: inside an allocated heap object (marked, so not freed this cycle).
-            let w = unsafe { core::ptr::read_volatile(p as *const usize) };
-            if w.wrapping_sub(alo) < alen {
-                greyobject_in_arena(w);
-            }
-            p += 8;
-        }
-        done += size / 8;
-        if done >= budget {
-            // Put what is in flight back for the next batch.
-            for k in 0..len {
-                let (b, sz) = ring[(head + k) % PREFETCH_DEPTH];
-                let g = grey();
-                g.push(b);
-                g.push(sz);
-            }
-            return grey().len == 0;
-        }
-    }
+    Marker::serial().drain(budget)
 }
 
 /// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to

@@ -3,7 +3,8 @@
 //!
 //! What lives here: write-protection tracking of plain stores (`dirty`), the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
 //! bits, sweep), per-M allocation caches and write-barrier buffers (`mcache`), marking
-//! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), the
+//! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), mark
+//! termination's helper thread (`mgcpar`: the work that grows with the heap, on two CPUs), the
 //! cycle, its pacing, its thread and the heap's C API (`mgc`), and stack barriers
 //! (`stkbar`, Go's mstkbar.go: placement, install/remove, the rescan limit, the walker's
 //! cursor, `G.stack_lock`).
@@ -25,6 +26,7 @@ pub mod mcache;
 pub mod mfinal;
 pub mod mgc;
 pub mod mgcmark;
+pub mod mgcpar;
 pub mod mheap;
 pub mod objects;
 pub mod rescanlist;

@@ -338,6 +338,46 @@ pub fn ncpu() -> usize {
     .max(1)
 }
 
+/// A CPU set as the kernel takes it: 1,024 CPUs.
+pub type CpuMask = [u64; 16];
+
+/// The CPUs thread `tid` (0: this one) may run on.
+pub fn sched_getaffinity(tid: i32, mask: &mut CpuMask) -> Result<()> {
+    *mask = [0; 16];
+    // SAFETY: mask is a valid out-buffer of the size passed.
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_sched_getaffinity,
+            tid as usize,
+            core::mem::size_of_val(mask),
+            mask.as_mut_ptr() as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// Lets thread `tid` run only on the CPUs of `mask`.
+pub fn sched_setaffinity(tid: i32, mask: &CpuMask) -> Result<()> {
+    // SAFETY: mask is a valid buffer of the size passed.
+    check(unsafe {
+        arch::syscall3(
+            nr::__NR_sched_setaffinity,
+            tid as usize,
+            core::mem::size_of_val(mask),
+            mask.as_ptr() as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// The CPU this thread runs on (it may move at once).
+pub fn getcpu() -> Result<usize> {
+    let mut cpu = 0u32;
+    // SAFETY: cpu is a valid out-word; the other two may be null.
+    check(unsafe { arch::syscall3(nr::__NR_getcpu, &mut cpu as *mut u32 as usize, 0, 0) })
+        .map(|_| cpu as usize)
+}
+
 // ---- files, for the profiler's output ---------------------------------------------------------
 
 /// openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644). `path` must end

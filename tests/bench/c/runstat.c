@@ -26,6 +26,11 @@ static double line_pause_us(const char *line, int grt) {
         const char *p = strstr(line, "pauses ");
         double a, b;
         if (strncmp(line, "gc ", 3) != 0 || !p || sscanf(p, "pauses %lf + %lf us", &a, &b) != 2) return -1;
+        /* The registered threads' stop while the cycle marks is a pause for them too. */
+        const char *t = strstr(line, "threads stopped ");
+        double c = 0;
+        if (t) sscanf(t, "threads stopped %lf us", &c);
+        if (c > a) a = c;
         return a > b ? a : b;
     }
     const char *p = strstr(line, "World-stopped marking took ");
