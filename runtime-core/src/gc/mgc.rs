@@ -131,6 +131,13 @@ static HEAP_GOAL: AtomicUsize = AtomicUsize::new(MIN_HEAP_GOAL);
 static LAST_MARKED: AtomicUsize = AtomicUsize::new(0);
 /// Of those, the bytes kept only for finalizers and disclaims (see [`goal_for`]).
 static LAST_REVIVED: AtomicUsize = AtomicUsize::new(0);
+/// Whether the next cycle reads the registered threads' stacks while it marks (see
+/// `read_threads`): on while that read, or mark termination, marks much.
+static READ_THREADS: AtomicBool = AtomicBool::new(true);
+/// What "much" is, in bytes: below it, the read's stop of the threads costs them more than
+/// it takes out of mark termination (bdwgc's realloc test: 16 to 64 KiB live, the stop
+/// 1 to 100 µs; disclaim_bench: 1 MiB found by the read).
+const READ_THREADS_MIN: usize = 128 << 10;
 /// At least 1/this of the live heap is grown over, revived or not (see [`goal_for`]).
 const REVIVED_GROWN_DEN: usize = 4;
 /// Cycles asked for / completed (futex words).
@@ -1955,6 +1962,36 @@ fn background_sweep() -> usize {
     }
 }
 
+/// Registered threads that are not goroutines: their stacks and registers, read once while
+/// the cycle marks, so that marking what only they reach is not left to mark termination
+/// (which reads them again). Each is stopped for this: a pause for it, recorded as one.
+/// Returns how long the longest was held, in ns.
+///
+/// Done while it pays: while the read finds 128 KiB or more that the roots did not reach,
+/// or the last mark termination marked that much (what it marks may come from these
+/// threads). The roots are marked first, so that what the read adds can be told.
+fn read_threads() -> u64 {
+    if !READ_THREADS.load(Ordering::Relaxed) {
+        return 0;
+    }
+    mark_some(true);
+    let before = mgcmark::MARK_LOCK.with(mgcmark::marked_locked);
+    let ns = regthreads::collect_concurrent(|lo, hi, uc| {
+        mgcmark::collect_range(lo, hi);
+        // SAFETY: the ucontext of a thread stopped in the suspend handler until released.
+        unsafe { mgcmark::collect_ucontext(uc) };
+    });
+    if ns != 0 {
+        record_pause(ns);
+    }
+    mark_some(true);
+    let found = mgcmark::MARK_LOCK.with(mgcmark::marked_locked) - before;
+    if found < READ_THREADS_MIN {
+        READ_THREADS.store(false, Ordering::Relaxed);
+    }
+    ns
+}
+
 fn gc_cycle() {
     // The last cycle's sweep is over before this one marks (it usually is by now).
     background_sweep();
@@ -1993,17 +2030,7 @@ fn gc_cycle() {
     crate::unwind::refresh_if_stale();
     libroots::snapshot();
     collect_roots();
-    // Registered threads that are not goroutines: their stacks and registers, read once now
-    // so that marking what they reach is not left to mark termination. Each is stopped for
-    // this: a pause for it, counted as one.
-    let threads_ns = regthreads::collect_concurrent(|lo, hi, uc| {
-        mgcmark::collect_range(lo, hi);
-        // SAFETY: the ucontext of a thread stopped in the suspend handler until released.
-        unsafe { mgcmark::collect_ucontext(uc) };
-    });
-    if threads_ns != 0 {
-        record_pause(threads_ns);
-    }
+    let threads_ns = read_threads();
     mark_some(true);
     let mut gs: usize = 0;
     proc::for_each_gp(|gm| {
@@ -2061,6 +2088,7 @@ fn gc_cycle() {
         unsafe { mgcmark::collect_ucontext(uc) };
     });
     let t_stopped = sys::nanotime();
+    let marked_at_stop = mgcmark::marked_locked();
     // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
     stw::for_each_m(|m| {
         mcache::mark_runs_locked(&m.mcache.runs);
@@ -2090,6 +2118,10 @@ fn gc_cycle() {
     // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
     // all it reaches (mfinal.rs).
     let marked_before_fin = mgcmark::marked_locked();
+    if marked_before_fin - marked_at_stop >= READ_THREADS_MIN {
+        // Much was left for the pause: perhaps what only the registered threads reach.
+        READ_THREADS.store(true, Ordering::Relaxed);
+    }
     let finalizers_queued = mfinal::mark_termination_locked();
     // Always: an object with a finalizer that found no room in the queue is greyed and kept
     // for the next cycle without being counted.

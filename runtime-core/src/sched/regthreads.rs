@@ -18,10 +18,10 @@
 //!
 //! The collector scans `[sp - RED_ZONE, stack top)` and, after a signal, every general
 //! register in the ucontext, and lets the threads go when the world restarts. The stacks are
-//! scanned whole, with the thread stopped: no barriers (bdwgc's model). A cycle also stops
-//! them once while it marks, the same way, to read their stacks and let them go at once
-//! ([`collect_concurrent`]): what they reach then is marked beside the running program, and
-//! mark termination's scan only marks what changed since. A registered thread
+//! scanned whole, with the thread stopped: no barriers (bdwgc's model). A cycle may also
+//! stop them once while it marks, the same way, to read their stacks and let them go at once
+//! ([`collect_concurrent`]; when, mgc.rs `read_threads`): what they reach then is marked
+//! beside the running program, and mark termination's scan only marks what changed since. A registered thread
 //! stores pointers into heap objects with `GRT_STORE`, like a goroutine; stores into its own
 //! stack need nothing (its stack is scanned with it stopped).
 //!
@@ -39,7 +39,7 @@
 //! takes it before it stops the world). The signal handler reads the table without a lock:
 //! every field it reads is an atomic, and it scans at most the table's high-water mark.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use grt_arch as arch;
 
@@ -73,6 +73,9 @@ pub struct RegThread {
     /// for its next threads): the thread's `grt_tls` cache slot points to it while it is
     /// registered.
     cache: AtomicUsize,
+    /// When it last stopped for a stop request (nanotime; the handler or its own
+    /// allocation path writes it): how long [`collect_concurrent`] held it.
+    stopped_at: AtomicU64,
 }
 
 const FREE: RegThread = RegThread {
@@ -85,6 +88,7 @@ const FREE: RegThread = RegThread {
     held: AtomicBool::new(false),
     sig_owed: AtomicBool::new(false),
     cache: AtomicUsize::new(0),
+    stopped_at: AtomicU64::new(0),
 };
 
 static THREADS: [RegThread; MAX_THREADS] = [FREE; MAX_THREADS];
@@ -300,6 +304,7 @@ impl RegThread {
     /// `uc` is the handler's ucontext, live until this returns.
     pub unsafe fn stopped_here(&self, uc: usize, sp: usize) {
         self.sp.store(sp, Ordering::Relaxed);
+        self.stopped_at.store(sys::nanotime(), Ordering::Relaxed);
         suspend::park_stopped(&self.state, &self.uc, uc);
     }
 }
@@ -449,6 +454,7 @@ fn stop_self() {
     // ucontext: the scan of `[sp, stack top)` covers them).
     arch::call_spilled(&mut |sp, _| {
         t.sp.store(sp, Ordering::Relaxed);
+        t.stopped_at.store(sys::nanotime(), Ordering::Relaxed);
         suspend::park_stopped(&t.state, &t.uc, 0);
     });
 }
@@ -476,7 +482,8 @@ pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
 
 /// While a cycle marks (the world running): stops every registered thread, calls
 /// `f(lo, hi, ucontext)` with each one's stack and registers as [`for_each_stopped`] does,
-/// and lets them go at once. Returns how long they were stopped, in ns (0: none).
+/// and lets them go at once. Returns the longest any was held, in ns (0: none stopped): from
+/// its stop (a thread held in a runtime wait: from the request) to its release.
 ///
 /// Mark termination scans these stacks again whole, so this read only moves work out of the
 /// pause: what the threads reach now is marked by the concurrent marking, and mark
@@ -497,9 +504,18 @@ pub fn collect_concurrent(mut f: impl FnMut(usize, usize, usize)) -> u64 {
     // Released with a wakeup each (the world is not stopped: they sleep on their own
     // words), then waited for until each is running again, so that the next stop finds
     // them as it expects (a request to a thread still resuming would be refused).
+    let mut stopped_ns = 0;
     for t in slots() {
         if t.stopped.load(Ordering::Relaxed) {
-            if t.held.swap(false, Ordering::Relaxed) {
+            let held = t.held.swap(false, Ordering::Relaxed);
+            let since = if held {
+                t0
+            } else {
+                // Written before it published STOPPED, which stop_all saw.
+                t.stopped_at.load(Ordering::Relaxed).max(t0)
+            };
+            stopped_ns = stopped_ns.max(sys::nanotime().saturating_sub(since));
+            if held {
                 t.stopped.store(false, Ordering::Relaxed);
                 suspend::unhold_word(&t.state);
             } else {
@@ -507,7 +523,6 @@ pub fn collect_concurrent(mut f: impl FnMut(usize, usize, usize)) -> u64 {
             }
         }
     }
-    let stopped_ns = sys::nanotime() - t0;
     for t in slots() {
         if t.stopped.swap(false, Ordering::Relaxed) {
             suspend::wait_released_word(&t.state);
