@@ -481,6 +481,12 @@ pub enum Rescan {
     All,
 }
 
+/// Whether this cycle's mark termination will read every marked object again (the rescan
+/// form, or a protection that failed).
+pub fn rescans_all() -> bool {
+    TRACKING.load(Ordering::Acquire) && (ALL_DIRTY.load(Ordering::Acquire) || tables().is_none())
+}
+
 /// Step 4, after the world restarted, HEAP_LOCK held: the heap writable again.
 pub fn unprotect_locked() {
     if !TRACKING.load(Ordering::Acquire) {

@@ -1300,6 +1300,9 @@ const WARM_MAX_BYTES: usize = 512 << 10;
 /// world stopped took 14 µs cold and 6.5 µs warm (166 KiB: a small program, glibc and the
 /// loader), so the pause no longer waits on those misses. A hint: nothing is read, no fault.
 fn warm_roots() {
+    if dirty::rescans_all() {
+        HEAP_LOCK.with(mheap::warm_spans_locked);
+    }
     let mut left = WARM_MAX_BYTES;
     data_and_library_ranges(|lo, hi| {
         let mut p = lo & !(CACHE_LINE_BYTES - 1);
@@ -2027,6 +2030,9 @@ fn gc_cycle() {
     // tables are re-read here if a lookup missed (no thread is stopped now: the loader's lock
     // is safe to wait for).
     let cycle = CYCLE.fetch_add(1, Ordering::Relaxed) + 1;
+    // Mark termination's helper, if this heap wants one: started now, so that its start
+    // (a new thread takes a CPU for a moment) is long over when the world stops.
+    mgcpar::ensure_helper(before.inuse as usize);
     crate::unwind::refresh_if_stale();
     libroots::snapshot();
     collect_roots();
@@ -2069,7 +2075,6 @@ fn gc_cycle() {
     // loaded since the first snapshot.
     libroots::snapshot();
     mfinal::prepare();
-    mgcpar::ensure_helper(before.inuse as usize);
     warm_roots();
     world_lock();
     let p1 = sys::nanotime();

@@ -1340,6 +1340,49 @@ pub fn for_each_marked_locked(mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// Spans whose headers [`warm_spans_locked`] prefetches at most: 2,048 headers of about 400
+/// bytes fill a core's L2; more would only push out the first ones.
+const WARM_SPANS_MAX: usize = 2048;
+
+/// Prefetches the span headers (with their alloc and mark bits) of the spans that may hold
+/// pointers, up to [`WARM_SPANS_MAX`]: before mark termination's full rescan (plain-store
+/// mode's rescan form), whose walk reads them all with the world stopped and found most of
+/// them cold (realloc: 500 spans, a walk of 10 to 19 µs, 5 to 8 µs warmed). HEAP_LOCK held,
+/// the world running.
+pub fn warm_spans_locked() {
+    let h = heap();
+    let mut left = WARM_SPANS_MAX;
+    for &c in &h.chunks[..h.nchunks] {
+        // SAFETY: chunks in the table are live; their page tables too.
+        let cr = unsafe { &*c };
+        let mut p = 0;
+        while p < cr.npages {
+            // SAFETY: page p of a live chunk.
+            let s = unsafe { page_slot(c, p) }.load(Ordering::Relaxed);
+            if s.is_null() {
+                p += 1;
+                continue;
+            }
+            // SAFETY: a span in the page table is live (under HEAP_LOCK).
+            let sr = unsafe { &*s };
+            if !sr.noscan {
+                if left == 0 {
+                    return;
+                }
+                left -= 1;
+                let lo = s as usize;
+                let hi = lo + core::mem::size_of::<Span>();
+                let mut a = lo & !63;
+                while a < hi {
+                    grt_arch::prefetch(a);
+                    a += 64;
+                }
+            }
+            p = ((sr.base + sr.npages * PAGE_BYTES - cr.base) / PAGE_BYTES).max(p + 1);
+        }
+    }
+}
+
 /// Pages of a part of the heap ([`for_each_marked_in_part_locked`]): 256 KiB.
 const PART_PAGES: usize = 32;
 
