@@ -619,9 +619,9 @@ struct grt_gc_stats {
                                   * and no memory limit) */
     uint64_t nmalloc;            /* objects allocated, total */
     uint64_t nfree;              /* objects freed by sweeps, total */
-    uint64_t pause_total_ns;     /* all stop-the-world pauses, total (a cycle also stops the
-                                    registered threads that are not goroutines once while it
-                                    marks, to read their stacks: counted here too) */
+    uint64_t pause_total_ns;     /* all stop-the-world pauses, total (a cycle may also stop
+                                    the registered threads that are not goroutines once while
+                                    it marks, to read their stacks: counted here too) */
     uint64_t pause_max_ns;       /* the longest pause: a stop of the world, or of the
                                     registered threads while a cycle marks */
     uint64_t last_markterm_ns;   /* the last mark termination's pause */

@@ -132,12 +132,18 @@ static LAST_MARKED: AtomicUsize = AtomicUsize::new(0);
 /// Of those, the bytes kept only for finalizers and disclaims (see [`goal_for`]).
 static LAST_REVIVED: AtomicUsize = AtomicUsize::new(0);
 /// Whether the next cycle reads the registered threads' stacks while it marks (see
-/// `read_threads`): on while that read, or mark termination, marks much.
+/// [`read_threads`]).
 static READ_THREADS: AtomicBool = AtomicBool::new(true);
-/// What "much" is, in bytes: below it, the read's stop of the threads costs them more than
-/// it takes out of mark termination (bdwgc's realloc test: 16 to 64 KiB live, the stop
-/// 1 to 100 µs; disclaim_bench: 1 MiB found by the read).
+/// What marking much is, in bytes: below it, the read's stop of the threads costs them more
+/// than it takes out of mark termination (bdwgc's realloc test: 16 to 64 KiB live, the
+/// stop 1 to 100 µs; disclaim_bench: 1 MiB found by the read).
 const READ_THREADS_MIN: usize = 128 << 10;
+/// After a read that found little, the cycle before which no mark termination turns the
+/// read on again, and the back-off's exponent (the wait doubles after each read that
+/// found little, up to 2^READ_BACKOFF_MAX cycles).
+static READ_AGAIN_AT: AtomicU64 = AtomicU64::new(0);
+static READ_BACKOFF: AtomicU32 = AtomicU32::new(0);
+const READ_BACKOFF_MAX: u32 = 6;
 /// At least 1/this of the live heap is grown over, revived or not (see [`goal_for`]).
 const REVIVED_GROWN_DEN: usize = 4;
 /// Cycles asked for / completed (futex words).
@@ -1299,6 +1305,8 @@ const WARM_MAX_BYTES: usize = 512 << 10;
 /// this CPU's caches the data and bss that mark termination scans first. Their scan with the
 /// world stopped took 14 µs cold and 6.5 µs warm (166 KiB: a small program, glibc and the
 /// loader), so the pause no longer waits on those misses. A hint: nothing is read, no fault.
+/// When mark termination will rescan every marked object (plain-store mode's rescan form),
+/// the span headers that walk reads too (`mheap::warm_spans_locked`, under HEAP_LOCK).
 fn warm_roots() {
     if dirty::rescans_all() {
         HEAP_LOCK.with(mheap::warm_spans_locked);
@@ -1970,12 +1978,15 @@ fn background_sweep() -> usize {
 /// (which reads them again). Each is stopped for this: a pause for it, recorded as one.
 /// Returns how long the longest was held, in ns.
 ///
-/// Done while it pays: while the read finds 128 KiB or more that the roots did not reach,
-/// or the last mark termination marked that much (what it marks may come from these
-/// threads). The roots are marked first, so that what the read adds can be told.
-fn read_threads() -> u64 {
+/// Done while it pays: while the read finds 128 KiB or more that the roots did not reach
+/// (the roots are marked first, so that what the read adds can be told). A read that finds
+/// less turns it off; then a mark termination that marks that much again (perhaps what
+/// only these threads reach, perhaps not) turns it on for one read, after a wait that
+/// doubles each time the read finds little ([`read_threads_after_mark_termination`]).
+/// Returns how long the longest thread was held, in ns, and whether the read was done.
+fn read_threads(cycle: u64) -> (u64, bool) {
     if !READ_THREADS.load(Ordering::Relaxed) {
-        return 0;
+        return (0, false);
     }
     mark_some(true);
     let before = mgcmark::MARK_LOCK.with(mgcmark::marked_locked);
@@ -1991,8 +2002,22 @@ fn read_threads() -> u64 {
     let found = mgcmark::MARK_LOCK.with(mgcmark::marked_locked) - before;
     if found < READ_THREADS_MIN {
         READ_THREADS.store(false, Ordering::Relaxed);
+        let k = READ_BACKOFF.load(Ordering::Relaxed);
+        READ_AGAIN_AT.store(cycle + (1 << k), Ordering::Relaxed);
+        READ_BACKOFF.store((k + 1).min(READ_BACKOFF_MAX), Ordering::Relaxed);
+    } else {
+        READ_BACKOFF.store(0, Ordering::Relaxed);
     }
-    ns
+    (ns, true)
+}
+
+/// At mark termination, in a cycle that did not read the registered threads while it
+/// marked (`read`: it did): `marked` bytes marked with the world stopped. Much, and the
+/// back-off over: the next cycle reads them.
+fn read_threads_after_mark_termination(cycle: u64, read: bool, marked: usize) {
+    if !read && marked >= READ_THREADS_MIN && cycle >= READ_AGAIN_AT.load(Ordering::Relaxed) {
+        READ_THREADS.store(true, Ordering::Relaxed);
+    }
 }
 
 fn gc_cycle() {
@@ -2036,7 +2061,7 @@ fn gc_cycle() {
     crate::unwind::refresh_if_stale();
     libroots::snapshot();
     collect_roots();
-    let threads_ns = read_threads();
+    let (threads_ns, threads_read) = read_threads(cycle);
     mark_some(true);
     let mut gs: usize = 0;
     proc::for_each_gp(|gm| {
@@ -2123,10 +2148,7 @@ fn gc_cycle() {
     // Weak pointers to what died are cleared; what has a finalizer lives one more cycle, with
     // all it reaches (mfinal.rs).
     let marked_before_fin = mgcmark::marked_locked();
-    if marked_before_fin - marked_at_stop >= READ_THREADS_MIN {
-        // Much was left for the pause: perhaps what only the registered threads reach.
-        READ_THREADS.store(true, Ordering::Relaxed);
-    }
+    read_threads_after_mark_termination(cycle, threads_read, marked_before_fin - marked_at_stop);
     let finalizers_queued = mfinal::mark_termination_locked();
     // Always: an object with a finalizer that found no room in the queue is greyed and kept
     // for the next cycle without being counted.

@@ -483,7 +483,7 @@ pub fn for_each_stopped(mut f: impl FnMut(usize, usize, usize, &mcache::Runs)) {
 /// While a cycle marks (the world running): stops every registered thread, calls
 /// `f(lo, hi, ucontext)` with each one's stack and registers as [`for_each_stopped`] does,
 /// and lets them go at once. Returns the longest any was held, in ns (0: none stopped): from
-/// its stop (a thread held in a runtime wait: from the request) to its release.
+/// its stop (a thread held in a runtime wait: from the request) to its running again.
 ///
 /// Mark termination scans these stacks again whole, so this read only moves work out of the
 /// pause: what the threads reach now is marked by the concurrent marking, and mark
@@ -507,18 +507,17 @@ pub fn collect_concurrent(mut f: impl FnMut(usize, usize, usize)) -> u64 {
     let mut stopped_ns = 0;
     for t in slots() {
         if t.stopped.load(Ordering::Relaxed) {
-            let held = t.held.swap(false, Ordering::Relaxed);
-            let since = if held {
-                t0
-            } else {
-                // Written before it published STOPPED, which stop_all saw.
-                t.stopped_at.load(Ordering::Relaxed).max(t0)
-            };
-            stopped_ns = stopped_ns.max(sys::nanotime().saturating_sub(since));
-            if held {
+            if t.held.swap(false, Ordering::Relaxed) {
+                // Held in a runtime wait: from the request to now.
                 t.stopped.store(false, Ordering::Relaxed);
+                stopped_ns = stopped_ns.max(sys::nanotime() - t0);
                 suspend::unhold_word(&t.state);
             } else {
+                // From its own stop (written before it published STOPPED, which stop_all
+                // saw; a stop served in a runtime wait writes none: from the request) to its
+                // running again, below.
+                let since = t.stopped_at.load(Ordering::Relaxed).max(t0);
+                t.stopped_at.store(since, Ordering::Relaxed);
                 suspend::release_word(&t.state);
             }
         }
@@ -526,6 +525,8 @@ pub fn collect_concurrent(mut f: impl FnMut(usize, usize, usize)) -> u64 {
     for t in slots() {
         if t.stopped.swap(false, Ordering::Relaxed) {
             suspend::wait_released_word(&t.state);
+            let since = t.stopped_at.load(Ordering::Relaxed);
+            stopped_ns = stopped_ns.max(sys::nanotime() - since);
         }
     }
     // stop_all chose whether stopped threads spin for this stop; a later stop by grt_suspend
