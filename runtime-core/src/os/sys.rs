@@ -317,31 +317,18 @@ pub fn nanosleep(ns: u64) {
 
 /// Number of CPUs this thread may run on (sched_getaffinity), at least 1.
 pub fn ncpu() -> usize {
-    let mut mask = [0u64; 16]; // 1024 CPUs
-                               // SAFETY: mask is a valid out-buffer of the size passed.
-    let r = unsafe {
-        arch::syscall3(
-            nr::__NR_sched_getaffinity,
-            0,
-            core::mem::size_of_val(&mask),
-            mask.as_mut_ptr() as usize,
-        )
-    };
-    if r <= 0 {
+    let mut mask: CpuMask = [0; 16];
+    if sched_getaffinity(0, &mut mask).is_err() {
         return 1;
     }
-    let words = (r as usize / 8).min(mask.len());
-    (mask[..words]
-        .iter()
-        .map(|w| w.count_ones() as usize)
-        .sum::<usize>())
-    .max(1)
+    (mask.iter().map(|w| w.count_ones() as usize).sum::<usize>()).max(1)
 }
 
 /// A CPU set as the kernel takes it: 1,024 CPUs.
 pub type CpuMask = [u64; 16];
 
-/// The CPUs thread `tid` (0: this one) may run on.
+/// The CPUs thread `tid` (0: this one) may run on (the kernel fills as many words as it
+/// has CPUs; the rest stay zero).
 pub fn sched_getaffinity(tid: i32, mask: &mut CpuMask) -> Result<()> {
     *mask = [0; 16];
     // SAFETY: mask is a valid out-buffer of the size passed.

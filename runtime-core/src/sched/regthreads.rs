@@ -21,9 +21,9 @@
 //! scanned whole, with the thread stopped: no barriers (bdwgc's model). A cycle may also
 //! stop them once while it marks, the same way, to read their stacks and let them go at once
 //! ([`collect_concurrent`]; when, mgc.rs `read_threads`): what they reach then is marked
-//! beside the running program, and mark termination's scan only marks what changed since. A registered thread
-//! stores pointers into heap objects with `GRT_STORE`, like a goroutine; stores into its own
-//! stack need nothing (its stack is scanned with it stopped).
+//! beside the running program, and mark termination's scan only marks what changed since.
+//! A registered thread stores pointers into heap objects with `GRT_STORE`, like a goroutine;
+//! stores into its own stack need nothing (its stack is scanned with it stopped).
 //!
 //! A thread that exits without `grt_unregister_thread` is found gone at the next stop (tgkill
 //! fails) and its slot freed.
