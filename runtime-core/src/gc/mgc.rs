@@ -1576,46 +1576,60 @@ struct Rounds {
 fn rescan_round(cycle: u64) -> (usize, usize) {
     let (mut stacks, mut frames) = (0, 0);
     // Those that ran since their scan are on the rescan list (in plain-store mode too):
-    // a round walks it, not every goroutine.
-    rescanlist::for_each_concurrent(|gm| {
+    // a round takes it off and walks it, not every goroutine, and puts back what mark
+    // termination may still not skip (rescanlist.rs).
+    let drop_all = cfg!(feature = "testhooks") && crate::debug::get().gcrounddrop;
+    rescanlist::detach().for_each(|gm| {
         // SAFETY: Gs are never freed; the G is touched only once owned (scan bit).
-        let gp = unsafe { &mut *gm };
-        if gp.kind != GKind::User
-            || gp.gcscan_cycle != cycle
-            || gp.gcscanvalid.load(Ordering::Relaxed)
-        {
-            return true;
+        if let Some(f) = rescan_parked(unsafe { &mut *gm }, cycle) {
+            stacks += 1;
+            frames += f;
+            mark_some(false);
         }
-        let s = gp.status();
-        if (s != GRUNNABLE && s != GWAITING) || !castogscanstatus(gp, s) {
-            return true;
+        // SAFETY: as above; only reads (racy ones: see rescanlist.rs on why they suffice).
+        let g = unsafe { &*gm };
+        let s = g.status() & !GSCAN;
+        if g.kind == GKind::User && s != GDEAD && s != GIDLE && !skippable(g, cycle) && !drop_all {
+            rescanlist::push(g);
         }
-        stkbar::gc_lock_stack_barriers(gp);
-        let t0 = sys::nanotime();
-        let top = parked_top(gp);
-        let n = match mgcmark::rescanstack_concurrent(gp, top) {
-            Some(n) => Some(n),
-            None => Some(mgcmark::scanstack(gp, top)).filter(|n| n.unlocated == 0),
-        };
-        STATS
-            .scan_ns
-            .fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
-        if let Some(n) = n {
-            frames += n.frames;
-            if add_scan(n) {
-                gp.gcscanvalid.store(true, Ordering::Relaxed);
-            }
-        } else {
-            // Barriers it could not find: not trusted; mark termination rescans it whole.
-            gp.gcscan_cycle = 0;
-        }
-        stacks += 1;
-        stkbar::gc_unlock_stack_barriers(gp);
-        casfrom_gscanstatus(gp, s | GSCAN, s);
-        mark_some(false);
-        true
     });
     (stacks, frames)
+}
+
+/// [`rescan_round`] for one G: rescans it if it was scanned in this cycle, ran since and is
+/// parked now. Returns the frames walked, or None if it was not rescanned.
+fn rescan_parked(gp: &mut G, cycle: u64) -> Option<usize> {
+    if gp.kind != GKind::User || gp.gcscan_cycle != cycle || gp.gcscanvalid.load(Ordering::Relaxed)
+    {
+        return None;
+    }
+    let s = gp.status();
+    if (s != GRUNNABLE && s != GWAITING) || !castogscanstatus(gp, s) {
+        return None;
+    }
+    stkbar::gc_lock_stack_barriers(gp);
+    let t0 = sys::nanotime();
+    let top = parked_top(gp);
+    let n = match mgcmark::rescanstack_concurrent(gp, top) {
+        Some(n) => Some(n),
+        None => Some(mgcmark::scanstack(gp, top)).filter(|n| n.unlocated == 0),
+    };
+    STATS
+        .scan_ns
+        .fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
+    let mut frames = 0;
+    if let Some(n) = n {
+        frames = n.frames;
+        if add_scan(n) {
+            gp.gcscanvalid.store(true, Ordering::Relaxed);
+        }
+    } else {
+        // Barriers it could not find: not trusted; mark termination rescans it whole.
+        gp.gcscan_cycle = 0;
+    }
+    stkbar::gc_unlock_stack_barriers(gp);
+    casfrom_gscanstatus(gp, s | GSCAN, s);
+    Some(frames)
 }
 
 /// Concurrent rescan rounds before mark termination (the goroutines that run during a round

@@ -189,9 +189,10 @@ pub struct G {
     /// `newproc` for a reused G. Nothing else changes a parked stack: channel operations
     /// and `GRT_STORE` shade what they write into another goroutine's frames (grt.h's rule).
     pub gcscanvalid: AtomicBool,
-    /// The rescan list (rescanlist.rs): the next G on it, and the list's epoch in which
-    /// this G was put on it. Both under `RESCAN_LOCK` (atomics only for shared access).
-    pub rescan_next: AtomicPtr<G>,
+    /// The rescan list (rescanlist.rs): the next G on it (one link per epoch parity), and
+    /// the list's epoch in which this G was put on it. Both under `RESCAN_LOCK` (atomics
+    /// only for shared access).
+    pub rescan_next: [AtomicPtr<G>; 2],
     pub rescan_epoch: AtomicU64,
     /// Set by `grt_gc_unwind(sp)`: the frames below this stack address are about to be
     /// skipped by a jump, so no barrier may go into them (one placed between grt_gc_unwind
