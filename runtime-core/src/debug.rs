@@ -32,6 +32,7 @@
 //! | `gcnoregthreadregs=1` | test-only build: the registers of a stopped registered thread are not scanned, neither its signal's ucontext nor what a self-stop spilled onto its stack, so gc_regthread_regs_teeth can be seen to fail |
 //! | `gcnorescanlist=1` | test-only build: a goroutine that runs after its scan does not put itself on the rescan list (rescanlist.rs), so mark termination skips it and gc_rescan_ran_list_teeth can be seen to fail |
 //! | `gcrounddrop=1` | test-only build: a concurrent rescan round takes the rescan list off and puts nothing back, also not the goroutines mark termination may not skip (running, in a system call), so gc_rescan_ran_rounds_teeth can be seen to fail |
+//! | `gcnewprocsplit=1` | test-only build: a new goroutine is pushed onto the rescan list before it turns runnable and again after, in separate holds of the list's lock with 200 µs between (the old form), so a concurrent rescan round can drop it in between and gc_rescan_ran_spawn_teeth can be seen to fail |
 //! | `gcrescancheck=1` | test-only build: mark termination checks that every goroutine off the rescan list is skippable (a fatal error if not) |
 //! | `gcblackstale=1` | test-only build: mark termination does not empty the Ms' black windows (mcache.rs), so the write barrier drops stores of objects white in the next cycle and gc_wb_black_teeth can be seen to fail |
 //! | `gcgrowrevived=1` | test-only build: the heap goal grows over the bytes kept only for finalizers too (Go's way), so gc_finalizer_pacing_teeth sees it grow without bound |
@@ -73,6 +74,7 @@ pub struct Knobs {
     pub gcsuspendlockfirst: bool,
     pub gcrescanpushslow: bool,
     pub gcrounddrop: bool,
+    pub gcnewprocsplit: bool,
     pub gcparall: bool,
     pub gcparlose: bool,
     pub gcnochanbarrier: bool,
@@ -130,6 +132,7 @@ static mut KNOBS: Knobs = Knobs {
     gcsuspendlockfirst: false,
     gcrescanpushslow: false,
     gcrounddrop: false,
+    gcnewprocsplit: false,
     gcparall: false,
     gcparlose: false,
     gcnochanbarrier: false,
@@ -178,6 +181,7 @@ const TEST_ONLY: &[&str] = &[
     "gcsuspendlockfirst",
     "gcrescanpushslow",
     "gcrounddrop",
+    "gcnewprocsplit",
     "gcparall",
     "gcparlose",
     "gcnochanbarrier",
@@ -243,6 +247,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcsuspendlockfirst" => k.gcsuspendlockfirst = on,
             "gcrescanpushslow" => k.gcrescanpushslow = on,
             "gcrounddrop" => k.gcrounddrop = on,
+            "gcnewprocsplit" => k.gcnewprocsplit = on,
             "gcparall" => k.gcparall = on,
             "gcparlose" => k.gcparlose = on,
             "gcnochanbarrier" => k.gcnochanbarrier = on,

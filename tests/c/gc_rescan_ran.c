@@ -22,7 +22,9 @@
  * Teeth: gc_rescan_ran_teeth.c, the same with GRTDEBUG=gcscanvalidkeep=1 (a goroutine keeps
  * its "unchanged since the scan" mark when it runs), loses an object; so does
  * gc_rescan_ran_list_teeth.c, with GRTDEBUG=gcnorescanlist=1 (it loses the mark but does not
- * go on the rescan list). gc_rescan_ran_list.c checks the list at every mark termination.
+ * go on the rescan list). gc_rescan_ran_list.c checks the list at every mark termination;
+ * gc_rescan_ran_rounds.c does so with the concurrent rescan rounds on, and
+ * gc_rescan_ran_spawn.c (RESCAN_RAN_SPAWN) adds goroutines that come and go.
  */
 #include "gc_stress.h"
 
@@ -110,6 +112,35 @@ static void mover(void *arg) {
     grt_wg_done(&done);
 }
 
+#ifdef RESCAN_RAN_SPAWN
+/* Goroutines that come and go while the rounds run: the spawner hands each child a fresh
+ * object that only the child's start argument holds, and the child checks it after a
+ * nap (and so across a cycle's rounds). A child made runnable but off the rescan list at
+ * mark termination trips gcrescancheck (and its object may be freed). */
+static volatile uint64_t spawned;
+
+static void child(void *arg) {
+    struct tobj *o = arg;
+    grt_sleep_ns(100000);
+    tobj_check("gc_rescan_ran", " (child's argument)", 0, o, o->pad[0]);
+    grt_wg_done(&done);
+}
+
+static void spawner(void *arg) {
+    (void)arg;
+    while (!stop) {
+        struct tobj *volatile o = tobj_new();
+        o->pad[0] = o->serial; /* what the child expects; junk or a new object here would differ */
+        grt_wg_add(&done, 1);
+        CHECK_EQ(grt_go(child, (void *)o), GRT_OK);
+        o = 0;
+        spawned++;
+        grt_sleep_ns(20000);
+    }
+    grt_wg_done(&done);
+}
+#endif
+
 static struct gc_stress stress = {0, 500, &stop, &done};
 
 static void main_goroutine(void *arg) {
@@ -123,6 +154,10 @@ static void main_goroutine(void *arg) {
     for (int i = 0; i < CROWD; i++) CHECK_EQ(grt_go(crowd, 0), GRT_OK);
     CHECK_EQ(grt_wg_wait(&crowd_down), GRT_OK);
     for (uintptr_t i = 0; i < MOVERS; i++) CHECK_EQ(grt_go(mover, (void *)i), GRT_OK);
+#ifdef RESCAN_RAN_SPAWN
+    grt_wg_add(&done, 1);
+    CHECK_EQ(grt_go(spawner, 0), GRT_OK);
+#endif
     struct grt_gc_stats before;
     CHECK_EQ(grt_gc_stats(&before), GRT_OK);
     /* gc_stress_collector's loop, on this goroutine, reading the stats after each cycle. */
@@ -150,6 +185,10 @@ static void main_goroutine(void *arg) {
     t_put_kv("stacks_rescanned", st.stacks_rescanned - before.stacks_rescanned);
     t_put_kv("stacks_skipped", st.stacks_skipped - before.stacks_skipped);
     t_put_kv("skipped_max", skipped_max);
+#ifdef RESCAN_RAN_SPAWN
+    t_put_kv("spawned", spawned);
+    CHECK(spawned > 0);
+#endif
     t_puts(1, "\n");
     CHECK(moves > 0);
     CHECK(cycles > 0);

@@ -11,18 +11,18 @@
 //!
 //! - a goroutine whose `gcscanvalid` goes from true to false (it starts running:
 //!   `G::ran`) pushes itself;
-//! - a goroutine made by `newproc` is pushed before and after it becomes runnable (it was
-//!   not scanned);
+//! - a goroutine made by `newproc` is pushed as it becomes runnable, in the same hold of
+//!   the lock (it was not scanned);
 //! - the collector's scan pass pushes each goroutine it leaves not skippable (running or
 //!   in a system call at its scan, or not scanned at all).
 //!
 //! A thread can be stopped anywhere, also between a state change and its push, so mark
 //! termination also looks at what every M runs (`M.curg`, set before the goroutine's
 //! status says GRUNNING, so before `G::ran`'s push): a goroutine that starts running is
-//! covered by its M until its push is done. A new goroutine is pushed before it is
-//! runnable (a stop after that push finds it listed) and again after (the barrier-on
-//! pause may fall between the two and start a new list; the scan pass may have found it
-//! dead).
+//! covered by its M until its push is done. A new goroutine turns runnable under the
+//! list's lock and is pushed in that same hold: a stop (the world lock takes the list's
+//! lock), the barrier-on pause's new list, or a round's detach comes before both or after
+//! both, and a scan pass that found it dead finds it listed.
 //!
 //! A goroutine neither on the list nor any M's was therefore in the scan pass, skippable
 //! after it, and has not run since: skippable still. `GRTDEBUG=gcrescancheck=1` (test-only
@@ -37,11 +37,15 @@
 //! concurrent rescan round takes the whole list off ([`detach`]) and starts a new epoch
 //! with an empty one, rescans what it can, and puts back ([`push`]) each goroutine it took
 //! off that mark termination still may not skip (running, in a system call, or not
-//! rescanned); the rest are skippable, and one that runs after the round saw it pushes
-//! itself again, into the new epoch (`G::ran`). A goroutine that started running before
-//! the detach either pushed itself onto the old list, which the round walks, or had
-//! already lost its mark (`gcscanvalid`), which the round reads as not skippable: the
-//! round keeps it. So the invariant below holds at every stop.
+//! rescanned); the rest are skippable, or dead, and one that runs after the round saw it
+//! pushes itself again, into the new epoch (`G::ran`). A goroutine on the old list that
+//! lost its mark (`gcscanvalid`) before the detach is read as not skippable: the round
+//! keeps it (the detach, under the lock its push took, orders those reads after the
+//! clearing). One that clears its mark before the detach but pushes after it is covered
+//! by its M (below) until its push lands on the new list. A dead goroutine made
+//! runnable again is pushed under the lock it turns runnable in (`newproc`): a round
+//! finds it either dead and not listed, or runnable and listed. So the invariant above
+//! holds at every stop.
 //!
 //! # Who touches what
 //!
@@ -85,7 +89,15 @@ fn list() -> &'static mut List {
 
 /// Puts `g` on the list unless it is there already in this epoch.
 pub fn push(g: &G) {
+    push_with(g, || {});
+}
+
+/// [`push`], with `f` run first under the list's lock: a new goroutine's change from dead to
+/// runnable (`newproc`), which no round's detach, stop or barrier-on pause may then come
+/// between. `f` takes no lock and does not wait.
+pub fn push_with(g: &G, f: impl FnOnce()) {
     RESCAN_LOCK.lock();
+    f();
     if cfg!(feature = "testhooks") && crate::debug::get().gcrescanpushslow {
         // Test-only: a wide window in which a stop finds this thread holding the lock.
         let t0 = crate::sys::nanotime();
@@ -109,7 +121,9 @@ fn link(epoch: u64) -> usize {
     (epoch & 1) as usize
 }
 
-/// A list taken off by [`detach`], walked by the collector alone.
+/// A list taken off by [`detach`], walked by the collector alone. Dropped unwalked, its
+/// goroutines would be off every list.
+#[must_use]
 pub struct Detached {
     head: *mut G,
     epoch: u64,

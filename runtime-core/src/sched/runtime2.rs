@@ -190,8 +190,8 @@ pub struct G {
     /// and `GRT_STORE` shade what they write into another goroutine's frames (grt.h's rule).
     pub gcscanvalid: AtomicBool,
     /// The rescan list (rescanlist.rs): the next G on it (one link per epoch parity), and
-    /// the list's epoch in which this G was put on it. Both under `RESCAN_LOCK` (atomics
-    /// only for shared access).
+    /// the list's epoch in which this G was put on it. Written under `RESCAN_LOCK`; the
+    /// collector's walks read the links without it (rescanlist.rs says why that is safe).
     pub rescan_next: [AtomicPtr<G>; 2],
     pub rescan_epoch: AtomicU64,
     /// Set by `grt_gc_unwind(sp)`: the frames below this stack address are about to be

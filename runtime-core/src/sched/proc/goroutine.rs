@@ -101,15 +101,26 @@ pub(crate) fn newproc1(
         Ordering::Relaxed,
     );
     NGOROUTINES.fetch_add(1, Ordering::AcqRel);
-    // Not scanned by a cycle that marks now: mark termination must look at it. Pushed
-    // before it is runnable (mark termination may stop this thread between the two) and
-    // after (the barrier-on pause may, which starts a new list, and the scan pass may have
-    // gone by it while it was dead). rescanlist.rs.
-    crate::rescanlist::push(g);
-    casgstatus(g, GDEAD, GRUNNABLE);
-    crate::rescanlist::push(g);
+    // Not scanned by a cycle that marks now: mark termination must look at it. Made
+    // runnable and pushed in one hold of the list's lock (rescanlist.rs): no stop and no
+    // round's detach falls between the two, and a scan pass that went by it while it was
+    // dead finds it listed.
+    if cfg!(feature = "testhooks") && crate::debug::get().gcnewprocsplit {
+        // Test-only: the old form, a push before the status change and one after, each
+        // followed by a wide window (gc_rescan_ran_spawn_teeth).
+        crate::rescanlist::push(g);
+        sys::nanosleep(NEWPROC_SPLIT_NS);
+        casgstatus(g, GDEAD, GRUNNABLE);
+        sys::nanosleep(NEWPROC_SPLIT_NS);
+        crate::rescanlist::push(g);
+    } else {
+        crate::rescanlist::push_with(g, || casgstatus(g, GDEAD, GRUNNABLE));
+    }
     Ok(gp)
 }
+
+/// `GRTDEBUG=gcnewprocsplit=1` (test-only build): each window of the old two-push form, in ns.
+const NEWPROC_SPLIT_NS: u64 = 200_000;
 
 /// `grt_go` / `grt_go_stack` from a goroutine.
 pub fn newproc(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void, size: usize) -> i32 {
