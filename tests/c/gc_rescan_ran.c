@@ -114,27 +114,58 @@ static void mover(void *arg) {
 
 #ifdef RESCAN_RAN_SPAWN
 /* Goroutines that come and go while the rounds run: the spawner hands each child a fresh
- * object that only the child's start argument holds, and the child checks it after a
- * nap (and so across a cycle's rounds). A child made runnable but off the rescan list at
- * mark termination trips gcrescancheck (and its object may be freed). */
-static volatile uint64_t spawned;
+ * object that only the child's start argument holds (the spawner keeps its address masked
+ * and its serial in spawn_ring), and the child checks it after a nap, and so across a
+ * cycle's rounds. A child made runnable but off the rescan list at mark termination trips
+ * gcrescancheck, and its object may be freed and handed out again. */
+#define SPAWN_RING 4096
+static struct {
+    uintptr_t masked; /* the object's address ^ MASK: no pointer */
+    uint64_t serial;
+    uint64_t seq;
+    int pending; /* __atomic: 1 from the spawn to the child's check */
+} spawn_ring[SPAWN_RING];
+static volatile uint64_t spawned, spawn_unchecked;
 
 static void child(void *arg) {
     struct tobj *o = arg;
+    uintptr_t m = (uintptr_t)o ^ MASK;
     grt_sleep_ns(100000);
-    tobj_check("gc_rescan_ran", " (child's argument)", 0, o, o->pad[0]);
+    /* Its entry: the oldest pending one for this address. (A younger one for the same
+     * address means the object was freed and handed out again: its check then fails.) */
+    long at = -1;
+    for (long i = 0; i < SPAWN_RING; i++)
+        if (__atomic_load_n(&spawn_ring[i].pending, __ATOMIC_ACQUIRE) && spawn_ring[i].masked == m &&
+            (at < 0 || spawn_ring[i].seq < spawn_ring[at].seq))
+            at = i;
+    if (at >= 0) {
+        tobj_check("gc_rescan_ran", " (child's argument)", (unsigned)spawn_ring[at].seq, o,
+                   spawn_ring[at].serial);
+        __atomic_store_n(&spawn_ring[at].pending, 0, __ATOMIC_RELEASE);
+    } else {
+        spawn_unchecked++;
+    }
     grt_wg_done(&done);
 }
 
 static void spawner(void *arg) {
     (void)arg;
     while (!stop) {
+        uint64_t seq = spawned;
+        long slot = (long)(seq % SPAWN_RING);
+        if (__atomic_load_n(&spawn_ring[slot].pending, __ATOMIC_ACQUIRE)) {
+            grt_sleep_ns(20000); /* that child has not checked yet: wait for it */
+            continue;
+        }
         struct tobj *volatile o = tobj_new();
-        o->pad[0] = o->serial; /* what the child expects; junk or a new object here would differ */
+        spawn_ring[slot].masked = (uintptr_t)o ^ MASK;
+        spawn_ring[slot].serial = o->serial;
+        spawn_ring[slot].seq = seq;
+        __atomic_store_n(&spawn_ring[slot].pending, 1, __ATOMIC_RELEASE);
         grt_wg_add(&done, 1);
         CHECK_EQ(grt_go(child, (void *)o), GRT_OK);
         o = 0;
-        spawned++;
+        spawned = seq + 1;
         grt_sleep_ns(20000);
     }
     grt_wg_done(&done);
@@ -187,7 +218,9 @@ static void main_goroutine(void *arg) {
     t_put_kv("skipped_max", skipped_max);
 #ifdef RESCAN_RAN_SPAWN
     t_put_kv("spawned", spawned);
+    t_put_kv("spawn_unchecked", spawn_unchecked);
     CHECK(spawned > 0);
+    CHECK(spawn_unchecked == 0);
 #endif
     t_puts(1, "\n");
     CHECK(moves > 0);

@@ -12,7 +12,7 @@
 //! - a goroutine whose `gcscanvalid` goes from true to false (it starts running:
 //!   `G::ran`) pushes itself;
 //! - a goroutine made by `newproc` is pushed as it becomes runnable, in the same hold of
-//!   the lock (it was not scanned);
+//!   the lock (it was not scanned; [`push_new`]);
 //! - the collector's scan pass pushes each goroutine it leaves not skippable (running or
 //!   in a system call at its scan, or not scanned at all).
 //!
@@ -89,15 +89,26 @@ fn list() -> &'static mut List {
 
 /// Puts `g` on the list unless it is there already in this epoch.
 pub fn push(g: &G) {
-    push_with(g, || {});
+    RESCAN_LOCK.lock();
+    push_locked(g);
+    RESCAN_LOCK.unlock();
 }
 
-/// [`push`], with `f` run first under the list's lock: a new goroutine's change from dead to
-/// runnable (`newproc`), which no round's detach, stop or barrier-on pause may then come
-/// between. `f` takes no lock and does not wait.
-pub fn push_with(g: &G, f: impl FnOnce()) {
+/// [`push`] for a new goroutine (`newproc`), with `make_runnable` run first under the
+/// list's lock: what it stores into the G (its start argument) and its change from dead to
+/// runnable, which no round's detach, stop or barrier-on pause may then come between.
+/// Before it, the start argument is only the caller's (in its frames and registers, which
+/// a stop scans); after it, the G's, listed. `make_runnable` takes no lock and does not wait.
+pub fn push_new(gp: *mut G, make_runnable: impl FnOnce(&mut G)) {
     RESCAN_LOCK.lock();
-    f();
+    // SAFETY: a dead G its creator owns until it is runnable (newproc).
+    make_runnable(unsafe { &mut *gp });
+    // SAFETY: as above; now runnable, the G is read only here.
+    push_locked(unsafe { &*gp });
+    RESCAN_LOCK.unlock();
+}
+
+fn push_locked(g: &G) {
     if cfg!(feature = "testhooks") && crate::debug::get().gcrescanpushslow {
         // Test-only: a wide window in which a stop finds this thread holding the lock.
         let t0 = crate::sys::nanotime();
@@ -112,7 +123,6 @@ pub fn push_with(g: &G, f: impl FnOnce()) {
         g.rescan_next[link(l.epoch)].store(l.head, Ordering::Relaxed);
         l.head = g as *const G as *mut G;
     }
-    RESCAN_LOCK.unlock();
 }
 
 /// Which of a G's two links holds its successor on the list of `epoch`.

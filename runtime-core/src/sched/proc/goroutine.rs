@@ -83,7 +83,7 @@ pub(crate) fn newproc1(
         return Err(GRT_ENOMEM);
     }
     g.startfn = Some(f);
-    g.startarg = arg;
+    g.startarg = core::ptr::null_mut(); // set with the push below
     g.gcscanvalid.store(false, Ordering::Relaxed); // a reused G: not what any scan saw
     g.stkbar_len = 0;
     g.stkbar_pos = 0;
@@ -101,20 +101,25 @@ pub(crate) fn newproc1(
         Ordering::Relaxed,
     );
     NGOROUTINES.fetch_add(1, Ordering::AcqRel);
-    // Not scanned by a cycle that marks now: mark termination must look at it. Made
-    // runnable and pushed in one hold of the list's lock (rescanlist.rs): no stop and no
-    // round's detach falls between the two, and a scan pass that went by it while it was
-    // dead finds it listed.
+    // Not scanned by a cycle that marks now: mark termination must look at it. Given its
+    // argument, made runnable and pushed in one hold of the list's lock (rescanlist.rs): no
+    // stop and no round's detach falls between them, and a scan pass that went by it while
+    // it was dead finds it listed. Until then `arg` is only ours (a stop scans our frames
+    // and registers; a dead G's fields are not scanned).
     if cfg!(feature = "testhooks") && crate::debug::get().gcnewprocsplit {
         // Test-only: the old form, a push before the status change and one after, each
         // followed by a wide window (gc_rescan_ran_spawn_teeth).
+        g.startarg = arg;
         crate::rescanlist::push(g);
         sys::nanosleep(NEWPROC_SPLIT_NS);
         casgstatus(g, GDEAD, GRUNNABLE);
         sys::nanosleep(NEWPROC_SPLIT_NS);
         crate::rescanlist::push(g);
     } else {
-        crate::rescanlist::push_with(g, || casgstatus(g, GDEAD, GRUNNABLE));
+        crate::rescanlist::push_new(gp, |g| {
+            g.startarg = arg;
+            casgstatus(g, GDEAD, GRUNNABLE);
+        });
     }
     Ok(gp)
 }
