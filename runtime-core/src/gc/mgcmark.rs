@@ -166,17 +166,7 @@ pub fn collect_range(lo: usize, hi: usize) {
 
 /// [`collect_range`] into candidate buffer `c` (mark termination's helper has its own).
 pub(crate) fn collect_range_into(c: &mut WordBuf, lo: usize, hi: usize) {
-    let (alo, alen) = mheap::arena_bounds();
-    let mut p = (lo + 7) & !7;
-    while p + 8 <= hi {
-        // SAFETY: inside [lo, hi), readable per the contract; volatile: the memory may be
-        // written concurrently (a running goroutine's globals).
-        let w = unsafe { core::ptr::read_volatile(p as *const usize) };
-        if w.wrapping_sub(alo) < alen {
-            c.push(w);
-        }
-        p += 8;
-    }
+    collect_except(c, lo, hi, 0, 0);
 }
 
 /// Collects the words of `[lo, hi)`, a piece of `gp`'s stack, but those that point into
@@ -186,15 +176,20 @@ pub(crate) fn collect_range_into(c: &mut WordBuf, lo: usize, hi: usize) {
 /// of them for 15 stacks with a 500 MiB heap, each a lookup at mark termination that found
 /// nothing).
 pub fn collect_stack_range(gp: &G, lo: usize, hi: usize) {
-    let c = candidates();
+    let len = gp.stack.hi.saturating_sub(gp.stack.lo);
+    collect_except(candidates(), lo, hi, gp.stack.lo, len);
+}
+
+/// The words of `[lo, hi)` inside the heap's range and outside `[skip, skip + skip_len)`,
+/// into `c`.
+fn collect_except(c: &mut WordBuf, lo: usize, hi: usize, skip: usize, skip_len: usize) {
     let (alo, alen) = mheap::arena_bounds();
-    let (slo, slen) = (gp.stack.lo, gp.stack.hi.saturating_sub(gp.stack.lo));
     let mut p = (lo + 7) & !7;
     while p + 8 <= hi {
-        // SAFETY: inside the goroutine's stack, readable; volatile: a running goroutine
-        // may write it (the concurrent scan reads only stopped or parked ones).
+        // SAFETY: inside [lo, hi), readable per the callers' contract; volatile: the memory
+        // may be written concurrently (a running goroutine's globals).
         let w = unsafe { core::ptr::read_volatile(p as *const usize) };
-        if w.wrapping_sub(alo) < alen && w.wrapping_sub(slo) >= slen {
+        if w.wrapping_sub(alo) < alen && w.wrapping_sub(skip) >= skip_len {
             c.push(w);
         }
         p += 8;
