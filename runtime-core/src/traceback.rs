@@ -194,27 +194,32 @@ pub(crate) fn located_return(
     }
 }
 
-/// Whether the frame-pointer register of a thread interrupted at `pc` starts a chain of frame
-/// records, by the unwind tables (`unwind::frame_at_pc_for_walk`): no if the function at pc
-/// saved it without keeping a record (it may hold data), or if the function has not touched
-/// it yet (it is the caller's) and the caller keeps no record at its call. In that second
-/// case, also the caller's return address as the table locates it (the link register, or a
-/// word above sp), else where the code at pc says it is (`ret`, already through the
-/// barriers); none if it is a barrier's trampoline the code's reading did not resolve.
+/// Whether the frame-pointer register `fp` of a thread interrupted at `pc` starts a chain of
+/// frame records, by the unwind tables (`unwind::frame_at_regs_for_walk`): no if the
+/// function at pc saved it without keeping a record (it may hold data), or if the function
+/// has not touched it yet or has reloaded it already (it is the caller's) and the caller
+/// keeps no record at its call. In that second case, also the caller's return address as the
+/// table locates it (the link register, or a word above sp; a barrier's trampoline there is
+/// the barrier of the frame that returns with `fp`, whose saved return address is
+/// `in_flight`), else where the code at pc says it is (`ret`, already through the barriers).
+#[allow(clippy::too_many_arguments)]
 fn fp_starts_chain(
     pc: usize,
     sp: usize,
+    fp: usize,
     lr: Option<usize>,
     ret: Option<usize>,
     lo: usize,
     hi: usize,
+    in_flight: Option<usize>,
 ) -> (bool, Option<usize>) {
-    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame};
-    match frame_at_pc_for_walk(pc) {
+    use crate::unwind::{frame_at_regs_for_walk, frame_for_walk, Frame};
+    let tramp = stkbar::stack_barrier_pc();
+    match frame_at_regs_for_walk(pc, sp, fp) {
         (Frame::NoRecord, _) => (false, None),
         (Frame::CallersFp, ra) => {
             let caller = match located_return(ra, sp, lr, lo, hi) {
-                Some(r) if r == stkbar::stack_barrier_pc() => ret,
+                Some(r) if r == tramp => ret.or(in_flight),
                 Some(r) => Some(r),
                 None => ret,
             };
@@ -341,8 +346,8 @@ fn leaf_unwinds(
     hi: usize,
     cur: Option<&Cursor<'_>>,
 ) -> Option<bool> {
-    use crate::unwind::{frame_at_pc_for_walk, frame_for_walk, Frame};
-    match frame_at_pc_for_walk(pc) {
+    use crate::unwind::{frame_at_regs_for_walk, frame_for_walk, Frame};
+    match frame_at_regs_for_walk(pc, sp, fp) {
         (Frame::NoRecord, _) => Some(false),
         (Frame::CallersFp, ra) => {
             let r = located_return(ra, sp, lr, lo, hi)?;
@@ -463,11 +468,18 @@ pub fn gentraceback(
         }
     }
     if signal_step {
+        // Where the barrier of the frame that returns with `fp` goes back to, if the
+        // interrupted function holds it in flight (read before the cursor passes over it).
+        let tramp = stkbar::stack_barrier_pc();
+        let in_flight = cur
+            .as_ref()
+            .map(|c| c.peek(tramp, fp))
+            .filter(|&r| r != tramp);
         if let Some(c) = cur.as_mut() {
             c.skip_popped(fp);
         }
         if check_calls {
-            let (chain, caller) = fp_starts_chain(pc, sp, lr, raw_ret, lo, hi);
+            let (chain, caller) = fp_starts_chain(pc, sp, fp, lr, raw_ret, lo, hi, in_flight);
             // The unwind table located the caller where the code's own reading did not
             // trust it (an indirect call into the function at pc, say): take it.
             if took_caller.is_none() && pc != 0 && n < max {
@@ -495,7 +507,7 @@ pub fn gentraceback(
         // register is already its own): the same start check, at the pc it resumes at. (Its
         // link register is the trampoline's scratch: no caller from there.) After unwind
         // steps through it, the chain starts at the record they reached instead.
-        if !fp_starts_chain(pc, sp, None, None, lo, hi).0 {
+        if !fp_starts_chain(pc, sp, fp, None, None, lo, hi, None).0 {
             return n;
         }
     }

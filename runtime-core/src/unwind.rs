@@ -837,14 +837,16 @@ pub fn caller_frame(ret: usize) -> Frame {
 
 const UNKNOWN: (Frame, RaLoc) = (Frame::Unknown, RaLoc::Unknown);
 
-/// What the unwind table of the function at an interrupted `pc` says of its frame there (see
-/// [`frame_at_pc_for_walk`]), from the collector's own images. The collector's thread only.
-pub fn frame_at_pc(pc: usize) -> Frame {
+/// What the unwind table of the function at an interrupted `pc` says of its frame there, with
+/// the thread's stack pointer `sp` and frame-pointer register `fp` (see
+/// [`frame_at_regs_for_walk`]), from the collector's own images. The collector's thread only.
+pub fn frame_at_regs(pc: usize, sp: usize, fp: usize) -> Frame {
     let Some(img) = find(pc) else {
         STALE.store(true, Ordering::Relaxed);
         return Frame::Unknown;
     };
-    with_row(&img, pc, |row| judge(row, true).0).unwrap_or(Frame::Unknown)
+    let f = with_row(&img, pc, |row| judge(row, true)).unwrap_or(UNKNOWN);
+    record_in_place(f, sp, fp).0
 }
 
 /// For a walk (the profiler's handler: async-signal-safe, no allocation, bounded): the answer
@@ -870,6 +872,8 @@ pub fn frame_for_walk(ret: usize) -> Frame {
 /// it keeps one; `CallersFp` when it has not touched the frame pointer yet, or is at x86_64's
 /// `push rbp` before `mov rbp, rsp` (the register is still the caller's); `Unknown` without
 /// a table.
+/// The row alone: a `Record` here may not be in place at pc yet, or any more; walkers that
+/// start from a thread's registers ask [`frame_at_regs_for_walk`].
 pub fn frame_at_pc_for_walk(pc: usize) -> (Frame, RaLoc) {
     if let Some((f, aux)) = cached(&WALK_PC_CACHE, pc) {
         return (f, RaLoc::unpack(aux));
@@ -880,6 +884,13 @@ pub fn frame_at_pc_for_walk(pc: usize) -> (Frame, RaLoc) {
     let (f, ra) = with_row(&img, pc, |row| judge(row, true)).unwrap_or(UNKNOWN);
     remember(&WALK_PC_CACHE, pc, f, ra.pack());
     (f, ra)
+}
+
+/// [`frame_at_pc_for_walk`] for a thread interrupted at `pc` with stack pointer `sp` and
+/// frame-pointer register `fp`: a `Record` row whose record the register does not point at
+/// reads `CallersFp`, with the return address where the row puts it ([`record_in_place`]).
+pub fn frame_at_regs_for_walk(pc: usize, sp: usize, fp: usize) -> (Frame, RaLoc) {
+    record_in_place(frame_at_pc_for_walk(pc), sp, fp)
 }
 
 /// Evaluates `f` on the unwind row of the function at `pc` in `img`; None without one.
@@ -934,7 +945,38 @@ fn judge<S: UnwindContextStorage<usize>>(
             return (Frame::CallersFp, ra_loc(row));
         }
     }
-    (keeps_record(row), RaLoc::Unknown)
+    let f = keeps_record(row);
+    // A record at an interrupted pc: where its return-address slot is (with the CFA from
+    // sp), for the check that the record is in place ([`record_in_place`]).
+    let ra = match (f, at_pc) {
+        (Frame::Record, true) => ra_loc(row),
+        _ => RaLoc::Unknown,
+    };
+    (f, ra)
+}
+
+/// A row's verdict at an interrupted pc (`judge(row, true)`), checked against the thread's
+/// stack pointer `sp` and frame-pointer register `fp`. A "record" row whose CFA is computed
+/// from sp says where the record is: the saved frame pointer's slot, 8 bytes below the
+/// return address's ([`keeps_record`] requires the pair). The record is in place at pc only
+/// if the register points at it. Where it does not, the function has not set the register
+/// yet, or has reloaded its caller's already while the row still describes the saved pair:
+/// LLVM's aarch64 epilogues reload x29/x30 before the registers saved below them (d8–d15:
+/// `ldp x29, x30, [sp, #64]` … `ldp d15, d14, [sp], #160` in grt's own grt_yield) and mark
+/// the pair restored only after the last load. The register is then the caller's
+/// (`CallersFp`), and the return address is where the row puts it: the slot still holds it.
+/// The returned `RaLoc` of a record in place is `Unknown`, as before this check.
+fn record_in_place((f, ra): (Frame, RaLoc), sp: usize, fp: usize) -> (Frame, RaLoc) {
+    match (f, ra) {
+        (Frame::Record, RaLoc::Stack(off)) => {
+            match off.checked_sub(8).and_then(|o| sp.checked_add(o)) {
+                Some(slot) if slot != fp => (Frame::CallersFp, ra),
+                _ => (Frame::Record, RaLoc::Unknown),
+            }
+        }
+        (Frame::Record, _) => (Frame::Record, RaLoc::Unknown),
+        other => other,
+    }
 }
 
 /// Where the return address is by `row`: in the link register, or at CFA + o with the CFA

@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok win_post" stdout="ok win_offset" stdout="ok win_sib_b" stdout="ok win_sib_stp" stdout="ok win_sib_in" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=windows
+/* grt-test: exit=0 stdout="ok win_post" stdout="ok win_offset" stdout="ok win_sib_b" stdout="ok win_sib_stp" stdout="ok win_sib_in" stdout="ok win_cfi" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=windows
  *
  * Stops, walks and samples that land in the windows of a return that C code opens: between
  * an epilogue's reload of the frame record and the `ret`, and around a sibling call (the
@@ -23,6 +23,10 @@
  *      in the trampoline;
  *   4. the walk again.
  * Then win_X is released and must return 42 into win_caller.
+ * win_cfi's window has unwind rows (LLVM's, on aarch64: they still describe the frame record
+ * the epilogue has just reloaded): there the profiler, which reads the rows, must not miss
+ * even the window's own caller (profile check `windows`). (grt_traceback reads no rows: its
+ * first step is the code's own reading, which may miss it, as in the other windows.)
  */
 #include "check.h"
 
@@ -37,10 +41,11 @@ long win_offset(long (*cb)(long), long arg);
 long win_sib_b(long (*cb)(long), long arg);
 long win_sib_stp(long (*cb)(long), long arg);
 long win_sib_in(long (*cb)(long), long arg);
+long win_cfi(long (*cb)(long), long arg);
 
 static const char *const names[] = {"win_post", "win_offset", "win_sib_b", "win_sib_stp",
-                                    "win_sib_in"};
-#define NWIN 5
+                                    "win_sib_in", "win_cfi"};
+#define NWIN 6
 
 static long cb(long x) {
     CHECK(grt_test_stkbar_install() > 2);
@@ -62,7 +67,8 @@ static __attribute__((noinline)) long win_caller(int i) {
     case 1: r = win_offset(cb, 41); break;
     case 2: r = win_sib_b(cb, 41); break;
     case 3: r = win_sib_stp(cb, 41); break;
-    default: r = win_sib_in(cb, 41); break;
+    case 4: r = win_sib_in(cb, 41); break;
+    default: r = win_cfi(cb, 41); break;
     }
     __asm__ volatile("" ::: "memory");
     return r * 1;

@@ -20,6 +20,12 @@
  *   win_sib_in  the same, window inside the callee once its frame is complete (the record
  *               that holds the return address is on the frame chain, at another address
  *               than the one the barrier was placed in)
+ *   win_cfi     LLVM's epilogue for a frame that saves d8/d9 below its record, with LLVM's
+ *               unwind rows: ldp x29, x30, [sp, #16] ; window ; ldp d9, d8, [sp], #48 ; ret.
+ *               The row in the window still says "x29/x30 saved at CFA-32/-24, CFA = sp+48"
+ *               (LLVM marks the pair restored only after the last load), while x29 is the
+ *               caller's again. rustc's grt_yield has this shape (d8-d15 below the record);
+ *               clang gives it to C functions that keep floating-point values across calls.
  *
  * win_ret receives each win_* function's own return address at entry (the caller the walks
  * must report), win_in is set to the window's number when it is reached.
@@ -81,6 +87,42 @@ win_offset:
         add     sp, sp, #64
         ret
         .size   win_offset, . - win_offset
+
+        /* long win_cfi(long (*cb)(long), long arg) */
+        .globl  win_cfi
+        .type   win_cfi, %function
+win_cfi:
+        .cfi_startproc
+        SAVE_RET
+        stp     d9, d8, [sp, #-48]!
+        .cfi_def_cfa_offset 48
+        stp     x29, x30, [sp, #16]
+        str     x19, [sp, #32]
+        add     x29, sp, #16
+        .cfi_def_cfa w29, 32
+        .cfi_offset w19, -16
+        .cfi_offset w30, -24
+        .cfi_offset w29, -32
+        .cfi_offset b8, -40
+        .cfi_offset b9, -48
+        mov     x19, x0
+        mov     x0, x1
+        blr     x19
+        add     x0, x0, #1
+        .cfi_def_cfa wsp, 48
+        ldr     x19, [sp, #32]
+        ldp     x29, x30, [sp, #16]
+        WINDOW  6
+        ldp     d9, d8, [sp], #48
+        .cfi_def_cfa_offset 0
+        .cfi_restore w19
+        .cfi_restore w30
+        .cfi_restore w29
+        .cfi_restore b8
+        .cfi_restore b9
+        ret
+        .cfi_endproc
+        .size   win_cfi, . - win_cfi
 
         /* The sibling callees: one each, so that each window has its own code. They add 1. */
         .globl  win_sib_callee_b

@@ -13,6 +13,8 @@
  *   win_sib_b   pop rbp ; jmp win_sib_callee: window at the callee's first instruction
  *   win_sib_stp the same, window after the callee's `push rbp`, before `mov rbp, rsp`
  *   win_sib_in  the same, window inside the callee once its frame is complete
+ *   win_cfi     win_post with the unwind rows clang emits (`.cfi_def_cfa rsp, 8` after
+ *               `pop rbp`): with a row, the window's own caller must never be missing
  *
  * (x86_64 sibling calls leave the return address where it was; the windows are the same ones
  * gcc's `jmp` tail calls produce.) win_ret receives each win_* function's own return address
@@ -72,6 +74,33 @@ win_offset:
         WINDOW  2
         ret
         .size   win_offset, . - win_offset
+
+        /* long win_cfi(long (*cb)(long), long arg) */
+        .globl  win_cfi
+        .type   win_cfi, @function
+win_cfi:
+        .cfi_startproc
+        SAVE_RET
+        push    rbp
+        .cfi_def_cfa_offset 16
+        .cfi_offset rbp, -16
+        mov     rbp, rsp
+        .cfi_def_cfa_register rbp
+        push    rbx
+        sub     rsp, 8
+        .cfi_offset rbx, -24
+        mov     rbx, rdi
+        mov     rdi, rsi
+        call    rbx
+        add     rax, 1
+        add     rsp, 8
+        pop     rbx
+        pop     rbp
+        .cfi_def_cfa rsp, 8
+        WINDOW  6
+        ret
+        .cfi_endproc
+        .size   win_cfi, . - win_cfi
 
         .globl  win_sib_callee_b
         .type   win_sib_callee_b, @function

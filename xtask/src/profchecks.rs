@@ -127,11 +127,20 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
                 ("win_sib_callee_b", &["win_caller"]),
                 ("win_sib_callee_stp", &["win_caller"]),
                 ("win_sib_callee_in", &["win_caller"]),
+                ("win_cfi", &["win_caller"]),
                 ("win_caller", &["target"]),
                 ("target", &[GOROUTINE_ENTRY]),
             ],
             "win_sib_callee_in",
-        ),
+        )
+        .and_then(|s| {
+            // Described by unwind rows: not even the leaf's own caller may be missing.
+            let t = through(
+                &stacks,
+                &["win_cfi", "win_caller", "target", GOROUTINE_ENTRY],
+            )?;
+            Ok(format!("{s}; {t}"))
+        }),
         "fpless_window" => {
             let mut out = Vec::new();
             for leaf in ["fw_in", "fw_ret"] {
@@ -192,13 +201,16 @@ fn show(s: &[String]) -> String {
 }
 
 /// Every sample that has `run[0]` goes on with the rest of `run` (leaf first) from there, and
-/// some do.
+/// some do. Pseudo-stacks (`[pc, grt.GC]` while the stack lock was held) name no callers.
 fn through(stacks: &Stacks, run: &[&str]) -> Result<String, String> {
     let (mut seen, mut cut) = (0i64, Vec::new());
     for (s, n) in stacks {
         let Some(i) = s.iter().position(|f| f == run[0]) else {
             continue;
         };
+        if s.last().is_some_and(|f| f == "grt.GC" || f == "grt.System") {
+            continue;
+        }
         seen += n;
         if !has_run(&s[i..], run) {
             cut.push(format!("{n} x {}", show(s)));

@@ -592,7 +592,7 @@ pub fn gc_remove_stack_barriers(
     let mut k = k0;
     while k < len
         && proof.live != Some((k, entries(gp)[k].saved_fp))
-        && standing(gp, &entries(gp)[k], fp, top_pc, proof) == Standing::Dead
+        && standing(gp, &entries(gp)[k], sp, fp, top_pc, proof) == Standing::Dead
     {
         k += 1;
     }
@@ -743,7 +743,7 @@ pub fn rescan_limit(
     let len = gp.stkbar_len.min(gp.stkbar_cap);
     for k in first_at_or_above(gp, sp)..len {
         let e = entries(gp)[k];
-        match standing(gp, &e, fp, top_pc, proof) {
+        match standing(gp, &e, sp, fp, top_pc, proof) {
             Standing::Dead => continue,
             Standing::Unknown => return (hi, true),
             Standing::Live => proof.live = Some((k, e.saved_fp)),
@@ -805,17 +805,20 @@ pub fn take_jumps(gp: &mut G) -> usize {
     }
 }
 
-/// [`Standing`] of entry `e` of `gp`, whose stopped frame pointer is `fp`; `top_pc` is the
+/// [`Standing`] of entry `e` of `gp`, whose stopped stack and frame pointers are `sp` and
+/// `fp`; `top_pc` is the
 /// interrupted pc when a signal stopped it (else it stopped in grt's own code: parked, or in a
 /// system call, whose frame pointer starts a real chain). Live needs the record with the
 /// trampoline in it; Dead needs every link up to `saved_fp` proven a frame record (`proof`:
 /// a return address right after a call, into a function that keeps a record there), from a
-/// top whose function keeps one at pc: frame-pointer-less code keeps data in the register,
-/// and a chain through data could seem to pass any entry. Stack lock held, the goroutine
+/// top whose function keeps one at pc, in place (`unwind::frame_at_regs`: the register
+/// points at it, not an epilogue's reload of the caller's): frame-pointer-less code keeps
+/// data in the register, and a chain through data could seem to pass any entry. Stack lock held, the goroutine
 /// stopped.
 pub fn standing(
     gp: &G,
     e: &Stkbar,
+    sp: usize,
     fp: usize,
     top_pc: Option<usize>,
     proof: &mut Proof,
@@ -859,7 +862,8 @@ pub fn standing(
     let top_ok = match top_pc {
         None => true,
         Some(pc) => {
-            proof.may_refresh && crate::unwind::frame_at_pc(pc) == crate::unwind::Frame::Record
+            proof.may_refresh
+                && crate::unwind::frame_at_regs(pc, sp, fp) == crate::unwind::Frame::Record
         }
     };
     if !top_ok {
