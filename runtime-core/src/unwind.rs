@@ -965,7 +965,11 @@ fn judge<S: UnwindContextStorage<usize>>(
 /// `ldp x29, x30, [sp, #64]` … `ldp d15, d14, [sp], #160` in grt's own grt_yield) and mark
 /// the pair restored only after the last load. The register is then the caller's
 /// (`CallersFp`), and the return address is where the row puts it: the slot still holds it.
-/// The returned `RaLoc` of a record in place is `Unknown`, as before this check.
+/// (Code built without frame pointers that saves x29 beside x30 as an ordinary register
+/// reads the same way, and its x29 may be data: as under the row's "record" before, the
+/// walk from it takes only return addresses right after a call, and the collector's
+/// `standing` gives up on it.) The returned `RaLoc` of a record in
+/// place is `Unknown`, as before this check.
 fn record_in_place((f, ra): (Frame, RaLoc), sp: usize, fp: usize) -> (Frame, RaLoc) {
     match (f, ra) {
         (Frame::Record, RaLoc::Stack(off)) => {
