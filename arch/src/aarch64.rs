@@ -581,6 +581,11 @@ const INSN_RET: u32 = 0xd65f_03c0;
 /// `mov x29, sp` is `add x29, sp, #0`: any `add x29, sp, #imm` establishes the frame record.
 const INSN_ADD_X29_SP_MASK: u32 = 0xffc0_03ff;
 const INSN_ADD_X29_SP: u32 = 0x9100_03fd;
+/// The epilogue's reload of the frame record: `ldp x29, x30, [sp, #imm]` (signed offset) and
+/// `ldp x29, x30, [sp], #imm` (post-index), any imm7.
+const INSN_LDP_FP_LR_MASK: u32 = 0xffc0_7fff;
+const INSN_LDP_FP_LR_SP: u32 = 0xa940_7bfd;
+const INSN_LDP_FP_LR_SP_POST: u32 = 0xa8c0_7bfd;
 /// Function starts the compiler may emit: `bti c`, `paciasp`.
 const INSN_BTI_C: u32 = 0xd503_245f;
 const INSN_PACIASP: u32 = 0xd503_233f;
@@ -596,7 +601,10 @@ const INSN_PACIASP: u32 = 0xd503_233f;
 /// record is established by `add x29, sp, #imm` (`mov x29, sp`). Scanning back from pc:
 /// meeting that instruction first means the record is in place; meeting the end of the
 /// previous function (`ret`, or `udf #0` padding) or a function start (`bti c`, `paciasp`)
-/// first means this function has no record at pc. At a `ret` the record has been popped.
+/// first means this function has no record at pc. At a `ret` the record has been popped;
+/// meeting the epilogue's `ldp x29, x30, [sp…]` first, it has been reloaded (the rest of the
+/// epilogue may still be to run: clang reloads d8–d15 saved below the record, or pops the
+/// frame with `add sp`, after it), and x30 is the return address (`reloaded`).
 ///
 /// x30 is only a candidate: `Lr { min_target }` asks the caller to accept it only if the
 /// instruction before it is a `bl` whose target lies in `[min_target, pc]`, i.e. the call
@@ -614,6 +622,7 @@ pub fn frameless_return(code: &[u8], pc: usize) -> Option<crate::RetLoc> {
     if insn(pc) == INSN_RET {
         return Some(crate::RetLoc::Lr {
             min_target: pc.saturating_sub(crate::MAX_FRAMELESS_FN),
+            reloaded: false,
         });
     }
     let mut a = pc;
@@ -626,11 +635,25 @@ pub fn frameless_return(code: &[u8], pc: usize) -> Option<crate::RetLoc> {
         if i & INSN_ADD_X29_SP_MASK == INSN_ADD_X29_SP {
             return None;
         }
+        if i & INSN_LDP_FP_LR_MASK == INSN_LDP_FP_LR_SP
+            || i & INSN_LDP_FP_LR_MASK == INSN_LDP_FP_LR_SP_POST
+        {
+            return Some(crate::RetLoc::Lr {
+                min_target: pc.saturating_sub(crate::MAX_FRAMELESS_FN),
+                reloaded: true,
+            });
+        }
         if i == INSN_RET || i == 0 {
-            return Some(crate::RetLoc::Lr { min_target: a + 4 });
+            return Some(crate::RetLoc::Lr {
+                min_target: a + 4,
+                reloaded: false,
+            });
         }
         if i == INSN_BTI_C || i == INSN_PACIASP {
-            return Some(crate::RetLoc::Lr { min_target: a });
+            return Some(crate::RetLoc::Lr {
+                min_target: a,
+                reloaded: false,
+            });
         }
     }
     None

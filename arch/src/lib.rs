@@ -274,8 +274,11 @@ pub const fn parked_frame_pointer(ctx_sp: usize) -> usize {
 /// before it is a direct call whose target fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RetLoc {
-    /// In the link register; the call must target `[min_target, pc]`.
-    Lr { min_target: usize },
+    /// In the link register; the call must target `[min_target, pc]`. `reloaded`: the scan
+    /// back met the epilogue's reload of the frame record (`ldp x29, x30`) first; code after a
+    /// tail call's epilogue, reached by a branch, meets it too with the record still in
+    /// place, so the call must also target the very function at pc (by its unwind table).
+    Lr { min_target: usize, reloaded: bool },
     /// At `[sp + off]`; the call must target `[pc - max_back, pc]`, and with
     /// `frameless_only` a function that opens no frame record.
     Stack {

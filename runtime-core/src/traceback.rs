@@ -135,8 +135,13 @@ fn frameless_caller(
     if !codemap::read(start, code) {
         return None;
     }
+    let mut reloaded_lr = false;
     let (ret, min_target, frameless_only) = match arch::frameless_return(code, pc)? {
-        arch::RetLoc::Lr { min_target } => {
+        arch::RetLoc::Lr {
+            min_target,
+            reloaded,
+        } => {
+            reloaded_lr = reloaded;
             // The epilogue may have loaded a barrier's slot into the link register already.
             let ret = match lr? {
                 r if r == stkbar::stack_barrier_pc() => cur.as_mut()?.resolve_popped(fp)?,
@@ -166,6 +171,17 @@ fn frameless_caller(
     let target = call_target(ret)?;
     if target < min_target || target > pc {
         return None;
+    }
+    // Past a reload found by scanning back, x30 may be a leftover of a call this function
+    // made (code after a tail call's `ldp x29, x30 ; b f`, reached by a branch, with the
+    // record in place): only the return address of a call into this very function, as its
+    // unwind table bounds it, from outside it, is its caller (a recursive call's is refused
+    // too: it may be the leftover). Without a table, none.
+    if reloaded_lr {
+        match crate::unwind::function_range_for_walk(pc) {
+            Some((start, end)) if target == start && !(start..end).contains(&ret) => {}
+            _ => return None,
+        }
     }
     if frameless_only && arch::opens_frame(&codemap::read_array::<8>(target)?) {
         return None;

@@ -893,6 +893,29 @@ pub fn frame_at_regs_for_walk(pc: usize, sp: usize, fp: usize) -> (Frame, RaLoc)
     record_in_place(frame_at_pc_for_walk(pc), sp, fp)
 }
 
+/// For a walk (as [`frame_for_walk`]): the addresses `[start, end)` of the function at `pc`
+/// by its unwind table (its FDE's range), None without one.
+pub fn function_range_for_walk(pc: usize) -> Option<(usize, usize)> {
+    let img = find_for_walk(pc)?;
+    let bases = BaseAddresses::default()
+        .set_eh_frame_hdr(img.hdr as u64)
+        .set_eh_frame(img.eh as u64)
+        .set_text(img.lo as u64);
+    let hdr = EhFrameHdr::new(hdr_bytes(&img), LittleEndian)
+        .parse(&bases, 8)
+        .ok()?;
+    let table = hdr.table()?;
+    let mut eh = EhFrame::new(eh_bytes(&img), LittleEndian);
+    if arch::DWARF_RA == 30 {
+        eh.set_vendor(gimli::Vendor::AArch64);
+    }
+    let fde = table
+        .fde_for_address(&eh, &bases, pc as u64, EhFrame::cie_from_offset)
+        .ok()?;
+    let start = usize::try_from(fde.initial_address()).ok()?;
+    Some((start, start.checked_add(usize::try_from(fde.len()).ok()?)?))
+}
+
 /// Evaluates `f` on the unwind row of the function at `pc` in `img`; None without one.
 fn with_row<R>(
     img: &Image,

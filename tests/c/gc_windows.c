@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok win_post" stdout="ok win_offset" stdout="ok win_sib_b" stdout="ok win_sib_stp" stdout="ok win_sib_in" stdout="ok win_cfi" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=windows
+/* grt-test: exit=0 stdout="ok win_post" stdout="ok win_offset" stdout="ok win_sib_b" stdout="ok win_sib_stp" stdout="ok win_sib_in" stdout="ok win_cfi" stdout="ok win_tail" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcstackbarrierall=1" env="GRTPROF=@PROFILE@" env="GRTPROFHZ=1000" profile=windows
  *
  * Stops, walks and samples that land in the windows of a return that C code opens: between
  * an epilogue's reload of the frame record and the `ret`, and around a sibling call (the
@@ -25,8 +25,11 @@
  * Then win_X is released and must return 42 into win_caller.
  * win_cfi's window has unwind rows (LLVM's, on aarch64: they still describe the frame record
  * the epilogue has just reloaded): there the profiler, which reads the rows, must not miss
- * even the window's own caller (profile check `windows`). (grt_traceback reads no rows: its
- * first step is the code's own reading, which may miss it, as in the other windows.)
+ * even the window's own caller (profile check `windows`), and neither may grt_traceback on
+ * aarch64, whose first step reads the code back to the epilogue's `ldp x29, x30`. win_tail
+ * is the case that reading must refuse: a pc after an early tail call's `ldp x29, x30`,
+ * with the record in place and x30 left over from a call further down; a walk that takes
+ * it reports a return address inside win_tail as a caller and fails the order check.
  */
 #include "check.h"
 
@@ -42,10 +45,15 @@ long win_sib_b(long (*cb)(long), long arg);
 long win_sib_stp(long (*cb)(long), long arg);
 long win_sib_in(long (*cb)(long), long arg);
 long win_cfi(long (*cb)(long), long arg);
+long win_tail(long (*cb)(long), long arg);
 
 static const char *const names[] = {"win_post", "win_offset", "win_sib_b", "win_sib_stp",
-                                    "win_sib_in", "win_cfi"};
-#define NWIN 6
+                                    "win_sib_in", "win_cfi", "win_tail"};
+#define NWIN 7
+/* The windows that open after the epilogue's `ldp x29, x30` (aarch64) in a function with an
+ * unwind table (the code's reading takes x30 there only for a call into the function that
+ * table bounds): win_cfi. */
+#define RELOADED (1u << 5)
 
 static long cb(long x) {
     CHECK(grt_test_stkbar_install() > 2);
@@ -68,7 +76,8 @@ static __attribute__((noinline)) long win_caller(int i) {
     case 2: r = win_sib_b(cb, 41); break;
     case 3: r = win_sib_stp(cb, 41); break;
     case 4: r = win_sib_in(cb, 41); break;
-    default: r = win_cfi(cb, 41); break;
+    case 5: r = win_cfi(cb, 41); break;
+    default: r = win_tail(cb, 41); break;
     }
     __asm__ volatile("" ::: "memory");
     return r * 1;
@@ -106,6 +115,19 @@ static void check_walk(int w) {
         next++;
     }
     CHECK(seen_caller && seen_target);
+#ifdef __aarch64__
+    /* After the epilogue's `ldp x29, x30`, the code says where the return address is (x30):
+     * the window's own caller must be there too. */
+    if (RELOADED & (1u << w) && !(n >= 2 && pcs[1] == win_ret)) {
+        t_puts(2, names[w]);
+        t_puts(2, ": grt_traceback lost the window's own caller after the record's reload: frame 1 is 0x");
+        t_putu(2, n >= 2 ? pcs[1] : 0, 16);
+        t_puts(2, ", not 0x");
+        t_putu(2, win_ret, 16);
+        t_puts(2, "\n");
+        grt_exit(1);
+    }
+#endif
 }
 
 static void run(int w) {

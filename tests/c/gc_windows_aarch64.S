@@ -27,6 +27,13 @@
  *               caller's again. rustc's grt_yield has this shape (d8-d15 below the record);
  *               clang gives it to C functions that keep floating-point values across calls.
  *
+ *   win_tail    no window of a return: code after an early tail call's epilogue
+ *               (`ldp x29, x30, [sp], #32 ; b win_tail_helper`), reached by a branch with
+ *               the frame record in place, on a loop's second pass, x30 left over from the
+ *               loop's call of win_tail_helper (placed before win_tail) further down. The
+ *               scan back from the window meets that `ldp` first; x30 must not be taken for
+ *               win_tail's caller.
+ *
  * win_ret receives each win_* function's own return address at entry (the caller the walks
  * must report), win_in is set to the window's number when it is reached.
  */
@@ -123,6 +130,66 @@ win_cfi:
         ret
         .cfi_endproc
         .size   win_cfi, . - win_cfi
+
+        /* long win_tail_helper(long x): x. Before win_tail, within the reach of its calls. */
+        .globl  win_tail_helper
+        .type   win_tail_helper, %function
+win_tail_helper:
+        .cfi_startproc
+        ret
+        .cfi_endproc
+        .size   win_tail_helper, . - win_tail_helper
+
+        /* long win_tail(long (*cb)(long), long arg) */
+        .globl  win_tail
+        .type   win_tail, %function
+win_tail:
+        .cfi_startproc
+        SAVE_RET
+        stp     x29, x30, [sp, #-32]!
+        .cfi_def_cfa_offset 32
+        .cfi_offset w30, -24
+        .cfi_offset w29, -32
+        mov     x29, sp
+        .cfi_def_cfa w29, 32
+        str     x19, [sp, #16]
+        .cfi_offset w19, -16
+        mov     x19, x0
+        mov     x0, x1
+        blr     x19
+        add     x0, x0, #1
+        cbnz    x0, 2f
+        /* The early exit, never taken: a tail call. */
+        .cfi_remember_state
+        ldr     x19, [sp, #16]
+        .cfi_def_cfa wsp, 32
+        ldp     x29, x30, [sp], #32
+        .cfi_def_cfa_offset 0
+        .cfi_restore w19
+        .cfi_restore w30
+        .cfi_restore w29
+        b       win_tail_helper
+        .cfi_restore_state
+2:      mov     x19, x0
+        mov     x11, #0
+3:      cbz     x11, 4f
+        WINDOW  7
+        b       5f
+4:      mov     x11, #1
+        mov     x0, x19
+        bl      win_tail_helper
+        b       3b
+5:      mov     x0, x19
+        ldr     x19, [sp, #16]
+        .cfi_def_cfa wsp, 32
+        ldp     x29, x30, [sp], #32
+        .cfi_def_cfa_offset 0
+        .cfi_restore w19
+        .cfi_restore w30
+        .cfi_restore w29
+        ret
+        .cfi_endproc
+        .size   win_tail, . - win_tail
 
         /* The sibling callees: one each, so that each window has its own code. They add 1. */
         .globl  win_sib_callee_b

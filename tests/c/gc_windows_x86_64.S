@@ -16,6 +16,10 @@
  *   win_cfi     win_post with the unwind rows clang emits (`.cfi_def_cfa rsp, 8` after
  *               `pop rbp`): with a row, the window's own caller must never be missing
  *
+ *   win_tail    the loop of aarch64's win_tail (code after an early tail call's epilogue,
+ *               with the frame record in place), with its window after a call of
+ *               win_tail_helper
+ *
  * (x86_64 sibling calls leave the return address where it was; the windows are the same ones
  * gcc's `jmp` tail calls produce.) win_ret receives each win_* function's own return address
  * at entry, win_in the window's number when it is reached.
@@ -101,6 +105,44 @@ win_cfi:
         ret
         .cfi_endproc
         .size   win_cfi, . - win_cfi
+
+        /* long win_tail_helper(long x): x */
+        .globl  win_tail_helper
+        .type   win_tail_helper, @function
+win_tail_helper:
+        mov     rax, rdi
+        ret
+        .size   win_tail_helper, . - win_tail_helper
+
+        /* long win_tail(long (*cb)(long), long arg) */
+        .globl  win_tail
+        .type   win_tail, @function
+win_tail:
+        SAVE_RET
+        push    rbp
+        mov     rbp, rsp
+        push    rbx
+        sub     rsp, 8
+        mov     rbx, rdi
+        mov     rdi, rsi
+        call    rbx
+        add     rax, 1
+        test    rax, rax
+        jnz     2f
+        add     rsp, 8
+        pop     rbx
+        pop     rbp
+        jmp     win_tail_helper
+2:      mov     rbx, rax
+        mov     rdi, rax
+        call    win_tail_helper
+        WINDOW  7
+        mov     rax, rbx
+        add     rsp, 8
+        pop     rbx
+        pop     rbp
+        ret
+        .size   win_tail, . - win_tail
 
         .globl  win_sib_callee_b
         .type   win_sib_callee_b, @function

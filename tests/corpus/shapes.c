@@ -20,6 +20,10 @@
  *   shape_bsearch  the same from bsearch's comparator: frame-pointer-less library frames in
  *                  the middle of the chain
  *   nofp_level     (shapes_nofp.c) a frame-pointer-less frame of the program's own
+ *   shape_float    floating-point values kept across the call, in callee-saved d8-d10:
+ *                  clang (LLVM) saves them below the frame record on aarch64 and reloads
+ *                  x29/x30 before them in the epilogue, while the unwind row still describes
+ *                  the record (gc_windows' win_cfi holds that window open)
  *   shape_setjmp   setjmp; one descent in four ends in a longjmp back here from the bottom
  *                  (never across the library's frames), every other one after
  *                  grt_gc_unwind, the others without it, as a library's own longjmp
@@ -39,7 +43,7 @@
 
 #define WORKERS 3
 #define DEPTH 60
-#define NSHAPES 9
+#define NSHAPES 10
 #define BURN_NS 100000ull
 
 struct ctx {
@@ -131,6 +135,19 @@ static __attribute__((noinline)) long shape_vla(long d, struct ctx *c) {
     long r = level(d - 1, c);
     for (long i = 0; i < n; i++) tobj_check("corpus", " (vla)", (unsigned)i, v[i], s[i]);
     return r + 1;
+}
+
+static volatile double float_seed = 1.25;
+
+static __attribute__((noinline)) long shape_float(long d, struct ctx *c) {
+    struct tobj *volatile o = tobj_new();
+    uint64_t s = o->serial;
+    /* Three doubles live across the call: callee-saved FP registers at -O2/-O3. */
+    double a = float_seed * (double)d, b = a * 0.5 + 3.0, e = a - b;
+    long r = level(d - 1, c);
+    tobj_check("corpus", " (float)", (unsigned)d, o, s);
+    CHECK(a == float_seed * (double)d && b == a * 0.5 + 3.0 && e == a - b);
+    return r + 1 + (long)(a + b + e) * 0;
 }
 
 static long (*volatile next_level)(long, struct ctx *) = level;
@@ -233,6 +250,7 @@ long level(long d, struct ctx *c) {
     case 5: return shape_qsort(d, c);
     case 6: return shape_bsearch(d, c);
     case 7: return nofp_level(d, c, level);
+    case 8: return shape_float(d, c);
     default: return shape_setjmp(d, c);
     }
 }

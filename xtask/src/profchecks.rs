@@ -128,6 +128,7 @@ pub fn check(name: &str, profile: &Path, exe: &Path, stdout: &str) -> Result<Str
                 ("win_sib_callee_stp", &["win_caller"]),
                 ("win_sib_callee_in", &["win_caller"]),
                 ("win_cfi", &["win_caller"]),
+                ("win_tail", &["win_caller"]),
                 ("win_caller", &["target"]),
                 ("target", &[GOROUTINE_ENTRY]),
             ],
