@@ -806,15 +806,14 @@ pub fn take_jumps(gp: &mut G) -> usize {
 }
 
 /// [`Standing`] of entry `e` of `gp`, whose stopped stack and frame pointers are `sp` and
-/// `fp`; `top_pc` is the
-/// interrupted pc when a signal stopped it (else it stopped in grt's own code: parked, or in a
-/// system call, whose frame pointer starts a real chain). Live needs the record with the
-/// trampoline in it; Dead needs every link up to `saved_fp` proven a frame record (`proof`:
-/// a return address right after a call, into a function that keeps a record there), from a
-/// top whose function keeps one at pc, in place (`unwind::frame_at_regs`: the register
-/// points at it, not an epilogue's reload of the caller's): frame-pointer-less code keeps
-/// data in the register, and a chain through data could seem to pass any entry. Stack lock held, the goroutine
-/// stopped.
+/// `fp`; `top_pc` is the interrupted pc when a signal stopped it (else it stopped in grt's
+/// own code: parked, or in a system call, whose frame pointer starts a real chain). Live
+/// needs the record with the trampoline in it; Dead needs every link up to `saved_fp` proven
+/// a frame record (`proof`: a return address right after a call, into a function that keeps
+/// a record there), from a top whose function keeps one at pc, in place
+/// (`unwind::frame_at_regs`: the register points at it, not an epilogue's reload of the
+/// caller's): frame-pointer-less code keeps data in the register, and a chain through data
+/// could seem to pass any entry. Stack lock held, the goroutine stopped.
 pub fn standing(
     gp: &G,
     e: &Stkbar,
