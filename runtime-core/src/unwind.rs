@@ -897,30 +897,24 @@ pub fn frame_at_regs_for_walk(pc: usize, sp: usize, fp: usize) -> (Frame, RaLoc)
 /// by its unwind table (its FDE's range), None without one.
 pub fn function_range_for_walk(pc: usize) -> Option<(usize, usize)> {
     let img = find_for_walk(pc)?;
-    let bases = BaseAddresses::default()
-        .set_eh_frame_hdr(img.hdr as u64)
-        .set_eh_frame(img.eh as u64)
-        .set_text(img.lo as u64);
-    let hdr = EhFrameHdr::new(hdr_bytes(&img), LittleEndian)
-        .parse(&bases, 8)
-        .ok()?;
-    let table = hdr.table()?;
-    let mut eh = EhFrame::new(eh_bytes(&img), LittleEndian);
-    if arch::DWARF_RA == 30 {
-        eh.set_vendor(gimli::Vendor::AArch64);
-    }
-    let fde = table
-        .fde_for_address(&eh, &bases, pc as u64, EhFrame::cie_from_offset)
-        .ok()?;
-    let start = usize::try_from(fde.initial_address()).ok()?;
-    Some((start, start.checked_add(usize::try_from(fde.len()).ok()?)?))
+    with_table(&img, |table, eh, bases| {
+        let fde = table
+            .fde_for_address(eh, bases, pc as u64, EhFrame::cie_from_offset)
+            .ok()?;
+        let start = usize::try_from(fde.initial_address()).ok()?;
+        Some((start, start.checked_add(usize::try_from(fde.len()).ok()?)?))
+    })
 }
 
-/// Evaluates `f` on the unwind row of the function at `pc` in `img`; None without one.
-fn with_row<R>(
+/// The parsed `.eh_frame_hdr` search table of `img`, its `.eh_frame` and their base
+/// addresses, for `f`; None without a table.
+fn with_table<R>(
     img: &Image,
-    pc: usize,
-    f: impl FnOnce(&UnwindTableRow<usize, OnStack>) -> R,
+    f: impl FnOnce(
+        &gimli::EhHdrTable<'_, gimli::EndianSlice<'static, LittleEndian>>,
+        &EhFrame<gimli::EndianSlice<'static, LittleEndian>>,
+        &BaseAddresses,
+    ) -> Option<R>,
 ) -> Option<R> {
     let bases = BaseAddresses::default()
         .set_eh_frame_hdr(img.hdr as u64)
@@ -934,11 +928,22 @@ fn with_row<R>(
     if arch::DWARF_RA == 30 {
         eh.set_vendor(gimli::Vendor::AArch64);
     }
-    let mut ctx = UnwindContext::<usize, OnStack>::new_in();
-    let row = table
-        .unwind_info_for_address(&eh, &bases, &mut ctx, pc as u64, EhFrame::cie_from_offset)
-        .ok()?;
-    Some(f(row))
+    f(&table, &eh, &bases)
+}
+
+/// Evaluates `f` on the unwind row of the function at `pc` in `img`; None without one.
+fn with_row<R>(
+    img: &Image,
+    pc: usize,
+    f: impl FnOnce(&UnwindTableRow<usize, OnStack>) -> R,
+) -> Option<R> {
+    with_table(img, |table, eh, bases| {
+        let mut ctx = UnwindContext::<usize, OnStack>::new_in();
+        let row = table
+            .unwind_info_for_address(eh, bases, &mut ctx, pc as u64, EhFrame::cie_from_offset)
+            .ok()?;
+        Some(f(row))
+    })
 }
 
 /// A row judged by [`keeps_record`] (`at_pc`: an interrupted pc, where an untouched frame
