@@ -121,12 +121,47 @@ pub(crate) fn ensure_go() -> bool {
         return true;
     }
     if !setup::is_root() {
-        eprintln!("xtask: `go` is not installed: the scheduler bench against Go is SKIPPED.");
+        eprintln!("xtask: `go` is not installed: the benchmarks against Go are SKIPPED.");
         eprintln!("xtask: to run it, install Go as root:");
         eprintln!("  apt-get update && apt-get install -y golang-go");
         return false;
     }
     setup::apt_install(&["golang-go"]) && have("go", "version")
+}
+
+/// Builds the Go program in package directory `pkg` of the benchmarks' Go module
+/// (tests/bench/go) into `exe`; false, with a message, on failure. Go's build cache and
+/// GOPATH go under `out_dir` when there is no $HOME.
+pub(crate) fn go_build(pkg: &str, exe: &Path, out_dir: &Path) -> bool {
+    let mut cmd = Command::new("go");
+    cmd.current_dir(GO_SRC)
+        .args(["build", "-buildvcs=false", "-o"])
+        .arg(exe)
+        .arg(pkg)
+        // A module with no dependencies: nothing is downloaded, not even a toolchain.
+        .env("GO111MODULE", "on")
+        .env("GOTOOLCHAIN", "local");
+    if std::env::var_os("HOME").is_none() {
+        // Go wants a build cache and a GOPATH; without $HOME, keep both under target/.
+        if std::env::var_os("GOCACHE").is_none() && std::env::var_os("XDG_CACHE_HOME").is_none() {
+            cmd.env("GOCACHE", out_dir.join("go-cache"));
+        }
+        if std::env::var_os("GOPATH").is_none() {
+            cmd.env("GOPATH", out_dir.join("gopath"));
+        }
+    }
+    if !run(&mut cmd) {
+        eprintln!("xtask: building {GO_SRC}/{pkg} failed");
+        return false;
+    }
+    true
+}
+
+/// `go version`'s version word (go1.19.8), or "?".
+pub(crate) fn go_version() -> String {
+    output(Command::new("go").arg("version"))
+        .map(|s| s.split_whitespace().nth(2).unwrap_or("?").to_string())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Builds libgrt.a (libc build, release, host), sched_bench.c against it and sched.go.
@@ -154,25 +189,7 @@ fn build(out_dir: &Path) -> Option<(PathBuf, PathBuf)> {
         return None;
     }
     let go_exe = out_dir.join("sched_go");
-    let mut cmd = Command::new("go");
-    cmd.current_dir(GO_SRC)
-        .args(["build", "-buildvcs=false", "-o"])
-        .arg(&go_exe)
-        .arg(".")
-        // A module with no dependencies: nothing is downloaded, not even a toolchain.
-        .env("GO111MODULE", "on")
-        .env("GOTOOLCHAIN", "local");
-    if std::env::var_os("HOME").is_none() {
-        // Go wants a build cache and a GOPATH; without $HOME, keep both under target/.
-        if std::env::var_os("GOCACHE").is_none() && std::env::var_os("XDG_CACHE_HOME").is_none() {
-            cmd.env("GOCACHE", out_dir.join("go-cache"));
-        }
-        if std::env::var_os("GOPATH").is_none() {
-            cmd.env("GOPATH", out_dir.join("gopath"));
-        }
-    }
-    if !run(&mut cmd) {
-        eprintln!("xtask: building {GO_SRC} failed");
+    if !go_build(".", &go_exe, out_dir) {
         return None;
     }
     Some((grt_exe, go_exe))
@@ -196,9 +213,7 @@ pub fn sched() -> bool {
         println!("  FAILED: could not build the benchmark programs (see above)");
         return false;
     };
-    let go_version = output(Command::new("go").arg("version"))
-        .map(|s| s.split_whitespace().nth(2).unwrap_or("?").to_string())
-        .unwrap_or_else(|| "?".into());
+    let go_version = go_version();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     println!(

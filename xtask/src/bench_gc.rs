@@ -1,7 +1,7 @@
 //! `cargo xtask bench`, collector part: grt's garbage collector, on x86_64 natively only
 //! (under qemu-aarch64 the figures would be emulation's).
 //!
-//! Three programs in tests/bench/c/, each linked with libgrt.a (libc build); see their
+//! Programs in tests/bench/c/, each linked with libgrt.a (libc build); see their
 //! opening comments. Each process prints one `key=value` line, timed inside the program.
 //!
 //! - Allocation: gcbench.c, binary trees in the shape of the Ellis/Kovac/Boehm GCBench
@@ -35,6 +35,9 @@
 //!   Goals: longest pause with barriers <= 100 µs at 1,000 goroutines, <= 200 µs at 10,000.
 //!   Beside them, the machine's floor (sched_gap.c): how often two threads that never block
 //!   are kept off their CPUs for more than 50 and 100 µs anyway.
+//!   At 1,000 goroutines, a third side: Go (tests/bench/go/gcpause, the same workload:
+//!   runtime.GC() back to back, GOMAXPROCS=2, automatic collection off), its longest pause
+//!   from runtime/metrics and each cycle's from MemStats, Go/grt beside grt's.
 //! - RSS after a spike: gc_rss_bench.c built three ways (grt, bdwgc, malloc): 1 GiB held,
 //!   dropped, then idle; the resident set after 0.5 to 3 s. Goal: grt's back below 10 % of
 //!   the spike within 3 s.
@@ -82,9 +85,13 @@ const BARRIERS_OFF: &str = "GRTDEBUG=gcstackbarrieroff=1";
 /// Rescan benchmark: frames of the deep goroutine, cycles per process.
 const RESCAN_DEPTH: u32 = 10_000;
 const RESCAN_CYCLES: u32 = 30;
-/// Pause benchmark: goroutines and cycles per process, and the goal for the longest pause
-/// with barriers on, in µs: 1,000 goroutines, then 10,000.
-const PAUSE_RUNS: [(u32, u32, f64); 2] = [(1_000, 30, 100.0), (10_000, 10, 200.0)];
+/// Pause benchmark: goroutines and cycles per process, the goal for the longest pause with
+/// barriers on, in µs, and whether Go runs the workload too: 1,000 goroutines, then 10,000.
+/// Go runs only the first: at 10,000 its automatic collection off (as grt's), the churn's
+/// garbage outgrows each cycle (3 GB by the fourth, each cycle slower), and a process takes
+/// a minute.
+const PAUSE_RUNS: [(u32, u32, f64, bool); 2] =
+    [(1_000, 30, 100.0, true), (10_000, 10, 200.0, false)];
 /// Goal: no allocation waits longer than this for the collector, in µs.
 const GOAL_ALLOC_WAIT_US: f64 = 100.0;
 /// Goal: mark termination with one goroutine RESCAN_DEPTH frames deep, in µs.
@@ -206,6 +213,9 @@ struct Exes {
     /// check of each frame record before a barrier goes in (what that check costs).
     rescan_trust: PathBuf,
     pause: PathBuf,
+    /// tests/bench/go/gcpause, the pause benchmark's workload on Go's collector; None
+    /// without `go` (reported).
+    pause_go: Option<PathBuf>,
     gap: PathBuf,
     rss_grt: PathBuf,
     rss_bdwgc: Option<PathBuf>,
@@ -215,7 +225,7 @@ struct Exes {
 /// Builds libgrt.a (libc build, release, host) and the programs against it (gcbench.c three
 /// ways; the bdwgc and malloc builds use nothing of libgrt.a, so the linker takes nothing
 /// from it). Every C file gets the same flags (ctests::compile_c_with).
-fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
+fn build(out_dir: &Path, bdwgc: bool, go: bool) -> Option<Exes> {
     let arch = &ARCHES[0];
     if !ctests::build_lib(arch, Build::Libc) {
         eprintln!("xtask: building libgrt.a failed");
@@ -264,6 +274,15 @@ fn build(out_dir: &Path, bdwgc: bool) -> Option<Exes> {
             exe
         },
         pause: one(PAUSE_SRC, "gc_pause_bench", &[])?,
+        pause_go: if go {
+            let exe = out_dir.join("gc_pause_go");
+            if !crate::bench::go_build("./gcpause", &exe, out_dir) {
+                return None;
+            }
+            Some(exe)
+        } else {
+            None
+        },
         gap: one(GAP_SRC, "sched_gap", &[])?,
         rss_grt: one(RSS_SRC, "gc_rss_grt", &["-DGCB_GRT"])?,
         rss_bdwgc: if bdwgc {
@@ -689,7 +708,7 @@ fn pauses(exes: &Exes) -> bool {
     let g = machine_gaps(exes);
     PAUSE_RUNS
         .iter()
-        .map(|&(n, cycles, goal)| pauses_with(exes, n, cycles, goal))
+        .map(|&(n, cycles, goal, go)| pauses_with(exes, n, cycles, goal, go))
         .fold(g, |a, b| a && b)
 }
 
@@ -732,20 +751,38 @@ fn machine_gaps(exes: &Exes) -> bool {
     true
 }
 
-fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64) -> bool {
+fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64, go: bool) -> bool {
     println!(
         "\n  -- pauses: {goroutines} goroutines 0..1197 frames deep, 9 in 10 parked, \
          1 in 10 churning; {cycles} grt_gc() per process (GRTMAXPROCS=2, GRTGC=off)"
     );
     let args = [goroutines.to_string(), cycles.to_string()];
-    let Some(results) = barrier_rounds(
-        &exes.pause,
+    // grt with barriers on and off, and Go on the same workload, alternating.
+    let mut sides: Vec<Side> = barrier_sides(&exes.pause).into();
+    if let (true, Some(go)) = (go, &exes.pause_go) {
+        sides.push(Side {
+            label: "Go (GOMAXPROCS=2)",
+            exe: go,
+            env: vec!["-u", "GOGC", "-u", "GODEBUG", "GOMAXPROCS=2"],
+        });
+    }
+    let results = match rounds(
+        &sides,
         &args,
         "gc_pause",
+        &check_barrier_run,
         ("pause_max_ns", 1e3, "longest pause µs"),
-    ) else {
-        return false;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
     };
+    println!(
+        "\n  {:<34}{:>14}{:>14}{:>10}",
+        "median of the rounds", "barriers on", "barriers off", "off/on"
+    );
     let (on, off) = (&results[0], &results[1]);
     for (name, key, scale, prec) in [
         ("longest pause µs", "pause_max_ns", 1e3, 1),
@@ -787,6 +824,28 @@ fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64) -> bool 
          {longest:.1} µs (median of the processes' longest), {}",
         verdict(longest <= goal_us)
     );
+    match results.get(2) {
+        Some(go) => {
+            println!(
+                "  Go {} on the same workload (runtime.GC() back to back, automatic collection \
+                 off; its longest pause from runtime/metrics, rounded down to its bucket):",
+                crate::bench::go_version()
+            );
+            for (name, key) in [
+                ("longest pause µs", "pause_max_ns"),
+                ("all pauses of a cycle µs, median", "cycle_pause_median_ns"),
+            ] {
+                println!(
+                    "  {name:<34}{:>14.1}{:>14.1}{:>10.2}   (grt barriers on, Go, Go/grt)",
+                    med(on, key) / 1e3,
+                    med(go, key) / 1e3,
+                    ratio(go, on, key),
+                );
+            }
+        }
+        None if go => println!("  Go: SKIPPED (`go` is missing: see above)"),
+        None => {}
+    }
     println!(
         "  per process: frames scanned concurrently {:.0}, barriers installed {:.0} (hit {:.0}), \
          scans stopped at an unprovable record {:.0}, rescan rounds {:.0}, goroutine starts \
@@ -1088,7 +1147,8 @@ pub fn gc() -> bool {
     let out_dir = std::env::current_dir()
         .expect("current directory")
         .join(OUT_DIR);
-    let Some(exes) = build(&out_dir, peer.is_ok()) else {
+    let go = crate::bench::ensure_go();
+    let Some(exes) = build(&out_dir, peer.is_ok(), go) else {
         println!("  FAILED: could not build the benchmark programs (see above)");
         return false;
     };

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::ctests::{self, Build, ARCHES};
 use crate::setup;
-use crate::util::{run, run_ok};
+use crate::util::run_ok;
 
 const OUT_DIR: &str = "target/net-bench";
 const HANDOFF_ITERS: u64 = 200_000;
@@ -73,18 +73,7 @@ fn build(out: &Path) -> Option<Programs> {
         return None;
     }
     let go_net = out.join("go_net");
-    let mut cmd = Command::new("go");
-    cmd.current_dir("tests/bench/go")
-        .args(["build", "-buildvcs=false", "-o"])
-        .arg(&go_net)
-        .arg("./net")
-        .env("GO111MODULE", "on")
-        .env("GOTOOLCHAIN", "local");
-    if std::env::var_os("HOME").is_none() {
-        cmd.env("GOCACHE", out.join("go-cache"))
-            .env("GOPATH", out.join("gopath"));
-    }
-    if !run(&mut cmd) {
+    if !crate::bench::go_build("./net", &go_net, out) {
         return None;
     }
     Some(Programs {
