@@ -13,6 +13,11 @@
  */
 #include "check.h"
 
+/* 1 (the teeth): async preemption only inside the spin; see sched_async_regs_teeth.c. */
+#ifndef ONLY_IN_SPIN
+#define ONLY_IN_SPIN 0
+#endif
+
 #define TARGET 3000
 #define MIN_PREEMPTED 200
 
@@ -84,6 +89,7 @@ static void check(const uint64_t *out, const uint64_t *vals, long avx) {
 
 static void spinner(void *arg) {
     (void)arg;
+    if (ONLY_IN_SPIN) (void)grt_async_preempt(0);
     long avx = have_avx();
     spinner_goid = grt_goid();
     uint64_t x = 0x9e3779b97f4a7c15ull, vals[NVALS], out[NOUT];
@@ -95,7 +101,9 @@ static void spinner(void *arg) {
 #elif defined(__aarch64__)
         vals[64] = (uint64_t)(1 + x % 3) << 22; /* RMode: +inf, -inf, zero */
 #endif
+        if (ONLY_IN_SPIN) (void)grt_async_preempt(1);
         async_regs_spin(200000, out, vals, avx);
+        if (ONLY_IN_SPIN) (void)grt_async_preempt(0);
         check(out, vals, avx);
         calls++;
     }
@@ -106,6 +114,7 @@ static void spinner(void *arg) {
 static volatile double sink;
 static void busy(void *arg) {
     (void)arg;
+    if (ONLY_IN_SPIN) (void)grt_async_preempt(0);
     double a = 1.5, b = 0.25;
     uint64_t x = 12345;
     while (!stop) {
@@ -121,6 +130,7 @@ static void busy(void *arg) {
 
 static void main_goroutine(void *arg) {
     (void)arg;
+    if (ONLY_IN_SPIN) (void)grt_async_preempt(0);
     grt_wg_add(&wg, 2);
     CHECK_EQ(grt_go(spinner, 0), GRT_OK);
     CHECK_EQ(grt_go(busy, 0), GRT_OK);
