@@ -850,6 +850,13 @@ fn pauses_with(exes: &Exes, goroutines: u32, cycles: u32, goal_us: f64, go: bool
             ratio(off, on, key),
         );
     }
+    // GRTGC=off: only an allocation past a memory limit would wait; the row shows none did.
+    println!(
+        "  {:<34}{:>14.1}{:>14.1}",
+        "longest allocation wait µs",
+        med(on, "alloc_wait_max_ns") / 1e3,
+        med(off, "alloc_wait_max_ns") / 1e3,
+    );
     let longest = med(on, "pause_max_ns") / 1e3;
     println!(
         "  goal: longest pause with barriers <= {goal_us:.0} µs at {goroutines} goroutines: \

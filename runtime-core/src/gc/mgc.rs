@@ -2239,7 +2239,7 @@ fn gc_cycle() {
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; longest allocation wait so far {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
@@ -2264,7 +2264,8 @@ fn gc_cycle() {
             cleaned,
             threads_ns / 1000,
             sweep_ns / 1000,
-            (sys::nanotime() - t0) / 1000
+            (sys::nanotime() - t0) / 1000,
+            STATS.alloc_wait_max_ns.load(Ordering::Relaxed) / 1000
         );
     }
 }
