@@ -45,6 +45,7 @@
 //! | `gcnoregthreads=1` | test-only build: registered threads that are not goroutines are neither stopped nor scanned, so gc_regthread can be seen to fail |
 //! | `gcnoscandone=1` | test-only build: mark termination trusts the barriers of stacks not scanned in the cycle, so gc_scandone can be seen to fail |
 //! | `gcnosweepgen=1` | test-only build: after a cycle, allocation goes on in spans not yet swept (the sweep-generation check is skipped), so gc_sweep can be seen to fail |
+//! | `gcnopaceidle=1` | test-only build: an allocation past the heap goal while no cycle marks (one asked for but not started, or the last one sweeping) goes on without yielding or waiting (the pacer before it held the goal), so gc_pacing can be seen to fail |
 //! | `gcnosweepbudget=1` | test-only build: an allocation that finds no room in its size class sweeps that class's spans until one has room, however many (no budget), so gc_sweep_budget can be seen to fail |
 //! | `gcscanvalidkeep=1` | test-only build: a goroutine that runs keeps its stack's "scanned and unchanged" mark (`G.gcscanvalid`), so mark termination skips stacks that ran since their scan and gc_rescan_ran can be seen to fail |
 //! | `schedwidensetaside=1` | test-only build: an M that finds the goroutine it was to run held by grt_suspend waits 200 µs before it lets go of it (suspend_setaside's window) |
@@ -99,6 +100,7 @@ pub struct Knobs {
     pub gcscanvalidkeep: bool,
     pub gcnosweepgen: bool,
     pub gcnosweepbudget: bool,
+    pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
     pub gcnoroundyield: bool,
     pub gcnoassist: bool,
@@ -158,6 +160,7 @@ static mut KNOBS: Knobs = Knobs {
     gcscanvalidkeep: false,
     gcnosweepgen: false,
     gcnosweepbudget: false,
+    gcnopaceidle: false,
     gcnorescanrounds: false,
     gcnoroundyield: false,
     gcnoassist: false,
@@ -208,6 +211,7 @@ const TEST_ONLY: &[&str] = &[
     "gcscanvalidkeep",
     "gcnosweepgen",
     "gcnosweepbudget",
+    "gcnopaceidle",
     "gctrustframes",
     "gcnounwindcheck",
     "gcnounwindfloor",
@@ -275,6 +279,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
             "gcnosweepgen" => k.gcnosweepgen = on,
             "gcnosweepbudget" => k.gcnosweepbudget = on,
+            "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gcnoroundyield" => k.gcnoroundyield = on,
             "gcnoassist" => k.gcnoassist = on,

@@ -359,6 +359,10 @@ pub fn init() -> Result<(), i32> {
         cfg!(feature = "testhooks") && crate::debug::get().gcnosweepgen,
         Ordering::Relaxed,
     );
+    NO_PACE_IDLE.store(
+        cfg!(feature = "testhooks") && crate::debug::get().gcnopaceidle,
+        Ordering::Relaxed,
+    );
     mheap::NO_SWEEP_BUDGET.store(
         cfg!(feature = "testhooks") && crate::debug::get().gcnosweepbudget,
         Ordering::Relaxed,
@@ -830,6 +834,10 @@ pub fn heap_grew(live: usize) {
     if !RUNNING.load(Ordering::Acquire) && WORK.load(Ordering::Acquire) == done {
         request(done.wrapping_add(1));
     }
+    if cfg!(feature = "testhooks") && NO_PACE_IDLE.load(Ordering::Relaxed) && phase != PHASE_MARK {
+        // gc_pacing's teeth: the old pacer, which throttled nothing until a cycle marked.
+        return;
+    }
     // Past the goal while a cycle marks: pay with mark work first (Go's assists), a batch
     // per refill, so that the marking ends before the hard limit below makes us wait.
     if live >= goal + goal / ASSIST_OVER_DEN {
@@ -870,6 +878,11 @@ const ASSIST_OVER_DEN: usize = 4;
 /// hands out at most (32 KiB), so that allocating past the goal marks faster than it
 /// allocates.
 const ASSIST_WORDS: usize = 2 * (32 << 10) / 8;
+
+/// Test-only build, `GRTDEBUG=gcnopaceidle=1`: an allocation past the goal while no cycle
+/// marks (one asked for but not started, or the last one sweeping) neither yields nor waits
+/// (gc_pacing's teeth).
+static NO_PACE_IDLE: AtomicBool = AtomicBool::new(false);
 
 /// `GRTDEBUG=gcnoassist=1`: no assists (allocations past the goal only wait at the hard
 /// limit), to compare.
