@@ -699,9 +699,10 @@ struct grt_gc_stats {
                                     with the collector's helper thread on another CPU, total */
     uint64_t mark_helper_jobs;   /* of them, those the helper took part in (it may come too
                                     late, or find no free CPU) */
-    uint64_t alloc_sweep_max_spans; /* the most spans one allocation swept, looking for room in
-                                       its size class, before it took fresh pages (at most
-                                       64: the allocation holds the heap lock meanwhile) */
+    uint64_t alloc_sweep_max_pages; /* the most pages' worth of spans one allocation swept,
+                                       looking for room in its size class, before it took
+                                       fresh pages (64 pages and one span at most: the
+                                       allocation holds the heap lock meanwhile) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

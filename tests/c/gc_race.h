@@ -232,9 +232,11 @@ static void race_main(void *arg) {
     t_putu(1, bursts, 10);
     t_puts(1, " bursts in C\n");
     CHECK(s.cycles > 0 && s.barriers_installed > 0 && bursts > 0);
-    /* The concurrent rescan rounds ran in these cycles, while the workers were in their
-     * bursts (in C in the cgo and syscall variants: rounds leave such a goroutine to mark
-     * termination and put it back on the list). */
+    /* The concurrent rescan rounds were on in these cycles (every cycle runs at least one
+     * unless GRTDEBUG=gcnorescanrounds=1), with the workers in their bursts most of the time
+     * (in C in the cgo and syscall variants: a round leaves such a goroutine to mark
+     * termination and puts it back on the list). That a round met a worker in C is not
+     * counted anywhere; the deep variant below checks that rounds rescanned stacks. */
     CHECK(s.rescan_rounds > 0);
 #if RACE_MODE == RACE_DEEP
     /* The workers yield between bursts: some are parked after running since their scan, and

@@ -335,9 +335,9 @@ pub struct GcStats {
     /// the ones it took part in, in all.
     pub mark_par_jobs: u64,
     pub mark_helper_jobs: u64,
-    /// The most spans one allocation swept looking for room in its class (mheap.rs
-    /// SWEEP_CLASS_BUDGET bounds it).
-    pub alloc_sweep_max_spans: u64,
+    /// The most pages' worth of spans one allocation swept looking for room in its class
+    /// (mheap.rs SWEEP_CLASS_BUDGET_PAGES bounds it).
+    pub alloc_sweep_max_pages: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -1167,7 +1167,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         round_yields: l(&STATS.round_yields),
         mark_par_jobs: mgcpar::PAR_JOBS.load(Ordering::Relaxed),
         mark_helper_jobs: mgcpar::HELPER_JOBS.load(Ordering::Relaxed),
-        alloc_sweep_max_spans: h.alloc_sweep_max_spans,
+        alloc_sweep_max_pages: h.alloc_sweep_max_pages,
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };

@@ -39,8 +39,10 @@
 //!   sweep of this cycle, or new;
 //! - an allocation that finds no span with free slots in its class sweeps that class's
 //!   unswept spans, one at a time, until one has room ([`sweep_class_locked`]) or it has
-//!   swept [`SWEEP_CLASS_BUDGET`] of them, before it takes fresh pages; and every refill of an allocation cache sweeps a few spans of any
-//!   class besides, so that the sweep keeps ahead of allocation (Go's proportional sweep);
+//!   swept [`SWEEP_CLASS_BUDGET_PAGES`] pages of them, before it takes fresh pages (out of
+//!   memory, it sweeps everything first: [`span_with_room_locked`]); and every refill of an
+//!   allocation cache sweeps a few spans of any class besides, so that the sweep keeps ahead
+//!   of allocation (Go's proportional sweep);
 //! - the collector's thread sweeps the rest in batches of [`SWEEP_BATCH`] spans, taking and
 //!   dropping the heap lock around each ([`sweep_some_locked`]), and finishes before the
 //!   next cycle marks (a cycle never starts with a span unswept).
@@ -250,9 +252,9 @@ pub struct HeapStats {
     /// Spans freed back to the chunks by sweeps, and spans swept by allocations (the rest by
     /// the background sweep), total.
     pub spans_swept_by_alloc: u64,
-    /// The most spans one allocation swept looking for room in its class (at most
-    /// [`SWEEP_CLASS_BUDGET`]).
-    pub alloc_sweep_max_spans: u64,
+    /// The most pages' worth of spans one allocation swept looking for room in its class
+    /// (at most [`SWEEP_CLASS_BUDGET_PAGES`] and one span).
+    pub alloc_sweep_max_pages: u64,
     /// Bytes of free pages given back to the kernel now, and in all.
     pub released: usize,
     pub released_total: u64,
@@ -334,7 +336,7 @@ static mut HEAP: Heap = Heap {
         inuse: 0,
         live: 0,
         spans_swept_by_alloc: 0,
-        alloc_sweep_max_spans: 0,
+        alloc_sweep_max_pages: 0,
         released: 0,
         released_total: 0,
         mapped: 0,
@@ -729,17 +731,10 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
         if h.partial[noscan as usize][c].is_null() {
             sweep_class_locked(c, noscan);
         }
+        let Some(s) = span_with_room_locked(c, noscan) else {
+            return null_mut();
+        };
         let list = &mut h.partial[noscan as usize][c];
-        let mut s = *list;
-        if s.is_null() {
-            let Some(ns) = new_span(span_pages(c), CLASSES[c], c, noscan, 1) else {
-                return null_mut();
-            };
-            s = ns;
-            // SAFETY: our fresh span.
-            unsafe { (*s).in_partial = true };
-            *list = s;
-        }
         // SAFETY: a span with a free slot (the partial list holds no full span).
         let sr = unsafe { &mut *s };
         let mut i = sr.freeindex;
@@ -771,6 +766,34 @@ pub fn alloc_locked(n: usize, noscan: bool) -> *mut u8 {
     p as *mut u8
 }
 
+/// The span of class `c` to allocate from, put at the head of its list: the first with room
+/// (the caller has swept the class's spans, within the budget), else a fresh one. When no
+/// fresh one can be had (the heap limit, the kernel), the budget may have left room behind:
+/// the rest of the sweep is done first, in full (spans of this class with room, empty spans
+/// of any class whose pages come back), and then a fresh span tried again. None when out of
+/// memory even so.
+fn span_with_room_locked(c: usize, noscan: bool) -> Option<*mut Span> {
+    let h = heap();
+    let k = noscan as usize;
+    if !h.partial[k][c].is_null() {
+        return Some(h.partial[k][c]);
+    }
+    let s = match new_span(span_pages(c), CLASSES[c], c, noscan, 1) {
+        Some(s) => s,
+        None => {
+            while sweep_some_locked(usize::MAX).1 {}
+            if !h.partial[k][c].is_null() {
+                return Some(h.partial[k][c]);
+            }
+            new_span(span_pages(c), CLASSES[c], c, noscan, 1)?
+        }
+    };
+    // SAFETY: our fresh span.
+    unsafe { (*s).in_partial = true };
+    h.partial[k][c] = s;
+    Some(s)
+}
+
 /// Claims a run of up to `max` consecutive free slots of class `c` for an M's allocation
 /// cache (mcache.rs): they are allocated (and marked, while a cycle marks) as a whole, and
 /// zeroed. Returns the run's first and end addresses, or None when out of memory. Objects are
@@ -781,14 +804,8 @@ pub fn claim_run_locked(c: usize, noscan: bool, max: usize) -> Option<(usize, us
         sweep_class_locked(c, noscan);
     }
     sweep_credit_locked();
+    let s = span_with_room_locked(c, noscan)?;
     let list = &mut h.partial[noscan as usize][c];
-    let mut s = *list;
-    if s.is_null() {
-        s = new_span(span_pages(c), CLASSES[c], c, noscan, 1)?;
-        // SAFETY: our fresh span.
-        unsafe { (*s).in_partial = true };
-        *list = s;
-    }
     // SAFETY: a span with a free slot (the partial list holds no full span).
     let sr = unsafe { &mut *s };
     let mut i = sr.freeindex;
@@ -1141,13 +1158,15 @@ fn unlink_partial(sr: &mut Span) {
     sr.in_partial = false;
 }
 
-/// How many unswept spans of its class an allocation sweeps, looking for one with room,
-/// before it takes fresh pages instead (Go's spanBudget in mcentral.cacheSpan). It bounds
-/// how long the allocation holds the heap lock, and so waits, when its class's spans are
-/// full of live objects. A span sweeps in about 0.75 µs here (a 40 MiB heap's 5,000 spans in
-/// 3.7 ms), so 64 spans are about 50 µs, half of what an allocation may wait. The spans
-/// passed over are the background sweep's, and the next allocations'.
-const SWEEP_CLASS_BUDGET: usize = 64;
+/// How much of its class's unswept spans an allocation sweeps, in pages, looking for a span
+/// with room, before it takes fresh pages instead (Go's spanBudget in mcentral.cacheSpan,
+/// counted in pages here: a span's sweep reads its bitmaps and, when it frees the span,
+/// zeroes its pages). It bounds how long the allocation holds the heap lock, and so waits,
+/// when its class's spans are full of live objects. A one-page span sweeps in about 0.75 µs
+/// here (a 40 MiB heap's 5,000 spans in 3.7 ms), so 64 pages are about 50 µs, half of what an
+/// allocation may wait. The spans passed over are the background sweep's, and the next
+/// allocations'.
+const SWEEP_CLASS_BUDGET_PAGES: usize = 64;
 
 /// Test-only build, `GRTDEBUG=gcnosweepbudget=1`: an allocation sweeps its class's spans
 /// until one has room, however many that takes (gc_sweep_budget's teeth).
@@ -1155,23 +1174,25 @@ pub static NO_SWEEP_BUDGET: core::sync::atomic::AtomicBool =
     core::sync::atomic::AtomicBool::new(false);
 
 /// An allocation of class `c` found no span with room: sweeps that class's unswept spans
-/// until one has room, none is left, or [`SWEEP_CLASS_BUDGET`] were swept. Returns whether
-/// one has room now.
+/// until one has room, none is left, or [`SWEEP_CLASS_BUDGET_PAGES`] were swept. Returns
+/// whether one has room now.
 fn sweep_class_locked(c: usize, noscan: bool) -> bool {
     let h = heap();
     let k = noscan as usize;
     let budget = if cfg!(feature = "testhooks") && NO_SWEEP_BUDGET.load(Ordering::Relaxed) {
         usize::MAX
     } else {
-        SWEEP_CLASS_BUDGET
+        SWEEP_CLASS_BUDGET_PAGES
     };
-    let mut n = 0usize;
-    while n < budget && h.partial[k][c].is_null() && !h.unswept[k][c].is_null() {
+    let (mut spans, mut pages) = (0u64, 0usize);
+    while pages < budget && h.partial[k][c].is_null() && !h.unswept[k][c].is_null() {
+        // SAFETY: the head of the unswept list, a live span under HEAP_LOCK.
+        pages += unsafe { (*h.unswept[k][c]).npages };
         sweep_next_locked(k, c);
-        n += 1;
+        spans += 1;
     }
-    h.stats.spans_swept_by_alloc += n as u64;
-    h.stats.alloc_sweep_max_spans = h.stats.alloc_sweep_max_spans.max(n as u64);
+    h.stats.spans_swept_by_alloc += spans;
+    h.stats.alloc_sweep_max_pages = h.stats.alloc_sweep_max_pages.max(pages as u64);
     !h.partial[k][c].is_null()
 }
 
