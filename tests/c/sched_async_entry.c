@@ -3,8 +3,9 @@
  * A goroutine preempted at a function's first instruction, seen by a walker that reads every
  * frame after the first as a return address (the profile writes callers as `address - 1`;
  * pprof and addr2line users of grt_traceback do the same). The spinner loops in ae_spin
- * (sched_async_entry_<arch>.S), whose loop head is its first instruction and whose
- * neighbour below is ae_before, never called. With one P, sysmon preempts the spinner after
+ * (sched_async_entry_<arch>.S), whose loop head is its first instruction (on x86_64 a
+ * `rep lodsb`, where an interrupt leaves the pc whatever the core) and whose neighbour
+ * below is ae_before, never called. With one P, sysmon preempts the spinner after
  * its slice because main waits; main then runs and walks the spinner, parked in its yield
  * (grt_traceback: the stub's signal frame, then the interrupted pc). Every round the walk
  * must name ae_spin as `address - 1` readers see it, never ae_before; some rounds must have
@@ -18,14 +19,17 @@
 #define ROUNDS 40
 
 void ae_before(void);
-void ae_spin(volatile int *flag);
+/* buf, n and their copies: x86_64's spin reads them (sched_async_entry_x86_64.S). */
+void ae_spin(volatile int *flag, const char *buf, const char *buf_again, long n, long n_again);
+#define SPIN_BYTES 4096
+static char spin_buf[SPIN_BYTES];
 extern char ae_spin_end[];
 
 static volatile int stop;
 static volatile uint64_t spinner_goid;
 
 static __attribute__((noinline)) void ae_caller(void) {
-    ae_spin(&stop);
+    ae_spin(&stop, spin_buf, spin_buf, SPIN_BYTES, SPIN_BYTES);
     __asm__ volatile("" ::: "memory"); /* not a sibling call: ae_caller stays in the chain */
 }
 

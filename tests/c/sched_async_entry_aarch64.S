@@ -2,7 +2,8 @@
  * The spin of sched_async_entry.c, aarch64. Two functions, back to back:
  *
  *   ae_before   never called: its last byte is the byte just before ae_spin
- *   ae_spin     void ae_spin(volatile int *flag): loops while *flag == 0, its loop head
+ *   ae_spin     void ae_spin(volatile int *flag, ...): loops while *flag == 0 (the other
+ *               arguments are x86_64's, unused here), its loop head
  *               its very first instruction, so a preemption often interrupts it at its
  *               entry address (under qemu, which delivers signals at the start of a
  *               translated block, always); a leaf with no frame record, its return
