@@ -703,6 +703,11 @@ struct grt_gc_stats {
                                        looking for room in its size class, before it took
                                        fresh pages (64 pages and one span at most: the
                                        allocation holds the heap lock meanwhile) */
+    uint64_t idle_mark_bytes;    /* marking done by Ms that had no goroutine to run while a
+                                    cycle marked (Go's idle mark workers; GRTDEBUG=
+                                    gcnoidlemark=1 turns it off): bytes of objects scanned,
+                                    total */
+    uint64_t idle_mark_ns;       /* the time it took, total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

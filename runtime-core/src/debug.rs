@@ -13,6 +13,9 @@
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
+//! | `gcnoidlemark=1` | Ms with nothing to run do not mark while a cycle marks (gcwork.rs; to compare) |
+//! | `gcidlemarkwiden=1` | test-only build: a marker beside the collector (an idle M, an assist) sleeps 2 ms before each step of marking, holding its grey work (gc_idlemark's window) |
+//! | `gcidlemarknowait=1` | test-only build: the collector waits for no marker beside it: its "mark everything" ends when the pool is empty although markers hold work, and it neither closes the markers' gate nor waits for them before mark termination, so gc_idlemark_teeth can be seen to fail |
 //! | `gcnorescanrounds=1` | no concurrent rescan rounds before mark termination: it rescans every stack that ran since its scan (to compare pauses) |
 //! | `gcnoroundyield=1` | an M does not yield its CPU before running a goroutine while the rescan rounds fall behind or mark termination is about to stop the world (mgc.rs `ROUNDS_BEHIND`; to compare pauses) |
 //! | `gctrace=1` | one line per collection on stderr |
@@ -100,6 +103,9 @@ pub struct Knobs {
     pub gcscanvalidkeep: bool,
     pub gcnosweepgen: bool,
     pub gcnosweepbudget: bool,
+    pub gcidlemarkwiden: bool,
+    pub gcidlemarknowait: bool,
+    pub gcnoidlemark: bool,
     pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
     pub gcnoroundyield: bool,
@@ -160,6 +166,9 @@ static mut KNOBS: Knobs = Knobs {
     gcscanvalidkeep: false,
     gcnosweepgen: false,
     gcnosweepbudget: false,
+    gcidlemarkwiden: false,
+    gcidlemarknowait: false,
+    gcnoidlemark: false,
     gcnopaceidle: false,
     gcnorescanrounds: false,
     gcnoroundyield: false,
@@ -211,6 +220,8 @@ const TEST_ONLY: &[&str] = &[
     "gcscanvalidkeep",
     "gcnosweepgen",
     "gcnosweepbudget",
+    "gcidlemarkwiden",
+    "gcidlemarknowait",
     "gcnopaceidle",
     "gctrustframes",
     "gcnounwindcheck",
@@ -279,6 +290,9 @@ fn parse(s: &[u8]) -> Knobs {
             "gcscanvalidkeep" => k.gcscanvalidkeep = on,
             "gcnosweepgen" => k.gcnosweepgen = on,
             "gcnosweepbudget" => k.gcnosweepbudget = on,
+            "gcidlemarkwiden" => k.gcidlemarkwiden = on,
+            "gcidlemarknowait" => k.gcidlemarknowait = on,
+            "gcnoidlemark" => k.gcnoidlemark = on,
             "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gcnoroundyield" => k.gcnoroundyield = on,

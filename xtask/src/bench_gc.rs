@@ -18,6 +18,9 @@
 //!   parallel markers started (GC_start_mark_threads, GC_MARKERS unset: one per CPU), as a
 //!   threaded program gets them. Goals: grt's time <= 0.85 × bdwgc's (defaults); no grt
 //!   allocation waits for the collector longer than 100 µs (its pacer's hard limit).
+//!   grt also runs with GRTMAXPROCS=2, the program on one P and the other idle, with the
+//!   idle P marking while cycles mark (gcwork.rs, Go's idle mark workers) and without
+//!   (GRTDEBUG=gcnoidlemark=1): the time with / without, and what the idle P scanned.
 //! - Rescan: gc_rescan_bench.c, one goroutine 10,000 frames deep that keeps running only its
 //!   top frames (allocating) while the main goroutine runs 30 grt_gc() back to back
 //!   (GRTMAXPROCS=2, GRTGC=off); per process the medians over the cycles of the frames mark
@@ -356,6 +359,16 @@ fn alloc(exes: &Exes) -> bool {
         });
     }
     sides.push(Side {
+        label: "grt (GRTMAXPROCS=2)",
+        exe: &exes.gcbench_grt,
+        env: vec!["-u", "GRTGC", "-u", "GRTDEBUG", "GRTMAXPROCS=2"],
+    });
+    sides.push(Side {
+        label: "grt (2 Ps, no idle marking)",
+        exe: &exes.gcbench_grt,
+        env: vec!["-u", "GRTGC", "GRTDEBUG=gcnoidlemark=1", "GRTMAXPROCS=2"],
+    });
+    sides.push(Side {
         label: "grt via gc.h (plain st.)",
         exe: &exes.gcbench_gch,
         env: vec!["-u", "GRTGC", "-u", "GRTDEBUG", "GRTMAXPROCS=1"],
@@ -366,11 +379,19 @@ fn alloc(exes: &Exes) -> bool {
         env: vec![],
     });
     let check = |s: &Side, l: &Line| -> Result<(), String> {
-        if s.exe == exes.gcbench_grt.as_path() && l.num("procs")? != 1.0 {
+        let want = s
+            .env
+            .iter()
+            .find_map(|e| e.strip_prefix("GRTMAXPROCS="))
+            .unwrap_or("1");
+        if s.exe == exes.gcbench_grt.as_path() && l.text("procs") != want {
             return Err(format!(
-                "ran with procs={}, expected 1 (GRTMAXPROCS ignored?)",
+                "ran with procs={}, expected {want} (GRTMAXPROCS ignored?)",
                 l.text("procs")
             ));
+        }
+        if s.env.contains(&"GRTDEBUG=gcnoidlemark=1") && l.num("idle_mark_bytes")? != 0.0 {
+            return Err("idle Ps marked with GRTDEBUG=gcnoidlemark=1 (ignored?)".into());
         }
         Ok(())
     };
@@ -459,6 +480,30 @@ fn alloc(exes: &Exes) -> bool {
         }
         None => {
             println!("  goal grt/bdwgc time <= {GOAL_ALLOC:.2}: no peer (bdwgc missing, see above)")
+        }
+    }
+    // Marking on the idle P: the same program with two Ps, idle marking on and off.
+    let idle = |label: &str| sides.iter().position(|s| s.label == label);
+    if let (Some(on), Some(off)) = (
+        idle("grt (GRTMAXPROCS=2)"),
+        idle("grt (2 Ps, no idle marking)"),
+    ) {
+        let (on, off) = (&results[on], &results[off]);
+        println!(
+            "  idle marking (GRTMAXPROCS=2: the program runs on one P, the other is idle): time \
+             with / without {:.3} ({:.1} / {:.1} ms); the idle P scanned {:.1} MiB per run",
+            ratio(on, off, "ms"),
+            med(on, "ms"),
+            med(off, "ms"),
+            med(on, "idle_mark_bytes") / (1024.0 * 1024.0)
+        );
+        if on
+            .iter()
+            .any(|l| l.num("idle_mark_bytes").unwrap_or(0.0) == 0.0)
+        {
+            println!(
+                "  NOTE: in some runs the idle P marked nothing: the comparison is void there"
+            );
         }
     }
     let wait = med(grt, "alloc_wait_max_ns") / 1e3;

@@ -14,7 +14,9 @@
 //!    (`castogscanstatus`) and its stack lock, a running one stopped by the suspend signal
 //!    for the length of its scan, one in a system call or `grt_cgocall` scanned while its
 //!    M keeps running (its stack above `syscallsp` is frozen). The scan installs stack
-//!    barriers (stkbar.rs). Grey objects are drained in batches under the mark lock.
+//!    barriers (stkbar.rs). Grey objects are drained by the collector and, beside it, by Ms
+//!    whose P has nothing to run and by allocations that assist (gcwork.rs: each marker takes
+//!    chunks of a shared pool under the mark lock and scans without it).
 //!    Then **concurrent rescan rounds** (golang/go#17505's idea): the goroutines that ran
 //!    since their scan and are parked now are rescanned down to their lowest barrier not
 //!    hit and get new barriers below it; rounds repeat (a few) until one has almost
@@ -23,7 +25,10 @@
 //!    which shares the CPUs with it, rescans them), and from the last round to the stop, an
 //!    M about to run a goroutine whose stack is clean first yields its CPU
 //!    ([`ROUNDS_BEHIND`]), so that the collector catches up.
-//! 3. **Mark termination** (stop the world): roots again, and the stack of every goroutine
+//! 3. **Mark termination**: first, with the world running, the collector closes the
+//!    markers' gate and waits until every marker has left, its work given back (a marker
+//!    frozen by the stop could hold grey objects), and marks what they gave back. Then (stop
+//!    the world) roots again, and the stack of every goroutine
 //!    that may have run since its scan (`G.gcscanvalid` says a stack is unchanged since a
 //!    scan of this cycle, and those are skipped; only the goroutines on Go 1.7's rescan
 //!    list, rescanlist.rs, and those the Ms run are looked at) from its current sp up
@@ -74,8 +79,8 @@
 //! (Go's assists, simplified: a fixed batch of twice the refill, not Go's computed ratio;
 //! counted in `assists`, `assist_ns`), so the marking usually ends before anyone waits.
 //!
-//! The marker drains in batches under MARK_LOCK, and the background sweep under HEAP_LOCK;
-//! a thread that waits for either lock (a full write-barrier buffer to flush, a cache to
+//! Markers hold MARK_LOCK only to move grey work (gcwork.rs), and the background sweep
+//! holds HEAP_LOCK a batch at a time; a thread that waits for the heap lock (a cache to
 //! refill) is handed it between batches (`Lock::hand_over`) instead of the loop taking it
 //! straight back.
 
@@ -90,8 +95,8 @@ use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
 use crate::{
-    auxv, chan, dirty, env, libroots, mcache, mfinal, mgcpar, proc, regthreads, rescanlist, stkbar,
-    stw, suspend, sys, thread,
+    auxv, chan, dirty, env, gcwork, libroots, mcache, mfinal, mgcpar, proc, regthreads, rescanlist,
+    stkbar, stw, suspend, sys, thread,
 };
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
@@ -104,11 +109,11 @@ const TRIGGER_DEN: usize = 1;
 /// An allocating goroutine waits for the cycle once the live heap is over the goal by
 /// 1/this of it.
 const HARD_OVER_DEN: usize = 2;
-/// How long the marker and the background sweep wait between batches for a thread that
-/// wants their lock to take it (`Lock::hand_over`), in ns: a sleeping waiter takes tens of
-/// microseconds to wake.
+/// How long the background sweep (and the marker, when it drains under the mark lock) waits
+/// between batches for a thread that wants its lock to take it (`Lock::hand_over`), in ns:
+/// a sleeping waiter takes tens of microseconds to wake.
 const HANDOFF_NS: u64 = 100_000;
-/// Scanning budget of one batch under the mark lock, in words.
+/// Scanning budget of one batch of the collector's marking, in words.
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
 const MAX_ROOTS: usize = 1024;
@@ -338,6 +343,10 @@ pub struct GcStats {
     /// The most pages' worth of spans one allocation swept looking for room in its class
     /// (mheap.rs SWEEP_CLASS_BUDGET_PAGES bounds it).
     pub alloc_sweep_max_pages: u64,
+    /// Marking done by Ms that had no goroutine to run while a cycle marked (gcwork.rs, Go's
+    /// idle mark workers): bytes of objects scanned, and the time it took, in all.
+    pub idle_mark_bytes: u64,
+    pub idle_mark_ns: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -891,20 +900,39 @@ fn no_assists() -> bool {
 }
 static NO_ASSISTS: AtomicBool = AtomicBool::new(false);
 
-/// One assist: a batch of the marker's work on this thread. It waits for the mark lock:
-/// the marker hands it over between its batches (`Lock::hand_over`). (With a try_lock,
-/// the marker, which holds the lock for most of a marking, refused nearly every assist,
-/// and the allocation went on until it had to wait for the whole marking.)
+/// One assist: a batch of the marker's work on this thread. On an M it marks beside the
+/// collector with its own buffer (gcwork.rs), taking the mark lock only to move work; on a
+/// registered thread, or once the markers' gate is closed, it drains under the mark lock,
+/// waiting for it (the collector holds it only briefly).
 fn assist() {
+    let t0 = sys::nanotime();
+    // On an M: beside the other markers, with the M's own buffer (gcwork.rs), holding the
+    // mark lock only to take and give back work.
+    // SAFETY: the TLS m slot is null or this thread's own M.
+    if let Some(m) = unsafe { proc::getm().as_mut() } {
+        match gcwork::drain(&mut m.gcw, ASSIST_WORDS, false, || false) {
+            (gcwork::Ended::Refused, _) => {}
+            (gcwork::Ended::Empty, 0) => return,
+            _ => {
+                count_assist(t0);
+                return;
+            }
+        }
+    }
+    // A registered thread, or mark termination is near (the gate is closed): a batch under
+    // the mark lock.
     mgcmark::MARK_LOCK.lock();
     // The marking may have ended while this waited: then there is nothing to do or count.
     if !mgcmark::marking() {
         mgcmark::MARK_LOCK.unlock();
         return;
     }
-    let t0 = sys::nanotime();
     mgcmark::drain_locked(ASSIST_WORDS);
     mgcmark::MARK_LOCK.unlock();
+    count_assist(t0);
+}
+
+fn count_assist(t0: u64) {
     STATS.assists.fetch_add(1, Ordering::Relaxed);
     STATS
         .assist_ns
@@ -1168,6 +1196,8 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         mark_par_jobs: mgcpar::PAR_JOBS.load(Ordering::Relaxed),
         mark_helper_jobs: mgcpar::HELPER_JOBS.load(Ordering::Relaxed),
         alloc_sweep_max_pages: h.alloc_sweep_max_pages,
+        idle_mark_bytes: 8 * gcwork::IDLE_WORDS.load(Ordering::Relaxed),
+        idle_mark_ns: gcwork::IDLE_NS.load(Ordering::Relaxed),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -1275,6 +1305,7 @@ fn init_noscan() {
     add(regthreads::static_range());
     add(crate::sema::static_range());
     add(crate::netpoll::static_range());
+    add(gcwork::static_range());
     v[..n].sort_unstable();
     // SAFETY: written once, before the collector's thread starts (init).
     unsafe { *core::ptr::addr_of_mut!(NOSCAN) = v };
@@ -1367,22 +1398,45 @@ fn collect_roots() {
     chan::ALLCHANS_LOCK.unlock();
 }
 
-/// Marks the collected candidates and drains grey objects, in batches (concurrent phase: the
-/// heap lock is not needed, allocation goes on).
+/// Marks the collected candidates and drains grey objects, a batch (or, `all`, until the pool
+/// is empty) (concurrent phase: the heap lock is not needed, allocation goes on). Beside the
+/// other markers (gcwork.rs): the mark lock is held only to flush the candidates and to move
+/// work; an idle P is woken when there is work enough to share.
 fn mark_some(all: bool) {
     loop {
         mgcmark::MARK_LOCK.lock();
         mgcmark::flush_candidates_locked();
-        let empty = mgcmark::drain_locked(DRAIN_BATCH_WORDS);
+        let pooled = mgcmark::pool_locked().words();
         mgcmark::MARK_LOCK.unlock();
-        if empty || !all {
-            return;
+        if pooled >= WAKE_IDLE_WORDS {
+            gcwork::wake_idle();
         }
-        // A thread waiting to flush its write-barrier buffer gets the lock before the next
-        // batch.
-        mgcmark::MARK_LOCK.hand_over(HANDOFF_NS);
+        match gcwork::drain(gcwork::collector(), DRAIN_BATCH_WORDS, true, || false).0 {
+            gcwork::Ended::Stopped if all => {}
+            gcwork::Ended::Empty if all && gcwork::others_hold_work() && !gcwork::no_wait() => {
+                // Not done while another marker holds work (an assist may hold half a
+                // tree): until it gives some back (it sees STARVED) or leaves.
+                gcwork::wait_for_work();
+            }
+            gcwork::Ended::Refused => {
+                // The gate is closed (mark termination is next), or the buffer could not be
+                // reserved: under the lock, as assists then do, so that they share what is
+                // left between the batches.
+                mgcmark::MARK_LOCK.lock();
+                let empty = mgcmark::drain_locked(DRAIN_BATCH_WORDS);
+                mgcmark::MARK_LOCK.unlock();
+                if empty || !all {
+                    return;
+                }
+                mgcmark::MARK_LOCK.hand_over(HANDOFF_NS);
+            }
+            _ => return,
+        }
     }
 }
+
+/// Grey words in the pool from which the collector wakes an idle P to help (two chunks).
+const WAKE_IDLE_WORDS: usize = 1024;
 
 fn parked_top(gp: &G) -> StackTop {
     StackTop {
@@ -2059,6 +2113,7 @@ fn gc_cycle() {
     // The last cycle's sweep is over before this one marks (it usually is by now).
     background_sweep();
     let t0 = sys::nanotime();
+    let idle0 = gcwork::IDLE_WORDS.load(Ordering::Relaxed);
     let before = {
         HEAP_LOCK.lock();
         let s = mheap::stats_locked();
@@ -2077,6 +2132,7 @@ fn gc_cycle() {
     mheap::set_alloc_black_locked(true);
     mgcmark::take_marked_locked();
     mgcmark::set_marking_locked(true);
+    gcwork::open_gate_locked();
     grt_gc_wbenabled.store(1, Ordering::SeqCst);
     // The scan pass below looks at every goroutine: the rescan list starts anew.
     rescanlist::reset_locked();
@@ -2135,6 +2191,13 @@ fn gc_cycle() {
     // loaded since the first snapshot.
     libroots::snapshot();
     mfinal::prepare();
+    // The markers beside the collector leave, their work given back, and what they gave is
+    // marked, before the stop: a marker the stop froze could hold grey objects mark
+    // termination would not see (gcwork.rs).
+    if !gcwork::no_wait() {
+        gcwork::close_gate();
+        mark_some(true);
+    }
     warm_roots();
     world_lock();
     let p1 = sys::nanotime();
@@ -2153,6 +2216,7 @@ fn gc_cycle() {
         unsafe { mgcmark::collect_ucontext(uc) };
     });
     let t_stopped = sys::nanotime();
+    gcwork::check_none_locked();
     let marked_at_stop = mgcmark::marked_locked();
     // Slots the Ms' caches hold but have not handed out, and their buffered write barriers.
     stw::for_each_m(|m| {
@@ -2252,7 +2316,7 @@ fn gc_cycle() {
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; longest allocation wait so far {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; idle Ps marked {} KiB; longest allocation wait so far {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
@@ -2278,6 +2342,7 @@ fn gc_cycle() {
             threads_ns / 1000,
             sweep_ns / 1000,
             (sys::nanotime() - t0) / 1000,
+            (gcwork::IDLE_WORDS.load(Ordering::Relaxed) - idle0) * 8 / 1024,
             STATS.alloc_wait_max_ns.load(Ordering::Relaxed) / 1000
         );
     }

@@ -14,17 +14,19 @@
 //!    range ([`mheap::in_arena`], no lock) in the collector's candidate buffer. This is what
 //!    runs while a goroutine is stopped by a signal, or while the world is stopped: a stopped
 //!    thread may hold the heap lock, so collecting must not need it.
-//! 2. *Marking* ([`MARK_LOCK`] held) turns candidates into marked objects and scans grey
-//!    objects. It does not need the heap lock, so allocation goes on beside it: object
+//! 2. *Marking* turns candidates into marked objects and scans grey objects: under
+//!    [`MARK_LOCK`] ([`Marker::serial`], on the grey buffer), or beside other markers with a
+//!    buffer of its own (gcwork.rs, mgcpar.rs). It does not need the heap lock, so allocation goes on beside it: object
 //!    lookups are lock-free (`mheap::find_object`: a seqlock over the chunk table) and mark
 //!    bits are set atomically (allocation marks new objects under the heap lock meanwhile).
 //!
 //! Both buffers are reserved address space (mmap, MAP_NORESERVE) touched only as they grow:
 //! nothing here allocates from grt's allocators, so marking never waits on a lock a stopped
 //! thread holds. The candidate buffer belongs to the collector thread alone; the grey buffer
-//! is under `MARK_LOCK` (the write barrier pushes to it too).
+//! is under `MARK_LOCK` (the write barrier pushes to it too), and is the pool from which
+//! several markers take work while the program runs (gcwork.rs).
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use grt_arch::{self as arch, MapFlags, ProtFlags};
 
@@ -37,9 +39,13 @@ use crate::stkbar;
 /// space each.
 const BUF_WORDS: usize = 32 << 20;
 
+/// A stack of words in reserved address space. Its words are `base[lo..len]`: pushes and
+/// pops are at `len`; [`WordBuf::give_bottom`] hands the oldest ones to another buffer (a
+/// parallel marker's balance: gcwork.rs). All zeroes is an empty buffer not reserved yet.
 pub(crate) struct WordBuf {
     base: *mut usize,
     len: usize,
+    lo: usize,
 }
 
 impl WordBuf {
@@ -47,6 +53,79 @@ impl WordBuf {
         WordBuf {
             base: core::ptr::null_mut(),
             len: 0,
+            lo: 0,
+        }
+    }
+
+    pub(crate) fn is_reserved(&self) -> bool {
+        !self.base.is_null()
+    }
+
+    /// Words held.
+    #[inline]
+    pub(crate) fn words(&self) -> usize {
+        self.len - self.lo
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == self.lo
+    }
+
+    /// Moves the top `n` words (or all, if fewer) onto `dst`.
+    pub(crate) fn give_top(&mut self, dst: &mut WordBuf, n: usize) {
+        let n = n.min(self.words());
+        // SAFETY: [len - n, len) holds pushed words; dst's push checks its room.
+        for i in self.len - n..self.len {
+            dst.push(unsafe { self.base.add(i).read() });
+        }
+        self.len -= n;
+        self.reset_if_empty();
+    }
+
+    /// Moves the bottom (oldest) `n` words (or all, if fewer) onto `dst`.
+    pub(crate) fn give_bottom(&mut self, dst: &mut WordBuf, n: usize) {
+        let n = n.min(self.words());
+        // SAFETY: [lo, lo + n) holds pushed words; dst's push checks its room.
+        for i in self.lo..self.lo + n {
+            dst.push(unsafe { self.base.add(i).read() });
+        }
+        self.lo += n;
+        self.reset_if_empty();
+        // Keep the buffer at the bottom of its range (what it touched stays small): move the
+        // rest down once the gap below is as large as the rest (a copy of at most the gap).
+        if self.lo >= self.words() && self.lo != 0 {
+            let n = self.words();
+            // SAFETY: [lo, len) holds pushed words; [0, n) lies below lo (n <= lo): no overlap.
+            unsafe { core::ptr::copy_nonoverlapping(self.base.add(self.lo), self.base, n) };
+            self.lo = 0;
+            self.len = n;
+        }
+    }
+
+    /// A push found the end: the words given from the bottom left room there (moved down),
+    /// or the buffer is really full.
+    #[cold]
+    #[inline(never)]
+    fn full(&mut self) {
+        if self.lo == 0 {
+            crate::throw!(
+                "garbage collector: mark buffer overflow ({} words)",
+                BUF_WORDS
+            );
+        }
+        let n = self.words();
+        // SAFETY: [lo, len) holds pushed words, moved to [0, n) (overlapping: copy).
+        unsafe { core::ptr::copy(self.base.add(self.lo), self.base, n) };
+        self.lo = 0;
+        self.len = n;
+    }
+
+    #[inline]
+    fn reset_if_empty(&mut self) {
+        if self.len == self.lo {
+            self.len = 0;
+            self.lo = 0;
         }
     }
 
@@ -70,10 +149,7 @@ impl WordBuf {
     #[inline(always)]
     pub(crate) fn push(&mut self, w: usize) {
         if self.len == BUF_WORDS {
-            crate::throw!(
-                "garbage collector: mark buffer overflow ({} words)",
-                BUF_WORDS
-            );
+            self.full();
         }
         // SAFETY: base is a reserved region of BUF_WORDS words; len < BUF_WORDS.
         unsafe { self.base.add(self.len).write(w) };
@@ -82,11 +158,12 @@ impl WordBuf {
 
     #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<usize> {
-        if self.len == 0 {
+        if self.len == self.lo {
+            self.reset_if_empty();
             return None;
         }
         self.len -= 1;
-        // SAFETY: below len: written by push.
+        // SAFETY: in [lo, len): written by push.
         Some(unsafe { self.base.add(self.len).read() })
     }
 }
@@ -140,6 +217,25 @@ pub(crate) fn candidates() -> &'static mut WordBuf {
 fn grey() -> &'static mut WordBuf {
     // SAFETY: the callers hold MARK_LOCK.
     unsafe { &mut *core::ptr::addr_of_mut!(GREY) }
+}
+
+/// The grey buffer, as the pool that parallel markers share (gcwork.rs). MARK_LOCK held.
+pub(crate) fn pool_locked() -> &'static mut WordBuf {
+    grey()
+}
+
+/// The pool's size in words as last published ([`publish_pool_locked`]): a hint for Ms that
+/// could mark while idle (gcwork.rs), read without the lock.
+static POOL_WORDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Publishes the pool's size (after work was put in or taken out). MARK_LOCK held.
+pub(crate) fn publish_pool_locked() {
+    POOL_WORDS.store(grey().words(), Ordering::Relaxed);
+}
+
+/// Grey words in the pool, as last published (may be stale either way).
+pub(crate) fn pool_hint() -> usize {
+    POOL_WORDS.load(Ordering::Relaxed)
 }
 
 /// Whether a cycle marks (set and cleared under the heap and mark locks).
@@ -232,8 +328,9 @@ pub fn collect_g_fields(gp: &G) {
 // ---- marking (MARK_LOCK held) ---------------------------------------------------------------
 
 /// A marker: a grey buffer to push to and a count of the bytes it marked. The one under
-/// MARK_LOCK is [`Marker::serial`]; mark termination's helper thread has its own
-/// (mgcpar.rs). Two markers may run at once:
+/// MARK_LOCK is [`Marker::serial`]; the markers beside it while the program runs
+/// (gcwork.rs) and mark termination's helper thread (mgcpar.rs) have their own. Several
+/// markers may run at once:
 /// mark bits are set with an atomic or, and only the marker that set a bit pushes the object,
 /// so each object is queued once whoever finds it.
 pub(crate) struct Marker<'a> {
@@ -327,6 +424,11 @@ impl<'a> Marker<'a> {
     /// Scans grey objects until none is left or about `budget` words were scanned. Returns
     /// true when none is left.
     pub(crate) fn drain(&mut self, budget: usize) -> bool {
+        self.drain_words(budget).0
+    }
+
+    /// [`Marker::drain`], which also says how many words it scanned.
+    pub(crate) fn drain_words(&mut self, budget: usize) -> (bool, usize) {
         let mut ring = [(0usize, 0usize); PREFETCH_DEPTH];
         let (mut head, mut len) = (0usize, 0usize);
         let mut done = 0;
@@ -340,7 +442,7 @@ impl<'a> Marker<'a> {
                 len += 1;
             }
             if len == 0 {
-                return true;
+                return (true, done);
             }
             let (base, size) = ring[head];
             head = (head + 1) % PREFETCH_DEPTH;
@@ -354,7 +456,7 @@ impl<'a> Marker<'a> {
                     self.grey.push(b);
                     self.grey.push(sz);
                 }
-                return self.grey.len == 0;
+                return (self.grey.is_empty(), done);
             }
         }
     }
@@ -396,6 +498,7 @@ pub fn flush_candidates_locked() {
     while let Some(w) = c.pop() {
         m.grey_word(w);
     }
+    publish_pool_locked();
 }
 
 /// Objects in flight between their prefetch and their scan (bdwgc's trick: the grey stack is
@@ -406,7 +509,9 @@ const PREFETCH_DEPTH: usize = 16;
 /// Scans grey objects until none is left or about `budget` words were scanned. Returns true
 /// when no grey object is left. MARK_LOCK held.
 pub fn drain_locked(budget: usize) -> bool {
-    Marker::serial().drain(budget)
+    let empty = Marker::serial().drain(budget);
+    publish_pool_locked();
+    empty
 }
 
 /// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to
@@ -452,6 +557,7 @@ pub fn shade_many_locked(ptrs: &[usize]) {
         for &p in ptrs {
             greyobject(p);
         }
+        publish_pool_locked();
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! What lives here: write-protection tracking of plain stores (`dirty`), the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
 //! bits, sweep), per-M allocation caches and write-barrier buffers (`mcache`), marking
-//! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), mark
+//! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), grey
+//! work shared by the collector, idle Ms and assists while the program runs (`gcwork`), mark
 //! termination's helper thread (`mgcpar`: the work that grows with the heap, on two CPUs), the
 //! cycle, its pacing, its thread and the heap's C API (`mgc`), and stack barriers
 //! (`stkbar`, Go's mstkbar.go: placement, install/remove, the rescan limit, the walker's
@@ -21,6 +22,7 @@
 //! thread), `api` (test hooks only, in the test-only build).
 
 pub mod dirty;
+pub mod gcwork;
 pub mod libroots;
 pub mod mcache;
 pub mod mfinal;

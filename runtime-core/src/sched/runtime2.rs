@@ -459,6 +459,9 @@ pub struct M {
     pub startlink: *mut M,
     /// Allocation runs and the write-barrier buffer (mcache.rs).
     pub mcache: crate::mcache::MCache,
+    /// Grey work this M holds while it marks (an assist, or idle marking): gcwork.rs. Empty
+    /// outside `gcwork::drain`.
+    pub gcw: crate::gcwork::Work,
     /// Sleeping in `stopm` with a deadline for the earliest timer.
     pub timer_sleeper: bool,
     /// In grt_cgocall's function (on g0).

@@ -5,7 +5,8 @@
  *   -DGCB_GRT     grt_alloc / grt_alloc_atomic, run as grt_main's main goroutine; every
  *                 pointer stored into a node goes through GRT_STORE (grt.h's rule). Linked
  *                 with libgrt.a; xtask runs it with GRTMAXPROCS=1 (the collector's background
- *                 mark worker is its own thread).
+ *                 mark worker is its own thread), and with GRTMAXPROCS=2, the second P idle
+ *                 and marking while a cycle marks, or not (GRTDEBUG=gcnoidlemark=1).
  *   -DGCB_BDWGC   GC_INIT, GC_MALLOC / GC_MALLOC_ATOMIC from bdwgc (-lgc), with its defaults.
  *   -DGCB_GCH     the same source lines on grt through its gc.h (-Iinclude/grt-gc, libgrt.a): plain
  *                 stores (plain-store mode), the main thread a registered plain thread.
@@ -32,11 +33,13 @@
  * start-up, GC_INIT and grt_main's start are outside it). One line on stdout:
  *
  *   gcbench side=<grt|bdwgc|malloc> procs=<n> ms=<total> gcs=<cycles> pause_max_ns=<n>
- *           pause_total_ns=<n> alloc_wait_max_ns=<n> markers=<n>
+ *           pause_total_ns=<n> alloc_wait_max_ns=<n> idle_mark_bytes=<n> markers=<n>
  *           markers_env=<GC_MARKERS or unset> maxrss_kb=<n> nodes=<n> check=ok
  *
  *   alloc_wait_max_ns  grt: the longest an allocation waited for the collector (its pacer);
  *                 the others 0 (bdwgc collects in the allocating thread: see pause_max_ns)
+ *   idle_mark_bytes  grt: bytes of objects that Ms with no goroutine to run scanned while
+ *                 cycles marked (with GRTMAXPROCS=2 the second P is idle); the others 0
  *
  *   procs         grt: grt_maxprocs() (GRTMAXPROCS); the others 1 (one thread allocates)
  *   gcs           collections during the work: grt_gc_stats' cycles, bdwgc's
@@ -220,7 +223,7 @@ static void time_construction(int depth) {
 /* ---- collector statistics ---- */
 
 struct gcinfo {
-    uint64_t gcs, pause_max_ns, pause_total_ns, alloc_wait_max_ns;
+    uint64_t gcs, pause_max_ns, pause_total_ns, alloc_wait_max_ns, idle_mark_bytes;
     int markers;
 };
 
@@ -282,7 +285,7 @@ static void run(void) {
     }
     uint64_t el = now_ns() - t0;
 
-    struct gcinfo gi = {0, 0, 0, 0, 0};
+    struct gcinfo gi = {0, 0, 0, 0, 0, 0};
     int procs = 1;
 #if defined(GCB_GRT) || defined(GCB_GCH)
     struct grt_gc_stats st;
@@ -292,6 +295,7 @@ static void run(void) {
     gi.pause_max_ns = st.pause_max_ns;
     gi.pause_total_ns = st.pause_total_ns;
     gi.alloc_wait_max_ns = st.alloc_wait_max_ns;
+    gi.idle_mark_bytes = st.idle_mark_bytes;
     gi.markers = 1;
     procs = grt_maxprocs();
 #elif defined(GCB_BDWGC)
@@ -309,10 +313,11 @@ static void run(void) {
     if (nodes_made != expect)
         die("node count differs from the trees' sizes");
     printf("gcbench side=" SIDE " procs=%d ms=%.1f gcs=%llu pause_max_ns=%llu pause_total_ns=%llu "
-           "alloc_wait_max_ns=%llu markers=%d markers_env=%s maxrss_kb=%ld nodes=%ld check=ok\n",
+           "alloc_wait_max_ns=%llu idle_mark_bytes=%llu markers=%d markers_env=%s maxrss_kb=%ld "
+           "nodes=%ld check=ok\n",
            procs, (double)el / 1e6, (unsigned long long)gi.gcs, (unsigned long long)gi.pause_max_ns,
            (unsigned long long)gi.pause_total_ns, (unsigned long long)gi.alloc_wait_max_ns,
-           gi.markers,
+           (unsigned long long)gi.idle_mark_bytes, gi.markers,
            menv != NULL && *menv != 0 ? menv : "unset", ru.ru_maxrss, nodes_made);
     fflush(stdout);
 

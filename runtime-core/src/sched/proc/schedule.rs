@@ -233,6 +233,25 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
                 return (gp, false);
             }
         }
+        // Nothing to run while a cycle marks: mark instead of sleeping (Go's idle mark
+        // workers), a step at a time, until a goroutine is ready or the grey work is gone.
+        // As in Go, the M stops spinning first (and wakes another spinner if a P is idle):
+        // a spinning M that marked would keep every wakep, the markers' too, from waking
+        // anyone. Work queued after that decrement is seen by work_ready, which runs after
+        // it (before marking, between steps, and after), as the recheck below does for
+        // an M that gives its P up.
+        if crate::gcwork::idle_work_hint() {
+            if m.spinning {
+                resetspinning(m);
+            }
+            let pp: &P = pp;
+            if work_ready(pp)
+                || crate::gcwork::idle_mark(&mut m.gcw, || work_ready(pp))
+                || work_ready(pp)
+            {
+                continue 'top;
+            }
+        }
         // Nothing: give the P back.
         SCHED_LOCK.lock();
         if RUNQSIZE.load(Ordering::Relaxed) != 0 {
@@ -253,6 +272,16 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         // Work may have been queued after we looked and before our P went idle (its owner
         // saw no idle P and did not wake anyone): look again.
         if was_spinning {
+            // Grey work put in the pool while we spun: its wakep saw us spinning.
+            if crate::gcwork::idle_work_hint() {
+                SCHED_LOCK.lock();
+                let pp = pidleget();
+                SCHED_LOCK.unlock();
+                if !pp.is_null() {
+                    acquirep(m, pp);
+                    continue 'top;
+                }
+            }
             for i in 0..procs as usize {
                 if !runqempty(allp(i)) {
                     SCHED_LOCK.lock();
@@ -308,6 +337,31 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         }
         stopm(m);
     }
+}
+
+/// Whether an M marking while idle should stop and look for work again: a goroutine queued
+/// anywhere, a timer due, or goroutines the network made ready (asked between two steps of
+/// marking, so at most one step late). Nobody blocks in the poller while the idle M marks,
+/// so it polls, without blocking, as often as a busy P does (Go's pollWork), and queues
+/// what it finds.
+fn work_ready(pp: &P) -> bool {
+    if !runqempty(pp) || RUNQSIZE.load(Ordering::Acquire) != 0 {
+        return true;
+    }
+    for i in 0..gomaxprocs() {
+        if !runqempty(allp(i)) {
+            return true;
+        }
+    }
+    let now = sys::nanotime();
+    if netpoll::poll_due(now) {
+        let mut list = netpoll::netpoll(Some(0));
+        if list.n != 0 {
+            inject_global(&mut list);
+            return true;
+        }
+    }
+    time::expired(now)
 }
 
 /// The first goroutine of `list` that may run (made runnable), or null.
