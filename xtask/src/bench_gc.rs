@@ -41,6 +41,11 @@
 //!   At 1,000 goroutines, a third side: Go (tests/bench/go/gcpause, the same workload:
 //!   runtime.GC() back to back, GOMAXPROCS=2, automatic collection off), its longest pause
 //!   from runtime/metrics and each cycle's from MemStats, Go/grt beside grt's.
+//! - Marking: gc_mark_bench.c, a binary tree of 2^20 - 1 nodes (32 MiB) from a global, 10
+//!   grt_gc() per process while the program has nothing to run (GRTMAXPROCS=2, GRTGC=off):
+//!   a cycle's time with idle Ps marking beside the collector (gcwork.rs) and without
+//!   (GRTDEBUG=gcnoidlemark=1), and the same work in Go (tests/bench/go/gcmark,
+//!   GOMAXPROCS=2, runtime.GC() timed); the share of the marking the idle Ps did.
 //! - RSS after a spike: gc_rss_bench.c built three ways (grt, bdwgc, malloc): 1 GiB held,
 //!   dropped, then idle; the resident set after 0.5 to 3 s. Goal: grt's back below 10 % of
 //!   the spike within 3 s.
@@ -75,6 +80,7 @@ const GCBENCH_SRC: &str = "tests/bench/c/gcbench.c";
 const RESCAN_SRC: &str = "tests/bench/c/gc_rescan_bench.c";
 const PAUSE_SRC: &str = "tests/bench/c/gc_pause_bench.c";
 const RSS_SRC: &str = "tests/bench/c/gc_rss_bench.c";
+const MARK_SRC: &str = "tests/bench/c/gc_mark_bench.c";
 const GAP_SRC: &str = "tests/bench/c/sched_gap.c";
 /// The machine's noise probe: threads (as many as the pause benchmark's Ps) and how long each
 /// process watches, in ms (about as long as a pause process runs).
@@ -220,6 +226,10 @@ struct Exes {
     /// without `go` (reported).
     pause_go: Option<PathBuf>,
     gap: PathBuf,
+    mark: PathBuf,
+    /// tests/bench/go/gcmark, the marking benchmark's work on Go's collector; None without
+    /// `go` (reported).
+    mark_go: Option<PathBuf>,
     rss_grt: PathBuf,
     rss_bdwgc: Option<PathBuf>,
     rss_malloc: PathBuf,
@@ -283,6 +293,11 @@ fn build(out_dir: &Path, bdwgc: bool, go: bool) -> Option<Exes> {
             (go && crate::bench::go_build("./gcpause", &exe, out_dir)).then_some(exe)
         },
         gap: one(GAP_SRC, "sched_gap", &[])?,
+        mark: one(MARK_SRC, "gc_mark_bench", &[])?,
+        mark_go: {
+            let exe = out_dir.join("gc_mark_go");
+            (go && crate::bench::go_build("./gcmark", &exe, out_dir)).then_some(exe)
+        },
         rss_grt: one(RSS_SRC, "gc_rss_grt", &["-DGCB_GRT"])?,
         rss_bdwgc: if bdwgc {
             Some(one(RSS_SRC, "gc_rss_bdwgc", &["-DGCB_BDWGC", "-lgc"])?)
@@ -751,6 +766,87 @@ fn pauses(exes: &Exes) -> bool {
         .iter()
         .map(|&(n, cycles, goal, go)| pauses_with(exes, n, cycles, goal, go))
         .fold(g, |a, b| a && b)
+}
+
+/// Marking on more than one core: gc_mark_bench.c, a 32 MiB tree marked while the program
+/// has nothing to run, with idle Ps marking (the default) and without, and Go's collector on
+/// the same work.
+fn marking(exes: &Exes) -> bool {
+    println!(
+        "\n  -- marking: a binary tree of 1048575 nodes (32 MiB) marked while the program has \
+         nothing to run; 10 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same work"
+    );
+    let mut sides = vec![
+        Side {
+            label: "grt (idle Ps mark)",
+            exe: &exes.mark,
+            env: vec!["-u", "GRTDEBUG", "GRTMAXPROCS=2", "GRTGC=off"],
+        },
+        Side {
+            label: "grt (gcnoidlemark=1)",
+            exe: &exes.mark,
+            env: vec!["GRTDEBUG=gcnoidlemark=1", "GRTMAXPROCS=2", "GRTGC=off"],
+        },
+    ];
+    match &exes.mark_go {
+        Some(exe) => sides.push(Side {
+            label: "Go (GOMAXPROCS=2)",
+            exe,
+            env: vec![
+                "-u",
+                "GOGC",
+                "-u",
+                "GODEBUG",
+                "-u",
+                "GOMEMLIMIT",
+                "GOMAXPROCS=2",
+            ],
+        }),
+        None => println!("  (Go's side is missing: no go toolchain, see above)"),
+    }
+    let check = |s: &Side, l: &Line| -> Result<(), String> {
+        if l.num("procs")? != 2.0 {
+            return Err(format!(
+                "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
+                l.text("procs")
+            ));
+        }
+        if s.label.contains("gcnoidlemark") && l.num("idle_share")? != 0.0 {
+            return Err("idle Ps marked with GRTDEBUG=gcnoidlemark=1 (ignored?)".into());
+        }
+        Ok(())
+    };
+    let results = match rounds(
+        &sides,
+        &[],
+        "gc_mark",
+        &check,
+        ("cycle_ns_median", 1e6, "cycle ms (median of 10)"),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let (on, off) = (&results[0], &results[1]);
+    println!(
+        "  grt: a cycle with idle Ps marking {:.2} ms, without {:.2} ms: with / without {:.3}; \
+         idle Ps scanned {:.0} % of what was marked",
+        med(on, "cycle_ns_median") / 1e6,
+        med(off, "cycle_ns_median") / 1e6,
+        ratio(on, off, "cycle_ns_median"),
+        100.0 * med(on, "idle_share")
+    );
+    if let Some(go) = results.get(2) {
+        println!(
+            "  Go: a cycle {:.2} ms; Go / grt {:.2} (Go's runtime.GC() also sweeps before it \
+             returns, as grt_gc() does)",
+            med(go, "cycle_ns_median") / 1e6,
+            ratio(go, on, "cycle_ns_median")
+        );
+    }
+    true
 }
 
 /// The floor under the pauses (sched_gap.c): how often a thread that never blocks is kept
@@ -1262,9 +1358,10 @@ pub fn gc() -> bool {
     let r = rescan(&exes);
     let v = validation(&exes);
     let p = pauses(&exes);
+    let k = marking(&exes);
     let m = rss(&exes);
     let b = bdwgc_tests(&out_dir, peer.is_ok());
-    a && r && v && p && m && b
+    a && r && v && p && k && m && b
 }
 
 #[cfg(test)]

@@ -26,11 +26,14 @@
 //!    and leaves `DRAINERS`, under `MARK_LOCK`. A marker never holds local work outside
 //!    [`drain`].
 //!
-//! A marker that finds the pool empty while another holds work waits a little for some to
-//! be given back ([`WAIT_WORK_NS`]): a tree's walk holds little more than a path, so the
-//! pool is often empty while one marker holds half the heap's grey work, and an assist that
-//! left at once did nothing (GCBench: its allocations then reached the pacer's hard limit
-//! and waited milliseconds). For the same reason the collector's "mark everything"
+//! A marker that finds the pool empty while another holds work waits for some to be given
+//! back ([`Who`]): a tree's walk holds little more than a path, so the pool is often empty
+//! while one marker holds half the heap's grey work. An assist waits a little
+//! ([`WAIT_WORK_NS`]; one that left at once did nothing, and GCBench's allocations then
+//! reached the pacer's hard limit and waited milliseconds); an idle M waits, not counted as
+//! a marker, as long as another holds work and nothing else needs its P (woken later, it
+//! came a wakeup late, after the giver had taken its gift back: it did 15-40 % of the
+//! marking of a 32 MiB tree instead of half or more). The collector's "mark everything"
 //! ([`others_hold_work`], [`wait_for_work`]) is not over until no marker holds work.
 //!
 //! # Invariants
@@ -240,15 +243,24 @@ pub enum Ended {
     Stopped,
 }
 
+/// Who marks: how long it waits for work another marker holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// The collector's thread: not here ([`wait_for_work`], in its "mark everything").
+    Collector,
+    /// An allocation: up to [`WAIT_WORK_NS`], once.
+    Assist,
+    /// An M with nothing to run: not here ([`idle_mark`] waits between drains).
+    Idle,
+}
+
 /// Marks from the pool with `w` until about `budget` words are scanned, the pool and `w` are
-/// empty, or `stop()` (asked between steps) says to stop. `collector`: the collector's own
-/// thread (it does not wait here for work another marker holds: see [`wait_for_work`]).
-/// Returns how it ended and the words scanned. Takes MARK_LOCK only to move chunks; must not
-/// be called with it held.
+/// empty, or `stop()` (asked between steps) says to stop. Returns how it ended and the words
+/// scanned. Takes MARK_LOCK only to move chunks; must not be called with it held.
 pub fn drain(
     w: &mut Work,
     budget: usize,
-    collector: bool,
+    who: Who,
     mut stop: impl FnMut() -> bool,
 ) -> (Ended, usize) {
     if !w.buf.is_reserved() && !w.buf.reserve() {
@@ -268,22 +280,28 @@ pub fn drain(
         // more than a path in its buffer): it gives some back within a step, having seen
         // STARVED. Wait that long, once; an assist that left at once did no work, and its
         // allocation went on to the hard limit.
-        if collector || waited || DRAINERS.load(Ordering::Acquire) == 0 {
+        if who != Who::Assist || waited || DRAINERS.load(Ordering::Acquire) == 0 {
             return (Ended::Empty, 0);
         }
         waited = true;
         let t0 = sys::nanotime();
+        let mut spins = 0u32;
         while mgcmark::pool_hint() == 0
             && DRAINERS.load(Ordering::Acquire) != 0
             && sys::nanotime() - t0 < WAIT_WORK_NS
-            && !stop()
         {
-            core::hint::spin_loop();
+            // Spin a little, then let the holder run if it shares this CPU.
+            if spins < 100 {
+                core::hint::spin_loop();
+                spins += 1;
+            } else {
+                sys::sched_yield();
+            }
         }
     }
     let mut done = 0usize;
     loop {
-        if !collector && widen() {
+        if who != Who::Collector && widen() {
             sys::nanosleep(WIDEN_NS);
         }
         let (dry, n) = Marker::new(&mut w.buf, &mut w.marked).drain_words(STEP_WORDS);
@@ -366,14 +384,35 @@ pub fn wake_idle() {
 /// An idle M's marking (`proc::findrunnable`, holding its P, no goroutine to run): one
 /// drain with the M's Work until the pool is empty or `stop()` (a goroutine to run).
 /// Returns whether it marked anything.
-pub fn idle_mark(w: &mut Work, stop: impl FnMut() -> bool) -> bool {
+pub fn idle_mark(w: &mut Work, mut stop: impl FnMut() -> bool) -> bool {
     let t0 = sys::nanotime();
-    let (_, n) = drain(w, usize::MAX, false, stop);
-    if n != 0 {
-        IDLE_WORDS.fetch_add(n as u64, Ordering::Relaxed);
+    let mut total = 0usize;
+    loop {
+        let (how, n) = drain(w, usize::MAX, Who::Idle, &mut stop);
+        total += n;
+        if how != Ended::Empty {
+            break;
+        }
+        // The pool is empty. While another marker holds work, this M has nothing better to
+        // do than to wait for some (the holder gives back on seeing STARVED): woken later,
+        // it would come a wakeup late (50-100 µs here), after the giver had taken its gift
+        // back. Not counted in DRAINERS meanwhile: it holds nothing.
+        while mgcmark::pool_hint() == 0
+            && DRAINERS.load(Ordering::Acquire) != 0
+            && GATE_OPEN.load(Ordering::Acquire)
+            && !stop()
+        {
+            sys::sched_yield();
+        }
+        if mgcmark::pool_hint() == 0 || !GATE_OPEN.load(Ordering::Acquire) {
+            break;
+        }
+    }
+    if total != 0 {
+        IDLE_WORDS.fetch_add(total as u64, Ordering::Relaxed);
         IDLE_NS.fetch_add(sys::nanotime() - t0, Ordering::Relaxed);
     }
-    n != 0
+    total != 0
 }
 
 /// The address range of the collector's Work: no heap pointer (the collector's scan of

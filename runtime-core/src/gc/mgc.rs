@@ -910,7 +910,7 @@ fn assist() {
     // mark lock only to take and give back work.
     // SAFETY: the TLS m slot is null or this thread's own M.
     if let Some(m) = unsafe { proc::getm().as_mut() } {
-        match gcwork::drain(&mut m.gcw, ASSIST_WORDS, false, || false) {
+        match gcwork::drain(&mut m.gcw, ASSIST_WORDS, gcwork::Who::Assist, || false) {
             (gcwork::Ended::Refused, _) => {}
             (gcwork::Ended::Empty, 0) => return,
             _ => {
@@ -1411,7 +1411,14 @@ fn mark_some(all: bool) {
         if pooled >= WAKE_IDLE_WORDS {
             gcwork::wake_idle();
         }
-        match gcwork::drain(gcwork::collector(), DRAIN_BATCH_WORDS, true, || false).0 {
+        match gcwork::drain(
+            gcwork::collector(),
+            DRAIN_BATCH_WORDS,
+            gcwork::Who::Collector,
+            || false,
+        )
+        .0
+        {
             gcwork::Ended::Stopped if all => {}
             gcwork::Ended::Empty if all && gcwork::others_hold_work() && !gcwork::no_wait() => {
                 // Not done while another marker holds work (an assist may hold half a
