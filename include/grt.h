@@ -707,7 +707,8 @@ struct grt_gc_stats {
                                     cycle marked (Go's idle mark workers; GRTDEBUG=
                                     gcnoidlemark=1 turns it off): bytes of objects scanned,
                                     total */
-    uint64_t idle_mark_ns;       /* the time it took, total */
+    uint64_t idle_mark_ns;       /* the time it took, waits for work another marker held
+                                    included, total */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

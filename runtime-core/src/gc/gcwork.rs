@@ -1,6 +1,7 @@
 //! Grey work shared by several markers while the program runs (Go's mgcwork.go, cut down):
-//! the collector's thread, Ms whose P has nothing to run (Go's idle mark workers), and
-//! allocations that assist.
+//! the collector's thread, Ms whose P has nothing to run while a CPU is free (Go's idle mark
+//! workers; `proc::findrunnable` decides, counting the collector's CPU and the registered
+//! threads' as taken), and allocations that assist.
 //!
 //! # Why
 //!
@@ -75,9 +76,13 @@ pub const STEP_WORDS: usize = 4096;
 const SPARE_WORDS: usize = 16;
 /// The most it gives back at once (half its buffer, up to this).
 const GIVE_MAX_WORDS: usize = 16 * CHUNK_WORDS;
-/// How long a marker other than the collector waits for work to be given back when the
-/// pool is empty but another marker holds some, in ns: a few steps.
+/// How long an assist waits for work to be given back when the pool is empty but another
+/// marker holds some, in ns: a few steps.
 const WAIT_WORK_NS: u64 = 50_000;
+/// How long an idle M waits so without a chunk given back by anyone (`GIVEN` moving), in
+/// ns, before it parks: a holder with spare work gives within a step; one that never gives
+/// (a list's walk holds one object or two) would keep it spinning the whole marking.
+const IDLE_WAIT_NS: u64 = 200_000;
 
 /// A marker's local grey buffer and the bytes it marked since it last reported them.
 pub struct Work {
@@ -112,6 +117,14 @@ static STARVED: AtomicBool = AtomicBool::new(false);
 /// all.
 pub static IDLE_WORDS: AtomicU64 = AtomicU64::new(0);
 pub static IDLE_NS: AtomicU64 = AtomicU64::new(0);
+/// Ms in [`idle_mark`] now (`proc::findrunnable` counts them as CPUs in use).
+static IDLE_MARKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Ms marking while idle now.
+pub fn idle_markers() -> usize {
+    IDLE_MARKERS.load(Ordering::Relaxed)
+}
+
 /// Chunks given back to the pool for a starving marker, in all.
 pub static GIVEN: AtomicU64 = AtomicU64::new(0);
 
@@ -192,9 +205,13 @@ pub fn check_none_locked() {
 }
 
 /// Whether an idle M should try to mark: the gate is open and the pool held work when last
-/// published (a hint: [`drain`] decides under the lock).
+/// published (a hint: [`drain`] decides under the lock). Never on one CPU: there an idle M
+/// could only take turns with the collector.
 pub fn idle_work_hint() -> bool {
-    GATE_OPEN.load(Ordering::Acquire) && mgcmark::pool_hint() != 0 && !idle_mark_off()
+    GATE_OPEN.load(Ordering::Acquire)
+        && mgcmark::pool_hint() != 0
+        && !idle_mark_off()
+        && crate::proc::ncpu() > 1
 }
 
 /// Under MARK_LOCK: may a marker enter, and is there work for it? `Some(true)`: entered
@@ -351,12 +368,17 @@ pub fn others_hold_work() -> bool {
 pub fn wait_for_work() {
     let mut spins = 0u32;
     while mgcmark::pool_hint() == 0 && DRAINERS.load(Ordering::Acquire) != 0 {
+        STARVED.store(true, Ordering::Relaxed);
+        // Spin, then yield, then nap: a holder held by grt_suspend in an assist holds on
+        // until grt_resume.
         if spins < 100 {
             core::hint::spin_loop();
-            spins += 1;
-        } else {
+        } else if spins < 1100 {
             sys::sched_yield();
+        } else {
+            sys::nanosleep(CLOSE_NAP_NS);
         }
+        spins = spins.saturating_add(1);
     }
 }
 
@@ -381,12 +403,14 @@ pub fn wake_idle() {
     }
 }
 
-/// An idle M's marking (`proc::findrunnable`, holding its P, no goroutine to run): one
-/// drain with the M's Work until the pool is empty or `stop()` (a goroutine to run).
+/// An idle M's marking (`proc::findrunnable`, holding its P, no goroutine to run): drains
+/// with the M's Work until `stop()` (a goroutine to run), the gate closes, or the pool is
+/// empty and stays so (no marker holds work, or none gave any back for IDLE_WAIT_NS).
 /// Returns whether it marked anything.
 pub fn idle_mark(w: &mut Work, mut stop: impl FnMut() -> bool) -> bool {
     let t0 = sys::nanotime();
     let mut total = 0usize;
+    IDLE_MARKERS.fetch_add(1, Ordering::Relaxed);
     loop {
         let (how, n) = drain(w, usize::MAX, Who::Idle, &mut stop);
         total += n;
@@ -397,17 +421,32 @@ pub fn idle_mark(w: &mut Work, mut stop: impl FnMut() -> bool) -> bool {
         // do than to wait for some (the holder gives back on seeing STARVED): woken later,
         // it would come a wakeup late (50-100 µs here), after the giver had taken its gift
         // back. Not counted in DRAINERS meanwhile: it holds nothing.
+        let (mut given, mut since) = (GIVEN.load(Ordering::Relaxed), sys::nanotime());
+        let mut stopped = false;
         while mgcmark::pool_hint() == 0
             && DRAINERS.load(Ordering::Acquire) != 0
             && GATE_OPEN.load(Ordering::Acquire)
-            && !stop()
         {
+            if stop() {
+                stopped = true;
+                break;
+            }
+            // Still starving: another waiter may have taken the last gift, which cleared it.
+            STARVED.store(true, Ordering::Relaxed);
+            let now = sys::nanotime();
+            let g = GIVEN.load(Ordering::Relaxed);
+            if g != given {
+                (given, since) = (g, now);
+            } else if now - since > IDLE_WAIT_NS {
+                break;
+            }
             sys::sched_yield();
         }
-        if mgcmark::pool_hint() == 0 || !GATE_OPEN.load(Ordering::Acquire) {
+        if stopped || mgcmark::pool_hint() == 0 || !GATE_OPEN.load(Ordering::Acquire) {
             break;
         }
     }
+    IDLE_MARKERS.fetch_sub(1, Ordering::Relaxed);
     if total != 0 {
         IDLE_WORDS.fetch_add(total as u64, Ordering::Relaxed);
         IDLE_NS.fetch_add(sys::nanotime() - t0, Ordering::Relaxed);

@@ -344,7 +344,8 @@ pub struct GcStats {
     /// (mheap.rs SWEEP_CLASS_BUDGET_PAGES bounds it).
     pub alloc_sweep_max_pages: u64,
     /// Marking done by Ms that had no goroutine to run while a cycle marked (gcwork.rs, Go's
-    /// idle mark workers): bytes of objects scanned, and the time it took, in all.
+    /// idle mark workers): bytes of objects scanned, and the time it took (waits for work
+    /// another marker held included), in all.
     pub idle_mark_bytes: u64,
     pub idle_mark_ns: u64,
 }
@@ -1399,7 +1400,8 @@ fn collect_roots() {
 }
 
 /// Marks the collected candidates and drains grey objects, a batch (or, `all`, until the pool
-/// is empty) (concurrent phase: the heap lock is not needed, allocation goes on). Beside the
+/// is empty and no other marker holds work) (concurrent phase: the heap lock is not needed,
+/// allocation goes on). Beside the
 /// other markers (gcwork.rs): the mark lock is held only to flush the candidates and to move
 /// work; an idle P is woken when there is work enough to share.
 fn mark_some(all: bool) {

@@ -254,6 +254,14 @@ pub fn unregister() -> i32 {
     r
 }
 
+/// Threads registered now (lock-free, a snapshot).
+pub fn count() -> usize {
+    slots()
+        .iter()
+        .filter(|t| t.tid.load(Ordering::Relaxed) != 0)
+        .count()
+}
+
 /// The calling thread is registered.
 pub fn is_registered() -> bool {
     // Fast paths, no system call: an M is never registered (`register` refuses), and a

@@ -22,6 +22,8 @@
  *   cycle_ns_*     a grt_gc() call, median and least over the cycles
  *   marked_bytes   what the last cycle found live (grt_gc_stats' last_marked)
  *   idle_share     of the bytes the cycles marked, the part idle Ps scanned
+ *   pause_max_ns   the longest stop-the-world pause of the process (a warm-up cycle
+ *                  included)
  *
  * Build: gcc -O2 -fno-omit-frame-pointer -Iinclude gc_mark_bench.c libgrt.a -lpthread
  */

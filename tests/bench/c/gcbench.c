@@ -5,8 +5,7 @@
  *   -DGCB_GRT     grt_alloc / grt_alloc_atomic, run as grt_main's main goroutine; every
  *                 pointer stored into a node goes through GRT_STORE (grt.h's rule). Linked
  *                 with libgrt.a; xtask runs it with GRTMAXPROCS=1 (the collector's background
- *                 mark worker is its own thread), and with GRTMAXPROCS=2, the second P idle
- *                 and marking while a cycle marks, or not (GRTDEBUG=gcnoidlemark=1).
+ *                 mark worker is its own thread).
  *   -DGCB_BDWGC   GC_INIT, GC_MALLOC / GC_MALLOC_ATOMIC from bdwgc (-lgc), with its defaults.
  *   -DGCB_GCH     the same source lines on grt through its gc.h (-Iinclude/grt-gc, libgrt.a): plain
  *                 stores (plain-store mode), the main thread a registered plain thread.
@@ -39,7 +38,7 @@
  *   alloc_wait_max_ns  grt: the longest an allocation waited for the collector (its pacer);
  *                 the others 0 (bdwgc collects in the allocating thread: see pause_max_ns)
  *   idle_mark_bytes  grt: bytes of objects that Ms with no goroutine to run scanned while
- *                 cycles marked (with GRTMAXPROCS=2 the second P is idle); the others 0
+ *                 cycles marked (0 unless a CPU was free: gcwork.rs); the others 0
  *
  *   procs         grt: grt_maxprocs() (GRTMAXPROCS); the others 1 (one thread allocates)
  *   gcs           collections during the work: grt_gc_stats' cycles, bdwgc's

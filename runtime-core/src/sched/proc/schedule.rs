@@ -234,13 +234,14 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
             }
         }
         // Nothing to run while a cycle marks: mark instead of sleeping (Go's idle mark
-        // workers), a step at a time, until a goroutine is ready or the grey work is gone.
+        // workers), a step at a time, until a goroutine is ready or the grey work is gone
+        // (none in the pool, and none given back by the markers that hold some).
         // As in Go, the M stops spinning first (and wakes another spinner if a P is idle):
         // a spinning M that marked would keep every wakep, the markers' too, from waking
         // anyone. Work queued after that decrement is seen by work_ready, which runs after
         // it (before marking, between steps, and after), as the recheck below does for
         // an M that gives its P up.
-        if crate::gcwork::idle_work_hint() {
+        if crate::gcwork::idle_work_hint() && cpu_free_to_mark(pp) {
             if m.spinning {
                 resetspinning(m);
             }
@@ -273,22 +274,12 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         // saw no idle P and did not wake anyone): look again.
         if was_spinning {
             // Grey work put in the pool while we spun: its wakep saw us spinning.
-            if crate::gcwork::idle_work_hint() {
-                SCHED_LOCK.lock();
-                let pp = pidleget();
-                SCHED_LOCK.unlock();
-                if !pp.is_null() {
-                    acquirep(m, pp);
-                    continue 'top;
-                }
+            if crate::gcwork::idle_work_hint() && acquire_idle_p(m) {
+                continue 'top;
             }
             for i in 0..procs as usize {
                 if !runqempty(allp(i)) {
-                    SCHED_LOCK.lock();
-                    let pp = pidleget();
-                    SCHED_LOCK.unlock();
-                    if !pp.is_null() {
-                        acquirep(m, pp);
+                    if acquire_idle_p(m) {
                         m.spinning = true;
                         NMSPINNING.fetch_add(1, Ordering::AcqRel);
                         continue 'top;
@@ -297,14 +288,8 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
                 }
             }
         }
-        if time::expired(sys::nanotime()) {
-            SCHED_LOCK.lock();
-            let pp = pidleget();
-            SCHED_LOCK.unlock();
-            if !pp.is_null() {
-                acquirep(m, pp);
-                continue 'top;
-            }
+        if time::expired(sys::nanotime()) && acquire_idle_p(m) {
+            continue 'top;
         }
         // Instead of sleeping, one idle M at a time blocks in the poller until the earliest
         // timer: descriptor wakeups and timers share one wait.
@@ -339,11 +324,48 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
     }
 }
 
+/// Whether a CPU is free for this M (holding `pp`, with nothing to run) to mark on. An idle
+/// P is not an idle CPU here, as it is in Go: the collector's thread is not an M and marks
+/// on a CPU of its own, and registered threads run the program outside the Ps. So the
+/// CPUs in use are the collector's, one per registered thread (counted as busy), one per
+/// P running a goroutine, and one per other M marking; on two CPUs, an M marks while the
+/// program runs nothing (GCBench with two Ps: a marker beside the collector and the
+/// goroutine only took turns with them, 1.0 of the time without; gc.h programs, whose
+/// threads are all registered: slower).
+fn cpu_free_to_mark(pp: &P) -> bool {
+    let mut busy = 1 + crate::regthreads::count() + crate::gcwork::idle_markers();
+    for i in 0..gomaxprocs() {
+        let p = allp(i);
+        if core::ptr::eq(p, pp) || p.status.load(Ordering::Relaxed) != PRUNNING {
+            continue;
+        }
+        // SAFETY: Ms are never freed (as sysmon reads it: a P that changed hands meanwhile
+        // only miscounts once); read once, volatile, as another thread writes it.
+        let m = unsafe { core::ptr::read_volatile(&p.m).as_ref() };
+        if m.is_some_and(|m| !m.curg.load(Ordering::Relaxed).is_null()) {
+            busy += 1;
+        }
+    }
+    busy < ncpu()
+}
+
+/// Takes an idle P for this M (which has none), if there is one.
+fn acquire_idle_p(m: &mut M) -> bool {
+    SCHED_LOCK.lock();
+    let pp = pidleget();
+    SCHED_LOCK.unlock();
+    if pp.is_null() {
+        return false;
+    }
+    acquirep(m, pp);
+    true
+}
+
 /// Whether an M marking while idle should stop and look for work again: a goroutine queued
 /// anywhere, a timer due, or goroutines the network made ready (asked between two steps of
-/// marking, so at most one step late). Nobody blocks in the poller while the idle M marks,
-/// so it polls, without blocking, as often as a busy P does (Go's pollWork), and queues
-/// what it finds.
+/// marking, so at most one step late). Unless an M already blocks in the poller, nobody
+/// does while the idle M marks, so it polls, without blocking, as often as a busy P does
+/// (Go's pollWork), and queues what it finds.
 fn work_ready(pp: &P) -> bool {
     if !runqempty(pp) || RUNQSIZE.load(Ordering::Acquire) != 0 {
         return true;
