@@ -398,7 +398,12 @@ fn give(w: &mut Work) {
 /// Lets an idle P, if any, come to mark (it finds no goroutine, then marks: see
 /// `proc::findrunnable`).
 pub fn wake_idle() {
-    if GATE_OPEN.load(Ordering::Acquire) && !idle_mark_off() {
+    // Only if that M would be let mark (a CPU free): else it wakes to go back to sleep.
+    if GATE_OPEN.load(Ordering::Acquire)
+        && !idle_mark_off()
+        && crate::proc::ncpu() > 1
+        && crate::proc::cpu_free_to_mark(core::ptr::null())
+    {
         crate::proc::wakep();
     }
 }

@@ -273,8 +273,14 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
         // Work may have been queued after we looked and before our P went idle (its owner
         // saw no idle P and did not wake anyone): look again.
         if was_spinning {
-            // Grey work put in the pool while we spun: its wakep saw us spinning.
-            if crate::gcwork::idle_work_hint() && acquire_idle_p(m) {
+            // Grey work put in the pool while we spun: its wakep saw us spinning. (With the
+            // same rule as above: without it, an M refused a CPU took its P back here and
+            // went round again, spinning through the whole marking, and mark termination
+            // had to signal it: its pause doubled.)
+            if crate::gcwork::idle_work_hint()
+                && cpu_free_to_mark(core::ptr::null())
+                && acquire_idle_p(m)
+            {
                 continue 'top;
             }
             for i in 0..procs as usize {
@@ -324,7 +330,7 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
     }
 }
 
-/// Whether a CPU is free for this M (holding `pp`, with nothing to run) to mark on. An idle
+/// Whether a CPU is free for this M (holding `pp`, or null, with nothing to run) to mark on. An idle
 /// P is not an idle CPU here, as it is in Go: the collector's thread is not an M and marks
 /// on a CPU of its own, and registered threads run the program outside the Ps. So the
 /// CPUs in use are the collector's, one per registered thread (counted as busy), one per
@@ -332,7 +338,7 @@ pub(crate) fn findrunnable(m: &mut M) -> (*mut G, bool) {
 /// program runs nothing (GCBench with two Ps: a marker beside the collector and the
 /// goroutine only took turns with them, 1.0 of the time without; gc.h programs, whose
 /// threads are all registered: slower).
-fn cpu_free_to_mark(pp: &P) -> bool {
+pub(crate) fn cpu_free_to_mark(pp: *const P) -> bool {
     let mut busy = 1 + crate::regthreads::count() + crate::gcwork::idle_markers();
     for i in 0..gomaxprocs() {
         let p = allp(i);
