@@ -709,6 +709,19 @@ struct grt_gc_stats {
                                     total */
     uint64_t idle_mark_ns;       /* the time it took, waits for work another marker held
                                     included, total */
+    uint64_t roots_tracked;      /* 1 when the last mark termination read, of some of the
+                                    data and bss, only the pages written since the cycle's
+                                    last read of them: the kernel tracks stores into them
+                                    (userfaultfd write protection, asynchronous, and
+                                    PAGEMAP_SCAN: Linux 6.7, arm64 6.10; not under
+                                    qemu-user), for runs of segments of 256 KiB or more
+                                    (smaller ones are read whole, as cheap as asking); 0 when
+                                    it read all of them (also GRTDEBUG=gcnorootwp=1) */
+    uint64_t last_data_bytes;    /* the data and bss the collector reads (the program's and
+                                    its libraries', grt's own large tables left out) at the
+                                    last mark termination */
+    uint64_t last_data_rescanned_bytes; /* of them, the bytes it read (a part read twice
+                                           counts twice) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

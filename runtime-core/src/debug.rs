@@ -13,6 +13,9 @@
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
+//! | `gcnorootwp=1` | the kernel does not track stores into the data and bss while a cycle marks (dirtyroots.rs): mark termination reads them whole (to compare pauses) |
+//! | `gcnorootrescan=1` | test-only build: the data and bss are read once, at the start of a cycle: neither the concurrent re-read of the pages written since (dirtyroots.rs) nor mark termination reads them again, tracked or not, so gc_rootwp_teeth can be seen to fail |
+//! | `gcrootswiden=1` | test-only build: the collector sleeps 20 ms after the concurrent read of the roots, and again after the concurrent re-read of the data and bss written since (dirtyroots.rs), the windows of gc_rootwp_widen for stores into globals already read |
 //! | `gcnoidlemark=1` | Ms with nothing to run do not mark while a cycle marks (gcwork.rs; to compare) |
 //! | `gcidlemarkwiden=1` | test-only build: a marker beside the collector (an idle M, an assist) sleeps 2 ms before each step of marking, holding its grey work (gc_idlemark's window) |
 //! | `gcidlemarknowait=1` | test-only build: the collector waits for no marker beside it: its "mark everything" ends when the pool is empty although markers hold work, and it neither closes the markers' gate nor waits for them before mark termination, so gc_idlemark_teeth can be seen to fail |
@@ -106,6 +109,9 @@ pub struct Knobs {
     pub gcidlemarkwiden: bool,
     pub gcidlemarknowait: bool,
     pub gcnoidlemark: bool,
+    pub gcnorootwp: bool,
+    pub gcnorootrescan: bool,
+    pub gcrootswiden: bool,
     pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
     pub gcnoroundyield: bool,
@@ -169,6 +175,9 @@ static mut KNOBS: Knobs = Knobs {
     gcidlemarkwiden: false,
     gcidlemarknowait: false,
     gcnoidlemark: false,
+    gcnorootwp: false,
+    gcnorootrescan: false,
+    gcrootswiden: false,
     gcnopaceidle: false,
     gcnorescanrounds: false,
     gcnoroundyield: false,
@@ -191,6 +200,8 @@ static mut KNOBS: Knobs = Knobs {
 
 /// Knobs only the test-only build honours.
 const TEST_ONLY: &[&str] = &[
+    "gcnorootrescan",
+    "gcrootswiden",
     "profalloc",
     "gcnostacklock",
     "gcsuspendlockfirst",
@@ -293,6 +304,9 @@ fn parse(s: &[u8]) -> Knobs {
             "gcidlemarkwiden" => k.gcidlemarkwiden = on,
             "gcidlemarknowait" => k.gcidlemarknowait = on,
             "gcnoidlemark" => k.gcnoidlemark = on,
+            "gcnorootwp" => k.gcnorootwp = on,
+            "gcnorootrescan" => k.gcnorootrescan = on,
+            "gcrootswiden" => k.gcrootswiden = on,
             "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gcnoroundyield" => k.gcnoroundyield = on,

@@ -35,8 +35,8 @@ pub mod unwind;
 pub use api::testhooks;
 pub use api::{capi, capi_go};
 pub use gc::{
-    dirty, gcwork, libroots, mcache, mfinal, mgc, mgcmark, mgcpar, mheap, objects, rescanlist,
-    stkbar,
+    dirty, dirtyroots, gcwork, libroots, mcache, mfinal, mgc, mgcmark, mgcpar, mheap, objects,
+    rescanlist, stkbar,
 };
 #[cfg(feature = "freestanding")]
 pub use os::freestanding;

@@ -78,6 +78,7 @@ const RESCAN_SRC: &str = "tests/bench/c/gc_rescan_bench.c";
 const PAUSE_SRC: &str = "tests/bench/c/gc_pause_bench.c";
 const RSS_SRC: &str = "tests/bench/c/gc_rss_bench.c";
 const MARK_SRC: &str = "tests/bench/c/gc_mark_bench.c";
+const DATA_SRC: &str = "tests/bench/c/gc_data_bench.c";
 const GAP_SRC: &str = "tests/bench/c/sched_gap.c";
 /// The machine's noise probe: threads (as many as the pause benchmark's Ps) and how long each
 /// process watches, in ms (about as long as a pause process runs).
@@ -238,6 +239,10 @@ struct Exes {
     /// tests/bench/go/gcmark, the marking benchmark's work on Go's collector; None without
     /// `go` (reported).
     mark_go: Option<PathBuf>,
+    data: PathBuf,
+    /// tests/bench/go/gcdata, the globals benchmark's program in Go; None without `go`
+    /// (reported).
+    data_go: Option<PathBuf>,
     rss_grt: PathBuf,
     rss_bdwgc: Option<PathBuf>,
     rss_malloc: PathBuf,
@@ -305,6 +310,11 @@ fn build(out_dir: &Path, bdwgc: bool, go: bool) -> Option<Exes> {
         mark_go: {
             let exe = out_dir.join("gc_mark_go");
             (go && crate::bench::go_build("./gcmark", &exe, out_dir)).then_some(exe)
+        },
+        data: one(DATA_SRC, "gc_data_bench", &[])?,
+        data_go: {
+            let exe = out_dir.join("gc_data_go");
+            (go && crate::bench::go_build("./gcdata", &exe, out_dir)).then_some(exe)
         },
         rss_grt: one(RSS_SRC, "gc_rss_grt", &["-DGCB_GRT"])?,
         rss_bdwgc: if bdwgc {
@@ -813,6 +823,101 @@ fn marking(exes: &Exes) -> bool {
     true
 }
 
+/// Globals: the pause of a program with a 64 MiB table of pointers in its bss, a writer
+/// storing into it all along: grt with the kernel tracking stores into the data and bss
+/// (dirtyroots.rs), without (GRTDEBUG=gcnorootwp=1: mark termination reads all of it), and Go.
+fn globals(exes: &Exes) -> bool {
+    println!(
+        "\n  -- globals: a 64 MiB table of pointers in the bss, 1,000 plain stores a millisecond \
+         into it; 20 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same program"
+    );
+    let mut sides = vec![
+        Side {
+            label: "grt (stores tracked)",
+            exe: &exes.data,
+            env: vec!["-u", "GRTDEBUG", "GRTMAXPROCS=2", "GRTGC=off"],
+        },
+        Side {
+            label: "grt (gcnorootwp=1)",
+            exe: &exes.data,
+            env: vec!["GRTDEBUG=gcnorootwp=1", "GRTMAXPROCS=2", "GRTGC=off"],
+        },
+    ];
+    match &exes.data_go {
+        Some(exe) => sides.push(Side {
+            label: "Go (GOMAXPROCS=2)",
+            exe,
+            env: GO_ENV.to_vec(),
+        }),
+        None => {
+            println!("  (Go's side is missing: no go toolchain, or its build failed; see above)")
+        }
+    }
+    let check = |s: &Side, l: &Line| -> Result<(), String> {
+        if l.num("procs")? != 2.0 {
+            return Err(format!(
+                "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
+                l.text("procs")
+            ));
+        }
+        if s.label.contains("gcnorootwp") && l.num("roots_tracked")? != 0.0 {
+            return Err("stores tracked with GRTDEBUG=gcnorootwp=1 (ignored?)".into());
+        }
+        Ok(())
+    };
+    let results = match rounds(
+        &sides,
+        &[],
+        "gc_data",
+        &check,
+        (
+            "cycle_pause_ns_median",
+            1e3,
+            "a cycle's pauses, µs (median of 20)",
+        ),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let (on, off) = (&results[0], &results[1]);
+    if on
+        .iter()
+        .any(|l| l.num("roots_tracked").unwrap_or(0.0) == 0.0)
+    {
+        println!(
+            "  NOTE: this kernel does not track stores into the data and bss (userfaultfd \
+             asynchronous write protection and PAGEMAP_SCAN need Linux 6.7): both grt sides \
+             read all of it"
+        );
+    }
+    println!(
+        "  grt: a cycle's pauses {:.1} µs tracked, {:.1} µs untracked: tracked / untracked \
+         {:.4}; mark termination {:.1} µs against {:.1} µs, of it data and roots {:.1} µs \
+         against {:.1} µs; it read {:.0} KiB of the {:.0} KiB of data and bss (untracked: all)",
+        med(on, "cycle_pause_ns_median") / 1e3,
+        med(off, "cycle_pause_ns_median") / 1e3,
+        ratio(on, off, "cycle_pause_ns_median"),
+        med(on, "markterm_ns_median") / 1e3,
+        med(off, "markterm_ns_median") / 1e3,
+        med(on, "roots_ns_median") / 1e3,
+        med(off, "roots_ns_median") / 1e3,
+        med(on, "data_read_bytes_median") / 1024.0,
+        med(on, "data_bytes") / 1024.0,
+    );
+    if let Some(go) = results.get(2) {
+        println!(
+            "  Go: a cycle's pauses {:.1} µs; grt (tracked) / Go {:.2} (Go's write barrier covers \
+             globals: it never reads them with the world stopped)",
+            med(go, "cycle_pause_ns_median") / 1e3,
+            ratio(on, go, "cycle_pause_ns_median")
+        );
+    }
+    true
+}
+
 /// The floor under the pauses (sched_gap.c): how often a thread that never blocks is kept
 /// off its CPU on this machine, measured in the same run. A pause needs the collector and
 /// every thread it stops to run; a gap in any of them lands in the pause.
@@ -1315,9 +1420,10 @@ pub fn gc() -> bool {
     let v = validation(&exes);
     let p = pauses(&exes);
     let k = marking(&exes);
+    let g = globals(&exes);
     let m = rss(&exes);
     let b = bdwgc_tests(&out_dir, peer.is_ok());
-    a && r && v && p && k && m && b
+    a && r && v && p && k && g && m && b
 }
 
 #[cfg(test)]

@@ -133,6 +133,15 @@ pub extern "C" fn grt_test_rescan_limit() -> usize {
     }
 }
 
+/// How many of `GRTDEBUG=gcrootswiden=1`'s windows have opened (the collector asleep after
+/// its first read of the roots, then after its re-read of the data and bss written since),
+/// in all: gc_rootwp_widen stores into its globals inside them.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_test_roots_windows() -> u64 {
+    crate::mgc::ROOTS_WINDOWS.load(core::sync::atomic::Ordering::Acquire)
+}
+
 /// How many times an M found the goroutine it was to run held by grt_suspend and set it
 /// aside (tests/c/suspend_setaside.c).
 #[no_mangle]

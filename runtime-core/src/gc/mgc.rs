@@ -95,8 +95,8 @@ use crate::mgcmark::{self, StackTop};
 use crate::mheap::{self, HEAP_LOCK};
 use crate::runtime2::*;
 use crate::{
-    auxv, chan, dirty, env, gcwork, libroots, mcache, mfinal, mgcpar, proc, regthreads, rescanlist,
-    stkbar, stw, suspend, sys, thread,
+    auxv, chan, dirty, dirtyroots, env, gcwork, libroots, mcache, mfinal, mgcpar, proc, regthreads,
+    rescanlist, stkbar, stw, suspend, sys, thread,
 };
 
 /// The smallest heap goal, in bytes (below it cycles would only cost).
@@ -216,6 +216,8 @@ struct Stats {
     assists: AtomicU64,
     assist_ns: AtomicU64,
     sweep_batch_max_ns: AtomicU64,
+    last_data_bytes: AtomicU64,
+    last_data_rescanned_bytes: AtomicU64,
 }
 
 static STATS: Stats = Stats {
@@ -251,6 +253,8 @@ static STATS: Stats = Stats {
     assists: AtomicU64::new(0),
     assist_ns: AtomicU64::new(0),
     sweep_batch_max_ns: AtomicU64::new(0),
+    last_data_bytes: AtomicU64::new(0),
+    last_data_rescanned_bytes: AtomicU64::new(0),
 };
 
 /// What C's `grt_gc_stats` holds.
@@ -348,6 +352,14 @@ pub struct GcStats {
     /// another marker held included), in all.
     pub idle_mark_bytes: u64,
     pub idle_mark_ns: u64,
+    /// 1 when the kernel tracks the stores into the data and bss while a cycle marks
+    /// (dirtyroots.rs), so mark termination reads only the pages written; 0 when it reads
+    /// them all.
+    pub roots_tracked: u64,
+    /// The data and bss of the program and its libraries at the last mark termination, and of
+    /// them the bytes it read (the pages written since the concurrent round, or all).
+    pub last_data_bytes: u64,
+    pub last_data_rescanned_bytes: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -1199,6 +1211,9 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         alloc_sweep_max_pages: h.alloc_sweep_max_pages,
         idle_mark_bytes: 8 * gcwork::IDLE_WORDS.load(Ordering::Relaxed),
         idle_mark_ns: gcwork::IDLE_NS.load(Ordering::Relaxed),
+        roots_tracked: dirtyroots::tracked() as u64,
+        last_data_bytes: l(&STATS.last_data_bytes),
+        last_data_rescanned_bytes: l(&STATS.last_data_rescanned_bytes),
     };
     // SAFETY: out is non-null; the caller gives a grt_gc_stats to fill.
     unsafe { out.write(s) };
@@ -1333,18 +1348,42 @@ fn data_ranges(lo: usize, hi: usize, mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Calls `f` with every range of the executable's and the loaded libraries' data and bss that
-/// the collector scans (the libraries as the collector's last snapshot has them).
-fn data_and_library_ranges(mut f: impl FnMut(usize, usize)) {
+/// Calls `f` with each segment of data and bss the collector reads: the executable's writable
+/// PT_LOAD segments and the loaded libraries' (as the collector's last snapshot has them),
+/// whole (grt's own statics inside: see [`data_ranges`]).
+fn data_segments(mut f: impl FnMut(usize, usize)) {
     let bias = auxv::load_bias();
     for p in auxv::program_headers() {
         if p.p_type == auxv::PT_LOAD && p.p_flags & auxv::PF_W != 0 {
             let lo = bias.wrapping_add(p.p_vaddr as usize);
-            data_ranges(lo, lo + p.p_memsz as usize, &mut f);
+            f(lo, lo + p.p_memsz as usize);
         }
     }
     // Shared libraries' data (the collector's own snapshot: libroots.rs).
     libroots::for_each(f);
+}
+
+/// Calls `f` with every range of the executable's and the loaded libraries' data and bss that
+/// the collector scans: [`data_segments`] without grt's own large statics.
+fn data_and_library_ranges(mut f: impl FnMut(usize, usize)) {
+    data_segments(|lo, hi| data_ranges(lo, hi, &mut f));
+}
+
+/// Test-only build, `GRTDEBUG=gcrootswiden=1`: after the concurrent read of the roots, and
+/// again after the data and bss were read again just before mark termination
+/// (dirtyroots::round), the collector sleeps this long (gc_rootwp_widen's windows for a store
+/// into a global read already), in ns.
+const ROOTS_WIDEN_NS: u64 = 20_000_000;
+
+/// Those windows opened, in all (`grt_test_roots_windows`).
+pub static ROOTS_WINDOWS: AtomicU64 = AtomicU64::new(0);
+
+/// One of gcrootswiden's windows, if the knob is on (test-only build).
+fn roots_window() {
+    if cfg!(feature = "testhooks") && crate::debug::get().gcrootswiden {
+        ROOTS_WINDOWS.fetch_add(1, Ordering::Release);
+        sys::nanosleep(ROOTS_WIDEN_NS);
+    }
 }
 
 /// Bytes per cache line prefetched by [`warm_roots`] (64 on both architectures' usual cores;
@@ -1365,21 +1404,49 @@ fn warm_roots() {
         HEAP_LOCK.with(mheap::warm_spans_locked);
     }
     let mut left = WARM_MAX_BYTES;
-    data_and_library_ranges(|lo, hi| {
+    let mut warm = |lo: usize, hi: usize| {
         let mut p = lo & !(CACHE_LINE_BYTES - 1);
         while p < hi && left > 0 {
             arch::prefetch(p);
             p += CACHE_LINE_BYTES;
             left -= CACHE_LINE_BYTES;
         }
-    });
+    };
+    // Where the kernel tracks the stores (dirtyroots.rs), mark termination reads only the
+    // pages written since the concurrent round: those the round found written are the likely
+    // ones. What it reads whole (not tracked, or in a cluster too small to list) too.
+    dirtyroots::for_each_warm(|lo, hi| data_ranges(lo, hi, &mut warm));
+    dirtyroots::warm(
+        |seg| data_and_library_ranges(seg),
+        |lo, hi| data_ranges(lo, hi, &mut warm),
+    );
 }
 
 /// Data and bss of the main executable and of the loaded libraries, registered roots,
 /// channel buffers, finalizers' args and queued objects (ALLCHANS_LOCK, ROOTS_LOCK and
 /// FIN_LOCK held). `stw`: at mark termination (see mfinal's `collect_roots_locked`).
 fn collect_roots_locked(stw: bool) {
-    data_and_library_ranges(mgcmark::collect_range);
+    if stw {
+        // Only the pages written since the concurrent round, where the kernel tracks them
+        // (dirtyroots.rs).
+        let (mut all, mut read) = (0usize, 0usize);
+        data_and_library_ranges(|a, b| all += b - a);
+        dirtyroots::for_each_written(
+            |seg| data_and_library_ranges(seg),
+            |a, b| {
+                data_ranges(a, b, |x, y| {
+                    read += y - x;
+                    mgcmark::collect_range(x, y)
+                })
+            },
+        );
+        STATS.last_data_bytes.store(all as u64, Ordering::Relaxed);
+        STATS
+            .last_data_rescanned_bytes
+            .store(read as u64, Ordering::Relaxed);
+    } else {
+        data_and_library_ranges(mgcmark::collect_range);
+    }
     // SAFETY: the table is under ROOTS_LOCK, held.
     let (roots, n) = unsafe { (&*core::ptr::addr_of!(ROOTS), *core::ptr::addr_of!(NROOTS)) };
     for &(lo, hi) in &roots[..n] {
@@ -2160,7 +2227,12 @@ fn gc_cycle() {
     mgcpar::ensure_helper(before.inuse as usize);
     crate::unwind::refresh_if_stale();
     libroots::snapshot();
+    // The data and bss write-protected (the kernel tracks stores into them from here on:
+    // dirtyroots.rs), then read: the parts the collector reads, not grt's own large tables,
+    // which it writes itself (with the world stopped too).
+    dirtyroots::protect(|seg| data_and_library_ranges(seg));
     collect_roots();
+    roots_window();
     let (threads_ns, threads_read) = read_threads(cycle);
     mark_some(true);
     let mut gs: usize = 0;
@@ -2199,6 +2271,12 @@ fn gc_cycle() {
     // 3. Mark termination. The libraries again first (no thread is stopped yet): the ones
     // loaded since the first snapshot.
     libroots::snapshot();
+    // The data and bss written since their read, read again (and protected again: mark
+    // termination reads what is written after this), the world running (dirtyroots.rs): after
+    // the snapshot, whose references keep the libraries read here mapped until mark
+    // termination is over. The gate's drain below marks what they reach.
+    dirtyroots::round(|lo, hi| data_ranges(lo, hi, mgcmark::collect_range));
+    roots_window();
     mfinal::prepare();
     // The markers beside the collector leave, their work given back, and what they gave is
     // marked, before the stop: a marker the stop froze could hold grey objects mark
@@ -2325,7 +2403,7 @@ fn gc_cycle() {
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; idle Ps marked {} KiB; longest allocation wait so far {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; data read {} of {} KiB{}; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; idle Ps marked {} KiB; longest allocation wait so far {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
@@ -2344,6 +2422,9 @@ fn gc_cycle() {
             rescan_ns / 1000,
             (t_drained - r1) / 1000,
             (t_end - t_drained) / 1000,
+            STATS.last_data_rescanned_bytes.load(Ordering::Relaxed) / 1024,
+            STATS.last_data_bytes.load(Ordering::Relaxed) / 1024,
+            if dirtyroots::tracked() { "" } else { ", all" },
             rescanned.stacks,
             frames,
             rescanned.skipped,

@@ -1,7 +1,7 @@
 //! The garbage collector: a conservative, concurrent mark-sweep over grt's own heap, with
 //! Go 1.5-1.7's concurrent stack scan and return-address stack barriers.
 //!
-//! What lives here: write-protection tracking of plain stores (`dirty`), the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
+//! What lives here: write-protection tracking of plain stores (`dirty`), the data and bss written while a cycle marks, tracked by the kernel (`dirtyroots`), the shared libraries' data as roots (`libroots`), the heap (`mheap`: size-classed spans, large objects, mark and alloc
 //! bits, sweep), per-M allocation caches and write-barrier buffers (`mcache`), marking
 //! (`mgcmark`: grey buffers, `scanstack`, `rescanstack`, the write barrier's shade), grey
 //! work shared by the collector, idle Ms and assists while the program runs (`gcwork`), mark
@@ -22,6 +22,7 @@
 //! thread), `api` (test hooks only, in the test-only build).
 
 pub mod dirty;
+pub mod dirtyroots;
 pub mod gcwork;
 pub mod libroots;
 pub mod mcache;

@@ -98,6 +98,21 @@ pub fn open_readonly(path: &[u8]) -> Result<i32> {
     openat(path, 0, 0)
 }
 
+/// userfaultfd(2) with `flags` (O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY).
+pub fn userfaultfd(flags: u32) -> Result<i32> {
+    // SAFETY: creates a descriptor; touches no memory.
+    check(unsafe { arch::syscall1(nr::__NR_userfaultfd, flags as usize) }).map(|fd| fd as i32)
+}
+
+/// ioctl(2) with a pointer argument.
+///
+/// # Safety
+/// `arg` must point to what request `req` reads and writes on `fd`, for the whole call.
+pub unsafe fn ioctl(fd: i32, req: u32, arg: usize) -> Result<usize> {
+    // SAFETY: the caller's contract.
+    check(unsafe { arch::syscall3(nr::__NR_ioctl, fd as usize, req as usize, arg) })
+}
+
 /// close(2).
 pub fn close(fd: i32) {
     // SAFETY: closing a descriptor we opened.

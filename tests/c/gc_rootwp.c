@@ -1,0 +1,240 @@
+/* grt-test: exit=0 stdout="ok objects stored into globals while the cycle marked live" stdout="PASS" env="GRTMAXPROCS=2" env="GRTGC=off"
+ *
+ * Stores into globals need no write barrier (grt.h): the collector reads the data and bss
+ * at the start of a cycle, again (the pages written since, where the kernel tracks writes:
+ * dirtyroots.rs) just before mark termination, and at mark termination only the pages
+ * written since that. An object whose only reference is stored into a global after the
+ * first read must still be found.
+ *
+ * Each try: N objects are made, their addresses kept only hidden (xor'ed with a mask) in a
+ * global, each with a weak pointer. A mover goroutine waits until the cycle marks (the
+ * write barrier is on), waits DELAY_A, and stores the addresses, revealed, into slots of a
+ * 1 MiB table in the bss, one page apart (the table is big enough that mark termination
+ * lists its written pages instead of reading it whole). The main goroutine runs the cycle
+ * (grt_gc), and then every object must live: its weak pointer still set, its stamp intact.
+ * A try whose stores came after the cycle (the barrier off when the mover looked) is
+ * repeated, up to MAX_TRIES. A binary tree hanging from another global makes the marking
+ * last long enough. (N objects, not one: a conservative collector may keep one through a
+ * stale word somewhere, a goroutine's saved registers say, and the teeth must still see
+ * losses.)
+ *
+ * Where the kernel tracks the writes (grt_gc_stats' roots_tracked: Linux 6.7, natively; not
+ * under qemu-user, which lacks userfaultfd), mark termination must have read less than all
+ * of the data and bss.
+ *
+ * gc_rootwp_widen.c (GRTDEBUG=gcrootswiden=1): the collector sleeps 20 ms after its first
+ * read of the roots and again after the re-read before mark termination. Group A is
+ * stored in the first window (the re-read finds it), group B in the second (only mark
+ * termination finds it: where writes are tracked, by listing the pages as written). Teeth:
+ * gc_rootwp_teeth.c adds gcnorootrescan=1 (neither re-read happens): both are lost.
+ */
+#include "gc_tobj.h"
+
+#ifndef WIDEN
+#define WIDEN 0
+#endif
+
+#define TABLE_WORDS (1 << 17) /* 1 MiB */
+#define N 32                        /* objects per group, each on a page of its own */
+#define SLOT_A(i) (TABLE_WORDS / 2 + 3 + (i) * 512)
+#define SLOT_B(i) (TABLE_WORDS / 4 + 5 + (i) * 512)
+#define MASK 0x5a5a5a5a5a5a5a5aull
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define MAX_TRIES 10
+#define DEPTH 18 /* 2^18 - 1 nodes of 32 bytes: 8 MiB to mark */
+#if WIDEN
+#define DELAY_A_NS 1000000 /* into the 20 ms windows, once they opened */
+#define DELAY_B_NS 1000000
+#else
+#define DELAY_A_NS 200000
+#endif
+
+struct node {
+    struct node *left, *right;
+    uint64_t pad[2];
+};
+
+static void *table[TABLE_WORDS];
+static struct node *volatile tree; /* volatile: written only, and kept */
+static volatile uintptr_t hidden_a[N], hidden_b[N];
+static uint64_t serial_a[N], serial_b[N];
+static grt_weak *weak_a[N], *weak_b[N];
+static volatile int mover_done, stored_a_marking, stored_b_marking;
+
+static struct node *build(int depth) {
+    struct node *n = grt_alloc(sizeof *n);
+    CHECK(n != 0);
+    if (depth > 1) {
+        n->left = build(depth - 1);
+        n->right = build(depth - 1);
+    }
+    return n;
+}
+
+/* A new object, known afterwards only hidden, by serial and through a weak pointer: the
+ * plain address lives only in this frame, below the caller's stack pointer once it returns. */
+static __attribute__((noinline, noipa)) uintptr_t make_hidden(uint64_t *serial, grt_weak **weak) {
+    struct tobj *o = tobj_new();
+    *serial = o->serial;
+    *weak = grt_weak_make(o);
+    CHECK(*weak != 0);
+    return (uintptr_t)o ^ MASK;
+}
+
+/* Garbage of the objects' size: the allocation cache's run that holds them is used up, so
+ * that the cycle does not keep them as part of the run the cache holds (as gc_weak does). */
+static __attribute__((noinline, noipa)) void churn(void) {
+    for (int i = 0; i < 2000; i++) (void)tobj_new();
+}
+
+/* Zeroes the stack below the caller's frame, where make_hidden and the allocator left the
+ * plain address: later calls (grt_gc's frames) would leave those slots as they are, and the
+ * collector reads a stack conservatively, stale slots too. */
+static __attribute__((noinline, noipa)) void scrub(void) {
+    volatile char buf[32 << 10];
+    for (unsigned i = 0; i < sizeof buf; i++) buf[i] = 0;
+}
+
+/* The store into a global: the revealed address exists only in a scratch register here. */
+static __attribute__((noinline, noipa)) void publish(unsigned slot, uintptr_t hidden) {
+    table[slot] = (void *)(hidden ^ MASK);
+}
+
+/* Zero in every argument register: where publish left the plain address (x86_64 rsi,
+ * aarch64 x1), so that no later spill of a caller-saved register can copy it to the stack. */
+static __attribute__((noinline, noipa)) void clobber(uintptr_t a, uintptr_t b, uintptr_t c,
+                                                      uintptr_t d, uintptr_t e, uintptr_t f) {
+    __asm__ volatile("" ::"r"(a), "r"(b), "r"(c), "r"(d), "r"(e), "r"(f));
+}
+
+static void forget(void) {
+    clobber(0, 0, 0, 0, 0, 0);
+    scrub();
+}
+
+static struct grt_gc_stats stats(void) {
+    struct grt_gc_stats st;
+    CHECK_EQ(grt_gc_stats(&st), GRT_OK);
+    return st;
+}
+
+static uint64_t cycles0;
+
+#if WIDEN
+uint64_t grt_test_roots_windows(void); /* test-only build: gcrootswiden's windows opened */
+
+/* Until gcrootswiden's window number `w` (counted from `w0`) opens, or the cycle is over. */
+static void await_window(uint64_t w0, uint64_t w) {
+    while (grt_test_roots_windows() < w0 + w && stats().cycles == cycles0) grt_sleep_ns(100000);
+}
+#endif
+
+static void mover(void *arg) {
+    (void)arg;
+#if WIDEN
+    uint64_t w0 = grt_test_roots_windows();
+    await_window(w0, 1);
+#else
+    /* Until the cycle main asked for marks (or is over already: the try is repeated). */
+    while (!grt_gc_wbenabled && stats().cycles == cycles0) grt_yield();
+#endif
+    grt_sleep_ns(DELAY_A_NS);
+    for (int i = 0; i < N; i++) {
+        publish(SLOT_A(i), hidden_a[i]);
+        hidden_a[i] = 0;
+    }
+    forget();
+    stored_a_marking = grt_gc_wbenabled;
+#if WIDEN
+    stored_a_marking &= grt_test_roots_windows() == w0 + 1;
+    await_window(w0, 2);
+    grt_sleep_ns(DELAY_B_NS);
+    for (int i = 0; i < N; i++) {
+        publish(SLOT_B(i), hidden_b[i]);
+        hidden_b[i] = 0;
+    }
+    forget();
+    stored_b_marking = grt_gc_wbenabled && grt_test_roots_windows() == w0 + 2;
+#endif
+    mover_done = 1;
+}
+
+/* Every object of a group must live: its weak pointer set, its stamp intact. Returns how
+ * many were lost (and says so on stderr). */
+static int check_group(const char *which, int a) {
+    int lost = 0;
+    for (int i = 0; i < N; i++) {
+        unsigned slot = a ? SLOT_A(i) : SLOT_B(i);
+        struct tobj *o = table[slot];
+        if (grt_weak_get(a ? weak_a[i] : weak_b[i]) != o)
+            lost++;
+        else
+            tobj_check("gc_rootwp", " (a global)", slot, o, a ? serial_a[i] : serial_b[i]);
+    }
+    if (lost) {
+        t_puts(2, "gc_rootwp: group ");
+        t_puts(2, which);
+        t_puts(2, ": ");
+        t_putu(2, (uint64_t)lost, 10);
+        t_puts(2, " of " STR(N) " objects stored into globals while the cycle marked were lost "
+                  "(their weak pointers were cleared although the globals hold them)\n");
+    }
+    return lost;
+}
+
+static void main_goroutine(void *arg) {
+    (void)arg;
+    tree = build(DEPTH);
+    struct grt_gc_stats st;
+    int tries = 0, caught = 0;
+    while (!caught && tries < MAX_TRIES) {
+        tries++;
+        for (int i = 0; i < N; i++) {
+            hidden_a[i] = make_hidden(&serial_a[i], &weak_a[i]);
+            hidden_b[i] = make_hidden(&serial_b[i], &weak_b[i]);
+        }
+        churn();
+        scrub();
+        mover_done = stored_a_marking = stored_b_marking = 0;
+        cycles0 = stats().cycles;
+        CHECK_EQ(grt_go(mover, 0), GRT_OK);
+        CHECK_EQ(grt_gc(), GRT_OK);
+        while (!mover_done) grt_sleep_ns(100000);
+        CHECK_EQ(grt_gc_stats(&st), GRT_OK);
+        caught = stored_a_marking && (!WIDEN || stored_b_marking);
+        if (caught) {
+            int lost = check_group("A", 1);
+            if (WIDEN) lost += check_group("B", 0);
+            if (lost) grt_exit(1);
+        }
+        for (int i = 0; i < N; i++) {
+            table[SLOT_A(i)] = table[SLOT_B(i)] = 0;
+            CHECK_EQ(grt_weak_free(weak_a[i]), GRT_OK);
+            CHECK_EQ(grt_weak_free(weak_b[i]), GRT_OK);
+        }
+    }
+    t_puts(1, "cycles");
+    t_put_kv("tried", (uint64_t)tries);
+    t_put_kv("roots_tracked", st.roots_tracked);
+    t_put_kv("data_bytes", st.last_data_bytes);
+    t_put_kv("data_rescanned_bytes", st.last_data_rescanned_bytes);
+    t_puts(1, "\n");
+    if (!caught) {
+        t_puts(2, "gc_rootwp: no store landed while a cycle marked\n");
+        grt_exit(1);
+    }
+    if (st.last_data_bytes < sizeof table) {
+        t_puts(2, "gc_rootwp: mark termination saw less data and bss than the table holds\n");
+        grt_exit(1);
+    }
+    if (st.roots_tracked && st.last_data_rescanned_bytes >= st.last_data_bytes) {
+        t_puts(2, "gc_rootwp: writes are tracked, yet mark termination read all the data and "
+                  "bss\n");
+        grt_exit(1);
+    }
+    t_puts(1, "ok objects stored into globals while the cycle marked live\n");
+    t_puts(1, "PASS\n");
+}
+
+int main(void) { return grt_main(main_goroutine, 0) == GRT_OK ? 0 : 1; }

@@ -1,0 +1,10 @@
+/* grt-test: exit=0 stdout="ok objects stored into globals while the cycle marked live" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTGC=off" env="GRTDEBUG=gcrootswiden=1"
+ *
+ * gc_rootwp.c with GRTDEBUG=gcrootswiden=1: the collector sleeps 20 ms after its first read
+ * of the roots and again after the re-read of the data and bss written since. Group A is
+ * stored into globals in the first window, so only the re-read can find it; group B in
+ * the second, so only mark termination can (where writes are tracked, only by listing the
+ * page as written: it reads less than all of the data and bss, which the test checks).
+ */
+#define WIDEN 1
+#include "gc_rootwp.c"
