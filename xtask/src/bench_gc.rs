@@ -747,24 +747,28 @@ fn pauses(exes: &Exes) -> bool {
 /// Marking on more than one core: gc_mark_bench.c, a 32 MiB tree marked while the program
 /// has nothing to run, with idle Ps marking (the default) and without, and Go's collector on
 /// the same work.
-fn marking(exes: &Exes) -> bool {
-    println!(
-        "\n  -- marking: a binary tree of 1048575 nodes (32 MiB) marked while the program has \
-         nothing to run; 10 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same work"
-    );
+/// A grt program's two sides, GRTMAXPROCS=2 and GRTGC=off: as it comes (GRTDEBUG unset),
+/// and with `knob` (`GRTDEBUG=...`); then Go's program on the same work (GO_ENV) when it was
+/// built (said so when not).
+fn knob_sides_and_go<'a>(
+    exe: &'a Path,
+    go: Option<&'a Path>,
+    labels: [&'static str; 2],
+    knob: &'static str,
+) -> Vec<Side<'a>> {
     let mut sides = vec![
         Side {
-            label: "grt (idle Ps mark)",
-            exe: &exes.mark,
+            label: labels[0],
+            exe,
             env: vec!["-u", "GRTDEBUG", "GRTMAXPROCS=2", "GRTGC=off"],
         },
         Side {
-            label: "grt (gcnoidlemark=1)",
-            exe: &exes.mark,
-            env: vec!["GRTDEBUG=gcnoidlemark=1", "GRTMAXPROCS=2", "GRTGC=off"],
+            label: labels[1],
+            exe,
+            env: vec![knob, "GRTMAXPROCS=2", "GRTGC=off"],
         },
     ];
-    match &exes.mark_go {
+    match go {
         Some(exe) => sides.push(Side {
             label: "Go (GOMAXPROCS=2)",
             exe,
@@ -774,13 +778,33 @@ fn marking(exes: &Exes) -> bool {
             println!("  (Go's side is missing: no go toolchain, or its build failed; see above)")
         }
     }
+    sides
+}
+
+/// The run had two Ps (GRTMAXPROCS or GOMAXPROCS taken).
+fn two_procs(l: &Line) -> Result<(), String> {
+    if l.num("procs")? != 2.0 {
+        return Err(format!(
+            "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
+            l.text("procs")
+        ));
+    }
+    Ok(())
+}
+
+fn marking(exes: &Exes) -> bool {
+    println!(
+        "\n  -- marking: a binary tree of 1048575 nodes (32 MiB) marked while the program has \
+         nothing to run; 10 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same work"
+    );
+    let sides = knob_sides_and_go(
+        &exes.mark,
+        exes.mark_go.as_deref(),
+        ["grt (idle Ps mark)", "grt (gcnoidlemark=1)"],
+        "GRTDEBUG=gcnoidlemark=1",
+    );
     let check = |s: &Side, l: &Line| -> Result<(), String> {
-        if l.num("procs")? != 2.0 {
-            return Err(format!(
-                "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
-                l.text("procs")
-            ));
-        }
+        two_procs(l)?;
         if s.label.contains("gcnoidlemark") && l.num("idle_share")? != 0.0 {
             return Err("idle Ps marked with GRTDEBUG=gcnoidlemark=1 (ignored?)".into());
         }
@@ -831,35 +855,14 @@ fn globals(exes: &Exes) -> bool {
         "\n  -- globals: a 64 MiB table of pointers in the bss, 1,000 plain stores a millisecond \
          into it; 20 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same program"
     );
-    let mut sides = vec![
-        Side {
-            label: "grt (stores tracked)",
-            exe: &exes.data,
-            env: vec!["-u", "GRTDEBUG", "GRTMAXPROCS=2", "GRTGC=off"],
-        },
-        Side {
-            label: "grt (gcnorootwp=1)",
-            exe: &exes.data,
-            env: vec!["GRTDEBUG=gcnorootwp=1", "GRTMAXPROCS=2", "GRTGC=off"],
-        },
-    ];
-    match &exes.data_go {
-        Some(exe) => sides.push(Side {
-            label: "Go (GOMAXPROCS=2)",
-            exe,
-            env: GO_ENV.to_vec(),
-        }),
-        None => {
-            println!("  (Go's side is missing: no go toolchain, or its build failed; see above)")
-        }
-    }
+    let sides = knob_sides_and_go(
+        &exes.data,
+        exes.data_go.as_deref(),
+        ["grt (stores tracked)", "grt (gcnorootwp=1)"],
+        "GRTDEBUG=gcnorootwp=1",
+    );
     let check = |s: &Side, l: &Line| -> Result<(), String> {
-        if l.num("procs")? != 2.0 {
-            return Err(format!(
-                "ran with procs={}, expected 2 (GRTMAXPROCS ignored?)",
-                l.text("procs")
-            ));
-        }
+        two_procs(l)?;
         if s.label.contains("gcnorootwp") && l.num("roots_tracked")? != 0.0 {
             return Err("stores tracked with GRTDEBUG=gcnorootwp=1 (ignored?)".into());
         }
