@@ -352,12 +352,12 @@ pub struct GcStats {
     /// another marker held included), in all.
     pub idle_mark_bytes: u64,
     pub idle_mark_ns: u64,
-    /// 1 when the kernel tracks the stores into the data and bss while a cycle marks
-    /// (dirtyroots.rs), so mark termination reads only the pages written; 0 when it reads
-    /// them all.
+    /// 1 when the last mark termination read, of some of the data and bss, only the pages
+    /// written since the concurrent round (dirtyroots.rs: the kernel tracks the stores, for
+    /// runs of 256 KiB or more); 0 when it read them all.
     pub roots_tracked: u64,
-    /// The data and bss of the program and its libraries at the last mark termination, and of
-    /// them the bytes it read (the pages written since the concurrent round, or all).
+    /// The data and bss the collector reads (the program's and its libraries', grt's own
+    /// large tables left out) at the last mark termination, and of them the bytes it read.
     pub last_data_bytes: u64,
     pub last_data_rescanned_bytes: u64,
 }
@@ -2424,7 +2424,7 @@ fn gc_cycle() {
             (t_end - t_drained) / 1000,
             STATS.last_data_rescanned_bytes.load(Ordering::Relaxed) / 1024,
             STATS.last_data_bytes.load(Ordering::Relaxed) / 1024,
-            if dirtyroots::tracked() { "" } else { ", all" },
+            if dirtyroots::tracked() { "" } else { " (none tracked)" },
             rescanned.stacks,
             frames,
             rescanned.skipped,
