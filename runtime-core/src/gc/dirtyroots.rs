@@ -22,7 +22,9 @@
 //! # Each cycle, on the collector's thread
 //! 1. **Protect** ([`protect`], the barrier on, before the roots' concurrent read): each
 //!    segment (a part of a writable PT_LOAD of the program or of a library that the collector
-//!    reads, grt's own large tables left out, rounded out to pages) is
+//!    reads, grt's own large tables left out, rounded out to pages) in a run of segments of
+//!    [`LIST_MIN_BYTES`] or more (smaller runs are read whole at 3, and left unprotected:
+//!    grt's small statics, which the collector writes with the world stopped, sit there) is
 //!    registered for write protection (again each cycle: a library loaded since has new
 //!    mappings; the same range twice is allowed) and protected. The segments protected are
 //!    kept in `SEGS`. Then the roots are read (mgc::collect_roots).
