@@ -4,7 +4,9 @@
  * of the roots and again after the re-read of the data and bss written since. Group A is
  * stored into globals in the first window, so only the re-read can find it; group B in
  * the second, so only mark termination can (where writes are tracked, only by listing the
- * page as written: it reads less than all of the data and bss, which the test checks).
+ * page as written: it reads less than all of the data and bss, which the test checks);
+ * group C in the second too, by read(2) from a pipe into the table: the kernel's store must
+ * be tracked as the program's.
  */
 #define WIDEN 1
 #include "gc_rootwp.c"
