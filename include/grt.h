@@ -653,7 +653,7 @@ struct grt_gc_stats {
                                     threads, */
     uint64_t last_flush_ns;      /* flushing their allocation caches and write-barrier
                                     buffers, */
-    uint64_t last_roots_ns;      /* data/bss, registered roots and channel buffers, (stacks:
+    uint64_t last_roots_ns;      /* data/bss and registered roots, (stacks:
                                     last_rescan_ns), */
     uint64_t last_drain_ns;      /* marking what is left, */
     uint64_t last_start_ns;      /* restarting the world */

@@ -28,8 +28,11 @@
  * termination finds it: where writes are tracked, by listing the pages as written), and
  * group C in the second too, by read(2) from a pipe straight into the table: a store by the
  * kernel, which the tracking must see too (mprotect-based tracking would make that read fail
- * with EFAULT). Teeth:
- * gc_rootwp_teeth.c adds gcnorootrescan=1 (neither re-read happens): both are lost.
+ * with EFAULT). Group D is sent, in the second window too, into a buffered channel, which
+ * mark termination does not read (the collector read the buffers once, before the window;
+ * every store into a buffer goes through the channel's write barrier); it is received into
+ * the table after the cycle. Teeth: gc_rootwp_teeth.c adds gcnorootrescan=1 (neither re-read
+ * happens): A, B and C are lost; gc_rootwp_chan_teeth.c adds gcnochanbarrier=1: D is lost.
  */
 #include "gc_tobj.h"
 #if WIDEN
@@ -44,9 +47,15 @@
 
 #define TABLE_WORDS (1 << 17) /* 1 MiB */
 #define N 32                        /* objects per group, each on a page of its own */
-#define GROUPS 3                    /* A, B (plain stores), C (read(2) into the table) */
-/* Group A and B slots a page apart; group C's side by side (one read(2) fills them). */
-#define SLOT(g, i) ((g) == 0 ? TABLE_WORDS / 2 + 3 + (i) * 512 : (g) == 1 ? TABLE_WORDS / 4 + 5 + (i) * 512 : TABLE_WORDS - 2 * N + (i))
+/* A, B (plain stores), C (read(2) into the table), D (through a channel's buffer) */
+#define GROUPS 4
+/* Group A and B slots a page apart; group C's side by side (one read(2) fills them), and
+ * group D's (received there after the cycle). */
+#define SLOT(g, i)                                                                  \
+    ((g) == 0   ? TABLE_WORDS / 2 + 3 + (i) * 512                                   \
+     : (g) == 1 ? TABLE_WORDS / 4 + 5 + (i) * 512                                   \
+     : (g) == 2 ? TABLE_WORDS - 2 * N + (i)                                         \
+                : TABLE_WORDS / 8 + 7 + (i))
 #define MASK 0x5a5a5a5a5a5a5a5aull
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -70,6 +79,9 @@ static volatile uintptr_t hidden[GROUPS][N];
 static uint64_t serial[GROUPS][N];
 static grt_weak *weak[GROUPS][N];
 static volatile int mover_done, stored_a_marking, stored_b_marking;
+#if WIDEN
+static grt_chan *buffered; /* N slots of a pointer: group D waits there through the cycle */
+#endif
 
 static struct node *build(int depth) {
     struct node *n = grt_alloc(sizeof *n);
@@ -160,6 +172,12 @@ static void through_kernel(void) {
     close(fd[0]);
     close(fd[1]);
 }
+
+/* Group D: the revealed address exists only in this frame's element, copied into the buffer. */
+static __attribute__((noinline, noipa)) void send_one(uintptr_t hidden) {
+    void *elem = (void *)(hidden ^ MASK);
+    CHECK_EQ(grt_chan_send(buffered, &elem), GRT_OK);
+}
 #endif
 
 static void mover(void *arg) {
@@ -188,6 +206,11 @@ static void mover(void *arg) {
     }
     forget();
     through_kernel();
+    for (int i = 0; i < N; i++) {
+        send_one(hidden[3][i]);
+        hidden[3][i] = 0;
+    }
+    forget();
     stored_b_marking = grt_gc_wbenabled && grt_test_roots_windows() == w0 + 2;
 #endif
     mover_done = 1;
@@ -209,8 +232,12 @@ static int check_group(const char *which, int g) {
         t_puts(2, which);
         t_puts(2, ": ");
         t_putu(2, (uint64_t)lost, 10);
-        t_puts(2, " of " STR(N) " objects stored into globals while the cycle marked were lost "
-                  "(their weak pointers were cleared although the globals hold them)\n");
+        t_puts(2, g == 3 ? " of " STR(N) " objects sent into a channel's buffer while the cycle "
+                           "marked were lost (their weak pointers were cleared although the "
+                           "buffer held them)\n"
+                         : " of " STR(N) " objects stored into globals while the cycle marked "
+                           "were lost (their weak pointers were cleared although the globals "
+                           "hold them)\n");
     }
     return lost;
 }
@@ -218,6 +245,9 @@ static int check_group(const char *which, int g) {
 static void main_goroutine(void *arg) {
     (void)arg;
     tree = build(DEPTH);
+#if WIDEN
+    CHECK_EQ(grt_chan_make(&buffered, sizeof(void *), N), GRT_OK);
+#endif
     struct grt_gc_stats st;
     int tries = 0, caught = 0;
     while (!caught && tries < MAX_TRIES) {
@@ -233,9 +263,14 @@ static void main_goroutine(void *arg) {
         while (!mover_done) grt_sleep_ns(100000);
         CHECK_EQ(grt_gc_stats(&st), GRT_OK);
         caught = stored_a_marking && (!WIDEN || stored_b_marking);
+#if WIDEN
+        /* Group D out of the buffer, in the order sent (a try that was not caught too, so
+         * that the buffer is empty for the next). */
+        for (int i = 0; i < N; i++) CHECK_EQ(grt_chan_recv(buffered, &table[SLOT(3, i)]), GRT_OK);
+#endif
         if (caught) {
             int lost = check_group("A", 0);
-            if (WIDEN) lost += check_group("B", 1) + check_group("C", 2);
+            if (WIDEN) lost += check_group("B", 1) + check_group("C", 2) + check_group("D", 3);
             if (lost) grt_exit(1);
         }
         for (int g = 0; g < GROUPS; g++)

@@ -6,7 +6,8 @@
  * the second, so only mark termination can (where writes are tracked, only by listing the
  * page as written: it reads less than all of the data and bss, which the test checks);
  * group C in the second too, by read(2) from a pipe into the table: the kernel's store must
- * be tracked as the program's.
+ * be tracked as the program's; group D is sent into a buffered channel in the second window,
+ * and only the channel's write barrier can keep it (mark termination does not read buffers).
  */
 #define WIDEN 1
 #include "gc_rootwp.c"

@@ -28,7 +28,9 @@
 //! 3. **Mark termination**: first, with the world running, the collector closes the
 //!    markers' gate and waits until every marker has left, its work given back (a marker
 //!    frozen by the stop could hold grey objects), and marks what they gave back. Then (stop
-//!    the world) roots again, and the stack of every goroutine
+//!    the world) roots again (not channel buffers: every store into one is grt's own, with
+//!    the barrier; the data and bss only as pages written since their last read, where the
+//!    kernel tracks that: dirtyroots.rs), and the stack of every goroutine
 //!    that may have run since its scan (`G.gcscanvalid` says a stack is unchanged since a
 //!    scan of this cycle, and those are skipped; only the goroutines on Go 1.7's rescan
 //!    list, rescanlist.rs, and those the Ms run are looked at) from its current sp up
@@ -1425,6 +1427,11 @@ fn warm_roots() {
 /// Data and bss of the main executable and of the loaded libraries, registered roots,
 /// channel buffers, finalizers' args and queued objects (ALLCHANS_LOCK, ROOTS_LOCK and
 /// FIN_LOCK held). `stw`: at mark termination (see mfinal's `collect_roots_locked`).
+///
+/// Channel buffers are read once, concurrently, not at mark termination: every store into
+/// a buffer is grt's own `copy_elem`, a Dijkstra barrier, so a word in a buffer at mark
+/// termination was there at the concurrent read or was shaded by the send that put it there
+/// (chan.rs's module comment has the case of a send stopped between its copy and its test).
 fn collect_roots_locked(stw: bool) {
     if stw {
         // Only the pages written since the concurrent round, where the kernel tracks them
@@ -1452,7 +1459,9 @@ fn collect_roots_locked(stw: bool) {
     for &(lo, hi) in &roots[..n] {
         mgcmark::collect_range(lo, hi);
     }
-    chan::for_each_buffer_locked(mgcmark::collect_range);
+    if !stw {
+        chan::for_each_buffer_locked(mgcmark::collect_range);
+    }
     mfinal::collect_roots_locked(stw);
 }
 

@@ -17,8 +17,18 @@
 //! into a heap object, or into a frame of another goroutine). So [`copy_elem`] is a write
 //! barrier, as Go's sendDirect is (typeBitsBulkBarrier): while a cycle marks it shades every
 //! aligned word it copied. It copies first and tests `grt_gc_wbenabled` after, the order of
-//! `GRT_STORE` (grt.h says why); until the test the words are still in the source, which is
-//! rescanned or already shaded.
+//! `GRT_STORE` (grt.h says why); until the test the words are still in the source.
+//!
+//! So buffers are read by the collector once per cycle, concurrently, after the barrier is
+//! on, and not again at mark termination: a word in a buffer at mark termination was there
+//! at that read (it stayed in its slot since), or a send put it there after the read and
+//! shaded it, or that send was stopped by mark termination between its copy and its test,
+//! and then the word is still in the send's source: the sender's stack or registers (its
+//! goroutine is running: rescanned; a registered thread: read whole), or memory that is a
+//! root or reached through the barrier in its own right. A receive that is stopped between
+//! its copy out of a slot and its test has not cleared the slot yet: the word in it is one
+//! of the above. gc_rootwp_widen's group D sends objects into a buffer after the read; its
+//! teeth (`gcnochanbarrier=1`) lose them.
 //!
 //! select locks every channel involved in address order (so two selects cannot deadlock),
 //! polls the cases in a random order, and otherwise enqueues one sudog per case and parks.
