@@ -562,7 +562,14 @@ int grt_link_move(void **link, void **new_link, int flags);
 void *grt_link_get(void **link);
 void grt_gc_lock_links(void);
 void grt_gc_unlock_links(void);
-/* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL. */
+/* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL.
+ * Stores into the range need no barrier. A range of 256 KiB or more outside grt's heap, all
+ * in private mappings (mmap'd or malloc'd memory), has its stores tracked by the kernel where
+ * it can (Linux 6.7, arm64 6.10; see roots_tracked in grt_gc_stats), so that mark termination
+ * reads only its pages written since its last read: the range is then registered with grt's
+ * userfaultfd (asynchronous write protection: no signal) until it is unmapped, so a
+ * userfaultfd of the program's own cannot register it (EBUSY). Memory mapped anew over the
+ * range is noticed and read whole. */
 int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's
  * GC_remove_roots): the number removed. GRT_EINVAL: lo > hi. */
@@ -710,16 +717,18 @@ struct grt_gc_stats {
     uint64_t idle_mark_ns;       /* the time it took, waits for work another marker held
                                     included, total */
     uint64_t roots_tracked;      /* 1 when the last mark termination read, of some of the
-                                    data and bss, only the pages written since the cycle's
+                                    data and bss or of the ranges registered with
+                                    grt_add_roots, only the pages written since the cycle's
                                     last read of them: the kernel tracks stores into them
                                     (userfaultfd write protection, asynchronous, and
                                     PAGEMAP_SCAN: Linux 6.7, arm64 6.10; not under
-                                    qemu-user), for runs of segments of 256 KiB or more
-                                    (smaller ones are read whole, as cheap as asking); 0 when
-                                    it read all of them (also GRTDEBUG=gcnorootwp=1) */
+                                    qemu-user), for runs of segments of 256 KiB or more and
+                                    registered ranges of 256 KiB or more (smaller ones are
+                                    read whole, as cheap as asking); 0 when it read all of
+                                    them (also GRTDEBUG=gcnorootwp=1) */
     uint64_t last_data_bytes;    /* the data and bss the collector reads (the program's and
-                                    its libraries', grt's own large tables left out) at the
-                                    last mark termination */
+                                    its libraries', grt's own large tables left out) and the
+                                    registered ranges, at the last mark termination */
     uint64_t last_data_rescanned_bytes; /* of them, the bytes it read (a part read twice
                                            counts twice) */
 };

@@ -14,7 +14,8 @@
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
 //! | `gcnorootwp=1` | the kernel does not track stores into the data and bss while a cycle marks (dirtyroots.rs): mark termination reads them whole (to compare pauses) |
-//! | `gcnorootrescan=1` | test-only build: the data and bss are read once, at the start of a cycle: neither the concurrent re-read of the pages written since (dirtyroots.rs) nor mark termination reads them again, tracked or not, so gc_rootwp_teeth can be seen to fail |
+//! | `gcnorootrescan=1` | test-only build: the data and bss and the registered roots are read once, at the start of a cycle: neither the concurrent re-read of the pages written since (dirtyroots.rs) nor mark termination reads them again, tracked or not (registered roots are still read whole at mark termination after a grt_remove_roots since the protection), so gc_rootwp_teeth can be seen to fail |
+//! | `gcrootnocheck=1` | test-only build: registered root ranges in shared mappings are write-tracked too (a store through another mapping of the same memory is not seen), and mark termination lists a range's written pages without checking that its mappings are still registered (a mapping made over it since is not, and its pages are never listed), so gc_rootwp_remap can be seen to fail (by hand: natively only) |
 //! | `gcrootswiden=1` | test-only build: the collector sleeps 20 ms after the concurrent read of the roots, and again after the concurrent re-read of the data and bss written since (dirtyroots.rs), the windows of gc_rootwp_widen for stores into globals already read |
 //! | `gcnoidlemark=1` | Ms with nothing to run do not mark while a cycle marks (gcwork.rs; to compare) |
 //! | `gcidlemarkwiden=1` | test-only build: a marker beside the collector (an idle M, an assist) sleeps 2 ms before each step of marking, holding its grey work (gc_idlemark's window) |
@@ -112,6 +113,7 @@ pub struct Knobs {
     pub gcnorootwp: bool,
     pub gcnorootrescan: bool,
     pub gcrootswiden: bool,
+    pub gcrootnocheck: bool,
     pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
     pub gcnoroundyield: bool,
@@ -178,6 +180,7 @@ static mut KNOBS: Knobs = Knobs {
     gcnorootwp: false,
     gcnorootrescan: false,
     gcrootswiden: false,
+    gcrootnocheck: false,
     gcnopaceidle: false,
     gcnorescanrounds: false,
     gcnoroundyield: false,
@@ -202,6 +205,7 @@ static mut KNOBS: Knobs = Knobs {
 const TEST_ONLY: &[&str] = &[
     "gcnorootrescan",
     "gcrootswiden",
+    "gcrootnocheck",
     "profalloc",
     "gcnostacklock",
     "gcsuspendlockfirst",
@@ -307,6 +311,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnorootwp" => k.gcnorootwp = on,
             "gcnorootrescan" => k.gcnorootrescan = on,
             "gcrootswiden" => k.gcrootswiden = on,
+            "gcrootnocheck" => k.gcrootnocheck = on,
             "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,
             "gcnoroundyield" => k.gcnoroundyield = on,

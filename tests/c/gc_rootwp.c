@@ -18,9 +18,15 @@
  * stale word somewhere, a goroutine's saved registers say, and the teeth must still see
  * losses.)
  *
+ * Group E is the same with a 1 MiB range of mmap'd memory registered with grt_add_roots:
+ * stored together with A here, with B in gc_rootwp_widen.c. gc_rootwp_remap.c first maps
+ * fresh memory over the range (the new mapping is not write-tracked: mark termination must
+ * notice, and read the range whole).
+ *
  * Where the kernel tracks the writes (grt_gc_stats' roots_tracked: Linux 6.7, natively; not
  * under qemu-user, which lacks userfaultfd), mark termination must have read less than all
- * of the data and bss.
+ * of the data, bss and registered roots, and less than all of it but the root range's size
+ * (it read neither the table nor the root range whole).
  *
  * gc_rootwp_widen.c (GRTDEBUG=gcrootswiden=1): the collector sleeps 20 ms after its first
  * read of the roots and again after the re-read before mark termination. Group A is
@@ -32,9 +38,11 @@
  * mark termination does not read (the collector read the buffers once, before the window;
  * every store into a buffer goes through the channel's write barrier); it is received into
  * the table after the cycle. Teeth: gc_rootwp_teeth.c adds gcnorootrescan=1 (neither re-read
- * happens): A, B and C are lost; gc_rootwp_chan_teeth.c adds gcnochanbarrier=1: D is lost.
+ * happens, and mark termination reads neither the data and bss nor the registered roots): A,
+ * B, C and E are lost; gc_rootwp_chan_teeth.c adds gcnochanbarrier=1: D is lost.
  */
 #include "gc_tobj.h"
+#include "tsys.h"
 #if WIDEN
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +52,20 @@
 #ifndef WIDEN
 #define WIDEN 0
 #endif
+#ifndef REMAP
+#define REMAP 0
+#endif
 
 #define TABLE_WORDS (1 << 17) /* 1 MiB */
 #define N 32                        /* objects per group, each on a page of its own */
-/* A, B (plain stores), C (read(2) into the table), D (through a channel's buffer) */
-#define GROUPS 4
+/* A, B (plain stores), C (read(2) into the table), D (through a channel's buffer), E (plain
+ * stores into a registered root range) */
+#define GROUPS 6
+#define E 4
+#define F 5 /* gc_rootwp_remap.c: stored through a second mapping of a shared root range */
+#define ROOT_WORDS (1 << 17) /* 1 MiB of mmap'd memory, registered with grt_add_roots */
+/* Group E's slots in it, a page apart. */
+#define ROOT_SLOT(i) (11 + (i) * 512)
 /* Group A and B slots a page apart; group C's side by side (one read(2) fills them), and
  * group D's (received there after the cycle). */
 #define SLOT(g, i)                                                                  \
@@ -75,6 +92,11 @@ struct node {
 
 static void *table[TABLE_WORDS];
 static struct node *volatile tree; /* volatile: written only, and kept */
+static void **rootbuf;              /* ROOT_WORDS of mmap'd memory, a registered root range */
+#if REMAP
+/* ROOT_WORDS of shared memory, a registered root range, and a second mapping of it. */
+static void **rootshared, **rootalias;
+#endif
 static volatile uintptr_t hidden[GROUPS][N];
 static uint64_t serial[GROUPS][N];
 static grt_weak *weak[GROUPS][N];
@@ -122,6 +144,26 @@ static __attribute__((noinline, noipa)) void publish(unsigned slot, uintptr_t hi
     table[slot] = (void *)(hidden ^ MASK);
 }
 
+/* The same into a registered root range (groups E and F). */
+static __attribute__((noinline, noipa)) void publish_root(void **base, unsigned slot,
+                                                           uintptr_t hidden) {
+    base[slot] = (void *)(hidden ^ MASK);
+}
+
+/* The memory that holds group g. (Group F's objects are made in every variant, but only
+ * gc_rootwp_remap.c stores them; elsewhere their slots are unused words of the table.) */
+static void **base_of(int g) {
+#if REMAP
+    if (g == F) return rootshared;
+#endif
+    return g == E ? rootbuf : table;
+}
+
+/* Where group g's object i is kept. */
+static void **slot_of(int g, int i) {
+    return g == E || g == F ? &base_of(g)[ROOT_SLOT(i)] : &table[SLOT(g, i)];
+}
+
 /* Zero in every argument register: where publish left the plain address (x86_64 rsi,
  * aarch64 x1), so that no later spill of a caller-saved register can copy it to the stack. */
 static __attribute__((noinline, noipa)) void clobber(uintptr_t a, uintptr_t b, uintptr_t c,
@@ -132,6 +174,25 @@ static __attribute__((noinline, noipa)) void clobber(uintptr_t a, uintptr_t b, u
 static void forget(void) {
     clobber(0, 0, 0, 0, 0, 0);
     scrub();
+}
+
+#if REMAP
+/* gc_rootwp_remap.c: fresh memory mapped over the registered root range (mmap MAP_FIXED, as
+ * an arena is reset), which the kernel's write tracking does not cover, before group E is
+ * stored into it. */
+static void remap_roots(void) {
+    CHECK(t_mmap_anon(rootbuf, ROOT_WORDS * sizeof *rootbuf) == rootbuf);
+}
+#endif
+
+/* Group g (E or F): plain stores into a registered root range, at `base` (F: through the
+ * second mapping of the shared range). */
+static void store_roots(int g, void **base) {
+    for (int i = 0; i < N; i++) {
+        publish_root(base, ROOT_SLOT(i), hidden[g][i]);
+        hidden[g][i] = 0;
+    }
+    forget();
 }
 
 static struct grt_gc_stats stats(void) {
@@ -195,6 +256,9 @@ static void mover(void *arg) {
         hidden[0][i] = 0;
     }
     forget();
+#if !WIDEN
+    store_roots(E, rootbuf);
+#endif
     stored_a_marking = grt_gc_wbenabled;
 #if WIDEN
     stored_a_marking &= grt_test_roots_windows() == w0 + 1;
@@ -211,6 +275,11 @@ static void mover(void *arg) {
         hidden[3][i] = 0;
     }
     forget();
+#if REMAP
+    remap_roots();
+    store_roots(F, rootalias);
+#endif
+    store_roots(E, rootbuf);
     stored_b_marking = grt_gc_wbenabled && grt_test_roots_windows() == w0 + 2;
 #endif
     mover_done = 1;
@@ -221,23 +290,30 @@ static void mover(void *arg) {
 static int check_group(const char *which, int g) {
     int lost = 0;
     for (int i = 0; i < N; i++) {
-        struct tobj *o = table[SLOT(g, i)];
+        struct tobj *o = *slot_of(g, i);
         if (grt_weak_get(weak[g][i]) != o)
             lost++;
         else
-            tobj_check("gc_rootwp", " (a global)", SLOT(g, i), o, serial[g][i]);
+            tobj_check("gc_rootwp", g == E || g == F ? " (a registered root)" : " (a global)",
+                       (uint64_t)(slot_of(g, i) - base_of(g)), o, serial[g][i]);
     }
     if (lost) {
         t_puts(2, "gc_rootwp: group ");
         t_puts(2, which);
         t_puts(2, ": ");
         t_putu(2, (uint64_t)lost, 10);
-        t_puts(2, g == 3 ? " of " STR(N) " objects sent into a channel's buffer while the cycle "
-                           "marked were lost (their weak pointers were cleared although the "
-                           "buffer held them)\n"
-                         : " of " STR(N) " objects stored into globals while the cycle marked "
-                           "were lost (their weak pointers were cleared although the globals "
-                           "hold them)\n");
+        t_puts(2, g == 3   ? " of " STR(N) " objects sent into a channel's buffer while the "
+                             "cycle marked were lost (their weak pointers were cleared although "
+                             "the buffer held them)\n"
+                  : g == E ? " of " STR(N) " objects stored into a registered root range while "
+                             "the cycle marked were lost (their weak pointers were cleared "
+                             "although the range holds them)\n"
+                  : g == F ? " of " STR(N) " objects stored into a shared registered root range "
+                             "through a second mapping of it while the cycle marked were lost "
+                             "(their weak pointers were cleared although the range holds them)\n"
+                           : " of " STR(N) " objects stored into globals while the cycle marked "
+                             "were lost (their weak pointers were cleared although the globals "
+                             "hold them)\n");
     }
     return lost;
 }
@@ -245,6 +321,14 @@ static int check_group(const char *which, int g) {
 static void main_goroutine(void *arg) {
     (void)arg;
     tree = build(DEPTH);
+    rootbuf = t_mmap_anon(0, ROOT_WORDS * sizeof *rootbuf);
+    CHECK(rootbuf != 0);
+    CHECK_EQ(grt_add_roots(rootbuf, rootbuf + ROOT_WORDS), GRT_OK);
+#if REMAP
+    rootshared = t_mmap_shared_twice(ROOT_WORDS * sizeof *rootshared, (void **)&rootalias);
+    CHECK(rootshared != 0);
+    CHECK_EQ(grt_add_roots(rootshared, rootshared + ROOT_WORDS), GRT_OK);
+#endif
 #if WIDEN
     CHECK_EQ(grt_chan_make(&buffered, sizeof(void *), N), GRT_OK);
 #endif
@@ -269,13 +353,14 @@ static void main_goroutine(void *arg) {
         for (int i = 0; i < N; i++) CHECK_EQ(grt_chan_recv(buffered, &table[SLOT(3, i)]), GRT_OK);
 #endif
         if (caught) {
-            int lost = check_group("A", 0);
+            int lost = check_group("A", 0) + check_group("E", E);
             if (WIDEN) lost += check_group("B", 1) + check_group("C", 2) + check_group("D", 3);
+            if (REMAP) lost += check_group("F", F);
             if (lost) grt_exit(1);
         }
         for (int g = 0; g < GROUPS; g++)
             for (int i = 0; i < N; i++) {
-                table[SLOT(g, i)] = 0;
+                *slot_of(g, i) = 0;
                 CHECK_EQ(grt_weak_free(weak[g][i]), GRT_OK);
             }
     }
@@ -293,9 +378,22 @@ static void main_goroutine(void *arg) {
         t_puts(2, "gc_rootwp: mark termination saw less data and bss than the table holds\n");
         grt_exit(1);
     }
-    if (st.roots_tracked && st.last_data_rescanned_bytes >= st.last_data_bytes) {
-        t_puts(2, "gc_rootwp: writes are tracked, yet mark termination read all the data and "
-                  "bss\n");
+    if (st.last_data_bytes < sizeof table + ROOT_WORDS * sizeof *rootbuf) {
+        t_puts(2, "gc_rootwp: mark termination saw less data, bss and roots than the table and "
+                  "the root range hold\n");
+        grt_exit(1);
+    }
+    /* Tracked, it read neither the table nor the root range whole: less than all but the
+     * root range's size. After the remap it must have read the root range whole. */
+    if (REMAP && st.roots_tracked && st.last_data_rescanned_bytes < ROOT_WORDS * sizeof *rootbuf) {
+        t_puts(2, "gc_rootwp: memory was mapped over a registered root range while the cycle "
+                  "marked, yet mark termination did not read the range whole\n");
+        grt_exit(1);
+    }
+    if (!REMAP && st.roots_tracked &&
+        st.last_data_rescanned_bytes >= st.last_data_bytes - ROOT_WORDS * sizeof *rootbuf) {
+        t_puts(2, "gc_rootwp: writes are tracked, yet mark termination read as much as all the "
+                  "data and bss, or the registered root range whole\n");
         grt_exit(1);
     }
     t_puts(1, "ok objects stored into globals while the cycle marked live\n");

@@ -42,6 +42,7 @@ enum {
     T_NR_shutdown = 48, T_NR_bind = 49, T_NR_listen = 50, T_NR_getsockname = 51,
     T_NR_socketpair = 53, T_NR_setsockopt = 54, T_NR_getdents64 = 217, T_NR_openat = 257,
     T_NR_pipe2 = 293, T_NR_prlimit64 = 302, T_NR_rt_sigaction = 13, T_NR_dup3 = 292,
+    T_NR_mmap = 9, T_NR_memfd_create = 319, T_NR_ftruncate = 77,
 };
 #else
 enum {
@@ -49,8 +50,43 @@ enum {
     T_NR_shutdown = 210, T_NR_bind = 200, T_NR_listen = 201, T_NR_getsockname = 204,
     T_NR_socketpair = 199, T_NR_setsockopt = 208, T_NR_getdents64 = 61, T_NR_openat = 56,
     T_NR_pipe2 = 59, T_NR_prlimit64 = 261, T_NR_rt_sigaction = 134, T_NR_dup3 = 24,
+    T_NR_mmap = 222, T_NR_memfd_create = 279, T_NR_ftruncate = 46,
 };
 #endif
+
+#define T_PROT_READ 1
+#define T_PROT_WRITE 2
+#define T_MAP_SHARED 0x01
+#define T_MAP_PRIVATE 0x02
+#define T_MAP_FIXED 0x10
+#define T_MAP_ANONYMOUS 0x20
+
+/* Fresh zeroed memory of `bytes` from the kernel (at `at`, replacing what was mapped there,
+ * unless it is 0), or 0. */
+static inline void *t_mmap_anon(void *at, unsigned long bytes) {
+    long p = t_sys6(T_NR_mmap, (long)at, (long)bytes, T_PROT_READ | T_PROT_WRITE,
+                    T_MAP_PRIVATE | T_MAP_ANONYMOUS | (at ? T_MAP_FIXED : 0), -1, 0);
+    return p < 0 && p > -4096 ? (void *)0 : (void *)p;
+}
+
+/* `bytes` of shared memory (a memfd), mapped twice: returns one mapping and puts the other in
+ * *alias (the same pages), or 0. */
+static inline void *t_mmap_shared_twice(unsigned long bytes, void **alias) {
+    long fd = t_sys6(T_NR_memfd_create, (long)"grt-test", 0, 0, 0, 0, 0);
+    if (fd < 0) return (void *)0;
+    void *m[2] = {0, 0};
+    if (t_sys6(T_NR_ftruncate, fd, (long)bytes, 0, 0, 0, 0) == 0) {
+        for (int i = 0; i < 2; i++) {
+            long p = t_sys6(T_NR_mmap, 0, (long)bytes, T_PROT_READ | T_PROT_WRITE, T_MAP_SHARED,
+                            fd, 0);
+            m[i] = p < 0 && p > -4096 ? (void *)0 : (void *)p;
+        }
+    }
+    t_sys6(T_NR_close, fd, 0, 0, 0, 0, 0);
+    if (!m[0] || !m[1]) return (void *)0;
+    *alias = m[1];
+    return m[0];
+}
 
 #define T_AF_UNIX 1
 #define T_AF_INET 2

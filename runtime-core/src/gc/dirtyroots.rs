@@ -1,13 +1,20 @@
-//! The data and bss written while a cycle marks, tracked by the kernel, so that mark
-//! termination reads only those pages of the program's and the libraries' data again, not all
-//! of it (issue 14, item 3: nothing with the world stopped unbounded). What it still does
-//! with the world stopped grows with the data and bss only as the kernel's walk of their page
-//! tables (about 3 ns a page: 0.8 ms for 1 GiB) and with the pages written.
+//! The data and bss (and the ranges registered with `grt_add_roots`) written while a cycle
+//! marks, tracked by the kernel, so that mark termination reads only those pages of the
+//! program's and the libraries' data again, not all of it (issue 14, item 3: nothing with the
+//! world stopped unbounded). What it still does with the world stopped grows with the data
+//! and bss only as the kernel's walk of their page tables (about 3 ns a page: 0.8 ms for
+//! 1 GiB) and with the pages written.
 //!
 //! Stores into globals need no write barrier in grt (grt.h): like a stack, the data and bss
 //! are read once while the cycle marks and again, with the world stopped, at mark termination.
 //! That second read was all of them: 166 KiB for a small program with glibc (6–14 µs), and
-//! as much as the program's static arrays hold.
+//! as much as the program's static arrays hold. The same holds for registered root ranges
+//! (the program's own memory: mmap'd tables, malloc'd blocks), which the caller (mgc.rs)
+//! hands in beside the data when they are [`ALONE_MIN_BYTES`] or more and outside grt's
+//! heap, and drops again ([`drop_overlapping`]) unless all their pages lie in private
+//! mappings: a shared one can be written through another mapping of the same memory (a ring
+//! buffer mapped twice) or by another process, and those stores set other page-table
+//! entries than the ones listed here.
 //!
 //! # The kernel's part
 //! userfaultfd write protection in its asynchronous form (`UFFD_FEATURE_WP_ASYNC`, Linux 6.7)
@@ -42,7 +49,12 @@
 //!    are listed, without protecting, and only they are read. Segments less than 1 MiB
 //!    apart share one listing (a program's libraries lie side by side), which asks for pages
 //!    of registered mappings only (`PAGE_IS_WPALLOWED`), so the mappings in between are
-//!    passed over. A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
+//!    passed over. Registered root ranges are listed each on its own
+//!    ([`for_each_written_alone`]), checking that every mapping in the range is still
+//!    registered (`PM_SCAN_CHECK_WPASYNC`): the program may have mapped new memory over one
+//!    since 2 (an arena reset with MAP_FIXED; unregistered, then registered again), which the
+//!    kernel does not track and a listing of registered mappings would pass over; the check
+//!    fails then, and the range is read whole (gc_rootwp_remap). A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
 //!    walk of the page tables: about 3 ns a page), as much as reading 100–150 KiB: a cluster
 //!    smaller than [`LIST_MIN_BYTES`] is read whole instead. [`warm`] makes the same
 //!    listings just before the stop, so the kernel's side is warm.
@@ -61,8 +73,11 @@
 //! flight, RDMA, vfio), and by another process into a shared mapping (data and bss are
 //! private mappings). A pointer stored that way into a global while a cycle marks is not
 //! seen; before this module, mark termination read everything and saw it. Also not: a
-//! segment the program itself unmaps and maps again between 2 and 3 (a library held by the
-//! snapshot cannot be unloaded). The listings at 3 take the mmap lock for reading, so mark
+//! data or bss segment the program itself unmaps and maps again between 2 and 3 (a library
+//! held by the snapshot cannot be unloaded; registered root ranges are checked, above).
+//! A registered range stays registered with the kernel after `grt_remove_roots`, until it
+//! is unmapped: its pages take one minor fault each at their next write, and a program
+//! that registers it with a userfaultfd of its own then gets EBUSY. The listings at 3 take the mmap lock for reading, so mark
 //! termination may wait for a thread it did not stop (in a system call, or not registered)
 //! that maps or unmaps memory meanwhile. A
 //! program that registers its data and bss with a userfaultfd of its own finds them
@@ -130,7 +145,7 @@ fn knob_off() -> bool {
 }
 
 /// Test-only build, `GRTDEBUG=gcnorootrescan=1`: neither the round nor mark termination reads
-/// any page of the data and bss again, tracked or not, so gc_rootwp_teeth can be seen to
+/// any page of the data and bss (nor of the registered roots) again, tracked or not, so gc_rootwp_teeth can be seen to
 /// fail.
 pub fn no_rescan() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnorootrescan
@@ -292,6 +307,9 @@ enum Listing {
     /// Mark termination: written pages of registered mappings only (`PAGE_IS_WPALLOWED`), so
     /// one call may span the gaps between segments (other mappings are passed over whole).
     Written,
+    /// Mark termination, for a segment listed alone: its written pages, and every page of it
+    /// must be registered (`PM_SCAN_CHECK_WPASYNC`; the call fails otherwise).
+    WrittenChecked,
 }
 
 /// Lists the written pages of `[lo, hi)` (page-aligned), calling `f` with each run. Ok(true)
@@ -310,6 +328,7 @@ fn scan(lo: usize, hi: usize, how: Listing, mut f: impl FnMut(usize, usize)) -> 
             nr::PAGE_IS_WRITTEN,
         ),
         Listing::Written => (0, nr::PAGE_IS_WRITTEN | nr::PAGE_IS_WPALLOWED),
+        Listing::WrittenChecked => (nr::PM_SCAN_CHECK_WPASYNC, nr::PAGE_IS_WRITTEN),
     };
     let mut at = lo;
     let calls_max = (hi - lo) / auxv::page_size() / REGIONS + 2;
@@ -393,6 +412,25 @@ pub fn round(mut f: impl FnMut(usize, usize)) {
     NSEGS.store(kept, Ordering::Relaxed);
 }
 
+/// Step 1's aftermath: the segments that share a page with `[lo, hi)` are no longer tracked
+/// (mark termination reads them whole; their pages stay registered and protected, which
+/// costs a fault at each page's first write). The collector's thread, after [`protect`].
+pub fn drop_overlapping(lo: usize, hi: usize) {
+    let (lo, hi) = page_out(lo, hi);
+    let n = NSEGS.load(Ordering::Relaxed);
+    // SAFETY: the collector's own table.
+    let segs = unsafe { &mut *core::ptr::addr_of_mut!(SEGS) };
+    let mut kept = 0;
+    for i in 0..n {
+        let (s, e) = segs[i];
+        if !(s < hi && lo < e) {
+            segs[kept] = (s, e);
+            kept += 1;
+        }
+    }
+    NSEGS.store(kept, Ordering::Relaxed);
+}
+
 /// Whether segment `[lo, hi)` is tracked this cycle (mark termination reads only its pages
 /// written since the round).
 pub fn is_tracked(lo: usize, hi: usize) -> bool {
@@ -416,7 +454,15 @@ pub fn for_each_warm(mut f: impl FnMut(usize, usize)) {
 /// 4.1–4.5 µs with the world stopped; after this, 2.6–4.0 µs). `f` gets what mark
 /// termination will read whole (to prefetch).
 pub fn warm(segments: impl FnOnce(&mut dyn FnMut(usize, usize)), f: impl FnMut(usize, usize)) {
-    walk(segments, f, true);
+    walk(segments, f, Walk::Clustered, true);
+}
+
+/// [`warm`] for [`for_each_written_alone`].
+pub fn warm_alone(
+    segments: impl FnOnce(&mut dyn FnMut(usize, usize)),
+    f: impl FnMut(usize, usize),
+) {
+    walk(segments, f, Walk::Alone, true);
 }
 
 /// Segments tracked at mark termination, sorted; collector only.
@@ -431,6 +477,19 @@ const CLUSTER_GAP_BYTES: usize = 1 << 20;
 /// the mmap lock, the walk), about what reading 100–150 KiB costs.
 const LIST_MIN_BYTES: usize = 256 << 10;
 
+/// A segment listed on its own at mark termination ([`for_each_written_alone`]) is this big at
+/// least, in bytes (smaller, it is read whole: as cheap); so smaller ones need no protection.
+pub const ALONE_MIN_BYTES: usize = LIST_MIN_BYTES;
+
+/// How [`walk`] lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Segments near each other share a listing of registered mappings' written pages.
+    Clustered,
+    /// Each segment alone, every mapping in it checked to be registered still.
+    Alone,
+}
+
 /// Step 3 (world stopped): `segments` calls its argument with each segment of data and bss
 /// mark termination reads; `f` gets the parts to read: of a tracked segment the pages
 /// written since [`round`], of the others all. Segments near each other share a listing;
@@ -442,14 +501,41 @@ pub fn for_each_written(
     if no_rescan() {
         return;
     }
-    walk(segments, f, false);
+    walk(segments, f, Walk::Clustered, false);
 }
 
-/// [`for_each_written`], or with `warm_only` [`warm`]: the listings made, what they list
-/// dropped, and `f` given only what is read whole.
+/// Step 3 (world stopped) for segments in the program's own memory (registered root ranges),
+/// which it may have unmapped and mapped again since the round (mmap with MAP_FIXED over a
+/// range, say) without the collector knowing: a mapping made since is not registered, and a
+/// listing of registered mappings' pages would pass over it and its stores. So each tracked
+/// segment of [`ALONE_MIN_BYTES`] or more is listed on its own, checking that every mapping
+/// in it is still registered (`PM_SCAN_CHECK_WPASYNC`); a listing that fails, and every
+/// other segment, is read whole. (A hole passes the check: the caller reads only ranges
+/// that are roots now.)
+pub fn for_each_written_alone(
+    segments: impl FnOnce(&mut dyn FnMut(usize, usize)),
+    f: impl FnMut(usize, usize),
+) {
+    if no_rescan() {
+        return;
+    }
+    walk(segments, f, Walk::Alone, false);
+}
+
+/// Test-only build, `GRTDEBUG=gcrootnocheck=1`: [`for_each_written_alone`] lists without the
+/// check, as [`for_each_written`] does, and the caller protects registered ranges in shared
+/// mappings too (gc_rootwp_remap's teeth, by hand).
+pub fn no_check() -> bool {
+    cfg!(feature = "testhooks") && crate::debug::get().gcrootnocheck
+}
+
+/// [`for_each_written`] (or with [`Walk::Alone`], [`for_each_written_alone`]), or with
+/// `warm_only` [`warm`]: the listings made, what they list dropped, and `f` given only what
+/// is read whole.
 fn walk(
     segments: impl FnOnce(&mut dyn FnMut(usize, usize)),
     mut f: impl FnMut(usize, usize),
+    how: Walk,
     warm_only: bool,
 ) {
     // SAFETY: the collector's own table.
@@ -463,8 +549,34 @@ fn walk(
             f(lo, hi);
         }
     });
-    if !warm_only {
+    if !warm_only && how == Walk::Clustered {
         LAST_TRACKED.store(n > 0, Ordering::Relaxed);
+    }
+    if how == Walk::Alone {
+        if !warm_only && n > 0 {
+            LAST_TRACKED.store(true, Ordering::Relaxed);
+        }
+        let listing = if no_check() {
+            Listing::Written
+        } else {
+            Listing::WrittenChecked
+        };
+        for &(lo, hi) in &mt[..n] {
+            if hi - lo >= ALONE_MIN_BYTES {
+                let (plo, phi) = page_out(lo, hi);
+                let listed = scan(plo, phi, listing, |a, b| {
+                    let (a, b) = (a.max(lo), b.min(hi));
+                    if !warm_only && a < b {
+                        f(a, b);
+                    }
+                });
+                if let Ok(true) = listed {
+                    continue;
+                }
+            }
+            f(lo, hi);
+        }
+        return;
     }
     for_each_cluster(&mut mt[..n], |cluster, bytes| {
         if bytes >= LIST_MIN_BYTES {

@@ -119,6 +119,9 @@ const HANDOFF_NS: u64 = 100_000;
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
 const MAX_ROOTS: usize = 1024;
+/// Registered root ranges whose stores the kernel tracks (dirtyroots.rs) at most; the rest
+/// are read whole at mark termination.
+const TRACKED_ROOTS_MAX: usize = 32;
 
 /// 1 while a cycle marks: C's GRT_STORE tests it (`volatile int` in grt.h).
 #[no_mangle]
@@ -354,12 +357,14 @@ pub struct GcStats {
     /// another marker held included), in all.
     pub idle_mark_bytes: u64,
     pub idle_mark_ns: u64,
-    /// 1 when the last mark termination read, of some of the data and bss, only the pages
-    /// written since the concurrent round (dirtyroots.rs: the kernel tracks the stores, for
-    /// runs of 256 KiB or more); 0 when it read them all.
+    /// 1 when the last mark termination read, of some of the data and bss or of the
+    /// registered root ranges, only the pages written since the concurrent round
+    /// (dirtyroots.rs: the kernel tracks the stores, for runs of 256 KiB or more); 0 when it
+    /// read them all.
     pub roots_tracked: u64,
     /// The data and bss the collector reads (the program's and its libraries', grt's own
-    /// large tables left out) at the last mark termination, and of them the bytes it read.
+    /// large tables left out) and the registered root ranges, at the last mark termination,
+    /// and of them the bytes it read.
     pub last_data_bytes: u64,
     pub last_data_rescanned_bytes: u64,
 }
@@ -1371,6 +1376,92 @@ fn data_and_library_ranges(mut f: impl FnMut(usize, usize)) {
     data_segments(|lo, hi| data_ranges(lo, hi, &mut f));
 }
 
+/// Calls `f` with each registered root range (ROOTS_LOCK held).
+fn roots_locked(mut f: impl FnMut(usize, usize)) {
+    // SAFETY: the table is under ROOTS_LOCK, held.
+    let (roots, n) = unsafe { (&*core::ptr::addr_of!(ROOTS), *core::ptr::addr_of!(NROOTS)) };
+    for &(lo, hi) in &roots[..n] {
+        f(lo, hi);
+    }
+}
+
+/// Step 1 of dirtyroots (before the concurrent read of the roots): protects the data and bss
+/// and the registered root ranges of [`dirtyroots::ALONE_MIN_BYTES`] or more (mark
+/// termination lists each of those on its own, and reads smaller ones whole), but a range
+/// that shares an address with grt's heap (read whole at mark termination: the heap's pages
+/// are not the program's to register, and plain-store mode protects them its own way,
+/// dirty.rs).
+///
+/// Only a range whose pages all lie in private mappings: a shared one can be written by
+/// another process, or through another mapping of the same memory in this one (a ring
+/// buffer mapped twice), and those stores go through other page tables, or other entries,
+/// which the tracking does not see.
+fn protect_roots() {
+    ROOTS_LOCK.lock();
+    let mut cands = [(0usize, 0usize); TRACKED_ROOTS_MAX];
+    let mut n = 0;
+    HEAP_LOCK.lock();
+    roots_locked(|lo, hi| {
+        if n < TRACKED_ROOTS_MAX
+            && hi - lo >= dirtyroots::ALONE_MIN_BYTES
+            && !mheap::overlaps_heap_locked(lo, hi)
+        {
+            cands[n] = (lo, hi);
+            n += 1;
+        }
+    });
+    HEAP_LOCK.unlock();
+    dirtyroots::protect(|seg| {
+        data_and_library_ranges(&mut *seg);
+        for &(lo, hi) in &cands[..n] {
+            seg(lo, hi);
+        }
+    });
+    // Then (so that memory mapped over a range meanwhile is not registered: the listings'
+    // check catches it) the bytes of each range's pages that private mappings cover: all of
+    // them, or the range is dropped, with whatever shares a page with it.
+    let mut private = [0usize; TRACKED_ROOTS_MAX];
+    let page = auxv::page_size();
+    let page_out = |(lo, hi): (usize, usize)| (lo & !(page - 1), (hi + page - 1) & !(page - 1));
+    let read = n == 0
+        || crate::maps::for_each(|m| {
+            for (i, &c) in cands[..n].iter().enumerate() {
+                let (lo, hi) = page_out(c);
+                let (a, b) = (lo.max(m.start), hi.min(m.end));
+                if a < b && m.private {
+                    private[i] += b - a;
+                }
+            }
+            true
+        });
+    for (i, &c) in cands[..n].iter().enumerate() {
+        let (lo, hi) = page_out(c);
+        if (!read || private[i] != hi - lo) && !dirtyroots::no_check() {
+            dirtyroots::drop_overlapping(lo, hi);
+        }
+    }
+    ROOTS_LOCK.unlock();
+}
+
+/// Step 2 of dirtyroots (concurrent, just before mark termination): the pages written since
+/// the protection, protected again and read. What is read is clipped to what is a root now
+/// (a range removed since may be unmapped by now: ROOTS_LOCK is held across the read, so
+/// none is removed meanwhile; the libraries are held by the snapshot).
+fn reread_roots() {
+    ROOTS_LOCK.lock();
+    dirtyroots::round(|a, b| {
+        let mut read = |lo: usize, hi: usize| {
+            let (x, y) = (a.max(lo), b.min(hi));
+            if x < y {
+                data_ranges(x, y, mgcmark::collect_range);
+            }
+        };
+        data_and_library_ranges(&mut read);
+        roots_locked(&mut read);
+    });
+    ROOTS_LOCK.unlock();
+}
+
 /// Test-only build, `GRTDEBUG=gcrootswiden=1`: after the concurrent read of the roots, and
 /// again after the data and bss were read again just before mark termination
 /// (dirtyroots::round), the collector sleeps this long (gc_rootwp_widen's windows for a store
@@ -1422,6 +1513,7 @@ fn warm_roots() {
         |seg| data_and_library_ranges(seg),
         |lo, hi| data_ranges(lo, hi, &mut warm),
     );
+    ROOTS_LOCK.with(|| dirtyroots::warm_alone(|seg| roots_locked(seg), &mut warm));
 }
 
 /// Data and bss of the main executable and of the loaded libraries, registered roots,
@@ -1435,29 +1527,27 @@ fn warm_roots() {
 fn collect_roots_locked(stw: bool) {
     if stw {
         // Only the pages written since the concurrent round, where the kernel tracks them
-        // (dirtyroots.rs).
+        // (dirtyroots.rs): of the data and bss, and of the registered roots, each listed on
+        // its own (the program may have mapped new memory over one since: that listing
+        // fails, and the range is read whole).
         let (mut all, mut read) = (0usize, 0usize);
         data_and_library_ranges(|a, b| all += b - a);
-        dirtyroots::for_each_written(
-            |seg| data_and_library_ranges(seg),
-            |a, b| {
-                data_ranges(a, b, |x, y| {
-                    read += y - x;
-                    mgcmark::collect_range(x, y)
-                })
-            },
-        );
+        roots_locked(|a, b| all += b - a);
+        let mut collect = |a: usize, b: usize| {
+            data_ranges(a, b, |x, y| {
+                read += y - x;
+                mgcmark::collect_range(x, y)
+            })
+        };
+        dirtyroots::for_each_written(|seg| data_and_library_ranges(seg), &mut collect);
+        dirtyroots::for_each_written_alone(|seg| roots_locked(seg), &mut collect);
         STATS.last_data_bytes.store(all as u64, Ordering::Relaxed);
         STATS
             .last_data_rescanned_bytes
             .store(read as u64, Ordering::Relaxed);
     } else {
         data_and_library_ranges(mgcmark::collect_range);
-    }
-    // SAFETY: the table is under ROOTS_LOCK, held.
-    let (roots, n) = unsafe { (&*core::ptr::addr_of!(ROOTS), *core::ptr::addr_of!(NROOTS)) };
-    for &(lo, hi) in &roots[..n] {
-        mgcmark::collect_range(lo, hi);
+        roots_locked(mgcmark::collect_range);
     }
     if !stw {
         chan::for_each_buffer_locked(mgcmark::collect_range);
@@ -2239,7 +2329,7 @@ fn gc_cycle() {
     // The data and bss write-protected (the kernel tracks stores into them from here on:
     // dirtyroots.rs), then read: the parts the collector reads, not grt's own large tables,
     // which it writes itself (with the world stopped too).
-    dirtyroots::protect(|seg| data_and_library_ranges(seg));
+    protect_roots();
     collect_roots();
     roots_window();
     let (threads_ns, threads_read) = read_threads(cycle);
@@ -2284,7 +2374,7 @@ fn gc_cycle() {
     // termination reads what is written after this), the world running (dirtyroots.rs): after
     // the snapshot, whose references keep the libraries read here mapped until mark
     // termination is over. The gate's drain below marks what they reach.
-    dirtyroots::round(|lo, hi| data_ranges(lo, hi, mgcmark::collect_range));
+    reread_roots();
     roots_window();
     mfinal::prepare();
     // The markers beside the collector leave, their work given back, and what they gave is

@@ -1348,6 +1348,23 @@ pub fn for_each_scan_run_locked(mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// Whether `[lo, hi)` shares an address with a chunk of the heap. HEAP_LOCK must be held.
+pub fn overlaps_heap_locked(lo: usize, hi: usize) -> bool {
+    let h = heap();
+    let chunks = &h.chunks[..h.nchunks];
+    // The chunks are sorted by base and disjoint: if any overlaps the range, the last one
+    // that starts below `hi` does (it starts after the end of every one before it).
+    let i = chunks.partition_point(|&c| {
+        // SAFETY: chunks in the table are live.
+        unsafe { (*c).base < hi }
+    });
+    i > 0 && {
+        // SAFETY: as above.
+        let c = unsafe { &*chunks[i - 1] };
+        c.base + c.npages * PAGE_BYTES > lo
+    }
+}
+
 /// Calls `f(lo, hi)` for every chunk's whole range. HEAP_LOCK must be held.
 pub fn for_each_chunk_locked(mut f: impl FnMut(usize, usize)) {
     let h = heap();

@@ -16,6 +16,8 @@ pub struct Mapping {
     pub readable: bool,
     pub writable: bool,
     pub executable: bool,
+    /// A private mapping (`p`), not a shared one (`s`).
+    pub private: bool,
     path: [u8; PATH_BYTES],
     path_len: usize,
 }
@@ -61,6 +63,7 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
         readable: perms.first() == Some(&b'r'),
         writable: perms.get(1) == Some(&b'w'),
         executable: perms.get(2) == Some(&b'x'),
+        private: perms.get(3) == Some(&b'p'),
         path: [0; PATH_BYTES],
         path_len: 0,
     };
