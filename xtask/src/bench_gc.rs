@@ -240,6 +240,8 @@ struct Exes {
     /// `go` (reported).
     mark_go: Option<PathBuf>,
     data: PathBuf,
+    /// gc_data_bench with -DMAPPED: the table in mmap'd memory registered with grt_add_roots.
+    data_mapped: PathBuf,
     /// tests/bench/go/gcdata, the globals benchmark's program in Go; None without `go`
     /// (reported).
     data_go: Option<PathBuf>,
@@ -312,6 +314,7 @@ fn build(out_dir: &Path, bdwgc: bool, go: bool) -> Option<Exes> {
             (go && crate::bench::go_build("./gcmark", &exe, out_dir)).then_some(exe)
         },
         data: one(DATA_SRC, "gc_data_bench", &[])?,
+        data_mapped: one(DATA_SRC, "gc_data_bench_mapped", &["-DMAPPED"])?,
         data_go: {
             let exe = out_dir.join("gc_data_go");
             (go && crate::bench::go_build("./gcdata", &exe, out_dir)).then_some(exe)
@@ -855,9 +858,35 @@ fn globals(exes: &Exes) -> bool {
         "\n  -- globals: a 64 MiB table of pointers in the bss, 1,000 plain stores a millisecond \
          into it; 20 grt_gc() per process (GRTMAXPROCS=2, GRTGC=off); Go on the same program"
     );
-    let sides = knob_sides_and_go(
+    let go = exes.data_go.as_deref();
+    let bss = data_tables(
         &exes.data,
-        exes.data_go.as_deref(),
+        go,
+        &[],
+        "data and bss",
+        "Go's write barrier covers globals",
+    );
+    println!(
+        "\n  -- registered roots: the same table in mmap'd memory registered with grt_add_roots \
+         (bdwgc's GC_add_roots); Go's program keeps it on its heap (Go has no registered roots)"
+    );
+    let mapped = data_tables(
+        &exes.data_mapped,
+        go,
+        &["20".to_string(), "mapped".to_string()],
+        "data, bss and registered roots",
+        "Go's write barrier covers its heap",
+    );
+    bss && mapped
+}
+
+/// One of the two table benchmarks (gc_data_bench, gc_data_bench_mapped): grt with the
+/// stores tracked, without (gcnorootwp=1), and Go. `what`: what mark termination reads again;
+/// `go_why`: why Go never reads the table with the world stopped.
+fn data_tables(exe: &Path, go: Option<&Path>, args: &[String], what: &str, go_why: &str) -> bool {
+    let sides = knob_sides_and_go(
+        exe,
+        go,
         ["grt (stores tracked)", "grt (gcnorootwp=1)"],
         "GRTDEBUG=gcnorootwp=1",
     );
@@ -866,11 +895,15 @@ fn globals(exes: &Exes) -> bool {
         if s.label.contains("gcnorootwp") && l.num("roots_tracked")? != 0.0 {
             return Err("stores tracked with GRTDEBUG=gcnorootwp=1 (ignored?)".into());
         }
+        let want = if args.is_empty() { "bss" } else { "mapped" };
+        if l.text("where") != want {
+            return Err(format!("table in {}, expected {want}", l.text("where")));
+        }
         Ok(())
     };
     let results = match rounds(
         &sides,
-        &[],
+        args,
         "gc_data",
         &check,
         (
@@ -891,7 +924,7 @@ fn globals(exes: &Exes) -> bool {
         .any(|l| l.num("roots_tracked").unwrap_or(0.0) == 0.0)
     {
         println!(
-            "  NOTE: this kernel does not track stores into the data and bss (userfaultfd \
+            "  NOTE: this kernel does not track stores into the {what} (userfaultfd \
              asynchronous write protection and PAGEMAP_SCAN need Linux 6.7): both grt sides \
              read all of it"
         );
@@ -899,7 +932,7 @@ fn globals(exes: &Exes) -> bool {
     println!(
         "  grt: a cycle's pauses {:.1} µs tracked, {:.1} µs untracked: tracked / untracked \
          {:.4}; mark termination {:.1} µs against {:.1} µs, of it data and roots {:.1} µs \
-         against {:.1} µs; it read {:.0} KiB of the {:.0} KiB of data and bss (untracked: all)",
+         against {:.1} µs; it read {:.0} KiB of the {:.0} KiB of {what} (untracked: all)",
         med(on, "cycle_pause_ns_median") / 1e3,
         med(off, "cycle_pause_ns_median") / 1e3,
         ratio(on, off, "cycle_pause_ns_median"),
@@ -912,8 +945,8 @@ fn globals(exes: &Exes) -> bool {
     );
     if let Some(go) = results.get(2) {
         println!(
-            "  Go: a cycle's pauses {:.1} µs; grt (tracked) / Go {:.2} (Go's write barrier covers \
-             globals: it never reads them with the world stopped)",
+            "  Go: a cycle's pauses {:.1} µs; grt (tracked) / Go {:.2} ({go_why}: it never \
+             reads the table with the world stopped)",
             med(go, "cycle_pause_ns_median") / 1e3,
             ratio(on, go, "cycle_pause_ns_median")
         );

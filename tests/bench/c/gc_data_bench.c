@@ -5,6 +5,13 @@
  * them (gc/dirtyroots.rs) it reads only the pages written since its last read.
  *
  *   gc_data_bench [cycles]        default: 20 cycles
+ *   gc_data_bench_mapped [cycles] mapped
+ *
+ * Built with -DMAPPED (gc_data_bench_mapped, the registered roots benchmark), the table is
+ * not in the bss but in memory from mmap registered with grt_add_roots (bdwgc's
+ * GC_add_roots), which mark termination reads again the same way; the argument `mapped`
+ * must be given, and is refused otherwise (Go's program takes it too, and puts its table
+ * on its heap then).
  *
  * A table of pointers in the bss (TABLE_MIB, 64 MiB, every slot set) points into a pool of
  * POOL 16-byte objects. A writer goroutine stores WRITES_PER_MS pointers a millisecond into
@@ -17,14 +24,16 @@
  *
  * One line on stdout:
  *
- *   gc_data collector=grt table_bytes=<n> cycles=<n> procs=<n> cycle_pause_ns_median=<n>
+ *   gc_data collector=grt where=<bss|mapped> table_bytes=<n> cycles=<n> procs=<n>
+ *           cycle_pause_ns_median=<n>
  *           cycle_pause_ns_max=<n> markterm_ns_median=<n> roots_ns_median=<n>
  *           data_bytes=<n> data_read_bytes_median=<n> roots_tracked=<0|1> check=ok
  *
  *   cycle_pause_ns_*      a cycle's stop-the-world pauses together (both), median and most
  *   markterm_ns_median    mark termination's pause
- *   roots_ns_median       of it: data and bss, registered roots, channel buffers
- *   data_bytes            the data and bss mark termination had to cover
+ *   roots_ns_median       of it: data and bss, registered roots
+ *   data_bytes            the data and bss and registered roots mark termination had to
+ *                         cover
  *   data_read_bytes_median  of them, what it read
  *
  * Build: gcc -O2 -fno-omit-frame-pointer -Iinclude gc_data_bench.c libgrt.a -lpthread
@@ -32,6 +41,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define BENCH_NAME "gc_data_bench"
 #include "bench.h"
@@ -47,7 +57,15 @@ struct obj {
     uint64_t stamp, pad;
 };
 
+#ifdef MAPPED
+#include <sys/mman.h>
+static struct obj **table; /* WORDS, mmap'd, a registered root range */
+#define WHERE "mapped"
+#else
 static struct obj *table[WORDS]; /* in the bss */
+#define WHERE "bss"
+#endif
+#define TABLE_BYTES (WORDS * sizeof(struct obj *))
 static struct obj *pool_first; /* the pool is reachable from the table alone, but for this */
 static volatile int stop_writer, writer_done;
 
@@ -89,6 +107,12 @@ static void main_goroutine(void *arg) {
     uint64_t *read = calloc((size_t)a->cycles, sizeof(uint64_t));
     if (!pool || !pause || !mt || !roots || !read)
         die("out of memory");
+#ifdef MAPPED
+    table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (table == MAP_FAILED)
+        die("mmap failed");
+    CHECK(grt_add_roots(table, table + WORDS));
+#endif
     for (int i = 0; i < POOL; i++) {
         pool[i] = grt_alloc(sizeof(struct obj));
         if (pool[i] == NULL)
@@ -126,10 +150,11 @@ static void main_goroutine(void *arg) {
     qsort(roots, (size_t)a->cycles, sizeof *roots, cmp_u64);
     qsort(read, (size_t)a->cycles, sizeof *read, cmp_u64);
     int m = a->cycles / 2;
-    printf("gc_data collector=grt table_bytes=%zu cycles=%d procs=%d cycle_pause_ns_median=%llu "
+    printf("gc_data collector=grt where=" WHERE " table_bytes=%zu cycles=%d procs=%d "
+           "cycle_pause_ns_median=%llu "
            "cycle_pause_ns_max=%llu markterm_ns_median=%llu roots_ns_median=%llu "
            "data_bytes=%llu data_read_bytes_median=%llu roots_tracked=%llu check=ok\n",
-           sizeof table, a->cycles, grt_maxprocs(), (unsigned long long)pause[m],
+           TABLE_BYTES, a->cycles, grt_maxprocs(), (unsigned long long)pause[m],
            (unsigned long long)pause[a->cycles - 1], (unsigned long long)mt[m],
            (unsigned long long)roots[m], (unsigned long long)s.last_data_bytes,
            (unsigned long long)read[m], (unsigned long long)s.roots_tracked);
@@ -144,8 +169,17 @@ int main(int argc, char **argv) {
     struct args a = {DEFAULT_CYCLES};
     if (argc > 1)
         a.cycles = atoi(argv[1]);
-    if (argc > 2 || a.cycles < 1 || a.cycles > 1000) {
+#ifdef MAPPED
+    int where_ok = argc == 3 && strcmp(argv[2], "mapped") == 0;
+#else
+    int where_ok = argc <= 2;
+#endif
+    if (!where_ok || a.cycles < 1 || a.cycles > 1000) {
+#ifdef MAPPED
+        fprintf(stderr, "usage: gc_data_bench_mapped cycles (1-1000) mapped\n");
+#else
         fprintf(stderr, "usage: gc_data_bench [cycles (1-1000)]\n");
+#endif
         return 2;
     }
     CHECK(grt_main(main_goroutine, &a));

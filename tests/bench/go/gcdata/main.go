@@ -4,6 +4,10 @@
 // into globals, so Go never reads its data and bss with the world stopped.
 //
 //	gcdata [cycles]        default: 20 cycles
+//	gcdata cycles mapped   the table on Go's heap instead (the peer of grt's registered
+//	                       roots benchmark, gc_data_bench_mapped: Go has no registered
+//	                       roots; memory it allocated is what a Go program keeps such a
+//	                       table in, under the same write barrier)
 //
 // A 64 MiB table of pointers, a package variable (in the bss), every slot set, points into a
 // pool of 65,536 16-byte objects. A writer goroutine stores 1,000 pointers a millisecond into
@@ -13,7 +17,8 @@
 //
 // One line on stdout, in the C program's form (its keys that Go can give):
 //
-//	gc_data collector=go table_bytes=<n> cycles=<n> procs=<n> cycle_pause_ns_median=<n>
+//	gc_data collector=go where=<bss|mapped> table_bytes=<n> cycles=<n> procs=<n>
+//	        cycle_pause_ns_median=<n>
 //	        cycle_pause_ns_max=<n> check=ok
 //
 //	cycle_pause_ns_*  a cycle's stop-the-world pauses together (MemStats.PauseNs: Go records
@@ -43,7 +48,8 @@ type obj struct {
 }
 
 var (
-	table      [words]*obj
+	bssTable   [words]*obj
+	table      []*obj // bssTable, or with `mapped` a slice of Go's heap
 	stopWriter atomic.Bool
 	writerDone = make(chan struct{})
 )
@@ -65,13 +71,23 @@ func writer() {
 
 func main() {
 	cycles := 20
+	where := "bss"
 	if len(os.Args) > 1 {
 		v, err := strconv.Atoi(os.Args[1])
-		if err != nil || v < 1 || v > 1000 || len(os.Args) > 2 {
-			fmt.Fprintln(os.Stderr, "usage: gcdata [cycles (1-1000)]")
+		mapped := len(os.Args) == 3 && os.Args[2] == "mapped"
+		if err != nil || v < 1 || v > 1000 || (len(os.Args) > 2 && !mapped) {
+			fmt.Fprintln(os.Stderr, "usage: gcdata [cycles (1-1000) [mapped]]")
 			os.Exit(2)
 		}
 		cycles = v
+		if mapped {
+			where = "mapped"
+		}
+	}
+	if where == "mapped" {
+		table = make([]*obj, words)
+	} else {
+		table = bssTable[:]
 	}
 	debug.SetGCPercent(-1)
 	objs := make([]*obj, pool)
@@ -105,7 +121,7 @@ func main() {
 		}
 	}
 	sort.Slice(pause, func(i, j int) bool { return pause[i] < pause[j] })
-	fmt.Printf("gc_data collector=go table_bytes=%d cycles=%d procs=%d cycle_pause_ns_median=%d "+
-		"cycle_pause_ns_max=%d check=ok\n",
-		words*8, cycles, runtime.GOMAXPROCS(0), pause[cycles/2], pause[cycles-1])
+	fmt.Printf("gc_data collector=go where=%s table_bytes=%d cycles=%d procs=%d "+
+		"cycle_pause_ns_median=%d cycle_pause_ns_max=%d check=ok\n",
+		where, words*8, cycles, runtime.GOMAXPROCS(0), pause[cycles/2], pause[cycles-1])
 }
