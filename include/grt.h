@@ -563,13 +563,14 @@ void *grt_link_get(void **link);
 void grt_gc_lock_links(void);
 void grt_gc_unlock_links(void);
 /* Adds [lo, hi) to the roots (scanned every cycle, word by word). GRT_EINVAL: lo > hi or NULL.
- * Stores into the range need no barrier. A range of 256 KiB or more outside grt's heap, all
- * in private mappings (mmap'd or malloc'd memory), has its stores tracked by the kernel where
- * it can (Linux 6.7, arm64 6.10; see roots_tracked in grt_gc_stats), so that mark termination
- * reads only its pages written since its last read: the range is then registered with grt's
- * userfaultfd (asynchronous write protection: no signal) until it is unmapped, so a
- * userfaultfd of the program's own cannot register it (EBUSY). Memory mapped anew over the
- * range is noticed and read whole. */
+ * Stores into the range need no barrier. Where the kernel can (Linux 6.7, arm64 6.10; see
+ * roots_tracked in grt_gc_stats), a range of 256 KiB or more outside grt's heap is registered
+ * with grt's userfaultfd (asynchronous write protection: no signal; a fault at each page's
+ * first write in a cycle) until it is unmapped, so a userfaultfd of the program's own cannot
+ * register it (EBUSY); if it lies wholly in private anonymous mappings (mmap'd or malloc'd
+ * memory, not a file's), mark termination then reads only its pages written since its last
+ * read. Memory mapped anew over the range, or a range removed meanwhile, is noticed and read
+ * whole. */
 int grt_add_roots(void *lo, void *hi);
 /* Removes every range added with grt_add_roots that lies inside [lo, hi) (bdwgc's
  * GC_remove_roots): the number removed. GRT_EINVAL: lo > hi. */

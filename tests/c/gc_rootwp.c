@@ -18,15 +18,16 @@
  * stale word somewhere, a goroutine's saved registers say, and the teeth must still see
  * losses.)
  *
- * Group E is the same with a 1 MiB range of mmap'd memory registered with grt_add_roots:
+ * Group E is the same with a 4 MiB range of mmap'd memory registered with grt_add_roots:
  * stored together with A here, with B in gc_rootwp_widen.c. gc_rootwp_remap.c first maps
  * fresh memory over the range (the new mapping is not write-tracked: mark termination must
- * notice, and read the range whole).
+ * notice, and read the range whole); gc_rootwp_readd.c stores group E in the first window,
+ * removes the range and adds it back in the second (mark termination must read it whole).
  *
  * Where the kernel tracks the writes (grt_gc_stats' roots_tracked: Linux 6.7, natively; not
  * under qemu-user, which lacks userfaultfd), mark termination must have read less than all
  * of the data, bss and registered roots, and less than all of it but the root range's size
- * (it read neither the table nor the root range whole).
+ * (the root range, 4 MiB, four times the table, was not read whole: its pages were listed).
  *
  * gc_rootwp_widen.c (GRTDEBUG=gcrootswiden=1): the collector sleeps 20 ms after its first
  * read of the roots and again after the re-read before mark termination. Group A is
@@ -52,6 +53,9 @@
 #ifndef WIDEN
 #define WIDEN 0
 #endif
+#ifndef READD
+#define READD 0
+#endif
 #ifndef REMAP
 #define REMAP 0
 #endif
@@ -63,7 +67,10 @@
 #define GROUPS 6
 #define E 4
 #define F 5 /* gc_rootwp_remap.c: stored through a second mapping of a shared root range */
-#define ROOT_WORDS (1 << 17) /* 1 MiB of mmap'd memory, registered with grt_add_roots */
+/* 4 MiB of mmap'd memory, registered with grt_add_roots: more than the table and the rest of
+ * the data and bss together, so that reading it whole shows in the bytes mark termination
+ * read. */
+#define ROOT_WORDS (1 << 19)
 /* Group E's slots in it, a page apart. */
 #define ROOT_SLOT(i) (11 + (i) * 512)
 /* Group A and B slots a page apart; group C's side by side (one read(2) fills them), and
@@ -259,6 +266,13 @@ static void mover(void *arg) {
 #if !WIDEN
     store_roots(E, rootbuf);
 #endif
+#if READD
+    /* gc_rootwp_readd.c: group E stored in the first window, and the range removed (the
+     * re-read before mark termination does not read it then), then added back in the
+     * second: mark termination must read it whole. */
+    store_roots(E, rootbuf);
+    CHECK_EQ(grt_remove_roots(rootbuf, rootbuf + ROOT_WORDS), 1);
+#endif
     stored_a_marking = grt_gc_wbenabled;
 #if WIDEN
     stored_a_marking &= grt_test_roots_windows() == w0 + 1;
@@ -279,7 +293,11 @@ static void mover(void *arg) {
     remap_roots();
     store_roots(F, rootalias);
 #endif
+#if READD
+    CHECK_EQ(grt_add_roots(rootbuf, rootbuf + ROOT_WORDS), GRT_OK);
+#else
     store_roots(E, rootbuf);
+#endif
     stored_b_marking = grt_gc_wbenabled && grt_test_roots_windows() == w0 + 2;
 #endif
     mover_done = 1;
@@ -383,14 +401,20 @@ static void main_goroutine(void *arg) {
                   "the root range hold\n");
         grt_exit(1);
     }
-    /* Tracked, it read neither the table nor the root range whole: less than all but the
-     * root range's size. After the remap it must have read the root range whole. */
-    if (REMAP && st.roots_tracked && st.last_data_rescanned_bytes < ROOT_WORDS * sizeof *rootbuf) {
+    /* Tracked, it did not read the root range whole: less than all but the root range's size.
+     * After the remap it must have read both root ranges whole (the shared one always is). */
+    if (READD && st.roots_tracked && st.last_data_rescanned_bytes < ROOT_WORDS * sizeof *rootbuf) {
+        t_puts(2, "gc_rootwp: a root range was removed and added back while the cycle marked, "
+                  "yet mark termination did not read it whole\n");
+        grt_exit(1);
+    }
+    if (REMAP && st.roots_tracked &&
+        st.last_data_rescanned_bytes < 2 * ROOT_WORDS * sizeof *rootbuf) {
         t_puts(2, "gc_rootwp: memory was mapped over a registered root range while the cycle "
                   "marked, yet mark termination did not read the range whole\n");
         grt_exit(1);
     }
-    if (!REMAP && st.roots_tracked &&
+    if (!REMAP && !READD && st.roots_tracked &&
         st.last_data_rescanned_bytes >= st.last_data_bytes - ROOT_WORDS * sizeof *rootbuf) {
         t_puts(2, "gc_rootwp: writes are tracked, yet mark termination read as much as all the "
                   "data and bss, or the registered root range whole\n");

@@ -10,11 +10,12 @@
 //! That second read was all of them: 166 KiB for a small program with glibc (6–14 µs), and
 //! as much as the program's static arrays hold. The same holds for registered root ranges
 //! (the program's own memory: mmap'd tables, malloc'd blocks), which the caller (mgc.rs)
-//! hands in beside the data when they are [`ALONE_MIN_BYTES`] or more and outside grt's
-//! heap, and drops again ([`drop_overlapping`]) unless all their pages lie in private
-//! mappings: a shared one can be written through another mapping of the same memory (a ring
-//! buffer mapped twice) or by another process, and those stores set other page-table
-//! entries than the ones listed here.
+//! protects each on its own ([`protect_alone`], after the data) when they are
+//! [`ALONE_MIN_BYTES`] or more and outside grt's heap, and drops again ([`drop_overlapping`])
+//! unless all their pages lie in private anonymous mappings: a shared one can be written
+//! through another mapping of the same memory (a ring buffer mapped twice) or by another
+//! process, and a private mapping of a file shows the file until copy on write; those stores
+//! set other page-table entries than the ones listed here, or none.
 //!
 //! # The kernel's part
 //! userfaultfd write protection in its asynchronous form (`UFFD_FEATURE_WP_ASYNC`, Linux 6.7)
@@ -33,8 +34,9 @@
 //!    [`LIST_MIN_BYTES`] or more (smaller runs are read whole at 3, and left unprotected:
 //!    grt's small statics, which the collector writes with the world stopped, sit there) is
 //!    registered for write protection (again each cycle: a library loaded since has new
-//!    mappings; the same range twice is allowed) and protected. The segments protected are
-//!    kept in `SEGS`. Then the roots are read (mgc::collect_roots).
+//!    mappings; the same range twice is allowed) and protected; then each registered root
+//!    range the caller hands [`protect_alone`]. The segments protected are kept in `SEGS`.
+//!    Then the roots are read (mgc::collect_roots).
 //! 2. **Round** ([`round`], concurrent, after the rescan rounds and the libraries' second
 //!    snapshot, before the markers' gate closes): for each segment, the pages written since 1
 //!    are listed and protected again in the same walk, and read now. A store races the walk
@@ -54,7 +56,9 @@
 //!    registered (`PM_SCAN_CHECK_WPASYNC`): the program may have mapped new memory over one
 //!    since 2 (an arena reset with MAP_FIXED; unregistered, then registered again), which the
 //!    kernel does not track and a listing of registered mappings would pass over; the check
-//!    fails then, and the range is read whole (gc_rootwp_remap). A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
+//!    fails then, and the range is read whole (gc_rootwp_remap). (The check asks for an
+//!    asynchronous write-protect registration, not grt's: memory mapped over a range and
+//!    registered by a userfaultfd of the program's own, also asynchronous, would pass it.) A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
 //!    walk of the page tables: about 3 ns a page), as much as reading 100–150 KiB: a cluster
 //!    smaller than [`LIST_MIN_BYTES`] is read whole instead. [`warm`] makes the same
 //!    listings just before the stop, so the kernel's side is warm.
@@ -412,6 +416,15 @@ pub fn round(mut f: impl FnMut(usize, usize)) {
     NSEGS.store(kept, Ordering::Relaxed);
 }
 
+/// Step 1 for a segment of its own (a registered root range), after [`protect`]: registered
+/// and protected whatever lies near it (mark termination lists it alone:
+/// [`for_each_written_alone`]).
+pub fn protect_alone(lo: usize, hi: usize) {
+    if lo < hi && STATE.load(Ordering::Relaxed) == ON {
+        protect_one(lo, hi);
+    }
+}
+
 /// Step 1's aftermath: the segments that share a page with `[lo, hi)` are no longer tracked
 /// (mark termination reads them whole; their pages stay registered and protected, which
 /// costs a fault at each page's first write). The collector's thread, after [`protect`].
@@ -523,8 +536,9 @@ pub fn for_each_written_alone(
 }
 
 /// Test-only build, `GRTDEBUG=gcrootnocheck=1`: [`for_each_written_alone`] lists without the
-/// check, as [`for_each_written`] does, and the caller protects registered ranges in shared
-/// mappings too (gc_rootwp_remap's teeth, by hand).
+/// check, as [`for_each_written`] does, and the caller keeps registered ranges in shared or
+/// file mappings, and ranges removed and added back, tracked (gc_rootwp_remap's and
+/// gc_rootwp_readd's teeth, by hand).
 pub fn no_check() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcrootnocheck
 }
@@ -553,9 +567,6 @@ fn walk(
         LAST_TRACKED.store(n > 0, Ordering::Relaxed);
     }
     if how == Walk::Alone {
-        if !warm_only && n > 0 {
-            LAST_TRACKED.store(true, Ordering::Relaxed);
-        }
         let listing = if no_check() {
             Listing::Written
         } else {
@@ -571,6 +582,9 @@ fn walk(
                     }
                 });
                 if let Ok(true) = listed {
+                    if !warm_only {
+                        LAST_TRACKED.store(true, Ordering::Relaxed);
+                    }
                     continue;
                 }
             }

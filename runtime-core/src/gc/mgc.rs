@@ -186,6 +186,13 @@ static NO_ROUND_YIELD: AtomicBool = AtomicBool::new(false);
 static ROOTS_LOCK: Lock = Lock::new();
 static mut ROOTS: [(usize, usize); MAX_ROOTS] = [(0, 0); MAX_ROOTS];
 static mut NROOTS: usize = 0;
+/// Calls of grt_remove_roots that removed something, so far (under ROOTS_LOCK).
+static ROOTS_REMOVED: AtomicU64 = AtomicU64::new(0);
+/// [`ROOTS_REMOVED`] when this cycle protected the registered roots (collector only).
+static ROOTS_REMOVED_AT_PROTECT: AtomicU64 = AtomicU64::new(0);
+/// The registered root ranges this cycle protected (collector only).
+static mut PROTECTED_ROOTS: [(usize, usize); TRACKED_ROOTS_MAX] = [(0, 0); TRACKED_ROOTS_MAX];
+static NPROTECTED_ROOTS: AtomicUsize = AtomicUsize::new(0);
 
 /// Counters for grt_gc_stats (written by the collector thread, read by anyone).
 struct Stats {
@@ -1089,6 +1096,9 @@ pub extern "C" fn grt_remove_roots(lo: *mut c_void, hi: *mut c_void) -> i32 {
         *n = kept;
         removed
     };
+    if removed > 0 {
+        ROOTS_REMOVED.fetch_add(1, Ordering::Relaxed);
+    }
     ROOTS_LOCK.unlock();
     removed as i32
 }
@@ -1385,20 +1395,27 @@ fn roots_locked(mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Step 1 of dirtyroots (before the concurrent read of the roots): protects the data and bss
-/// and the registered root ranges of [`dirtyroots::ALONE_MIN_BYTES`] or more (mark
-/// termination lists each of those on its own, and reads smaller ones whole), but a range
+/// Step 1 of dirtyroots (before the concurrent read of the roots): protects the data and bss,
+/// and, each on its own (not in a run with the data, whose small parts stay unprotected:
+/// dirtyroots.rs), the registered root ranges of [`dirtyroots::ALONE_MIN_BYTES`] or more
+/// (mark termination lists each of those alone, and reads smaller ones whole), but a range
 /// that shares an address with grt's heap (read whole at mark termination: the heap's pages
 /// are not the program's to register, and plain-store mode protects them its own way,
 /// dirty.rs).
 ///
-/// Only a range whose pages all lie in private mappings: a shared one can be written by
-/// another process, or through another mapping of the same memory in this one (a ring
-/// buffer mapped twice), and those stores go through other page tables, or other entries,
-/// which the tracking does not see.
+/// Then a range not wholly in private anonymous mappings is dropped (read whole): a shared
+/// mapping can be written through another mapping of the same memory (a ring buffer mapped
+/// twice) or by another process, and a private mapping of a file shows the file (written by
+/// `write(2)`, or through a shared mapping of it) until copy on write; those stores do not go
+/// through the entries the kernel lists here. The maps are read after the registration, so
+/// that memory mapped over a range meanwhile is not registered (the listings' check finds
+/// it); a range dropped so stays registered and protected, which costs a fault at each
+/// page's first write in the cycle.
 fn protect_roots() {
     ROOTS_LOCK.lock();
-    let mut cands = [(0usize, 0usize); TRACKED_ROOTS_MAX];
+    ROOTS_REMOVED_AT_PROTECT.store(ROOTS_REMOVED.load(Ordering::Relaxed), Ordering::Relaxed);
+    // SAFETY: the collector's own table.
+    let cands = unsafe { &mut *core::ptr::addr_of_mut!(PROTECTED_ROOTS) };
     let mut n = 0;
     HEAP_LOCK.lock();
     roots_locked(|lo, hi| {
@@ -1411,16 +1428,14 @@ fn protect_roots() {
         }
     });
     HEAP_LOCK.unlock();
-    dirtyroots::protect(|seg| {
-        data_and_library_ranges(&mut *seg);
-        for &(lo, hi) in &cands[..n] {
-            seg(lo, hi);
-        }
-    });
-    // Then (so that memory mapped over a range meanwhile is not registered: the listings'
-    // check catches it) the bytes of each range's pages that private mappings cover: all of
-    // them, or the range is dropped, with whatever shares a page with it.
-    let mut private = [0usize; TRACKED_ROOTS_MAX];
+    NPROTECTED_ROOTS.store(n, Ordering::Relaxed);
+    dirtyroots::protect(|seg| data_and_library_ranges(seg));
+    for &(lo, hi) in &cands[..n] {
+        dirtyroots::protect_alone(lo, hi);
+    }
+    // The bytes of each range's pages that private anonymous mappings cover: all of them,
+    // or the range is dropped, with whatever shares a page with it.
+    let mut fit = [0usize; TRACKED_ROOTS_MAX];
     let page = auxv::page_size();
     let page_out = |(lo, hi): (usize, usize)| (lo & !(page - 1), (hi + page - 1) & !(page - 1));
     let read = n == 0
@@ -1428,15 +1443,15 @@ fn protect_roots() {
             for (i, &c) in cands[..n].iter().enumerate() {
                 let (lo, hi) = page_out(c);
                 let (a, b) = (lo.max(m.start), hi.min(m.end));
-                if a < b && m.private {
-                    private[i] += b - a;
+                if a < b && m.private && m.anonymous {
+                    fit[i] += b - a;
                 }
             }
             true
         });
     for (i, &c) in cands[..n].iter().enumerate() {
         let (lo, hi) = page_out(c);
-        if (!read || private[i] != hi - lo) && !dirtyroots::no_check() {
+        if (!read || fit[i] != hi - lo) && !dirtyroots::no_check() {
             dirtyroots::drop_overlapping(lo, hi);
         }
     }
@@ -1446,9 +1461,22 @@ fn protect_roots() {
 /// Step 2 of dirtyroots (concurrent, just before mark termination): the pages written since
 /// the protection, protected again and read. What is read is clipped to what is a root now
 /// (a range removed since may be unmapped by now: ROOTS_LOCK is held across the read, so
-/// none is removed meanwhile; the libraries are held by the snapshot).
+/// none is removed meanwhile; the libraries are held by the snapshot). If a range was removed
+/// since the protection, every range protected is dropped first, with whatever shares a page
+/// with it, and read whole at mark termination: the round would protect again pages of a
+/// removed range without reading them, and the range, added back, would then count as
+/// tracked with those stores unread.
 fn reread_roots() {
     ROOTS_LOCK.lock();
+    if ROOTS_REMOVED.load(Ordering::Relaxed) != ROOTS_REMOVED_AT_PROTECT.load(Ordering::Relaxed)
+        && !dirtyroots::no_check()
+    {
+        // SAFETY: the collector's own table.
+        let protected = unsafe { &*core::ptr::addr_of!(PROTECTED_ROOTS) };
+        for &(lo, hi) in &protected[..NPROTECTED_ROOTS.load(Ordering::Relaxed)] {
+            dirtyroots::drop_overlapping(lo, hi);
+        }
+    }
     dirtyroots::round(|a, b| {
         let mut read = |lo: usize, hi: usize| {
             let (x, y) = (a.max(lo), b.min(hi));

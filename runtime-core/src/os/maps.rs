@@ -18,6 +18,9 @@ pub struct Mapping {
     pub executable: bool,
     /// A private mapping (`p`), not a shared one (`s`).
     pub private: bool,
+    /// Of no file (inode 0: anonymous memory, the brk heap, a stack). A private mapping of
+    /// a file shows the file's pages until each is first written (copy on write).
+    pub anonymous: bool,
     path: [u8; PATH_BYTES],
     path_len: usize,
 }
@@ -55,7 +58,7 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
     let perms = fields.next()?;
     let offset = parse_hex(fields.next()?)?;
     let _dev = fields.next()?;
-    let _inode = fields.next()?;
+    let inode = fields.next()?;
     let mut m = Mapping {
         start,
         end,
@@ -64,6 +67,7 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping> {
         writable: perms.get(1) == Some(&b'w'),
         executable: perms.get(2) == Some(&b'x'),
         private: perms.get(3) == Some(&b'p'),
+        anonymous: inode == b"0",
         path: [0; PATH_BYTES],
         path_len: 0,
     };
@@ -143,8 +147,12 @@ mod tests {
             (0x55d0c0a00000, 0x55d0c0a21000, 0x2000, true)
         );
         assert_eq!(m.path(), "/opt/my prog");
+        assert!(m.private && !m.anonymous);
         let anon = parse_line(b"7ffd1000-7ffd2000 ---p 00000000 00:00 0").unwrap();
         assert_eq!((anon.path(), anon.readable), ("", false));
+        assert!(anon.private && anon.anonymous);
+        let shared = parse_line(b"7ffd1000-7ffd2000 rw-s 00000000 00:01 2049 /memfd:x").unwrap();
+        assert!(!shared.private && !shared.anonymous);
         assert!(parse_line(b"garbage").is_none());
     }
 

@@ -17,18 +17,23 @@
 //! into a heap object, or into a frame of another goroutine). So [`copy_elem`] is a write
 //! barrier, as Go's sendDirect is (typeBitsBulkBarrier): while a cycle marks it shades every
 //! aligned word it copied. It copies first and tests `grt_gc_wbenabled` after, the order of
-//! `GRT_STORE` (grt.h says why); until the test the words are still in the source.
+//! `GRT_STORE` (grt.h says why), and, as `GRT_STORE` keeps the value it stored in a register
+//! until its test, `copy_elem` keeps its source pointer live until after the test
+//! (`black_box`): mark termination stops a thread at any instruction, and one stopped
+//! between the copy and the test has the source in its registers or frame, which are
+//! scanned (the thread's goroutine is running: rescanned), and through it (an interior
+//! pointer keeps its object, whose words are marked with it) the words it copied, wherever
+//! they went: into a buffer, or into a parked receiver's frame, which is not rescanned until
+//! it runs.
 //!
 //! So buffers are read by the collector once per cycle, concurrently, after the barrier is
 //! on, and not again at mark termination: a word in a buffer at mark termination was there
 //! at that read (it stayed in its slot since), or a send put it there after the read and
 //! shaded it, or that send was stopped by mark termination between its copy and its test,
-//! and then the word is still in the send's source: the sender's stack or registers (its
-//! goroutine is running: rescanned; a registered thread: read whole), or memory that is a
-//! root or reached through the barrier in its own right. A receive that is stopped between
-//! its copy out of a slot and its test has not cleared the slot yet: the word in it is one
-//! of the above. gc_rootwp_widen's group D sends objects into a buffer after the read; its
-//! teeth (`gcnochanbarrier=1`) lose them.
+//! and then its source is live, as above. A receive that is stopped between its copy out of
+//! a slot and its test has not cleared the slot yet: the word in it is one of the above.
+//! gc_rootwp_widen's group D sends objects into a buffer after the read; its teeth
+//! (`gcnochanbarrier=1`) lose them. (No test stops a send between its copy and its test.)
 //!
 //! select locks every channel involved in address order (so two selects cannot deadlock),
 //! polls the cases in a random order, and otherwise enqueues one sudog per case and parks.
@@ -344,6 +349,10 @@ fn copy_elem(dst: *mut u8, src: *const u8, n: usize) {
     {
         shade_words(dst, n);
     }
+    // The source stays live until after the test (see the module comment): a stop between
+    // the copy and the test finds it in this thread's registers or frame, and through it
+    // the words copied (`src` may point into a heap object: interior pointers count).
+    core::hint::black_box(src);
 }
 
 /// Shades every aligned word inside `dst[..n]` (the scanner reads aligned words only, so a
