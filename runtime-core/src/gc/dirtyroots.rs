@@ -58,7 +58,8 @@
 //!    kernel does not track and a listing of registered mappings would pass over; the check
 //!    fails then, and the range is read whole (gc_rootwp_remap). (The check asks for an
 //!    asynchronous write-protect registration, not grt's: memory mapped over a range and
-//!    registered by a userfaultfd of the program's own, also asynchronous, would pass it.) A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
+//!    registered by a userfaultfd of the program's own, also asynchronous, would pass it.)
+//!    A listing costs 2.6–4.5 µs there (the system call, the mmap lock, the
 //!    walk of the page tables: about 3 ns a page), as much as reading 100–150 KiB: a cluster
 //!    smaller than [`LIST_MIN_BYTES`] is read whole instead. [`warm`] makes the same
 //!    listings just before the stop, so the kernel's side is warm.
@@ -81,11 +82,11 @@
 //! held by the snapshot cannot be unloaded; registered root ranges are checked, above).
 //! A registered range stays registered with the kernel after `grt_remove_roots`, until it
 //! is unmapped: its pages take one minor fault each at their next write, and a program
-//! that registers it with a userfaultfd of its own then gets EBUSY. The listings at 3 take the mmap lock for reading, so mark
-//! termination may wait for a thread it did not stop (in a system call, or not registered)
-//! that maps or unmaps memory meanwhile. A
-//! program that registers its data and bss with a userfaultfd of its own finds them
-//! registered here (EBUSY) while grt runs. Write protection of unpopulated pages
+//! that registers it with a userfaultfd of its own then gets EBUSY. The listings at 3 take
+//! the mmap lock for reading, so mark termination may wait for a thread it did not stop (in
+//! a system call, or not registered) that maps or unmaps memory meanwhile. A program that
+//! registers its data and bss with a userfaultfd of its own finds them registered here
+//! (EBUSY) while grt runs. Write protection of unpopulated pages
 //! (`UFFD_FEATURE_WP_UNPOPULATED`, needed for the bss past the file) gives every page of a
 //! segment a page-table entry: 2 MiB of page tables for a 1 GiB bss never touched.
 //!
@@ -149,8 +150,8 @@ fn knob_off() -> bool {
 }
 
 /// Test-only build, `GRTDEBUG=gcnorootrescan=1`: neither the round nor mark termination reads
-/// any page of the data and bss (nor of the registered roots) again, tracked or not, so gc_rootwp_teeth can be seen to
-/// fail.
+/// any page of the data and bss (nor of the registered roots) again, tracked or not, so
+/// gc_rootwp_teeth can be seen to fail.
 pub fn no_rescan() -> bool {
     cfg!(feature = "testhooks") && crate::debug::get().gcnorootrescan
 }
