@@ -13,9 +13,11 @@
 //! | `gcstackbarrierall=1` | a stack barrier in every frame (Go's knob; stacks reserve a larger barrier array) |
 //! | `asyncpreempt=1` | asynchronous preemption for every goroutine that does not choose for itself (`grt_async_preempt`): sysmon's slice mark also sends the suspend signal, and a goroutine interrupted in its own code yields (preempt.rs) |
 //! | `gcnoassist=1` | no mark assists: an allocation past the heap goal while a cycle marks does not scan a batch itself (it only waits at the hard limit), to compare |
-//! | `gcnorootwp=1` | the kernel does not track stores into the data and bss while a cycle marks (dirtyroots.rs): mark termination reads them whole (to compare pauses) |
+//! | `gcnorootwp=1` | the kernel does not track stores into the data and bss while a cycle marks (dirtyroots.rs): mark termination reads them whole (to compare pauses); nor, in plain-store mode's kernel form, into the heap |
 //! | `gcnorootrescan=1` | test-only build: the data and bss and the registered roots are read once, at the start of a cycle: neither the concurrent re-read of the pages written since (dirtyroots.rs) nor mark termination reads them again, tracked or not, so gc_rootwp_teeth can be seen to fail |
 //! | `gcrootnocheck=1` | test-only build: registered root ranges in shared mappings are write-tracked too (a store through another mapping of the same memory is not seen), mark termination lists a range's written pages without checking that its mappings are still registered (a mapping made over it since is not, and its pages are never listed), and a range removed and added back while a cycle marks still counts as tracked, so gc_rootwp_remap and gc_rootwp_readd can be seen to fail (by hand: natively only) |
+//! | `gcnoheapwp=1` | plain-store mode's kernel form (GRT_PLAIN_STORES_KERNEL) tracks nothing: every mark termination rescans every marked object, as the rescan form (to compare) |
+//! | `gcheapwpnolist=1` | test-only build: the kernel form lists no written page of the heap, neither in its rounds before mark termination nor at it (nothing is rescanned), so gc_plainstore_kernel can be seen to lose objects where the kernel tracks (by hand: natively only) |
 //! | `gcrootswiden=1` | test-only build: the collector sleeps 20 ms after the concurrent read of the roots, and again after the concurrent re-read of the data and bss written since (dirtyroots.rs), the windows of gc_rootwp_widen for stores into globals already read |
 //! | `gcnoidlemark=1` | Ms with nothing to run do not mark while a cycle marks (gcwork.rs; to compare) |
 //! | `gcidlemarkwiden=1` | test-only build: a marker beside the collector (an idle M, an assist) sleeps 2 ms before each step of marking, holding its grey work (gc_idlemark's window) |
@@ -113,6 +115,8 @@ pub struct Knobs {
     pub gcnorootwp: bool,
     pub gcnorootrescan: bool,
     pub gcrootswiden: bool,
+    pub gcheapwpnolist: bool,
+    pub gcnoheapwp: bool,
     pub gcrootnocheck: bool,
     pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
@@ -180,6 +184,8 @@ static mut KNOBS: Knobs = Knobs {
     gcnorootwp: false,
     gcnorootrescan: false,
     gcrootswiden: false,
+    gcheapwpnolist: false,
+    gcnoheapwp: false,
     gcrootnocheck: false,
     gcnopaceidle: false,
     gcnorescanrounds: false,
@@ -205,6 +211,7 @@ static mut KNOBS: Knobs = Knobs {
 const TEST_ONLY: &[&str] = &[
     "gcnorootrescan",
     "gcrootswiden",
+    "gcheapwpnolist",
     "gcrootnocheck",
     "profalloc",
     "gcnostacklock",
@@ -311,6 +318,8 @@ fn parse(s: &[u8]) -> Knobs {
             "gcnorootwp" => k.gcnorootwp = on,
             "gcnorootrescan" => k.gcnorootrescan = on,
             "gcrootswiden" => k.gcrootswiden = on,
+            "gcheapwpnolist" => k.gcheapwpnolist = on,
+            "gcnoheapwp" => k.gcnoheapwp = on,
             "gcrootnocheck" => k.gcrootnocheck = on,
             "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,

@@ -277,30 +277,102 @@ fn protect_one(lo: usize, hi: usize) {
         return;
     }
     let (lo, hi) = page_out(lo, hi);
-    let uffd = UFFD.load(Ordering::Relaxed);
-    let range = nr::uffdio_range {
-        start: lo as u64,
-        len: (hi - lo) as u64,
-    };
-    let mut reg = nr::uffdio_register {
-        range,
-        mode: nr::UFFDIO_REGISTER_MODE_WP as u64,
-        ioctls: 0,
-    };
-    let mut wp = nr::uffdio_writeprotect {
-        range,
-        mode: WRITEPROTECT_MODE_WP,
-    };
-    // SAFETY: each argument is the struct its request reads and writes, alive across the call.
-    let ok = unsafe {
-        sys::ioctl(uffd, UFFDIO_REGISTER, &mut reg as *mut _ as usize).is_ok()
-            && sys::ioctl(uffd, UFFDIO_WRITEPROTECT, &mut wp as *mut _ as usize).is_ok()
-    };
-    if ok {
+    if register_and_protect(lo, hi) {
         // SAFETY: the collector's own table.
         unsafe { (*core::ptr::addr_of_mut!(SEGS))[n] = (lo, hi) };
         NSEGS.store(n + 1, Ordering::Relaxed);
     }
+}
+
+/// For plain-store mode's kernel form (dirty.rs): registers the heap's `[lo, hi)` (chunks;
+/// rounded out to pages) for write protection, protecting nothing: its pages count as
+/// written until [`heap_wp`] protects them. False when the kernel does not track writes here
+/// (or refused).
+pub fn heap_register(lo: usize, hi: usize) -> bool {
+    let (lo, hi) = page_out(lo, hi);
+    available() && register(lo, hi)
+}
+
+/// For plain-store mode's kernel form (dirty.rs): write-protects `[lo, hi)` (rounded out to
+/// pages), registered by [`heap_register`]. False when the kernel refused.
+pub fn heap_wp(lo: usize, hi: usize) -> bool {
+    let (lo, hi) = page_out(lo, hi);
+    write_protect(lo, hi)
+}
+
+/// For plain-store mode's kernel form (dirty.rs), world stopped: calls `f` with each run of
+/// pages of `[lo, hi)` (rounded out to pages) written since [`heap_protect`], in registered mappings
+/// only (a chunk made since is not). False when the listing failed or stopped short.
+pub fn heap_written(lo: usize, hi: usize, f: impl FnMut(usize, usize)) -> bool {
+    let (lo, hi) = page_out(lo, hi);
+    matches!(scan(lo, hi, Listing::Written, f), Ok(true))
+}
+
+/// For plain-store mode's kernel form (dirty.rs), world running: as [`heap_written`], and
+/// each page listed is protected again in the same walk (every mapping of the range must be
+/// registered: the call fails otherwise). False when the listing failed or stopped short.
+pub fn heap_round(lo: usize, hi: usize, f: impl FnMut(usize, usize)) -> bool {
+    let (lo, hi) = page_out(lo, hi);
+    matches!(scan(lo, hi, Listing::Reprotect, f), Ok(true))
+}
+
+/// `UFFDIO_REGISTER` (write protection) and `UFFDIO_WRITEPROTECT` on page-aligned
+/// `[lo, hi)`: whether both succeeded.
+fn register_and_protect(lo: usize, hi: usize) -> bool {
+    register(lo, hi) && write_protect(lo, hi)
+}
+
+/// `UFFDIO_REGISTER` (write protection) on page-aligned `[lo, hi)`.
+fn register(lo: usize, hi: usize) -> bool {
+    let mut reg = nr::uffdio_register {
+        range: nr::uffdio_range {
+            start: lo as u64,
+            len: (hi - lo) as u64,
+        },
+        mode: nr::UFFDIO_REGISTER_MODE_WP as u64,
+        ioctls: 0,
+    };
+    // SAFETY: the struct the request reads and writes, alive across the call.
+    unsafe {
+        sys::ioctl(
+            UFFD.load(Ordering::Relaxed),
+            UFFDIO_REGISTER,
+            &mut reg as *mut _ as usize,
+        )
+    }
+    .is_ok()
+}
+
+/// For plain-store mode's kernel form (dirty.rs), after mark termination: `[lo, hi)`
+/// (rounded out to pages) writable again without a fault. False when the kernel refused.
+pub fn heap_unprotect(lo: usize, hi: usize) -> bool {
+    let (lo, hi) = page_out(lo, hi);
+    write_protect_mode(lo, hi, 0)
+}
+
+/// `UFFDIO_WRITEPROTECT` on page-aligned, registered `[lo, hi)`.
+fn write_protect(lo: usize, hi: usize) -> bool {
+    write_protect_mode(lo, hi, WRITEPROTECT_MODE_WP)
+}
+
+/// `UFFDIO_WRITEPROTECT` with `mode` (0: the protection taken off).
+fn write_protect_mode(lo: usize, hi: usize, mode: u64) -> bool {
+    let mut wp = nr::uffdio_writeprotect {
+        range: nr::uffdio_range {
+            start: lo as u64,
+            len: (hi - lo) as u64,
+        },
+        mode,
+    };
+    // SAFETY: the struct the request reads, alive across the call.
+    unsafe {
+        sys::ioctl(
+            UFFD.load(Ordering::Relaxed),
+            UFFDIO_WRITEPROTECT,
+            &mut wp as *mut _ as usize,
+        )
+    }
+    .is_ok()
 }
 
 /// What a listing asks ([`scan`]).

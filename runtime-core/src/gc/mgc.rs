@@ -119,6 +119,12 @@ const HANDOFF_NS: u64 = 100_000;
 const DRAIN_BATCH_WORDS: usize = 16 * 1024;
 /// Registered root ranges at most.
 const MAX_ROOTS: usize = 1024;
+/// Plain-store mode's kernel form: concurrent rounds over the heap's written pages before
+/// mark termination, at most (dirty.rs `round`).
+const HEAP_ROUNDS_MAX: usize = 4;
+/// ... and a round that found less than this to rescan, in bytes of marked objects, is the
+/// last: what mark termination has left is about as small.
+const HEAP_ROUND_SMALL_BYTES: usize = 256 << 10;
 /// Registered root ranges whose stores the kernel tracks (dirtyroots.rs) at most; the rest
 /// are read whole at mark termination.
 const TRACKED_ROOTS_MAX: usize = 32;
@@ -374,6 +380,9 @@ pub struct GcStats {
     /// and of them the bytes it read.
     pub last_data_bytes: u64,
     pub last_data_rescanned_bytes: u64,
+    /// Plain-store mode's kernel form: cycles whose stores into the heap the kernel tracked
+    /// (the others, in that form, rescanned every marked object).
+    pub dirty_kernel_cycles: u64,
 }
 
 // ---- start-up ----------------------------------------------------------------------------
@@ -419,7 +428,8 @@ pub fn init() -> Result<(), i32> {
         None | Some(b"0") => {}
         Some(b"1") => dirty::set(dirty::MODE_PROTECT),
         Some(b"2") => dirty::set(dirty::MODE_RESCAN),
-        Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0, 1 or 2; ignored\n"),
+        Some(b"3") => dirty::set(dirty::MODE_KERNEL),
+        Some(_) => crate::printerr!("grt: GRTPLAINSTORES must be 0, 1, 2 or 3; ignored\n"),
     }
     match env::get("GRTMEMLIMIT") {
         None | Some(b"off") => {}
@@ -1130,14 +1140,16 @@ pub extern "C" fn grt_gc_set_plain_stores(mode: i32) -> i32 {
         0 => dirty::set(dirty::MODE_OFF),
         1 => dirty::set(dirty::MODE_PROTECT),
         2 => dirty::set(dirty::MODE_RESCAN),
+        3 => dirty::set(dirty::MODE_KERNEL),
         _ => {
             return report(
                 GRT_EINVAL,
                 "grt_gc_set_plain_stores",
                 format_args!(
-                "mode is {}: 0 (off), 1 (GRT_PLAIN_STORES_PROTECT) or 2 (GRT_PLAIN_STORES_RESCAN)",
-                mode
-            ),
+                    "mode is {}: 0 (off), 1 (GRT_PLAIN_STORES_PROTECT), 2 \
+                     (GRT_PLAIN_STORES_RESCAN) or 3 (GRT_PLAIN_STORES_KERNEL)",
+                    mode
+                ),
             )
         }
     }
@@ -1218,6 +1230,7 @@ pub extern "C" fn grt_gc_stats(out: *mut GcStats) -> i32 {
         dirty_faults: dirty::FAULTS.load(Ordering::Relaxed) as u64,
         dirty_ranges_rescanned: dirty::PAGES_RESCANNED.load(Ordering::Relaxed) as u64,
         dirty_full_rescans: dirty::FULL_RESCANS.load(Ordering::Relaxed) as u64,
+        dirty_kernel_cycles: dirty::KERNEL_CYCLES.load(Ordering::Relaxed) as u64,
         assists: l(&STATS.assists),
         assist_ns: l(&STATS.assist_ns),
         alloc_bytes: h.alloc_bytes,
@@ -2394,6 +2407,21 @@ fn gc_cycle() {
     STATS
         .round_stacks
         .fetch_add(rounds.stacks as u64, Ordering::Relaxed);
+
+    // 2c. Plain-store mode's kernel form: the heap's pages written since the protection,
+    // protected again and their marked objects rescanned, with the world running, a few
+    // times while the work found shrinks, so that mark termination rescans only what is
+    // written after the last (dirty.rs `round`).
+    for _ in 0..HEAP_ROUNDS_MAX {
+        let found = dirty::round();
+        if found == 0 {
+            break;
+        }
+        mark_some(true);
+        if found < HEAP_ROUND_SMALL_BYTES {
+            break;
+        }
+    }
 
     // 3. Mark termination. The libraries again first (no thread is stopped yet): the ones
     // loaded since the first snapshot.

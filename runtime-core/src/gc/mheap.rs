@@ -442,6 +442,7 @@ fn new_chunk(bytes: usize, dedicated: bool) -> Option<*mut Chunk> {
     h.chunks[at] = c;
     h.nchunks += 1;
     chunks_changed();
+    crate::dirty::new_chunk(base, bytes);
     h.stats.mapped += bytes;
     ARENA_LO_INV.fetch_max(!base, Ordering::Relaxed);
     ARENA_HI.fetch_max(base + bytes, Ordering::Relaxed);
@@ -1363,6 +1364,16 @@ pub fn overlaps_heap_locked(lo: usize, hi: usize) -> bool {
         let c = unsafe { &*chunks[i - 1] };
         c.base + c.npages * PAGE_BYTES > lo
     }
+}
+
+/// The range of the `i`th chunk by address, if there are that many. HEAP_LOCK must be held.
+pub fn chunk_at_locked(i: usize) -> Option<(usize, usize)> {
+    let h = heap();
+    (i < h.nchunks).then(|| {
+        // SAFETY: chunks in the table are live.
+        let c = unsafe { &*h.chunks[i] };
+        (c.base, c.base + c.npages * PAGE_BYTES)
+    })
 }
 
 /// Calls `f(lo, hi)` for every chunk's whole range. HEAP_LOCK must be held.
