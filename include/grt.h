@@ -595,10 +595,14 @@ int grt_remove_roots(void *lo, void *hi);
  *   (userfaultfd write protection in its asynchronous form and PAGEMAP_SCAN: Linux 6.7,
  *   arm64 6.10): no signal, no EFAULT (system calls write into the heap as they like), and
  *   the heap is registered with grt's userfaultfd. Where the kernel cannot (older kernels,
- *   qemu-user; dirty_kernel_cycles in grt_gc_stats counts the cycles it did), as RESCAN.
- *   The pause stays short (GCBench through gc.h: longest 0.12 ms against RESCAN's 4.5 ms),
- *   at a cost in time (1.35 times RESCAN's there: faults while a cycle marks, and the
- *   pages listed and protected again before mark termination).
+ *   qemu-user; dirty_kernel_cycles in grt_gc_stats counts the cycles it began), as RESCAN.
+ *   Not tracked: stores that bypass the page tables (I/O into pinned pages: io_uring's fixed
+ *   buffers, O_DIRECT in flight). Pages written are listed and their marked objects
+ *   rescanned before mark termination too, so it rescans only those written in the last
+ *   short while; its listing still walks the heap's page tables (about 3 ns a page).
+ *   GCBench through gc.h: longest pause 0.12 ms against RESCAN's 4.5 ms, for 1.35 times
+ *   the time (faults while a cycle marks; the pages protected again before mark
+ *   termination).
  * 0: off (GRT_STORE). GRT_EINVAL for another value. */
 #define GRT_PLAIN_STORES_PROTECT 1
 #define GRT_PLAIN_STORES_RESCAN 2
@@ -741,9 +745,10 @@ struct grt_gc_stats {
                                     registered ranges, at the last mark termination */
     uint64_t last_data_rescanned_bytes; /* of them, the bytes it read (a part read twice
                                            counts twice) */
-    uint64_t dirty_kernel_cycles; /* plain-store mode's kernel form: cycles whose stores into
-                                     the heap the kernel tracked (in the others, mark
-                                     termination rescanned every marked object) */
+    uint64_t dirty_kernel_cycles; /* plain-store mode's kernel form: cycles that began with
+                                     the kernel tracking stores into the heap (in the others
+                                     mark termination rescanned every marked object, as in
+                                     one whose listing failed later: counted in both) */
 };
 /* Fills *out (a struct: the function has the struct tag's name, as the issue asked). */
 int grt_gc_stats(struct grt_gc_stats *out);

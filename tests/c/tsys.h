@@ -42,7 +42,8 @@ enum {
     T_NR_shutdown = 48, T_NR_bind = 49, T_NR_listen = 50, T_NR_getsockname = 51,
     T_NR_socketpair = 53, T_NR_setsockopt = 54, T_NR_getdents64 = 217, T_NR_openat = 257,
     T_NR_pipe2 = 293, T_NR_prlimit64 = 302, T_NR_rt_sigaction = 13, T_NR_dup3 = 292,
-    T_NR_mmap = 9, T_NR_memfd_create = 319, T_NR_ftruncate = 77,
+    T_NR_mmap = 9, T_NR_memfd_create = 319, T_NR_ftruncate = 77, T_NR_ioctl = 16,
+    T_NR_userfaultfd = 323,
 };
 #else
 enum {
@@ -50,7 +51,8 @@ enum {
     T_NR_shutdown = 210, T_NR_bind = 200, T_NR_listen = 201, T_NR_getsockname = 204,
     T_NR_socketpair = 199, T_NR_setsockopt = 208, T_NR_getdents64 = 61, T_NR_openat = 56,
     T_NR_pipe2 = 59, T_NR_prlimit64 = 261, T_NR_rt_sigaction = 134, T_NR_dup3 = 24,
-    T_NR_mmap = 222, T_NR_memfd_create = 279, T_NR_ftruncate = 46,
+    T_NR_mmap = 222, T_NR_memfd_create = 279, T_NR_ftruncate = 46, T_NR_ioctl = 29,
+    T_NR_userfaultfd = 282,
 };
 #endif
 
@@ -67,6 +69,24 @@ static inline void *t_mmap_anon(void *at, unsigned long bytes) {
     long p = t_sys6(T_NR_mmap, (long)at, (long)bytes, T_PROT_READ | T_PROT_WRITE,
                     T_MAP_PRIVATE | T_MAP_ANONYMOUS | (at ? T_MAP_FIXED : 0), -1, 0);
     return p < 0 && p > -4096 ? (void *)0 : (void *)p;
+}
+
+/* Whether this kernel offers what grt's write tracking needs (gc/dirtyroots.rs): a userfaultfd
+ * (user-mode faults only) with asynchronous write protection of populated and unpopulated
+ * pages (Linux 6.7, arm64 6.10; qemu-user has no userfaultfd). */
+static inline int t_kernel_tracks_writes(void) {
+    const uint64_t want = (1u << 15) /* UFFD_FEATURE_WP_ASYNC */ |
+                          (1u << 13) /* UFFD_FEATURE_WP_UNPOPULATED */;
+    long fd = t_sys6(T_NR_userfaultfd, 02000000 /* O_CLOEXEC */ | 04000 /* O_NONBLOCK */ |
+                                           1 /* UFFD_USER_MODE_ONLY */,
+                     0, 0, 0, 0, 0);
+    if (fd < 0) return 0;
+    struct {
+        uint64_t api, features, ioctls;
+    } api = {0xAA /* UFFD_API */, want, 0};
+    long r = t_sys6(T_NR_ioctl, fd, (long)0xC018AA3Fu /* UFFDIO_API */, (long)&api, 0, 0, 0);
+    t_sys6(T_NR_close, fd, 0, 0, 0, 0, 0);
+    return r == 0 && (api.features & want) == want;
 }
 
 /* `bytes` of shared memory (a memfd), mapped twice: returns one mapping and puts the other in

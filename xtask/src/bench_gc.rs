@@ -397,7 +397,29 @@ fn alloc(exes: &Exes) -> bool {
     sides.push(Side {
         label: "grt via gc.h (plain st.)",
         exe: &exes.gcbench_gch,
-        env: vec!["-u", "GRTGC", "-u", "GRTDEBUG", "GRTMAXPROCS=1"],
+        env: vec![
+            "-u",
+            "GRTGC",
+            "-u",
+            "GRTDEBUG",
+            "-u",
+            "GRTPLAINSTORES",
+            "GRTMAXPROCS=1",
+        ],
+    });
+    // The same with plain-store mode's kernel form (dirty.rs; gc.h's GC_INIT keeps the mode
+    // the environment set): the pages written tracked by the kernel where it can (Linux 6.7).
+    sides.push(Side {
+        label: "grt via gc.h (kernel form)",
+        exe: &exes.gcbench_gch,
+        env: vec![
+            "-u",
+            "GRTGC",
+            "-u",
+            "GRTDEBUG",
+            "GRTPLAINSTORES=3",
+            "GRTMAXPROCS=1",
+        ],
     });
     sides.push(Side {
         label: "malloc/free",

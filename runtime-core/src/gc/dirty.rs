@@ -257,15 +257,18 @@ pub fn new_chunk(base: usize, bytes: usize) {
 /// after this (bdwgc's and the roots' idea: dirtyroots.rs's round). A store that races the
 /// walk of its page is listed now and read after, or written again after and listed at mark
 /// termination. Chunks are taken by index, the lock dropped between them: a chunk made
-/// meanwhile shifts the rest, so one may be listed twice (harmless) or skipped (its pages,
-/// not protected again, are listed at mark termination). A listing that fails: everything
-/// is rescanned at mark termination. Returns the bytes collected.
-pub fn round() -> usize {
+/// meanwhile shifts the rest, so one may be listed twice (harmless); one unmapped meanwhile
+/// (a large object's, freed) may make one skipped (its pages, not protected again, are
+/// listed at mark termination). A listing that fails, or one chunk that holds more than
+/// [`KERNEL_COLLECT_MAX_BYTES`] to collect: everything is rescanned at mark termination.
+/// `flush` moves what was collected to the markers' pool (the collector's candidate buffer
+/// is finite): called after each chunk once much was collected. Returns the bytes collected.
+pub fn round(mut flush: impl FnMut()) -> usize {
     if !KERNEL.load(Ordering::Acquire) || ALL_DIRTY.load(Ordering::Acquire) || kernel_no_list() {
         return 0;
     }
     let page = auxv::page_size();
-    let (mut bytes, mut pages) = (0usize, 0usize);
+    let (mut bytes, mut pages, mut unflushed) = (0usize, 0usize, 0usize);
     let mut i = 0;
     loop {
         HEAP_LOCK.lock();
@@ -273,23 +276,43 @@ pub fn round() -> usize {
             HEAP_LOCK.unlock();
             break;
         };
+        let mut over = false;
         let ok = crate::dirtyroots::heap_round(lo, hi, |a, b| {
+            if over {
+                return;
+            }
             mheap::for_each_marked_in_locked(a, b, |x, y| {
                 mgcmark::collect_range(x, y);
-                bytes += y - x;
+                unflushed += y - x;
             });
+            over = unflushed > KERNEL_COLLECT_MAX_BYTES;
             pages += (b - a) / page;
         });
         HEAP_LOCK.unlock();
-        if !ok {
+        if !ok || over {
+            // Pages protected again unread (or listed in part): mark termination must read
+            // everything.
             ALL_DIRTY.store(true, Ordering::SeqCst);
             break;
+        }
+        if unflushed >= KERNEL_FLUSH_BYTES {
+            flush();
+            bytes += unflushed;
+            unflushed = 0;
         }
         i += 1;
     }
     PAGES_RESCANNED.fetch_add(pages, Ordering::Relaxed);
-    bytes
+    bytes + unflushed
 }
+
+/// The kernel form collects at most this much from the pages one listing finds (a round's
+/// chunk, mark termination's whole heap) before it gives up and rescans everything, in bytes
+/// of marked objects: the collector's candidate buffer holds 256 MiB of words, and the rest
+/// of the roots go there too.
+const KERNEL_COLLECT_MAX_BYTES: usize = 64 << 20;
+/// A round hands what it collected to the markers' pool once it has this much, in bytes.
+const KERNEL_FLUSH_BYTES: usize = 4 << 20;
 
 /// A chunk is about to be unmapped (HEAP_LOCK held): the fault handler must no longer take
 /// its addresses for ours.
@@ -474,12 +497,15 @@ fn for_each_chunk_run_locked(mut f: impl FnMut(usize, usize) -> bool) -> bool {
     ok && (hi <= lo || f(lo, hi))
 }
 
-/// Step 1 of the kernel form: every chunk registered and protected, under the heap lock (no
-/// span is made meanwhile; spans made after are logged). False (the caller falls back to
+/// Step 1 of the kernel form: every chunk registered and the runs of spans that may hold
+/// pointers protected, under the heap lock (no span is made meanwhile; spans made after lie
+/// on unprotected pages, which count as written). False (the caller falls back to
 /// rescanning everything) when the kernel does not track writes here or refused a run (the
-/// runs protected so far stay so: a fault each at their next write, nothing more).
+/// runs protected so far stay so: a fault each at their next write, nothing more). Asks the
+/// kernel first (opening grt's userfaultfd on the collector's thread), so that a chunk made
+/// while the cycle marks, registered by the allocating thread, never opens it.
 fn protect_kernel() -> bool {
-    if kernel_off() {
+    if kernel_off() || !crate::dirtyroots::heap_available() {
         return false;
     }
     // The span log's table.
@@ -592,21 +618,27 @@ pub fn rescan_locked() -> Rescan {
         FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
         return Rescan::All;
     };
-    let mut bytes = 0;
+    // A cell: the kernel listing's cap reads it while `collect` adds to it.
+    let bytes = core::cell::Cell::new(0usize);
     let mut collect = |a: usize, b: usize| {
         mgcmark::collect_range(a, b);
-        bytes += b - a;
+        bytes.set(bytes.get() + (b - a));
     };
     let page = auxv::page_size();
     let mut pages = 0;
     if KERNEL.load(Ordering::Acquire) {
-        // The pages the kernel saw written (a run at a time).
+        // The pages the kernel saw written (a run at a time), up to what the candidate buffer
+        // takes: past it, everything (mgcpar's parts, which need no buffer that large).
+        let mut over = false;
         let listed = kernel_no_list()
             || for_each_chunk_run_locked(|lo, hi| {
                 crate::dirtyroots::heap_written(lo, hi, |a, b| {
-                    mheap::for_each_marked_in_locked(a, b, &mut collect);
-                    pages += (b - a) / page;
-                })
+                    if !over {
+                        mheap::for_each_marked_in_locked(a, b, &mut collect);
+                        pages += (b - a) / page;
+                        over = bytes.get() > KERNEL_COLLECT_MAX_BYTES;
+                    }
+                }) && !over
             });
         if !listed {
             FULL_RESCANS.fetch_add(1, Ordering::Relaxed);
@@ -631,7 +663,7 @@ pub fn rescan_locked() -> Rescan {
         );
     }
     PAGES_RESCANNED.fetch_add(pages + ns, Ordering::Relaxed);
-    Rescan::Pages(bytes)
+    Rescan::Pages(bytes.get())
 }
 
 /// What [`rescan_locked`] did.

@@ -91,8 +91,10 @@
 //! segment a page-table entry: 2 MiB of page tables for a 1 GiB bss never touched.
 //!
 //! # Who touches what
-//! Only the collector's thread calls this module (the tables are its own); the kernel does the
-//! rest. The descriptors are opened once, by the first cycle, and kept.
+//! Only the collector's thread calls this module (the tables are its own), but
+//! [`heap_register`], which an allocating thread calls for a chunk it made while a cycle
+//! marks (after the collector opened the descriptors); the kernel does the rest. The
+//! descriptors are opened once, by the first cycle, and kept.
 
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 
@@ -284,13 +286,20 @@ fn protect_one(lo: usize, hi: usize) {
     }
 }
 
+/// For plain-store mode's kernel form (dirty.rs): whether the kernel tracks writes here
+/// (opens grt's userfaultfd on the first call). The collector's thread.
+pub fn heap_available() -> bool {
+    available()
+}
+
 /// For plain-store mode's kernel form (dirty.rs): registers the heap's `[lo, hi)` (chunks;
 /// rounded out to pages) for write protection, protecting nothing: its pages count as
 /// written until [`heap_wp`] protects them. False when the kernel does not track writes here
-/// (or refused).
+/// (or refused). Any thread holding the heap lock (a chunk made while a cycle marks), after
+/// [`heap_available`] said yes on the collector's: the descriptor is open by then.
 pub fn heap_register(lo: usize, hi: usize) -> bool {
     let (lo, hi) = page_out(lo, hi);
-    available() && register(lo, hi)
+    STATE.load(Ordering::Relaxed) == ON && register(lo, hi)
 }
 
 /// For plain-store mode's kernel form (dirty.rs): write-protects `[lo, hi)` (rounded out to
@@ -301,8 +310,8 @@ pub fn heap_wp(lo: usize, hi: usize) -> bool {
 }
 
 /// For plain-store mode's kernel form (dirty.rs), world stopped: calls `f` with each run of
-/// pages of `[lo, hi)` (rounded out to pages) written since [`heap_protect`], in registered mappings
-/// only (a chunk made since is not). False when the listing failed or stopped short.
+/// pages of `[lo, hi)` (rounded out to pages) written since [`heap_wp`] (or never
+/// protected), in registered mappings only. False when the listing failed or stopped short.
 pub fn heap_written(lo: usize, hi: usize, f: impl FnMut(usize, usize)) -> bool {
     let (lo, hi) = page_out(lo, hi);
     matches!(scan(lo, hi, Listing::Written, f), Ok(true))
@@ -405,7 +414,16 @@ fn scan(lo: usize, hi: usize, how: Listing, mut f: impl FnMut(usize, usize)) -> 
             nr::PAGE_IS_WRITTEN,
         ),
         Listing::Written => (0, nr::PAGE_IS_WRITTEN | nr::PAGE_IS_WPALLOWED),
-        Listing::WrittenChecked => (nr::PM_SCAN_CHECK_WPASYNC, nr::PAGE_IS_WRITTEN),
+        // PAGE_IS_WPALLOWED too, although every page of a checked range is registered: with
+        // PAGE_IS_WRITTEN alone the kernel takes a fast path that, before its 2025 fix
+        // ("fix uffd-wp confusion in pagemap_scan_pmd_entry"), read the protection bit of a
+        // page swapped out or in migration wrongly, and could pass over a written page. (The
+        // round's listing takes it: there a misread page is neither listed nor protected
+        // again, so mark termination's listing, which asks for both bits, still finds it.)
+        Listing::WrittenChecked => (
+            nr::PM_SCAN_CHECK_WPASYNC,
+            nr::PAGE_IS_WRITTEN | nr::PAGE_IS_WPALLOWED,
+        ),
     };
     let mut at = lo;
     let calls_max = (hi - lo) / auxv::page_size() / REGIONS + 2;

@@ -2413,7 +2413,7 @@ fn gc_cycle() {
     // times while the work found shrinks, so that mark termination rescans only what is
     // written after the last (dirty.rs `round`).
     for _ in 0..HEAP_ROUNDS_MAX {
-        let found = dirty::round();
+        let found = dirty::round(|| mark_some(false));
         if found == 0 {
             break;
         }
