@@ -600,9 +600,9 @@ int grt_remove_roots(void *lo, void *hi);
  *   buffers, O_DIRECT in flight). Pages written are listed and their marked objects
  *   rescanned before mark termination too, so it rescans only those written in the last
  *   short while; its listing still walks the heap's page tables (about 3 ns a page).
- *   GCBench through gc.h: longest pause 0.12 ms against RESCAN's 4.5 ms, for 1.35 times
- *   the time (faults while a cycle marks; the pages protected again before mark
- *   termination).
+ *   GCBench through gc.h (medians of 7): with GRTMAXPROCS=1 longest pause 0.15 ms against
+ *   RESCAN's 11.4 ms, in 0.96 times its time; with 2 Ps 0.17 against 5.4 ms, in 1.37 times
+ *   (faults while a cycle marks; the pages protected again before mark termination).
  * 0: off (GRT_STORE). GRT_EINVAL for another value. */
 #define GRT_PLAIN_STORES_PROTECT 1
 #define GRT_PLAIN_STORES_RESCAN 2
