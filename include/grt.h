@@ -543,7 +543,9 @@ int grt_weak_free(grt_weak *w);
  * pointer is in a variable or a GRT_STORE'd field, it keeps the object. The lock is not
  * recursive; a goroutine holding it is not preempted (do not block or park there either).
  * A short link (flags 0) is cleared before finalizers are considered, like grt_weak; a long
- * one (GRT_LINK_LONG) only once obj is not kept for a finalizer either. A link whose own
+ * one (GRT_LINK_LONG) only once obj is not kept for a finalizer either. (One made in the
+ * last moments of a cycle's marking, to an object only a finalizable one reaches, may clear
+ * a cycle later.) A link whose own
  * word lies in a heap object that died is forgotten without being written.
  * grt_link_register: GRT_OK, or GRT_LINK_DUPLICATE if link is registered already (its
  * object unchanged). grt_link_unregister: 1 if it was registered, 0 if not.

@@ -16,6 +16,11 @@
 //! | `gcnorootwp=1` | the kernel does not track stores into the data and bss while a cycle marks (dirtyroots.rs): mark termination reads them whole (to compare pauses); nor, in plain-store mode's kernel form, into the heap |
 //! | `gcnorootrescan=1` | test-only build: the data and bss and the registered roots are read once, at the start of a cycle: neither the concurrent re-read of the pages written since (dirtyroots.rs) nor mark termination reads them again, tracked or not, so gc_rootwp_teeth can be seen to fail |
 //! | `gcrootnocheck=1` | test-only build: registered root ranges in shared mappings are write-tracked too (a store through another mapping of the same memory is not seen), mark termination lists a range's written pages without checking that its mappings are still registered (a mapping made over it since is not, and its pages are never listed), and a range removed and added back while a cycle marks still counts as tracked, so gc_rootwp_remap and gc_rootwp_readd can be seen to fail (by hand: natively only) |
+//! | `gcfinatmarkterm=1` | what finalizable objects (and disclaimed ones whose contents are marked) point to is marked at mark termination only, with the world stopped, as before the concurrent pass (mfinal.rs `markroot_spans`; to compare) |
+//! | `gcfinpassalways=1` | test-only build: the concurrent pass over the finalizable objects runs even while short links or weak cells exist, so what only a dropped finalizable object reaches is marked before they are cleared, and gc_links_finpass_teeth can be seen to fail |
+//! | `gcnofinpass=1` | test-only build: the concurrent pass over the finalizable objects (mfinal.rs `markroot_spans`) greys nothing, yet mark termination trusts it, so gc_finalizer_contents_pass_teeth and gc_disclaim_pass_teeth can be seen to fail |
+//! | `gcfinpasswiden=1` | test-only build: the collector sleeps 5 ms after its concurrent pass over the finalizable objects, before mark termination (gc_finalizer_contents' window; grt_test_fin_pass_windows counts them) |
+//! | `gcnofinsetgrey=1` | test-only build: a finalizer (or a disclaim that marks its object's contents) set after the concurrent pass over the finalizable objects does not grey its object's contents, although mark termination trusts the pass, so gc_finalizer_contents_teeth can be seen to fail |
 //! | `gcnoheapwp=1` | plain-store mode's kernel form (GRT_PLAIN_STORES_KERNEL) tracks nothing: every mark termination rescans every marked object, as the rescan form (to compare) |
 //! | `gcheapwpnolist=1` | test-only build: the kernel form lists no written page of the heap, neither in its rounds before mark termination nor at it (nothing is rescanned), so gc_plainstore_kernel can be seen to lose objects where the kernel tracks (by hand: natively only) |
 //! | `gcrootswiden=1` | test-only build: the collector sleeps 20 ms after the concurrent read of the roots, and again after the concurrent re-read of the data and bss written since (dirtyroots.rs), the windows of gc_rootwp_widen for stores into globals already read |
@@ -117,6 +122,11 @@ pub struct Knobs {
     pub gcrootswiden: bool,
     pub gcheapwpnolist: bool,
     pub gcnoheapwp: bool,
+    pub gcfinatmarkterm: bool,
+    pub gcnofinsetgrey: bool,
+    pub gcnofinpass: bool,
+    pub gcfinpassalways: bool,
+    pub gcfinpasswiden: bool,
     pub gcrootnocheck: bool,
     pub gcnopaceidle: bool,
     pub gcnorescanrounds: bool,
@@ -186,6 +196,11 @@ static mut KNOBS: Knobs = Knobs {
     gcrootswiden: false,
     gcheapwpnolist: false,
     gcnoheapwp: false,
+    gcfinatmarkterm: false,
+    gcnofinsetgrey: false,
+    gcnofinpass: false,
+    gcfinpassalways: false,
+    gcfinpasswiden: false,
     gcrootnocheck: false,
     gcnopaceidle: false,
     gcnorescanrounds: false,
@@ -226,6 +241,10 @@ const TEST_ONLY: &[&str] = &[
     "gcnoregthreads",
     "gcnofinmark",
     "gcnofinshade",
+    "gcnofinsetgrey",
+    "gcnofinpass",
+    "gcfinpassalways",
+    "gcfinpasswiden",
     "gcnolinkclear",
     "gcnodisclaimrevive",
     "gcnosysstack",
@@ -320,6 +339,11 @@ fn parse(s: &[u8]) -> Knobs {
             "gcrootswiden" => k.gcrootswiden = on,
             "gcheapwpnolist" => k.gcheapwpnolist = on,
             "gcnoheapwp" => k.gcnoheapwp = on,
+            "gcfinatmarkterm" => k.gcfinatmarkterm = on,
+            "gcnofinsetgrey" => k.gcnofinsetgrey = on,
+            "gcnofinpass" => k.gcnofinpass = on,
+            "gcfinpassalways" => k.gcfinpassalways = on,
+            "gcfinpasswiden" => k.gcfinpasswiden = on,
             "gcrootnocheck" => k.gcrootnocheck = on,
             "gcnopaceidle" => k.gcnopaceidle = on,
             "gcnorescanrounds" => k.gcnorescanrounds = on,

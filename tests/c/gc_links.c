@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok links to live objects hold" stdout="ok short links to dead objects clear" stdout="ok short before finalizers, long after" stdout="ok a link in an object kept for its finalizer is cleared" stdout="ok links in dead objects are dropped unwritten" stdout="ok register, move, unregister" stdout="ok bad input" stdout="ok readers never see a dead object" stdout="PASS" stderr="grt: grt_link_register:" env="GRTMAXPROCS=2"
+/* grt-test: exit=0 stdout="ok links to live objects hold" stdout="ok short links to dead objects clear" stdout="ok short before finalizers, long after" stdout="ok a link in an object kept for its finalizer is cleared" stdout="ok short links to what only finalizable objects reach clear first" stdout="ok links in dead objects are dropped unwritten" stdout="ok register, move, unregister" stdout="ok bad input" stdout="ok readers never see a dead object" stdout="PASS" stderr="grt: grt_link_register:" env="GRTMAXPROCS=2"
  *
  * Disappearing links (grt_link_register; bdwgc's GC_general_register_disappearing_link):
  * - 500 links to objects kept reachable, half in a static array, half in heap holders kept
@@ -12,6 +12,9 @@
  * - 200 dropped holders with a finalizer and a short link (in the holder) to a target only
  *   it names: when the finalizer runs, the link is cleared (the target died with it; a
  *   link forgotten unwritten would name a freed object);
+ * - 200 dropped parents with a finalizer, each the only holder of a child with a short link
+ *   (in a static array): the link is cleared before the finalizers' marking keeps the child
+ *   (bdwgc's order), so the finalizer reads NULL there and finds its child intact;
  * - 300 links whose own word is in a heap object dropped while their target lives: the
  *   holders' memory is handed out again (tracked objects whose serial sits where the links
  *   were), then the targets are dropped: no tracked object may be overwritten;
@@ -24,7 +27,9 @@
  *   the object, for GRT_STRESS_MS (default 1000 ms) while a third runs collections back
  *   to back. (Read without either, the hidden word may be in a register when a cycle ends:
  *   the object is freed while the reader is about to use it; seen once in 30 runs.)
- * Teeth: gc_links_teeth.c (GRTDEBUG=gcnolinkclear=1: links are forgotten, not cleared).
+ * Teeth: gc_links_teeth.c (GRTDEBUG=gcnolinkclear=1: links are forgotten, not cleared);
+ * gc_links_finpass_teeth.c (GRTDEBUG=gcfinpassalways=1: the concurrent pass over the
+ * finalizable objects runs although short links exist, and marks the children first).
  * gc_links_protect.c runs it with plain-store write protection (the collector's clearing
  * write into a protected heap page goes through the fault handler).
  */
@@ -210,6 +215,56 @@ static void fin_holders(void) {
     t_puts(1, "ok a link in an object kept for its finalizer is cleared\n");
 }
 
+/* 3c: a short link to an object only a finalizable one points to: cleared before the
+ * finalizers' marking keeps the object, so its finalizer reads NULL through it. */
+struct parent {
+    struct tobj *child;
+    uint64_t serial;
+};
+static uintptr_t fc_link[NFIN];
+static int fc_ran, fc_cleared;
+
+static void fin_parent(void *obj, void *arg) {
+    struct parent *p = obj;
+    int i = (int)(uintptr_t)arg;
+    if (fc_link[i] == 0) __atomic_fetch_add(&fc_cleared, 1, __ATOMIC_RELAXED);
+    tobj_check("gc_links", " (child of a finalized parent)", (unsigned)i, p->child, p->serial);
+    __atomic_fetch_add(&fc_ran, 1, __ATOMIC_RELAXED);
+}
+
+static __attribute__((noinline, noipa)) void make_fin_parents(void) {
+    for (int i = 0; i < NFIN; i++) {
+        struct parent *p = grt_alloc(sizeof *p);
+        CHECK(p != 0);
+        struct tobj *c = tobj_new();
+        GRT_STORE(&p->child, c);
+        p->serial = c->serial;
+        fc_link[i] = GRT_HIDE_POINTER(c);
+        CHECK_EQ(grt_link_register((void **)&fc_link[i], c, 0), GRT_OK);
+        CHECK_EQ(grt_set_finalizer(p, fin_parent, (void *)(uintptr_t)i), GRT_OK);
+    }
+}
+
+static void fin_parents(void) {
+    make_fin_parents();
+    for (int c = 0; c < 20 && __atomic_load_n(&fc_ran, __ATOMIC_RELAXED) < NFIN - NFIN / 100; c++) {
+        churn(2000);
+        CHECK_EQ(grt_gc(), GRT_OK);
+        (void)grt_run_finalizers();
+    }
+    t_puts(1, "finalized_parents");
+    t_put_kv("ran", (uint64_t)fc_ran);
+    t_put_kv("link_cleared", (uint64_t)fc_cleared);
+    t_puts(1, "\n");
+    CHECK(fc_ran >= NFIN - NFIN / 100);
+    if (fc_cleared < fc_ran - NFIN / 100) {
+        t_puts(2, "gc_links: short links to children only finalizable parents reach were not "
+                  "cleared before the finalizers' marking\n");
+        grt_exit(1);
+    }
+    t_puts(1, "ok short links to what only finalizable objects reach clear first\n");
+}
+
 /* 4: links inside holders that die before their targets. */
 static __attribute__((noinline, noipa)) void make_holders(struct tobj **targets) {
     for (int i = 0; i < NHOLD; i++) {
@@ -359,6 +414,7 @@ static void main_g(void *arg) {
     live_and_dead();
     short_long();
     fin_holders();
+    fin_parents();
     dead_holders();
     calls();
     readers();

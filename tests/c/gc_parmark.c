@@ -1,4 +1,4 @@
-/* grt-test: exit=0 stdout="ok the heap's rescan on two CPUs loses nothing" stdout="ok the finalizers' first pass on two CPUs loses nothing" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTDEBUG=gcparall=1"
+/* grt-test: exit=0 stdout="ok the heap's rescan on two CPUs loses nothing" stdout="ok the finalizers' first pass on two CPUs loses nothing" stdout="PASS" builds=testhooks env="GRTMAXPROCS=2" env="GRTDEBUG=gcparall=1,gcfinatmarkterm=1"
  *
  * Mark termination's helper thread (gc/mgcpar.rs): the parts of mark termination that grow
  * with the heap are shared between the collector and a helper on another CPU, item by item.
@@ -16,7 +16,9 @@
  * 2. The finalizers' first pass (runs of finalizer spans). NPAR parents, 512 KiB of them,
  *    each the only holder of a tracked child, get finalizers and are dropped. The pass marks
  *    each child from its parent's contents; a child left unmarked has its long link cleared,
- *    which its parent's finalizer checks first ("freed while reachable").
+ *    which its parent's finalizer checks first ("freed while reachable"). Mark termination
+ *    makes this pass only where plain stores go unseen, or with the concurrent pass off
+ *    (mfinal.rs markroot_spans): GRTDEBUG=gcfinatmarkterm=1 turns it off here.
  *
  * Teeth (GRTDEBUG=gcparlose=1: the helper claims items and marks nothing from them):
  * gc_parmark_teeth.c, part 1 alone (GRT_PARMARK_FIN=0), must fail with "while reachable";

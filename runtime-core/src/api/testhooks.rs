@@ -142,6 +142,15 @@ pub extern "C" fn grt_test_roots_windows() -> u64 {
     crate::mgc::ROOTS_WINDOWS.load(core::sync::atomic::Ordering::Acquire)
 }
 
+/// How many of `GRTDEBUG=gcfinpasswiden=1`'s windows have opened (the collector asleep after
+/// its concurrent pass over the finalizable objects, before mark termination), in all:
+/// gc_finalizer_contents sets finalizers inside them.
+#[no_mangle]
+#[link_section = "grt_text"]
+pub extern "C" fn grt_test_fin_pass_windows() -> u64 {
+    crate::mfinal::FIN_PASS_WINDOWS.load(core::sync::atomic::Ordering::Acquire)
+}
+
 /// How many times an M found the goroutine it was to run held by grt_suspend and set it
 /// aside (tests/c/suspend_setaside.c).
 #[no_mangle]

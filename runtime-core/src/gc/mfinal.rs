@@ -27,7 +27,21 @@
 //! 1. every weak cell whose object is not marked is cleared (so weak pointers read NULL
 //!    before the object's finalizer runs, as in Go);
 //! 2. what unmarked finalizable objects point to is marked (not the objects): an object
-//!    reachable from another finalizable one waits for that one's finalizer first;
+//!    reachable from another finalizable one waits for that one's finalizer first.
+//!    Mostly done before the stop, with the world running, as Go's markrootSpans does
+//!    ([`markroot_spans`]: once the collector marks alone, just before mark termination):
+//!    the contents of every finalizable object not marked yet are greyed, and from then on
+//!    a finalizer set greys its object's contents as it is set. Marking an object's
+//!    contents early only keeps what a marked object would keep anyway, or floating
+//!    garbage; what the pass marks is counted as kept for finalizers (the heap goal does
+//!    not grow over it). From then on, with `GRT_STORE`'s barrier, any pointer stored into
+//!    such an object is shaded, so mark termination has nothing left to do here. In a cycle
+//!    that tracks plain stores (dirty.rs) a store into an unmarked object is seen by no one:
+//!    mark termination reads the unmarked finalizable objects again, and drains only what
+//!    was stored since the pass. The pass is not made while a short link or a weak cell
+//!    exists: step 1 must see the marks from before this step, and an early mark would keep
+//!    such a link from clearing (a link made between the pass and mark termination, to what
+//!    only a finalizable object reaches, clears a cycle late);
 //! 3. every finalizer whose object is still not marked is due: the object is marked (it and
 //!    all it reaches, marked in step 2, live one more cycle, for the finalizer) and its record
 //!    made pending in its span, a bitmap word at a time; the world running again, pending
@@ -61,7 +75,7 @@
 //! termination, after the finalizers (steps 2 and 3 again):
 //! 2'. what an unmarked object with a `DISC_MARK_CONTENTS` disclaim points to is marked,
 //!    not the object (bdwgc's mark_unconditionally): its disclaim may keep it, and with it
-//!    what it points to;
+//!    what it points to. Concurrently too, as step 2;
 //! 3'. each registered object still unmarked is made pending: queued, and marked with all
 //!    it reaches, like a finalizer's object. Until its disclaim has returned, the object's
 //!    mark as the program sees it (`disclaim_mark`) is whether `grt_gc_set_mark_bit` revived
@@ -83,11 +97,12 @@
 //! `FIN_LOCK` guards the tables, the queue and the weak cells. The collector takes it before
 //! it stops the world (its lock order: LINK, REG, ALLCHANS, ROOTS, FIN, HEAP, MARK, RESCAN,
 //! SUSPEND: mgc.rs), so no stopped thread holds it at mark termination. Finalizers run
-//! without it.
+//! without it. Setting a finalizer, and the concurrent pass, take MARK_LOCK under it (to
+//! grey an object's contents), in that order.
 
 use core::ffi::c_void;
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::errors::{report, GRT_EINVAL, GRT_ENOMEM, GRT_OK};
 use crate::lock::Lock;
@@ -131,6 +146,9 @@ struct Table {
     cap: usize,
     used: usize,
     live: usize,
+    /// Bumped by every rehash ([`Table::grow`]): a walk that drops FIN_LOCK sees that its
+    /// indexes moved (`markroot_spans`).
+    gen: usize,
 }
 
 /// A finalizer due to run.
@@ -370,6 +388,7 @@ const NO_TABLE: Table = Table {
     cap: 0,
     used: 0,
     live: 0,
+    gen: 0,
 };
 
 const SHORT: usize = 0;
@@ -472,6 +491,7 @@ impl Table {
                 cap: ncap,
                 used: 0,
                 live: 0,
+                gen: self.gen.wrapping_add(1),
             },
         );
         for e in old.slots().iter().filter(|e| e.obj > TOMB) {
@@ -573,6 +593,8 @@ pub fn prepare() {
 /// disclaims queued.
 pub fn mark_termination_locked() -> usize {
     let s = st();
+    // The pass's part is over with the marking (FIN_LOCK held since before the stop).
+    PASS_ACTIVE.store(false, Ordering::Relaxed);
     for &w in s.weak.as_slice() {
         // SAFETY: live cells (freed ones leave the list).
         let c = unsafe { &mut *w };
@@ -588,7 +610,10 @@ pub fn mark_termination_locked() -> usize {
     // own finalizer runs a cycle later). A cycle of finalizable objects is never finalized,
     // as in Go.
     let no_scan = no_fin_mark();
-    if !no_scan {
+    // The concurrent pass did it, and the barrier caught every store since (see the module
+    // comment); not where plain stores go unseen.
+    let done = CONCURRENT_PASS_DONE.load(Ordering::Relaxed) && !crate::dirty::tracking();
+    if !no_scan && !done {
         // Step 2' first (its objects go to the grey buffer the pass drains): the contents of
         // unmarked objects whose disclaim asks for it.
         for i in 0..s.disc.cap {
@@ -612,9 +637,9 @@ pub fn mark_termination_locked() -> usize {
         PASS1_N.store(0, Ordering::Relaxed);
     }
     // Pass 2: what is still unmarked is due: marked and made pending, a bitmap word (64
-    // objects) at a time. Marked, not scanned: pass 1 greyed its contents (it was unmarked
-    // then too) and the drain marked all they reach, with the world stopped (nothing changed
-    // them since); a pointer into itself needs only this mark. The records stay in the span
+    // objects) at a time. Marked, not scanned: pass 1 (here, or the concurrent pass with
+    // the barrier since) greyed its contents (it was unmarked then too) and the drain marked
+    // all they reach; a pointer into itself needs only this mark. The records stay in the span
     // until `queue_pending_locked` moves them to the queue, with the world running (a record
     // pushed per object, with the world stopped, was most of this pause in disclaim_bench).
     let mut queued = 0;
@@ -677,6 +702,164 @@ pub fn mark_termination_locked() -> usize {
         }
     }
     queued
+}
+
+/// Set by [`markroot_spans`] once its pass is over, cleared at the start of the next: mark
+/// termination may then leave out its own pass 1 (the collector's thread only).
+static CONCURRENT_PASS_DONE: AtomicBool = AtomicBool::new(false);
+/// From the start of [`markroot_spans`]'s pass to mark termination: a finalizer set greys
+/// its object's contents ([`grey_contents_set`]). Written under FIN_LOCK.
+static PASS_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Finalizer spans, and disclaim table slots, per hold of FIN_LOCK in [`markroot_spans`].
+const MARKROOT_SPANS: usize = 16;
+const MARKROOT_DISC_SLOTS: usize = 4096;
+/// Restarts of the disclaim walk (its table grown meanwhile) before the rest is walked in one
+/// hold of the lock.
+const MARKROOT_DISC_RESTARTS: usize = 4;
+
+/// Test-only `gcfinpasswiden`'s sleep after the pass, in ns.
+const FIN_PASS_WIDEN_NS: u64 = 5_000_000;
+
+/// Release knob `GRTDEBUG=gcfinatmarkterm=1`: no concurrent pass; mark termination does it
+/// all (to compare).
+fn at_mark_termination_only() -> bool {
+    crate::debug::get().gcfinatmarkterm
+}
+
+/// Go's markrootSpans, late: with the world running, once the collector alone marks (the
+/// gate closed, everything else reachable marked), greys what every finalizable object not
+/// marked yet points to, and what the unmarked objects with a `DISC_MARK_CONTENTS` disclaim
+/// point to (steps 2 and 2' of the module comment), a few spans per hold of FIN_LOCK,
+/// calling `between` (a batch of marking) between holds. A finalizer set meanwhile greys its
+/// own object's contents (`grey_contents_set`). FinSpans are only added from here to mark
+/// termination (`prepare`'s `free_detached` ran before, on this thread), so the walk by
+/// index sees every one that was there when it started. Late, so that what it marks is
+/// what only finalizable objects keep (the caller counts it as revived: the goal does not
+/// grow over it), not what stacks not scanned yet hold as well.
+///
+/// Not made (false: mark termination does it, as before) while a short link or a weak
+/// cell exists: those are cleared by what is marked *before* the finalizers' marking (an
+/// object reachable only from a finalizable one reads NULL through them), which a mark
+/// made now would hide. A link or cell made between this pass and mark termination, to an
+/// object only a finalizable one reaches, is cleared a cycle later.
+pub fn markroot_spans(mut between: impl FnMut()) -> bool {
+    CONCURRENT_PASS_DONE.store(false, Ordering::Relaxed);
+    if no_fin_mark() || at_mark_termination_only() {
+        return false;
+    }
+    FIN_LOCK.lock();
+    let s = st();
+    let clears_early = (s.links[SHORT].live != 0 || !s.weak.as_slice().is_empty())
+        // Test-only build, `GRTDEBUG=gcfinpassalways=1`: made all the same (the teeth of
+        // gc_links_finpass_teeth).
+        && !(cfg!(feature = "testhooks") && crate::debug::get().gcfinpassalways);
+    // From here (FIN_LOCK orders it against grt_set_finalizer), a finalizer set greys its
+    // object's contents itself.
+    PASS_ACTIVE.store(!clears_early, Ordering::Relaxed);
+    FIN_LOCK.unlock();
+    if clears_early {
+        return false;
+    }
+    // Test-only build, `GRTDEBUG=gcnofinpass=1`: nothing greyed, yet trusted (the teeth of
+    // gc_finalizer_contents_pass_teeth and gc_disclaim_pass_teeth).
+    if !(cfg!(feature = "testhooks") && crate::debug::get().gcnofinpass) {
+        pass(&mut between);
+    }
+    CONCURRENT_PASS_DONE.store(true, Ordering::Relaxed);
+    // Test-only build, `GRTDEBUG=gcfinpasswiden=1`: the window between this pass and mark
+    // termination, widened (gc_finalizer_contents).
+    if cfg!(feature = "testhooks") && crate::debug::get().gcfinpasswiden {
+        FIN_PASS_WINDOWS.fetch_add(1, Ordering::Release);
+        crate::sys::nanosleep(FIN_PASS_WIDEN_NS);
+    }
+    true
+}
+
+/// [`markroot_spans`]'s walks: the finalizer spans, then the disclaims.
+fn pass(between: &mut impl FnMut()) {
+    let mut k = 0;
+    loop {
+        FIN_LOCK.lock();
+        let spans = st().finspans.as_slice();
+        let hi = (k + MARKROOT_SPANS).min(spans.len());
+        if k < hi {
+            mgcmark::MARK_LOCK.lock();
+            for &p in &spans[k..hi] {
+                // SAFETY: a FinSpan of the list, read under FIN_LOCK (freed only by
+                // free_detached, on this thread, before this pass).
+                let fs = unsafe { &*p };
+                let sp = fs.span;
+                fs.for_each_unmarked(|idx| mgcmark::grey_contents_locked(mheap::object(sp, idx).0));
+            }
+            mgcmark::publish_pool_locked();
+            mgcmark::MARK_LOCK.unlock();
+        }
+        let more = hi < st().finspans.len();
+        FIN_LOCK.unlock();
+        if !more {
+            break;
+        }
+        k = hi;
+        between();
+    }
+    // The disclaims: by slot. A table grown meanwhile (rehashed: entries moved) is walked
+    // again from the start, a few times at most, then the rest in one hold.
+    let (mut i, mut restarts) = (0, 0);
+    let mut seen = None;
+    loop {
+        FIN_LOCK.lock();
+        let t = &st().disc;
+        if seen != Some(t.gen) {
+            if seen.is_some() {
+                i = 0;
+                restarts += 1;
+            }
+            seen = Some(t.gen);
+        }
+        let step = if restarts >= MARKROOT_DISC_RESTARTS {
+            t.cap
+        } else {
+            MARKROOT_DISC_SLOTS
+        };
+        let hi = (i + step).min(t.cap);
+        if i < hi {
+            mgcmark::MARK_LOCK.lock();
+            for e in &t.slots()[i..hi] {
+                if e.obj > TOMB && e.flags & DISC_MARK_CONTENTS != 0 && !is_marked(e.obj) {
+                    mgcmark::grey_contents_locked(e.obj);
+                }
+            }
+            mgcmark::publish_pool_locked();
+            mgcmark::MARK_LOCK.unlock();
+        }
+        let more = hi < t.cap;
+        FIN_LOCK.unlock();
+        if !more {
+            break;
+        }
+        i = hi;
+        between();
+    }
+}
+
+/// How many of `gcfinpasswiden`'s windows have opened (test-only build; gc_finalizer_contents
+/// sets finalizers inside them).
+pub static FIN_PASS_WINDOWS: AtomicU64 = AtomicU64::new(0);
+
+/// A finalizer, or a disclaim that marks its object's contents, set on the object at `base`
+/// (FIN_LOCK held) while [`markroot_spans`]'s pass is under way or over: its contents greyed,
+/// as the pass would have done (it may have passed that span already). Not before the pass
+/// (it sees the finalizer), nor in a cycle that makes none (its marking would hide an object
+/// from a short link or a weak cell that must read NULL).
+fn grey_contents_set(base: usize) {
+    // Test-only build, `GRTDEBUG=gcnofinsetgrey=1`: not greyed (gc_finalizer_contents' teeth).
+    if cfg!(feature = "testhooks") && crate::debug::get().gcnofinsetgrey {
+        return;
+    }
+    // A marked object's own scan reads its contents (one allocated black has none yet).
+    if PASS_ACTIVE.load(Ordering::Relaxed) && !is_marked(base) {
+        mgcmark::grey_contents_if_marking(base);
+    }
 }
 
 /// The finalizer spans of the pass 1 under way (`mark_termination_locked`), for its items:
@@ -1032,7 +1215,7 @@ fn object_at(obj: *mut c_void, func: &str) -> Result<(usize, *mut mheap::Span, u
 /// `grt_set_finalizer`: on a goroutine (it may start the finalizer goroutine).
 pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i32 {
     const F: &str = "grt_set_finalizer";
-    let (_, sp, idx) = match object_at(obj, F) {
+    let (base, sp, idx) = match object_at(obj, F) {
         Ok(o) => o,
         Err(e) => return e,
     };
@@ -1082,6 +1265,7 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
                     },
                 );
                 shade_record(&[arg as usize]);
+                grey_contents_set(base);
             })
             .is_some(),
         None => {
@@ -1136,14 +1320,21 @@ pub fn set_disclaim(obj: *mut c_void, f: Option<DiscFn>, arg: *mut c_void, flags
     let ok = match f {
         // A pending disclaim stays pending (the queue holds the object); the new function
         // is the one asked.
-        Some(f) => t.insert(Entry {
-            obj: base,
-            // SAFETY: stored as a FinFn, called only as the DiscFn it is
-            // (next_disclaim_locked).
-            f: Some(unsafe { core::mem::transmute::<DiscFn, FinFn>(f) }),
-            arg: arg as usize,
-            flags: flags as usize | pending,
-        }),
+        Some(f) => {
+            t.insert(Entry {
+                obj: base,
+                // SAFETY: stored as a FinFn, called only as the DiscFn it is
+                // (next_disclaim_locked).
+                f: Some(unsafe { core::mem::transmute::<DiscFn, FinFn>(f) }),
+                arg: arg as usize,
+                flags: flags as usize | pending,
+            }) && {
+                if flags as usize & DISC_MARK_CONTENTS != 0 {
+                    grey_contents_set(base);
+                }
+                true
+            }
+        }
         None => {
             if let Some(i) = t.find(base) {
                 if pending != 0 {

@@ -2440,6 +2440,16 @@ fn gc_cycle() {
         gcwork::close_gate();
         mark_some(true);
     }
+    // What the finalizable objects point to, with the world running, the collector marking
+    // alone (mfinal.rs): mark termination's pass over them is left out where the barrier saw
+    // every store since. What it marks is kept only for finalizers: counted as revived.
+    let fin_m0 = mgcmark::MARK_LOCK.with(mgcmark::marked_locked);
+    let fin_pass_bytes = if mfinal::markroot_spans(|| mark_some(false)) {
+        mark_some(true);
+        mgcmark::MARK_LOCK.with(mgcmark::marked_locked) - fin_m0
+    } else {
+        0
+    };
     warm_roots();
     world_lock();
     let p1 = sys::nanotime();
@@ -2490,11 +2500,13 @@ fn gc_cycle() {
     // all it reaches (mfinal.rs).
     let marked_before_fin = mgcmark::marked_locked();
     read_threads_after_mark_termination(cycle, threads_read, marked_before_fin - marked_at_stop);
+    let f0 = sys::nanotime();
     let finalizers_queued = mfinal::mark_termination_locked();
     // Always: an object with a finalizer that found no room in the queue is greyed and kept
     // for the next cycle without being counted.
     mgcmark::drain_locked(usize::MAX);
-    let revived = mgcmark::marked_locked() - marked_before_fin;
+    let fin_ns = sys::nanotime() - f0;
+    let revived = mgcmark::marked_locked() - marked_before_fin + fin_pass_bytes;
     // Long links: what is not kept even for a finalizer.
     mfinal::clear_long_links_locked();
     grt_gc_wbenabled.store(0, Ordering::SeqCst);
@@ -2558,7 +2570,7 @@ fn gc_cycle() {
     let n = STATS.cycles.fetch_add(1, Ordering::Relaxed) + 1;
     if TRACE.load(Ordering::Relaxed) {
         crate::printerr!(
-            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} start {} us; data read {} of {} KiB{}; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; idle Ps marked {} KiB; longest allocation wait so far {} us\n",
+            "gc {}: {} -> {} KiB live (goal {} KiB, swept {} KiB free), {} goroutines, {} rescan rounds ({} stacks, {} frames, {} yields), pauses {} + {} us (stop {} flush {} roots {} rescan {} drain {} (finalizers {}) start {} us; data read {} of {} KiB{}; {} stacks rescanned, {} frames; {} skipped, {} cleaned after), threads stopped {} us, sweep {} us, total {} us; idle Ps marked {} KiB; longest allocation wait so far {} us\n",
             n,
             before.inuse / 1024,
             live / 1024,
@@ -2576,6 +2588,7 @@ fn gc_cycle() {
             (r0 - t_flushed) / 1000,
             rescan_ns / 1000,
             (t_drained - r1) / 1000,
+            fin_ns / 1000,
             (t_end - t_drained) / 1000,
             STATS.last_data_rescanned_bytes.load(Ordering::Relaxed) / 1024,
             STATS.last_data_bytes.load(Ordering::Relaxed) / 1024,

@@ -491,6 +491,19 @@ pub fn grey_contents_locked(base: usize) {
     }
 }
 
+/// While a cycle marks, greys what the object at `base` points to, not the object (mfinal.rs:
+/// a finalizer set after the concurrent pass over the finalizable objects). Takes MARK_LOCK;
+/// nothing when no cycle marks (a mark bit set then could outlive the sweep and hide the
+/// object from the next cycle).
+pub fn grey_contents_if_marking(base: usize) {
+    MARK_LOCK.lock();
+    if MARKING.load(Ordering::Acquire) {
+        grey_contents_locked(base);
+        publish_pool_locked();
+    }
+    MARK_LOCK.unlock();
+}
+
 /// Marks what the collected candidates point to. MARK_LOCK held.
 pub fn flush_candidates_locked() {
     let c = candidates();
