@@ -43,6 +43,11 @@
 //!   a cycle's time with idle Ps marking beside the collector (gcwork.rs) and without
 //!   (GRTDEBUG=gcnoidlemark=1), and the same work in Go (tests/bench/go/gcmark,
 //!   GOMAXPROCS=2, runtime.GC() timed); the share of the marking the idle Ps did.
+//! - Finalizers: gc_fin_bench.c, 20,000 finalizable objects dropped before each of 20
+//!   grt_gc(), each the only holder of a chain of 8 nodes (GRTMAXPROCS=2, GRTGC=off): a
+//!   cycle's pauses and mark termination with what they point to marked before the stop
+//!   (mfinal.rs markroot_spans) and at it (GRTDEBUG=gcfinatmarkterm=1), and Go's pauses on
+//!   the same work (tests/bench/go/gcfin).
 //! - RSS after a spike: gc_rss_bench.c built three ways (grt, bdwgc, malloc): 1 GiB held,
 //!   dropped, then idle; the resident set after 0.5 to 3 s. Goal: grt's back below 10 % of
 //!   the spike within 3 s.
@@ -79,6 +84,7 @@ const PAUSE_SRC: &str = "tests/bench/c/gc_pause_bench.c";
 const RSS_SRC: &str = "tests/bench/c/gc_rss_bench.c";
 const MARK_SRC: &str = "tests/bench/c/gc_mark_bench.c";
 const DATA_SRC: &str = "tests/bench/c/gc_data_bench.c";
+const FIN_SRC: &str = "tests/bench/c/gc_fin_bench.c";
 const GAP_SRC: &str = "tests/bench/c/sched_gap.c";
 /// The machine's noise probe: threads (as many as the pause benchmark's Ps) and how long each
 /// process watches, in ms (about as long as a pause process runs).
@@ -245,6 +251,10 @@ struct Exes {
     /// tests/bench/go/gcdata, the globals benchmark's program in Go; None without `go`
     /// (reported).
     data_go: Option<PathBuf>,
+    fin: PathBuf,
+    /// tests/bench/go/gcfin, the finalizers benchmark's program in Go; None without `go`
+    /// (reported).
+    fin_go: Option<PathBuf>,
     rss_grt: PathBuf,
     rss_bdwgc: Option<PathBuf>,
     rss_malloc: PathBuf,
@@ -318,6 +328,11 @@ fn build(out_dir: &Path, bdwgc: bool, go: bool) -> Option<Exes> {
         data_go: {
             let exe = out_dir.join("gc_data_go");
             (go && crate::bench::go_build("./gcdata", &exe, out_dir)).then_some(exe)
+        },
+        fin: one(FIN_SRC, "gc_fin_bench", &[])?,
+        fin_go: {
+            let exe = out_dir.join("gc_fin_go");
+            (go && crate::bench::go_build("./gcfin", &exe, out_dir)).then_some(exe)
         },
         rss_grt: one(RSS_SRC, "gc_rss_grt", &["-DGCB_GRT"])?,
         rss_bdwgc: if bdwgc {
@@ -867,6 +882,64 @@ fn marking(exes: &Exes) -> bool {
              four, conservatively)",
             med(go, "cycle_ns_median") / 1e6,
             ratio(go, on, "cycle_ns_median")
+        );
+    }
+    true
+}
+
+/// Finalizers: gc_fin_bench.c, 20,000 finalizable objects dropped before each cycle, each
+/// the only holder of a chain of 8 nodes: mark termination with what they point to marked
+/// before it, with the world running (mfinal.rs markroot_spans, the default), and at it
+/// (GRTDEBUG=gcfinatmarkterm=1, as before); Go on the same work (tests/bench/go/gcfin).
+fn finalizers(exes: &Exes) -> bool {
+    println!(
+        "\n  -- finalizers: 20,000 objects with a finalizer dropped before each of 20 grt_gc(), \
+         each the only holder of a chain of 8 nodes (GRTMAXPROCS=2, GRTGC=off); Go on the same \
+         work"
+    );
+    let sides = knob_sides_and_go(
+        &exes.fin,
+        exes.fin_go.as_deref(),
+        ["grt (marked before the stop)", "grt (gcfinatmarkterm=1)"],
+        "GRTDEBUG=gcfinatmarkterm=1",
+    );
+    let check = |_: &Side, l: &Line| -> Result<(), String> { two_procs(l) };
+    let results = match rounds(
+        &sides,
+        &[],
+        "gc_fin",
+        &check,
+        (
+            "cycle_pause_ns_median",
+            1e3,
+            "a cycle's pauses, µs (median of 20)",
+        ),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("  FAILED {e}");
+            return false;
+        }
+    };
+    let (on, off) = (&results[0], &results[1]);
+    println!(
+        "  grt: mark termination {:.1} µs (longest {:.1}) with the finalizers' marking before \
+         the stop, {:.1} µs (longest {:.1}) at it: before / at {:.3}; a cycle's pauses {:.1} \
+         against {:.1} µs",
+        med(on, "markterm_ns_median") / 1e3,
+        med(on, "markterm_ns_max") / 1e3,
+        med(off, "markterm_ns_median") / 1e3,
+        med(off, "markterm_ns_max") / 1e3,
+        ratio(on, off, "markterm_ns_median"),
+        med(on, "cycle_pause_ns_median") / 1e3,
+        med(off, "cycle_pause_ns_median") / 1e3,
+    );
+    if let Some(go) = results.get(2) {
+        println!(
+            "  Go: a cycle's pauses {:.1} µs (longest {:.1}); grt / Go {:.2}",
+            med(go, "cycle_pause_ns_median") / 1e3,
+            med(go, "cycle_pause_ns_max") / 1e3,
+            ratio(on, go, "cycle_pause_ns_median")
         );
     }
     true
@@ -1479,9 +1552,10 @@ pub fn gc() -> bool {
     let p = pauses(&exes);
     let k = marking(&exes);
     let g = globals(&exes);
+    let f = finalizers(&exes);
     let m = rss(&exes);
     let b = bdwgc_tests(&out_dir, peer.is_ok());
-    a && r && v && p && k && g && m && b
+    a && r && v && p && k && g && f && m && b
 }
 
 #[cfg(test)]
