@@ -743,6 +743,19 @@ pub(crate) fn try_alloc(n: usize, noscan: bool) -> *mut c_void {
             if let Some(p) = mcache::bump(&mut m.mcache.runs, mheap::class_of(n), noscan) {
                 return p as *mut c_void;
             }
+        } else {
+            // A registered thread (gc.h's GC_MALLOC) bumps in its own cache the same way
+            // (regthreads.rs; try_alloc_once's path without the refill).
+            let c = arch::getcache() as *mut mcache::Runs;
+            // SAFETY: null or this thread's cache, which only this thread and the collector
+            // (with the thread stopped) touch.
+            if let Some(runs) = unsafe { c.as_mut() } {
+                // Mark termination may be asking registered threads to stop.
+                regthreads::poll_stop();
+                if let Some(p) = mcache::bump(runs, mheap::class_of(n), noscan) {
+                    return p as *mut c_void;
+                }
+            }
         }
     }
     try_alloc_slow(n, noscan)

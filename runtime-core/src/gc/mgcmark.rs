@@ -529,14 +529,30 @@ pub fn drain_locked(budget: usize) -> bool {
 
 /// The write barrier's slow path (`grt_gc_shade`): while marking, mark what `p` points to
 /// and queue it: buffered on an M (mcache.rs), at once elsewhere.
+#[inline]
 pub fn shade(p: usize) {
     // SAFETY: the TLS m slot is null or this thread's own M.
     if let Some(m) = unsafe { crate::proc::getm().as_mut() } {
-        if !crate::mcache::in_black(m, p) && unmarked(p) {
-            crate::mcache::shade(m, p);
+        // Inlined into grt_gc_shade up to here: most stores while a cycle marks are of
+        // objects born marked in the M's black window.
+        if !crate::mcache::in_black(m, p) {
+            shade_m(m, p);
         }
         return;
     }
+    shade_off_m(p);
+}
+
+#[inline(never)]
+fn shade_m(m: &mut crate::runtime2::M, p: usize) {
+    if unmarked(p) {
+        crate::mcache::shade(m, p);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn shade_off_m(p: usize) {
     if !unmarked(p) {
         return;
     }

@@ -246,10 +246,19 @@ pub fn preempt_point() {
     let Some(g) = (unsafe { gp.as_ref() }) else {
         return;
     };
+    if g.preempt.load(Ordering::Relaxed) {
+        preempt_marked(g);
+    }
+}
+
+/// [`preempt_point`] for a goroutine sysmon marked: out of line, so that the callers' fast
+/// paths (grt_alloc's) keep no registers for the switch.
+#[cold]
+#[inline(never)]
+fn preempt_marked(g: &G) {
     // Only while it runs on its P (not between grt_entersyscall and grt_exitsyscall, where
     // C code may call grt_alloc too).
-    if g.kind == GKind::User && g.preempt.load(Ordering::Relaxed) && g.status() & !GSCAN == GRUNNING
-    {
+    if g.kind == GKind::User && g.status() & !GSCAN == GRUNNING {
         g.preempt.store(false, Ordering::Relaxed);
         mcall(Action::Preempt);
     }
