@@ -18,6 +18,7 @@
 //! | `gcrootnocheck=1` | test-only build: registered root ranges in shared mappings are write-tracked too (a store through another mapping of the same memory is not seen), mark termination lists a range's written pages without checking that its mappings are still registered (a mapping made over it since is not, and its pages are never listed), and a range removed and added back while a cycle marks still counts as tracked, so gc_rootwp_remap and gc_rootwp_readd can be seen to fail (by hand: natively only) |
 //! | `gcfinatmarkterm=1` | what finalizable objects (and disclaimed ones whose contents are marked) point to is marked at mark termination only, with the world stopped, as before the concurrent pass (mfinal.rs `markroot_spans`; to compare) |
 //! | `gcfinpassalways=1` | test-only build: the concurrent pass over the finalizable objects runs even while short links or weak cells exist, so what only a dropped finalizable object reaches is marked before they are cleared, and gc_links_finpass_teeth can be seen to fail |
+//! | `gcnofincand=1` | test-only build: a finalizer set after the concurrent pass does not make its FinSpan a candidate for mark termination's pass 2, which walks the candidates only, so its object is never found due (and is freed with its finalizer still set) and gc_finalizer_contents_cand_teeth can be seen to fail |
 //! | `gcnofinpass=1` | test-only build: the concurrent pass over the finalizable objects (mfinal.rs `markroot_spans`) greys nothing, yet mark termination trusts it, so gc_finalizer_contents_pass_teeth and gc_disclaim_pass_teeth can be seen to fail |
 //! | `gcfinpasswiden=1` | test-only build: the collector sleeps 5 ms after its concurrent pass over the finalizable objects, before mark termination (gc_finalizer_contents' window; grt_test_fin_pass_windows counts them) |
 //! | `gcnofinsetgrey=1` | test-only build: a finalizer (or a disclaim that marks its object's contents) set after the concurrent pass over the finalizable objects does not grey its object's contents, although mark termination trusts the pass, so gc_finalizer_contents_teeth can be seen to fail |
@@ -125,6 +126,7 @@ pub struct Knobs {
     pub gcfinatmarkterm: bool,
     pub gcnofinsetgrey: bool,
     pub gcnofinpass: bool,
+    pub gcnofincand: bool,
     pub gcfinpassalways: bool,
     pub gcfinpasswiden: bool,
     pub gcrootnocheck: bool,
@@ -199,6 +201,7 @@ static mut KNOBS: Knobs = Knobs {
     gcfinatmarkterm: false,
     gcnofinsetgrey: false,
     gcnofinpass: false,
+    gcnofincand: false,
     gcfinpassalways: false,
     gcfinpasswiden: false,
     gcrootnocheck: false,
@@ -243,6 +246,7 @@ const TEST_ONLY: &[&str] = &[
     "gcnofinshade",
     "gcnofinsetgrey",
     "gcnofinpass",
+    "gcnofincand",
     "gcfinpassalways",
     "gcfinpasswiden",
     "gcnolinkclear",
@@ -342,6 +346,7 @@ fn parse(s: &[u8]) -> Knobs {
             "gcfinatmarkterm" => k.gcfinatmarkterm = on,
             "gcnofinsetgrey" => k.gcnofinsetgrey = on,
             "gcnofinpass" => k.gcnofinpass = on,
+            "gcnofincand" => k.gcnofincand = on,
             "gcfinpassalways" => k.gcfinpassalways = on,
             "gcfinpasswiden" => k.gcfinpasswiden = on,
             "gcrootnocheck" => k.gcrootnocheck = on,

@@ -22,15 +22,21 @@
  *    never touched again.)
  * Each finalizer checks its C: the long link, then its stamp (tobj_check).
  *
- * Teeth (both must die with "freed while reachable"): gc_finalizer_contents_teeth.c
- * (GRTDEBUG=gcnofinsetgrey=1: group B's contents are not greyed) and
- * gc_finalizer_contents_pass_teeth.c (GRTDEBUG=gcnofinpass=1: the pass greys nothing,
- * group A's contents are lost).
+ * Mark termination looks for due finalizers only in the spans the pass found holding an
+ * unmarked finalizable object, and those given a finalizer on an unmarked object since:
+ * group B's holders are in spans of their own (another size class) for that.
+ *
+ * Teeth: gc_finalizer_contents_teeth.c (GRTDEBUG=gcnofinsetgrey=1: group B's contents are
+ * not greyed) and gc_finalizer_contents_pass_teeth.c (GRTDEBUG=gcnofinpass=1: the pass greys
+ * nothing, group A's contents are lost) must die with "freed while reachable";
+ * gc_finalizer_contents_cand_teeth.c (GRTDEBUG=gcnofincand=1: group B's spans are not
+ * candidates) must fail.
  */
 #include "gc_tobj.h"
 
 #define NOINLINE __attribute__((noinline, noipa))
 #define NHOLD 256
+#define B_HOLDER_BYTES 128
 
 uint64_t grt_test_fin_pass_windows(void); /* test-only build: gcfinpasswiden's windows */
 
@@ -77,9 +83,14 @@ static NOINLINE void make_holders(void) {
     /* First use up the allocation run this M took before cycle k marked (its slots are
      * handed out unmarked: holders from it would die in k). One of grt's runs holds 512
      * objects at most; every run taken while k marks is taken marked. */
-    for (unsigned i = 0; i < 512; i++) (void)grt_alloc(sizeof(struct holder));
+    for (unsigned i = 0; i < 512; i++) {
+        (void)grt_alloc(sizeof(struct holder));
+        (void)grt_alloc(B_HOLDER_BYTES);
+    }
     for (unsigned i = 0; i < NHOLD; i++) {
-        struct holder *h = grt_alloc(sizeof *h);
+        /* Group B's holders are of another size class, so in spans of their own: no group
+         * A holder there makes their spans candidates for mark termination's pass 2. */
+        struct holder *h = grt_alloc((i & 1) ? B_HOLDER_BYTES : sizeof *h);
         CHECK(h != 0);
         struct tobj *c = tobj_new();
         GRT_STORE(&h->child, c);

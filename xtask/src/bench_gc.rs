@@ -43,8 +43,9 @@
 //!   a cycle's time with idle Ps marking beside the collector (gcwork.rs) and without
 //!   (GRTDEBUG=gcnoidlemark=1), and the same work in Go (tests/bench/go/gcmark,
 //!   GOMAXPROCS=2, runtime.GC() timed); the share of the marking the idle Ps did.
-//! - Finalizers: gc_fin_bench.c, 20,000 finalizable objects dropped before each of 20
-//!   grt_gc(), each the only holder of a chain of 8 nodes (GRTMAXPROCS=2, GRTGC=off): a
+//! - Finalizers: gc_fin_bench.c, 100,000 finalizable objects kept reachable, and 20,000
+//!   dropped before each of 20 grt_gc(), each the only holder of a chain of 8 nodes
+//!   (GRTMAXPROCS=2, GRTGC=off): a
 //!   cycle's pauses and mark termination with what they point to marked before the stop
 //!   (mfinal.rs markroot_spans) and at it (GRTDEBUG=gcfinatmarkterm=1), and Go's pauses on
 //!   the same work (tests/bench/go/gcfin).
@@ -887,15 +888,16 @@ fn marking(exes: &Exes) -> bool {
     true
 }
 
-/// Finalizers: gc_fin_bench.c, 20,000 finalizable objects dropped before each cycle, each
-/// the only holder of a chain of 8 nodes: mark termination with what they point to marked
+/// Finalizers: gc_fin_bench.c, 100,000 finalizable objects kept reachable and 20,000 dropped
+/// before each cycle, each the only holder of a chain of 8 nodes: mark termination with what
+/// they point to marked
 /// before it, with the world running (mfinal.rs markroot_spans, the default), and at it
 /// (GRTDEBUG=gcfinatmarkterm=1, as before); Go on the same work (tests/bench/go/gcfin).
 fn finalizers(exes: &Exes) -> bool {
     println!(
-        "\n  -- finalizers: 20,000 objects with a finalizer dropped before each of 20 grt_gc(), \
-         each the only holder of a chain of 8 nodes (GRTMAXPROCS=2, GRTGC=off); Go on the same \
-         work"
+        "\n  -- finalizers: 100,000 objects with a finalizer kept reachable, and 20,000 dropped \
+         before each of 20 grt_gc(), each the only holder of a chain of 8 nodes \
+         (GRTMAXPROCS=2, GRTGC=off); Go on the same work"
     );
     let sides = knob_sides_and_go(
         &exes.fin,

@@ -363,6 +363,11 @@ fn free_detached() {
 struct State {
     /// The spans' finalizer records ([`FinSpan`]), and how many finalizers they hold.
     finspans: RtVec<*mut FinSpan>,
+    /// This cycle's candidates for mark termination's pass 2: the FinSpans that had a
+    /// finalizable object not marked when [`markroot_spans`] walked them, and those given a
+    /// finalizer on an unmarked object since (a FinSpan may be in twice). Marks only grow
+    /// within a cycle, so no other FinSpan can hold an object due at mark termination.
+    cand: RtVec<*mut FinSpan>,
     nfins: usize,
     /// Bits set in the FinSpans' `pending`.
     npending: usize,
@@ -403,6 +408,7 @@ pub const LINK_NOT_FOUND: i32 = 2;
 
 static mut STATE: State = State {
     finspans: RtVec::new(),
+    cand: RtVec::new(),
     nfins: 0,
     npending: 0,
     links: [NO_TABLE, NO_TABLE],
@@ -582,6 +588,17 @@ fn queue_pending_locked() {
 pub fn prepare() {
     FIN_LOCK.lock();
     queue_pending_locked();
+    // FinSpans left empty (finalizers run or removed) detached here, with the world running
+    // (no span is swept while the cycle marks), so that mark termination need only look at
+    // its candidates; one left empty after this is detached when a later pass 2 walks it, or
+    // seen as detached once its span is freed (`attached`).
+    for fs in finspans() {
+        if fs.count == 0 && fs.pending == [0; mheap::BITMAP_WORDS] && fs.attached() {
+            // SAFETY: the live span it is attached to; FIN_LOCK held.
+            unsafe { (*fs.span).fins = null_mut() };
+            fs.span = null_mut();
+        }
+    }
     free_detached();
     let s = st();
     let _ = s.disc_due.reserve(s.disc.live);
@@ -643,7 +660,18 @@ pub fn mark_termination_locked() -> usize {
     // until `queue_pending_locked` moves them to the queue, with the world running (a record
     // pushed per object, with the world stopped, was most of this pause in disclaim_bench).
     let mut queued = 0;
-    for fs in finspans() {
+    // The candidates, once the pass walked every FinSpan (in a cycle that tracks plain
+    // stores too: pass 1 above only adds marks).
+    let use_cand = CONCURRENT_PASS_DONE.load(Ordering::Relaxed) && CAND_OK.load(Ordering::Relaxed);
+    let all = if use_cand {
+        s.cand.as_slice()
+    } else {
+        s.finspans.as_slice()
+    };
+    CAND_OK.store(false, Ordering::Relaxed);
+    // SAFETY: FinSpans of the list (candidates are too: none is freed before the next
+    // `prepare`, and the list is emptied at the next pass).
+    for fs in all.iter().map(|&p| unsafe { &mut *p }) {
         let sp = fs.span;
         if fs.count != 0 && fs.attached() {
             // SAFETY: the attached span is live (see the module comment).
@@ -710,6 +738,9 @@ static CONCURRENT_PASS_DONE: AtomicBool = AtomicBool::new(false);
 /// From the start of [`markroot_spans`]'s pass to mark termination: a finalizer set greys
 /// its object's contents ([`grey_contents_set`]). Written under FIN_LOCK.
 static PASS_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The pass walked every FinSpan and `State::cand` holds all candidates (no push failed):
+/// mark termination's pass 2 walks those only. Written under FIN_LOCK.
+static CAND_OK: AtomicBool = AtomicBool::new(false);
 /// Finalizer spans, and disclaim table slots, per hold of FIN_LOCK in [`markroot_spans`].
 const MARKROOT_SPANS: usize = 16;
 const MARKROOT_DISC_SLOTS: usize = 4096;
@@ -756,6 +787,8 @@ pub fn markroot_spans(mut between: impl FnMut()) -> bool {
     // From here (FIN_LOCK orders it against grt_set_finalizer), a finalizer set greys its
     // object's contents itself.
     PASS_ACTIVE.store(!clears_early, Ordering::Relaxed);
+    s.cand.clear();
+    CAND_OK.store(false, Ordering::Relaxed);
     FIN_LOCK.unlock();
     if clears_early {
         return false;
@@ -778,21 +811,35 @@ pub fn markroot_spans(mut between: impl FnMut()) -> bool {
 /// [`markroot_spans`]'s walks: the finalizer spans, then the disclaims.
 fn pass(between: &mut impl FnMut()) {
     let mut k = 0;
+    let mut cand_ok = true;
+    // Whole unless a push fails, here or in set_finalizer (each clears it).
+    FIN_LOCK.with(|| CAND_OK.store(true, Ordering::Relaxed));
     loop {
         FIN_LOCK.lock();
-        let spans = st().finspans.as_slice();
-        let hi = (k + MARKROOT_SPANS).min(spans.len());
+        let s = st();
+        let hi = (k + MARKROOT_SPANS).min(s.finspans.len());
         if k < hi {
             mgcmark::MARK_LOCK.lock();
-            for &p in &spans[k..hi] {
+            for i in k..hi {
+                let p = s.finspans.as_slice()[i];
                 // SAFETY: a FinSpan of the list, read under FIN_LOCK (freed only by
                 // free_detached, on this thread, before this pass).
                 let fs = unsafe { &*p };
                 let sp = fs.span;
-                fs.for_each_unmarked(|idx| mgcmark::grey_contents_locked(mheap::object(sp, idx).0));
+                let mut any = false;
+                fs.for_each_unmarked(|idx| {
+                    any = true;
+                    mgcmark::grey_contents_locked(mheap::object(sp, idx).0)
+                });
+                if any && s.cand.push(p).is_err() {
+                    cand_ok = false;
+                }
             }
             mgcmark::publish_pool_locked();
             mgcmark::MARK_LOCK.unlock();
+        }
+        if !cand_ok {
+            CAND_OK.store(false, Ordering::Relaxed);
         }
         let more = hi < st().finspans.len();
         FIN_LOCK.unlock();
@@ -845,6 +892,22 @@ fn pass(between: &mut impl FnMut()) {
 /// How many of `gcfinpasswiden`'s windows have opened (test-only build; gc_finalizer_contents
 /// sets finalizers inside them).
 pub static FIN_PASS_WINDOWS: AtomicU64 = AtomicU64::new(0);
+
+/// A finalizer set on the object at `base`, in `fs` (FIN_LOCK held), while the pass is under
+/// way or over: `fs` is a candidate for mark termination's pass 2 if the object is not
+/// marked (the pass may have walked `fs` already, or `fs` may be new).
+fn note_candidate(fs: &mut FinSpan, base: usize) {
+    // Test-only build, `GRTDEBUG=gcnofincand=1`: not noted (gc_finalizer_contents_cand_teeth).
+    if cfg!(feature = "testhooks") && crate::debug::get().gcnofincand {
+        return;
+    }
+    if PASS_ACTIVE.load(Ordering::Relaxed)
+        && !is_marked(base)
+        && st().cand.push(fs as *mut FinSpan).is_err()
+    {
+        CAND_OK.store(false, Ordering::Relaxed);
+    }
+}
 
 /// A finalizer, or a disclaim that marks its object's contents, set on the object at `base`
 /// (FIN_LOCK held) while [`markroot_spans`]'s pass is under way or over: its contents greyed,
@@ -1266,6 +1329,7 @@ pub fn set_finalizer(obj: *mut c_void, f: Option<FinFn>, arg: *mut c_void) -> i3
                 );
                 shade_record(&[arg as usize]);
                 grey_contents_set(base);
+                note_candidate(fs, base);
             })
             .is_some(),
         None => {

@@ -8,8 +8,10 @@
  *
  *   gc_fin_bench [cycles]        default: 20 cycles
  *
- * Before each cycle the main goroutine makes NFIN handles, each with a finalizer and the
- * only pointer to a chain of CHAIN nodes, and drops them; then grt_gc() and
+ * First the main goroutine makes NLIVE objects with a finalizer that stay reachable to the
+ * end (one in four objects allocated then: spread over spans), which mark termination
+ * should not have to walk each cycle. Before each cycle it makes NFIN handles, each with a
+ * finalizer and the only pointer to a chain of CHAIN nodes, and drops them; then grt_gc() and
  * grt_run_finalizers(). (xtask: GRTMAXPROCS=2 and GRTGC=off, so that every cycle is one of
  * these.) Each finalizer walks its handle's chain and checks the sum of its values: a node
  * freed while its handle's finalizer could reach it would be reused and restamped, or
@@ -19,7 +21,7 @@
  *
  * One line on stdout (medians over the cycles):
  *
- *   gc_fin collector=grt cycles=<n> procs=<n> finalizable=<n> chain=<n>
+ *   gc_fin collector=grt cycles=<n> procs=<n> live=<n> finalizable=<n> chain=<n>
  *          cycle_pause_ns_median=<n> cycle_pause_ns_max=<n> markterm_ns_median=<n>
  *          markterm_ns_max=<n> finalized=<n> check=ok
  *
@@ -39,6 +41,9 @@
 #define DEFAULT_CYCLES 20
 #define NFIN 20000
 #define CHAIN 8
+/* Finalizable objects kept reachable all along (open files, say), one per span of small
+ * objects: mark termination must not walk them each cycle. */
+#define NLIVE 100000
 
 struct node {
     struct node *next;
@@ -51,6 +56,7 @@ struct handle {
 };
 
 static uint64_t finalized, bad, made;
+static void **live; /* NLIVE objects with a finalizer, reachable to the end */
 
 static void die(const char *what) {
     fflush(stdout);
@@ -73,6 +79,13 @@ static void fin(void *obj, void *arg) {
     if (n != CHAIN || s != h->sum)
         __atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&finalized, 1, __ATOMIC_RELAXED);
+}
+
+/* A reachable object's finalizer: it must never run. */
+static void fin_live(void *obj, void *arg) {
+    (void)obj;
+    (void)arg;
+    __atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
 }
 
 /* NFIN handles, dropped at once (nothing keeps them). */
@@ -107,6 +120,18 @@ static void main_goroutine(void *arg) {
     uint64_t *mt = calloc((size_t)a->cycles, sizeof(uint64_t));
     if (!pause || !mt)
         die("out of memory");
+    live = grt_alloc(NLIVE * sizeof *live);
+    if (live == NULL)
+        die("grt_alloc returned NULL");
+    for (int i = 0; i < NLIVE; i++) {
+        void *o = grt_alloc(64);
+        if (o == NULL)
+            die("grt_alloc returned NULL");
+        CHECK(grt_set_finalizer(o, fin_live, NULL));
+        GRT_STORE(&live[i], o);
+        /* Spread over spans: garbage between them. */
+        for (int k = 0; k < 3; k++) (void)grt_alloc(64);
+    }
     struct grt_gc_stats s0, s, prev;
     CHECK(grt_gc()); /* the start-up's garbage and first sweep out of the way */
     CHECK(grt_gc_stats(&s0));
@@ -127,16 +152,17 @@ static void main_goroutine(void *arg) {
         grt_run_finalizers();
     }
     if (bad != 0)
-        die("a finalizer found its handle's chain damaged (freed while reachable from it)");
+        die("a finalizer found its handle's chain damaged (freed while reachable from it), or "
+            "a reachable object's finalizer ran");
     if (finalized * 100 < made * 99)
         die("fewer than 99% of the finalizers ran");
     qsort(pause, (size_t)a->cycles, sizeof *pause, cmp_u64);
     qsort(mt, (size_t)a->cycles, sizeof *mt, cmp_u64);
     int m = a->cycles / 2;
-    printf("gc_fin collector=grt cycles=%d procs=%d finalizable=%d chain=%d "
+    printf("gc_fin collector=grt cycles=%d procs=%d live=%d finalizable=%d chain=%d "
            "cycle_pause_ns_median=%llu cycle_pause_ns_max=%llu markterm_ns_median=%llu "
            "markterm_ns_max=%llu finalized=%llu check=ok\n",
-           a->cycles, grt_maxprocs(), NFIN, CHAIN, (unsigned long long)pause[m],
+           a->cycles, grt_maxprocs(), NLIVE, NFIN, CHAIN, (unsigned long long)pause[m],
            (unsigned long long)pause[a->cycles - 1], (unsigned long long)mt[m],
            (unsigned long long)mt[a->cycles - 1], (unsigned long long)finalized);
     fflush(stdout);

@@ -5,15 +5,17 @@
 //
 //	gcfin [cycles]        default: 20 cycles
 //
-// Before each cycle main makes 20,000 handles, each with a finalizer (runtime.SetFinalizer)
-// and the only pointer to a chain of 8 nodes, and drops them; then runtime.GC(). Automatic
+// First it makes 100,000 objects with a finalizer that stay reachable to the end (one in four
+// objects allocated then). Before each cycle main makes 20,000 handles, each with a finalizer
+// (runtime.SetFinalizer) and the only pointer to a chain of 8 nodes, and drops them; then
+// runtime.GC(). Automatic
 // collection is off (debug.SetGCPercent(-1), as grt's side runs with GRTGC=off); xtask runs
 // it with GOMAXPROCS=2. Each finalizer walks its chain and checks the sum of its values.
 // After the measured cycles, more cycles run until 99% of the finalizers ran (at most 100).
 //
 // One line on stdout, in the C program's form (its keys that Go can give):
 //
-//	gc_fin collector=go cycles=<n> procs=<n> finalizable=<n> chain=<n>
+//	gc_fin collector=go cycles=<n> procs=<n> live=<n> finalizable=<n> chain=<n>
 //	       cycle_pause_ns_median=<n> cycle_pause_ns_max=<n> finalized=<n> check=ok
 //
 //	cycle_pause_ns_*  a cycle's stop-the-world pauses together (MemStats.PauseNs: Go records
@@ -34,7 +36,15 @@ import (
 const (
 	nfin  = 20000
 	chain = 8
+	// Objects with a finalizer kept reachable all along, spread over spans.
+	nlive = 100000
 )
+
+type liveObj struct {
+	pad [8]uint64
+}
+
+var live []*liveObj
 
 type node struct {
 	next *node
@@ -87,6 +97,16 @@ func main() {
 		cycles = v
 	}
 	debug.SetGCPercent(-1)
+	live = make([]*liveObj, nlive)
+	var junk []*liveObj
+	for i := range live {
+		live[i] = &liveObj{}
+		runtime.SetFinalizer(live[i], func(*liveObj) { bad.Add(1) }) // must never run
+		for k := 0; k < 3; k++ {
+			junk = append(junk[:0], &liveObj{})
+		}
+	}
+	_ = junk
 	runtime.GC() // the start-up's garbage and first sweep out of the way
 	var m0, m runtime.MemStats
 	runtime.ReadMemStats(&m0)
@@ -106,7 +126,7 @@ func main() {
 		time.Sleep(time.Millisecond)
 	}
 	if bad.Load() != 0 {
-		fmt.Fprintln(os.Stderr, "gcfin: a finalizer found its handle's chain damaged")
+		fmt.Fprintln(os.Stderr, "gcfin: a finalizer found its handle's chain damaged, or a reachable object's finalizer ran")
 		os.Exit(1)
 	}
 	if finalized.Load()*100 < made.Load()*99 {
@@ -114,8 +134,8 @@ func main() {
 		os.Exit(1)
 	}
 	sort.Slice(pause, func(i, j int) bool { return pause[i] < pause[j] })
-	fmt.Printf("gc_fin collector=go cycles=%d procs=%d finalizable=%d chain=%d "+
+	fmt.Printf("gc_fin collector=go cycles=%d procs=%d live=%d finalizable=%d chain=%d "+
 		"cycle_pause_ns_median=%d cycle_pause_ns_max=%d finalized=%d check=ok\n",
-		cycles, runtime.GOMAXPROCS(0), nfin, chain, pause[cycles/2], pause[cycles-1],
+		cycles, runtime.GOMAXPROCS(0), nlive, nfin, chain, pause[cycles/2], pause[cycles-1],
 		finalized.Load())
 }
