@@ -7,15 +7,18 @@
 //! kept with the object's span, as Go keeps it in the span's specials: a [`FinSpan`] per span
 //! that has any, with a record per object slot and a bit per slot that has a finalizer. Setting
 //! one costs an index, not a hash probe, and mark termination walks the finalizers a bitmap
-//! word (64 objects) at a time against the span's mark bits, in address order. The records
+//! word (64 objects) at a time against the span's mark bits, in address order: only in the
+//! FinSpans where the concurrent pass found an unmarked finalizable object, or that got a
+//! finalizer on an unmarked object since (`State::cand`), when that pass ran. The records
 //! are not roots for the objects (else none would ever die), but their `arg`s are: the program
 //! may hand grt the only pointer to what the finalizer needs.
 //!
 //! A span's `FinSpan` lives while the span has a finalizer: an object with one is always
 //! marked at mark termination (it is reachable, or kept for its finalizer), so its span is
-//! never freed. Mark termination detaches the `FinSpan`s left empty (their span may die in
-//! the sweep to come) and [`prepare`] frees them before the next one (not with the world
-//! stopped: rtalloc's lock may be held by a stopped thread).
+//! never freed. [`prepare`], before mark termination, detaches the `FinSpan`s left empty
+//! (their span may die in the sweep to come; mark termination detaches those it walks and
+//! finds empty) and frees the ones detached (not with the world stopped: rtalloc's lock may
+//! be held by a stopped thread).
 //!
 //! A weak pointer (`grt_weak_make`) is a cell of grt's own memory that holds an object's
 //! address where the collector does not look. `grt_weak_get` returns the object, or NULL once
