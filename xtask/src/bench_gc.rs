@@ -388,6 +388,23 @@ fn rounds(
     }
 }
 
+/// [`rounds`], with its failure printed (None then).
+fn rounds_or_fail(
+    sides: &[Side],
+    args: &[String],
+    tag: &str,
+    check: &dyn Fn(&Side, &Line) -> Result<(), String>,
+    show: (&str, f64, &str),
+) -> Option<Vec<Vec<Line>>> {
+    match rounds(sides, args, tag, check, show) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            println!("  FAILED {e}");
+            None
+        }
+    }
+}
+
 /// Allocation: gcbench on grt, bdwgc (defaults, and parallel markers) and malloc.
 fn alloc(exes: &Exes) -> bool {
     println!(
@@ -455,12 +472,8 @@ fn alloc(exes: &Exes) -> bool {
         "  {RUNS} rounds of one process per side, in the order: {}",
         sides.iter().map(|s| s.label).collect::<Vec<_>>().join(", ")
     );
-    let results = match rounds(&sides, &[], "gcbench", &check, ("ms", 1.0, "ms")) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    let Some(results) = rounds_or_fail(&sides, &[], "gcbench", &check, ("ms", 1.0, "ms")) else {
+        return false;
     };
     // Every side did the same work.
     let nodes = results[0][0].text("nodes").to_string();
@@ -735,18 +748,14 @@ fn validation(exes: &Exes) -> bool {
         },
     ];
     let args = [RESCAN_DEPTH.to_string(), RESCAN_CYCLES.to_string()];
-    let results = match rounds(
+    let Some(results) = rounds_or_fail(
         &sides,
         &args,
         "gc_rescan",
         &check_barrier_run,
         ("scan_ns", 1e6, "scan ms"),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let per_frame = |v: &[Line]| {
         median(
@@ -851,18 +860,14 @@ fn marking(exes: &Exes) -> bool {
         }
         Ok(())
     };
-    let results = match rounds(
+    let Some(results) = rounds_or_fail(
         &sides,
         &[],
         "gc_mark",
         &check,
         ("cycle_ns_median", 1e6, "cycle ms (median of 10)"),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let (on, off) = (&results[0], &results[1]);
     println!(
@@ -906,7 +911,7 @@ fn finalizers(exes: &Exes) -> bool {
         "GRTDEBUG=gcfinatmarkterm=1",
     );
     let check = |_: &Side, l: &Line| -> Result<(), String> { two_procs(l) };
-    let results = match rounds(
+    let Some(results) = rounds_or_fail(
         &sides,
         &[],
         "gc_fin",
@@ -916,12 +921,8 @@ fn finalizers(exes: &Exes) -> bool {
             1e3,
             "a cycle's pauses, µs (median of 20)",
         ),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let (on, off) = (&results[0], &results[1]);
     println!(
@@ -998,7 +999,7 @@ fn data_tables(exe: &Path, go: Option<&Path>, args: &[String], what: &str, go_wh
         }
         Ok(())
     };
-    let results = match rounds(
+    let Some(results) = rounds_or_fail(
         &sides,
         args,
         "gc_data",
@@ -1008,12 +1009,8 @@ fn data_tables(exe: &Path, go: Option<&Path>, args: &[String], what: &str, go_wh
             1e3,
             "a cycle's pauses, µs (median of 20)",
         ),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let (on, off) = (&results[0], &results[1]);
     if on
@@ -1066,18 +1063,14 @@ fn machine_gaps(exes: &Exes) -> bool {
         exe: &exes.gap,
         env: Vec::new(),
     };
-    let results = match rounds(
+    let Some(results) = rounds_or_fail(
         std::slice::from_ref(&side),
         &args,
         "sched_gap",
         &|_, _| Ok(()),
         ("gaps_100us_per_s", 1.0, "gaps > 100 µs per thread-second"),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("  FAILED: {e}");
-            return false;
-        }
+    ) else {
+        return false;
     };
     let v = &results[0];
     println!(

@@ -1,7 +1,7 @@
 /*
  * What the collector's benchmark programs (gc_rescan_bench.c, gc_pause_bench.c) share: the
  * stamped objects that prove nothing reachable was freed, the churn of top frames (a chain of
- * fresh objects linked with GRT_STORE), and small helpers. Include after bench.h.
+ * fresh objects linked with GRT_STORE), and small helpers. Include after bench.h (its die and cmp_u64).
  */
 #ifndef GRT_GC_BENCH_H
 #define GRT_GC_BENCH_H
@@ -16,12 +16,6 @@ struct obj {
     uint64_t stamp;
     struct obj *next;
 };
-
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, BENCH_NAME ": %s\n", what);
-    exit(1);
-}
 
 /* Makes the compiler keep *p in memory across calls (the frames must be real). */
 __attribute__((noinline)) static void opaque(void *p) {
@@ -56,11 +50,6 @@ static long check_chain(const struct obj *head, long rounds) {
     for (; k > 0 && head != NULL; head = head->next)
         bad += head->stamp != CHURN_STAMP + --k;
     return bad + (k != 0 || head != NULL);
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 static uint64_t median(uint64_t *v, int n) {

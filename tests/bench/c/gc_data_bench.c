@@ -69,17 +69,6 @@ static struct obj *table[WORDS]; /* in the bss */
 static struct obj *pool_first; /* the pool is reachable from the table alone, but for this */
 static volatile int stop_writer, writer_done;
 
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, BENCH_NAME ": %s\n", what);
-    exit(1);
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void writer(void *arg) {
     (void)arg;
     size_t pos = 0;

@@ -58,17 +58,6 @@ struct handle {
 static uint64_t finalized, bad, made;
 static void **live; /* NLIVE objects with a finalizer, reachable to the end */
 
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, BENCH_NAME ": %s\n", what);
-    exit(1);
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void fin(void *obj, void *arg) {
     (void)arg;
     const struct handle *h = obj;

@@ -46,12 +46,6 @@ struct node {
 static struct node *root; /* the tree's only root */
 static long next_id;
 
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, BENCH_NAME ": %s\n", what);
-    exit(1);
-}
-
 static struct node *build(int depth) {
     struct node *n = grt_alloc(sizeof *n);
     if (n == NULL)
@@ -69,11 +63,6 @@ static long check(const struct node *n, int depth, long *id) {
     if (depth > 1)
         bad += check(n->left, depth - 1, id) + check(n->right, depth - 1, id);
     return bad;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
 }
 
 struct args {

@@ -136,11 +136,13 @@ static void drop_tree(node *t) {
 }
 #endif
 
+#ifndef GRT_BENCH_H /* bench.h (the grt build) has it */
 static void die(const char *what) {
     fflush(stdout);
     fprintf(stderr, "gcbench: %s\n", what);
     exit(1);
 }
+#endif
 
 static uint64_t now_ns(void) {
     struct timespec ts;

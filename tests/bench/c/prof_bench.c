@@ -57,12 +57,6 @@
 #include <gperftools/profiler.h>
 #endif
 
-static void die(const char *what) {
-    fflush(stdout);
-    fprintf(stderr, "prof_bench: %s\n", what);
-    exit(1);
-}
-
 
 static uint64_t clock_ns(clockid_t clk) {
     struct timespec ts;
