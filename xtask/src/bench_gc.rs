@@ -388,6 +388,13 @@ fn rounds(
     }
 }
 
+/// What the globals and finalizers sections show per round: a cycle's pauses.
+const CYCLE_PAUSES: (&str, f64, &str) = (
+    "cycle_pause_ns_median",
+    1e3,
+    "a cycle's pauses, µs (median of 20)",
+);
+
 /// [`rounds`], with its failure printed (None then).
 fn rounds_or_fail(
     sides: &[Side],
@@ -911,17 +918,7 @@ fn finalizers(exes: &Exes) -> bool {
         "GRTDEBUG=gcfinatmarkterm=1",
     );
     let check = |_: &Side, l: &Line| -> Result<(), String> { two_procs(l) };
-    let Some(results) = rounds_or_fail(
-        &sides,
-        &[],
-        "gc_fin",
-        &check,
-        (
-            "cycle_pause_ns_median",
-            1e3,
-            "a cycle's pauses, µs (median of 20)",
-        ),
-    ) else {
+    let Some(results) = rounds_or_fail(&sides, &[], "gc_fin", &check, CYCLE_PAUSES) else {
         return false;
     };
     let (on, off) = (&results[0], &results[1]);
@@ -999,17 +996,7 @@ fn data_tables(exe: &Path, go: Option<&Path>, args: &[String], what: &str, go_wh
         }
         Ok(())
     };
-    let Some(results) = rounds_or_fail(
-        &sides,
-        args,
-        "gc_data",
-        &check,
-        (
-            "cycle_pause_ns_median",
-            1e3,
-            "a cycle's pauses, µs (median of 20)",
-        ),
-    ) else {
+    let Some(results) = rounds_or_fail(&sides, args, "gc_data", &check, CYCLE_PAUSES) else {
         return false;
     };
     let (on, off) = (&results[0], &results[1]);
