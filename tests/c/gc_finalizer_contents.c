@@ -54,17 +54,34 @@ static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 static uint64_t deadline_ms, deadline_ns, made, rounds, late_b, refused_b;
 static uint64_t fins[2];
 
+static int reported; /* __atomic: the first failing finalizer reports, the others wait */
+
+static void append(char *buf, unsigned *len, const char *s) {
+    while (*s && *len < 255) buf[(*len)++] = *s++;
+}
+
+/* One write, so that two finalizers failing at once (the finalizer goroutine's and
+ * grt_run_finalizers') do not interleave their messages. */
+static void report_lost(uint64_t n, uint64_t group) {
+    if (__atomic_exchange_n(&reported, 1, __ATOMIC_SEQ_CST)) {
+        for (;;) grt_sleep_ns(1000000); /* the first one ends the process */
+    }
+    char buf[256], num[24];
+    unsigned len = 0, k = 0;
+    do num[k++] = (char)('0' + n % 10); while ((n /= 10) != 0);
+    append(buf, &len, "gc_finalizer_contents: the child of holder ");
+    while (k > 0 && len < 255) buf[len++] = num[--k];
+    append(buf, &len, group ? " (group B)" : " (group A)");
+    append(buf, &len, " was found unreachable (its long link was cleared): it was freed while "
+                      "reachable from its holder, kept for this finalizer\n");
+    grt_sys_write(2, buf, len);
+    grt_exit(1);
+}
+
 static void fin(void *obj, void *arg) {
     (void)arg;
     struct holder *h = obj;
-    if (h->link == 0) {
-        t_puts(2, "gc_finalizer_contents: the child of holder ");
-        t_putu(2, h->n, 10);
-        t_puts(2, h->group ? " (group B)" : " (group A)");
-        t_puts(2, " was found unreachable (its long link was cleared): it was freed while "
-                  "reachable from its holder, kept for this finalizer\n");
-        grt_exit(1);
-    }
+    if (h->link == 0) report_lost(h->n, h->group);
     tobj_check("gc_finalizer_contents", " (a finalizable holder's child)", (unsigned)h->n,
                h->child, h->serial);
     __atomic_fetch_add(&fins[h->group], 1, __ATOMIC_RELAXED);

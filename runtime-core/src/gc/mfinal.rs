@@ -791,14 +791,17 @@ pub fn markroot_spans(mut between: impl FnMut()) -> bool {
     // object's contents itself.
     PASS_ACTIVE.store(!clears_early, Ordering::Relaxed);
     s.cand.clear();
-    CAND_OK.store(false, Ordering::Relaxed);
+    // Whole from here unless a push fails, in the pass or in set_finalizer (each clears it).
+    CAND_OK.store(!clears_early, Ordering::Relaxed);
     FIN_LOCK.unlock();
     if clears_early {
         return false;
     }
     // Test-only build, `GRTDEBUG=gcnofinpass=1`: nothing greyed, yet trusted (the teeth of
-    // gc_finalizer_contents_pass_teeth and gc_disclaim_pass_teeth).
-    if !(cfg!(feature = "testhooks") && crate::debug::get().gcnofinpass) {
+    // gc_finalizer_contents_pass_teeth and gc_disclaim_pass_teeth); no candidates either.
+    if cfg!(feature = "testhooks") && crate::debug::get().gcnofinpass {
+        FIN_LOCK.with(|| CAND_OK.store(false, Ordering::Relaxed));
+    } else {
         pass(&mut between);
     }
     CONCURRENT_PASS_DONE.store(true, Ordering::Relaxed);
@@ -815,8 +818,6 @@ pub fn markroot_spans(mut between: impl FnMut()) -> bool {
 fn pass(between: &mut impl FnMut()) {
     let mut k = 0;
     let mut cand_ok = true;
-    // Whole unless a push fails, here or in set_finalizer (each clears it).
-    FIN_LOCK.with(|| CAND_OK.store(true, Ordering::Relaxed));
     loop {
         FIN_LOCK.lock();
         let s = st();
